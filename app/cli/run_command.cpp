@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+// moa run: streams each layer's answers to the terminal as they arrive, then the final answer.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+
+#include "cli/cli.h"
+#include "engine/engine.h"
+#include "util/resources.h"
+#include "util/text.h"
+
+namespace moa::cli {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) { g_interrupted = true; }
+
+std::string money(const std::optional<double>& v) {
+    if (!v) return "$?";
+    std::ostringstream o;
+    o << "$" << std::fixed << std::setprecision(*v < 0.01 ? 5 : 3) << *v;
+    return o.str();
+}
+
+std::string agent_title(const engine::AgentRecord& a) {
+    std::ostringstream o;
+    o << "L" << a.layer + 1 << "." << a.index + 1 << " " << a.model << " (" << a.provider
+      << (a.demo ? ", offline demo" : "") << ")";
+    return o.str();
+}
+
+std::string agent_stats(const engine::AgentRecord& a) {
+    std::ostringstream o;
+    o << a.usage.prompt_tokens << "+" << a.usage.completion_tokens << " tok" << (a.usage.estimated ? " (estimated)" : "");
+    if (a.ttft_ms) o << ", ttft " << std::fixed << std::setprecision(0) << *a.ttft_ms << " ms";
+    o << ", " << std::fixed << std::setprecision(2) << a.duration_ms / 1000.0 << " s";
+    if (a.tokens_per_s) o << ", " << std::setprecision(0) << *a.tokens_per_s << " tok/s";
+    o << ", " << money(a.cost_usd);
+    if (a.tflops) o << ", " << std::setprecision(2) << *a.tflops << " TFLOPs";
+    if (a.attempts > 1) o << ", " << a.attempts << " attempts";
+    return o.str();
+}
+
+// Human-readable rendering of the events. Layers with several agents print each answer as it
+// completes (interleaved tokens would be unreadable); a layer of one agent streams live.
+class TextRenderer {
+public:
+    explicit TextRenderer(const config::Config& c) : c_(c) {}
+    void operator()(const engine::Event& e) {
+        using T = engine::Event::Type;
+        std::lock_guard<std::mutex> lock(mu_);
+        const std::size_t layers = c_.layers.size();
+        switch (e.type) {
+        case T::LayerStarted: {
+            std::size_t n = c_.layers[static_cast<std::size_t>(e.layer)].agents.size();
+            bool last = static_cast<std::size_t>(e.layer) + 1 == layers;
+            std::cout << "\n── layer " << e.layer + 1 << "/" << layers << ": "
+                      << (last ? std::string("aggregator") : std::to_string(n) + (e.layer == 0 ? " proposer" : " aggregator") + (n == 1 ? "" : "s"))
+                      << " ──\n" << std::flush;
+            streaming_ = n == 1;
+            break;
+        }
+        case T::AgentStarted:
+            if (streaming_ && e.record) std::cout << "▸ " << agent_title(*e.record) << "\n" << std::flush;
+            break;
+        case T::AgentDelta:
+            if (streaming_) std::cout << e.text << std::flush;
+            break;
+        case T::AgentRetry:
+            std::cerr << "  retry: L" << e.layer + 1 << "." << e.agent + 1 << " attempt " << e.attempt << " in "
+                      << e.delay_ms << " ms: " << e.message << "\n";
+            break;
+        case T::AgentDone:
+            if (!e.record) break;
+            if (streaming_) std::cout << "\n  [" << agent_stats(*e.record) << "]\n";
+            else std::cout << "▸ " << agent_title(*e.record) << "  [" << agent_stats(*e.record) << "]\n"
+                           << e.record->text << "\n\n";
+            std::cout << std::flush;
+            break;
+        case T::AgentFailed:
+            if (streaming_) std::cout << "\n";
+            std::cerr << "✗ " << (e.record ? agent_title(*e.record) : std::string("agent")) << " failed: " << e.message
+                      << "\n";
+            if (c_.on_agent_failure == config::FailurePolicy::Drop && static_cast<std::size_t>(e.layer) + 1 < layers)
+                std::cerr << "  (dropped: the next layer is told that this answer is missing)\n";
+            break;
+        default:
+            break;
+        }
+    }
+
+private:
+    const config::Config& c_;
+    std::mutex mu_;
+    bool streaming_ = false;
+};
+
+void print_summary(const engine::RunRecord& r) {
+    const auto& t = r.totals;
+    std::cout << "\n── " << engine::to_string(r.status) << " ── cost " << money(t.cost_usd) << (t.cost_complete ? "" : " (some prices unknown)")
+              << ", " << std::fixed << std::setprecision(2) << t.tflops << " TFLOPs"
+              << (t.tflops_complete ? "" : " (some parameter counts unknown)") << ", wall " << std::setprecision(2)
+              << t.wall_ms / 1000.0 << " s, critical path " << t.critical_path_ms / 1000.0 << " s, "
+              << t.prompt_tokens << "+" << t.completion_tokens << " tokens\n";
+}
+
+} // namespace
+
+int cmd_run(const std::vector<std::string>& args) {
+    Args a(args, {"json", "events", "quiet"}, {"config", "prompt", "prompt-file", "system"});
+    if (!a.ok() || !a.positional().empty()) {
+        std::cerr << "moa run: " << (a.ok() ? "unexpected argument " + a.positional()[0] : a.error())
+                  << "\nusage: moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events]\n";
+        return kUsage;
+    }
+    if (!a.get("config")) {
+        std::cerr << "moa run: --config FILE is required (a *.moa.json file or a preset name; see moa presets)\n";
+        return kUsage;
+    }
+    if (a.get("prompt").has_value() == a.get("prompt-file").has_value()) {
+        std::cerr << "moa run: give exactly one of --prompt TEXT and --prompt-file FILE\n";
+        return kUsage;
+    }
+    std::string prompt;
+    if (auto pf = a.get("prompt-file")) {
+        if (*pf == "-") {
+            std::ostringstream ss;
+            ss << std::cin.rdbuf();
+            prompt = ss.str();
+        } else if (!text::read_file(*pf, prompt)) {
+            std::cerr << "moa run: cannot read the prompt file " << *pf << "\n";
+            return kUsage;
+        }
+    } else {
+        prompt = *a.get("prompt");
+    }
+    if (text::trim(prompt).empty()) {
+        std::cerr << "moa run: the prompt is empty\n";
+        return kUsage;
+    }
+    auto cfg = load_config_or_preset(*a.get("config"));
+    if (!cfg) return kUsage;
+
+    accounting::Catalog catalog;
+    if (auto c = accounting::Catalog::load_file(resources::catalog_path())) catalog = std::move(*c);
+    else std::cerr << "moa: warning: " << c.error() << " (costs and TFLOPs will be unknown)\n";
+
+    const bool json_doc = a.flag("json"), events = a.flag("events"), quiet = a.flag("quiet");
+    TextRenderer renderer(*cfg);
+    std::mutex out_mu;
+    engine::EventSink sink = [&](const engine::Event& e) {
+        if (events) {
+            std::lock_guard<std::mutex> lock(out_mu);
+            std::cout << e.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n" << std::flush;
+        } else if (!json_doc && !quiet) {
+            renderer(e);
+        }
+    };
+
+    std::signal(SIGINT, on_sigint);
+    std::signal(SIGTERM, on_sigint);
+    engine::Engine eng(catalog);
+    auto run = eng.start(*cfg, engine::RunInput::from_prompt(prompt, a.get("system").value_or("")), sink);
+    bool cancel_sent = false;
+    while (!run->wait_for(std::chrono::milliseconds(50))) {
+        if (g_interrupted && !cancel_sent) {
+            run->cancel();
+            cancel_sent = true;
+        }
+    }
+    engine::RunRecord rec = run->record();
+    if (json_doc) {
+        std::cout << engine::to_json(rec).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    } else if (!events && !quiet) {
+        print_summary(rec);
+        if (rec.final_text && cfg->layers.back().agents.size() == 1 && cfg->layers.size() > 1) {
+            // The final answer has streamed already; nothing to repeat.
+        }
+    }
+    // Name what was left out, whatever the output format.
+    for (const auto& L : rec.layers)
+        for (const auto& ag : L.agents)
+            if (ag.state == engine::AgentState::Dropped)
+                std::cerr << "moa: dropped L" << ag.layer + 1 << "." << ag.index + 1 << " " << ag.model << " ("
+                          << ag.provider << "): " << ag.error.value_or("failed") << "\n";
+    if (rec.status == engine::RunStatus::Done) return kOk;
+    std::cerr << "moa: run " << engine::to_string(rec.status) << ": " << rec.error << "\n";
+    return kRunFailed;
+}
+
+} // namespace moa::cli

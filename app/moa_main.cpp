@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+
+namespace {
+const char* kUsage =
+    "moa — Mixture-of-Agents from the command line (MoA Workbench " MOA_VERSION ")\n"
+    "\n"
+    "  moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events]\n"
+    "  moa validate FILE...\n"
+    "  moa presets [NAME]\n"
+    "  moa models --config FILE --provider NAME [--json]\n"
+    "  moa --version\n"
+    "\n"
+    "FILE may also name a built-in preset (moa presets lists them).\n"
+    "Exit status: 0 done, 2 bad usage or configuration, 3 the run failed.\n";
+}
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        std::cout << kUsage;
+        return args.empty() ? moa::cli::kUsage : moa::cli::kOk;
+    }
+    if (args[0] == "--version" || args[0] == "version") {
+        std::cout << "moa " << MOA_VERSION << "\n";
+        return 0;
+    }
+    std::string cmd = args[0];
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (cmd == "run") return moa::cli::cmd_run(rest);
+    if (cmd == "validate") return moa::cli::cmd_validate(rest);
+    if (cmd == "presets") return moa::cli::cmd_presets(rest);
+    if (cmd == "models") return moa::cli::cmd_models(rest);
+    std::cerr << "moa: unknown command \"" << cmd << "\"\n\n" << kUsage;
+    return moa::cli::kUsage;
+}

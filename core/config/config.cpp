@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: MIT
+#include "config/config.h"
+
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "config/json_lines.h"
+#include "util/text.h"
+
+namespace moa::config {
+using nlohmann::json;
+
+std::size_t Config::agent_count() const {
+    std::size_t n = 0;
+    for (const auto& l : layers) n += l.agents.size();
+    return n;
+}
+
+std::string Issue::str() const {
+    std::ostringstream o;
+    o << file;
+    if (line > 0) o << ':' << line;
+    if (column > 0) o << ':' << column;
+    o << ": ";
+    if (severity == Severity::Warning) o << "warning: ";
+    if (!pointer.empty()) o << pointer << ": ";
+    o << message;
+    return o.str();
+}
+
+std::string LoadResult::summary() const {
+    std::string s;
+    for (const auto& i : issues) s += i.str() + "\n";
+    return s;
+}
+
+const char* to_string(Placement p) { return p == Placement::System ? "system" : "user"; }
+const char* to_string(FailurePolicy p) { return p == FailurePolicy::Drop ? "drop" : "abort"; }
+
+namespace {
+
+// Collects every problem of a document instead of stopping at the first.
+class Checker {
+public:
+    Checker(const std::string& text, std::string label) : lines_(text), label_(std::move(label)) {}
+
+    void error(const std::string& ptr, std::string msg) { add(Issue::Severity::Error, ptr, std::move(msg)); }
+    void warning(const std::string& ptr, std::string msg) { add(Issue::Severity::Warning, ptr, std::move(msg)); }
+    bool has_errors() const {
+        for (const auto& i : issues) if (i.severity == Issue::Severity::Error) return true;
+        return false;
+    }
+
+    // Warns about keys the schema does not know (likely typos); extra keys are allowed.
+    void known_keys(const json& obj, const std::string& ptr, std::initializer_list<const char*> keys) {
+        std::set<std::string> k(keys.begin(), keys.end());
+        for (auto it = obj.begin(); it != obj.end(); ++it)
+            if (!k.count(it.key()) && it.key().rfind("x-", 0) != 0 && it.key() != "$comment")
+                warning(ptr + "/" + it.key(), "unknown field, ignored");
+    }
+
+    std::optional<std::string> str(const json& obj, const std::string& ptr, const char* key, bool required,
+                                   bool non_empty = false) {
+        auto it = obj.find(key);
+        std::string p = ptr + "/" + key;
+        if (it == obj.end() || it->is_null()) {
+            if (required) error(p, "required");
+            return std::nullopt;
+        }
+        if (!it->is_string()) {
+            error(p, std::string("must be a string, not ") + it->type_name());
+            return std::nullopt;
+        }
+        if (non_empty && it->get_ref<const std::string&>().empty()) {
+            error(p, "must not be empty");
+            return std::nullopt;
+        }
+        return it->get<std::string>();
+    }
+
+    std::optional<double> num(const json& obj, const std::string& ptr, const char* key, double lo, double hi,
+                              bool integer = false) {
+        auto it = obj.find(key);
+        std::string p = ptr + "/" + key;
+        if (it == obj.end() || it->is_null()) return std::nullopt;
+        if (!it->is_number() || (integer && !it->is_number_integer())) {
+            error(p, std::string("must be ") + (integer ? "an integer" : "a number") + ", not " +
+                         (it->is_number() ? "a fraction" : it->type_name()));
+            return std::nullopt;
+        }
+        double v = it->get<double>();
+        if (v < lo || v > hi) {
+            std::ostringstream o;
+            o << "out of range: " << it->dump() << " is not within [" << lo << ", " << hi << "]";
+            error(p, o.str());
+            return std::nullopt;
+        }
+        return v;
+    }
+
+    std::vector<Issue> issues;
+
+private:
+    void add(Issue::Severity s, const std::string& ptr, std::string msg) {
+        Issue i;
+        i.severity = s;
+        i.file = label_;
+        i.line = lines_.line_of(ptr);
+        i.pointer = ptr.empty() ? "/" : ptr;
+        i.message = std::move(msg);
+        issues.push_back(std::move(i));
+    }
+    JsonLineMap lines_;
+    std::string label_;
+};
+
+void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider& p) {
+    if (!pj.is_object()) {
+        ck.error(ptr, "a provider must be an object");
+        return;
+    }
+    ck.known_keys(pj, ptr, {"type", "base_url", "api_key_env", "max_concurrency", "connect_timeout_ms",
+                            "first_token_timeout_ms", "idle_timeout_ms", "max_retries", "retry_base_ms",
+                            "retry_max_ms", "headers", "tokens_per_second", "first_token_ms",
+                            "keychain_entry", "label"});
+    for (const char* secret : {"api_key", "key", "token", "apiKey"}) {
+        if (pj.contains(secret))
+            ck.error(ptr + "/" + secret,
+                     "API keys never go into a configuration file; put the key in an environment "
+                     "variable and name that variable in \"api_key_env\"");
+    }
+    if (auto t = ck.str(pj, ptr, "type", false)) {
+        if (*t == "openai" || *t == "openai-compatible") p.type = ProviderType::OpenAi;
+        else if (*t == "demo") p.type = ProviderType::Demo;
+        else ck.error(ptr + "/type", "unknown provider type \"" + *t + "\" (use \"openai\" or \"demo\")");
+    }
+    if (p.type == ProviderType::OpenAi) {
+        if (auto u = ck.str(pj, ptr, "base_url", true, true)) {
+            if (!text::starts_with_ci(*u, "http://") && !text::starts_with_ci(*u, "https://"))
+                ck.error(ptr + "/base_url", "must start with http:// or https:// (got \"" + *u + "\")");
+            p.base_url = *u;
+            while (!p.base_url.empty() && p.base_url.back() == '/') p.base_url.pop_back();
+        }
+    }
+    if (auto k = ck.str(pj, ptr, "api_key_env", false)) {
+        bool valid = !k->empty();
+        for (char c : *k)
+            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) valid = false;
+        if (!valid)
+            ck.error(ptr + "/api_key_env",
+                     "must be the NAME of an environment variable (letters, digits, _), not a key");
+        else p.api_key_env = *k;
+    }
+    if (auto v = ck.num(pj, ptr, "max_concurrency", 1, 1024, true)) p.max_concurrency = int(*v);
+    if (auto v = ck.num(pj, ptr, "connect_timeout_ms", 1, 600'000, true)) p.connect_timeout_ms = long(*v);
+    if (auto v = ck.num(pj, ptr, "first_token_timeout_ms", 1, 3'600'000, true)) p.first_token_timeout_ms = long(*v);
+    if (auto v = ck.num(pj, ptr, "idle_timeout_ms", 1, 3'600'000, true)) p.idle_timeout_ms = long(*v);
+    if (auto v = ck.num(pj, ptr, "max_retries", 0, 20, true)) p.max_retries = int(*v);
+    if (auto v = ck.num(pj, ptr, "retry_base_ms", 0, 600'000, true)) p.retry_base_ms = long(*v);
+    if (auto v = ck.num(pj, ptr, "retry_max_ms", 0, 3'600'000, true)) p.retry_max_ms = long(*v);
+    if (auto v = ck.num(pj, ptr, "tokens_per_second", 0.1, 1e7)) p.demo_tokens_per_second = *v;
+    if (auto v = ck.num(pj, ptr, "first_token_ms", 0, 600'000, true)) p.demo_first_token_ms = long(*v);
+    if (auto h = pj.find("headers"); h != pj.end()) {
+        if (!h->is_object()) ck.error(ptr + "/headers", "must be an object of header names to strings");
+        else
+            for (auto it = h->begin(); it != h->end(); ++it) {
+                if (!it->is_string()) {
+                    ck.error(ptr + "/headers/" + it.key(), "must be a string");
+                    continue;
+                }
+                if (text::to_lower(it.key()) == "authorization")
+                    ck.error(ptr + "/headers/" + it.key(),
+                             "the Authorization header is built from \"api_key_env\"; keys never go "
+                             "into a configuration file");
+                else p.headers[it.key()] = it->get<std::string>();
+            }
+    }
+}
+
+void read_agent(Checker& ck, const json& aj, const std::string& ptr, const Config& c, Agent& a) {
+    if (!aj.is_object()) {
+        ck.error(ptr, "an agent must be an object");
+        return;
+    }
+    ck.known_keys(aj, ptr, {"provider", "model", "system", "temperature", "top_p", "max_tokens", "seed",
+                            "label"});
+    if (auto p = ck.str(aj, ptr, "provider", true, true)) {
+        if (!c.provider(*p)) {
+            std::string known;
+            for (const auto& [n, _] : c.providers) known += (known.empty() ? "" : ", ") + n;
+            ck.error(ptr + "/provider", "unknown provider \"" + *p + "\"" +
+                                            (known.empty() ? std::string(" (no providers are defined)")
+                                                           : " (defined: " + known + ")"));
+        }
+        a.provider = *p;
+    }
+    if (auto m = ck.str(aj, ptr, "model", true, true)) a.model = *m;
+    if (auto s = ck.str(aj, ptr, "system", false)) a.system = *s;
+    if (auto v = ck.num(aj, ptr, "temperature", 0, 2)) a.params.temperature = *v;
+    if (auto v = ck.num(aj, ptr, "top_p", 0, 1)) a.params.top_p = *v;
+    if (auto v = ck.num(aj, ptr, "max_tokens", 1, 10'000'000, true)) a.params.max_tokens = long(*v);
+    if (auto v = ck.num(aj, ptr, "seed", -9.2e18, 9.2e18, true)) a.params.seed = aj["seed"].get<std::int64_t>();
+}
+
+} // namespace
+
+LoadResult load_config_text(const std::string& text, const std::string& label, const std::string& base_dir) {
+    LoadResult r;
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::parse_error& e) {
+        Issue i;
+        i.file = label;
+        line_column(text, e.byte > 0 ? e.byte - 1 : 0, i.line, i.column);
+        std::string what = e.what();
+        // nlohmann's message: "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
+        if (auto c = what.find(": "); c != std::string::npos) what = what.substr(c + 2);
+        i.message = "malformed JSON: " + what;
+        r.issues.push_back(std::move(i));
+        return r;
+    }
+    Checker ck(text, label);
+    Config c;
+    if (!j.is_object()) {
+        ck.error("", "a configuration must be a JSON object");
+        r.issues = std::move(ck.issues);
+        return r;
+    }
+    ck.known_keys(j, "", {"schema", "name", "description", "providers", "layers", "aggregation",
+                          "on_agent_failure"});
+    if (auto s = ck.str(j, "", "schema", true)) {
+        if (*s != kSchema)
+            ck.error("/schema", "unsupported schema \"" + *s + "\" (this version reads \"" + kSchema + "\")");
+    }
+    if (auto n = ck.str(j, "", "name", true, true)) c.name = *n;
+    if (auto d = ck.str(j, "", "description", false)) c.description = *d;
+
+    auto pj = j.find("providers");
+    if (pj == j.end()) ck.error("/providers", "required");
+    else if (!pj->is_object() || pj->empty()) ck.error("/providers", "must be an object with at least one provider");
+    else
+        for (auto it = pj->begin(); it != pj->end(); ++it) {
+            Provider p;
+            p.name = it.key();
+            read_provider(ck, *it, "/providers/" + it.key(), p);
+            c.providers[it.key()] = std::move(p);
+        }
+
+    auto lj = j.find("layers");
+    if (lj == j.end()) ck.error("/layers", "required");
+    else if (!lj->is_array() || lj->empty()) ck.error("/layers", "must be a non-empty array of layers");
+    else
+        for (std::size_t li = 0; li < lj->size(); ++li) {
+            const json& layer = (*lj)[li];
+            std::string lp = "/layers/" + std::to_string(li);
+            Layer L;
+            if (!layer.is_object()) {
+                ck.error(lp, "a layer must be an object with \"agents\"");
+                continue;
+            }
+            ck.known_keys(layer, lp, {"agents", "label"});
+            auto aj = layer.find("agents");
+            if (aj == layer.end()) ck.error(lp + "/agents", "required");
+            else if (!aj->is_array()) ck.error(lp + "/agents", "must be an array of agents");
+            else if (aj->empty()) ck.error(lp + "/agents", "empty layer: a layer needs at least one agent");
+            else {
+                for (std::size_t ai = 0; ai < aj->size(); ++ai) {
+                    Agent a;
+                    read_agent(ck, (*aj)[ai], lp + "/agents/" + std::to_string(ai), c, a);
+                    L.agents.push_back(std::move(a));
+                }
+                if (li + 1 == lj->size() && aj->size() > 1)
+                    ck.error(lp + "/agents", "the last layer must hold exactly one agent, the aggregator (it has " +
+                                                 std::to_string(aj->size()) + ")");
+            }
+            c.layers.push_back(std::move(L));
+        }
+
+    c.aggregation.template_text = default_aggregation_template();
+    if (auto ag = j.find("aggregation"); ag != j.end()) {
+        if (!ag->is_object()) ck.error("/aggregation", "must be an object");
+        else {
+            ck.known_keys(*ag, "/aggregation", {"template", "placement", "text"});
+            if (auto pl = ck.str(*ag, "/aggregation", "placement", false)) {
+                if (*pl == "system") c.aggregation.placement = Placement::System;
+                else if (*pl == "user") c.aggregation.placement = Placement::User;
+                else ck.error("/aggregation/placement", "unknown placement \"" + *pl + "\" (use \"system\" or \"user\")");
+            }
+            if (auto t = ck.str(*ag, "/aggregation", "text", false)) {
+                c.aggregation.template_name = "inline";
+                c.aggregation.template_text = *t;
+            } else if (auto tn = ck.str(*ag, "/aggregation", "template", false, true)) {
+                c.aggregation.template_name = *tn;
+                if (*tn != "default") {
+                    std::filesystem::path p(*tn);
+                    if (p.is_relative()) p = std::filesystem::path(base_dir) / p;
+                    std::string body;
+                    if (!text::read_file(p.string(), body))
+                        ck.error("/aggregation/template", "cannot read the template file \"" + p.string() +
+                                                              "\" (use \"default\" or a readable file path)");
+                    else {
+                        if (!body.empty() && body.back() == '\n') body.pop_back();
+                        c.aggregation.template_text = body;
+                    }
+                }
+            }
+        }
+    }
+    if (auto f = ck.str(j, "", "on_agent_failure", false)) {
+        if (*f == "drop") c.on_agent_failure = FailurePolicy::Drop;
+        else if (*f == "abort") c.on_agent_failure = FailurePolicy::Abort;
+        else ck.error("/on_agent_failure", "unknown policy \"" + *f + "\" (use \"drop\" or \"abort\")");
+    }
+    r.issues = std::move(ck.issues);
+    if (!ck.has_errors()) r.config = std::move(c);
+    return r;
+}
+
+LoadResult load_config_file(const std::string& path) {
+    std::string text;
+    if (!text::read_file(path, text)) {
+        LoadResult r;
+        Issue i;
+        i.file = path;
+        std::error_code ec;
+        i.message = std::filesystem::exists(path, ec) ? "cannot read the file" : "no such file";
+        r.issues.push_back(i);
+        return r;
+    }
+    auto dir = std::filesystem::path(path).parent_path().string();
+    auto r = load_config_text(text, path, dir.empty() ? "." : dir);
+    if (r.config) r.config->source_path = path;
+    return r;
+}
+
+json to_json(const Config& c) {
+    json j;
+    j["schema"] = kSchema;
+    j["name"] = c.name;
+    if (!c.description.empty()) j["description"] = c.description;
+    json provs = json::object();
+    for (const auto& [name, p] : c.providers) {
+        json pj;
+        if (p.type == ProviderType::Demo) {
+            pj["type"] = "demo";
+            pj["tokens_per_second"] = p.demo_tokens_per_second;
+            pj["first_token_ms"] = p.demo_first_token_ms;
+        } else {
+            pj["base_url"] = p.base_url;
+            if (!p.api_key_env.empty()) pj["api_key_env"] = p.api_key_env;
+            const Provider d;
+            if (p.connect_timeout_ms != d.connect_timeout_ms) pj["connect_timeout_ms"] = p.connect_timeout_ms;
+            if (p.first_token_timeout_ms != d.first_token_timeout_ms) pj["first_token_timeout_ms"] = p.first_token_timeout_ms;
+            if (p.idle_timeout_ms != d.idle_timeout_ms) pj["idle_timeout_ms"] = p.idle_timeout_ms;
+            if (p.max_retries != d.max_retries) pj["max_retries"] = p.max_retries;
+            if (p.retry_base_ms != d.retry_base_ms) pj["retry_base_ms"] = p.retry_base_ms;
+            if (p.retry_max_ms != d.retry_max_ms) pj["retry_max_ms"] = p.retry_max_ms;
+            if (!p.headers.empty()) pj["headers"] = p.headers;
+        }
+        pj["max_concurrency"] = p.max_concurrency;
+        provs[name] = pj;
+    }
+    j["providers"] = provs;
+    json layers = json::array();
+    for (const auto& l : c.layers) {
+        json agents = json::array();
+        for (const auto& a : l.agents) {
+            json aj{{"provider", a.provider}, {"model", a.model}};
+            if (a.system) aj["system"] = *a.system;
+            if (a.params.temperature) aj["temperature"] = *a.params.temperature;
+            if (a.params.top_p) aj["top_p"] = *a.params.top_p;
+            if (a.params.max_tokens) aj["max_tokens"] = *a.params.max_tokens;
+            if (a.params.seed) aj["seed"] = *a.params.seed;
+            agents.push_back(aj);
+        }
+        layers.push_back(json{{"agents", agents}});
+    }
+    j["layers"] = layers;
+    json ag{{"placement", to_string(c.aggregation.placement)}};
+    if (c.aggregation.template_name == "inline") ag["text"] = c.aggregation.template_text;
+    else ag["template"] = c.aggregation.template_name;
+    j["aggregation"] = ag;
+    j["on_agent_failure"] = to_string(c.on_agent_failure);
+    return j;
+}
+
+} // namespace moa::config

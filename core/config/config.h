@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// A MoA configuration (`*.moa.json`): providers, layers of agents, the aggregation template.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "providers/chat_types.h"
+
+namespace moa::config {
+
+inline constexpr const char* kSchema = "moa-workbench/config@1";
+
+enum class ProviderType { OpenAi, Demo };
+enum class Placement { System, User };
+enum class FailurePolicy { Drop, Abort };
+
+struct Provider {
+    std::string name;
+    ProviderType type = ProviderType::OpenAi;
+    std::string base_url;
+    std::string api_key_env; // the NAME of the variable holding the key, never the key
+    int max_concurrency = 8;
+    long connect_timeout_ms = 10'000;
+    long first_token_timeout_ms = 120'000;
+    long idle_timeout_ms = 60'000;
+    int max_retries = 3;
+    long retry_base_ms = 1'000;
+    long retry_max_ms = 30'000;
+    std::map<std::string, std::string> headers;
+    // Offline demo provider only: pace of the simulated stream.
+    double demo_tokens_per_second = 40.0;
+    long demo_first_token_ms = 250;
+};
+
+struct Agent {
+    std::string provider;
+    std::string model;
+    std::optional<std::string> system;
+    providers::ChatParams params;
+};
+
+struct Layer {
+    std::vector<Agent> agents;
+};
+
+struct Aggregation {
+    std::string template_name = "default"; // "default" or a file path as written in the config
+    std::string template_text;             // resolved text
+    Placement placement = Placement::System;
+};
+
+struct Config {
+    std::string name;
+    std::string description;
+    std::map<std::string, Provider> providers;
+    std::vector<Layer> layers;
+    Aggregation aggregation;
+    FailurePolicy on_agent_failure = FailurePolicy::Drop;
+    std::string source_path; // where it was loaded from, if anywhere
+
+    const Provider* provider(const std::string& name) const {
+        auto it = providers.find(name);
+        return it == providers.end() ? nullptr : &it->second;
+    }
+    std::size_t agent_count() const;
+};
+
+struct Issue {
+    enum class Severity { Error, Warning };
+    Severity severity = Severity::Error;
+    std::string file;
+    int line = 0;
+    int column = 0;
+    std::string pointer; // JSON pointer, empty for whole-document problems
+    std::string message;
+    // `file:line: /pointer: message` (with `warning: ` before warnings)
+    std::string str() const;
+};
+
+struct LoadResult {
+    std::optional<Config> config; // set when there are no errors (warnings may exist)
+    std::vector<Issue> issues;
+    bool ok() const { return config.has_value(); }
+    std::string summary() const; // every issue, one per line
+};
+
+// `label` names the document in messages; `base_dir` resolves relative template paths.
+LoadResult load_config_text(const std::string& text, const std::string& label,
+                            const std::string& base_dir = ".");
+LoadResult load_config_file(const std::string& path);
+
+nlohmann::json to_json(const Config& c);
+
+// The MoA paper's aggregate-and-synthesize prompt (resources/templates, built in).
+const std::string& default_aggregation_template();
+
+const char* to_string(Placement p);
+const char* to_string(FailurePolicy p);
+
+} // namespace moa::config

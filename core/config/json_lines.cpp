@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+#include "config/json_lines.h"
+
+namespace moa::config {
+
+namespace {
+
+struct Scanner {
+    std::string_view s;
+    std::size_t i = 0;
+    int line = 1;
+    std::unordered_map<std::string, int>& out;
+    int depth = 0;
+
+    void ws() {
+        while (i < s.size()) {
+            char c = s[i];
+            if (c == '\n') ++line;
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\r') ++i;
+            else break;
+        }
+    }
+    std::string string_token() {
+        std::string v;
+        ++i; // opening quote
+        while (i < s.size() && s[i] != '"') {
+            if (s[i] == '\\' && i + 1 < s.size()) {
+                char e = s[i + 1];
+                if (e == 'u') {
+                    v += '?'; // keys with \u escapes are rare; the line is what matters
+                    i += 6;
+                    continue;
+                }
+                v += e == 'n' ? '\n' : e == 't' ? '\t' : e;
+                i += 2;
+                continue;
+            }
+            v += s[i++];
+        }
+        ++i;
+        return v;
+    }
+    static std::string escape(const std::string& key) {
+        std::string r;
+        for (char c : key) {
+            if (c == '~') r += "~0";
+            else if (c == '/') r += "~1";
+            else r += c;
+        }
+        return r;
+    }
+    void value(const std::string& ptr) {
+        if (++depth > 512) return; // pathological nesting: stop mapping, lines stay coarse
+        ws();
+        if (i >= s.size()) return;
+        out.emplace(ptr, line);
+        char c = s[i];
+        if (c == '{') {
+            ++i;
+            ws();
+            while (i < s.size() && s[i] != '}') {
+                if (s[i] != '"') return;
+                std::string key = string_token();
+                ws();
+                if (i < s.size() && s[i] == ':') ++i;
+                value(ptr + "/" + escape(key));
+                ws();
+                if (i < s.size() && s[i] == ',') {
+                    ++i;
+                    ws();
+                }
+            }
+            ++i;
+        } else if (c == '[') {
+            ++i;
+            ws();
+            int idx = 0;
+            while (i < s.size() && s[i] != ']') {
+                value(ptr + "/" + std::to_string(idx++));
+                ws();
+                if (i < s.size() && s[i] == ',') {
+                    ++i;
+                    ws();
+                }
+            }
+            ++i;
+        } else if (c == '"') {
+            string_token();
+        } else {
+            while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != '\n' &&
+                   s[i] != ' ' && s[i] != '\r' && s[i] != '\t')
+                ++i;
+        }
+        --depth;
+    }
+};
+
+} // namespace
+
+JsonLineMap::JsonLineMap(std::string_view text) {
+    Scanner sc{text, 0, 1, lines_};
+    sc.value("");
+}
+
+int JsonLineMap::line_of(const std::string& pointer) const {
+    std::string p = pointer;
+    while (true) {
+        if (auto it = lines_.find(p); it != lines_.end()) return it->second;
+        if (p.empty()) return 1;
+        auto slash = p.rfind('/');
+        p = p.substr(0, slash == std::string::npos ? 0 : slash);
+    }
+}
+
+void line_column(std::string_view text, std::size_t offset, int& line, int& column) {
+    line = 1;
+    column = 1;
+    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+            ++column;
+        }
+    }
+}
+
+} // namespace moa::config

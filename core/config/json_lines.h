@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// nlohmann/json keeps no source positions, so validation messages would lose their line
+// numbers. This maps every JSON pointer of an already well-formed document to the line where
+// its value starts.
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace moa::config {
+
+class JsonLineMap {
+public:
+    explicit JsonLineMap(std::string_view text);
+    // The line (1-based) of `pointer`, or of its nearest existing parent; 1 when unknown.
+    int line_of(const std::string& pointer) const;
+
+private:
+    std::unordered_map<std::string, int> lines_;
+};
+
+// Line and column (1-based) of a byte offset.
+void line_column(std::string_view text, std::size_t offset, int& line, int& column);
+
+} // namespace moa::config

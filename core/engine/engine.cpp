@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: MIT
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <deque>
+#include <map>
+
+#include "engine/prompt_builder.h"
+#include "providers/chat_call.h"
+
+namespace moa::engine {
+
+using Clock = std::chrono::steady_clock;
+
+std::string key_from_environment(const config::Provider& p) {
+    if (p.api_key_env.empty()) return {};
+    const char* v = std::getenv(p.api_key_env.c_str());
+    return v ? std::string(v) : std::string();
+}
+
+namespace {
+std::atomic<std::uint64_t> g_next_run{1};
+double ms_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+} // namespace
+
+struct Run::State {
+    Engine& engine;
+    config::Config config;
+    EventSink sink;
+    RunOptions options;
+    RunRecord rec; // guarded by Run::mu_ for readers on other threads
+    Clock::time_point t0;
+    int layer = -1;
+    int pending = 0; // agents of the current layer not finished yet
+    bool over = false;
+    struct Slot {
+        std::shared_ptr<providers::ChatCall> call;
+        Clock::time_point started;
+        bool launched = false;
+        bool finished = false;
+        bool first_token = false;
+    };
+    std::vector<Slot> slots;
+    std::map<std::string, int> active;                 // running calls per provider
+    std::map<std::string, std::deque<int>> waiting;    // agents waiting for a provider slot
+
+    State(Engine& e, const config::Config& c, EventSink s, RunOptions o)
+        : engine(e), config(c), sink(std::move(s)), options(std::move(o)) {}
+    double now_ms() const { return ms_between(t0, Clock::now()); }
+};
+
+Engine::Engine(const accounting::Catalog& catalog, net::Transport& transport)
+    : catalog_(catalog), transport_(transport) {}
+
+std::shared_ptr<Run> Engine::start(const config::Config& config, RunInput input, EventSink sink, RunOptions options) {
+    if (!options.key_for) options.key_for = key_from_environment;
+    std::shared_ptr<Run> run(new Run(g_next_run++, *this, config, std::move(input), std::move(sink), std::move(options)));
+    auto self = run;
+    transport_.post([self] { self->begin(); });
+    return run;
+}
+
+Run::Run(std::uint64_t id, Engine& engine, const config::Config& config, RunInput input, EventSink sink,
+         RunOptions options)
+    : id_(id), s_(std::make_unique<State>(engine, config, std::move(sink), std::move(options))) {
+    s_->rec.id = id;
+    s_->rec.config_name = config.name;
+    s_->rec.input = std::move(input);
+    for (std::size_t li = 0; li < config.layers.size(); ++li) {
+        LayerRecord L;
+        for (std::size_t ai = 0; ai < config.layers[li].agents.size(); ++ai) {
+            const auto& a = config.layers[li].agents[ai];
+            AgentRecord r;
+            r.layer = static_cast<int>(li);
+            r.index = static_cast<int>(ai);
+            r.provider = a.provider;
+            r.model = a.model;
+            const auto* p = config.provider(a.provider);
+            r.demo = p && p->type == config::ProviderType::Demo;
+            L.agents.push_back(std::move(r));
+        }
+        s_->rec.layers.push_back(std::move(L));
+    }
+}
+
+Run::~Run() = default;
+
+bool Run::finished() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return finished_;
+}
+
+void Run::wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return finished_; });
+}
+
+bool Run::wait_for(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [this] { return finished_; });
+}
+
+RunRecord Run::record() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return s_->rec;
+}
+
+// ---- everything below runs on the transport thread ----
+
+void Run::emit(Event e) {
+    e.run = id_;
+    e.t_ms = s_->now_ms();
+    if (s_->sink) s_->sink(e);
+}
+
+void Run::begin() {
+    s_->t0 = Clock::now();
+    Event e;
+    e.type = Event::Type::RunStarted;
+    emit(std::move(e));
+    start_layer(0);
+}
+
+void Run::start_layer(int li) {
+    State& s = *s_;
+    s.layer = li;
+    const auto& layer = s.config.layers[static_cast<std::size_t>(li)];
+    std::optional<References> refs;
+    if (li > 0) {
+        References r;
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const auto& a : s.rec.layers[static_cast<std::size_t>(li - 1)].agents) {
+            if (a.state == AgentState::Done) r.answers.push_back(a.text);
+            else ++r.missing;
+        }
+        s.rec.layers[static_cast<std::size_t>(li - 1)].missing = r.missing;
+        refs = std::move(r);
+    }
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto& L = s.rec.layers[static_cast<std::size_t>(li)];
+        L.start_ms = s.now_ms();
+        for (std::size_t ai = 0; ai < layer.agents.size(); ++ai)
+            L.agents[ai].messages = build_messages(s.config, layer.agents[ai], s.rec.input, refs ? &*refs : nullptr);
+    }
+    Event ls;
+    ls.type = Event::Type::LayerStarted;
+    ls.layer = li;
+    emit(std::move(ls));
+    s.slots.assign(layer.agents.size(), State::Slot{});
+    s.pending = static_cast<int>(layer.agents.size());
+    for (std::size_t ai = 0; ai < layer.agents.size(); ++ai) {
+        Event q;
+        q.type = Event::Type::AgentQueued;
+        q.layer = li;
+        q.agent = static_cast<int>(ai);
+        emit(std::move(q));
+        s.waiting[layer.agents[ai].provider].push_back(static_cast<int>(ai));
+    }
+    std::vector<std::string> providers;
+    for (const auto& [name, _] : s.waiting) providers.push_back(name);
+    for (const auto& p : providers) pump(p);
+}
+
+// Starts waiting agents of `provider` while it has free slots (its max_concurrency).
+void Run::pump(const std::string& provider) {
+    State& s = *s_;
+    const auto* p = s.config.provider(provider);
+    int limit = p ? p->max_concurrency : 1;
+    auto& q = s.waiting[provider];
+    while (!s.over && !q.empty() && s.active[provider] < limit) {
+        int ai = q.front();
+        q.pop_front();
+        ++s.active[provider];
+        launch(ai);
+    }
+}
+
+void Run::launch(int ai) {
+    State& s = *s_;
+    const int li = s.layer;
+    const auto& agent = s.config.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+    auto& slot = s.slots[static_cast<std::size_t>(ai)];
+    slot.launched = true;
+    slot.started = Clock::now();
+
+    providers::CallRequest req;
+    req.provider = *s.config.provider(agent.provider);
+    req.model = agent.model;
+    req.params = agent.params;
+    req.api_key = s.options.key_for(req.provider);
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto& a = s.rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+        a.start_ms = s.now_ms();
+        req.messages = a.messages;
+    }
+
+    auto self = shared_from_this();
+    providers::CallEvents ev;
+    ev.on_attempt = [self, li, ai] {
+        State& s = *self->s_;
+        if (s.over || s.layer != li) return;
+        int attempt;
+        std::optional<AgentRecord> snapshot;
+        {
+            std::lock_guard<std::mutex> lock(self->mu_);
+            auto& a = s.rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+            attempt = ++a.attempts;
+            a.state = AgentState::Waiting;
+            if (attempt == 1) snapshot = a;
+        }
+        if (attempt == 1) {
+            Event e;
+            e.type = Event::Type::AgentStarted;
+            e.layer = li;
+            e.agent = ai;
+            e.attempt = attempt;
+            e.record = std::move(snapshot);
+            self->emit(std::move(e));
+        }
+    };
+    ev.on_delta = [self, li, ai](std::string_view content, std::string_view reasoning) {
+        State& s = *self->s_;
+        if (s.over || s.layer != li) return;
+        auto& slot = s.slots[static_cast<std::size_t>(ai)];
+        {
+            std::lock_guard<std::mutex> lock(self->mu_);
+            auto& a = s.rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+            if (!slot.first_token) {
+                slot.first_token = true;
+                a.ttft_ms = ms_between(slot.started, Clock::now());
+            }
+            a.state = AgentState::Streaming;
+            a.text.append(content);
+            a.reasoning.append(reasoning);
+        }
+        Event e;
+        e.type = Event::Type::AgentDelta;
+        e.layer = li;
+        e.agent = ai;
+        e.text.assign(content);
+        e.reasoning.assign(reasoning);
+        self->emit(std::move(e));
+    };
+    ev.on_retry = [self, li, ai](int next_attempt, long delay_ms, const std::string& why) {
+        State& s = *self->s_;
+        if (s.over || s.layer != li) return;
+        {
+            std::lock_guard<std::mutex> lock(self->mu_);
+            s.rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)].state = AgentState::Retrying;
+        }
+        Event e;
+        e.type = Event::Type::AgentRetry;
+        e.layer = li;
+        e.agent = ai;
+        e.attempt = next_attempt;
+        e.delay_ms = delay_ms;
+        e.message = why;
+        self->emit(std::move(e));
+    };
+    ev.on_done = [self, li, ai](const providers::CallOutcome& o) {
+        State& s = *self->s_;
+        if (s.over || s.layer != li) return;
+        self->agent_finished(ai, o);
+    };
+    slot.call = providers::start_chat_call(s.engine.transport(), std::move(req), std::move(ev));
+}
+
+void Run::agent_finished(int ai, const providers::CallOutcome& o) {
+    State& s = *s_;
+    const int li = s.layer;
+    auto& slot = s.slots[static_cast<std::size_t>(ai)];
+    if (slot.finished) return;
+    slot.finished = true;
+    slot.call.reset();
+    const auto& agent = s.config.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+    const auto* prov = s.config.provider(agent.provider);
+    AgentRecord snapshot;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto& a = s.rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+        a.end_ms = s.now_ms();
+        a.duration_ms = ms_between(slot.started, Clock::now());
+        a.usage = o.usage;
+        a.attempts = std::max(a.attempts, o.attempts);
+        a.finish_reason = o.finish_reason;
+        auto match = s.engine.catalog().find(agent.provider, prov ? prov->base_url : std::string(), agent.model);
+        auto cost = accounting::cost_of(match, a.usage);
+        if (a.demo) cost.usd = 0.0; // the offline demo costs nothing
+        a.cost_usd = cost.usd;
+        a.tflops = cost.tflops;
+        if (a.ttft_ms && a.duration_ms > *a.ttft_ms && a.usage.completion_tokens > 0)
+            a.tokens_per_s = a.usage.completion_tokens / ((a.duration_ms - *a.ttft_ms) / 1000.0);
+        if (o.ok && a.text.empty()) {
+            a.state = AgentState::Failed;
+            a.error = "provider \"" + agent.provider + "\" (model " + agent.model + "): returned an empty answer" +
+                      (o.finish_reason.empty() ? std::string() : " (finish_reason " + o.finish_reason + ")");
+        } else if (o.ok) {
+            a.state = AgentState::Done;
+        } else {
+            a.state = AgentState::Failed;
+            a.error = o.error;
+        }
+        snapshot = a;
+    }
+    --s.active[agent.provider];
+    --s.pending;
+    bool failed = snapshot.state == AgentState::Failed;
+    Event e;
+    e.type = failed ? Event::Type::AgentFailed : Event::Type::AgentDone;
+    e.layer = li;
+    e.agent = ai;
+    e.message = snapshot.error.value_or("");
+    e.record = std::move(snapshot);
+    emit(std::move(e));
+
+    if (failed && s.config.on_agent_failure == config::FailurePolicy::Abort) {
+        end(RunStatus::Failed, "layer " + std::to_string(li + 1) + ", agent " + std::to_string(ai + 1) + " failed and "
+                               "the policy is \"abort\": " + e.message);
+        return;
+    }
+    pump(agent.provider);
+    if (s.pending == 0) finish_layer();
+}
+
+void Run::finish_layer() {
+    State& s = *s_;
+    const int li = s.layer;
+    int ok = 0;
+    std::string errors;
+    Totals totals;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto& L = s.rec.layers[static_cast<std::size_t>(li)];
+        L.end_ms = s.now_ms();
+        for (auto& a : L.agents) {
+            if (a.state == AgentState::Done) ++ok;
+            else {
+                if (s.config.on_agent_failure == config::FailurePolicy::Drop && a.state == AgentState::Failed &&
+                    li + 1 < static_cast<int>(s.config.layers.size()))
+                    a.state = AgentState::Dropped;
+                errors += "\n  agent " + std::to_string(a.index + 1) + " (" + a.model + "): " + a.error.value_or("failed");
+            }
+        }
+    }
+    Event e;
+    e.type = Event::Type::LayerDone;
+    e.layer = li;
+    emit(std::move(e));
+    if (ok == 0) {
+        bool last = li + 1 == static_cast<int>(s.config.layers.size());
+        end(RunStatus::Failed, last ? "the aggregator (layer " + std::to_string(li + 1) + ") failed:" + errors
+                                    : "layer " + std::to_string(li + 1) + ": every agent failed:" + errors);
+        return;
+    }
+    if (li + 1 < static_cast<int>(s.config.layers.size())) {
+        start_layer(li + 1);
+        return;
+    }
+    end(RunStatus::Done, {});
+}
+
+void Run::end(RunStatus status, const std::string& error) {
+    State& s = *s_;
+    if (s.over) return;
+    s.over = true;
+    // Stop whatever is still running (abort policy or cancel): connections close now.
+    for (auto& slot : s.slots)
+        if (slot.call) {
+            slot.call->cancel();
+            slot.call.reset();
+        }
+    s.waiting.clear();
+    Totals t;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto& r = s.rec;
+        r.status = status;
+        r.error = error;
+        for (auto& L : r.layers) {
+            double max_tf = 0, max_ms = 0;
+            bool any = false;
+            for (auto& a : L.agents) {
+                if (a.state == AgentState::Queued || a.state == AgentState::Waiting ||
+                    a.state == AgentState::Streaming || a.state == AgentState::Retrying) {
+                    if (a.attempts > 0 || a.state != AgentState::Queued) {
+                        a.end_ms = s.now_ms();
+                        a.duration_ms = a.end_ms - a.start_ms;
+                    }
+                    a.state = AgentState::Cancelled;
+                    if (!a.error) a.error = status == RunStatus::Cancelled ? "cancelled" : "stopped: " + error;
+                }
+                if (a.attempts == 0) continue;
+                any = true;
+                if (a.cost_usd) t.cost_usd += *a.cost_usd;
+                else t.cost_complete = false;
+                if (a.tflops) max_tf = std::max(max_tf, *a.tflops);
+                else t.tflops_complete = false;
+                max_ms = std::max(max_ms, a.duration_ms);
+                t.prompt_tokens += a.usage.prompt_tokens;
+                t.completion_tokens += a.usage.completion_tokens;
+            }
+            if (any) {
+                t.tflops += max_tf;
+                t.critical_path_ms += max_ms;
+            }
+        }
+        t.wall_ms = s.now_ms();
+        r.totals = t;
+        if (status == RunStatus::Done) {
+            const auto& last = r.layers.back().agents.front();
+            r.final_text = last.text;
+        }
+    }
+    Event e;
+    e.type = status == RunStatus::Done ? Event::Type::RunDone
+             : status == RunStatus::Cancelled ? Event::Type::RunCancelled
+                                              : Event::Type::RunFailed;
+    e.message = error;
+    e.totals = t;
+    emit(std::move(e));
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        finished_ = true;
+    }
+    cv_.notify_all();
+}
+
+void Run::cancel() {
+    auto self = shared_from_this();
+    s_->engine.transport().post([self] { self->end(RunStatus::Cancelled, "cancelled by the user"); });
+}
+
+} // namespace moa::engine

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// The MoA engine: runs the layers of a configuration over the providers' clients. The agents
+// of a layer run in parallel; the next layer starts when the previous one has finished and gets
+// its answers as references. All of a run's work happens on the transport thread; events go to
+// the sink from there (the sink must be quick and thread-safe, e.g. a queue for a GUI).
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "accounting/catalog.h"
+#include "config/config.h"
+#include "engine/run_types.h"
+#include "net/transport.h"
+#include "providers/chat_call.h"
+
+namespace moa::engine {
+
+class Run;
+struct RunStateAccess;
+
+struct RunOptions {
+    // Resolves a provider's API key at run time (environment by default; the GUI adds the
+    // keychain). The key is used for the request header only and stored nowhere.
+    std::function<std::string(const config::Provider&)> key_for;
+};
+
+class Engine {
+public:
+    explicit Engine(const accounting::Catalog& catalog, net::Transport& transport = net::Transport::shared());
+    std::shared_ptr<Run> start(const config::Config& config, RunInput input, EventSink sink, RunOptions options = {});
+
+    net::Transport& transport() { return transport_; }
+    const accounting::Catalog& catalog() const { return catalog_; }
+
+private:
+    const accounting::Catalog& catalog_;
+    net::Transport& transport_;
+};
+
+class Run : public std::enable_shared_from_this<Run> {
+public:
+    struct State;
+    ~Run();
+    std::uint64_t id() const { return id_; }
+    // Any thread: stops every call at once and closes the connections.
+    void cancel();
+    void wait();
+    bool wait_for(std::chrono::milliseconds timeout);
+    bool finished() const;
+    // A copy of the record as it stands (complete once finished()).
+    RunRecord record() const;
+
+private:
+    friend class Engine;
+    Run(std::uint64_t id, Engine& engine, const config::Config& config, RunInput input, EventSink sink,
+        RunOptions options);
+    void begin();
+    // Transport thread only:
+    void start_layer(int li);
+    void pump(const std::string& provider);
+    void launch(int ai);
+    void agent_finished(int ai, const providers::CallOutcome& o);
+    void finish_layer();
+    void end(RunStatus status, const std::string& error);
+    void emit(Event e);
+
+    std::uint64_t id_;
+    std::unique_ptr<State> s_;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    bool finished_ = false;
+};
+
+// The default key lookup: the provider's `api_key_env` variable, empty when unset.
+std::string key_from_environment(const config::Provider& p);
+
+} // namespace moa::engine

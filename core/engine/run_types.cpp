@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+#include "engine/run_types.h"
+
+namespace moa::engine {
+using nlohmann::json;
+
+RunInput RunInput::from_prompt(const std::string& prompt, const std::string& system) {
+    RunInput in;
+    if (!system.empty()) in.conversation.push_back({"system", system});
+    in.conversation.push_back({"user", prompt});
+    return in;
+}
+
+std::string RunInput::last_user_text() const {
+    for (auto it = conversation.rbegin(); it != conversation.rend(); ++it)
+        if (it->role == "user") return it->content;
+    return {};
+}
+
+const char* to_string(AgentState s) {
+    switch (s) {
+    case AgentState::Queued: return "queued";
+    case AgentState::Waiting: return "waiting";
+    case AgentState::Streaming: return "streaming";
+    case AgentState::Retrying: return "retrying";
+    case AgentState::Done: return "done";
+    case AgentState::Failed: return "failed";
+    case AgentState::Dropped: return "dropped";
+    case AgentState::Cancelled: return "cancelled";
+    }
+    return "?";
+}
+
+const char* to_string(RunStatus s) {
+    switch (s) {
+    case RunStatus::Running: return "running";
+    case RunStatus::Done: return "done";
+    case RunStatus::Failed: return "failed";
+    case RunStatus::Cancelled: return "cancelled";
+    }
+    return "?";
+}
+
+const char* to_string(Event::Type t) {
+    using T = Event::Type;
+    switch (t) {
+    case T::RunStarted: return "run_started";
+    case T::LayerStarted: return "layer_started";
+    case T::AgentQueued: return "agent_queued";
+    case T::AgentStarted: return "agent_started";
+    case T::AgentRetry: return "agent_retry";
+    case T::AgentDelta: return "agent_delta";
+    case T::AgentDone: return "agent_done";
+    case T::AgentFailed: return "agent_failed";
+    case T::LayerDone: return "layer_done";
+    case T::RunDone: return "run_done";
+    case T::RunFailed: return "run_failed";
+    case T::RunCancelled: return "run_cancelled";
+    }
+    return "?";
+}
+
+namespace {
+json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+} // namespace
+
+json to_json(const AgentRecord& a, bool with_messages) {
+    json j{{"layer", a.layer},
+           {"index", a.index},
+           {"provider", a.provider},
+           {"model", a.model},
+           {"demo", a.demo},
+           {"state", to_string(a.state)},
+           {"text", a.text},
+           {"reasoning", a.reasoning},
+           {"usage", {{"prompt_tokens", a.usage.prompt_tokens},
+                      {"completion_tokens", a.usage.completion_tokens},
+                      {"estimated", a.usage.estimated}}},
+           {"ttft_ms", opt(a.ttft_ms)},
+           {"duration_ms", a.duration_ms},
+           {"tokens_per_s", opt(a.tokens_per_s)},
+           {"cost_usd", opt(a.cost_usd)},
+           {"tflops", opt(a.tflops)},
+           {"attempts", a.attempts},
+           {"finish_reason", a.finish_reason.empty() ? json(nullptr) : json(a.finish_reason)},
+           {"error", a.error ? json(*a.error) : json(nullptr)}};
+    if (with_messages) {
+        json m = json::array();
+        for (const auto& msg : a.messages) m.push_back({{"role", msg.role}, {"content", msg.content}});
+        j["messages"] = m;
+    }
+    return j;
+}
+
+json to_json(const Totals& t) {
+    return {{"cost_usd", t.cost_usd},
+            {"cost_complete", t.cost_complete},
+            {"tflops", t.tflops},
+            {"tflops_complete", t.tflops_complete},
+            {"wall_ms", t.wall_ms},
+            {"critical_path_ms", t.critical_path_ms},
+            {"prompt_tokens", t.prompt_tokens},
+            {"completion_tokens", t.completion_tokens}};
+}
+
+json to_json(const RunRecord& r) {
+    json layers = json::array();
+    for (const auto& l : r.layers) {
+        json agents = json::array();
+        for (const auto& a : l.agents) agents.push_back(to_json(a));
+        layers.push_back({{"agents", agents}, {"wall_ms", l.end_ms - l.start_ms}, {"missing", l.missing}});
+    }
+    json j{{"config", r.config_name},
+           {"status", to_string(r.status)},
+           {"error", r.error.empty() ? json(nullptr) : json(r.error)},
+           {"final", r.final_text ? json{{"text", *r.final_text}} : json{{"text", nullptr}}},
+           {"layers", layers},
+           {"totals", to_json(r.totals)}};
+    return j;
+}
+
+json Event::to_json() const {
+    json j{{"event", engine::to_string(type)}, {"run", run}, {"t_ms", t_ms}};
+    if (layer >= 0) j["layer"] = layer;
+    if (agent >= 0) j["agent"] = agent;
+    switch (type) {
+    case Type::AgentDelta:
+        if (!text.empty()) j["text"] = text;
+        if (!reasoning.empty()) j["reasoning"] = reasoning;
+        break;
+    case Type::AgentRetry:
+        j["attempt"] = attempt;
+        j["delay_ms"] = delay_ms;
+        j["reason"] = message;
+        break;
+    case Type::AgentStarted:
+        if (record) {
+            j["provider"] = record->provider;
+            j["model"] = record->model;
+            j["demo"] = record->demo;
+            json m = json::array();
+            for (const auto& msg : record->messages) m.push_back({{"role", msg.role}, {"content", msg.content}});
+            j["messages"] = m;
+        }
+        break;
+    case Type::AgentDone:
+    case Type::AgentFailed:
+        if (record) j["agent_record"] = engine::to_json(*record, false);
+        break;
+    default:
+        if (!message.empty()) j["message"] = message;
+        if (totals) j["totals"] = engine::to_json(*totals);
+        break;
+    }
+    return j;
+}
+
+} // namespace moa::engine

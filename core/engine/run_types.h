@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// What a run is made of and what it reports: the record the CLI prints, the GUI shows and the
+// store keeps, and the events that carry it while it happens.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "providers/chat_types.h"
+
+namespace moa::engine {
+
+using providers::Message;
+
+struct RunInput {
+    std::vector<Message> conversation; // system, user and assistant turns; the last is the user's
+    static RunInput from_prompt(const std::string& prompt, const std::string& system = {});
+    std::string last_user_text() const;
+};
+
+enum class AgentState { Queued, Waiting, Streaming, Retrying, Done, Failed, Dropped, Cancelled };
+enum class RunStatus { Running, Done, Failed, Cancelled };
+
+struct AgentRecord {
+    int layer = 0;
+    int index = 0;
+    std::string provider;
+    std::string model;
+    bool demo = false; // the offline demo provider, not a real model
+    std::vector<Message> messages; // exactly what was sent
+    std::string text;
+    std::string reasoning;
+    providers::Usage usage;
+    std::optional<double> ttft_ms;
+    double duration_ms = 0;
+    double start_ms = 0; // since the run started
+    double end_ms = 0;
+    std::optional<double> tokens_per_s;
+    std::optional<double> cost_usd;
+    std::optional<double> tflops;
+    int attempts = 0;
+    std::optional<std::string> error;
+    std::string finish_reason;
+    AgentState state = AgentState::Queued;
+};
+
+struct LayerRecord {
+    std::vector<AgentRecord> agents;
+    double start_ms = 0;
+    double end_ms = 0;
+    int missing = 0; // agents whose answers the next layer did not get
+};
+
+struct Totals {
+    double cost_usd = 0;
+    bool cost_complete = true; // false when some call had no price in the catalog
+    double tflops = 0;         // max within a layer, summed over layers
+    bool tflops_complete = true;
+    double wall_ms = 0;
+    double critical_path_ms = 0; // the slowest agent's own time per layer, summed
+    long prompt_tokens = 0;
+    long completion_tokens = 0;
+};
+
+struct RunRecord {
+    std::uint64_t id = 0;
+    std::string config_name;
+    RunInput input;
+    std::vector<LayerRecord> layers;
+    std::optional<std::string> final_text;
+    RunStatus status = RunStatus::Running;
+    std::string error;
+    Totals totals;
+};
+
+struct Event {
+    enum class Type {
+        RunStarted, LayerStarted, AgentQueued, AgentStarted, AgentRetry, AgentDelta,
+        AgentDone, AgentFailed, LayerDone, RunDone, RunFailed, RunCancelled
+    };
+    Type type = Type::RunStarted;
+    std::uint64_t run = 0;
+    int layer = -1;
+    int agent = -1;
+    int attempt = 0;
+    double t_ms = 0;         // since the run started
+    std::string text;        // AgentDelta: answer piece
+    std::string reasoning;   // AgentDelta: reasoning piece
+    std::string message;     // errors, retry reasons
+    long delay_ms = 0;       // AgentRetry
+    std::optional<AgentRecord> record; // AgentStarted, AgentDone, AgentFailed: a snapshot
+    std::optional<Totals> totals;      // LayerDone and the run's end
+    nlohmann::json to_json() const;
+};
+
+using EventSink = std::function<void(const Event&)>;
+
+const char* to_string(AgentState s);
+const char* to_string(RunStatus s);
+const char* to_string(Event::Type t);
+
+nlohmann::json to_json(const AgentRecord& a, bool with_messages = true);
+nlohmann::json to_json(const Totals& t);
+// The `moa run --json` document.
+nlohmann::json to_json(const RunRecord& r);
+
+} // namespace moa::engine

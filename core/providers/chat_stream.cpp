@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+#include "providers/chat_stream.h"
+
+#include <nlohmann/json.hpp>
+
+#include "util/text.h"
+
+namespace moa::providers {
+using nlohmann::json;
+
+namespace {
+
+std::string error_text(const json& err) {
+    if (err.is_string()) return err.get<std::string>();
+    if (err.is_object()) {
+        std::string msg;
+        if (auto m = err.find("message"); m != err.end() && m->is_string()) msg = m->get<std::string>();
+        else msg = err.dump();
+        std::string code;
+        for (const char* k : {"code", "type"}) {
+            if (auto c = err.find(k); c != err.end() && !c->is_null()) {
+                code = c->is_string() ? c->get<std::string>() : c->dump();
+                break;
+            }
+        }
+        if (!code.empty() && msg.find(code) == std::string::npos) msg += " (" + code + ")";
+        return msg;
+    }
+    return err.dump();
+}
+
+// Content as providers send it: a string, or (Mistral Magistral) a list of typed parts.
+void collect_content(const json& c, std::string& text, std::string& reasoning) {
+    if (c.is_string()) {
+        text += c.get_ref<const std::string&>();
+    } else if (c.is_array()) {
+        for (const auto& part : c) {
+            if (!part.is_object()) continue;
+            auto type = part.value("type", std::string());
+            if (type == "text" && part.contains("text") && part["text"].is_string()) {
+                text += part["text"].get_ref<const std::string&>();
+            } else if (type == "thinking" && part.contains("thinking")) {
+                std::string ignored;
+                collect_content(part["thinking"], reasoning, ignored);
+            }
+        }
+    }
+}
+
+std::optional<Usage> read_usage(const json& u) {
+    if (!u.is_object()) return std::nullopt;
+    Usage out;
+    auto p = u.find("prompt_tokens");
+    auto c = u.find("completion_tokens");
+    if (p == u.end() && c == u.end()) return std::nullopt;
+    if (p != u.end() && p->is_number()) out.prompt_tokens = p->get<long>();
+    if (c != u.end() && c->is_number()) out.completion_tokens = c->get<long>();
+    return out;
+}
+
+} // namespace
+
+bool ChatStreamDecoder::fail(std::string message) {
+    if (error_.empty()) error_ = std::move(message);
+    return false;
+}
+
+bool ChatStreamDecoder::on_data(std::string_view data) {
+    if (!error_.empty()) return false;
+    ++chunks_;
+    // Fast path for the terminator.
+    if (data.size() >= 6 && data.size() <= 8 && text::trim(data) == "[DONE]") {
+        done_ = true;
+        return true;
+    }
+    json j = json::parse(data, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded())
+        return fail("the stream sent a data line that is not valid JSON: \"" +
+                    text::quote_start(data, 60) + "\"");
+    if (!j.is_object())
+        return fail("the stream sent a data line that is not a JSON object: \"" +
+                    text::quote_start(data, 60) + "\"");
+    if (auto e = j.find("error"); e != j.end() && !e->is_null())
+        return fail("the provider reported an error inside the stream: " + error_text(*e));
+
+    if (auto u = j.find("usage"); u != j.end() && !u->is_null()) {
+        if (auto us = read_usage(*u)) usage_ = us;
+    } else if (auto xg = j.find("x_groq"); xg != j.end() && xg->is_object()) {
+        if (auto u2 = xg->find("usage"); u2 != xg->end())
+            if (auto us = read_usage(*u2)) usage_ = us;
+    }
+
+    auto ch = j.find("choices");
+    if (ch == j.end() || !ch->is_array()) return true; // null (vLLM) or absent: usage-only chunk
+    for (const auto& choice : *ch) {
+        if (!choice.is_object()) continue;
+        if (auto idx = choice.find("index"); idx != choice.end() && idx->is_number() &&
+                                             idx->get<long>() != 0)
+            continue; // n > 1: only the first choice is the agent's answer
+        std::string content, reasoning;
+        if (auto d = choice.find("delta"); d != choice.end() && d->is_object()) {
+            if (auto c = d->find("content"); c != d->end()) collect_content(*c, content, reasoning);
+            // vLLM sends both fields with the same text; prefer reasoning_content.
+            auto rc = d->find("reasoning_content");
+            if (rc != d->end() && rc->is_string()) reasoning += rc->get_ref<const std::string&>();
+            else if (auto r = d->find("reasoning"); r != d->end() && r->is_string())
+                reasoning += r->get_ref<const std::string&>();
+        }
+        if (auto fr = choice.find("finish_reason"); fr != choice.end() && fr->is_string())
+            finish_reason_ = fr->get<std::string>();
+        if (!content.empty() || !reasoning.empty()) {
+            any_content_ = any_content_ || !content.empty();
+            sink_(content, reasoning);
+        }
+    }
+    return true;
+}
+
+bool ChatStreamDecoder::on_body(std::string_view body) {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return fail("the provider answered with a body that is not JSON: \"" +
+                    text::quote_start(body, 60) + "\"");
+    if (auto e = j.find("error"); e != j.end() && !e->is_null())
+        return fail("the provider reported an error: " + error_text(*e));
+    if (auto u = j.find("usage"); u != j.end())
+        if (auto us = read_usage(*u)) usage_ = us;
+    auto ch = j.find("choices");
+    if (ch == j.end() || !ch->is_array() || ch->empty())
+        return fail("the provider's answer has no choices");
+    const json& c0 = (*ch)[0];
+    std::string content, reasoning;
+    if (auto m = c0.find("message"); m != c0.end() && m->is_object()) {
+        if (auto c = m->find("content"); c != m->end()) collect_content(*c, content, reasoning);
+        auto rc = m->find("reasoning_content");
+        if (rc != m->end() && rc->is_string()) reasoning += rc->get_ref<const std::string&>();
+        else if (auto r = m->find("reasoning"); r != m->end() && r->is_string())
+            reasoning += r->get_ref<const std::string&>();
+    } else if (auto t = c0.find("text"); t != c0.end() && t->is_string()) {
+        content = t->get<std::string>();
+    }
+    if (auto fr = c0.find("finish_reason"); fr != c0.end() && fr->is_string())
+        finish_reason_ = fr->get<std::string>();
+    else
+        finish_reason_ = "stop"; // a whole body is complete by construction
+    any_content_ = !content.empty();
+    if (!content.empty() || !reasoning.empty()) sink_(content, reasoning);
+    return true;
+}
+
+std::string error_message_from_body(std::string_view body) {
+    json j = json::parse(body, nullptr, false);
+    if (!j.is_discarded()) {
+        if (j.is_object()) {
+            if (auto e = j.find("error"); e != j.end() && !e->is_null()) return error_text(*e);
+            if (auto m = j.find("message"); m != j.end() && m->is_string()) return m->get<std::string>();
+            if (auto d = j.find("detail"); d != j.end()) return d->is_string() ? d->get<std::string>() : d->dump();
+        } else if (j.is_array() && !j.empty() && j[0].is_object() && j[0].contains("error")) {
+            return error_text(j[0]["error"]); // Gemini wraps errors in a list
+        }
+    }
+    std::string t = text::trim(body);
+    if (t.empty()) return "no message in the response body";
+    return "\"" + text::quote_start(t, 200) + "\"";
+}
+
+} // namespace moa::providers

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace moa::providers {
+
+struct Message {
+    std::string role; // "system", "user" or "assistant"
+    std::string content;
+    bool operator==(const Message&) const = default;
+};
+
+struct Usage {
+    long prompt_tokens = 0;
+    long completion_tokens = 0;
+    bool estimated = false; // true when the provider sent no usage and we counted ourselves
+};
+
+// Sampling settings of one call; unset ones are left to the provider.
+struct ChatParams {
+    std::optional<double> temperature;
+    std::optional<double> top_p;
+    std::optional<long> max_tokens;
+    std::optional<std::int64_t> seed;
+};
+
+} // namespace moa::providers

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace moa::text {
+
+// The first `max_chars` bytes of `s` (cut at a UTF-8 boundary), with an ellipsis when cut,
+// and control characters shown as escapes: safe to quote in an error message.
+std::string quote_start(std::string_view s, std::size_t max_chars = 80);
+
+// Number of Unicode code points in a UTF-8 string (invalid bytes count as one each).
+std::size_t code_points(std::string_view s);
+
+// Cheap token estimate used when a provider reports no usage: about four bytes a token.
+long estimate_tokens(std::string_view s);
+
+std::string trim(std::string_view s);
+bool starts_with_ci(std::string_view s, std::string_view prefix);
+std::string to_lower(std::string_view s);
+
+// Reads a whole file; false when it cannot be read.
+bool read_file(const std::string& path, std::string& out);
+
+} // namespace moa::text
