@@ -213,7 +213,19 @@ LoadResult load_config_text(const std::string& text, const std::string& label, c
     } catch (const json::parse_error& e) {
         Issue i;
         i.file = label;
-        line_column(text, e.byte > 0 ? e.byte - 1 : 0, i.line, i.column);
+        // nlohmann reports the byte after the offending token; point at the token's start.
+        std::size_t at = e.byte > 0 ? std::min<std::size_t>(e.byte - 1, text.empty() ? 0 : text.size() - 1) : 0;
+        if (at < text.size() && text[at] == '"' && at > 0) {
+            std::size_t b = at - 1;
+            while (b > 0 && !(text[b] == '"' && text[b - 1] != '\\')) --b;
+            at = b;
+        } else {
+            while (at > 0 && (std::isalnum(static_cast<unsigned char>(text[at - 1])) || text[at - 1] == '.' ||
+                              text[at - 1] == '-' || text[at - 1] == '+') &&
+                   std::isalnum(static_cast<unsigned char>(text[at])))
+                --at;
+        }
+        line_column(text, at, i.line, i.column);
         std::string what = e.what();
         // nlohmann's message: "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
         if (auto c = what.find(": "); c != std::string::npos) what = what.substr(c + 2);
@@ -313,8 +325,8 @@ LoadResult load_config_text(const std::string& text, const std::string& label, c
         else if (*f == "abort") c.on_agent_failure = FailurePolicy::Abort;
         else ck.error("/on_agent_failure", "unknown policy \"" + *f + "\" (use \"drop\" or \"abort\")");
     }
-    r.issues = std::move(ck.issues);
     if (!ck.has_errors()) r.config = std::move(c);
+    r.issues = std::move(ck.issues);
     return r;
 }
 

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: MIT
+// The SSE parser and the chat-stream decoder against real recorded provider streams
+// (../shared/data/provider_streams, read in place) and the edge cases real providers produce.
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QtTest>
+
+#include <random>
+
+#include "net/sse_parser.h"
+#include "providers/chat_stream.h"
+
+using moa::net::SseParser;
+using moa::providers::ChatStreamDecoder;
+
+namespace {
+
+struct Decoded {
+    std::string text, reasoning, error;
+    bool ok = true;
+    ChatStreamDecoder* dec = nullptr;
+};
+
+// Feeds `body` in pieces of `piece` bytes (0 = all at once, -1 = random sizes).
+struct Pipeline {
+    std::string text, reasoning;
+    ChatStreamDecoder dec{[this](std::string_view c, std::string_view r) {
+        text.append(c);
+        reasoning.append(r);
+    }};
+    bool failed = false;
+    SseParser parser{[this](const SseParser::Event& e) {
+        if (!failed && !dec.on_data(e.data)) failed = true;
+    }};
+    void run(const std::string& body, int piece, unsigned seed = 1) {
+        std::mt19937 rng(seed);
+        std::size_t i = 0;
+        while (i < body.size() && !failed) {
+            std::size_t n = piece == 0 ? body.size() : piece > 0 ? static_cast<std::size_t>(piece) : 1 + rng() % 64;
+            n = std::min(n, body.size() - i);
+            parser.feed(std::string_view(body).substr(i, n));
+            i += n;
+        }
+        if (!failed) parser.finish();
+    }
+};
+
+std::string read_all(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    QByteArray b = f.readAll();
+    return std::string(b.constData(), static_cast<std::size_t>(b.size()));
+}
+
+QString streams_dir() { return QStringLiteral(MOA_SHARED_DATA "/provider_streams/streams"); }
+
+} // namespace
+
+class TestSse : public QObject {
+    Q_OBJECT
+private slots:
+    void recordedStreamsDecodeAsRecorded_data();
+    void recordedStreamsDecodeAsRecorded();
+    void lineEndingsAndSplits_data();
+    void lineEndingsAndSplits();
+    void multipleDataLinesJoinWithNewline();
+    void commentsAndEventFieldsAreHandled();
+    void lastEventWithoutBlankLineIsDelivered();
+    void oversizedLineFailsWithBound();
+    void malformedJsonFailsQuotingTheLine();
+    void errorObjectInsideStreamFails();
+    void choicesNullAndEmptyAreUsageOnly();
+    void usageOnLastContentChunk();
+    void streamWithoutDoneButFinishReasonIsComplete();
+    void streamWithNeitherIsIncomplete();
+    void nonStreamingBodyDecodes();
+    void errorBodiesGiveProviderMessages_data();
+    void errorBodiesGiveProviderMessages();
+};
+
+void TestSse::recordedStreamsDecodeAsRecorded_data() {
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("piece");
+    QDir d(streams_dir());
+    const auto files = d.entryList({"*.sse"}, QDir::Files, QDir::Name);
+    QVERIFY2(files.size() >= 25, "the recorded streams in ../shared/data/provider_streams are missing");
+    for (const auto& f : files) {
+        QString name = f.chopped(4);
+        for (int piece : {0, 1, 7, -1})
+            QTest::addRow("%s/%d", qPrintable(name), piece) << name << piece;
+    }
+}
+
+void TestSse::recordedStreamsDecodeAsRecorded() {
+    QFETCH(QString, name);
+    QFETCH(int, piece);
+    const QString base = streams_dir() + "/" + name;
+    std::string body = read_all(base + ".sse");
+    QVERIFY(!body.empty());
+    auto expected = QJsonDocument::fromJson(QByteArray::fromStdString(read_all(base + ".expected.json"))).object();
+    std::string expected_text = read_all(base + ".expected.txt");
+
+    Pipeline p;
+    p.run(body, piece, static_cast<unsigned>(qHash(name)));
+
+    const bool has_error = expected.contains("error") && !expected["error"].isNull();
+    if (has_error) {
+        QVERIFY2(p.failed, "an error object inside the stream must fail the agent");
+        QString msg = expected["error"].toObject()["message"].toString();
+        if (expected["error"].isArray()) msg = expected["error"].toArray()[0].toObject()["message"].toString();
+        QVERIFY2(QString::fromStdString(p.dec.error()).contains(msg.left(40)), p.dec.error().c_str());
+        return;
+    }
+    QVERIFY2(!p.failed, p.dec.error().c_str());
+    QCOMPARE(QString::fromStdString(p.text), QString::fromStdString(expected_text));
+    if (expected.contains("reasoning"))
+        QCOMPARE(QString::fromStdString(p.reasoning), expected["reasoning"].toString());
+    else
+        QCOMPARE(QString::fromStdString(p.reasoning), QString());
+    QCOMPARE(p.dec.done(), expected["done"].toBool());
+    if (expected["finish_reason"].isNull()) QVERIFY(!p.dec.finish_reason().has_value());
+    else QCOMPARE(QString::fromStdString(p.dec.finish_reason().value_or("")), expected["finish_reason"].toString());
+    if (expected["usage"].isObject()) {
+        QVERIFY(p.dec.usage().has_value());
+        auto u = expected["usage"].toObject();
+        QCOMPARE(p.dec.usage()->prompt_tokens, static_cast<long>(u["prompt_tokens"].toInteger()));
+        QCOMPARE(p.dec.usage()->completion_tokens, static_cast<long>(u["completion_tokens"].toInteger()));
+    } else {
+        QVERIFY(!p.dec.usage().has_value());
+    }
+}
+
+void TestSse::lineEndingsAndSplits_data() {
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<int>("piece");
+    const QByteArray lf = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: "
+                          "{\"choices\":[{\"delta\":{\"content\":\"b\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+    QByteArray crlf = lf;
+    crlf.replace("\n", "\r\n");
+    QByteArray cr = lf;
+    cr.replace("\n", "\r");
+    for (int piece : {0, 1, 2, 3, 5})
+        QTest::addRow("lf/%d", piece) << lf << piece, QTest::addRow("crlf/%d", piece) << crlf << piece,
+            QTest::addRow("cr/%d", piece) << cr << piece;
+}
+
+void TestSse::lineEndingsAndSplits() {
+    QFETCH(QByteArray, body);
+    QFETCH(int, piece);
+    Pipeline p;
+    p.run(body.toStdString(), piece);
+    QVERIFY(!p.failed);
+    QCOMPARE(QString::fromStdString(p.text), QStringLiteral("ab"));
+    QVERIFY(p.dec.done());
+    QCOMPARE(p.parser.events(), std::size_t(3));
+}
+
+void TestSse::multipleDataLinesJoinWithNewline() {
+    std::vector<std::string> got;
+    SseParser parser([&](const SseParser::Event& e) { got.emplace_back(e.data); });
+    parser.feed("data: {\"a\":\ndata:1}\n\ndata:x\n\n");
+    QCOMPARE(got.size(), std::size_t(2));
+    QCOMPARE(QString::fromStdString(got[0]), QStringLiteral("{\"a\":\n1}"));
+    QCOMPARE(QString::fromStdString(got[1]), QStringLiteral("x")); // no space after the colon is fine
+    // A JSON object split over two data lines decodes.
+    Pipeline p;
+    p.run("data: {\"choices\":[{\"delta\":\ndata: {\"content\":\"hi\"},\"finish_reason\":\"stop\"}]}\n\n", 0);
+    QVERIFY(!p.failed);
+    QCOMPARE(QString::fromStdString(p.text), QStringLiteral("hi"));
+}
+
+void TestSse::commentsAndEventFieldsAreHandled() {
+    std::vector<std::string> events;
+    SseParser parser([&](const SseParser::Event& e) { events.emplace_back(std::string(e.event) + "|" + std::string(e.data)); });
+    parser.feed(": OPENROUTER PROCESSING\n\n: another\nevent: message\ndata: 1\nid: 7\nretry: 100\n\n");
+    QCOMPARE(parser.comments(), std::size_t(2));
+    QCOMPARE(events.size(), std::size_t(1));
+    QCOMPARE(QString::fromStdString(events[0]), QStringLiteral("message|1"));
+}
+
+void TestSse::lastEventWithoutBlankLineIsDelivered() {
+    Pipeline p;
+    p.run("data: {\"choices\":[{\"delta\":{\"content\":\"end\"},\"finish_reason\":\"length\"}]}", 0);
+    QVERIFY(!p.failed);
+    QCOMPARE(QString::fromStdString(p.text), QStringLiteral("end"));
+    QVERIFY(p.dec.complete());
+}
+
+void TestSse::oversizedLineFailsWithBound() {
+    int events = 0;
+    SseParser parser([&](const SseParser::Event&) { ++events; }, 1024);
+    std::string big(4096, 'x');
+    QVERIFY(!parser.feed("data: " + big));
+    QVERIFY(parser.failed());
+    QVERIFY(QString::fromStdString(parser.error()).contains("1024"));
+    QCOMPARE(events, 0);
+}
+
+void TestSse::malformedJsonFailsQuotingTheLine() {
+    Pipeline p;
+    p.run("data: {\"choices\":[{\"delta\":{\"content\":\"ok\"}}]}\n\ndata: {\"choices\": [{\"delta\": broken\n\n"
+          "data: {\"choices\":[{\"delta\":{\"content\":\"never\"}}]}\n\n", 0);
+    QVERIFY(p.failed);
+    QCOMPARE(QString::fromStdString(p.text), QStringLiteral("ok"));
+    QVERIFY2(QString::fromStdString(p.dec.error()).contains("not valid JSON"), p.dec.error().c_str());
+    QVERIFY2(QString::fromStdString(p.dec.error()).contains("{\"choices\": [{\"delta\": broken"), p.dec.error().c_str());
+}
+
+void TestSse::errorObjectInsideStreamFails() {
+    Pipeline p;
+    p.run("data: {\"choices\":[{\"delta\":{\"content\":\"par\"}}]}\n\n"
+          "data: {\"error\":{\"message\":\"Provider returned error\",\"code\":502}}\n\n", 0);
+    QVERIFY(p.failed);
+    QVERIFY(QString::fromStdString(p.dec.error()).contains("Provider returned error"));
+    QVERIFY(QString::fromStdString(p.dec.error()).contains("502"));
+}
+
+void TestSse::choicesNullAndEmptyAreUsageOnly() {
+    Pipeline p;
+    p.run("data: {\"choices\":null,\"usage\":null}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"x\"},"
+          "\"finish_reason\":\"stop\"}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1}}\n\n"
+          "data: [DONE]\n\n", 0);
+    QVERIFY(!p.failed);
+    QCOMPARE(p.dec.usage()->prompt_tokens, 3L);
+    QCOMPARE(p.dec.usage()->completion_tokens, 1L);
+}
+
+void TestSse::usageOnLastContentChunk() {
+    Pipeline p;
+    p.run("data: {\"choices\":[{\"delta\":{\"content\":\"x\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":9,"
+          "\"completion_tokens\":2}}\n\ndata: [DONE]\n\n", 0);
+    QCOMPARE(p.dec.usage()->prompt_tokens, 9L);
+    p = {};
+}
+
+void TestSse::streamWithoutDoneButFinishReasonIsComplete() {
+    Pipeline p;
+    p.run("data: {\"choices\":[{\"delta\":{\"content\":\"x\"},\"finish_reason\":\"length\"}]}\n\n", 0);
+    QVERIFY(!p.dec.done());
+    QVERIFY(p.dec.complete());
+}
+
+void TestSse::streamWithNeitherIsIncomplete() {
+    Pipeline p;
+    p.run("data: {\"choices\":[{\"delta\":{\"content\":\"x\"},\"finish_reason\":null}]}\n\n", 0);
+    QVERIFY(!p.failed);
+    QVERIFY(!p.dec.complete());
+}
+
+void TestSse::nonStreamingBodyDecodes() {
+    std::string text;
+    ChatStreamDecoder dec([&](std::string_view c, std::string_view) { text.append(c); });
+    QVERIFY(dec.on_body("{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"whole\"},"
+                        "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":1}}"));
+    QCOMPARE(QString::fromStdString(text), QStringLiteral("whole"));
+    QCOMPARE(dec.usage()->prompt_tokens, 5L);
+    QVERIFY(dec.complete());
+}
+
+void TestSse::errorBodiesGiveProviderMessages_data() {
+    QTest::addColumn<QString>("file");
+    QDir d(QStringLiteral(MOA_SHARED_DATA "/provider_streams/errors"));
+    for (const auto& f : d.entryList({"*.json"}, QDir::Files, QDir::Name)) QTest::newRow(qPrintable(f)) << d.filePath(f);
+}
+
+void TestSse::errorBodiesGiveProviderMessages() {
+    QFETCH(QString, file);
+    std::string body = read_all(file);
+    std::string msg = moa::providers::error_message_from_body(body);
+    QVERIFY(!msg.empty());
+    QVERIFY2(msg != "no message in the response body", msg.c_str());
+    // Whatever the shape, the message is the provider's own words, not a JSON dump.
+    QVERIFY2(msg.rfind("{", 0) != 0, msg.c_str());
+}
+
+QTEST_GUILESS_MAIN(TestSse)
+#include "tst_sse_parser.moc"

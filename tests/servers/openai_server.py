@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""A scriptable OpenAI-compatible chat-completions server for the tests (127.0.0.1 only).
+
+The model name chooses the behaviour: "<scenario>[?key=value&...]", for example
+"ok?chunks=20&delay_ms=10", "fail-then-ok?status=429&times=1&retry_after=0", "status?code=401",
+"cut", "malformed", "slow-first?delay_ms=3000", "json". The answer text is
+"<model-tag> answers with <n> references" where n counts the numbered references in the
+aggregation prompt, followed by filler words, so tests can check what each layer received.
+
+GET /_requests returns every chat request body received (in order); GET /_stats the counts.
+Prints "PORT <n>" on stdout once listening. Stops when stdin closes or on SIGTERM.
+"""
+import json
+import re
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+LOCK = threading.Lock()
+REQUESTS = []
+COUNTS = {}
+
+
+def parse_model(model):
+    name, _, query = model.partition("?")
+    params = {k: v[-1] for k, v in parse_qs(query).items()}
+    return name, params
+
+
+def count_refs(messages):
+    text = "\n".join(m.get("content", "") for m in messages if isinstance(m.get("content"), str))
+    pos = text.find("Responses from models:")
+    if pos < 0:
+        return 0
+    n = 0
+    while ("\n%d. " % (n + 1)) in text[pos:]:
+        n += 1
+    return n
+
+
+def answer_text(model, params, messages):
+    tag = params.get("tag", model.split("?")[0])
+    words = int(params.get("words", "12"))
+    base = "%s answers with %d references." % (tag, count_refs(messages))
+    filler = " ".join("w%d" % i for i in range(words))
+    return base + " " + filler
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    def send_json(self, code, obj, extra_headers=None):
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra_headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def chunk(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def do_GET(self):
+        if self.path == "/_requests":
+            with LOCK:
+                self.send_json(200, REQUESTS)
+        elif self.path == "/_stats":
+            with LOCK:
+                self.send_json(200, {"chat_requests": len(REQUESTS), "per_model": COUNTS})
+        elif self.path.endswith("/models"):
+            self.send_json(200, {"object": "list", "data": [{"id": "ok", "object": "model"},
+                                                              {"id": "slow-first", "object": "model"}]})
+        else:
+            self.send_json(404, {"error": {"message": "no route " + self.path, "type": "not_found"}})
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length)
+        if not self.path.endswith("/chat/completions"):
+            return self.send_json(404, {"error": {"message": "no route " + self.path}})
+        try:
+            req = json.loads(raw)
+        except ValueError:
+            return self.send_json(400, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}})
+        model = req.get("model", "ok")
+        name, params = parse_model(model)
+        with LOCK:
+            COUNTS[model] = COUNTS.get(model, 0) + 1
+            seen = COUNTS[model]
+            REQUESTS.append({"model": model, "body": req, "authorization": self.headers.get("Authorization"),
+                             "t": time.time()})
+        messages = req.get("messages", [])
+        text = answer_text(model, params, messages)
+
+        if name == "status":
+            code = int(params.get("code", "500"))
+            return self.send_json(code, {"error": {"message": params.get("message", "scripted failure %d" % code),
+                                                   "type": "scripted", "code": str(code)}})
+        if name == "fail-then-ok" and seen <= int(params.get("times", "1")):
+            code = int(params.get("status", "503"))
+            headers = {}
+            if "retry_after" in params:
+                headers["Retry-After"] = params["retry_after"]
+            return self.send_json(code, {"error": {"message": "scripted %d, attempt %d" % (code, seen)}}, headers)
+        if name == "json" or not req.get("stream"):
+            return self.send_json(200, {
+                "id": "x", "object": "chat.completion", "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 11, "completion_tokens": len(text.split()), "total_tokens": 0}})
+
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if name == "slow-first":
+            time.sleep(int(params.get("delay_ms", "3000")) / 1000.0)
+        pieces = re.findall(r"\S+\s*", text)
+        chunks = int(params.get("chunks", str(len(pieces))))
+        per = max(1, -(-len(pieces) // max(1, chunks)))
+        groups = ["".join(pieces[i:i + per]) for i in range(0, len(pieces), per)]
+        delay = int(params.get("delay_ms", "0")) / 1000.0 if name != "slow-first" else 0
+        try:
+            self.chunk(": keep-alive comment\n\n")
+            for i, g in enumerate(groups):
+                if name == "cut" and i >= len(groups) // 2:
+                    self.wfile.flush()
+                    self.close_connection = True
+                    # Abort the chunked body without its terminating chunk.
+                    self.connection.shutdown(2)
+                    return
+                if name == "malformed" and i == len(groups) // 2:
+                    self.chunk('data: {"choices": [{"delta": {"content": "broken\n\n')
+                    continue
+                ev = {"id": "c", "object": "chat.completion.chunk", "model": model,
+                      "choices": [{"index": 0, "delta": {"content": g}, "finish_reason": None}]}
+                self.chunk("data: " + json.dumps(ev) + "\n\n")
+                if delay:
+                    time.sleep(delay)
+            self.chunk("data: " + json.dumps({"id": "c", "object": "chat.completion.chunk", "model": model,
+                                               "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}) + "\n\n")
+            self.chunk("data: " + json.dumps({"id": "c", "choices": [], "usage": {
+                "prompt_tokens": sum(len(m.get("content", "").split()) for m in messages),
+                "completion_tokens": len(pieces), "total_tokens": 0}}) + "\n\n")
+            self.chunk("data: [DONE]\n\n")
+            self.chunk(b"")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client went away (cancel)
+
+
+def main():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    print("PORT %d" % server.server_address[1], flush=True)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        sys.stdin.read()  # the test closes stdin (or dies) to stop us
+    except KeyboardInterrupt:
+        pass
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// Starts tests/servers/openai_server.py (or another script) on 127.0.0.1 for one test case
+// and stops it when destroyed.
+#include <QByteArray>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QString>
+#include <string>
+
+class TestServer {
+public:
+    explicit TestServer(const QString& script = QStringLiteral(MOA_TEST_SERVERS "/openai_server.py"),
+                        const QStringList& extra = {});
+    ~TestServer();
+    bool ok() const { return port_ > 0; }
+    int port() const { return port_; }
+    std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+    // Every chat request the server received, in order.
+    QJsonArray requests() const;
+    int chat_requests() const { return requests().size(); }
+
+private:
+    QProcess proc_;
+    int port_ = 0;
+};
+
+// Blocking GET of a URL on 127.0.0.1 (via libcurl), for test inspection.
+QByteArray http_get(const std::string& url);
