@@ -111,7 +111,7 @@ RunRecord Run::record() const {
 
 // ---- everything below runs on the transport thread ----
 
-void Run::emit(Event e) {
+void Run::publish(Event e) {
     e.run = id_;
     e.t_ms = s_->now_ms();
     if (s_->sink) s_->sink(e);
@@ -121,7 +121,7 @@ void Run::begin() {
     s_->t0 = Clock::now();
     Event e;
     e.type = Event::Type::RunStarted;
-    emit(std::move(e));
+    publish(std::move(e));
     start_layer(0);
 }
 
@@ -150,7 +150,7 @@ void Run::start_layer(int li) {
     Event ls;
     ls.type = Event::Type::LayerStarted;
     ls.layer = li;
-    emit(std::move(ls));
+    publish(std::move(ls));
     s.slots.assign(layer.agents.size(), State::Slot{});
     s.pending = static_cast<int>(layer.agents.size());
     for (std::size_t ai = 0; ai < layer.agents.size(); ++ai) {
@@ -158,7 +158,7 @@ void Run::start_layer(int li) {
         q.type = Event::Type::AgentQueued;
         q.layer = li;
         q.agent = static_cast<int>(ai);
-        emit(std::move(q));
+        publish(std::move(q));
         s.waiting[layer.agents[ai].provider].push_back(static_cast<int>(ai));
     }
     std::vector<std::string> providers;
@@ -221,7 +221,7 @@ void Run::launch(int ai) {
             e.agent = ai;
             e.attempt = attempt;
             e.record = std::move(snapshot);
-            self->emit(std::move(e));
+            self->publish(std::move(e));
         }
     };
     ev.on_delta = [self, li, ai](std::string_view content, std::string_view reasoning) {
@@ -245,7 +245,7 @@ void Run::launch(int ai) {
         e.agent = ai;
         e.text.assign(content);
         e.reasoning.assign(reasoning);
-        self->emit(std::move(e));
+        self->publish(std::move(e));
     };
     ev.on_retry = [self, li, ai](int next_attempt, long delay_ms, const std::string& why) {
         State& s = *self->s_;
@@ -261,7 +261,7 @@ void Run::launch(int ai) {
         e.attempt = next_attempt;
         e.delay_ms = delay_ms;
         e.message = why;
-        self->emit(std::move(e));
+        self->publish(std::move(e));
     };
     ev.on_done = [self, li, ai](const providers::CallOutcome& o) {
         State& s = *self->s_;
@@ -315,13 +315,14 @@ void Run::agent_finished(int ai, const providers::CallOutcome& o) {
     e.type = failed ? Event::Type::AgentFailed : Event::Type::AgentDone;
     e.layer = li;
     e.agent = ai;
-    e.message = snapshot.error.value_or("");
+    const std::string error = snapshot.error.value_or("");
+    e.message = error;
     e.record = std::move(snapshot);
-    emit(std::move(e));
+    publish(std::move(e));
 
     if (failed && s.config.on_agent_failure == config::FailurePolicy::Abort) {
         end(RunStatus::Failed, "layer " + std::to_string(li + 1) + ", agent " + std::to_string(ai + 1) + " failed and "
-                               "the policy is \"abort\": " + e.message);
+                               "the policy is \"abort\": " + error);
         return;
     }
     pump(agent.provider);
@@ -351,7 +352,7 @@ void Run::finish_layer() {
     Event e;
     e.type = Event::Type::LayerDone;
     e.layer = li;
-    emit(std::move(e));
+    publish(std::move(e));
     if (ok == 0) {
         bool last = li + 1 == static_cast<int>(s.config.layers.size());
         end(RunStatus::Failed, last ? "the aggregator (layer " + std::to_string(li + 1) + ") failed:" + errors
@@ -423,7 +424,7 @@ void Run::end(RunStatus status, const std::string& error) {
                                               : Event::Type::RunFailed;
     e.message = error;
     e.totals = t;
-    emit(std::move(e));
+    publish(std::move(e));
     {
         std::lock_guard<std::mutex> lock(mu_);
         finished_ = true;

@@ -66,7 +66,7 @@ private:
     void agent_finished(int ai, const providers::CallOutcome& o);
     void finish_layer();
     void end(RunStatus status, const std::string& error);
-    void emit(Event e);
+    void publish(Event e);
 
     std::uint64_t id_;
     std::unique_ptr<State> s_;
