@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+// The `moa` command as users run it: exit codes, messages, the --json document, and a 3-layer
+// run against an OpenAI-compatible server that nobody on this project wrote (mock-llm, npm).
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "run_helpers.h"
+#include "test_server.h"
+
+using namespace testing_support;
+
+namespace {
+struct Result {
+    int code = -1;
+    QByteArray out, err;
+};
+
+Result run_moa(const QStringList& args, const QByteArray& stdin_data = {}, int timeout_ms = 60000) {
+    QProcess p;
+    p.start(QStringLiteral(MOA_BINARY), args);
+    p.waitForStarted();
+    if (!stdin_data.isEmpty()) p.write(stdin_data);
+    p.closeWriteChannel();
+    Result r;
+    if (!p.waitForFinished(timeout_ms)) {
+        p.kill();
+        p.waitForFinished();
+        return r;
+    }
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+QString write_file(const QTemporaryDir& dir, const QString& name, const QByteArray& content) {
+    QString path = dir.filePath(name);
+    QFile f(path);
+    f.open(QIODevice::WriteOnly);
+    f.write(content);
+    return path;
+}
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void versionAndHelp();
+    void validateReportsEveryProblemWithLines();
+    void validateAcceptsPresets();
+    void presetsListAndShow();
+    void runJsonDocumentHasEveryLayer();
+    void runStreamsLayersAsText();
+    void runEventsAreJsonLines();
+    void droppedAgentsAreNamedAndExitIsZero();
+    void failedRunExitsThreeWithMessage();
+    void badUsageExitsTwo_data();
+    void badUsageExitsTwo();
+    void modelsListsProviderModels();
+    void offlineDemoPresetRunsEndToEnd();
+    void threeLayersAgainstThirdPartyServer();
+
+private:
+    std::unique_ptr<TestServer> server_;
+    QTemporaryDir dir_;
+};
+
+void TestCli::initTestCase() {
+    server_ = std::make_unique<TestServer>();
+    QVERIFY(server_->ok());
+    QVERIFY(dir_.isValid());
+}
+
+void TestCli::versionAndHelp() {
+    auto r = run_moa({"--version"});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.startsWith("moa 0."));
+    r = run_moa({"--help"});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains("moa run --config FILE"));
+    r = run_moa({"frobnicate"});
+    QCOMPARE(r.code, 2);
+    QVERIFY(r.err.contains("unknown command \"frobnicate\""));
+}
+
+void TestCli::validateReportsEveryProblemWithLines() {
+    QString f = write_file(dir_, "peer.moa.json",
+                           "{\n  \"schema\": \"moa-workbench/config@1\",\n  \"name\": \"peer\",\n"
+                           "  \"providers\": {\"p\": {\"base_url\": \"http://127.0.0.1:9/v1\"}},\n  \"layers\": [\n"
+                           "    {\"agents\": [{\"provider\": \"p\"}]},\n    {\"agents\": [{\"provider\": \"p\", \"model\": \"m\"}]}\n  ]\n}\n");
+    auto r = run_moa({"validate", f});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains((f + ":6: /layers/0/agents/0/model: required").toUtf8()), r.err.constData());
+    QVERIFY(r.err.contains("1 error"));
+    QString broken = write_file(dir_, "broken.moa.json", "{\n  \"name\": \"x\",\n  \"layers\": [\n}");
+    r = run_moa({"validate", broken});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains((broken + ":4:1: malformed JSON").toUtf8()), r.err.constData());
+    r = run_moa({"validate", dir_.filePath("nope.moa.json")});
+    QCOMPARE(r.code, 2);
+    QVERIFY(r.err.contains("no such file"));
+}
+
+void TestCli::validateAcceptsPresets() {
+    auto r = run_moa({"validate", QStringLiteral(MOA_SOURCE_ROOT "/resources/presets/moa-paper.moa.json")});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains("ok: \"MoA\", 3 layers, 13 agents"));
+}
+
+void TestCli::presetsListAndShow() {
+    auto r = run_moa({"presets"});
+    QCOMPARE(r.code, 0);
+    for (const char* n : {"moa-paper", "moa-lite", "moa-gpt4o", "together-recipe", "self-moa", "groq", "ollama", "offline-demo"})
+        QVERIFY2(r.out.contains(n), n);
+    r = run_moa({"presets", "moa-lite"});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(QJsonDocument::fromJson(r.out).object()["name"].toString(), QStringLiteral("MoA-Lite"));
+    r = run_moa({"presets", "nope"});
+    QCOMPARE(r.code, 2);
+}
+
+void TestCli::runJsonDocumentHasEveryLayer() {
+    std::string n = nonce();
+    auto j = config_json(server_->base_url(), {{"ok?tag=A-" + n, "ok?tag=B-" + n}, {"ok?tag=C-" + n, "ok?tag=D-" + n}, {"ok?tag=F-" + n}});
+    QString f = write_file(dir_, "three.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"run", "--config", f, "--prompt", "Why is the sky blue?", "--json"});
+    QCOMPARE(r.code, 0);
+    auto doc = QJsonDocument::fromJson(r.out).object();
+    QVERIFY2(!doc.isEmpty(), r.out.constData());
+    QVERIFY(doc["final"].toObject()["text"].toString().startsWith(QString::fromStdString("F-" + n + " answers with 2 references.")));
+    auto layers = doc["layers"].toArray();
+    QCOMPARE(layers.size(), 3);
+    QCOMPARE(layers[0].toObject()["agents"].toArray().size(), 2);
+    auto a = layers[1].toObject()["agents"].toArray()[1].toObject();
+    for (const char* k : {"provider", "model", "text", "reasoning", "usage", "ttft_ms", "duration_ms", "cost_usd", "tflops", "attempts", "error"})
+        QVERIFY2(a.contains(k), k);
+    QCOMPARE(a["model"].toString(), QString::fromStdString("ok?tag=D-" + n));
+    QVERIFY(a["text"].toString().startsWith(QString::fromStdString("D-" + n + " answers with 2 references.")));
+    QVERIFY(a["error"].isNull());
+    for (const char* k : {"prompt_tokens", "completion_tokens", "estimated"}) QVERIFY(a["usage"].toObject().contains(k));
+    auto totals = doc["totals"].toObject();
+    for (const char* k : {"cost_usd", "tflops", "wall_ms", "critical_path_ms"}) QVERIFY2(totals.contains(k), k);
+    QVERIFY(totals["critical_path_ms"].toDouble() <= totals["wall_ms"].toDouble() + 1);
+}
+
+void TestCli::runStreamsLayersAsText() {
+    std::string n = nonce();
+    auto j = config_json(server_->base_url(), {{"ok?tag=A-" + n, "ok?tag=B-" + n}, {"ok?tag=F-" + n}});
+    QString f = write_file(dir_, "two.moa.json", QByteArray::fromStdString(j.dump(2)));
+    QString pf = write_file(dir_, "prompt.txt", "A prompt\nfrom a file");
+    auto r = run_moa({"run", "--config", f, "--prompt-file", pf});
+    QCOMPARE(r.code, 0);
+    const QString out = QString::fromUtf8(r.out);
+    QVERIFY(out.contains("layer 1/2: 2 proposers"));
+    QVERIFY(out.contains(QString::fromStdString("A-" + n + " answers with 0 references.")));
+    QVERIFY(out.contains("layer 2/2: aggregator"));
+    QVERIFY(out.contains(QString::fromStdString("F-" + n + " answers with 2 references.")));
+    QVERIFY(out.contains("── done ──"));
+    // Layer 1's answers come before the final answer.
+    QVERIFY(out.indexOf(QString::fromStdString("A-" + n)) < out.indexOf(QString::fromStdString("F-" + n + " answers")));
+}
+
+void TestCli::runEventsAreJsonLines() {
+    std::string n = nonce();
+    auto j = config_json(server_->base_url(), {{"ok?tag=A-" + n}, {"ok?tag=F-" + n}});
+    QString f = write_file(dir_, "ev.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"run", "--config", f, "--prompt", "Hi", "--events"});
+    QCOMPARE(r.code, 0);
+    QStringList kinds;
+    for (const auto& line : r.out.split('\n')) {
+        if (line.isEmpty()) continue;
+        auto o = QJsonDocument::fromJson(line).object();
+        QVERIFY2(!o.isEmpty(), line.constData());
+        kinds << o["event"].toString();
+    }
+    QCOMPARE(kinds.first(), QStringLiteral("run_started"));
+    QCOMPARE(kinds.last(), QStringLiteral("run_done"));
+    for (const char* k : {"layer_started", "agent_started", "agent_delta", "agent_done", "layer_done"}) QVERIFY2(kinds.contains(k), k);
+}
+
+void TestCli::droppedAgentsAreNamedAndExitIsZero() {
+    std::string n = nonce();
+    auto j = config_json(server_->base_url(), {{"ok?tag=A-" + n, "status?code=404&message=model+not+found&tag=" + n}, {"ok?tag=F-" + n}});
+    QString f = write_file(dir_, "drop.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"run", "--config", f, "--prompt", "Hi", "--json"});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.err.contains("moa: dropped L1.2 status?code=404"), r.err.constData());
+    QVERIFY(r.err.contains("HTTP 404: model not found"));
+    auto doc = QJsonDocument::fromJson(r.out).object();
+    auto failed = doc["layers"].toArray()[0].toObject()["agents"].toArray()[1].toObject();
+    QVERIFY(failed["error"].toString().contains("HTTP 404: model not found"));
+    QCOMPARE(failed["state"].toString(), QStringLiteral("dropped"));
+}
+
+void TestCli::failedRunExitsThreeWithMessage() {
+    std::string n = nonce();
+    auto j = config_json(server_->base_url(), {{"ok?tag=A-" + n}, {"status?code=401&message=Incorrect+API+key&tag=" + n}});
+    QString f = write_file(dir_, "fail.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"run", "--config", f, "--prompt", "Hi"});
+    QCOMPARE(r.code, 3);
+    QVERIFY2(r.err.contains("moa: run failed: the aggregator (layer 2) failed"), r.err.constData());
+    QVERIFY(r.err.contains("HTTP 401: Incorrect API key"));
+    r = run_moa({"run", "--config", f, "--prompt", "Hi", "--json"});
+    QCOMPARE(r.code, 3);
+    auto doc = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(doc["status"].toString(), QStringLiteral("failed"));
+    QVERIFY(doc["final"].toObject()["text"].isNull());
+}
+
+void TestCli::badUsageExitsTwo_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("no config") << QStringList{"run", "--prompt", "x"} << "--config FILE is required";
+    QTest::newRow("no prompt") << QStringList{"run", "--config", "offline-demo"} << "exactly one of --prompt";
+    QTest::newRow("two prompts") << QStringList{"run", "--config", "offline-demo", "--prompt", "a", "--prompt-file", "b"}
+                                 << "exactly one of --prompt";
+    QTest::newRow("unknown option") << QStringList{"run", "--frob"} << "unknown option --frob";
+    QTest::newRow("missing file") << QStringList{"run", "--config", "/nonexistent/x.moa.json", "--prompt", "x"} << "no such file";
+    QTest::newRow("empty prompt") << QStringList{"run", "--config", "offline-demo", "--prompt", "  "} << "the prompt is empty";
+    QTest::newRow("models without provider") << QStringList{"models", "--config", "offline-demo"} << "usage: moa models";
+}
+
+void TestCli::badUsageExitsTwo() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, message);
+    auto r = run_moa(args);
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(message.toUtf8()), r.err.constData());
+}
+
+void TestCli::modelsListsProviderModels() {
+    auto j = config_json(server_->base_url(), {{"ok"}});
+    QString f = write_file(dir_, "models.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"models", "--config", f, "--provider", "local"});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains("ok\n"));
+    QVERIFY(r.out.contains("slow-first\n"));
+    r = run_moa({"models", "--config", f, "--provider", "nope"});
+    QCOMPARE(r.code, 2);
+}
+
+void TestCli::offlineDemoPresetRunsEndToEnd() {
+    auto r = run_moa({"run", "--config", "offline-demo", "--prompt", "What is a mixture of agents?", "--json"});
+    QCOMPARE(r.code, 0);
+    auto doc = QJsonDocument::fromJson(r.out).object();
+    QVERIFY(doc["final"].toObject()["text"].toString().contains("offline demo, not a real model"));
+    QCOMPARE(doc["layers"].toArray().size(), 3);
+    QVERIFY(doc["layers"].toArray()[2].toObject()["agents"].toArray()[0].toObject()["demo"].toBool());
+}
+
+// mock-llm (@dwmkerr/mock-llm on npm, pinned in tools/dev.sh) is an OpenAI-compatible server
+// written by others. Its answers report how many messages an agent got and how long the first
+// one was, so the final answer proves exactly what each layer was sent.
+void TestCli::threeLayersAgainstThirdPartyServer() {
+    const QString main_js = QStringLiteral(MOA_BINARY_DIR "/npm/node_modules/@dwmkerr/mock-llm/dist/main.js");
+    if (!QFile::exists(main_js)) {
+        if (qEnvironmentVariableIsSet("MOA_REQUIRE_THIRD_PARTY_SERVER")) QFAIL("mock-llm is not installed (tools/dev.sh installs it)");
+        QSKIP("mock-llm is not installed; tools/dev.sh test installs it from npm");
+    }
+    QTemporaryDir work;
+    QFile::copy(QStringLiteral(MOA_SOURCE_ROOT "/tests/fixtures/mock-llm.yaml"), work.filePath("mock-llm.yaml"));
+    // A free port: bind our own server, note its port, stop it.
+    int port;
+    {
+        TestServer probe;
+        port = probe.port();
+    }
+    QProcess node;
+    node.setWorkingDirectory(work.path());
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("PORT", QString::number(port));
+    env.insert("HOST", "127.0.0.1");
+    node.setProcessEnvironment(env);
+    node.setProcessChannelMode(QProcess::MergedChannels);
+    node.start("node", {main_js});
+    QVERIFY(node.waitForStarted());
+    QByteArray log;
+    QTRY_VERIFY_WITH_TIMEOUT((log += node.readAll()).contains("running on") || node.state() != QProcess::Running, 20000);
+    QVERIFY2(node.state() == QProcess::Running, log.constData());
+
+    const std::string base = "http://127.0.0.1:" + std::to_string(port) + "/v1";
+    auto j = config_json(base, {{"mock-a", "mock-b", "mock-c"}, {"mock-d", "mock-e"}, {"mock-final"}});
+    QString f = write_file(dir_, "third-party.moa.json", QByteArray::fromStdString(j.dump(2)));
+    const std::string prompt = "Explain mixture of agents in one line.";
+    auto r = run_moa({"run", "--config", f, "--prompt", QString::fromStdString(prompt), "--json"});
+    node.kill();
+    node.waitForFinished();
+    QVERIFY2(r.code == 0, r.err.constData());
+    auto doc = QJsonDocument::fromJson(r.out).object();
+
+    auto answer = [](const std::string& model, int messages, std::size_t first_len) {
+        return model + " heard " + std::to_string(messages) + " messages; the first has " + std::to_string(first_len) + " characters.";
+    };
+    const std::string& tmpl = moa::config::default_aggregation_template();
+    auto system_len = [&](const std::vector<std::string>& refs) {
+        std::string s = tmpl;
+        for (std::size_t i = 0; i < refs.size(); ++i) s += "\n" + std::to_string(i + 1) + ". " + refs[i];
+        return s.size();
+    };
+    std::vector<std::string> l1, l2;
+    for (const char* m : {"mock-a", "mock-b", "mock-c"}) l1.push_back(answer(m, 1, prompt.size()));
+    for (const char* m : {"mock-d", "mock-e"}) l2.push_back(answer(m, 2, system_len(l1)));
+    const std::string final_expected = answer("mock-final", 2, system_len(l2));
+
+    auto layers = doc["layers"].toArray();
+    QCOMPARE(layers.size(), 3);
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(layers[0].toObject()["agents"].toArray()[i].toObject()["text"].toString().toStdString(), l1[static_cast<std::size_t>(i)]);
+    for (int i = 0; i < 2; ++i)
+        QCOMPARE(layers[1].toObject()["agents"].toArray()[i].toObject()["text"].toString().toStdString(), l2[static_cast<std::size_t>(i)]);
+    QCOMPARE(doc["final"].toObject()["text"].toString().toStdString(), final_expected);
+    // mock-llm sends no usage: the counts are estimated, and say so.
+    QVERIFY(layers[2].toObject()["agents"].toArray()[0].toObject()["usage"].toObject()["estimated"].toBool());
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
