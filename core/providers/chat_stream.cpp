@@ -60,6 +60,108 @@ std::optional<Usage> read_usage(const json& u) {
 
 } // namespace
 
+namespace {
+
+// The fast path for the common chunk: a SAX pass that keeps only the fields the decoder needs
+// and builds no DOM. Anything unusual (an error object, content as a list, x_groq, a parse
+// error) makes it give up, and the chunk goes through the DOM path, which handles everything.
+struct ChunkSax : nlohmann::json_sax<json> {
+    struct Choice {
+        long index = 0;
+        std::string content, reasoning_content, reasoning;
+        std::optional<std::string> finish_reason;
+    };
+    std::vector<Choice> choices;
+    std::optional<Usage> usage;
+    bool give_up = false;
+
+    // Where we are: depth of nesting and the keys that matter.
+    int depth = 0;
+    std::string top_key;    // key at depth 1
+    std::string choice_key; // key at depth 3 (inside choices[i])
+    std::string inner_key;  // key at depth 4 (inside delta or usage at depth 2)
+    bool in_choices = false;
+    bool in_delta = false;
+
+    bool stop() {
+        give_up = true;
+        return false;
+    }
+    bool null() override {
+        if (depth == 1 && top_key == "error") return true; // "error": null is no error
+        return true;
+    }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t v) override { return number(static_cast<double>(v)); }
+    bool number_unsigned(number_unsigned_t v) override { return number(static_cast<double>(v)); }
+    bool number_float(number_float_t v, const string_t&) override { return number(v); }
+    bool number(double v) {
+        if (depth == 3 && in_choices && choice_key == "index") choices.back().index = static_cast<long>(v);
+        else if (depth == 2 && top_key == "usage") {
+            if (!usage) usage = Usage{};
+            if (inner_key == "prompt_tokens") usage->prompt_tokens = static_cast<long>(v);
+            else if (inner_key == "completion_tokens") usage->completion_tokens = static_cast<long>(v);
+        }
+        return true;
+    }
+    bool string(string_t& v) override {
+        if (depth == 1 && top_key == "error") return stop();
+        if (depth == 4 && in_delta) {
+            auto& c = choices.back();
+            if (inner_key == "content") c.content += v;
+            else if (inner_key == "reasoning_content") c.reasoning_content += v;
+            else if (inner_key == "reasoning") c.reasoning += v;
+        } else if (depth == 3 && in_choices && choice_key == "finish_reason") {
+            choices.back().finish_reason = v;
+        }
+        return true;
+    }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override {
+        ++depth;
+        if (depth == 1) return true;
+        if (depth == 2 && top_key == "error") return stop();
+        if (depth == 3 && in_choices) choices.emplace_back();
+        if (depth == 4 && in_choices && choice_key == "delta") in_delta = true;
+        return true;
+    }
+    bool end_object() override {
+        if (depth == 4) in_delta = false;
+        --depth;
+        return true;
+    }
+    bool start_array(std::size_t) override {
+        ++depth;
+        if (depth == 2 && top_key == "choices") in_choices = true;
+        else if (depth == 5 && in_delta && inner_key == "content") return stop(); // content as a list
+        return true;
+    }
+    bool end_array() override {
+        if (depth == 2) in_choices = false;
+        --depth;
+        return true;
+    }
+    bool key(string_t& k) override {
+        if (depth == 1) {
+            top_key = k;
+            if (k == "x_groq") return stop();
+        } else if (depth == 2 && top_key == "usage") {
+            inner_key = k;
+        } else if (depth == 3 && in_choices) {
+            choice_key = k;
+        } else if (depth == 4) {
+            inner_key = k;
+        }
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+        give_up = true;
+        return false;
+    }
+};
+
+} // namespace
+
 bool ChatStreamDecoder::fail(std::string message) {
     if (error_.empty()) error_ = std::move(message);
     return false;
@@ -73,6 +175,27 @@ bool ChatStreamDecoder::on_data(std::string_view data) {
         done_ = true;
         return true;
     }
+    if (!data.empty() && data.front() == '{') {
+        ChunkSax sax;
+        bool ok = json::sax_parse(data, &sax, json::input_format_t::json, /*strict=*/true);
+        if (ok && !sax.give_up && sax.depth == 0) {
+            if (sax.usage) usage_ = sax.usage;
+            for (auto& c : sax.choices) {
+                if (c.index != 0) continue;
+                if (c.finish_reason) finish_reason_ = std::move(c.finish_reason);
+                std::string_view reasoning = !c.reasoning_content.empty() ? c.reasoning_content : c.reasoning;
+                if (!c.content.empty() || !reasoning.empty()) {
+                    any_content_ = any_content_ || !c.content.empty();
+                    sink_(c.content, reasoning);
+                }
+            }
+            return true;
+        }
+    }
+    return on_data_dom(data);
+}
+
+bool ChatStreamDecoder::on_data_dom(std::string_view data) {
     json j = json::parse(data, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded())
         return fail("the stream sent a data line that is not valid JSON: \"" +

@@ -35,6 +35,7 @@ public:
 
 private:
     bool fail(std::string message);
+    bool on_data_dom(std::string_view data);
     DeltaSink sink_;
     bool done_ = false;
     bool any_content_ = false;

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The two commands of README's quick start, on a fresh Debian 12 machine (as root, or with sudo):
+#   bash tools/dev.sh start   install dependencies, build, start the application
+#   bash tools/dev.sh test    install dependencies, build, run the whole test suite
+# Also: build (dependencies + build only), bench (run the benchmarks), fuzz SECONDS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MOCK_LLM_VERSION=0.1.29 # @dwmkerr/mock-llm, the third-party server of the CLI tests
+
+PACKAGES=(cmake ninja-build g++ ccache pkg-config python3
+          qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6sql6-sqlite qtkeychain-qt6-dev
+          libcurl4-openssl-dev nlohmann-json3-dev libsqlite3-dev xvfb)
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+deps() {
+    local missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "== installing: ${missing[*]}"
+        as_root apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    fi
+}
+
+build() {
+    deps
+    cmake --preset default >/dev/null
+    cmake --build --preset default
+}
+
+test_servers() {
+    # mock-llm, pinned, installed by the test setup into the build tree (never committed).
+    local dir=build/npm
+    if [ ! -f "$dir/node_modules/@dwmkerr/mock-llm/package.json" ] ||
+       ! grep -q "\"version\": \"$MOCK_LLM_VERSION\"" "$dir/node_modules/@dwmkerr/mock-llm/package.json"; then
+        mkdir -p "$dir"
+        echo '{"private": true}' > "$dir/package.json"
+        (cd "$dir" && npm install --no-audit --no-fund --loglevel=error "@dwmkerr/mock-llm@$MOCK_LLM_VERSION")
+    fi
+}
+
+case "${1:-}" in
+start)
+    build
+    # Until the workbench window lands (issue 3): a real MoA run of the default preset on the
+    # offline demo provider, which needs no keys and no network.
+    exec build/app/moa run --config offline-demo \
+        --prompt "${2:-What are the trade-offs of a mixture of agents compared with one large model?}"
+    ;;
+test)
+    build
+    test_servers
+    export MOA_REQUIRE_THIRD_PARTY_SERVER=1
+    ctest --preset default
+    ;;
+build)
+    build
+    ;;
+bench)
+    build
+    for b in build/tests/bench/bench_*; do "$b"; done
+    ;;
+fuzz)
+    deps
+    command -v clang++ >/dev/null || DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq clang libclang-rt-14-dev
+    cmake --preset fuzz >/dev/null
+    cmake --build --preset fuzz
+    secs="${2:-60}"
+    for t in sse config; do
+        mkdir -p "build-fuzz/corpus-$t"
+        extra=()
+        [ "$t" = sse ] && [ -d ../shared/data/provider_streams/streams ] && extra=(../shared/data/provider_streams/streams)
+        [ "$t" = config ] && extra=(resources/presets)
+        "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=65536 \
+            "build-fuzz/corpus-$t" "tests/fuzz/corpus/$t" "${extra[@]}"
+    done
+    ;;
+*)
+    echo "usage: bash tools/dev.sh start|test|build|bench|fuzz [SECONDS]" >&2
+    exit 2
+    ;;
+esac
