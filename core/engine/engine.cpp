@@ -334,7 +334,6 @@ void Run::finish_layer() {
     const int li = s.layer;
     int ok = 0;
     std::string errors;
-    Totals totals;
     {
         std::lock_guard<std::mutex> lock(mu_);
         auto& L = s.rec.layers[static_cast<std::size_t>(li)];
