@@ -47,6 +47,15 @@ void collect_content(const json& c, std::string& text, std::string& reasoning) {
     }
 }
 
+// A delta or a message: its content, and its reasoning kept apart. vLLM sends both reasoning
+// fields with the same text; reasoning_content is preferred.
+void collect_message(const json& m, std::string& text, std::string& reasoning) {
+    if (auto c = m.find("content"); c != m.end()) collect_content(*c, text, reasoning);
+    auto rc = m.find("reasoning_content");
+    if (rc != m.end() && rc->is_string()) reasoning += rc->get_ref<const std::string&>();
+    else if (auto r = m.find("reasoning"); r != m.end() && r->is_string()) reasoning += r->get_ref<const std::string&>();
+}
+
 std::optional<Usage> read_usage(const json& u) {
     if (!u.is_object()) return std::nullopt;
     Usage out;
@@ -221,14 +230,7 @@ bool ChatStreamDecoder::on_data_dom(std::string_view data) {
                                              idx->get<long>() != 0)
             continue; // n > 1: only the first choice is the agent's answer
         std::string content, reasoning;
-        if (auto d = choice.find("delta"); d != choice.end() && d->is_object()) {
-            if (auto c = d->find("content"); c != d->end()) collect_content(*c, content, reasoning);
-            // vLLM sends both fields with the same text; prefer reasoning_content.
-            auto rc = d->find("reasoning_content");
-            if (rc != d->end() && rc->is_string()) reasoning += rc->get_ref<const std::string&>();
-            else if (auto r = d->find("reasoning"); r != d->end() && r->is_string())
-                reasoning += r->get_ref<const std::string&>();
-        }
+        if (auto d = choice.find("delta"); d != choice.end() && d->is_object()) collect_message(*d, content, reasoning);
         if (auto fr = choice.find("finish_reason"); fr != choice.end() && fr->is_string())
             finish_reason_ = fr->get<std::string>();
         if (!content.empty() || !reasoning.empty()) {
@@ -254,11 +256,7 @@ bool ChatStreamDecoder::on_body(std::string_view body) {
     const json& c0 = (*ch)[0];
     std::string content, reasoning;
     if (auto m = c0.find("message"); m != c0.end() && m->is_object()) {
-        if (auto c = m->find("content"); c != m->end()) collect_content(*c, content, reasoning);
-        auto rc = m->find("reasoning_content");
-        if (rc != m->end() && rc->is_string()) reasoning += rc->get_ref<const std::string&>();
-        else if (auto r = m->find("reasoning"); r != m->end() && r->is_string())
-            reasoning += r->get_ref<const std::string&>();
+        collect_message(*m, content, reasoning);
     } else if (auto t = c0.find("text"); t != c0.end() && t->is_string()) {
         content = t->get<std::string>();
     }
