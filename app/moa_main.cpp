@@ -9,13 +9,15 @@ namespace {
 const char* kUsage =
     "moa — Mixture-of-Agents from the command line (MoA Workbench " MOA_VERSION ")\n"
     "\n"
-    "  moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events]\n"
+    "  moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events] [--no-history]\n"
     "  moa validate FILE...\n"
     "  moa presets [NAME]\n"
     "  moa models --config FILE --provider NAME [--json]\n"
+    "  moa history [--search TEXT] [--limit N] [--json]    moa history show ID [--json]\n"
     "  moa --version\n"
     "\n"
     "FILE may also name a built-in preset (moa presets lists them).\n"
+    "Runs are recorded in $MOA_HISTORY_DB or $XDG_DATA_HOME/moa-workbench/history.sqlite.\n"
     "Exit status: 0 done, 2 bad usage or configuration, 3 the run failed.\n";
 }
 
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
     if (cmd == "validate") return moa::cli::cmd_validate(rest);
     if (cmd == "presets") return moa::cli::cmd_presets(rest);
     if (cmd == "models") return moa::cli::cmd_models(rest);
+    if (cmd == "history") return moa::cli::cmd_history(rest);
     std::cerr << "moa: unknown command \"" << cmd << "\"\n\n" << kUsage;
     return moa::cli::kUsage;
 }

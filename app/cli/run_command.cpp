@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "engine/engine.h"
+#include "store/history_recorder.h"
 #include "util/resources.h"
 #include "util/text.h"
 
@@ -114,10 +115,10 @@ void print_summary(const engine::RunRecord& r) {
 } // namespace
 
 int cmd_run(const std::vector<std::string>& args) {
-    Args a(args, {"json", "events", "quiet"}, {"config", "prompt", "prompt-file", "system"});
+    Args a(args, {"json", "events", "quiet", "no-history"}, {"config", "prompt", "prompt-file", "system"});
     if (!a.ok() || !a.positional().empty()) {
         std::cerr << "moa run: " << (a.ok() ? "unexpected argument " + a.positional()[0] : a.error())
-                  << "\nusage: moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events]\n";
+                  << "\nusage: moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events] [--no-history]\n";
         return kUsage;
     }
     if (!a.get("config")) {
@@ -164,10 +165,21 @@ int cmd_run(const std::vector<std::string>& args) {
         }
     };
 
+    // Every run goes into the history (SQLite) unless asked not to; a history that cannot be
+    // written is reported, and the run goes on.
+    std::unique_ptr<store::HistoryRecorder> recorder;
+    if (!a.flag("no-history")) {
+        auto h = store::History::open(store::History::default_path());
+        if (h) recorder = std::make_unique<store::HistoryRecorder>(std::move(*h));
+        else std::cerr << "moa: warning: " << h.error() << " (this run is not recorded)\n";
+    }
+    const auto input = engine::RunInput::from_prompt(prompt, a.get("system").value_or(""));
+    if (recorder) sink = recorder->sink("cli", *cfg, input, sink);
+
     std::signal(SIGINT, on_sigint);
     std::signal(SIGTERM, on_sigint);
     engine::Engine eng(catalog);
-    auto run = eng.start(*cfg, engine::RunInput::from_prompt(prompt, a.get("system").value_or("")), sink);
+    auto run = eng.start(*cfg, input, sink);
     bool cancel_sent = false;
     while (!run->wait_for(std::chrono::milliseconds(50))) {
         if (g_interrupted && !cancel_sent) {
@@ -176,13 +188,19 @@ int cmd_run(const std::vector<std::string>& args) {
         }
     }
     engine::RunRecord rec = run->record();
+    std::int64_t history_id = 0;
+    if (recorder) {
+        recorder->flush();
+        history_id = recorder->stored_id(rec.id);
+        for (const auto& e : recorder->errors()) std::cerr << "moa: warning: history: " << e << "\n";
+    }
     if (json_doc) {
-        std::cout << engine::to_json(rec).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        auto doc = engine::to_json(rec);
+        if (history_id) doc["history_id"] = history_id;
+        std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else if (!events && !quiet) {
         print_summary(rec);
-        if (rec.final_text && cfg->layers.back().agents.size() == 1 && cfg->layers.size() > 1) {
-            // The final answer has streamed already; nothing to repeat.
-        }
+        if (history_id) std::cout << "recorded as run " << history_id << " (moa history show " << history_id << ")\n";
     }
     // Name what was left out, whatever the output format.
     for (const auto& L : rec.layers)

@@ -423,6 +423,10 @@ void Run::end(RunStatus status, const std::string& error) {
                                               : Event::Type::RunFailed;
     e.message = error;
     e.totals = t;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        e.final_record = std::make_shared<const RunRecord>(s.rec);
+    }
     publish(std::move(e));
     {
         std::lock_guard<std::mutex> lock(mu_);

@@ -4,6 +4,7 @@
 // store keeps, and the events that carry it while it happens.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,6 +95,7 @@ struct Event {
     long delay_ms = 0;       // AgentRetry
     std::optional<AgentRecord> record; // AgentStarted, AgentDone, AgentFailed: a snapshot
     std::optional<Totals> totals;      // LayerDone and the run's end
+    std::shared_ptr<const struct RunRecord> final_record; // the run's end: the whole record
     nlohmann::json to_json() const;
 };
 

@@ -69,6 +69,8 @@ private slots:
     void modelsListsProviderModels();
     void offlineDemoPresetRunsEndToEnd();
     void threeLayersAgainstThirdPartyServer();
+    void runsAreRecordedAndShownFromHistory();
+    void unwritableHistoryWarnsAndTheRunGoesOn();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -79,6 +81,7 @@ void TestCli::initTestCase() {
     server_ = std::make_unique<TestServer>();
     QVERIFY(server_->ok());
     QVERIFY(dir_.isValid());
+    qputenv("MOA_HISTORY_DB", dir_.filePath("history.sqlite").toUtf8()); // the children inherit it
 }
 
 void TestCli::versionAndHelp() {
@@ -321,6 +324,42 @@ void TestCli::threeLayersAgainstThirdPartyServer() {
     QCOMPARE(doc["final"].toObject()["text"].toString().toStdString(), final_expected);
     // mock-llm sends no usage: the counts are estimated, and say so.
     QVERIFY(layers[2].toObject()["agents"].toArray()[0].toObject()["usage"].toObject()["estimated"].toBool());
+}
+
+void TestCli::runsAreRecordedAndShownFromHistory() {
+    std::string n = nonce();
+    auto j = config_json(server_->base_url(), {{"ok?tag=A-" + n, "ok?tag=B-" + n}, {"ok?tag=F-" + n}});
+    QString f = write_file(dir_, "hist.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"run", "--config", f, "--prompt", "remember me " + QString::fromStdString(n), "--json"});
+    QCOMPARE(r.code, 0);
+    auto doc = QJsonDocument::fromJson(r.out).object();
+    const int id = doc["history_id"].toInt();
+    QVERIFY(id > 0);
+    doc.remove("history_id");
+    auto shown = run_moa({"history", "show", QString::number(id), "--json"});
+    QCOMPARE(shown.code, 0);
+    QCOMPARE(QJsonDocument::fromJson(shown.out).object(), doc);
+    auto list = run_moa({"history", "--search", QString::fromStdString(n)});
+    QCOMPARE(list.code, 0);
+    QVERIFY(list.out.contains(("remember me " + n).c_str()));
+    QCOMPARE(run_moa({"history", "show", "999999"}).code, 2);
+    // --no-history leaves no trace.
+    run_moa({"run", "--config", f, "--prompt", "forget me " + QString::fromStdString(n), "--no-history", "--quiet"});
+    QVERIFY(!run_moa({"history", "--search", "forget me"}).out.contains("forget me"));
+}
+
+void TestCli::unwritableHistoryWarnsAndTheRunGoesOn() {
+    const QByteArray saved = qgetenv("MOA_HISTORY_DB");
+    qputenv("MOA_HISTORY_DB", "/proc/moa-no/history.sqlite");
+    std::string n = nonce();
+    auto j = config_json(server_->base_url(), {{"ok?tag=A-" + n}});
+    QString f = write_file(dir_, "nohist.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"run", "--config", f, "--prompt", "x", "--json"});
+    qputenv("MOA_HISTORY_DB", saved);
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.err.contains("moa: warning: /proc/moa-no/history.sqlite: cannot open the history database"), r.err.constData());
+    QVERIFY(r.err.contains("(this run is not recorded)"));
+    QVERIFY(!QJsonDocument::fromJson(r.out).object()["final"].toObject()["text"].isNull());
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: MIT
+#include "store/history.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+
+namespace moa::store {
+using nlohmann::json;
+
+namespace {
+
+const char* kSchemaV1 = R"SQL(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs(
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    source TEXT NOT NULL,
+    config_name TEXT NOT NULL,
+    config_json TEXT NOT NULL,
+    input_json TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    final_text TEXT,
+    totals_json TEXT,
+    layers_json TEXT
+);
+CREATE TABLE IF NOT EXISTS responses(
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    layer INTEGER NOT NULL,
+    agent INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    demo INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    messages_json TEXT NOT NULL,
+    text TEXT NOT NULL,
+    reasoning TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    usage_estimated INTEGER NOT NULL,
+    ttft_ms REAL,
+    duration_ms REAL NOT NULL,
+    start_ms REAL NOT NULL,
+    end_ms REAL NOT NULL,
+    tokens_per_s REAL,
+    cost_usd REAL,
+    tflops REAL,
+    attempts INTEGER NOT NULL,
+    finish_reason TEXT,
+    error TEXT,
+    PRIMARY KEY(run_id, layer, agent)
+);
+CREATE INDEX IF NOT EXISTS runs_started ON runs(started_at);
+)SQL";
+
+std::string now_iso() {
+    auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+json messages_json(const std::vector<engine::Message>& ms) {
+    json a = json::array();
+    for (const auto& m : ms) a.push_back({{"role", m.role}, {"content", m.content}});
+    return a;
+}
+
+std::vector<engine::Message> messages_from(const std::string& s) {
+    std::vector<engine::Message> out;
+    json a = json::parse(s, nullptr, false);
+    if (!a.is_array()) return out;
+    for (const auto& m : a)
+        if (m.is_object()) out.push_back({m.value("role", ""), m.value("content", "")});
+    return out;
+}
+
+engine::AgentState state_from(const std::string& s) {
+    using S = engine::AgentState;
+    for (S st : {S::Queued, S::Waiting, S::Streaming, S::Retrying, S::Done, S::Failed, S::Dropped, S::Cancelled})
+        if (s == engine::to_string(st)) return st;
+    return S::Failed;
+}
+
+engine::RunStatus status_from(const std::string& s) {
+    using S = engine::RunStatus;
+    for (S st : {S::Running, S::Done, S::Failed, S::Cancelled})
+        if (s == engine::to_string(st)) return st;
+    return S::Failed;
+}
+
+} // namespace
+
+std::string History::default_path() {
+    if (const char* p = std::getenv("MOA_HISTORY_DB"); p && *p) return p;
+    std::string base;
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) base = x;
+    else if (const char* h = std::getenv("HOME"); h && *h) base = std::string(h) + "/.local/share";
+    else base = ".";
+    return base + "/moa-workbench/history.sqlite";
+}
+
+Result<std::unique_ptr<History>> History::open(const std::string& path) {
+    auto h = std::unique_ptr<History>(new History());
+    h->path_ = path;
+    std::error_code ec;
+    auto dir = std::filesystem::path(path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    if (!h->db_.open(path)) return Error{path + ": cannot open the history database: " + h->db_.error()};
+    if (!h->db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"))
+        return Error{path + ": cannot set up the history database: " + h->db_.error()};
+    int version = 0;
+    {
+        Statement has(h->db_.handle(), "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'");
+        if (has.step()) {
+            Statement v(h->db_.handle(), "SELECT value FROM meta WHERE key='schema_version'");
+            if (v.step()) version = std::atoi(v.text(0).c_str());
+        }
+    }
+    if (version > kHistorySchemaVersion)
+        return Error{path + ": the history was written by a newer MoA Workbench (schema " + std::to_string(version) +
+                     ", this one reads up to " + std::to_string(kHistorySchemaVersion) + ")"};
+    if (version < 1) {
+        // Migrations run in one transaction each; later versions add steps here.
+        if (!h->db_.exec(std::string("BEGIN;") + kSchemaV1 +
+                         "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '1'); COMMIT;")) {
+            std::string e = h->db_.error();
+            h->db_.exec("ROLLBACK;");
+            return Error{path + ": cannot create the history tables: " + e};
+        }
+    }
+    return h;
+}
+
+Result<std::int64_t> History::begin_run(const std::string& source, const json& config_snapshot,
+                                        const engine::RunInput& input, const std::string& config_name) {
+    Statement s(db_.handle(), "INSERT INTO runs(started_at, source, config_name, config_json, input_json, prompt, status) "
+                              "VALUES(?, ?, ?, ?, ?, ?, 'running')");
+    s.bind(1, now_iso()).bind(2, source).bind(3, config_name).bind(4, config_snapshot.dump())
+        .bind(5, messages_json(input.conversation).dump(-1, ' ', false, json::error_handler_t::replace))
+        .bind(6, input.last_user_text());
+    if (!s.run()) return Error{path_ + ": cannot record the run: " + db_.error()};
+    return db_.last_insert_id();
+}
+
+Result<bool> History::record_agent(std::int64_t run, const engine::AgentRecord& a) {
+    Statement s(db_.handle(),
+                "INSERT OR REPLACE INTO responses(run_id, layer, agent, provider, model, demo, state, messages_json, text, "
+                "reasoning, prompt_tokens, completion_tokens, usage_estimated, ttft_ms, duration_ms, start_ms, end_ms, "
+                "tokens_per_s, cost_usd, tflops, attempts, finish_reason, error) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    s.bind(1, run).bind(2, a.layer).bind(3, a.index).bind(4, a.provider).bind(5, a.model).bind(6, a.demo ? 1 : 0)
+        .bind(7, engine::to_string(a.state))
+        .bind(8, messages_json(a.messages).dump(-1, ' ', false, json::error_handler_t::replace))
+        .bind(9, a.text).bind(10, a.reasoning).bind(11, static_cast<std::int64_t>(a.usage.prompt_tokens))
+        .bind(12, static_cast<std::int64_t>(a.usage.completion_tokens)).bind(13, a.usage.estimated ? 1 : 0)
+        .bind(14, a.ttft_ms).bind(15, a.duration_ms).bind(16, a.start_ms).bind(17, a.end_ms).bind(18, a.tokens_per_s)
+        .bind(19, a.cost_usd).bind(20, a.tflops).bind(21, a.attempts)
+        .bind(22, a.finish_reason.empty() ? std::optional<std::string>() : a.finish_reason).bind(23, a.error);
+    if (!s.run()) return Error{path_ + ": cannot record the answer of L" + std::to_string(a.layer + 1) + "." +
+                               std::to_string(a.index + 1) + ": " + db_.error()};
+    return true;
+}
+
+Result<bool> History::finish_run(std::int64_t run, const engine::RunRecord& r) {
+    db_.exec("BEGIN;");
+    for (const auto& L : r.layers)
+        for (const auto& a : L.agents)
+            if (a.attempts > 0 || a.state != engine::AgentState::Queued)
+                if (auto ok = record_agent(run, a); !ok) {
+                    db_.exec("ROLLBACK;");
+                    return ok;
+                }
+    json layers = json::array();
+    for (const auto& L : r.layers) layers.push_back({{"start_ms", L.start_ms}, {"end_ms", L.end_ms}, {"missing", L.missing}});
+    Statement s(db_.handle(),
+                "UPDATE runs SET finished_at=?, status=?, error=?, final_text=?, totals_json=?, layers_json=? WHERE id=?");
+    s.bind(1, now_iso()).bind(2, engine::to_string(r.status))
+        .bind(3, r.error.empty() ? std::optional<std::string>() : r.error).bind(4, r.final_text)
+        .bind(5, engine::to_json(r.totals).dump()).bind(6, layers.dump()).bind(7, run);
+    if (!s.run()) {
+        std::string e = db_.error();
+        db_.exec("ROLLBACK;");
+        return Error{path_ + ": cannot record the end of the run: " + e};
+    }
+    if (!db_.exec("COMMIT;")) return Error{path_ + ": cannot commit the end of the run: " + db_.error()};
+    return true;
+}
+
+std::vector<RunSummary> History::list(const std::string& search, int limit) {
+    std::vector<RunSummary> out;
+    Statement s(db_.handle(),
+                "SELECT id, started_at, source, config_name, prompt, status, totals_json FROM runs "
+                "WHERE ?1 = '' OR prompt LIKE '%' || ?1 || '%' OR config_name LIKE '%' || ?1 || '%' "
+                "OR final_text LIKE '%' || ?1 || '%' ORDER BY id DESC LIMIT ?2");
+    s.bind(1, search).bind(2, limit);
+    while (s.step()) {
+        RunSummary r;
+        r.id = s.i64(0);
+        r.started_at = s.text(1);
+        r.source = s.text(2);
+        r.config_name = s.text(3);
+        r.prompt = s.text(4);
+        r.status = s.text(5);
+        json t = json::parse(s.text(6), nullptr, false);
+        if (t.is_object()) {
+            if (t.contains("cost_usd") && t["cost_usd"].is_number()) r.cost_usd = t["cost_usd"].get<double>();
+            r.wall_ms = t.value("wall_ms", 0.0);
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::optional<json> History::config_snapshot(std::int64_t run) {
+    Statement s(db_.handle(), "SELECT config_json FROM runs WHERE id=?");
+    s.bind(1, run);
+    if (!s.step()) return std::nullopt;
+    json j = json::parse(s.text(0), nullptr, false);
+    if (j.is_discarded()) return std::nullopt;
+    return j;
+}
+
+std::optional<engine::RunRecord> History::load(std::int64_t run) {
+    Statement s(db_.handle(), "SELECT config_name, input_json, status, error, final_text, totals_json, config_json, layers_json "
+                              "FROM runs WHERE id=?");
+    s.bind(1, run);
+    if (!s.step()) return std::nullopt;
+    engine::RunRecord r;
+    r.id = static_cast<std::uint64_t>(run);
+    r.config_name = s.text(0);
+    r.input.conversation = messages_from(s.text(1));
+    r.status = status_from(s.text(2));
+    r.error = s.opt_text(3).value_or("");
+    r.final_text = s.opt_text(4);
+    json t = json::parse(s.opt_text(5).value_or("{}"), nullptr, false);
+    if (t.is_object()) {
+        r.totals.cost_usd = t.value("cost_usd", 0.0);
+        r.totals.cost_complete = t.value("cost_complete", true);
+        r.totals.tflops = t.value("tflops", 0.0);
+        r.totals.tflops_complete = t.value("tflops_complete", true);
+        r.totals.wall_ms = t.value("wall_ms", 0.0);
+        r.totals.critical_path_ms = t.value("critical_path_ms", 0.0);
+        r.totals.prompt_tokens = t.value("prompt_tokens", 0L);
+        r.totals.completion_tokens = t.value("completion_tokens", 0L);
+    }
+    // The layer shape comes from the config snapshot, so agents that never ran still show.
+    json cfg = json::parse(s.text(6), nullptr, false);
+    json layer_times = json::parse(s.opt_text(7).value_or("null"), nullptr, false);
+    if (cfg.is_object() && cfg.contains("layers") && cfg["layers"].is_array()) {
+        int li = 0;
+        for (const auto& L : cfg["layers"]) {
+            engine::LayerRecord lr;
+            int ai = 0;
+            if (L.contains("agents") && L["agents"].is_array())
+                for (const auto& a : L["agents"]) {
+                    engine::AgentRecord ar;
+                    ar.layer = li;
+                    ar.index = ai++;
+                    ar.provider = a.value("provider", "");
+                    ar.model = a.value("model", "");
+                    lr.agents.push_back(std::move(ar));
+                }
+            r.layers.push_back(std::move(lr));
+            ++li;
+        }
+    }
+    Statement q(db_.handle(),
+                "SELECT layer, agent, provider, model, demo, state, messages_json, text, reasoning, prompt_tokens, "
+                "completion_tokens, usage_estimated, ttft_ms, duration_ms, start_ms, end_ms, tokens_per_s, cost_usd, "
+                "tflops, attempts, finish_reason, error FROM responses WHERE run_id=? ORDER BY layer, agent");
+    q.bind(1, run);
+    while (q.step()) {
+        auto li = static_cast<std::size_t>(q.i64(0)), ai = static_cast<std::size_t>(q.i64(1));
+        while (r.layers.size() <= li) r.layers.emplace_back();
+        auto& agents = r.layers[li].agents;
+        while (agents.size() <= ai) agents.emplace_back();
+        auto& a = agents[ai];
+        a.layer = static_cast<int>(li);
+        a.index = static_cast<int>(ai);
+        a.provider = q.text(2);
+        a.model = q.text(3);
+        a.demo = q.i64(4) != 0;
+        a.state = state_from(q.text(5));
+        a.messages = messages_from(q.text(6));
+        a.text = q.text(7);
+        a.reasoning = q.text(8);
+        a.usage.prompt_tokens = static_cast<long>(q.i64(9));
+        a.usage.completion_tokens = static_cast<long>(q.i64(10));
+        a.usage.estimated = q.i64(11) != 0;
+        a.ttft_ms = q.opt_f64(12);
+        a.duration_ms = q.f64(13);
+        a.start_ms = q.f64(14);
+        a.end_ms = q.f64(15);
+        a.tokens_per_s = q.opt_f64(16);
+        a.cost_usd = q.opt_f64(17);
+        a.tflops = q.opt_f64(18);
+        a.attempts = static_cast<int>(q.i64(19));
+        a.finish_reason = q.opt_text(20).value_or("");
+        a.error = q.opt_text(21);
+    }
+    if (layer_times.is_array() && layer_times.size() == r.layers.size()) {
+        for (std::size_t i = 0; i < r.layers.size(); ++i) {
+            r.layers[i].start_ms = layer_times[i].value("start_ms", 0.0);
+            r.layers[i].end_ms = layer_times[i].value("end_ms", 0.0);
+            r.layers[i].missing = layer_times[i].value("missing", 0);
+        }
+        return r;
+    }
+    // A run that never finished (the process died): layer times from its agents.
+    for (auto& L : r.layers) {
+        L.start_ms = 1e300;
+        L.end_ms = 0;
+        for (const auto& a : L.agents) {
+            if (a.attempts == 0) continue;
+            L.start_ms = std::min(L.start_ms, a.start_ms);
+            L.end_ms = std::max(L.end_ms, a.end_ms);
+            if (a.state == engine::AgentState::Dropped || a.state == engine::AgentState::Failed) ++L.missing;
+        }
+        if (L.start_ms > L.end_ms) L.start_ms = L.end_ms = 0;
+    }
+    return r;
+}
+
+} // namespace moa::store

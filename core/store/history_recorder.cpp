@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+#include "store/history_recorder.h"
+
+namespace moa::store {
+
+HistoryRecorder::HistoryRecorder(std::unique_ptr<History> history)
+    : history_(std::move(history)), thread_([this] { loop(); }) {}
+
+HistoryRecorder::~HistoryRecorder() {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+}
+
+void HistoryRecorder::post(std::function<void(History&)> job) {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        jobs_.push_back(std::move(job));
+    }
+    cv_.notify_all();
+}
+
+void HistoryRecorder::loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+        cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+        if (jobs_.empty() && stop_) break;
+        auto job = std::move(jobs_.front());
+        jobs_.pop_front();
+        busy_ = true;
+        lock.unlock();
+        job(*history_);
+        lock.lock();
+        busy_ = false;
+        if (jobs_.empty()) idle_cv_.notify_all();
+    }
+    idle_cv_.notify_all();
+}
+
+void HistoryRecorder::flush() {
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_cv_.wait(lock, [this] { return jobs_.empty() && !busy_; });
+}
+
+std::vector<std::string> HistoryRecorder::errors() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return errors_;
+}
+
+std::int64_t HistoryRecorder::stored_id(std::uint64_t engine_run) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [e, s] : ids_)
+        if (e == engine_run) return s;
+    return 0;
+}
+
+engine::EventSink HistoryRecorder::sink(const std::string& source, const config::Config& config,
+                                        const engine::RunInput& input, engine::EventSink next) {
+    struct RunState {
+        std::int64_t id = 0; // written only by the writer thread
+    };
+    auto state = std::make_shared<RunState>();
+    auto snapshot = std::make_shared<nlohmann::json>(config::to_json(config));
+    auto in = std::make_shared<engine::RunInput>(input);
+    std::string name = config.name;
+    return [this, state, snapshot, in, name, source, next](const engine::Event& e) {
+        using T = engine::Event::Type;
+        auto note = [this](const std::string& err) {
+            std::lock_guard<std::mutex> lock(mu_);
+            errors_.push_back(err);
+        };
+        switch (e.type) {
+        case T::RunStarted: {
+            std::uint64_t engine_id = e.run;
+            post([this, state, snapshot, in, name, source, note, engine_id](History& h) {
+                auto id = h.begin_run(source, *snapshot, *in, name);
+                if (!id) return note(id.error());
+                state->id = *id;
+                std::lock_guard<std::mutex> lock(mu_);
+                ids_.emplace_back(engine_id, *id);
+            });
+            break;
+        }
+        case T::AgentDone:
+        case T::AgentFailed:
+            if (e.record) {
+                auto rec = std::make_shared<engine::AgentRecord>(*e.record);
+                post([state, rec, note](History& h) {
+                    if (!state->id) return;
+                    if (auto ok = h.record_agent(state->id, *rec); !ok) note(ok.error());
+                });
+            }
+            break;
+        case T::RunDone:
+        case T::RunFailed:
+        case T::RunCancelled:
+            if (e.final_record) {
+                auto rec = e.final_record;
+                post([state, rec, note](History& h) {
+                    if (!state->id) return;
+                    if (auto ok = h.finish_run(state->id, *rec); !ok) note(ok.error());
+                });
+            }
+            break;
+        default:
+            break;
+        }
+        if (next) next(e);
+    };
+}
+
+} // namespace moa::store

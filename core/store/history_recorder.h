@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// Writes runs into the History as they happen, on a writer thread of its own: the transport
+// thread and the GUI thread never wait on the disk. Each finished answer is committed when its
+// event arrives; the run's end rewrites the whole record once more.
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "engine/run_types.h"
+#include "store/history.h"
+
+namespace moa::store {
+
+class HistoryRecorder {
+public:
+    explicit HistoryRecorder(std::unique_ptr<History> history);
+    ~HistoryRecorder(); // writes what is queued, then stops
+
+    // A sink that records one run's events, then passes each on to `next` (may be empty).
+    engine::EventSink sink(const std::string& source, const config::Config& config, const engine::RunInput& input,
+                           engine::EventSink next);
+    // Blocks until everything queued so far is written.
+    void flush();
+    // Problems met while writing (a full disk, a read-only file), oldest first.
+    std::vector<std::string> errors() const;
+    // The database id of the run with this engine run id, 0 until it was written.
+    std::int64_t stored_id(std::uint64_t engine_run) const;
+
+private:
+    void post(std::function<void(History&)> job);
+    void loop();
+
+    std::unique_ptr<History> history_;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    std::condition_variable idle_cv_;
+    std::deque<std::function<void(History&)>> jobs_;
+    bool busy_ = false;
+    bool stop_ = false;
+    std::vector<std::string> errors_;
+    std::vector<std::pair<std::uint64_t, std::int64_t>> ids_;
+    std::thread thread_;
+};
+
+} // namespace moa::store

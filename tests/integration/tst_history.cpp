@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+// The run history in real SQLite: runs recorded as they happen over real HTTP, reopened
+// exactly as they were, and the failures of the file itself reported by name.
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <sqlite3.h>
+
+#include "engine/engine.h"
+#include "run_helpers.h"
+#include "store/history_recorder.h"
+#include "test_server.h"
+
+using namespace moa;
+using namespace testing_support;
+
+class TestHistory : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void recordedRunReopensExactlyAsItWas();
+    void finishedAnswersAreCommittedWhileTheRunGoesOn();
+    void searchFindsPromptsConfigsAndAnswers();
+    void databaseIsInWalMode();
+    void newerSchemaIsRefusedWithAClearMessage();
+    void unwritableLocationIsNamed();
+
+private:
+    std::unique_ptr<TestServer> server_;
+    QTemporaryDir dir_;
+    std::string db(const char* name) { return dir_.filePath(name).toStdString(); }
+};
+
+void TestHistory::initTestCase() {
+    server_ = std::make_unique<TestServer>();
+    QVERIFY(server_->ok());
+}
+
+void TestHistory::recordedRunReopensExactlyAsItWas() {
+    auto h = store::History::open(db("a.sqlite"));
+    QVERIFY2(h.ok(), h.ok() ? "" : h.error().c_str());
+    store::HistoryRecorder rec(std::move(*h));
+    std::string n = nonce();
+    auto cfg = make_config(config_json(server_->base_url(), {{"ok?tag=A-" + n, "status?code=500&tag=" + n}, {"ok?tag=F-" + n}},
+                                       {{"max_retries", 0}}));
+    accounting::Catalog catalog;
+    engine::Engine eng(catalog);
+    auto input = engine::RunInput::from_prompt("Is the history exact?", "Be brief.");
+    auto run = eng.start(cfg, input, rec.sink("cli", cfg, input, {}));
+    run->wait();
+    rec.flush();
+    QVERIFY(rec.errors().empty());
+    auto live = run->record();
+    std::int64_t id = rec.stored_id(live.id);
+    QVERIFY(id > 0);
+
+    auto h2 = store::History::open(db("a.sqlite"));
+    auto loaded = (*h2)->load(id);
+    QVERIFY(loaded.has_value());
+    auto a = engine::to_json(live), b = engine::to_json(*loaded);
+    const QStringList la = QString::fromStdString(a.dump(1)).split('\n'), lb = QString::fromStdString(b.dump(1)).split('\n');
+    for (int i = 0; i < std::min(la.size(), lb.size()); ++i)
+        QVERIFY2(la[i] == lb[i], qPrintable(QString("line %1: live %2, reopened %3").arg(i).arg(la[i], lb[i])));
+    QCOMPARE(lb.size(), la.size());
+    QCOMPARE(loaded->input.conversation.size(), std::size_t(2));
+    QCOMPARE(loaded->layers[0].agents[1].state, engine::AgentState::Dropped);
+    auto snap = (*h2)->config_snapshot(id);
+    QVERIFY(snap && (*snap)["layers"].size() == 2);
+}
+
+void TestHistory::finishedAnswersAreCommittedWhileTheRunGoesOn() {
+    auto h = store::History::open(db("b.sqlite"));
+    QVERIFY(h.ok());
+    store::HistoryRecorder rec(std::move(*h));
+    std::string n = nonce();
+    auto cfg = make_config(config_json(server_->base_url(), {{"ok?tag=A-" + n, "ok?tag=B-" + n}, {"ok?chunks=30&delay_ms=100&tag=F-" + n}}));
+    accounting::Catalog catalog;
+    engine::Engine eng(catalog);
+    EventLog log;
+    auto input = engine::RunInput::from_prompt("Q");
+    auto run = eng.start(cfg, input, rec.sink("cli", cfg, input, log.sink()));
+    auto aggregator_streaming = [&log] {
+        std::lock_guard<std::mutex> lock(log.mu);
+        for (const auto& e : log.events)
+            if (e.type == engine::Event::Type::AgentDelta && e.layer == 1) return true;
+        return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(aggregator_streaming(), 10000);
+    // The aggregator is still streaming; another connection already sees both finished answers.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            sqlite3* c = nullptr;
+            sqlite3_open_v2(db("b.sqlite").c_str(), &c, SQLITE_OPEN_READONLY, nullptr);
+            sqlite3_stmt* s = nullptr;
+            sqlite3_prepare_v2(c, "SELECT count(*) FROM responses WHERE layer=0 AND state='done' AND text<>''", -1, &s, nullptr);
+            int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+            sqlite3_finalize(s);
+            sqlite3_close(c);
+            return n == 2;
+        }(),
+        5000);
+    QVERIFY(!run->finished());
+    run->cancel();
+    run->wait();
+    rec.flush();
+    auto h2 = store::History::open(db("b.sqlite"));
+    auto loaded = (*h2)->load(rec.stored_id(run->record().id));
+    QCOMPARE(loaded->status, engine::RunStatus::Cancelled);
+    QVERIFY(!loaded->layers[1].agents[0].text.empty()); // the partial answer is kept
+}
+
+void TestHistory::searchFindsPromptsConfigsAndAnswers() {
+    auto h = store::History::open(db("c.sqlite"));
+    store::HistoryRecorder rec(std::move(*h));
+    accounting::Catalog catalog;
+    engine::Engine eng(catalog);
+    for (const char* prompt : {"about penguins", "about volcanoes"}) {
+        auto cfg = make_config(config_json(server_->base_url(), {{"ok?tag=zebra-" + nonce()}}));
+        auto input = engine::RunInput::from_prompt(prompt);
+        eng.start(cfg, input, rec.sink("gui", cfg, input, {}))->wait();
+    }
+    rec.flush();
+    auto h2 = store::History::open(db("c.sqlite"));
+    QCOMPARE((*h2)->list().size(), std::size_t(2));
+    auto found = (*h2)->list("penguin");
+    QCOMPARE(found.size(), std::size_t(1));
+    QCOMPARE(found[0].prompt, std::string("about penguins"));
+    QCOMPARE(found[0].source, std::string("gui"));
+    QCOMPARE((*h2)->list("zebra-").size(), std::size_t(2)); // found in the answers
+    QCOMPARE((*h2)->list("nothing like this").size(), std::size_t(0));
+}
+
+void TestHistory::databaseIsInWalMode() {
+    auto h = store::History::open(db("d.sqlite"));
+    QVERIFY(h.ok());
+    sqlite3* c = nullptr;
+    sqlite3_open(db("d.sqlite").c_str(), &c);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(c, "PRAGMA journal_mode", -1, &s, nullptr);
+    QVERIFY(sqlite3_step(s) == SQLITE_ROW);
+    QCOMPARE(QString(reinterpret_cast<const char*>(sqlite3_column_text(s, 0))), QStringLiteral("wal"));
+    sqlite3_finalize(s);
+    sqlite3_close(c);
+}
+
+void TestHistory::newerSchemaIsRefusedWithAClearMessage() {
+    {
+        auto h = store::History::open(db("e.sqlite"));
+        QVERIFY(h.ok());
+    }
+    sqlite3* c = nullptr;
+    sqlite3_open(db("e.sqlite").c_str(), &c);
+    sqlite3_exec(c, "UPDATE meta SET value='99' WHERE key='schema_version'", nullptr, nullptr, nullptr);
+    sqlite3_close(c);
+    auto h = store::History::open(db("e.sqlite"));
+    QVERIFY(!h.ok());
+    QVERIFY2(QString::fromStdString(h.error()).contains("written by a newer MoA Workbench (schema 99"), h.error().c_str());
+    QVERIFY(QString::fromStdString(h.error()).contains(QString::fromStdString(db("e.sqlite"))));
+}
+
+void TestHistory::unwritableLocationIsNamed() {
+    auto h = store::History::open("/proc/moa-cannot-be-here/history.sqlite");
+    QVERIFY(!h.ok());
+    QVERIFY2(QString::fromStdString(h.error()).startsWith("/proc/moa-cannot-be-here/history.sqlite: cannot open"), h.error().c_str());
+}
+
+QTEST_GUILESS_MAIN(TestHistory)
+#include "tst_history.moc"
