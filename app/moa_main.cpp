@@ -13,6 +13,7 @@ const char* kUsage =
     "  moa validate FILE...\n"
     "  moa presets [NAME]\n"
     "  moa models --config FILE --provider NAME [--json]\n"
+    "  moa serve --config FILE [--config FILE...] [--host 127.0.0.1] [--port N] [--api-key-env NAME]\n"
     "  moa history [--search TEXT] [--limit N] [--json]    moa history show ID [--json]\n"
     "  moa --version\n"
     "\n"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
     if (cmd == "presets") return moa::cli::cmd_presets(rest);
     if (cmd == "models") return moa::cli::cmd_models(rest);
     if (cmd == "history") return moa::cli::cmd_history(rest);
+    if (cmd == "serve") return moa::cli::cmd_serve(rest);
     std::cerr << "moa: unknown command \"" << cmd << "\"\n\n" << kUsage;
     return moa::cli::kUsage;
 }

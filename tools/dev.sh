@@ -8,10 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MOCK_LLM_VERSION=0.1.29 # @dwmkerr/mock-llm, the third-party server of the CLI tests
+OPENAI_NODE_VERSION=4.104.0 # the official OpenAI Node.js client, the client of the moa serve tests
 
 PACKAGES=(cmake ninja-build g++ ccache pkg-config python3
           qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6sql6-sqlite qtkeychain-qt6-dev
-          libcurl4-openssl-dev nlohmann-json3-dev libsqlite3-dev xvfb)
+          libcurl4-openssl-dev nlohmann-json3-dev libsqlite3-dev libmicrohttpd-dev xvfb)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -35,13 +36,17 @@ build() {
 }
 
 test_servers() {
-    # mock-llm, pinned, installed by the test setup into the build tree (never committed).
+    # Third-party test peers, pinned, installed by the test setup into the build tree (never
+    # committed): mock-llm (a server) and the official OpenAI Node.js client.
     local dir=build/npm
-    if [ ! -f "$dir/node_modules/@dwmkerr/mock-llm/package.json" ] ||
-       ! grep -q "\"version\": \"$MOCK_LLM_VERSION\"" "$dir/node_modules/@dwmkerr/mock-llm/package.json"; then
+    local want=("@dwmkerr/mock-llm@$MOCK_LLM_VERSION" "openai@$OPENAI_NODE_VERSION")
+    local have=1
+    grep -qs "\"version\": \"$MOCK_LLM_VERSION\"" "$dir/node_modules/@dwmkerr/mock-llm/package.json" || have=0
+    grep -qs "\"version\": \"$OPENAI_NODE_VERSION\"" "$dir/node_modules/openai/package.json" || have=0
+    if [ $have = 0 ]; then
         mkdir -p "$dir"
         echo '{"private": true}' > "$dir/package.json"
-        (cd "$dir" && npm install --no-audit --no-fund --loglevel=error "@dwmkerr/mock-llm@$MOCK_LLM_VERSION")
+        (cd "$dir" && npm install --no-audit --no-fund --loglevel=error "${want[@]}")
     fi
 }
 

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 LOCK = threading.Lock()
 REQUESTS = []
 COUNTS = {}
+ABORTED = {}  # model -> streams the client closed before their end
 
 
 def parse_model(model):
@@ -77,7 +78,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_json(200, REQUESTS)
         elif self.path == "/_stats":
             with LOCK:
-                self.send_json(200, {"chat_requests": len(REQUESTS), "per_model": COUNTS})
+                self.send_json(200, {"chat_requests": len(REQUESTS), "per_model": COUNTS, "aborted": ABORTED})
         elif self.path.endswith("/models"):
             self.send_json(200, {"object": "list", "data": [{"id": "ok", "object": "model"},
                                                               {"id": "slow-first", "object": "model"}]})
@@ -155,7 +156,8 @@ class Handler(BaseHTTPRequestHandler):
             self.chunk("data: [DONE]\n\n")
             self.chunk(b"")
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client went away (cancel)
+            with LOCK:  # the client went away (cancel)
+                ABORTED[model] = ABORTED.get(model, 0) + 1
 
 
 def main():

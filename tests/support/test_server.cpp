@@ -3,6 +3,8 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
+
 TestServer::TestServer(const QString& script, const QStringList& extra) {
     proc_.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     proc_.start(QStringLiteral("python3"), QStringList{script} + extra);
@@ -43,4 +45,74 @@ QByteArray http_get(const std::string& url) {
 
 QJsonArray TestServer::requests() const {
     return QJsonDocument::fromJson(http_get("http://127.0.0.1:" + std::to_string(port_) + "/_requests")).array();
+}
+
+namespace {
+struct Transfer {
+    HttpReply reply;
+    long abort_after_ms;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+};
+size_t collect_reply(char* d, size_t s, size_t n, void* u) {
+    auto* t = static_cast<Transfer*>(u);
+    t->reply.body.append(d, static_cast<qsizetype>(s * n));
+    return s * n;
+}
+int progress(void* u, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto* t = static_cast<Transfer*>(u);
+    if (t->abort_after_ms > 0 && !t->reply.body.isEmpty() &&
+        std::chrono::steady_clock::now() - t->start > std::chrono::milliseconds(t->abort_after_ms)) {
+        t->reply.aborted = true;
+        return 1;
+    }
+    return 0;
+}
+} // namespace
+
+HttpReply http_request(const std::string& method, const std::string& url, const QByteArray& body,
+                       const QStringList& headers, long abort_after_ms) {
+    Transfer t{{}, abort_after_ms};
+    CURL* c = curl_easy_init();
+    curl_slist* h = nullptr;
+    for (const auto& x : headers) h = curl_slist_append(h, x.toUtf8().constData());
+    h = curl_slist_append(h, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+    if (method == "POST") {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.constData());
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &collect_reply);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.reply.status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return t.reply;
+}
+
+ServeProcess::ServeProcess(const QStringList& args, const QProcessEnvironment& env) {
+    proc_.setProcessEnvironment(env);
+    proc_.setProcessChannelMode(QProcess::MergedChannels);
+    proc_.start(QStringLiteral(MOA_BINARY), QStringList{"serve"} + args);
+    if (!proc_.waitForStarted(10000)) return;
+    while (!out_.contains('\n')) {
+        if (!proc_.waitForReadyRead(10000)) return;
+        out_ += proc_.readAll();
+    }
+    auto i = out_.indexOf("127.0.0.1:");
+    if (i >= 0) port_ = out_.mid(i + 10).split('/').first().toInt();
+}
+
+ServeProcess::~ServeProcess() {
+    proc_.terminate();
+    if (!proc_.waitForFinished(5000)) {
+        proc_.kill();
+        proc_.waitForFinished();
+    }
 }

@@ -29,3 +29,28 @@ private:
 
 // Blocking GET of a URL on 127.0.0.1 (via libcurl), for test inspection.
 QByteArray http_get(const std::string& url);
+
+struct HttpReply {
+    long status = 0;
+    QByteArray body;
+    bool aborted = false; // the client hung up on purpose (abort_after_ms)
+};
+// Blocking request via libcurl; with abort_after_ms the client hangs up once that much time has
+// passed and some body has arrived (a client that disconnects mid-stream).
+HttpReply http_request(const std::string& method, const std::string& url, const QByteArray& body = {},
+                       const QStringList& headers = {}, long abort_after_ms = 0);
+
+// Runs `moa serve` with the given arguments and learns its port from its first line.
+class ServeProcess {
+public:
+    explicit ServeProcess(const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment());
+    ~ServeProcess();
+    bool ok() const { return port_ > 0; }
+    std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+    QByteArray output() { return out_ += proc_.readAll(); }
+
+private:
+    QProcess proc_;
+    QByteArray out_;
+    int port_ = 0;
+};
