@@ -126,6 +126,18 @@ void TestServe::officialOpenAiClientStreamsFromThreeLayers() {
     qInfo("first content at %.0f ms, end at %.0f ms, %d chunks", first, end, out["chunks"].toInt());
     QVERIFY(out["chunks"].toInt() >= 17);
     QVERIFY2(first < end - 500, "the first content chunk did not arrive before the run finished");
+    // The whole conversation, system prompt included, reached the agents as the engine defines.
+    for (const auto& q : upstream_->requests()) {
+        auto o = q.toObject();
+        auto msgs = o["body"].toObject()["messages"].toArray();
+        if (o["model"].toString().contains(QString::fromStdString("P1-" + n_))) {
+            QCOMPARE(msgs[0].toObject()["content"].toString(), QStringLiteral("Answer briefly."));
+            QCOMPARE(msgs[1].toObject()["content"].toString(), QStringLiteral("What is a mixture of agents?"));
+        }
+        if (o["model"].toString().contains(QString::fromStdString("FINAL-" + n_)) && o["body"].toObject()["stream"].toBool() &&
+            msgs[1].toObject()["content"].toString() == "What is a mixture of agents?")
+            QVERIFY(msgs[0].toObject()["content"].toString().startsWith("Answer briefly.\n\nYou have been provided with a set of responses"));
+    }
 }
 
 void TestServe::includeLayersSendsIntermediateDeltas() {
