@@ -111,7 +111,7 @@ std::string demo_answer(const std::string& model, const std::vector<Message>& me
                 o << "\n- " << p;
             }
         if (n == 0) o << " the answers agree on little; " << kPoints[h % kPointCount];
-        o << "\nIn short: " << kPoints[(h >> 16) % kPointCount];
+        o << "\n\nIn short: " << kPoints[(h >> 16) % kPointCount];
     }
     return o.str();
 }

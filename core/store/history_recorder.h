@@ -32,6 +32,7 @@ public:
     std::vector<std::string> errors() const;
     // The database id of the run with this engine run id, 0 until it was written.
     std::int64_t stored_id(std::uint64_t engine_run) const;
+    const std::string& path() const { return history_->path(); }
 
 private:
     void post(std::function<void(History&)> job);

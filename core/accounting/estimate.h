@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// What one run of a configuration may cost before it runs: every agent writes up to its
+// max_tokens (512 when unset), later layers read the previous layer's answers at that length.
+#include <optional>
+#include <string>
+
+#include "accounting/catalog.h"
+#include "config/config.h"
+
+namespace moa::accounting {
+
+struct RunEstimate {
+    double cost_usd = 0;
+    bool cost_complete = true;
+    double tflops = 0; // max within a layer, summed over layers
+    bool tflops_complete = true;
+    long prompt_tokens = 0;
+    long completion_tokens = 0;
+};
+
+inline constexpr long kAssumedMaxTokens = 512;
+
+RunEstimate estimate_run(const config::Config& c, const Catalog& catalog, const std::string& prompt);
+
+} // namespace moa::accounting

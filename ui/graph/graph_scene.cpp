@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+#include "graph/graph_scene.h"
+
+#include <QGraphicsSceneMouseEvent>
+#include <QPainter>
+#include <QPalette>
+#include <QApplication>
+#include <QStyleOptionGraphicsItem>
+#include <QWheelEvent>
+
+namespace moa::ui {
+
+namespace {
+constexpr qreal kColumnGap = 120, kRowGap = 22, kTop = 44, kLeft = 20;
+
+QColor state_color(engine::AgentState s, const QPalette& pal) {
+    using S = engine::AgentState;
+    switch (s) {
+    case S::Waiting: return QColor(0xE0, 0xA8, 0x00);
+    case S::Streaming: return QColor(0x2E, 0x9E, 0x5B);
+    case S::Retrying: return QColor(0xE0, 0x70, 0x00);
+    case S::Done: return QColor(0x3A, 0x7B, 0xD5);
+    case S::Failed: case S::Dropped: return QColor(0xD0, 0x3A, 0x3A);
+    case S::Cancelled: return pal.color(QPalette::Mid);
+    case S::Queued: return pal.color(QPalette::Mid);
+    }
+    return pal.color(QPalette::Mid);
+}
+} // namespace
+
+AgentNode::AgentNode(int layer, int index, const config::Agent& a, bool aggregator, bool last_layer, bool demo)
+    : layer_(layer), index_(index), model_(QString::fromStdString(a.model)), provider_(QString::fromStdString(a.provider)),
+      role_(last_layer ? QObject::tr("final aggregator") : aggregator ? QObject::tr("aggregator") : QObject::tr("proposer")),
+      demo_(demo) {
+    setFlags(ItemIsSelectable | ItemIsMovable | ItemIsFocusable | ItemSendsGeometryChanges);
+    setAcceptHoverEvents(true);
+    setToolTip(QObject::tr("%1\nprovider %2, %3").arg(model_, provider_, role_));
+}
+
+QRectF AgentNode::boundingRect() const { return QRectF(-2, -2, kWidth + 4, kHeight + 4); }
+
+void AgentNode::paint(QPainter* p, const QStyleOptionGraphicsItem* o, QWidget*) {
+    const QPalette pal = QApplication::palette();
+    p->setRenderHint(QPainter::Antialiasing);
+    QColor fill = pal.color(QPalette::Base);
+    QColor border = pal.color(QPalette::Mid);
+    if (has_state_) {
+        border = state_color(state_, pal);
+        if (active_) fill = QColor::fromHsvF(border.hsvHueF(), 0.18, pal.color(QPalette::Base).valueF() > 0.5 ? 1.0 : 0.35);
+    }
+    if (!problem_.isEmpty()) border = QColor(0xD0, 0x3A, 0x3A);
+    const bool selected = o->state & QStyle::State_Selected;
+    p->setPen(QPen(selected ? pal.color(QPalette::Highlight) : border, selected || has_state_ || !problem_.isEmpty() ? 2.5 : 1.2));
+    p->setBrush(fill);
+    p->drawRoundedRect(QRectF(0, 0, kWidth, kHeight), 8, 8);
+    QFont f = p->font();
+    f.setBold(true);
+    p->setFont(f);
+    p->setPen(pal.color(QPalette::Text));
+    QFontMetrics fm(f);
+    QString model = model_.section('/', -1); // the org prefix costs width and adds little
+    p->drawText(QRectF(10, 6, kWidth - 20, 20), Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(model, Qt::ElideMiddle, int(kWidth - 20)));
+    f.setBold(false);
+    f.setPointSizeF(f.pointSizeF() * 0.85);
+    p->setFont(f);
+    p->setPen(pal.color(QPalette::PlaceholderText));
+    QString line2 = provider_ + (demo_ ? QObject::tr(" · offline demo") : QString());
+    p->drawText(QRectF(10, 25, kWidth - 20, 16), Qt::AlignLeft | Qt::AlignVCenter, line2);
+    QString line3 = !problem_.isEmpty() ? QObject::tr("⚠ %1").arg(problem_)
+                    : has_state_        ? role_ + " · " + QString::fromLatin1(engine::to_string(state_))
+                                        : role_;
+    if (!problem_.isEmpty()) p->setPen(QColor(0xD0, 0x3A, 0x3A));
+    p->drawText(QRectF(10, 42, kWidth - 20, 16), Qt::AlignLeft | Qt::AlignVCenter,
+                QFontMetrics(f).elidedText(line3, Qt::ElideRight, int(kWidth - 20)));
+}
+
+void AgentNode::setRunState(engine::AgentState s, bool active) {
+    has_state_ = true;
+    state_ = s;
+    active_ = active;
+    update();
+}
+
+void AgentNode::setProblem(const QString& message) {
+    problem_ = message;
+    setToolTip(message.isEmpty() ? QObject::tr("%1\nprovider %2, %3").arg(model_, provider_, role_) : message);
+    update();
+}
+
+void AgentNode::mousePressEvent(QGraphicsSceneMouseEvent* e) {
+    press_pos_ = pos();
+    QGraphicsObject::mousePressEvent(e);
+}
+
+void AgentNode::mouseReleaseEvent(QGraphicsSceneMouseEvent* e) {
+    QGraphicsObject::mouseReleaseEvent(e);
+    if ((pos() - press_pos_).manhattanLength() > 8) emit dropped(this, e->scenePos());
+}
+
+GraphScene::GraphScene(ConfigDocument* doc, QObject* parent) : QGraphicsScene(parent), doc_(doc) {
+    connect(doc_, &ConfigDocument::changed, this, &GraphScene::rebuild);
+    connect(this, &QGraphicsScene::selectionChanged, this, [this] {
+        auto [l, i] = selectedAgent();
+        emit agentSelected(l, i);
+    });
+    rebuild();
+}
+
+void GraphScene::rebuild() {
+    auto sel = selectedAgent();
+    blockSignals(true);
+    clear();
+    nodes_.clear();
+    column_x_.clear();
+    const auto& c = doc_->config();
+    const QPalette pal = QApplication::palette();
+    const int layers = static_cast<int>(c.layers.size());
+    std::size_t tallest = 1;
+    for (const auto& L : c.layers) tallest = std::max(tallest, L.agents.size());
+    const qreal height = static_cast<qreal>(tallest) * (AgentNode::kHeight + kRowGap) - kRowGap;
+    std::vector<std::vector<QPointF>> anchors(static_cast<std::size_t>(layers));
+    // Problems found by validation, placed on their agents.
+    QHash<QPair<int, int>, QString> problems;
+    for (const auto& issue : doc_->issues()) {
+        if (issue.severity != config::Issue::Severity::Error) continue;
+        int l = -1, a = -1;
+        if (std::sscanf(issue.pointer.c_str(), "/layers/%d/agents/%d", &l, &a) == 2) problems[{l, a}] = QString::fromStdString(issue.message);
+    }
+    for (int li = 0; li < layers; ++li) {
+        const auto& agents = c.layers[static_cast<std::size_t>(li)].agents;
+        const qreal x = kLeft + li * (AgentNode::kWidth + kColumnGap);
+        column_x_.push_back(x);
+        const qreal col_h = static_cast<qreal>(agents.size()) * (AgentNode::kHeight + kRowGap) - kRowGap;
+        const qreal y0 = kTop + (height - col_h) / 2;
+        const bool last = li == layers - 1;
+        auto* title = addSimpleText(last ? tr("Layer %1 · aggregator").arg(li + 1)
+                                         : tr("Layer %1 · %2").arg(li + 1).arg(li == 0 ? tr("proposers") : tr("aggregators")));
+        title->setBrush(pal.color(QPalette::PlaceholderText));
+        title->setPos(x, 10);
+        for (int ai = 0; ai < static_cast<int>(agents.size()); ++ai) {
+            const auto* p = c.provider(agents[static_cast<std::size_t>(ai)].provider);
+            auto* n = new AgentNode(li, ai, agents[static_cast<std::size_t>(ai)], li > 0, last, p && p->type == config::ProviderType::Demo);
+            n->setPos(x, y0 + ai * (AgentNode::kHeight + kRowGap));
+            n->setZValue(1);
+            if (problems.contains({li, ai})) n->setProblem(problems[{li, ai}]);
+            addItem(n);
+            nodes_.insert({li, ai}, n);
+            connect(n, &AgentNode::dropped, this, &GraphScene::onDropped);
+            anchors[static_cast<std::size_t>(li)].push_back(n->pos() + QPointF(0, AgentNode::kHeight / 2));
+        }
+    }
+    // Edges: every agent of a layer to every agent of the next, as soft curves.
+    QColor edge = pal.color(QPalette::Text);
+    edge.setAlphaF(0.22);
+    for (int li = 0; li + 1 < layers; ++li)
+        for (const auto& a : anchors[static_cast<std::size_t>(li)])
+            for (const auto& b : anchors[static_cast<std::size_t>(li + 1)]) {
+                QPointF from = a + QPointF(AgentNode::kWidth, 0);
+                QPainterPath path(from);
+                qreal dx = (b.x() - from.x()) / 2;
+                path.cubicTo(from + QPointF(dx, 0), b - QPointF(dx, 0), b);
+                auto* item = addPath(path, QPen(edge, 1.2));
+                item->setZValue(0);
+            }
+    setSceneRect(itemsBoundingRect().adjusted(-20, -10, 20, 20));
+    blockSignals(false);
+    if (sel.first >= 0) selectAgent(sel.first, sel.second);
+}
+
+std::pair<int, int> GraphScene::selectedAgent() const {
+    for (auto* item : selectedItems())
+        if (auto* n = dynamic_cast<AgentNode*>(item)) return {n->layer(), n->index()};
+    return {-1, -1};
+}
+
+void GraphScene::selectAgent(int layer, int index) {
+    clearSelection();
+    if (auto* n = node(layer, index)) n->setSelected(true);
+}
+
+void GraphScene::setAgentState(int layer, int index, engine::AgentState s) {
+    using S = engine::AgentState;
+    if (auto* n = node(layer, index)) n->setRunState(s, s == S::Waiting || s == S::Streaming || s == S::Retrying);
+}
+
+void GraphScene::clearRunStates() { rebuild(); }
+
+std::pair<int, int> GraphScene::dropTarget(QPointF pos) const {
+    if (column_x_.empty()) return {-1, -1};
+    int layer = 0;
+    for (std::size_t i = 0; i < column_x_.size(); ++i)
+        if (pos.x() >= column_x_[i] - kColumnGap / 2) layer = static_cast<int>(i);
+    int index = 0;
+    for (auto it = nodes_.begin(); it != nodes_.end(); ++it)
+        if (it.key().first == layer && it.value()->pos().y() + AgentNode::kHeight / 2 < pos.y()) ++index;
+    return {layer, index};
+}
+
+void GraphScene::onDropped(AgentNode* n, QPointF pos) {
+    auto [layer, index] = dropTarget(pos);
+    const int from_l = n->layer(), from_i = n->index();
+    if (layer == from_l && index > from_i) --index; // the node itself is counted above
+    if (layer < 0 || (layer == from_l && index == from_i)) {
+        QMetaObject::invokeMethod(this, &GraphScene::rebuild, Qt::QueuedConnection); // snap back
+        return;
+    }
+    // Deferred: the rebuild destroys the node whose event we are in.
+    QMetaObject::invokeMethod(this, [this, from_l, from_i, layer, index] {
+        doc_->moveAgent(from_l, from_i, layer, index);
+        selectAgent(layer, index);
+    }, Qt::QueuedConnection);
+}
+
+GraphView::GraphView(GraphScene* scene, QWidget* parent) : QGraphicsView(scene, parent) {
+    setRenderHint(QPainter::Antialiasing);
+    setDragMode(QGraphicsView::RubberBandDrag);
+    setAccessibleName(tr("Layer graph"));
+    setFocusPolicy(Qt::StrongFocus);
+}
+
+void GraphView::zoomBy(qreal factor) { scale(factor, factor); }
+
+void GraphView::fit() { fitInView(sceneRect(), Qt::KeepAspectRatio); }
+
+void GraphView::wheelEvent(QWheelEvent* e) {
+    if (e->modifiers() & Qt::ControlModifier) {
+        zoomBy(e->angleDelta().y() > 0 ? 1.15 : 1 / 1.15);
+        return;
+    }
+    QGraphicsView::wheelEvent(e);
+}
+
+void GraphView::resizeEvent(QResizeEvent* e) {
+    QGraphicsView::resizeEvent(e);
+}
+
+} // namespace moa::ui

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// The layer graph: layers are columns from left to right, agents are nodes, and every agent of
+// a layer feeds every agent of the next (drawn as light curves so 6x6 edges stay readable).
+// The final aggregator stands alone on the right. Nodes light up while their agents run.
+#include <QGraphicsObject>
+#include <QGraphicsScene>
+#include <QGraphicsView>
+#include <QHash>
+
+#include "engine/run_types.h"
+#include "model/config_document.h"
+
+namespace moa::ui {
+
+class AgentNode : public QGraphicsObject {
+    Q_OBJECT
+public:
+    static constexpr qreal kWidth = 190, kHeight = 64;
+    AgentNode(int layer, int index, const config::Agent& a, bool aggregator, bool last_layer, bool demo);
+    QRectF boundingRect() const override;
+    void paint(QPainter* p, const QStyleOptionGraphicsItem* o, QWidget* w) override;
+    int layer() const { return layer_; }
+    int index() const { return index_; }
+    void setRunState(engine::AgentState s, bool active);
+    void setProblem(const QString& message);
+
+signals:
+    void dropped(AgentNode* node, QPointF scene_pos);
+
+protected:
+    void mousePressEvent(QGraphicsSceneMouseEvent* e) override;
+    void mouseReleaseEvent(QGraphicsSceneMouseEvent* e) override;
+
+private:
+    int layer_, index_;
+    QString model_, provider_, role_;
+    bool demo_;
+    bool has_state_ = false;
+    engine::AgentState state_ = engine::AgentState::Queued;
+    bool active_ = false;
+    QString problem_;
+    QPointF press_pos_;
+};
+
+class GraphScene : public QGraphicsScene {
+    Q_OBJECT
+public:
+    explicit GraphScene(ConfigDocument* doc, QObject* parent = nullptr);
+    void rebuild();
+    // Selected agent as (layer, index), or (-1, -1).
+    std::pair<int, int> selectedAgent() const;
+    void selectAgent(int layer, int index);
+    AgentNode* node(int layer, int index) const { return nodes_.value({layer, index}); }
+    // Run state on the nodes; clearRunStates() when a new run starts or the graph changes.
+    void setAgentState(int layer, int index, engine::AgentState s);
+    void clearRunStates();
+    // Where a node dropped at `pos` goes: (layer, index).
+    std::pair<int, int> dropTarget(QPointF pos) const;
+
+signals:
+    void agentSelected(int layer, int index);
+
+private:
+    void onDropped(AgentNode* n, QPointF pos);
+    ConfigDocument* doc_;
+    QHash<QPair<int, int>, AgentNode*> nodes_;
+    std::vector<qreal> column_x_;
+};
+
+class GraphView : public QGraphicsView {
+    Q_OBJECT
+public:
+    explicit GraphView(GraphScene* scene, QWidget* parent = nullptr);
+    void zoomBy(qreal factor);
+    void fit();
+
+protected:
+    void wheelEvent(QWheelEvent* e) override;
+    void resizeEvent(QResizeEvent* e) override;
+};
+
+} // namespace moa::ui

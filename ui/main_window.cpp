@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: MIT
+#include "main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QShortcut>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+#include "accounting/estimate.h"
+#include "bridge/event_bridge.h"
+#include "graph/graph_scene.h"
+#include "model/config_document.h"
+#include "model/inspector.h"
+#include "run/run_view.h"
+#include "util/resources.h"
+
+namespace moa::ui {
+
+MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget* parent)
+    : QMainWindow(parent), history_(std::move(history)) {
+    setObjectName("MainWindow");
+    if (auto c = accounting::Catalog::load_file(resources::catalog_path())) catalog_ = std::move(*c);
+    engine_ = std::make_unique<engine::Engine>(catalog_);
+    doc_ = new ConfigDocument(this);
+    bridge_ = new EventBridge(this);
+
+    // Centre: banner, graph, run view, prompt.
+    auto* centre = new QWidget;
+    auto* cv = new QVBoxLayout(centre);
+    cv->setContentsMargins(4, 4, 4, 4);
+    banner_ = new QLabel;
+    banner_->setWordWrap(true);
+    banner_->setStyleSheet("background: palette(alternate-base); border: 1px solid palette(mid); padding: 6px; border-radius: 4px");
+    banner_->setAccessibleName(tr("Notice"));
+    cv->addWidget(banner_);
+    auto* split = new QSplitter(Qt::Vertical);
+    split->setObjectName("centreSplitter");
+    scene_ = new GraphScene(doc_, this);
+    view_ = new GraphView(scene_);
+    split->addWidget(view_);
+    run_view_ = new RunView;
+    split->addWidget(run_view_);
+    auto* prompt_box = new QWidget;
+    auto* pv = new QVBoxLayout(prompt_box);
+    pv->setContentsMargins(0, 0, 0, 0);
+    system_ = new QLineEdit;
+    system_->setPlaceholderText(tr("Optional system prompt for every agent"));
+    system_->setAccessibleName(tr("System prompt"));
+    pv->addWidget(system_);
+    auto* prow = new QHBoxLayout;
+    prompt_ = new QPlainTextEdit;
+    prompt_->setPlaceholderText(tr("Your prompt — Ctrl+Enter runs, Esc cancels"));
+    prompt_->setAccessibleName(tr("Prompt"));
+    prompt_->setMaximumHeight(90);
+    prow->addWidget(prompt_, 1);
+    auto* buttons = new QVBoxLayout;
+    run_button_ = new QPushButton(tr("Run"));
+    run_button_->setAccessibleName(tr("Run"));
+    cancel_button_ = new QPushButton(tr("Cancel"));
+    cancel_button_->setEnabled(false);
+    buttons->addWidget(run_button_);
+    buttons->addWidget(cancel_button_);
+    prow->addLayout(buttons);
+    pv->addLayout(prow);
+    estimate_ = new QLabel;
+    estimate_->setStyleSheet("color: gray");
+    estimate_->setAccessibleName(tr("Estimate"));
+    pv->addWidget(estimate_);
+    split->addWidget(prompt_box);
+    split->setStretchFactor(0, 2);
+    split->setStretchFactor(1, 3);
+    split->setStretchFactor(2, 0);
+    cv->addWidget(split, 1);
+    setCentralWidget(centre);
+
+    // Left: configurations; below it: history. Right: inspector.
+    configs_ = new QTreeWidget;
+    configs_->setHeaderHidden(true);
+    configs_->setAccessibleName(tr("Configurations"));
+    auto* presets = new QTreeWidgetItem(configs_, {tr("Built-in presets")});
+    for (const auto& n : resources::preset_names()) {
+        auto* it = new QTreeWidgetItem(presets, {QString::fromStdString(n)});
+        it->setData(0, Qt::UserRole, QStringLiteral("preset:") + QString::fromStdString(n));
+    }
+    auto* recent = new QTreeWidgetItem(configs_, {tr("Recent files")});
+    for (const auto& f : QSettings().value("recentFiles").toStringList()) {
+        auto* it = new QTreeWidgetItem(recent, {f.section('/', -1)});
+        it->setToolTip(0, f);
+        it->setData(0, Qt::UserRole, QStringLiteral("file:") + f);
+    }
+    configs_->expandAll();
+    connect(configs_, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem* it) {
+        QString what = it->data(0, Qt::UserRole).toString();
+        if (what.startsWith("preset:")) openPreset(what.mid(7));
+        else if (what.startsWith("file:")) openFile(what.mid(5));
+    });
+    auto* cdock = new QDockWidget(tr("Configurations"), this);
+    cdock->setObjectName("configsDock");
+    cdock->setWidget(configs_);
+    addDockWidget(Qt::LeftDockWidgetArea, cdock);
+
+    auto* hist = new QWidget;
+    auto* hv = new QVBoxLayout(hist);
+    hv->setContentsMargins(0, 0, 0, 0);
+    history_search_ = new QLineEdit;
+    history_search_->setPlaceholderText(tr("Search runs"));
+    history_search_->setAccessibleName(tr("Search history"));
+    history_list_ = new QListWidget;
+    history_list_->setAccessibleName(tr("Run history"));
+    hv->addWidget(history_search_);
+    hv->addWidget(history_list_);
+    auto* hdock = new QDockWidget(tr("History"), this);
+    hdock->setObjectName("historyDock");
+    hdock->setWidget(hist);
+    addDockWidget(Qt::LeftDockWidgetArea, hdock);
+    connect(history_search_, &QLineEdit::textChanged, this, &MainWindow::refreshHistory);
+    connect(history_list_, &QListWidget::itemActivated, this, [this](QListWidgetItem* it) {
+        if (!history_) return;
+        auto h = store::History::open(history_->path());
+        if (!h) return;
+        const auto id = it->data(Qt::UserRole).toLongLong();
+        auto rec = (*h)->load(id);
+        auto snap = (*h)->config_snapshot(id);
+        if (!rec || !snap) return;
+        auto cfg = config::load_config_text(snap->dump(), "history");
+        if (!cfg.ok()) return;
+        run_view_->showRecord(*cfg.config, *rec);
+        statusBar()->showMessage(tr("Showing run %1 from the history").arg(id), 5000);
+    });
+
+    inspector_ = new Inspector(doc_);
+    auto* idock = new QDockWidget(tr("Inspector"), this);
+    idock->setObjectName("inspectorDock");
+    idock->setWidget(inspector_);
+    addDockWidget(Qt::RightDockWidgetArea, idock);
+    connect(scene_, &GraphScene::agentSelected, inspector_, &Inspector::setAgent);
+
+    session_cost_ = new QLabel(tr("session cost $0.00"));
+    statusBar()->addPermanentWidget(session_cost_);
+
+    connect(run_button_, &QPushButton::clicked, this, &MainWindow::startRun);
+    connect(cancel_button_, &QPushButton::clicked, this, &MainWindow::cancelRun);
+    auto* run_sc = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), prompt_);
+    run_sc->setContext(Qt::WidgetWithChildrenShortcut);
+    connect(run_sc, &QShortcut::activated, this, &MainWindow::startRun);
+    auto* cancel_sc = new QShortcut(QKeySequence(Qt::Key_Escape), this);
+    cancel_sc->setContext(Qt::WindowShortcut);
+    connect(cancel_sc, &QShortcut::activated, this, &MainWindow::cancelRun);
+
+    connect(bridge_, &EventBridge::events, run_view_, &RunView::apply);
+    connect(run_view_, &RunView::agentStateChanged, scene_, &GraphScene::setAgentState);
+    connect(run_view_, &RunView::runEnded, this, [this](const engine::RunRecord& r) {
+        session_usd_ += r.totals.cost_usd;
+        session_cost_->setText(tr("session cost %1").arg(format_money(session_usd_)));
+        run_button_->setEnabled(true);
+        cancel_button_->setEnabled(false);
+        statusBar()->showMessage(tr("Run %1").arg(QString::fromLatin1(engine::to_string(r.status))), 5000);
+        QMetaObject::invokeMethod(this, &MainWindow::refreshHistory, Qt::QueuedConnection);
+        emit runFinished();
+    });
+    connect(doc_, &ConfigDocument::changed, this, [this] {
+        updateTitle();
+        updateEstimate();
+    });
+    connect(doc_, &ConfigDocument::dirtyChanged, this, &MainWindow::updateTitle);
+    connect(prompt_, &QPlainTextEdit::textChanged, this, &MainWindow::updateEstimate);
+
+    buildMenus();
+    resize(1400, 900);
+    QSettings s;
+    restoreGeometry(s.value("geometry").toByteArray());
+    restoreState(s.value("windowState").toByteArray());
+    openPreset("offline-demo");
+    refreshHistory();
+}
+
+MainWindow::~MainWindow() {
+    if (run_) {
+        run_->cancel();
+        run_->wait_for(std::chrono::milliseconds(2000));
+    }
+}
+
+void MainWindow::buildMenus() {
+    auto* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&New"), QKeySequence::New, this, [this] {
+        if (!maybeSave()) return;
+        config::Config c;
+        c.name = "Untitled";
+        config::Provider demo;
+        demo.name = "demo";
+        demo.type = config::ProviderType::Demo;
+        c.providers["demo"] = demo;
+        c.aggregation.template_text = config::default_aggregation_template();
+        c.layers.push_back(config::Layer{{config::Agent{"demo", "demo-aggregator", {}, {}}}});
+        doc_->reset(c, {});
+    });
+    file->addAction(tr("&Open…"), QKeySequence::Open, this, [this] {
+        if (!maybeSave()) return;
+        QString f = QFileDialog::getOpenFileName(this, tr("Open configuration"), {}, tr("MoA configurations (*.moa.json *.json)"));
+        if (!f.isEmpty()) openFile(f);
+    });
+    file->addAction(tr("&Save"), QKeySequence::Save, this, [this] {
+        if (doc_->path().isEmpty()) return (void)saveAs();
+        QString err;
+        if (!doc_->save(doc_->path(), &err)) QMessageBox::warning(this, tr("Save"), err);
+    });
+    file->addAction(tr("Save &As…"), QKeySequence::SaveAs, this, [this] { saveAs(); });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    auto* edit = menuBar()->addMenu(tr("&Edit"));
+    auto* undo = doc_->undoStack()->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    auto* redo = doc_->undoStack()->createRedoAction(this, tr("&Redo"));
+    redo->setShortcut(QKeySequence::Redo);
+    edit->addAction(undo);
+    edit->addAction(redo);
+    edit->addSeparator();
+    // Canvas actions: their shortcuts work when the graph has focus, so text fields keep theirs.
+    auto canvas = [this, edit](const QString& text, const QKeySequence& key, auto fn) {
+        auto* a = new QAction(text, this);
+        a->setShortcut(key);
+        a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        view_->addAction(a);
+        edit->addAction(a);
+        connect(a, &QAction::triggered, this, fn);
+        return a;
+    };
+    canvas(tr("Add &layer"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L), [this] {
+        int last = static_cast<int>(doc_->config().layers.size()) - 1;
+        doc_->addLayer(std::max(0, last)); // a new aggregator layer before the final one
+    });
+    canvas(tr("Add &agent"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A), [this] {
+        auto [l, i] = scene_->selectedAgent();
+        doc_->addAgent(l >= 0 ? l : 0, default_agent(doc_->config()));
+    });
+    canvas(tr("&Duplicate agent"), QKeySequence(Qt::CTRL | Qt::Key_D), [this] {
+        auto [l, i] = scene_->selectedAgent();
+        if (l >= 0) doc_->duplicateAgent(l, i);
+    });
+    canvas(tr("De&lete agent"), QKeySequence::Delete, [this] {
+        auto [l, i] = scene_->selectedAgent();
+        if (l >= 0) doc_->removeAgent(l, i);
+    });
+
+    auto* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(tr("Zoom &in"), QKeySequence::ZoomIn, this, [this] { view_->zoomBy(1.2); });
+    view->addAction(tr("Zoom &out"), QKeySequence::ZoomOut, this, [this] { view_->zoomBy(1 / 1.2); });
+    view->addAction(tr("&Fit"), QKeySequence(Qt::CTRL | Qt::Key_0), this, [this] { view_->fit(); });
+
+    auto* run = menuBar()->addMenu(tr("&Run"));
+    run->addAction(tr("&Run"), this, &MainWindow::startRun);
+    run->addAction(tr("&Cancel"), this, &MainWindow::cancelRun);
+}
+
+bool MainWindow::openFile(const QString& path) {
+    QString err;
+    if (!doc_->load(path, &err)) {
+        QMessageBox::warning(this, tr("Open configuration"), err);
+        return false;
+    }
+    QSettings s;
+    QStringList recent = s.value("recentFiles").toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    s.setValue("recentFiles", recent.mid(0, 10));
+    run_view_->prepare(doc_->config());
+    return true;
+}
+
+void MainWindow::openPreset(const QString& name) {
+    auto r = config::load_config_file(resources::preset_path(name.toStdString()));
+    if (!r.ok()) {
+        QMessageBox::warning(this, tr("Preset"), QString::fromStdString(r.summary()));
+        return;
+    }
+    doc_->reset(*r.config, {}); // a preset is a template: saving asks for a file of your own
+    run_view_->prepare(doc_->config());
+    view_->fit();
+}
+
+bool MainWindow::startRun() {
+    if (isRunning()) return false;
+    const QString prompt = prompt_->toPlainText().trimmed();
+    if (prompt.isEmpty()) {
+        statusBar()->showMessage(tr("Write a prompt first"), 4000);
+        prompt_->setFocus();
+        return false;
+    }
+    QStringList errors;
+    for (const auto& i : doc_->issues())
+        if (i.severity == config::Issue::Severity::Error) errors << QString::fromStdString(i.str());
+    if (!errors.isEmpty()) {
+        statusBar()->showMessage(tr("The configuration has problems: %1").arg(errors.first()), 8000);
+        return false;
+    }
+    const auto& cfg = doc_->config();
+    auto input = engine::RunInput::from_prompt(prompt.toStdString(), system_->text().toStdString());
+    scene_->clearRunStates();
+    run_view_->prepare(cfg);
+    engine::EventSink sink = bridge_->sink();
+    if (history_) sink = history_->sink("gui", cfg, input, sink);
+    run_ = engine_->start(cfg, input, sink);
+    run_button_->setEnabled(false);
+    cancel_button_->setEnabled(true);
+    return true;
+}
+
+void MainWindow::cancelRun() {
+    if (isRunning()) run_->cancel();
+}
+
+bool MainWindow::isRunning() const { return run_ && !run_->finished(); }
+
+void MainWindow::refreshHistory() {
+    history_list_->clear();
+    if (!history_) {
+        history_list_->addItem(tr("(no history: the database could not be opened)"));
+        return;
+    }
+    history_->flush();
+    auto h = store::History::open(history_->path());
+    if (!h) return;
+    for (const auto& r : (*h)->list(history_search_->text().toStdString(), 200)) {
+        auto* it = new QListWidgetItem(QStringLiteral("#%1 %2 · %3 · %4")
+                                           .arg(r.id)
+                                           .arg(QString::fromStdString(r.config_name), QString::fromStdString(r.status),
+                                                QString::fromStdString(r.prompt).left(60)));
+        it->setToolTip(QString::fromStdString(r.started_at + " (" + r.source + ")\n" + r.prompt));
+        it->setData(Qt::UserRole, static_cast<qlonglong>(r.id));
+        history_list_->addItem(it);
+    }
+}
+
+void MainWindow::updateTitle() {
+    const auto& c = doc_->config();
+    QString where = doc_->path().isEmpty() ? tr("unsaved") : doc_->path();
+    setWindowTitle(QStringLiteral("%1 — %2[*] — MoA Workbench").arg(QString::fromStdString(c.name), where));
+    setWindowModified(doc_->isDirty());
+    bool demo_only = !c.providers.empty();
+    for (const auto& [_, p] : c.providers) demo_only = demo_only && p.type == config::ProviderType::Demo;
+    banner_->setVisible(demo_only);
+    banner_->setText(tr("You are on the <b>offline demo provider</b>: its answers are deterministic filler, not a real "
+                        "model, so you can try a whole MoA run without keys or network. To use a real provider, open a "
+                        "preset such as <i>moa-lite</i> or <i>groq</i> and set its key in the environment variable it "
+                        "names (for example TOGETHER_API_KEY) before starting the workbench."));
+}
+
+void MainWindow::updateEstimate() {
+    auto e = accounting::estimate_run(doc_->config(), catalog_, prompt_->toPlainText().toStdString());
+    estimate_->setText(tr("One run, at most: %1%2 · %3 TFLOPs%4 · %5 prompt + %6 completion tokens (max_tokens, 512 where unset)")
+                           .arg(format_money(e.cost_usd), e.cost_complete ? QString() : tr(" (some prices unknown)"))
+                           .arg(e.tflops, 0, 'f', 1)
+                           .arg(e.tflops_complete ? QString() : tr(" (some parameter counts unknown)"))
+                           .arg(e.prompt_tokens)
+                           .arg(e.completion_tokens));
+}
+
+bool MainWindow::saveAs() {
+    QString f = QFileDialog::getSaveFileName(this, tr("Save configuration"), QString::fromStdString(doc_->config().name) + ".moa.json",
+                                             tr("MoA configurations (*.moa.json)"));
+    if (f.isEmpty()) return false;
+    QString err;
+    if (!doc_->save(f, &err)) {
+        QMessageBox::warning(this, tr("Save"), err);
+        return false;
+    }
+    return true;
+}
+
+bool MainWindow::maybeSave() {
+    if (!doc_->isDirty()) return true;
+    auto b = QMessageBox::question(this, tr("Unsaved changes"), tr("Save the changes to \"%1\"?").arg(QString::fromStdString(doc_->config().name)),
+                                   QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel);
+    if (b == QMessageBox::Cancel) return false;
+    if (b == QMessageBox::Discard) return true;
+    return doc_->path().isEmpty() ? saveAs() : doc_->save(doc_->path(), nullptr);
+}
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+    if (!maybeSave()) {
+        e->ignore();
+        return;
+    }
+    QSettings s;
+    s.setValue("geometry", saveGeometry());
+    s.setValue("windowState", saveState());
+    e->accept();
+}
+
+} // namespace moa::ui

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+#include "run/run_view.h"
+
+#include <QDesktopServices>
+#include <QHBoxLayout>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QSplitter>
+#include <QVBoxLayout>
+
+namespace moa::ui {
+
+QString format_money(const std::optional<double>& usd) {
+    if (!usd) return QObject::tr("$?");
+    return QStringLiteral("$%1").arg(*usd, 0, 'f', *usd < 0.01 ? 5 : 3);
+}
+
+SafeTextBrowser::SafeTextBrowser(QWidget* parent) : QTextBrowser(parent) {
+    setOpenLinks(false);
+    setOpenExternalLinks(false);
+    connect(this, &QTextBrowser::anchorClicked, this, [](const QUrl& url) {
+        if (url.scheme() == "http" || url.scheme() == "https") QDesktopServices::openUrl(url);
+    });
+    connect(this, &QTextBrowser::highlighted, this, [this](const QUrl& url) { setToolTip(url.toString()); });
+}
+
+QVariant SafeTextBrowser::loadResource(int, const QUrl&) {
+    return {}; // model output is untrusted: no images, no style sheets, nothing fetched
+}
+
+AgentPane::AgentPane(int layer, int index, const QString& model, const QString& provider, bool demo, QWidget* parent)
+    : QFrame(parent) {
+    setFrameShape(QFrame::StyledPanel);
+    setAccessibleName(tr("Layer %1 agent %2: %3").arg(layer + 1).arg(index + 1).arg(model));
+    auto* v = new QVBoxLayout(this);
+    v->setContentsMargins(6, 4, 6, 4);
+    v->setSpacing(2);
+    auto* head = new QHBoxLayout;
+    title_ = new QLabel(QStringLiteral("<b>%1</b> <span style='color:gray'>%2%3</span>")
+                            .arg(model.section('/', -1).toHtmlEscaped(), provider.toHtmlEscaped(),
+                                 demo ? tr(" · offline demo, not a real model") : QString()));
+    title_->setToolTip(model);
+    state_ = new QLabel(tr("queued"));
+    state_->setAccessibleName(tr("state"));
+    head->addWidget(title_, 1);
+    head->addWidget(state_);
+    v->addLayout(head);
+    body_ = new QPlainTextEdit;
+    body_->setReadOnly(true);
+    body_->setAccessibleName(tr("answer of %1").arg(model));
+    body_->setMinimumHeight(90);
+    v->addWidget(body_, 1);
+    stats_ = new QLabel;
+    stats_->setStyleSheet("color: gray");
+    v->addWidget(stats_);
+}
+
+void AgentPane::append(const QString& text) {
+    auto* sb = body_->verticalScrollBar();
+    const bool at_end = sb->value() == sb->maximum();
+    QTextCursor c(body_->document());
+    c.movePosition(QTextCursor::End);
+    c.insertText(text);
+    if (at_end) sb->setValue(sb->maximum()); // follow the stream unless the user scrolled up
+}
+
+void AgentPane::setState(engine::AgentState s, const QString& detail) {
+    using S = engine::AgentState;
+    QString color = s == S::Streaming ? "#2E9E5B" : s == S::Done ? "#3A7BD5" : (s == S::Failed || s == S::Dropped) ? "#D03A3A"
+                    : s == S::Retrying ? "#E07000" : s == S::Waiting ? "#B08800" : "gray";
+    QString label = s == S::Waiting ? tr("waiting for the first token") : QString::fromLatin1(engine::to_string(s));
+    if (!detail.isEmpty()) label += " — " + detail;
+    state_->setText(QStringLiteral("<span style='color:%1'>%2</span>").arg(color, label.toHtmlEscaped()));
+    state_->setToolTip(detail);
+}
+
+void AgentPane::setRecord(const engine::AgentRecord& r) {
+    QStringList parts;
+    if (r.ttft_ms) parts << tr("ttft %1 ms").arg(*r.ttft_ms, 0, 'f', 0);
+    if (r.tokens_per_s) parts << tr("%1 tok/s").arg(*r.tokens_per_s, 0, 'f', 0);
+    parts << tr("%1+%2 tok%3").arg(r.usage.prompt_tokens).arg(r.usage.completion_tokens).arg(r.usage.estimated ? tr(" (est.)") : "");
+    parts << tr("%1 s").arg(r.duration_ms / 1000.0, 0, 'f', 2) << format_money(r.cost_usd);
+    if (r.attempts > 1) parts << tr("%1 attempts").arg(r.attempts);
+    stats_->setText(parts.join(" · "));
+    if (r.state == engine::AgentState::Failed || r.state == engine::AgentState::Dropped)
+        setState(r.state, QString::fromStdString(r.error.value_or("")));
+    else setState(r.state);
+}
+
+RunView::RunView(QWidget* parent) : QWidget(parent) {
+    auto* v = new QVBoxLayout(this);
+    v->setContentsMargins(0, 0, 0, 0);
+    auto* split = new QSplitter(Qt::Horizontal);
+    auto* scroll = new QScrollArea;
+    scroll->setWidgetResizable(true);
+    columns_ = new QWidget;
+    new QHBoxLayout(columns_);
+    scroll->setWidget(columns_);
+    split->addWidget(scroll);
+    auto* right = new QWidget;
+    auto* rv = new QVBoxLayout(right);
+    rv->setContentsMargins(4, 0, 0, 0);
+    auto* ft = new QLabel(tr("<b>Final answer</b>"));
+    rv->addWidget(ft);
+    final_ = new SafeTextBrowser;
+    final_->setAccessibleName(tr("Final answer"));
+    rv->addWidget(final_, 1);
+    totals_ = new QLabel;
+    totals_->setWordWrap(true);
+    totals_->setAccessibleName(tr("Run totals"));
+    rv->addWidget(totals_);
+    split->addWidget(right);
+    split->setStretchFactor(0, 5);
+    split->setStretchFactor(1, 2);
+    split->setSizes({700, 300}); // the layers get the room; the final answer a side column
+    v->addWidget(split);
+}
+
+void RunView::prepare(const config::Config& c) {
+    delete columns_->layout();
+    qDeleteAll(columns_->findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly));
+    panes_.clear();
+    layer_titles_.clear();
+    auto* h = new QHBoxLayout(columns_);
+    last_layer_ = static_cast<int>(c.layers.size()) - 1;
+    for (std::size_t li = 0; li < c.layers.size(); ++li) {
+        auto* col = new QWidget;
+        auto* cv = new QVBoxLayout(col);
+        cv->setContentsMargins(0, 0, 0, 0);
+        auto* title = new QLabel(tr("<b>Layer %1</b>").arg(li + 1));
+        layer_titles_.push_back(title);
+        cv->addWidget(title);
+        for (std::size_t ai = 0; ai < c.layers[li].agents.size(); ++ai) {
+            const auto& a = c.layers[li].agents[ai];
+            const auto* p = c.provider(a.provider);
+            auto* pane = new AgentPane(static_cast<int>(li), static_cast<int>(ai), QString::fromStdString(a.model),
+                                       QString::fromStdString(a.provider), p && p->type == config::ProviderType::Demo);
+            cv->addWidget(pane, 1);
+            panes_.insert({static_cast<int>(li), static_cast<int>(ai)}, pane);
+        }
+        col->setMinimumWidth(220);
+        h->addWidget(col, 1);
+    }
+    setFinal({});
+    totals_->clear();
+}
+
+void RunView::apply(const std::vector<engine::Event>& batch) {
+    using T = engine::Event::Type;
+    using S = engine::AgentState;
+    for (const auto& e : batch) {
+        AgentPane* p = pane(e.layer, e.agent);
+        switch (e.type) {
+        case T::AgentStarted:
+            if (p) p->setState(S::Waiting);
+            emit agentStateChanged(e.layer, e.agent, S::Waiting);
+            break;
+        case T::AgentDelta:
+            if (p) {
+                p->setState(S::Streaming);
+                p->append(QString::fromStdString(e.text));
+            }
+            if (e.layer == last_layer_) setFinal(final_markdown_ + QString::fromStdString(e.text));
+            emit agentStateChanged(e.layer, e.agent, S::Streaming);
+            break;
+        case T::AgentRetry:
+            if (p) p->setState(S::Retrying, tr("attempt %1 in %2 ms: %3").arg(e.attempt).arg(e.delay_ms).arg(QString::fromStdString(e.message)));
+            emit agentStateChanged(e.layer, e.agent, S::Retrying);
+            break;
+        case T::AgentDone:
+        case T::AgentFailed:
+            if (p && e.record) p->setRecord(*e.record);
+            if (e.record) emit agentStateChanged(e.layer, e.agent, e.record->state);
+            break;
+        case T::LayerDone:
+            break;
+        case T::RunDone:
+        case T::RunFailed:
+        case T::RunCancelled:
+            if (e.final_record) {
+                const auto& r = *e.final_record;
+                for (const auto& L : r.layers) {
+                    for (const auto& a : L.agents) {
+                        if (auto* ap = pane(a.layer, a.index); ap && a.state != S::Queued) ap->setRecord(a);
+                        emit agentStateChanged(a.layer, a.index, a.state);
+                    }
+                }
+                for (std::size_t li = 0; li < r.layers.size() && li < layer_titles_.size(); ++li)
+                    if (r.layers[li].end_ms > 0)
+                        layer_titles_[li]->setText(tr("<b>Layer %1</b> · %2 s").arg(li + 1).arg((r.layers[li].end_ms - r.layers[li].start_ms) / 1000.0, 0, 'f', 2));
+                if (r.final_text) setFinal(QString::fromStdString(*r.final_text));
+                setTotals(r.totals, r.status, QString::fromStdString(r.error));
+                emit runEnded(r);
+            }
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+void RunView::showRecord(const config::Config& c, const engine::RunRecord& r) {
+    prepare(c);
+    for (const auto& L : r.layers)
+        for (const auto& a : L.agents)
+            if (auto* p = pane(a.layer, a.index)) {
+                p->append(QString::fromStdString(a.text));
+                if (a.attempts > 0) p->setRecord(a);
+            }
+    engine::Event end;
+    end.type = engine::Event::Type::RunDone;
+    end.final_record = std::make_shared<const engine::RunRecord>(r);
+    apply({end});
+}
+
+void RunView::setFinal(const QString& markdown) {
+    final_markdown_ = markdown;
+    final_->setMarkdown(markdown);
+}
+
+void RunView::setTotals(const engine::Totals& t, engine::RunStatus status, const QString& error) {
+    QString s = tr("<b>%1</b> · cost %2%3 · %4 TFLOPs · wall %5 s · critical path %6 s · %7+%8 tokens")
+                    .arg(QString::fromLatin1(engine::to_string(status)), format_money(t.cost_usd),
+                         t.cost_complete ? QString() : tr(" (some prices unknown)"))
+                    .arg(t.tflops, 0, 'f', 2)
+                    .arg(t.wall_ms / 1000.0, 0, 'f', 2)
+                    .arg(t.critical_path_ms / 1000.0, 0, 'f', 2)
+                    .arg(t.prompt_tokens)
+                    .arg(t.completion_tokens);
+    if (!error.isEmpty()) s += "<br><span style='color:#D03A3A'>" + error.toHtmlEscaped() + "</span>";
+    totals_->setText(s);
+}
+
+} // namespace moa::ui

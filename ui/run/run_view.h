@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// The live run: a column per layer, a pane per agent. Text arrives in the panes as the bridge
+// delivers it (one batch per frame); each pane shows its state, model, time to first token,
+// tokens/s, tokens and cost; each layer its wall time; the run its totals. The final answer is
+// rendered as Markdown that fetches nothing.
+#include <QFrame>
+#include <QHash>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QTextBrowser>
+#include <QWidget>
+
+#include "config/config.h"
+#include "engine/run_types.h"
+
+namespace moa::ui {
+
+// Markdown view for untrusted model output: no remote resources, links open only on click.
+class SafeTextBrowser : public QTextBrowser {
+    Q_OBJECT
+public:
+    explicit SafeTextBrowser(QWidget* parent = nullptr);
+    QVariant loadResource(int type, const QUrl& name) override;
+};
+
+class AgentPane : public QFrame {
+    Q_OBJECT
+public:
+    AgentPane(int layer, int index, const QString& model, const QString& provider, bool demo, QWidget* parent = nullptr);
+    void append(const QString& text);
+    void setState(engine::AgentState s, const QString& detail = {});
+    void setRecord(const engine::AgentRecord& r);
+    QString text() const { return body_->toPlainText(); }
+    QString stateText() const { return state_->text(); }
+
+private:
+    QLabel* title_;
+    QLabel* state_;
+    QPlainTextEdit* body_;
+    QLabel* stats_;
+};
+
+class RunView : public QWidget {
+    Q_OBJECT
+public:
+    explicit RunView(QWidget* parent = nullptr);
+    // Lays out columns and panes for a configuration (all queued).
+    void prepare(const config::Config& c);
+    void apply(const std::vector<engine::Event>& batch);
+    // A finished run, as recorded (history).
+    void showRecord(const config::Config& c, const engine::RunRecord& r);
+
+    AgentPane* pane(int layer, int index) const { return panes_.value({layer, index}); }
+    QString finalText() const { return final_markdown_; }
+    QString totalsText() const { return totals_->text(); }
+
+signals:
+    void agentStateChanged(int layer, int index, moa::engine::AgentState state);
+    void runEnded(const moa::engine::RunRecord& record);
+
+private:
+    void setFinal(const QString& markdown);
+    void setTotals(const engine::Totals& t, engine::RunStatus status, const QString& error);
+    QWidget* columns_ = nullptr;
+    QHash<QPair<int, int>, AgentPane*> panes_;
+    std::vector<QLabel*> layer_titles_;
+    SafeTextBrowser* final_;
+    QLabel* totals_;
+    QString final_markdown_;
+    int last_layer_ = 0;
+};
+
+QString format_money(const std::optional<double>& usd);
+
+} // namespace moa::ui
