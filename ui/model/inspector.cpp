@@ -28,6 +28,7 @@ Inspector::Inspector(ConfigDocument* doc, QWidget* parent) : QWidget(parent), do
     provider_->setAccessibleName(tr("Provider"));
     model_ = new QLineEdit;
     model_->setAccessibleName(tr("Model"));
+    model_->setObjectName("model");
     auto* trow = new QHBoxLayout;
     temp_set_ = new QCheckBox;
     temp_set_->setAccessibleName(tr("Set temperature"));
@@ -41,6 +42,7 @@ Inspector::Inspector(ConfigDocument* doc, QWidget* parent) : QWidget(parent), do
     max_tokens_->setRange(0, 1000000);
     max_tokens_->setSpecialValueText(tr("provider default"));
     max_tokens_->setAccessibleName(tr("Maximum tokens"));
+    max_tokens_->setObjectName("max_tokens");
     system_ = new QPlainTextEdit;
     system_->setAccessibleName(tr("Agent system prompt"));
     system_->setMaximumHeight(70);

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+// The graph editor's model: every edit undoable, consecutive edits of one field merged, the
+// graph following the document, and inspector edit -> save -> load giving the same file.
+#include <QFile>
+#include <QLineEdit>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "graph/graph_scene.h"
+#include "model/config_document.h"
+#include "model/inspector.h"
+#include "util/resources.h"
+
+using namespace moa;
+using namespace moa::ui;
+
+namespace {
+config::Config preset(const char* name) { return *config::load_config_file(resources::preset_path(name)).config; }
+std::string dump(const config::Config& c) { return config::to_json(c).dump(); }
+} // namespace
+
+class TestConfigDocument : public QObject {
+    Q_OBJECT
+private slots:
+    void everyEditUndoesAndRedoes();
+    void consecutiveFieldEditsMerge();
+    void moveAgentBetweenLayers();
+    void removingTheLastAgentOfALayerRemovesTheLayer();
+    void graphFollowsTheDocument();
+    void invalidPartsAreMarkedOnTheCanvas();
+    void inspectorEditSaveLoadGivesTheSameFile();
+    void saveIsAtomicAndReportsFailure();
+    void buildMoaLiteFromAnEmptyCanvas();
+};
+
+void TestConfigDocument::everyEditUndoesAndRedoes() {
+    ConfigDocument doc;
+    doc.reset(preset("moa-lite"), {});
+    const std::string original = dump(doc.config());
+    doc.addAgent(0, default_agent(doc.config()));
+    doc.duplicateAgent(0, 0);
+    doc.removeAgent(0, 2);
+    doc.addLayer(1);
+    doc.removeLayer(1);
+    QVERIFY(doc.isDirty());
+    const std::string edited = dump(doc.config());
+    QCOMPARE(doc.undoStack()->count(), 5);
+    while (doc.undoStack()->canUndo()) doc.undoStack()->undo();
+    QCOMPARE(dump(doc.config()), original);
+    QVERIFY(!doc.isDirty());
+    while (doc.undoStack()->canRedo()) doc.undoStack()->redo();
+    QCOMPARE(dump(doc.config()), edited);
+}
+
+void TestConfigDocument::consecutiveFieldEditsMerge() {
+    ConfigDocument doc;
+    doc.reset(preset("moa-lite"), {});
+    auto a = doc.config().layers[0].agents[0];
+    for (const char* m : {"q", "qw", "qwe"}) {
+        a.model = m;
+        doc.setAgent(0, 0, a, 42);
+    }
+    QCOMPARE(doc.undoStack()->count(), 1);
+    doc.undoStack()->undo();
+    QCOMPARE(doc.config().layers[0].agents[0].model, std::string("Qwen/Qwen1.5-110B-Chat"));
+}
+
+void TestConfigDocument::moveAgentBetweenLayers() {
+    ConfigDocument doc;
+    doc.reset(preset("moa-paper"), {});
+    const auto moved = doc.config().layers[0].agents[2].model;
+    doc.moveAgent(0, 2, 1, 0);
+    QCOMPARE(doc.config().layers[0].agents.size(), std::size_t(5));
+    QCOMPARE(doc.config().layers[1].agents.size(), std::size_t(7));
+    QCOMPARE(doc.config().layers[1].agents[0].model, moved);
+    doc.undoStack()->undo();
+    QCOMPARE(doc.config().layers[0].agents[2].model, moved);
+}
+
+void TestConfigDocument::removingTheLastAgentOfALayerRemovesTheLayer() {
+    ConfigDocument doc;
+    doc.reset(preset("moa-paper"), {});
+    doc.addLayer(1);
+    QCOMPARE(doc.config().layers.size(), std::size_t(4));
+    doc.removeAgent(1, 0);
+    QCOMPARE(doc.config().layers.size(), std::size_t(3));
+}
+
+void TestConfigDocument::graphFollowsTheDocument() {
+    ConfigDocument doc;
+    doc.reset(preset("moa-paper"), {});
+    GraphScene scene(&doc);
+    QVERIFY(scene.node(0, 5) && scene.node(2, 0) && !scene.node(2, 1));
+    // 6x6 + 6x1 edges and 13 nodes.
+    int paths = 0;
+    for (auto* item : scene.items()) paths += item->type() == QGraphicsPathItem::Type;
+    QCOMPARE(paths, 36 + 6);
+    doc.removeAgent(0, 5);
+    QVERIFY(!scene.node(0, 5));
+    // The final aggregator stands alone on the right of every other node.
+    for (int i = 0; i < 5; ++i) QVERIFY(scene.node(2, 0)->x() > scene.node(1, i)->x());
+    // Dropping a node onto another column moves the agent there.
+    auto target = scene.dropTarget(scene.node(1, 0)->pos() + QPointF(10, -5));
+    QCOMPARE(target.first, 1);
+    QCOMPARE(target.second, 0);
+}
+
+void TestConfigDocument::invalidPartsAreMarkedOnTheCanvas() {
+    ConfigDocument doc;
+    doc.reset(preset("moa-lite"), {});
+    auto a = doc.config().layers[0].agents[1];
+    a.provider = "nowhere";
+    doc.setAgent(0, 1, a);
+    bool found = false;
+    for (const auto& i : doc.issues())
+        found = found || (i.pointer == "/layers/0/agents/1/provider" && i.message.find("unknown provider") != std::string::npos);
+    QVERIFY(found);
+    GraphScene scene(&doc);
+    QVERIFY(scene.node(0, 1)->toolTip().contains("unknown provider \"nowhere\""));
+    // The last layer with two agents is marked too.
+    doc.addAgent(1, default_agent(doc.config()));
+    bool last = false;
+    for (const auto& i : doc.issues()) last = last || i.message.find("exactly one agent") != std::string::npos;
+    QVERIFY(last);
+}
+
+void TestConfigDocument::inspectorEditSaveLoadGivesTheSameFile() {
+    QTemporaryDir dir;
+    ConfigDocument doc;
+    doc.reset(preset("moa-lite"), {});
+    Inspector inspector(&doc);
+    inspector.setAgent(0, 1);
+    auto* model = inspector.findChild<QLineEdit*>("model");
+    QVERIFY(model);
+    model->selectAll();
+    QTest::keyClicks(model, "my/model-7b");
+    auto* max = inspector.findChild<QSpinBox*>("max_tokens");
+    QVERIFY(max);
+    max->setValue(321);
+    QCOMPARE(doc.config().layers[0].agents[1].model, std::string("my/model-7b"));
+    QCOMPARE(doc.config().layers[0].agents[1].params.max_tokens.value(), 321L);
+    QCOMPARE(doc.undoStack()->count(), 2); // typing the model name was one step
+    const QString path = dir.filePath("edited.moa.json");
+    QString err;
+    QVERIFY2(doc.save(path, &err), qPrintable(err));
+    QVERIFY(!doc.isDirty());
+    ConfigDocument again;
+    QVERIFY(again.load(path, &err));
+    QCOMPARE(dump(again.config()), dump(doc.config()));
+    QFile f(path);
+    f.open(QIODevice::ReadOnly);
+    const QByteArray first = f.readAll();
+    f.close();
+    QVERIFY(again.save(path, &err));
+    QFile g(path);
+    g.open(QIODevice::ReadOnly);
+    QCOMPARE(g.readAll(), first); // saving what was loaded writes the same bytes
+}
+
+void TestConfigDocument::saveIsAtomicAndReportsFailure() {
+    QTemporaryDir dir;
+    ConfigDocument doc;
+    doc.reset(preset("moa-lite"), {});
+    const QString path = dir.filePath("keep.moa.json");
+    QString err;
+    QVERIFY(doc.save(path, &err));
+    QFile f(path);
+    f.open(QIODevice::ReadOnly);
+    const QByteArray before = f.readAll();
+    f.close();
+    doc.addAgent(0, default_agent(doc.config()));
+    QVERIFY(!doc.save("/proc/no-such-dir/x.moa.json", &err));
+    QVERIFY2(err.contains("/proc/no-such-dir/x.moa.json"), qPrintable(err));
+    QVERIFY(doc.isDirty()); // nothing was saved, and the document knows it
+    QFile g(path);
+    g.open(QIODevice::ReadOnly);
+    QCOMPARE(g.readAll(), before);
+}
+
+void TestConfigDocument::buildMoaLiteFromAnEmptyCanvas() {
+    // A new user's path: one agent on an empty canvas, six proposers, one aggregator.
+    ConfigDocument doc;
+    config::Config c;
+    c.name = "My MoA-Lite";
+    config::Provider p;
+    p.name = "local";
+    p.base_url = "http://127.0.0.1:9/v1";
+    c.providers["local"] = p;
+    c.aggregation.template_text = config::default_aggregation_template();
+    c.layers.push_back(config::Layer{{config::Agent{"local", "aggregator-model", {}, {}}}});
+    doc.reset(c, {});
+    doc.addLayer(0);
+    for (int i = 0; i < 5; ++i) doc.duplicateAgent(0, 0);
+    QCOMPARE(doc.config().layers.size(), std::size_t(2));
+    QCOMPARE(doc.config().layers[0].agents.size(), std::size_t(6));
+    QCOMPARE(doc.config().layers[1].agents.size(), std::size_t(1));
+    QVERIFY(doc.issues().empty());
+}
+
+QTEST_MAIN(TestConfigDocument)
+#include "tst_config_document.moc"
