@@ -24,15 +24,20 @@ engine::EventSink EventBridge::sink() {
 void EventBridge::Queue::push(const engine::Event& e) {
     std::lock_guard<std::mutex> lock(mu);
     if (closed) return;
-    using T = engine::Event::Type;
-    if (e.type == T::AgentDelta && !events.empty()) {
-        auto& last = events.back();
-        if (last.type == T::AgentDelta && last.run == e.run && last.layer == e.layer && last.agent == e.agent) {
-            last.text += e.text;
-            last.reasoning += e.reasoning;
-            last.t_ms = e.t_ms;
+    const auto key = std::make_tuple(e.run, e.layer, e.agent);
+    if (e.type == engine::Event::Type::AgentDelta) {
+        if (auto it = open_delta.find(key); it != open_delta.end()) {
+            auto& pending = events[it->second];
+            pending.text += e.text;
+            pending.reasoning += e.reasoning;
+            pending.t_ms = e.t_ms;
             return;
         }
+        open_delta[key] = events.size();
+    } else if (e.agent >= 0) {
+        open_delta.erase(key); // later text must come after this event
+    } else {
+        open_delta.clear();
     }
     events.push_back(e);
 }
@@ -43,6 +48,7 @@ void EventBridge::drain() {
         std::lock_guard<std::mutex> lock(q_->mu);
         if (q_->events.empty()) return;
         batch.swap(q_->events);
+        q_->open_delta.clear();
     }
     ++batches_;
     emit events(batch);

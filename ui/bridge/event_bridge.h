@@ -6,7 +6,9 @@
 #include <QObject>
 #include <QTimer>
 
+#include <map>
 #include <memory>
+#include <tuple>
 #include <mutex>
 #include <vector>
 
@@ -32,6 +34,9 @@ private:
     struct Queue {
         std::mutex mu;
         std::vector<engine::Event> events;
+        // Per agent (run, layer, agent): where its pending delta sits in `events`, so all its
+        // text of one frame lands in one event even when agents interleave.
+        std::map<std::tuple<std::uint64_t, int, int>, std::size_t> open_delta;
         bool closed = false;
         void push(const engine::Event& e);
     };

@@ -2,6 +2,7 @@
 #include "run/run_view.h"
 
 #include <QDesktopServices>
+#include <QElapsedTimer>
 #include <QHBoxLayout>
 #include <QScrollArea>
 #include <QScrollBar>
@@ -66,6 +67,7 @@ void AgentPane::append(const QString& text) {
 
 void AgentPane::setState(engine::AgentState s, const QString& detail) {
     using S = engine::AgentState;
+    streaming_ = s == S::Streaming;
     QString color = s == S::Streaming ? "#2E9E5B" : s == S::Done ? "#3A7BD5" : (s == S::Failed || s == S::Dropped) ? "#D03A3A"
                     : s == S::Retrying ? "#E07000" : s == S::Waiting ? "#B08800" : "gray";
     QString label = s == S::Waiting ? tr("waiting for the first token") : QString::fromLatin1(engine::to_string(s));
@@ -88,6 +90,10 @@ void AgentPane::setRecord(const engine::AgentRecord& r) {
 }
 
 RunView::RunView(QWidget* parent) : QWidget(parent) {
+    flush_timer_ = new QTimer(this);
+    flush_timer_->setSingleShot(true);
+    flush_timer_->setInterval(16);
+    connect(flush_timer_, &QTimer::timeout, this, [this] { flushPending(false); });
     auto* v = new QVBoxLayout(this);
     v->setContentsMargins(0, 0, 0, 0);
     auto* split = new QSplitter(Qt::Horizontal);
@@ -120,6 +126,9 @@ void RunView::prepare(const config::Config& c) {
     delete columns_->layout();
     qDeleteAll(columns_->findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly));
     panes_.clear();
+    pending_.clear();
+    order_.clear();
+    cursor_ = 0;
     layer_titles_.clear();
     auto* h = new QHBoxLayout(columns_);
     last_layer_ = static_cast<int>(c.layers.size()) - 1;
@@ -137,6 +146,7 @@ void RunView::prepare(const config::Config& c) {
                                        QString::fromStdString(a.provider), p && p->type == config::ProviderType::Demo);
             cv->addWidget(pane, 1);
             panes_.insert({static_cast<int>(li), static_cast<int>(ai)}, pane);
+            order_.push_back(pane);
         }
         col->setMinimumWidth(220);
         h->addWidget(col, 1);
@@ -157,11 +167,13 @@ void RunView::apply(const std::vector<engine::Event>& batch) {
             break;
         case T::AgentDelta:
             if (p) {
-                p->setState(S::Streaming);
-                p->append(QString::fromStdString(e.text));
+                if (!p->isStreaming()) {
+                    p->setState(S::Streaming);
+                    emit agentStateChanged(e.layer, e.agent, S::Streaming);
+                }
+                pending_[p] += QString::fromStdString(e.text);
             }
-            if (e.layer == last_layer_) setFinal(final_markdown_ + QString::fromStdString(e.text));
-            emit agentStateChanged(e.layer, e.agent, S::Streaming);
+            if (e.layer == last_layer_) final_dirty_ = true, final_markdown_ += QString::fromStdString(e.text);
             break;
         case T::AgentRetry:
             if (p) p->setState(S::Retrying, tr("attempt %1 in %2 ms: %3").arg(e.attempt).arg(e.delay_ms).arg(QString::fromStdString(e.message)));
@@ -169,6 +181,7 @@ void RunView::apply(const std::vector<engine::Event>& batch) {
             break;
         case T::AgentDone:
         case T::AgentFailed:
+            if (p && pending_.contains(p)) p->append(pending_.take(p));
             if (p && e.record) p->setRecord(*e.record);
             if (e.record) emit agentStateChanged(e.layer, e.agent, e.record->state);
             break;
@@ -177,6 +190,7 @@ void RunView::apply(const std::vector<engine::Event>& batch) {
         case T::RunDone:
         case T::RunFailed:
         case T::RunCancelled:
+            flushPending(true);
             if (e.final_record) {
                 const auto& r = *e.final_record;
                 for (const auto& L : r.layers) {
@@ -197,6 +211,28 @@ void RunView::apply(const std::vector<engine::Event>& batch) {
             break;
         }
     }
+    // Markdown is re-rendered once per batch (once per frame), not per token.
+    if (final_dirty_) setFinal(final_markdown_);
+    flushPending(false);
+}
+
+void RunView::flushPending(bool everything) {
+    if (pending_.isEmpty() || order_.isEmpty()) return;
+    QElapsedTimer budget;
+    budget.start();
+    const int n = static_cast<int>(order_.size());
+    for (int step = 0; step < n && !pending_.isEmpty(); ++step) {
+        AgentPane* p = order_[(cursor_ + step) % n];
+        auto it = pending_.find(p);
+        if (it == pending_.end()) continue;
+        p->append(*it);
+        pending_.erase(it);
+        if (!everything && budget.elapsed() >= 6) {
+            cursor_ = (cursor_ + step + 1) % n;
+            break;
+        }
+    }
+    if (!pending_.isEmpty()) flush_timer_->start();
 }
 
 void RunView::showRecord(const config::Config& c, const engine::RunRecord& r) {
@@ -214,6 +250,7 @@ void RunView::showRecord(const config::Config& c, const engine::RunRecord& r) {
 }
 
 void RunView::setFinal(const QString& markdown) {
+    final_dirty_ = false;
     final_markdown_ = markdown;
     final_->setMarkdown(markdown);
 }

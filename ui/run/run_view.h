@@ -9,6 +9,7 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QWidget>
 
 #include "config/config.h"
@@ -33,8 +34,10 @@ public:
     void setRecord(const engine::AgentRecord& r);
     QString text() const { return body_->toPlainText(); }
     QString stateText() const { return state_->text(); }
+    bool isStreaming() const { return streaming_; }
 
 private:
+    bool streaming_ = false;
     QLabel* title_;
     QLabel* state_;
     QPlainTextEdit* body_;
@@ -61,6 +64,13 @@ signals:
 
 private:
     void setFinal(const QString& markdown);
+    // Streamed text is laid out in the panes within a time budget per frame, round-robin, so
+    // that many long answers growing at once never stall the event loop.
+    void flushPending(bool everything);
+    QHash<AgentPane*, QString> pending_;
+    QList<AgentPane*> order_;
+    int cursor_ = 0;
+    QTimer* flush_timer_ = nullptr;
     void setTotals(const engine::Totals& t, engine::RunStatus status, const QString& error);
     QWidget* columns_ = nullptr;
     QHash<QPair<int, int>, AgentPane*> panes_;
@@ -68,6 +78,7 @@ private:
     SafeTextBrowser* final_;
     QLabel* totals_;
     QString final_markdown_;
+    bool final_dirty_ = false;
     int last_layer_ = 0;
 };
 
