@@ -5,6 +5,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
+#include <QEvent>
 
 #include <iostream>
 
@@ -27,7 +28,8 @@ int main(int argc, char** argv) {
     QCommandLineOption shot("screenshot", "Render the window to a PNG file and exit", "png");
     QCommandLineOption prompt("prompt", "Run this prompt first (with --screenshot)", "text");
     QCommandLineOption preset("preset", "Open a built-in preset", "name");
-    cli.addOptions({shot, prompt, preset});
+    QCommandLineOption during("screenshot-during", "With --prompt: grab this many ms into the run", "ms");
+    cli.addOptions({shot, prompt, preset, during});
     cli.process(app);
 
     std::unique_ptr<moa::store::HistoryRecorder> recorder;
@@ -38,6 +40,19 @@ int main(int argc, char** argv) {
     moa::ui::MainWindow w(std::move(recorder));
     if (cli.isSet(preset)) w.openPreset(cli.value(preset));
     if (!cli.positionalArguments().isEmpty()) w.openFile(cli.positionalArguments().first());
+    // Cold-start measurement (tests/bench/bench_cold_start): report the first paint and quit.
+    struct FirstPaint : QObject {
+        bool eventFilter(QObject*, QEvent* e) override {
+            if (e->type() == QEvent::Paint && !done) {
+                done = true;
+                std::cout << "first-paint" << std::endl;
+                QTimer::singleShot(0, qApp, &QCoreApplication::quit);
+            }
+            return false;
+        }
+        bool done = false;
+    } first_paint;
+    if (qEnvironmentVariableIsSet("MOA_REPORT_FIRST_PAINT")) w.installEventFilter(&first_paint);
     w.show();
 
     if (cli.isSet(shot)) {
@@ -51,7 +66,8 @@ int main(int argc, char** argv) {
         };
         if (cli.isSet(prompt)) {
             w.promptEditor()->setPlainText(cli.value(prompt));
-            QObject::connect(&w, &moa::ui::MainWindow::runFinished, &w, grab);
+            if (cli.isSet(during)) QTimer::singleShot(200 + cli.value(during).toInt(), &w, grab);
+            else QObject::connect(&w, &moa::ui::MainWindow::runFinished, &w, grab);
             QTimer::singleShot(200, &w, [&w] { w.startRun(); });
         } else {
             grab();

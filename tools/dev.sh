@@ -53,10 +53,24 @@ test_servers() {
 case "${1:-}" in
 start)
     build
-    # Until the workbench window lands (issue 3): a real MoA run of the default preset on the
-    # offline demo provider, which needs no keys and no network.
+    if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
+        exec build/app/moa-workbench "${@:2}"
+    fi
+    # No display (a server, a container): the same engine from the terminal instead, a real MoA
+    # run of the default preset on the offline demo provider (no keys, no network).
+    echo "== no display (DISPLAY/WAYLAND_DISPLAY unset): running the offline demo in the terminal instead"
     exec build/app/moa run --config offline-demo \
         --prompt "${2:-What are the trade-offs of a mixture of agents compared with one large model?}"
+    ;;
+screenshots)
+    build
+    # Renders the main views to PNG for review (offscreen: no display needed).
+    export QT_QPA_PLATFORM=offscreen MOA_HISTORY_DB="$(mktemp -d)/history.sqlite"
+    q="How should a small team choose between one large model and a mixture of agents?"
+    mkdir -p docs/screenshots
+    build/app/moa-workbench --preset moa-paper --screenshot docs/screenshots/editor.png
+    build/app/moa-workbench --screenshot docs/screenshots/run-in-progress.png --prompt "$q" --screenshot-during 3500
+    build/app/moa-workbench --screenshot docs/screenshots/finished-run.png --prompt "$q"
     ;;
 test)
     build
@@ -69,6 +83,7 @@ build)
     ;;
 bench)
     build
+    export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
     for b in build/tests/bench/bench_*; do "$b"; done
     ;;
 fuzz)
@@ -87,7 +102,7 @@ fuzz)
     done
     ;;
 *)
-    echo "usage: bash tools/dev.sh start|test|build|bench|fuzz [SECONDS]" >&2
+    echo "usage: bash tools/dev.sh start|test|build|bench|screenshots|fuzz [SECONDS]" >&2
     exit 2
     ;;
 esac

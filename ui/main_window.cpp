@@ -18,6 +18,7 @@
 #include <QShortcut>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTimer>
 #include <QToolBar>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -273,6 +274,7 @@ void MainWindow::buildMenus() {
 bool MainWindow::openFile(const QString& path) {
     QString err;
     if (!doc_->load(path, &err)) {
+        statusBar()->showMessage(err.section('\n', 0, 0), 10000);
         QMessageBox::warning(this, tr("Open configuration"), err);
         return false;
     }
@@ -282,6 +284,7 @@ bool MainWindow::openFile(const QString& path) {
     recent.prepend(path);
     s.setValue("recentFiles", recent.mid(0, 10));
     run_view_->prepare(doc_->config());
+    QTimer::singleShot(0, view_, [this] { view_->fit(); });
     return true;
 }
 
@@ -293,7 +296,7 @@ void MainWindow::openPreset(const QString& name) {
     }
     doc_->reset(*r.config, {}); // a preset is a template: saving asks for a file of your own
     run_view_->prepare(doc_->config());
-    view_->fit();
+    QTimer::singleShot(0, view_, [this] { view_->fit(); }); // once the view has its size
 }
 
 bool MainWindow::startRun() {

@@ -220,7 +220,10 @@ GraphView::GraphView(GraphScene* scene, QWidget* parent) : QGraphicsView(scene, 
 
 void GraphView::zoomBy(qreal factor) { scale(factor, factor); }
 
-void GraphView::fit() { fitInView(sceneRect(), Qt::KeepAspectRatio); }
+void GraphView::fit() {
+    fitInView(sceneRect(), Qt::KeepAspectRatio);
+    if (transform().m11() > 1.0) resetTransform(); // fit shrinks a large graph, never blows up a small one
+}
 
 void GraphView::wheelEvent(QWheelEvent* e) {
     if (e->modifiers() & Qt::ControlModifier) {
