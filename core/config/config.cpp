@@ -122,7 +122,7 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
     }
     ck.known_keys(pj, ptr, {"type", "base_url", "api_key_env", "max_concurrency", "connect_timeout_ms",
                             "first_token_timeout_ms", "idle_timeout_ms", "max_retries", "retry_base_ms",
-                            "retry_max_ms", "headers", "tokens_per_second", "first_token_ms",
+                            "retry_max_ms", "headers", "tokens_per_second", "first_token_ms", "max_answer_bytes",
                             "keychain_entry", "label"});
     for (const char* secret : {"api_key", "key", "token", "apiKey"}) {
         if (pj.contains(secret))
@@ -159,6 +159,7 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
     if (auto v = ck.num(pj, ptr, "max_retries", 0, 20, true)) p.max_retries = int(*v);
     if (auto v = ck.num(pj, ptr, "retry_base_ms", 0, 600'000, true)) p.retry_base_ms = long(*v);
     if (auto v = ck.num(pj, ptr, "retry_max_ms", 0, 3'600'000, true)) p.retry_max_ms = long(*v);
+    if (auto v = ck.num(pj, ptr, "max_answer_bytes", 1024, 1e9, true)) p.max_answer_bytes = static_cast<std::size_t>(*v);
     if (auto v = ck.num(pj, ptr, "tokens_per_second", 0.1, 1e7)) p.demo_tokens_per_second = *v;
     if (auto v = ck.num(pj, ptr, "first_token_ms", 0, 600'000, true)) p.demo_first_token_ms = long(*v);
     if (auto h = pj.find("headers"); h != pj.end()) {
@@ -369,6 +370,7 @@ json to_json(const Config& c) {
             if (p.max_retries != d.max_retries) pj["max_retries"] = p.max_retries;
             if (p.retry_base_ms != d.retry_base_ms) pj["retry_base_ms"] = p.retry_base_ms;
             if (p.retry_max_ms != d.retry_max_ms) pj["retry_max_ms"] = p.retry_max_ms;
+            if (p.max_answer_bytes != d.max_answer_bytes) pj["max_answer_bytes"] = p.max_answer_bytes;
             if (!p.headers.empty()) pj["headers"] = p.headers;
         }
         pj["max_concurrency"] = p.max_concurrency;

@@ -31,6 +31,9 @@ struct Provider {
     long retry_base_ms = 1'000;
     long retry_max_ms = 30'000;
     std::map<std::string, std::string> headers;
+    // A stream whose answer (with reasoning) grows past this fails: a server that never stops
+    // cannot exhaust memory.
+    std::size_t max_answer_bytes = 8u << 20;
     // Offline demo provider only: pace of the simulated stream.
     double demo_tokens_per_second = 40.0;
     long demo_first_token_ms = 250;

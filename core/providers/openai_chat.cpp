@@ -86,6 +86,7 @@ private:
         stream_mode_ = false;
         first_token_timed_out_ = false;
         text_.clear();
+        reasoning_bytes_ = 0;
         decoder_ = std::make_unique<ChatStreamDecoder>([this](std::string_view c, std::string_view rs) {
             if (!got_token_) {
                 got_token_ = true;
@@ -93,11 +94,17 @@ private:
                 first_token_timer_ = 0;
             }
             text_.append(c);
+            reasoning_bytes_ += rs.size();
+            if (text_.size() + reasoning_bytes_ > r_.provider.max_answer_bytes) {
+                answer_too_large_ = true; // stops the read; on_done names the bound
+                return;
+            }
             if (e_.on_delta) e_.on_delta(c, rs);
         });
+        // One event can hold no more than a whole answer plus its JSON framing.
         parser_ = std::make_unique<net::SseParser>([this](const net::SseParser::Event& ev) {
             if (!decoder_->on_data(ev.data)) decode_failed_ = true;
-        });
+        }, r_.provider.max_answer_bytes + (1u << 20));
         decode_failed_ = false;
 
         net::HttpRequest req;
@@ -156,6 +163,11 @@ private:
         }
         if (decode_failed_) {
             decode_error_ = decoder_->error();
+            return false;
+        }
+        if (answer_too_large_) {
+            decode_error_ = "the answer grew past " + std::to_string(r_.provider.max_answer_bytes) +
+                            " bytes (max_answer_bytes); the stream was stopped";
             return false;
         }
         return true;
@@ -299,6 +311,8 @@ private:
     bool user_cancelled_ = false;
     bool first_token_timed_out_ = false;
     bool decode_failed_ = false;
+    bool answer_too_large_ = false;
+    std::size_t reasoning_bytes_ = 0;
     std::string decode_error_;
     std::string error_body_;
     std::string json_body_;

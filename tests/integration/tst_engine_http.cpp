@@ -39,6 +39,8 @@ private slots:
     void connectionRefusedIsRetriedThenFails();
     void keyFromEnvironmentIsSentAsBearer();
     void usageMissingIsEstimatedAndMarked();
+    void hostileServersFailTheAgentWithBoundedMemory_data();
+    void hostileServersFailTheAgentWithBoundedMemory();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -298,6 +300,30 @@ void TestEngineHttp::usageMissingIsEstimatedAndMarked() {
     const auto& a = rec.layers[0].agents[0];
     QVERIFY(a.usage.estimated);
     QVERIFY(a.usage.completion_tokens > 0);
+}
+
+void TestEngineHttp::hostileServersFailTheAgentWithBoundedMemory_data() {
+    QTest::addColumn<QString>("scenario");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("never-ending stream") << "endless?seconds=30" << "grew past 4194304 bytes (max_answer_bytes)";
+    QTest::newRow("20 MB of garbage") << "garbage?mb=20" << "without [DONE] or a finish_reason";
+    QTest::newRow("one 50 MB line") << "longline?mb=50" << "line of the event stream is longer than 5242880 bytes";
+}
+
+void TestEngineHttp::hostileServersFailTheAgentWithBoundedMemory() {
+    QFETCH(QString, scenario);
+    QFETCH(QString, message);
+    // The hostile agent sits beside a good one; the run goes on without it.
+    std::string n = nonce();
+    std::string bad = scenario.toStdString() + "&tag=H-" + n;
+    auto cfg = make_config(config_json(url(), {{bad, "ok?tag=G-" + n}, {"ok?tag=F-" + n}},
+                                       {{"max_answer_bytes", 4 << 20}, {"max_retries", 0}}));
+    auto rec = run_to_end(cfg, "Hi");
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    const auto& a = rec.layers[0].agents[0];
+    QCOMPARE(a.state, engine::AgentState::Dropped);
+    QVERIFY2(QString::fromStdString(a.error.value_or("")).contains(message), a.error.value_or("").c_str());
+    QVERIFY(rec.final_text->find("answers with 1 references.") != std::string::npos);
 }
 
 QTEST_GUILESS_MAIN(TestEngineHttp)

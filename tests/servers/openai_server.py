@@ -126,6 +126,35 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if name == "slow-first":
             time.sleep(int(params.get("delay_ms", "3000")) / 1000.0)
+        if name == "endless":  # never stops sending content (bounded here by seconds, for safety)
+            ev = {"choices": [{"index": 0, "delta": {"content": "x" * 4000}, "finish_reason": None}]}
+            line = ("data: " + json.dumps(ev) + "\n\n").encode()
+            end = time.time() + float(params.get("seconds", "20"))
+            try:
+                while time.time() < end:
+                    self.chunk(line)
+            except (BrokenPipeError, ConnectionResetError):
+                with LOCK:
+                    ABORTED[model] = ABORTED.get(model, 0) + 1
+            return
+        if name == "garbage":  # megabytes of bytes that are no event stream at all
+            import os
+            try:
+                for _ in range(int(params.get("mb", "20"))):
+                    self.chunk(os.urandom(1 << 20))
+                self.chunk(b"")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return
+        if name == "longline":  # one data line of many megabytes, never finished
+            try:
+                self.chunk(b"data: {\"choices\": [{\"delta\": {\"content\": \"")
+                for _ in range(int(params.get("mb", "50"))):
+                    self.chunk(b"y" * (1 << 20))
+                self.chunk(b"")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return
         pieces = re.findall(r"\S+\s*", text)
         chunks = int(params.get("chunks", str(len(pieces))))
         per = max(1, -(-len(pieces) // max(1, chunks)))
