@@ -4,6 +4,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDialog>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -166,6 +167,8 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
 
     connect(bridge_, &EventBridge::events, run_view_, &RunView::apply);
     connect(run_view_, &RunView::agentStateChanged, scene_, &GraphScene::setAgentState);
+    connect(run_view_, &RunView::overlapComputed, scene_, &GraphScene::setOverlap);
+    connect(run_view_, &RunView::messagesRequested, this, &MainWindow::showMessages);
     connect(run_view_, &RunView::runEnded, this, [this](const engine::RunRecord& r) {
         session_usd_ += r.totals.cost_usd;
         session_cost_->setText(tr("session cost %1").arg(format_money(session_usd_)));
@@ -269,6 +272,31 @@ void MainWindow::buildMenus() {
     auto* run = menuBar()->addMenu(tr("&Run"));
     run->addAction(tr("&Run"), this, &MainWindow::startRun);
     run->addAction(tr("&Cancel"), this, &MainWindow::cancelRun);
+}
+
+void MainWindow::showMessages(int layer, int index) {
+    // The teaching view: exactly what the agent was sent, message by message.
+    auto msgs = run_view_->messages(layer, index);
+    if (!messages_dialog_) {
+        messages_dialog_ = new QDialog(this);
+        messages_dialog_->resize(700, 600);
+        auto* v = new QVBoxLayout(messages_dialog_);
+        messages_text_ = new QPlainTextEdit;
+        messages_text_->setReadOnly(true);
+        messages_text_->setAccessibleName(tr("Messages sent"));
+        v->addWidget(messages_text_);
+    }
+    const auto& c = doc_->config();
+    QString model;
+    if (layer < static_cast<int>(c.layers.size()) && index < static_cast<int>(c.layers[static_cast<std::size_t>(layer)].agents.size()))
+        model = QString::fromStdString(c.layers[static_cast<std::size_t>(layer)].agents[static_cast<std::size_t>(index)].model);
+    messages_dialog_->setWindowTitle(tr("What layer %1, agent %2 (%3) was sent").arg(layer + 1).arg(index + 1).arg(model));
+    QString text;
+    if (msgs.empty()) text = tr("This agent has not been sent anything yet.");
+    for (const auto& m : msgs) text += QString::fromStdString("── " + m.role + " ──\n" + m.content + "\n\n");
+    messages_text_->setPlainText(text);
+    messages_dialog_->show();
+    messages_dialog_->raise();
 }
 
 bool MainWindow::openFile(const QString& path) {

@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "store/history_recorder.h"
 
+class QDialog;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -57,6 +58,7 @@ private:
     void updateTitle();
     void updateEstimate();
     bool maybeSave();
+    void showMessages(int layer, int index);
     bool saveAs();
 
     std::unique_ptr<store::HistoryRecorder> history_;
@@ -80,6 +82,8 @@ private:
     QLineEdit* history_search_;
     QListWidget* history_list_;
     double session_usd_ = 0;
+    QDialog* messages_dialog_ = nullptr;
+    QPlainTextEdit* messages_text_ = nullptr;
 };
 
 } // namespace moa::ui

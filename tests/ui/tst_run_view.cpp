@@ -50,6 +50,8 @@ void TestRunView::panesGetTheRightTextAndStates() {
     connect(&bridge, &EventBridge::events, &view, &RunView::apply);
     connect(&view, &RunView::agentStateChanged, &scene, &GraphScene::setAgentState);
     engine::Engine eng(catalog_);
+    connect(&view, &RunView::overlapComputed, &scene, &GraphScene::setOverlap);
+    QSignalSpy overlaps(&view, &RunView::overlapComputed);
     auto run = eng.start(cfg, engine::RunInput::from_prompt("Q"), bridge.sink());
     // The six proposers stream side by side before the aggregator starts.
     QTRY_VERIFY_WITH_TIMEOUT(view.pane(0, 5)->stateText().contains("streaming") || view.pane(0, 5)->stateText().contains("done"), 10000);
@@ -65,6 +67,16 @@ void TestRunView::panesGetTheRightTextAndStates() {
     QCOMPARE(view.finalText().toStdString(), *rec.final_text);
     QVERIFY(view.totalsText().contains("done"));
     QVERIFY(view.totalsText().contains("critical path"));
+    // The teaching view has exactly what each agent was sent.
+    QCOMPARE(view.messages(1, 0).size(), rec.layers[1].agents[0].messages.size());
+    QCOMPARE(view.messages(1, 0)[0].content, rec.layers[1].agents[0].messages[0].content);
+    // The refinement view: ROUGE-L of the final answer against every proposer, on panes and edges.
+    QTRY_COMPARE_WITH_TIMEOUT(overlaps.count(), 6, 5000);
+    for (const auto& args : overlaps) {
+        double v = args.at(2).toDouble();
+        QVERIFY(v > 0 && v <= 1); // each proposer's "answers with 0 references. w0 ..." shares words with the final
+    }
+    QVERIFY(view.pane(0, 0)->statsText().contains("(ROUGE-L)"));
 }
 
 void TestRunView::bridgeBatchesTokensPerFrame() {

@@ -67,6 +67,7 @@ void AgentNode::paint(QPainter* p, const QStyleOptionGraphicsItem* o, QWidget*) 
     QString line2 = provider_ + (demo_ ? QObject::tr(" · offline demo") : QString());
     p->drawText(QRectF(10, 25, kWidth - 20, 16), Qt::AlignLeft | Qt::AlignVCenter, line2);
     QString line3 = !problem_.isEmpty() ? QObject::tr("⚠ %1").arg(problem_)
+                    : overlap_ >= 0     ? QObject::tr("final keeps %1% (ROUGE-L)").arg(overlap_ * 100, 0, 'f', 0)
                     : has_state_        ? role_ + " · " + QString::fromLatin1(engine::to_string(state_))
                                         : role_;
     if (!problem_.isEmpty()) p->setPen(QColor(0xD0, 0x3A, 0x3A));
@@ -78,6 +79,11 @@ void AgentNode::setRunState(engine::AgentState s, bool active) {
     has_state_ = true;
     state_ = s;
     active_ = active;
+    update();
+}
+
+void AgentNode::setOverlap(double recall) {
+    overlap_ = recall;
     update();
 }
 
@@ -111,6 +117,7 @@ void GraphScene::rebuild() {
     blockSignals(true);
     clear();
     nodes_.clear();
+    out_edges_.clear();
     column_x_.clear();
     const auto& c = doc_->config();
     const QPalette pal = QApplication::palette();
@@ -153,7 +160,8 @@ void GraphScene::rebuild() {
     QColor edge = pal.color(QPalette::Text);
     edge.setAlphaF(0.22);
     for (int li = 0; li + 1 < layers; ++li)
-        for (const auto& a : anchors[static_cast<std::size_t>(li)])
+        for (int ai = 0; ai < static_cast<int>(anchors[static_cast<std::size_t>(li)].size()); ++ai) {
+            const QPointF a = anchors[static_cast<std::size_t>(li)][static_cast<std::size_t>(ai)];
             for (const auto& b : anchors[static_cast<std::size_t>(li + 1)]) {
                 QPointF from = a + QPointF(AgentNode::kWidth, 0);
                 QPainterPath path(from);
@@ -161,7 +169,9 @@ void GraphScene::rebuild() {
                 path.cubicTo(from + QPointF(dx, 0), b - QPointF(dx, 0), b);
                 auto* item = addPath(path, QPen(edge, 1.2));
                 item->setZValue(0);
+                out_edges_[{li, ai}].push_back(item);
             }
+        }
     setSceneRect(itemsBoundingRect().adjusted(-20, -10, 20, 20));
     blockSignals(false);
     if (sel.first >= 0) selectAgent(sel.first, sel.second);
@@ -183,7 +193,21 @@ void GraphScene::setAgentState(int layer, int index, engine::AgentState s) {
     if (auto* n = node(layer, index)) n->setRunState(s, s == S::Waiting || s == S::Streaming || s == S::Retrying);
 }
 
-void GraphScene::clearRunStates() { rebuild(); }
+void GraphScene::clearRunStates() {
+    overlaps_.clear();
+    rebuild();
+}
+
+void GraphScene::setOverlap(int layer, int index, double recall) {
+    overlaps_[{layer, index}] = recall;
+    if (auto* n = node(layer, index)) n->setOverlap(recall);
+    QColor c(0x3A, 0x7B, 0xD5);
+    c.setAlphaF(0.25 + 0.65 * recall);
+    for (auto* e : out_edges_.value({layer, index})) {
+        e->setPen(QPen(c, 1.0 + 7.0 * recall));
+        e->setToolTip(tr("The final answer keeps %1% of this answer's words in order (ROUGE-L recall)").arg(recall * 100, 0, 'f', 0));
+    }
+}
 
 std::pair<int, int> GraphScene::dropTarget(QPointF pos) const {
     if (column_x_.empty()) return {-1, -1};

@@ -23,6 +23,7 @@ public:
     int layer() const { return layer_; }
     int index() const { return index_; }
     void setRunState(engine::AgentState s, bool active);
+    void setOverlap(double recall);
     void setProblem(const QString& message);
 
 signals:
@@ -40,6 +41,7 @@ private:
     engine::AgentState state_ = engine::AgentState::Queued;
     bool active_ = false;
     QString problem_;
+    double overlap_ = -1;
     QPointF press_pos_;
 };
 
@@ -55,6 +57,8 @@ public:
     // Run state on the nodes; clearRunStates() when a new run starts or the graph changes.
     void setAgentState(int layer, int index, engine::AgentState s);
     void clearRunStates();
+    // The refinement view on the graph: an agent's outgoing edges weigh what the final answer kept.
+    void setOverlap(int layer, int index, double recall);
     // Where a node dropped at `pos` goes: (layer, index).
     std::pair<int, int> dropTarget(QPointF pos) const;
 
@@ -65,6 +69,8 @@ private:
     void onDropped(AgentNode* n, QPointF pos);
     ConfigDocument* doc_;
     QHash<QPair<int, int>, AgentNode*> nodes_;
+    QHash<QPair<int, int>, QList<QGraphicsPathItem*>> out_edges_;
+    QHash<QPair<int, int>, double> overlaps_;
     std::vector<qreal> column_x_;
 };
 

@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "run/run_view.h"
 
+#include <QApplication>
 #include <QDesktopServices>
+#include <QPointer>
+#include <QToolButton>
+
+#include <thread>
+
+#include "eval/overlap.h"
 #include <QElapsedTimer>
 #include <QHBoxLayout>
 #include <QScrollArea>
@@ -45,6 +52,13 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     state_->setAccessibleName(tr("state"));
     head->addWidget(title_, 1);
     head->addWidget(state_);
+    auto* sent = new QToolButton;
+    sent->setText(tr("Sent…"));
+    sent->setToolTip(tr("Show exactly what this agent was sent"));
+    sent->setAccessibleName(tr("Messages sent to %1").arg(model));
+    sent->setAutoRaise(true);
+    connect(sent, &QToolButton::clicked, this, &AgentPane::messagesRequested);
+    head->addWidget(sent);
     v->addLayout(head);
     body_ = new QPlainTextEdit;
     body_->setReadOnly(true);
@@ -83,7 +97,8 @@ void AgentPane::setRecord(const engine::AgentRecord& r) {
     parts << tr("%1+%2 tok%3").arg(r.usage.prompt_tokens).arg(r.usage.completion_tokens).arg(r.usage.estimated ? tr(" (est.)") : "");
     parts << tr("%1 s").arg(r.duration_ms / 1000.0, 0, 'f', 2) << format_money(r.cost_usd);
     if (r.attempts > 1) parts << tr("%1 attempts").arg(r.attempts);
-    stats_->setText(parts.join(" · "));
+    base_stats_ = parts.join(" · ");
+    stats_->setText(base_stats_);
     if (r.state == engine::AgentState::Failed || r.state == engine::AgentState::Dropped)
         setState(r.state, QString::fromStdString(r.error.value_or("")));
     else setState(r.state);
@@ -122,7 +137,14 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
     v->addWidget(split);
 }
 
+void AgentPane::setOverlap(double recall) {
+    stats_->setText(base_stats_ + tr(" · final keeps %1% (ROUGE-L)").arg(recall * 100, 0, 'f', 0));
+    stats_->setToolTip(tr("ROUGE-L recall: the share of the final answer's words that appear, in order, in this answer"));
+}
+
 void RunView::prepare(const config::Config& c) {
+    ++generation_;
+    messages_.clear();
     delete columns_->layout();
     qDeleteAll(columns_->findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly));
     panes_.clear();
@@ -146,6 +168,8 @@ void RunView::prepare(const config::Config& c) {
                                        QString::fromStdString(a.provider), p && p->type == config::ProviderType::Demo);
             cv->addWidget(pane, 1);
             panes_.insert({static_cast<int>(li), static_cast<int>(ai)}, pane);
+            const int l = static_cast<int>(li), i = static_cast<int>(ai);
+            connect(pane, &AgentPane::messagesRequested, this, [this, l, i] { emit messagesRequested(l, i); });
             order_.push_back(pane);
         }
         col->setMinimumWidth(220);
@@ -162,6 +186,7 @@ void RunView::apply(const std::vector<engine::Event>& batch) {
         AgentPane* p = pane(e.layer, e.agent);
         switch (e.type) {
         case T::AgentStarted:
+            if (e.record) messages_[{e.layer, e.agent}] = e.record->messages;
             if (p) p->setState(S::Waiting);
             emit agentStateChanged(e.layer, e.agent, S::Waiting);
             break;
@@ -204,6 +229,10 @@ void RunView::apply(const std::vector<engine::Event>& batch) {
                         layer_titles_[li]->setText(tr("<b>Layer %1</b> · %2 s").arg(li + 1).arg((r.layers[li].end_ms - r.layers[li].start_ms) / 1000.0, 0, 'f', 2));
                 if (r.final_text) setFinal(QString::fromStdString(*r.final_text));
                 setTotals(r.totals, r.status, QString::fromStdString(r.error));
+                for (const auto& L : r.layers)
+                    for (const auto& a : L.agents)
+                        if (!a.messages.empty()) messages_[{a.layer, a.index}] = a.messages;
+                if (r.status == engine::RunStatus::Done) computeOverlaps(r);
                 emit runEnded(r);
             }
             break;
@@ -233,6 +262,27 @@ void RunView::flushPending(bool everything) {
         }
     }
     if (!pending_.isEmpty()) flush_timer_->start();
+}
+
+void RunView::computeOverlaps(const engine::RunRecord& r) {
+    if (!r.final_text || r.layers.size() < 2) return;
+    auto record = std::make_shared<const engine::RunRecord>(r);
+    QPointer<RunView> self(this);
+    const int generation = generation_;
+    std::thread([self, record, generation] {
+        std::vector<std::tuple<int, int, double>> results;
+        for (std::size_t li = 0; li + 1 < record->layers.size(); ++li)
+            for (const auto& a : record->layers[li].agents)
+                if (a.state == engine::AgentState::Done)
+                    results.emplace_back(a.layer, a.index, eval::rouge_l(a.text, *record->final_text, 2000).recall);
+        QMetaObject::invokeMethod(qApp, [self, results, generation] {
+            if (!self || self->generation_ != generation) return;
+            for (const auto& [l, i, v] : results) {
+                if (auto* p = self->pane(l, i)) p->setOverlap(v);
+                emit self->overlapComputed(l, i, v);
+            }
+        }, Qt::QueuedConnection);
+    }).detach();
 }
 
 void RunView::showRecord(const config::Config& c, const engine::RunRecord& r) {

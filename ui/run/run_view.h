@@ -35,6 +35,11 @@ public:
     QString text() const { return body_->toPlainText(); }
     QString stateText() const { return state_->text(); }
     bool isStreaming() const { return streaming_; }
+    void setOverlap(double recall);
+    QString statsText() const { return stats_->text(); }
+
+signals:
+    void messagesRequested();
 
 private:
     bool streaming_ = false;
@@ -42,6 +47,7 @@ private:
     QLabel* state_;
     QPlainTextEdit* body_;
     QLabel* stats_;
+    QString base_stats_;
 };
 
 class RunView : public QWidget {
@@ -58,12 +64,22 @@ public:
     QString finalText() const { return final_markdown_; }
     QString totalsText() const { return totals_->text(); }
 
+    // What an agent was sent, once it started (empty before).
+    std::vector<engine::Message> messages(int layer, int index) const { return messages_.value({layer, index}); }
+
 signals:
     void agentStateChanged(int layer, int index, moa::engine::AgentState state);
     void runEnded(const moa::engine::RunRecord& record);
+    void messagesRequested(int layer, int index);
+    // The refinement view: how much of the final answer each earlier answer holds (ROUGE-L
+    // recall of the final answer), computed off the GUI thread after the run.
+    void overlapComputed(int layer, int index, double recall);
 
 private:
     void setFinal(const QString& markdown);
+    void computeOverlaps(const engine::RunRecord& r);
+    QHash<QPair<int, int>, std::vector<engine::Message>> messages_;
+    int generation_ = 0; // bumps on prepare(), so late overlap results of an old run are dropped
     // Streamed text is laid out in the panes within a time budget per frame, round-robin, so
     // that many long answers growing at once never stall the event loop.
     void flushPending(bool everything);
