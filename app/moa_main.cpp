@@ -14,7 +14,7 @@ const char* kUsage =
     "  moa presets [NAME]\n"
     "  moa models --config FILE --provider NAME [--json]\n"
     "  moa serve --config FILE [--config FILE...] [--host 127.0.0.1] [--port N] [--api-key-env NAME]\n"
-    "  moa history [--search TEXT] [--limit N] [--json]    moa history show ID [--json]\n"
+    "  moa history [--search TEXT] [--limit N] [--json]    moa history show ID [--json|--markdown]\n"
     "  moa --version\n"
     "\n"
     "FILE may also name a built-in preset (moa presets lists them).\n"

@@ -15,6 +15,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSaveFile>
 #include <QSettings>
 #include <QShortcut>
 #include <QSplitter>
@@ -25,6 +26,8 @@
 #include <QVBoxLayout>
 
 #include "accounting/estimate.h"
+#include "engine/run_markdown.h"
+#include "run/timeline_view.h"
 #include "bridge/event_bridge.h"
 #include "graph/graph_scene.h"
 #include "model/config_document.h"
@@ -143,8 +146,18 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
         auto cfg = config::load_config_text(snap->dump(), "history");
         if (!cfg.ok()) return;
         run_view_->showRecord(*cfg.config, *rec);
+        timeline_->prepare(*cfg.config);
+        timeline_->showRecord(*rec);
+        last_record_ = *rec;
         statusBar()->showMessage(tr("Showing run %1 from the history").arg(id), 5000);
     });
+
+    timeline_ = new TimelineView;
+    auto* tdock = new QDockWidget(tr("Timeline"), this);
+    tdock->setObjectName("timelineDock");
+    tdock->setWidget(timeline_);
+    addDockWidget(Qt::BottomDockWidgetArea, tdock);
+    connect(bridge_, &EventBridge::events, timeline_, &TimelineView::apply);
 
     inspector_ = new Inspector(doc_);
     auto* idock = new QDockWidget(tr("Inspector"), this);
@@ -170,6 +183,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     connect(run_view_, &RunView::overlapComputed, scene_, &GraphScene::setOverlap);
     connect(run_view_, &RunView::messagesRequested, this, &MainWindow::showMessages);
     connect(run_view_, &RunView::runEnded, this, [this](const engine::RunRecord& r) {
+        last_record_ = r;
         session_usd_ += r.totals.cost_usd;
         session_cost_->setText(tr("session cost %1").arg(format_money(session_usd_)));
         run_button_->setEnabled(true);
@@ -227,6 +241,8 @@ void MainWindow::buildMenus() {
     });
     file->addAction(tr("Save &As…"), QKeySequence::SaveAs, this, [this] { saveAs(); });
     file->addSeparator();
+    file->addAction(tr("&Export run…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportRun);
+    file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
     auto* edit = menuBar()->addMenu(tr("&Edit"));
@@ -272,6 +288,26 @@ void MainWindow::buildMenus() {
     auto* run = menuBar()->addMenu(tr("&Run"));
     run->addAction(tr("&Run"), this, &MainWindow::startRun);
     run->addAction(tr("&Cancel"), this, &MainWindow::cancelRun);
+}
+
+void MainWindow::exportRun() {
+    if (!last_record_) {
+        statusBar()->showMessage(tr("No run to export yet: run a prompt or open one from the history"), 5000);
+        return;
+    }
+    QString selected;
+    QString f = QFileDialog::getSaveFileName(this, tr("Export run"), QString::fromStdString(last_record_->config_name) + ".md",
+                                             tr("Markdown (*.md);;JSON, as moa run --json (*.json)"), &selected);
+    if (f.isEmpty()) return;
+    const bool json = selected.startsWith("JSON") || f.endsWith(".json");
+    const std::string text = json ? engine::to_json(*last_record_).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
+                                  : engine::to_markdown(*last_record_);
+    QSaveFile out(f);
+    if (!out.open(QIODevice::WriteOnly) || out.write(text.data(), static_cast<qint64>(text.size())) < 0 || !out.commit()) {
+        QMessageBox::warning(this, tr("Export run"), tr("%1: cannot write: %2").arg(f, out.errorString()));
+        return;
+    }
+    statusBar()->showMessage(tr("Exported to %1").arg(f), 5000);
 }
 
 void MainWindow::showMessages(int layer, int index) {
@@ -346,6 +382,7 @@ bool MainWindow::startRun() {
     auto input = engine::RunInput::from_prompt(prompt.toStdString(), system_->text().toStdString());
     scene_->clearRunStates();
     run_view_->prepare(cfg);
+    timeline_->prepare(cfg);
     engine::EventSink sink = bridge_->sink();
     if (history_) sink = history_->sink("gui", cfg, input, sink);
     run_ = engine_->start(cfg, input, sink);

@@ -5,6 +5,7 @@
 #include <QMainWindow>
 
 #include <memory>
+#include <optional>
 
 #include "accounting/catalog.h"
 #include "engine/engine.h"
@@ -26,6 +27,7 @@ class GraphScene;
 class GraphView;
 class Inspector;
 class RunView;
+class TimelineView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -59,6 +61,7 @@ private:
     void updateEstimate();
     bool maybeSave();
     void showMessages(int layer, int index);
+    void exportRun();
     bool saveAs();
 
     std::unique_ptr<store::HistoryRecorder> history_;
@@ -71,6 +74,8 @@ private:
     GraphView* view_;
     Inspector* inspector_;
     RunView* run_view_;
+    TimelineView* timeline_;
+    std::optional<engine::RunRecord> last_record_;
     QPlainTextEdit* prompt_;
     QLineEdit* system_;
     QPushButton* run_button_;

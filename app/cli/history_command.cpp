@@ -4,13 +4,14 @@
 #include <iostream>
 
 #include "cli/cli.h"
+#include "engine/run_markdown.h"
 #include "store/history.h"
 #include "util/text.h"
 
 namespace moa::cli {
 
 int cmd_history(const std::vector<std::string>& args) {
-    Args a(args, {"json"}, {"search", "limit", "db"});
+    Args a(args, {"json", "markdown"}, {"search", "limit", "db"});
     if (!a.ok()) {
         std::cerr << "moa history: " << a.error() << "\n";
         return kUsage;
@@ -24,7 +25,7 @@ int cmd_history(const std::vector<std::string>& args) {
     const auto& pos = a.positional();
     if (!pos.empty() && pos[0] == "show") {
         if (pos.size() != 2) {
-            std::cerr << "moa history: usage: moa history show ID [--json]\n";
+            std::cerr << "moa history: usage: moa history show ID [--json | --markdown]\n";
             return kUsage;
         }
         std::int64_t id = 0;
@@ -41,6 +42,10 @@ int cmd_history(const std::vector<std::string>& args) {
         }
         if (a.flag("json")) {
             std::cout << engine::to_json(*rec).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+            return kOk;
+        }
+        if (a.flag("markdown")) {
+            std::cout << engine::to_markdown(*rec);
             return kOk;
         }
         std::cout << "run " << id << ": " << rec->config_name << " — " << engine::to_string(rec->status) << "\n";

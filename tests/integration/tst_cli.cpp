@@ -343,6 +343,12 @@ void TestCli::runsAreRecordedAndShownFromHistory() {
     QCOMPARE(list.code, 0);
     QVERIFY(list.out.contains(("remember me " + n).c_str()));
     QCOMPARE(run_moa({"history", "show", "999999"}).code, 2);
+    auto md = run_moa({"history", "show", QString::number(id), "--markdown"});
+    QCOMPARE(md.code, 0);
+    QVERIFY(md.out.startsWith("# test — run done"));
+    QVERIFY(md.out.contains("## Layer 1 — "));
+    QVERIFY(md.out.contains(("### 2. ok?tag=B-" + n + " (local) — done").c_str()));
+    QVERIFY(md.out.contains(("## Final answer\n\nF-" + n + " answers with 2 references.").c_str()));
     // --no-history leaves no trace.
     run_moa({"run", "--config", f, "--prompt", "forget me " + QString::fromStdString(n), "--no-history", "--quiet"});
     QVERIFY(!run_moa({"history", "--search", "forget me"}).out.contains("forget me"));

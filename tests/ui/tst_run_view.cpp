@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "graph/graph_scene.h"
 #include "run/run_view.h"
+#include "run/timeline_view.h"
 #include "run_helpers.h"
 #include "test_server.h"
 
@@ -24,6 +25,7 @@ private slots:
     void cancelStopsTheRunView();
     void finishedRunReopensFromItsRecord();
     void markdownFetchesNothing();
+    void timelineHasABarPerCall();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -131,6 +133,25 @@ void TestRunView::markdownFetchesNothing() {
     b.setMarkdown("![x](http://127.0.0.1:9/pixel.png) [link](https://example.invalid)");
     QVERIFY(!b.loadResource(QTextDocument::ImageResource, QUrl("http://127.0.0.1:9/pixel.png")).isValid());
     QVERIFY(!b.openLinks());
+}
+
+void TestRunView::timelineHasABarPerCall() {
+    std::string n = nonce();
+    auto cfg = make_config(config_json(server_->base_url(), {{"ok?chunks=4&delay_ms=30&tag=A-" + n, "ok?tag=B-" + n}, {"ok?tag=F-" + n}}));
+    TimelineView timeline;
+    timeline.prepare(cfg);
+    EventBridge bridge;
+    connect(&bridge, &EventBridge::events, &timeline, &TimelineView::apply);
+    engine::Engine eng(catalog_);
+    auto run = eng.start(cfg, engine::RunInput::from_prompt("Q"), bridge.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(run->finished(), 10000);
+    bridge.drain();
+    QCOMPARE(timeline.bars().size(), std::size_t(3));
+    const auto& a = timeline.bars().at({0, 0});
+    const auto& f = timeline.bars().at({1, 0});
+    QVERIFY(a.start >= 0 && a.first_token >= a.start && a.end > a.first_token);
+    QVERIFY(f.start >= a.end); // the aggregator's bar starts after layer 1 ended
+    QVERIFY(!timeline.grab().isNull());
 }
 
 QTEST_MAIN(TestRunView)

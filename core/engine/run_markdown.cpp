@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+#include "engine/run_markdown.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace moa::engine {
+
+namespace {
+std::string num(double v, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+std::string money(const std::optional<double>& v) { return v ? "$" + num(*v, *v < 0.01 ? 5 : 3) : "unknown"; }
+} // namespace
+
+std::string to_markdown(const RunRecord& r) {
+    std::ostringstream o;
+    o << "# " << r.config_name << " — run " << to_string(r.status) << "\n\n";
+    for (const auto& m : r.input.conversation) o << "**" << m.role << ":** " << m.content << "\n\n";
+    for (std::size_t li = 0; li < r.layers.size(); ++li) {
+        const auto& L = r.layers[li];
+        const bool last = li + 1 == r.layers.size();
+        o << "## Layer " << li + 1 << (last ? " (aggregator)" : "") << " — " << num((L.end_ms - L.start_ms) / 1000.0, 2)
+          << " s\n\n";
+        for (const auto& a : L.agents) {
+            o << "### " << a.index + 1 << ". " << a.model << " (" << a.provider << (a.demo ? ", offline demo — not a real model" : "")
+              << ") — " << to_string(a.state) << "\n\n";
+            o << "_" << a.usage.prompt_tokens << " + " << a.usage.completion_tokens << " tokens"
+              << (a.usage.estimated ? " (estimated)" : "");
+            if (a.ttft_ms) o << ", first token " << num(*a.ttft_ms, 0) << " ms";
+            o << ", " << num(a.duration_ms / 1000.0, 2) << " s, " << money(a.cost_usd);
+            if (a.tflops) o << ", " << num(*a.tflops, 2) << " TFLOPs";
+            if (a.attempts > 1) o << ", " << a.attempts << " attempts";
+            o << "_\n\n";
+            if (a.error) o << "> **Error:** " << *a.error << "\n\n";
+            if (!a.text.empty()) o << a.text << "\n\n";
+        }
+    }
+    if (r.final_text) o << "## Final answer\n\n" << *r.final_text << "\n\n";
+    if (!r.error.empty()) o << "## Error\n\n" << r.error << "\n\n";
+    const auto& t = r.totals;
+    o << "---\n\nCost " << money(t.cost_usd) << (t.cost_complete ? "" : " (some prices unknown)") << " · " << num(t.tflops, 2)
+      << " TFLOPs · wall " << num(t.wall_ms / 1000.0, 2) << " s · critical path " << num(t.critical_path_ms / 1000.0, 2)
+      << " s · " << t.prompt_tokens << " + " << t.completion_tokens << " tokens\n";
+    return o.str();
+}
+
+} // namespace moa::engine
