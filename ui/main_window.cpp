@@ -30,6 +30,7 @@
 #include "run/timeline_view.h"
 #include "bridge/event_bridge.h"
 #include "graph/graph_scene.h"
+#include "model/autosave.h"
 #include "model/config_document.h"
 #include "model/inspector.h"
 #include "run/run_view.h"
@@ -54,6 +55,20 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     banner_->setStyleSheet("background: palette(alternate-base); border: 1px solid palette(mid); padding: 6px; border-radius: 4px");
     banner_->setAccessibleName(tr("Notice"));
     cv->addWidget(banner_);
+    // Crash recovery: what the last session had not saved, offered without blocking anything.
+    recovery_bar_ = new QWidget;
+    auto* rb = new QHBoxLayout(recovery_bar_);
+    rb->setContentsMargins(6, 2, 6, 2);
+    auto* rlabel = new QLabel;
+    rlabel->setWordWrap(true);
+    auto* recover = new QPushButton(tr("Recover"));
+    auto* discard = new QPushButton(tr("Discard"));
+    rb->addWidget(rlabel, 1);
+    rb->addWidget(recover);
+    rb->addWidget(discard);
+    recovery_bar_->setStyleSheet("background: #FFF4CE; color: black");
+    recovery_bar_->hide();
+    cv->addWidget(recovery_bar_);
     auto* split = new QSplitter(Qt::Vertical);
     split->setObjectName("centreSplitter");
     scene_ = new GraphScene(doc_, this);
@@ -198,6 +213,26 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     });
     connect(doc_, &ConfigDocument::dirtyChanged, this, &MainWindow::updateTitle);
     connect(prompt_, &QPlainTextEdit::textChanged, this, &MainWindow::updateEstimate);
+
+    autosave_ = new Autosave(doc_, Autosave::defaultFile(), 2000, this);
+    if (auto rec = autosave_->pending()) {
+        rlabel->setText(tr("The last session ended with unsaved changes to \"%1\"%2 (autosaved %3).")
+                            .arg(QString::fromStdString(rec->config.name),
+                                 rec->original_path.isEmpty() ? QString() : tr(" from %1").arg(rec->original_path), rec->saved_at));
+        recovery_bar_->show();
+        auto recovered = std::make_shared<Autosave::Recovered>(*rec);
+        connect(recover, &QPushButton::clicked, this, [this, recovered] {
+            doc_->reset(recovered->config, recovered->original_path);
+            // Recovered changes are unsaved changes: one undoable step marks the document dirty.
+            doc_->edit(tr("Recover unsaved changes"), [](config::Config&) {});
+            run_view_->prepare(doc_->config());
+            recovery_bar_->hide();
+        });
+        connect(discard, &QPushButton::clicked, this, [this] {
+            autosave_->clear();
+            recovery_bar_->hide();
+        });
+    }
 
     buildMenus();
     resize(1400, 900);
@@ -470,6 +505,7 @@ void MainWindow::closeEvent(QCloseEvent* e) {
     QSettings s;
     s.setValue("geometry", saveGeometry());
     s.setValue("windowState", saveState());
+    if (!recovery_bar_->isVisible()) autosave_->clear(); // a clean exit leaves nothing to recover
     e->accept();
 }
 

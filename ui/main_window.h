@@ -21,6 +21,7 @@ class QTreeWidget;
 
 namespace moa::ui {
 
+class Autosave;
 class ConfigDocument;
 class EventBridge;
 class GraphScene;
@@ -75,6 +76,8 @@ private:
     Inspector* inspector_;
     RunView* run_view_;
     TimelineView* timeline_;
+    Autosave* autosave_;
+    QWidget* recovery_bar_;
     std::optional<engine::RunRecord> last_record_;
     QPlainTextEdit* prompt_;
     QLineEdit* system_;

@@ -8,6 +8,7 @@
 #include <QtTest>
 
 #include "graph/graph_scene.h"
+#include "model/autosave.h"
 #include "model/config_document.h"
 #include "model/inspector.h"
 #include "util/resources.h"
@@ -32,6 +33,7 @@ private slots:
     void inspectorEditSaveLoadGivesTheSameFile();
     void saveIsAtomicAndReportsFailure();
     void buildMoaLiteFromAnEmptyCanvas();
+    void autosaveRecoversAfterACrash();
 };
 
 void TestConfigDocument::everyEditUndoesAndRedoes() {
@@ -196,6 +198,34 @@ void TestConfigDocument::buildMoaLiteFromAnEmptyCanvas() {
     QCOMPARE(doc.config().layers[0].agents.size(), std::size_t(6));
     QCOMPARE(doc.config().layers[1].agents.size(), std::size_t(1));
     QVERIFY(doc.issues().empty());
+}
+
+void TestConfigDocument::autosaveRecoversAfterACrash() {
+    QTemporaryDir dir;
+    const QString file = dir.filePath("autosave.json");
+    std::string edited;
+    {
+        ConfigDocument doc;
+        doc.reset(preset("moa-lite"), "/somewhere/mine.moa.json");
+        Autosave autosave(&doc, file, 50);
+        QVERIFY(!autosave.pending());
+        doc.duplicateAgent(0, 0);
+        edited = dump(doc.config());
+        QTRY_VERIFY(QFile::exists(file)); // written shortly after the edit
+        // The process "crashes" here: nothing clears the file.
+    }
+    ConfigDocument doc2;
+    Autosave again(&doc2, file, 50);
+    auto rec = again.pending();
+    QVERIFY(rec.has_value());
+    QCOMPARE(dump(rec->config), edited);
+    QCOMPARE(rec->original_path, QStringLiteral("/somewhere/mine.moa.json"));
+    // Saving (back to a clean state) removes it.
+    doc2.reset(rec->config, {});
+    doc2.addLayer(0);
+    QString err;
+    QVERIFY(doc2.save(dir.filePath("saved.moa.json"), &err));
+    QVERIFY(!QFile::exists(file));
 }
 
 QTEST_MAIN(TestConfigDocument)
