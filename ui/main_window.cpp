@@ -18,6 +18,10 @@
 #include <QSaveFile>
 #include <QSettings>
 #include <QShortcut>
+#include <QPointer>
+#include <QSignalBlocker>
+
+#include <thread>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTimer>
@@ -174,6 +178,21 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     addDockWidget(Qt::BottomDockWidgetArea, tdock);
     connect(bridge_, &EventBridge::events, timeline_, &TimelineView::apply);
 
+    // The graph as an outline: the same layers and agents for keyboard and screen-reader users;
+    // selecting here selects on the canvas and in the inspector.
+    outline_ = new QTreeWidget;
+    outline_->setHeaderHidden(true);
+    outline_->setAccessibleName(tr("Layer graph outline"));
+    auto* odock = new QDockWidget(tr("Outline"), this);
+    odock->setObjectName("outlineDock");
+    odock->setWidget(outline_);
+    addDockWidget(Qt::RightDockWidgetArea, odock);
+    connect(outline_, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* it) {
+        if (!it || !it->parent()) return;
+        scene_->selectAgent(it->data(0, Qt::UserRole).toInt(), it->data(0, Qt::UserRole + 1).toInt());
+    });
+    connect(doc_, &ConfigDocument::changed, this, &MainWindow::refreshOutline);
+
     inspector_ = new Inspector(doc_);
     auto* idock = new QDockWidget(tr("Inspector"), this);
     idock->setObjectName("inspectorDock");
@@ -204,7 +223,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
         run_button_->setEnabled(true);
         cancel_button_->setEnabled(false);
         statusBar()->showMessage(tr("Run %1").arg(QString::fromLatin1(engine::to_string(r.status))), 5000);
-        QMetaObject::invokeMethod(this, &MainWindow::refreshHistory, Qt::QueuedConnection);
+        QTimer::singleShot(300, this, &MainWindow::refreshHistory); // after the writer thread committed
         emit runFinished();
     });
     connect(doc_, &ConfigDocument::changed, this, [this] {
@@ -325,6 +344,25 @@ void MainWindow::buildMenus() {
     run->addAction(tr("&Cancel"), this, &MainWindow::cancelRun);
 }
 
+void MainWindow::refreshOutline() {
+    const QSignalBlocker block(outline_);
+    outline_->clear();
+    const auto& c = doc_->config();
+    for (std::size_t li = 0; li < c.layers.size(); ++li) {
+        const bool last = li + 1 == c.layers.size();
+        auto* layer = new QTreeWidgetItem(outline_, {last ? tr("Layer %1: final aggregator").arg(li + 1)
+                                                          : tr("Layer %1: %2 %3").arg(li + 1).arg(c.layers[li].agents.size())
+                                                                .arg(li == 0 ? tr("proposers") : tr("aggregators"))});
+        for (std::size_t ai = 0; ai < c.layers[li].agents.size(); ++ai) {
+            const auto& a = c.layers[li].agents[ai];
+            auto* it = new QTreeWidgetItem(layer, {QStringLiteral("%1 (%2)").arg(QString::fromStdString(a.model), QString::fromStdString(a.provider))});
+            it->setData(0, Qt::UserRole, static_cast<int>(li));
+            it->setData(0, Qt::UserRole + 1, static_cast<int>(ai));
+        }
+    }
+    outline_->expandAll();
+}
+
 void MainWindow::exportRun() {
     if (!last_record_) {
         statusBar()->showMessage(tr("No run to export yet: run a prompt or open one from the history"), 5000);
@@ -433,23 +471,31 @@ void MainWindow::cancelRun() {
 bool MainWindow::isRunning() const { return run_ && !run_->finished(); }
 
 void MainWindow::refreshHistory() {
-    history_list_->clear();
     if (!history_) {
+        history_list_->clear();
         history_list_->addItem(tr("(no history: the database could not be opened)"));
         return;
     }
-    history_->flush();
-    auto h = store::History::open(history_->path());
-    if (!h) return;
-    for (const auto& r : (*h)->list(history_search_->text().toStdString(), 200)) {
-        auto* it = new QListWidgetItem(QStringLiteral("#%1 %2 · %3 · %4")
-                                           .arg(r.id)
-                                           .arg(QString::fromStdString(r.config_name), QString::fromStdString(r.status),
-                                                QString::fromStdString(r.prompt).left(60)));
-        it->setToolTip(QString::fromStdString(r.started_at + " (" + r.source + ")\n" + r.prompt));
-        it->setData(Qt::UserRole, static_cast<qlonglong>(r.id));
-        history_list_->addItem(it);
-    }
+    // The list is read on a thread of its own: the GUI thread never waits on the disk.
+    const std::string path = history_->path(), search = history_search_->text().toStdString();
+    QPointer<MainWindow> self(this);
+    std::thread([self, path, search] {
+        std::vector<store::RunSummary> runs;
+        if (auto h = store::History::open(path)) runs = (*h)->list(search, 200);
+        QMetaObject::invokeMethod(qApp, [self, runs, search] {
+            if (!self || self->history_search_->text().toStdString() != search) return;
+            self->history_list_->clear();
+            for (const auto& r : runs) {
+                auto* it = new QListWidgetItem(QStringLiteral("#%1 %2 · %3 · %4")
+                                                   .arg(r.id)
+                                                   .arg(QString::fromStdString(r.config_name), QString::fromStdString(r.status),
+                                                        QString::fromStdString(r.prompt).left(60)));
+                it->setToolTip(QString::fromStdString(r.started_at + " (" + r.source + ")\n" + r.prompt));
+                it->setData(Qt::UserRole, static_cast<qlonglong>(r.id));
+                self->history_list_->addItem(it);
+            }
+        }, Qt::QueuedConnection);
+    }).detach();
 }
 
 void MainWindow::updateTitle() {

@@ -87,6 +87,8 @@ private:
     QLabel* banner_;
     QLabel* session_cost_;
     QTreeWidget* configs_;
+    QTreeWidget* outline_;
+    void refreshOutline();
     QLineEdit* history_search_;
     QListWidget* history_list_;
     double session_usd_ = 0;

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// The whole window: open a configuration that points at the local test server, run a prompt,
+// watch the proposers stream before the aggregator, find the run in the history and reopen it.
+#include <QListWidget>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <fstream>
+
+#include "graph/graph_scene.h"
+#include "main_window.h"
+#include "model/config_document.h"
+#include "run/run_view.h"
+#include "run_helpers.h"
+#include "test_server.h"
+
+using namespace moa;
+using namespace testing_support;
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+private slots:
+    void runAFileAgainstALocalServerAndReopenItFromHistory();
+};
+
+void TestMainWindow::runAFileAgainstALocalServerAndReopenItFromHistory() {
+    QStandardPaths::setTestModeEnabled(true); // settings (recent files, layout) go to a test location
+    QTemporaryDir dir;
+    qputenv("MOA_HISTORY_DB", dir.filePath("history.sqlite").toUtf8());
+    TestServer server;
+    QVERIFY(server.ok());
+    std::string n = nonce();
+    std::vector<std::string> six;
+    for (int i = 0; i < 6; ++i) six.push_back("ok?chunks=6&delay_ms=40&tag=P" + std::to_string(i) + "-" + n);
+    auto j = config_json(server.base_url(), {six, {"ok?chunks=6&delay_ms=20&tag=AGG-" + n}});
+    j["name"] = "My MoA-Lite";
+    const QString path = dir.filePath("lite.moa.json");
+    std::ofstream(path.toStdString()) << j.dump(2);
+
+    auto h = store::History::open(dir.filePath("history.sqlite").toStdString());
+    QVERIFY(h.ok());
+    ui::MainWindow w(std::make_unique<store::HistoryRecorder>(std::move(*h)));
+    w.show();
+    QVERIFY(w.openFile(path));
+    QVERIFY(w.windowTitle().contains("My MoA-Lite"));
+    QVERIFY(w.graphScene()->node(0, 5) && w.graphScene()->node(1, 0));
+
+    w.promptEditor()->setPlainText("Why do layers help?");
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    QVERIFY(w.startRun());
+    QVERIFY(w.isRunning());
+    // Six proposers stream side by side before the aggregator starts.
+    QTRY_VERIFY_WITH_TIMEOUT(w.runView()->pane(0, 0)->stateText().contains("streaming") ||
+                                 w.runView()->pane(0, 0)->stateText().contains("done"), 10000);
+    QVERIFY(w.runView()->pane(1, 0)->stateText().contains("queued"));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+    QVERIFY(w.runView()->finalText().startsWith(QString::fromStdString("AGG-" + n + " answers with 6 references.")));
+
+    // The run is in the history panel, and reopening it shows it as it was.
+    auto* list = w.findChild<QListWidget*>();
+    QVERIFY(list);
+    QTRY_VERIFY_WITH_TIMEOUT(list->count() == 1 && list->item(0)->text().contains("My MoA-Lite"), 5000);
+    const QString final_text = w.runView()->finalText();
+    w.runView()->prepare(w.document()->config()); // clear the view
+    QVERIFY(w.runView()->finalText().isEmpty());
+    emit list->itemActivated(list->item(0));
+    QCOMPARE(w.runView()->finalText(), final_text);
+    QVERIFY(w.runView()->pane(0, 3)->text().startsWith(QString::fromStdString("P3-" + n)));
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_main_window.moc"
