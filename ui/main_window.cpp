@@ -32,6 +32,8 @@
 #include "accounting/estimate.h"
 #include "engine/run_markdown.h"
 #include "run/timeline_view.h"
+#include "settings/model_palette.h"
+#include "settings/providers_panel.h"
 #include "bridge/event_bridge.h"
 #include "graph/graph_scene.h"
 #include "model/autosave.h"
@@ -193,11 +195,42 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     });
     connect(doc_, &ConfigDocument::changed, this, &MainWindow::refreshOutline);
 
+    auto* providers = new ProvidersPanel(doc_);
+    auto* pdock = new QDockWidget(tr("Providers"), this);
+    pdock->setObjectName("providersDock");
+    pdock->setWidget(providers);
+    addDockWidget(Qt::RightDockWidgetArea, pdock);
+    auto* palette = new ModelPalette(doc_, catalog_);
+    auto* mdock = new QDockWidget(tr("Models"), this);
+    mdock->setObjectName("modelsDock");
+    mdock->setWidget(palette);
+    addDockWidget(Qt::LeftDockWidgetArea, mdock);
+    tabifyDockWidget(mdock, cdock);
+    cdock->raise();
+    connect(providers, &ProvidersPanel::modelsListed, palette, &ModelPalette::addListed);
+    connect(providers, &ProvidersPanel::connectionTested, this, [this](const QString& name, bool ok, const QString& msg) {
+        statusBar()->showMessage(tr("Provider %1: %2").arg(name, ok ? tr("reachable") : msg), 8000);
+    });
+    auto add_agent = [this](const QString& provider, const QString& model, int layer, int index) {
+        config::Agent a;
+        a.provider = provider.toStdString();
+        a.model = model.toStdString();
+        doc_->addAgent(layer, a, index);
+        scene_->selectAgent(layer, index < 0 ? static_cast<int>(doc_->config().layers[static_cast<std::size_t>(layer)].agents.size()) - 1 : index);
+    };
+    connect(view_, &GraphView::agentDropped, this, add_agent);
+    connect(palette, &ModelPalette::addRequested, this, [this, add_agent](const QString& provider, const QString& model) {
+        auto [l, i] = scene_->selectedAgent();
+        add_agent(provider, model, l >= 0 ? l : 0, -1);
+    });
+
     inspector_ = new Inspector(doc_);
     auto* idock = new QDockWidget(tr("Inspector"), this);
     idock->setObjectName("inspectorDock");
     idock->setWidget(inspector_);
     addDockWidget(Qt::RightDockWidgetArea, idock);
+    tabifyDockWidget(idock, pdock);
+    idock->raise();
     connect(scene_, &GraphScene::agentSelected, inspector_, &Inspector::setAgent);
 
     session_cost_ = new QLabel(tr("session cost $0.00"));

@@ -12,6 +12,8 @@
 #include "main_window.h"
 #include "model/config_document.h"
 #include "run/run_view.h"
+#include "settings/model_palette.h"
+#include "settings/providers_panel.h"
 #include "run_helpers.h"
 #include "test_server.h"
 
@@ -22,6 +24,7 @@ class TestMainWindow : public QObject {
     Q_OBJECT
 private slots:
     void runAFileAgainstALocalServerAndReopenItFromHistory();
+    void newUserBuildsMoaLiteFromAnEmptyCanvas();
 };
 
 void TestMainWindow::runAFileAgainstALocalServerAndReopenItFromHistory() {
@@ -67,6 +70,62 @@ void TestMainWindow::runAFileAgainstALocalServerAndReopenItFromHistory() {
     emit list->itemActivated(list->item(0));
     QCOMPARE(w.runView()->finalText(), final_text);
     QVERIFY(w.runView()->pane(0, 3)->text().startsWith(QString::fromStdString("P3-" + n)));
+}
+
+void TestMainWindow::newUserBuildsMoaLiteFromAnEmptyCanvas() {
+    QStandardPaths::setTestModeEnabled(true);
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    auto h = store::History::open(dir.filePath("history.sqlite").toStdString());
+    ui::MainWindow w(std::make_unique<store::HistoryRecorder>(std::move(*h)));
+    w.show();
+    // File > New: one demo agent on an empty canvas.
+    config::Config blank;
+    blank.name = "Untitled";
+    config::Provider demo;
+    demo.name = "demo";
+    demo.type = config::ProviderType::Demo;
+    blank.providers["demo"] = demo;
+    blank.aggregation.template_text = config::default_aggregation_template();
+    blank.layers.push_back(config::Layer{{config::Agent{"demo", "demo-aggregator", {}, {}}}});
+    w.document()->reset(blank, {});
+
+    // Add the local server as a provider and test the connection: its models reach the palette.
+    auto* providers = w.findChild<ui::ProvidersPanel*>();
+    auto* palette = w.findChild<ui::ModelPalette*>();
+    QVERIFY(providers && palette);
+    providers->addProvider("local", QString::fromStdString(server.base_url()), {});
+    QSignalSpy tested(providers, &ui::ProvidersPanel::connectionTested);
+    providers->testConnection();
+    QTRY_COMPARE_WITH_TIMEOUT(tested.count(), 1, 10000);
+    QVERIFY(tested.at(0).at(1).toBool());
+    QVERIFY(palette->visibleCount() >= 2);
+
+    // A proposer layer, then six models dropped onto it from the palette.
+    w.document()->addLayer(0);
+    auto* view = w.findChild<ui::GraphView*>();
+    std::string n = nonce();
+    for (int i = 0; i < 6; ++i) {
+        const QPointF layer0 = w.graphScene()->node(0, 0)->pos() + QPointF(20, 200);
+        view->dropAgent("local", QString::fromStdString("ok?chunks=5&delay_ms=30&tag=N" + std::to_string(i) + "-" + n), layer0);
+    }
+    w.document()->removeAgent(0, 0); // the placeholder agent of the new layer
+    auto agg = w.document()->config().layers[1].agents[0];
+    agg.provider = "local";
+    agg.model = "ok?tag=NAGG-" + n;
+    w.document()->setAgent(1, 0, agg);
+    w.document()->edit("Remove demo", [](config::Config& c) { c.providers.erase("demo"); });
+    QCOMPARE(w.document()->config().layers[0].agents.size(), std::size_t(6));
+    QVERIFY(w.document()->issues().empty());
+    QString err;
+    QVERIFY(w.document()->save(dir.filePath("my-lite.moa.json"), &err));
+
+    w.promptEditor()->setPlainText("Hello");
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    QVERIFY(w.startRun());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+    QVERIFY(w.runView()->finalText().startsWith(QString::fromStdString("NAGG-" + n + " answers with 6 references.")));
 }
 
 QTEST_MAIN(TestMainWindow)

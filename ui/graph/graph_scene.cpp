@@ -2,6 +2,8 @@
 #include "graph/graph_scene.h"
 
 #include <QGraphicsSceneMouseEvent>
+#include <QMimeData>
+#include <QDragEnterEvent>
 #include <QPainter>
 #include <QPalette>
 #include <QApplication>
@@ -110,6 +112,13 @@ GraphScene::GraphScene(ConfigDocument* doc, QObject* parent) : QGraphicsScene(pa
         emit agentSelected(l, i);
     });
     rebuild();
+}
+
+GraphScene::~GraphScene() {
+    // Remove the items while this object is still whole: removing a selected item signals a
+    // selection change, whose handler reads our members.
+    blockSignals(true);
+    clear();
 }
 
 void GraphScene::rebuild() {
@@ -240,6 +249,30 @@ GraphView::GraphView(GraphScene* scene, QWidget* parent) : QGraphicsView(scene, 
     setDragMode(QGraphicsView::RubberBandDrag);
     setAccessibleName(tr("Layer graph"));
     setFocusPolicy(Qt::StrongFocus);
+    setAcceptDrops(true);
+}
+
+void GraphView::dropAgent(const QString& provider, const QString& model, QPointF scene_pos) {
+    auto [layer, index] = static_cast<GraphScene*>(scene())->dropTarget(scene_pos);
+    if (layer < 0) layer = 0, index = 0;
+    emit agentDropped(provider, model, layer, index);
+}
+
+void GraphView::dragEnterEvent(QDragEnterEvent* e) {
+    if (e->mimeData()->hasFormat("application/x-moa-agent")) e->acceptProposedAction();
+    else QGraphicsView::dragEnterEvent(e);
+}
+
+void GraphView::dragMoveEvent(QDragMoveEvent* e) {
+    if (e->mimeData()->hasFormat("application/x-moa-agent")) e->acceptProposedAction();
+    else QGraphicsView::dragMoveEvent(e);
+}
+
+void GraphView::dropEvent(QDropEvent* e) {
+    if (!e->mimeData()->hasFormat("application/x-moa-agent")) return QGraphicsView::dropEvent(e);
+    const auto parts = QString::fromUtf8(e->mimeData()->data("application/x-moa-agent")).split('\n');
+    if (parts.size() == 2) dropAgent(parts[0], parts[1], mapToScene(e->position().toPoint()));
+    e->acceptProposedAction();
 }
 
 void GraphView::zoomBy(qreal factor) { scale(factor, factor); }

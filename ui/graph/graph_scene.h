@@ -49,6 +49,7 @@ class GraphScene : public QGraphicsScene {
     Q_OBJECT
 public:
     explicit GraphScene(ConfigDocument* doc, QObject* parent = nullptr);
+    ~GraphScene() override;
     void rebuild();
     // Selected agent as (layer, index), or (-1, -1).
     std::pair<int, int> selectedAgent() const;
@@ -78,12 +79,20 @@ class GraphView : public QGraphicsView {
     Q_OBJECT
 public:
     explicit GraphView(GraphScene* scene, QWidget* parent = nullptr);
+    // A model dropped from the palette becomes an agent of the layer under the drop.
+    void dropAgent(const QString& provider, const QString& model, QPointF scene_pos);
     void zoomBy(qreal factor);
     void fit();
+
+signals:
+    void agentDropped(const QString& provider, const QString& model, int layer, int index);
 
 protected:
     void wheelEvent(QWheelEvent* e) override;
     void resizeEvent(QResizeEvent* e) override;
+    void dragEnterEvent(QDragEnterEvent* e) override;
+    void dragMoveEvent(QDragMoveEvent* e) override;
+    void dropEvent(QDropEvent* e) override;
 };
 
 } // namespace moa::ui
