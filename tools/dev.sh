@@ -65,7 +65,8 @@ start)
 screenshots)
     build
     # Renders the main views to PNG for review (offscreen: no display needed).
-    export QT_QPA_PLATFORM=offscreen MOA_HISTORY_DB="$(mktemp -d)/history.sqlite"
+    tmp=$(mktemp -d) # fresh settings and history, so the pictures show the default layout
+    export QT_QPA_PLATFORM=offscreen MOA_HISTORY_DB="$tmp/history.sqlite" XDG_CONFIG_HOME="$tmp/config"
     q="How should a small team choose between one large model and a mixture of agents?"
     mkdir -p docs/screenshots
     build/app/moa-workbench --preset moa-paper --screenshot docs/screenshots/editor.png
