@@ -3,6 +3,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QClipboard>
 #include <QCloseEvent>
 #include <QDialog>
 #include <QDockWidget>
@@ -361,6 +362,34 @@ void MainWindow::buildMenus() {
     canvas(tr("&Duplicate agent"), QKeySequence(Qt::CTRL | Qt::Key_D), [this] {
         auto [l, i] = scene_->selectedAgent();
         if (l >= 0) doc_->duplicateAgent(l, i);
+    });
+    // Copy and paste agents as their JSON (so they paste into another configuration, or a file).
+    canvas(tr("&Copy agent"), QKeySequence::Copy, [this] {
+        auto [l, i] = scene_->selectedAgent();
+        if (l < 0) return;
+        const auto& a = doc_->config().layers[static_cast<std::size_t>(l)].agents[static_cast<std::size_t>(i)];
+        config::Config one;
+        one.layers.push_back(config::Layer{{a}});
+        auto j = config::to_json(one)["layers"][0]["agents"][0];
+        QApplication::clipboard()->setText(QString::fromStdString(j.dump(2)));
+    });
+    canvas(tr("&Paste agent"), QKeySequence::Paste, [this] {
+        auto j = nlohmann::json::parse(QApplication::clipboard()->text().toStdString(), nullptr, false);
+        if (!j.is_object() || !j.contains("model") || !j.contains("provider")) {
+            statusBar()->showMessage(tr("The clipboard holds no agent"), 4000);
+            return;
+        }
+        // Read it the way a file is read, so a pasted agent is checked like any other.
+        nlohmann::json doc = config::to_json(doc_->config());
+        doc["layers"][0]["agents"].push_back(j);
+        auto r = config::load_config_text(doc.dump(), "clipboard");
+        if (!r.config) {
+            statusBar()->showMessage(tr("The pasted agent is not valid: %1").arg(QString::fromStdString(r.summary()).section('\n', 0, 0)), 8000);
+            return;
+        }
+        auto [l, i] = scene_->selectedAgent();
+        const int layer = l >= 0 ? l : 0;
+        doc_->addAgent(layer, r.config->layers[0].agents.back(), i >= 0 ? i + 1 : -1);
     });
     canvas(tr("De&lete agent"), QKeySequence::Delete, [this] {
         auto [l, i] = scene_->selectedAgent();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The whole window: open a configuration that points at the local test server, run a prompt,
 // watch the proposers stream before the aggregator, find the run in the history and reopen it.
+#include <QAction>
 #include <QListWidget>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -120,6 +121,21 @@ void TestMainWindow::newUserBuildsMoaLiteFromAnEmptyCanvas() {
     QVERIFY(w.document()->issues().empty());
     QString err;
     QVERIFY(w.document()->save(dir.filePath("my-lite.moa.json"), &err));
+
+    // Copy and paste an agent (Ctrl+C / Ctrl+V on the canvas), then undo the paste.
+    auto action = [&w](const QString& text) {
+        for (auto* a : w.findChildren<QAction*>())
+            if (a->text() == text) return a;
+        return static_cast<QAction*>(nullptr);
+    };
+    w.graphScene()->selectAgent(0, 2);
+    QVERIFY(action("&Copy agent") && action("&Paste agent"));
+    action("&Copy agent")->trigger();
+    action("&Paste agent")->trigger();
+    QCOMPARE(w.document()->config().layers[0].agents.size(), std::size_t(7));
+    QCOMPARE(w.document()->config().layers[0].agents[3].model, w.document()->config().layers[0].agents[2].model);
+    w.document()->undoStack()->undo();
+    QCOMPARE(w.document()->config().layers[0].agents.size(), std::size_t(6));
 
     w.promptEditor()->setPlainText("Hello");
     QSignalSpy finished(&w, &ui::MainWindow::runFinished);
