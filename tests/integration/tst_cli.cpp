@@ -19,29 +19,6 @@
 using namespace testing_support;
 
 namespace {
-struct Result {
-    int code = -1;
-    QByteArray out, err;
-};
-
-Result run_moa(const QStringList& args, const QByteArray& stdin_data = {}, int timeout_ms = 60000) {
-    QProcess p;
-    p.start(QStringLiteral(MOA_BINARY), args);
-    p.waitForStarted();
-    if (!stdin_data.isEmpty()) p.write(stdin_data);
-    p.closeWriteChannel();
-    Result r;
-    if (!p.waitForFinished(timeout_ms)) {
-        p.kill();
-        p.waitForFinished();
-        return r;
-    }
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
-}
-
 QString write_file(const QTemporaryDir& dir, const QString& name, const QByteArray& content) {
     QString path = dir.filePath(name);
     QFile f(path);

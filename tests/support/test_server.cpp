@@ -116,3 +116,22 @@ ServeProcess::~ServeProcess() {
         proc_.waitForFinished();
     }
 }
+
+ProcessResult run_moa(const QStringList& args, const QByteArray& stdin_data, int timeout_ms, const QProcessEnvironment& env) {
+    QProcess p;
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(MOA_BINARY), args);
+    p.waitForStarted();
+    if (!stdin_data.isEmpty()) p.write(stdin_data);
+    p.closeWriteChannel();
+    ProcessResult r;
+    if (!p.waitForFinished(timeout_ms)) {
+        p.kill();
+        p.waitForFinished();
+        return r;
+    }
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}

@@ -40,6 +40,14 @@ struct HttpReply {
 HttpReply http_request(const std::string& method, const std::string& url, const QByteArray& body = {},
                        const QStringList& headers = {}, long abort_after_ms = 0);
 
+struct ProcessResult {
+    int code = -1; // -1 when it crashed or timed out
+    QByteArray out, err;
+};
+// Runs the `moa` binary to the end (stdin closed after `stdin_data`).
+ProcessResult run_moa(const QStringList& args, const QByteArray& stdin_data = {}, int timeout_ms = 60000,
+                      const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment());
+
 // Runs `moa serve` with the given arguments and learns its port from its first line.
 class ServeProcess {
 public:
