@@ -307,15 +307,8 @@ void MainWindow::buildMenus() {
     auto* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&New"), QKeySequence::New, this, [this] {
         if (!maybeSave()) return;
-        config::Config c;
-        c.name = "Untitled";
-        config::Provider demo;
-        demo.name = "demo";
-        demo.type = config::ProviderType::Demo;
-        c.providers["demo"] = demo;
-        c.aggregation.template_text = config::default_aggregation_template();
-        c.layers.push_back(config::Layer{{config::Agent{"demo", "demo-aggregator", {}, {}}}});
-        doc_->reset(c, {});
+        doc_->reset(blank_config(), {});
+        run_view_->prepare(doc_->config());
     });
     file->addAction(tr("&Open…"), QKeySequence::Open, this, [this] {
         if (!maybeSave()) return;

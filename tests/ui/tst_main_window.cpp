@@ -82,15 +82,7 @@ void TestMainWindow::newUserBuildsMoaLiteFromAnEmptyCanvas() {
     ui::MainWindow w(std::make_unique<store::HistoryRecorder>(std::move(*h)));
     w.show();
     // File > New: one demo agent on an empty canvas.
-    config::Config blank;
-    blank.name = "Untitled";
-    config::Provider demo;
-    demo.name = "demo";
-    demo.type = config::ProviderType::Demo;
-    blank.providers["demo"] = demo;
-    blank.aggregation.template_text = config::default_aggregation_template();
-    blank.layers.push_back(config::Layer{{config::Agent{"demo", "demo-aggregator", {}, {}}}});
-    w.document()->reset(blank, {});
+    w.document()->reset(ui::blank_config(), {});
 
     // Add the local server as a provider and test the connection: its models reach the palette.
     auto* providers = w.findChild<ui::ProvidersPanel*>();

@@ -35,6 +35,18 @@ bool valid_agent(const config::Config& c, int layer, int index) {
 
 } // namespace
 
+config::Config blank_config() {
+    config::Config c;
+    c.name = "Untitled";
+    config::Provider demo;
+    demo.name = "demo";
+    demo.type = config::ProviderType::Demo;
+    c.providers["demo"] = demo;
+    c.aggregation.template_text = config::default_aggregation_template();
+    c.layers.push_back(config::Layer{{config::Agent{"demo", "demo-aggregator", {}, {}}}});
+    return c;
+}
+
 config::Agent default_agent(const config::Config& c) {
     config::Agent a;
     if (!c.providers.empty()) a.provider = c.providers.begin()->first;

@@ -58,6 +58,9 @@ private:
     QString path_;
 };
 
+// File > New: one offline-demo aggregator on an otherwise empty canvas.
+config::Config blank_config();
+
 // A sensible new agent for a configuration: its first provider, a model that provider knows.
 config::Agent default_agent(const config::Config& c);
 
