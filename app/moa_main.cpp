@@ -14,6 +14,7 @@ const char* kUsage =
     "  moa presets [NAME]\n"
     "  moa models --config FILE --provider NAME [--json]\n"
     "  moa serve --config FILE [--config FILE...] [--host 127.0.0.1] [--port N] [--api-key-env NAME]\n"
+    "  moa stats --annotations FILE [--difficulty FILE] [--baseline-variants FILE] [--json]\n"
     "  moa history [--search TEXT] [--limit N] [--json]    moa history show ID [--json|--markdown]\n"
     "  moa --version\n"
     "\n"
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
     if (cmd == "models") return moa::cli::cmd_models(rest);
     if (cmd == "history") return moa::cli::cmd_history(rest);
     if (cmd == "serve") return moa::cli::cmd_serve(rest);
+    if (cmd == "stats") return moa::cli::cmd_stats(rest);
     std::cerr << "moa: unknown command \"" << cmd << "\"\n\n" << kUsage;
     return moa::cli::kUsage;
 }

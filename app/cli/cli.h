@@ -17,6 +17,7 @@ int cmd_presets(const std::vector<std::string>& args);
 int cmd_models(const std::vector<std::string>& args);
 int cmd_history(const std::vector<std::string>& args);
 int cmd_serve(const std::vector<std::string>& args);
+int cmd_stats(const std::vector<std::string>& args);
 
 // Loads a configuration from a path, or a built-in preset by name; prints every issue to
 // stderr. Empty when it has errors.

@@ -10,6 +10,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
@@ -48,6 +50,7 @@ private slots:
     void threeLayersAgainstThirdPartyServer();
     void runsAreRecordedAndShownFromHistory();
     void unwritableHistoryWarnsAndTheRunGoesOn();
+    void statsJsonHasExactlyTheLeaderboardKeys();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -343,6 +346,32 @@ void TestCli::unwritableHistoryWarnsAndTheRunGoesOn() {
     QVERIFY2(r.err.contains("moa: warning: /proc/moa-no/history.sqlite: cannot open the history database"), r.err.constData());
     QVERIFY(r.err.contains("(this run is not recorded)"));
     QVERIFY(!QJsonDocument::fromJson(r.out).object()["final"].toObject()["text"].isNull());
+}
+
+void TestCli::statsJsonHasExactlyTheLeaderboardKeys() {
+    const QString d = QString(MOA_SHARED_DATA) + "/alpaca_eval/";
+    auto r = run_moa({"stats", "--annotations", d + "annotations/alpaca-7b.json", "--difficulty",
+                      d + "instruction_difficulty_reconstructed.csv", "--baseline-variants", d + "df_gamed_synthetic.csv",
+                      "--json"});
+    QCOMPARE(r.code, 0);
+    auto j = nlohmann::json::parse(r.out.toStdString());
+    std::set<std::string> keys;
+    for (const auto& [k, _] : j.items()) keys.insert(k);
+    QCOMPARE(keys, (std::set<std::string>{"win_rate", "standard_error", "n_wins", "n_wins_base", "n_draws", "n_total",
+                                          "discrete_win_rate", "avg_length", "length_controlled_winrate"}));
+    QVERIFY(std::abs(j["win_rate"].get<double>() - 2.591450540223603) < 1e-6);
+    QCOMPARE(j["n_total"].get<int>(), 805);
+    QVERIFY(std::abs(j["length_controlled_winrate"].get<double>() - 5.875487163278986) < 0.3);
+
+    // Without a difficulty file the fit says it went without.
+    r = run_moa({"stats", "--annotations", d + "annotations/alpaca-7b.json"});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains("no instruction difficulty given"));
+    QVERIFY(r.out.contains("not regularised"));
+
+    r = run_moa({"stats", "--annotations", d + "annotations/alpaca-7b.json", "--difficulty", d + "df_gamed_synthetic.csv"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("df_gamed_synthetic.csv:1: the header has no column \"difficulty\""), r.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestCli)
