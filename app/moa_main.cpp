@@ -14,13 +14,15 @@ const char* kUsage =
     "  moa presets [NAME]\n"
     "  moa models --config FILE --provider NAME [--json]\n"
     "  moa serve --config FILE [--config FILE...] [--host 127.0.0.1] [--port N] [--api-key-env NAME]\n"
+    "  moa eval --experiment FILE [--db PATH] [--json] [--quiet]\n"
     "  moa stats --annotations FILE [--difficulty FILE] [--baseline-variants FILE] [--json]\n"
     "  moa history [--search TEXT] [--limit N] [--json]    moa history show ID [--json|--markdown]\n"
     "  moa --version\n"
     "\n"
     "FILE may also name a built-in preset (moa presets lists them).\n"
     "Runs are recorded in $MOA_HISTORY_DB or $XDG_DATA_HOME/moa-workbench/history.sqlite.\n"
-    "Exit status: 0 done, 2 bad usage or configuration, 3 the run failed.\n";
+    "Experiments and their response cache: $MOA_EXPERIMENT_DB or .../moa-workbench/experiments.sqlite.\n"
+    "Exit status: 0 done, 2 bad usage or configuration, 3 the run failed, 4 stopped at the budget.\n";
 }
 
 int main(int argc, char** argv) {
@@ -42,6 +44,7 @@ int main(int argc, char** argv) {
     if (cmd == "history") return moa::cli::cmd_history(rest);
     if (cmd == "serve") return moa::cli::cmd_serve(rest);
     if (cmd == "stats") return moa::cli::cmd_stats(rest);
+    if (cmd == "eval") return moa::cli::cmd_eval(rest);
     std::cerr << "moa: unknown command \"" << cmd << "\"\n\n" << kUsage;
     return moa::cli::kUsage;
 }

@@ -9,7 +9,7 @@
 
 namespace moa::cli {
 
-enum Exit { kOk = 0, kUsage = 2, kRunFailed = 3 };
+enum Exit { kOk = 0, kUsage = 2, kRunFailed = 3, kStopped = 4 };
 
 int cmd_run(const std::vector<std::string>& args);
 int cmd_validate(const std::vector<std::string>& args);
@@ -18,6 +18,7 @@ int cmd_models(const std::vector<std::string>& args);
 int cmd_history(const std::vector<std::string>& args);
 int cmd_serve(const std::vector<std::string>& args);
 int cmd_stats(const std::vector<std::string>& args);
+int cmd_eval(const std::vector<std::string>& args);
 
 // Loads a configuration from a path, or a built-in preset by name; prints every issue to
 // stderr. Empty when it has errors.

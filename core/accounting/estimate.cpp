@@ -7,6 +7,31 @@
 
 namespace moa::accounting {
 
+CallCost cost_for(const Catalog& catalog, const config::Config& c, const std::string& provider_name,
+                  const std::string& model, const providers::Usage& u) {
+    const auto* p = c.provider(provider_name);
+    auto match = catalog.find(provider_name, p ? p->base_url : std::string(), model);
+    ModelInfo merged;
+    ModelInfo sized;
+    if (p) {
+        if (auto o = p->models.find(model); o != p->models.end()) {
+            if (match.priced) merged = *match.priced;
+            if (o->second.input_usd_per_mtok) merged.input_usd_per_mtok = o->second.input_usd_per_mtok;
+            if (o->second.output_usd_per_mtok) merged.output_usd_per_mtok = o->second.output_usd_per_mtok;
+            if (merged.input_usd_per_mtok && merged.output_usd_per_mtok) match.priced = &merged;
+            if (o->second.active_params_b) {
+                sized = match.params ? *match.params : ModelInfo{};
+                sized.active_params_b = o->second.active_params_b;
+                sized.total_params_b = sized.total_params_b ? sized.total_params_b : o->second.active_params_b;
+                match.params = &sized;
+            }
+        }
+    }
+    auto cost = cost_of(match, u);
+    if (p && p->type == config::ProviderType::Demo) cost.usd = 0.0;
+    return cost;
+}
+
 RunEstimate estimate_run(const config::Config& c, const Catalog& catalog, const std::string& prompt) {
     RunEstimate e;
     const long template_tokens = text::estimate_tokens(c.aggregation.template_text);
@@ -20,9 +45,7 @@ RunEstimate estimate_run(const config::Config& c, const Catalog& catalog, const 
             if (li > 0) u.prompt_tokens += template_tokens + previous_answers;
             u.completion_tokens = a.params.max_tokens.value_or(kAssumedMaxTokens);
             answers += u.completion_tokens;
-            const auto* p = c.provider(a.provider);
-            auto cost = cost_of(catalog.find(a.provider, p ? p->base_url : std::string(), a.model), u);
-            if (p && p->type == config::ProviderType::Demo) cost.usd = 0.0;
+            auto cost = cost_for(catalog, c, a.provider, a.model, u);
             if (cost.usd) e.cost_usd += *cost.usd;
             else e.cost_complete = false;
             if (cost.tflops) layer_tflops = std::max(layer_tflops, *cost.tflops);

@@ -21,6 +21,11 @@ struct RunEstimate {
 
 inline constexpr long kAssumedMaxTokens = 512;
 
+// Cost and TFLOPs of a call by `model` on the configured provider `provider_name`: the
+// provider's own overrides first, then the catalog; the offline demo costs nothing.
+CallCost cost_for(const Catalog& catalog, const config::Config& c, const std::string& provider_name,
+                  const std::string& model, const providers::Usage& u);
+
 RunEstimate estimate_run(const config::Config& c, const Catalog& catalog, const std::string& prompt);
 
 } // namespace moa::accounting

@@ -123,7 +123,7 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
     ck.known_keys(pj, ptr, {"type", "base_url", "api_key_env", "max_concurrency", "connect_timeout_ms",
                             "first_token_timeout_ms", "idle_timeout_ms", "max_retries", "retry_base_ms",
                             "retry_max_ms", "headers", "tokens_per_second", "first_token_ms", "max_answer_bytes",
-                            "keychain_entry", "label"});
+                            "keychain_entry", "label", "models"});
     for (const char* secret : {"api_key", "key", "token", "apiKey"}) {
         if (pj.contains(secret))
             ck.error(ptr + "/" + secret,
@@ -162,6 +162,23 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
     if (auto v = ck.num(pj, ptr, "max_answer_bytes", 1024, 1e9, true)) p.max_answer_bytes = static_cast<std::size_t>(*v);
     if (auto v = ck.num(pj, ptr, "tokens_per_second", 0.1, 1e7)) p.demo_tokens_per_second = *v;
     if (auto v = ck.num(pj, ptr, "first_token_ms", 0, 600'000, true)) p.demo_first_token_ms = long(*v);
+    if (auto ms = pj.find("models"); ms != pj.end()) {
+        if (!ms->is_object()) ck.error(ptr + "/models", "must map model ids to {\"input_usd_per_mtok\", \"output_usd_per_mtok\", \"active_params_b\"}");
+        else
+            for (auto it = ms->begin(); it != ms->end(); ++it) {
+                const std::string mp = ptr + "/models/" + it.key();
+                if (!it->is_object()) {
+                    ck.error(mp, "must be an object");
+                    continue;
+                }
+                ck.known_keys(*it, mp, {"input_usd_per_mtok", "output_usd_per_mtok", "active_params_b"});
+                ModelOverride o;
+                if (auto v = ck.num(*it, mp, "input_usd_per_mtok", 0, 1e6)) o.input_usd_per_mtok = *v;
+                if (auto v = ck.num(*it, mp, "output_usd_per_mtok", 0, 1e6)) o.output_usd_per_mtok = *v;
+                if (auto v = ck.num(*it, mp, "active_params_b", 0, 1e6)) o.active_params_b = *v;
+                p.models[it.key()] = o;
+            }
+    }
     if (auto h = pj.find("headers"); h != pj.end()) {
         if (!h->is_object()) ck.error(ptr + "/headers", "must be an object of header names to strings");
         else
@@ -184,7 +201,7 @@ void read_agent(Checker& ck, const json& aj, const std::string& ptr, const Confi
         ck.error(ptr, "an agent must be an object");
         return;
     }
-    ck.known_keys(aj, ptr, {"provider", "model", "system", "temperature", "top_p", "max_tokens", "seed",
+    ck.known_keys(aj, ptr, {"provider", "model", "system", "temperature", "top_p", "max_tokens", "seed", "top_logprobs",
                             "label"});
     if (auto p = ck.str(aj, ptr, "provider", true, true)) {
         if (!c.provider(*p)) {
@@ -202,6 +219,7 @@ void read_agent(Checker& ck, const json& aj, const std::string& ptr, const Confi
     if (auto v = ck.num(aj, ptr, "top_p", 0, 1)) a.params.top_p = *v;
     if (auto v = ck.num(aj, ptr, "max_tokens", 1, 10'000'000, true)) a.params.max_tokens = long(*v);
     if (auto v = ck.num(aj, ptr, "seed", -9.2e18, 9.2e18, true)) a.params.seed = aj["seed"].get<std::int64_t>();
+    if (auto v = ck.num(aj, ptr, "top_logprobs", 0, 20, true)) a.params.top_logprobs = int(*v);
 }
 
 } // namespace
@@ -374,6 +392,17 @@ json to_json(const Config& c) {
             if (!p.headers.empty()) pj["headers"] = p.headers;
         }
         pj["max_concurrency"] = p.max_concurrency;
+        if (!p.models.empty()) {
+            json ms = json::object();
+            for (const auto& [id, o] : p.models) {
+                json oj = json::object();
+                if (o.input_usd_per_mtok) oj["input_usd_per_mtok"] = *o.input_usd_per_mtok;
+                if (o.output_usd_per_mtok) oj["output_usd_per_mtok"] = *o.output_usd_per_mtok;
+                if (o.active_params_b) oj["active_params_b"] = *o.active_params_b;
+                ms[id] = oj;
+            }
+            pj["models"] = ms;
+        }
         provs[name] = pj;
     }
     j["providers"] = provs;
@@ -387,6 +416,7 @@ json to_json(const Config& c) {
             if (a.params.top_p) aj["top_p"] = *a.params.top_p;
             if (a.params.max_tokens) aj["max_tokens"] = *a.params.max_tokens;
             if (a.params.seed) aj["seed"] = *a.params.seed;
+            if (a.params.top_logprobs) aj["top_logprobs"] = *a.params.top_logprobs;
             agents.push_back(aj);
         }
         layers.push_back(json{{"agents", agents}});

@@ -18,6 +18,15 @@ enum class ProviderType { OpenAi, Demo };
 enum class Placement { System, User };
 enum class FailurePolicy { Drop, Abort };
 
+// The user's own price and size for a model, over the catalog's (a negotiated price, a
+// self-hosted model): any field left unset falls back to the catalog.
+struct ModelOverride {
+    std::optional<double> input_usd_per_mtok;
+    std::optional<double> output_usd_per_mtok;
+    std::optional<double> active_params_b;
+    bool operator==(const ModelOverride&) const = default;
+};
+
 struct Provider {
     std::string name;
     ProviderType type = ProviderType::OpenAi;
@@ -37,6 +46,7 @@ struct Provider {
     // Offline demo provider only: pace of the simulated stream.
     double demo_tokens_per_second = 40.0;
     long demo_first_token_ms = 250;
+    std::map<std::string, ModelOverride> models; // by model id
 };
 
 struct Agent {

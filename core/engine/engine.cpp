@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 
+#include "accounting/estimate.h"
 #include "engine/prompt_builder.h"
 #include "providers/chat_call.h"
 
@@ -184,6 +185,21 @@ void Run::launch(int ai) {
     State& s = *s_;
     const int li = s.layer;
     const auto& agent = s.config.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+    if (s.options.throttle) {
+        long tokens = agent.params.max_tokens.value_or(512);
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            for (const auto& m : s.rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)].messages)
+                tokens += static_cast<long>(m.content.size() / 4);
+        }
+        if (long wait = s.options.throttle(agent.provider, tokens); wait > 0) {
+            auto self = shared_from_this();
+            s.engine.transport().schedule(std::chrono::milliseconds(wait), [self, li, ai] {
+                if (!self->s_->over && self->s_->layer == li) self->launch(ai);
+            });
+            return;
+        }
+    }
     auto& slot = s.slots[static_cast<std::size_t>(ai)];
     slot.launched = true;
     slot.started = Clock::now();
@@ -268,7 +284,7 @@ void Run::launch(int ai) {
         if (s.over || s.layer != li) return;
         self->agent_finished(ai, o);
     };
-    slot.call = providers::start_chat_call(s.engine.transport(), std::move(req), std::move(ev));
+    slot.call = start_cached_call(s.engine.transport(), s.options.cache, std::move(req), std::move(ev));
 }
 
 void Run::agent_finished(int ai, const providers::CallOutcome& o) {
@@ -279,7 +295,6 @@ void Run::agent_finished(int ai, const providers::CallOutcome& o) {
     slot.finished = true;
     slot.call.reset();
     const auto& agent = s.config.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
-    const auto* prov = s.config.provider(agent.provider);
     AgentRecord snapshot;
     {
         std::lock_guard<std::mutex> lock(mu_);
@@ -289,9 +304,9 @@ void Run::agent_finished(int ai, const providers::CallOutcome& o) {
         a.usage = o.usage;
         a.attempts = std::max(a.attempts, o.attempts);
         a.finish_reason = o.finish_reason;
-        auto match = s.engine.catalog().find(agent.provider, prov ? prov->base_url : std::string(), agent.model);
-        auto cost = accounting::cost_of(match, a.usage);
-        if (a.demo) cost.usd = 0.0; // the offline demo costs nothing
+        a.cached = o.cached;
+        a.logprobs = o.logprobs;
+        auto cost = accounting::cost_for(s.engine.catalog(), s.config, agent.provider, agent.model, a.usage);
         a.cost_usd = cost.usd;
         a.tflops = cost.tflops;
         if (a.ttft_ms && a.duration_ms > *a.ttft_ms && a.usage.completion_tokens > 0)

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "accounting/catalog.h"
+#include "engine/call_cache.h"
 #include "config/config.h"
 #include "engine/run_types.h"
 #include "net/transport.h"
@@ -26,6 +27,11 @@ struct RunOptions {
     // Resolves a provider's API key at run time (environment by default; the GUI adds the
     // keychain). The key is used for the request header only and stored nowhere.
     std::function<std::string(const config::Provider&)> key_for;
+    // Answers repeated calls without paying for them again (experiments); none by default.
+    std::shared_ptr<CallCache> cache;
+    // Rate limits: asked before each call (on the transport thread) with the provider's name
+    // and the call's estimated tokens; returns 0 to go now or the milliseconds to wait.
+    std::function<long(const std::string& provider, long tokens)> throttle;
 };
 
 class Engine {

@@ -84,6 +84,7 @@ json to_json(const AgentRecord& a, bool with_messages) {
            {"attempts", a.attempts},
            {"finish_reason", a.finish_reason.empty() ? json(nullptr) : json(a.finish_reason)},
            {"error", a.error ? json(*a.error) : json(nullptr)}};
+    if (a.cached) j["cached"] = true;
     if (with_messages) {
         json m = json::array();
         for (const auto& msg : a.messages) m.push_back({{"role", msg.role}, {"content", msg.content}});

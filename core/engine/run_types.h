@@ -47,6 +47,8 @@ struct AgentRecord {
     std::optional<std::string> error;
     std::string finish_reason;
     AgentState state = AgentState::Queued;
+    bool cached = false; // answered from the response cache: cost_usd is what it cost when paid
+    std::vector<providers::TokenLogprobs> logprobs; // when requested (judges); not in the JSON
 };
 
 struct LayerRecord {

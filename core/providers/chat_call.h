@@ -31,6 +31,8 @@ struct CallOutcome {
     std::string finish_reason;
     Usage usage;                // from the provider, else estimated (usage.estimated)
     int attempts = 0;
+    std::vector<TokenLogprobs> logprobs; // the first positions, when requested and sent
+    bool cached = false;                 // answered from the response cache: nothing was paid
 };
 
 struct CallEvents {

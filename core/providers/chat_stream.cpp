@@ -132,6 +132,7 @@ struct ChunkSax : nlohmann::json_sax<json> {
         if (depth == 2 && top_key == "error") return stop();
         if (depth == 3 && in_choices) choices.emplace_back();
         if (depth == 4 && in_choices && choice_key == "delta") in_delta = true;
+        if (depth == 4 && in_choices && choice_key == "logprobs") return stop(); // rare: the DOM path reads it
         return true;
     }
     bool end_object() override {
@@ -231,6 +232,7 @@ bool ChatStreamDecoder::on_data_dom(std::string_view data) {
             continue; // n > 1: only the first choice is the agent's answer
         std::string content, reasoning;
         if (auto d = choice.find("delta"); d != choice.end() && d->is_object()) collect_message(*d, content, reasoning);
+        collect_logprobs(choice);
         if (auto fr = choice.find("finish_reason"); fr != choice.end() && fr->is_string())
             finish_reason_ = fr->get<std::string>();
         if (!content.empty() || !reasoning.empty()) {
@@ -239,6 +241,31 @@ bool ChatStreamDecoder::on_data_dom(std::string_view data) {
         }
     }
     return true;
+}
+
+// choices[i].logprobs.content[] = {token, logprob, top_logprobs: [{token, logprob}]}; anything
+// else in that place is ignored (the answer matters more than its probabilities).
+void ChatStreamDecoder::collect_logprobs(const json& choice) {
+    auto lp = choice.find("logprobs");
+    if (lp == choice.end() || !lp->is_object()) return;
+    auto content = lp->find("content");
+    if (content == lp->end() || !content->is_array()) return;
+    for (const auto& pos : *content) {
+        if (logprobs_.size() >= kMaxLogprobPositions) return;
+        if (!pos.is_object()) continue;
+        TokenLogprobs t;
+        if (auto tk = pos.find("token"); tk != pos.end() && tk->is_string()) t.token = tk->get<std::string>();
+        if (auto l = pos.find("logprob"); l != pos.end() && l->is_number()) t.logprob = l->get<double>();
+        if (auto top = pos.find("top_logprobs"); top != pos.end() && top->is_array())
+            for (const auto& alt : *top) {
+                if (t.top.size() >= 20) break;
+                auto tk = alt.find("token");
+                auto l = alt.find("logprob");
+                if (alt.is_object() && tk != alt.end() && tk->is_string() && l != alt.end() && l->is_number())
+                    t.top.emplace_back(tk->get<std::string>(), l->get<double>());
+            }
+        logprobs_.push_back(std::move(t));
+    }
 }
 
 bool ChatStreamDecoder::on_body(std::string_view body) {
@@ -260,6 +287,7 @@ bool ChatStreamDecoder::on_body(std::string_view body) {
     } else if (auto t = c0.find("text"); t != c0.end() && t->is_string()) {
         content = t->get<std::string>();
     }
+    collect_logprobs(c0);
     if (auto fr = c0.find("finish_reason"); fr != c0.end() && fr->is_string())
         finish_reason_ = fr->get<std::string>();
     else

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "providers/chat_types.h"
 
 namespace moa::providers {
@@ -32,6 +34,9 @@ public:
     const std::string& error() const { return error_; }
     std::size_t chunks() const { return chunks_; }
     bool any_content() const { return any_content_; }
+    // Log-probabilities of the first kMaxLogprobPositions positions, when the provider sent them.
+    const std::vector<TokenLogprobs>& logprobs() const { return logprobs_; }
+    static constexpr std::size_t kMaxLogprobPositions = 16;
 
 private:
     bool fail(std::string message);
@@ -43,6 +48,8 @@ private:
     std::optional<Usage> usage_;
     std::string error_;
     std::size_t chunks_ = 0;
+    std::vector<TokenLogprobs> logprobs_;
+    void collect_logprobs(const nlohmann::json& choice);
 };
 
 // The human message of an OpenAI-shaped error body ({"error": {"message": ...}} and the

@@ -25,6 +25,17 @@ struct ChatParams {
     std::optional<double> top_p;
     std::optional<long> max_tokens;
     std::optional<std::int64_t> seed;
+    // Ask for the log-probabilities of the `top_logprobs` most likely tokens at each position
+    // (a judge weighs its verdict with them). Unset: not requested.
+    std::optional<int> top_logprobs;
+    bool operator==(const ChatParams&) const = default;
+};
+
+// The alternatives a provider reported for one position of the answer.
+struct TokenLogprobs {
+    std::string token;
+    double logprob = 0;
+    std::vector<std::pair<std::string, double>> top; // token, logprob
 };
 
 } // namespace moa::providers

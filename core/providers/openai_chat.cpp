@@ -26,6 +26,10 @@ std::string build_chat_body(const CallRequest& r, bool stream) {
     if (r.params.top_p) body["top_p"] = *r.params.top_p;
     if (r.params.max_tokens) body["max_tokens"] = *r.params.max_tokens;
     if (r.params.seed) body["seed"] = *r.params.seed;
+    if (r.params.top_logprobs) {
+        body["logprobs"] = true;
+        body["top_logprobs"] = *r.params.top_logprobs;
+    }
     return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -260,6 +264,7 @@ private:
         o.http_status = status_;
         o.finish_reason = decoder_->finish_reason().value_or("");
         o.usage = decoder_->usage() ? *decoder_->usage() : estimate_usage(r_.messages, text_);
+        o.logprobs = decoder_->logprobs();
         o.attempts = attempts_;
         done(o);
     }

@@ -4,7 +4,7 @@
 
 The model name chooses the behaviour: "<scenario>[?key=value&...]", for example
 "ok?chunks=20&delay_ms=10", "fail-then-ok?status=429&times=1&retry_after=0", "status?code=401",
-"cut", "malformed", "slow-first?delay_ms=3000", "json". The answer text is
+"cut", "malformed", "slow-first?delay_ms=3000", "json", "judge?prefer=TAG&p=0.8". The answer text is
 "<model-tag> answers with <n> references" where n counts the numbered references in the
 aggregation prompt, followed by filler words, so tests can check what each layer received.
 
@@ -40,6 +40,31 @@ def count_refs(messages):
     while ("\n%d. " % (n + 1)) in text[pos:]:
         n += 1
     return n
+
+
+def judge_answer(params, messages):
+    """A scripted judge. Pairwise: prefers the response holding `prefer`, else the longer one,
+    with probability p (returned as logprobs when asked). Single: a [[rating]] from the length.
+    Skills: one "<skill>: <grade>" line per skill listed as "- Skill"."""
+    import math
+    text = "\n".join(m.get("content", "") for m in messages if isinstance(m.get("content"), str))
+    a = re.search(r"Response A:\n<<<\n(.*?)\n>>>", text, re.S)
+    b = re.search(r"Response B:\n<<<\n(.*?)\n>>>", text, re.S)
+    if a and b:
+        prefer = params.get("prefer")
+        def score(t):
+            return len(t.split()) + (1000 if prefer and prefer in t else 0)
+        win = "A" if score(a.group(1)) >= score(b.group(1)) else "B"
+        p = float(params.get("p", "0.8"))
+        lose = "B" if win == "A" else "A"
+        return win, [{"token": win, "logprob": math.log(p), "top_logprobs": [
+            {"token": win, "logprob": math.log(p)}, {"token": lose, "logprob": math.log(1 - p)},
+            {"token": "The", "logprob": -9.0}]}]
+    if "[[N]]" in text:
+        last = text.rsplit("[Assistant]", 1)[-1]
+        return "Clear and correct. Rating: [[%d]]" % min(10, 1 + len(last.split()) // 3), None
+    skills = re.findall(r"^- ([A-Z][A-Za-z ]+?)(?::|$)", text, re.M)
+    return "\n".join("%s: %d" % (sk, 3 + (i % 3)) for i, sk in enumerate(skills)), None
 
 
 def answer_text(model, params, messages):
@@ -114,6 +139,21 @@ class Handler(BaseHTTPRequestHandler):
             if "retry_after" in params:
                 headers["Retry-After"] = params["retry_after"]
             return self.send_json(code, {"error": {"message": "scripted %d, attempt %d" % (code, seen)}}, headers)
+        if name == "judge":
+            verdict, logprobs = judge_answer(params, messages)
+            choice = {"index": 0, "delta": {"content": verdict}, "finish_reason": None}
+            if logprobs and req.get("logprobs"):
+                choice["logprobs"] = {"content": logprobs}
+            body = ("data: " + json.dumps({"choices": [choice]}) + "\n\n" +
+                    "data: " + json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                                           "usage": {"prompt_tokens": 50, "completion_tokens": 1}}) + "\n\n" +
+                    "data: [DONE]\n\n").encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if name == "json" or not req.get("stream"):
             return self.send_json(200, {
                 "id": "x", "object": "chat.completion", "model": model,

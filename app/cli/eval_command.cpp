@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+// moa eval --experiment FILE [--db PATH] [--json] [--quiet]
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+
+#include "cli/cli.h"
+#include "eval/experiment_results.h"
+#include "eval/experiment_runner.h"
+#include "util/resources.h"
+
+namespace moa::cli {
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+void on_sigint(int) { g_interrupted = true; }
+
+std::string duration(double s) {
+    if (s < 0) return "--";
+    char b[32];
+    if (s < 60) std::snprintf(b, sizeof b, "%.0fs", s);
+    else if (s < 3600) std::snprintf(b, sizeof b, "%dm%02ds", int(s) / 60, int(s) % 60);
+    else std::snprintf(b, sizeof b, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
+    return b;
+}
+
+std::string bar(const eval::ExperimentProgress& p) {
+    const int width = 24;
+    int filled = p.total ? p.done * width / p.total : width;
+    std::string s = "[" + std::string(std::size_t(filled), '#') + std::string(std::size_t(width - filled), '.') + "] ";
+    char b[200];
+    std::snprintf(b, sizeof b, "%d/%d  $%.4f spent  ETA %s%s%s", p.done, p.total, p.spent_usd, duration(p.eta_s).c_str(),
+                  p.failed ? ("  " + std::to_string(p.failed) + " failed").c_str() : "", p.paused ? "  (paused)" : "");
+    return s + b;
+}
+
+void print_table(const eval::ExperimentResults& r) {
+    std::printf("\n%s: %s judge%s\n", r.name.c_str(), r.mode.c_str(),
+                r.reference_name.empty() ? "" : (", reference: " + r.reference_name).c_str());
+    if (r.mode == "pairwise") {
+        std::printf("%-28s %8s %15s %10s %10s %10s %8s %s\n", "configuration", "LC win", "win rate ± SE", "$/inst", "TFLOPs",
+                    "latency", "tokens", "n");
+        for (std::size_t i = 0; i < r.configs.size(); ++i) {
+            const auto& c = r.configs[i];
+            bool front = std::find(r.frontier.begin(), r.frontier.end(), i) != r.frontier.end();
+            std::printf("%-28.28s %8s %8.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d%s%s\n", c.name.c_str(),
+                        c.lc_win_rate ? std::to_string(std::round(*c.lc_win_rate * 100) / 100).substr(0, 5).c_str() : "n/a",
+                        c.win.win_rate, c.win.standard_error, c.cost_per_instance, c.tflops_per_instance, c.latency_ms / 1000,
+                        c.tokens_per_instance, c.win.n_total, front ? "  *frontier" : "",
+                        c.unreadable ? ("  (" + std::to_string(c.unreadable) + " unreadable verdicts excluded)").c_str() : "");
+        }
+        std::printf("%s\n", r.lc_note.c_str());
+    } else {
+        std::printf("%-28s %12s %10s %10s %10s %8s %s\n", "configuration", "score ± SE", "$/inst", "TFLOPs", "latency", "tokens", "n");
+        for (const auto& c : r.configs)
+            std::printf("%-28.28s %6.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d\n", c.name.c_str(), c.score.value_or(NAN),
+                        c.score_se.value_or(0), c.cost_per_instance, c.tflops_per_instance, c.latency_ms / 1000,
+                        c.tokens_per_instance, c.judged);
+    }
+}
+} // namespace
+
+int cmd_eval(const std::vector<std::string>& args) {
+    Args a(args, {"json", "quiet"}, {"experiment", "db"});
+    if (!a.ok() || !a.get("experiment") || !a.positional().empty()) {
+        std::cerr << "moa eval: " << (a.ok() ? "usage: moa eval --experiment FILE [--db PATH] [--json] [--quiet]" : a.error()) << "\n";
+        return kUsage;
+    }
+    auto e = eval::load_experiment(*a.get("experiment"));
+    if (!e) {
+        std::cerr << e.error() << "\n";
+        return kUsage;
+    }
+    auto store = store::ExperimentStore::open(a.get("db").value_or(store::ExperimentStore::default_path()));
+    if (!store) {
+        std::cerr << "moa eval: " << store.error() << "\n";
+        return kRunFailed;
+    }
+    accounting::Catalog cat;
+    if (auto c = accounting::Catalog::load_file(resources::catalog_path())) cat = std::move(*c);
+    eval::ExperimentRunner runner(*e, *store, cat);
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    const bool quiet = a.flag("quiet");
+    std::mutex out_mu;
+    int last_decile = -1;
+    {
+        auto p = runner.progress();
+        if (!quiet)
+            std::fprintf(stderr, "%s: %zu configurations x %zu prompts, %s judge; %d of %d tasks already done (database %s)\n",
+                         e->name.c_str(), e->configs.size(), e->prompts.items.size(), e->judge.mode.c_str(), p.resumed,
+                         p.total, (*store)->path().c_str());
+    }
+    runner.start([&](const eval::ExperimentProgress& p) {
+        if (quiet) return;
+        std::lock_guard<std::mutex> lock(out_mu);
+        if (tty) {
+            std::fprintf(stderr, "\r\033[K%s", bar(p).c_str());
+        } else {
+            int decile = p.total ? p.done * 10 / p.total : 10;
+            if (decile != last_decile) {
+                last_decile = decile;
+                std::fprintf(stderr, "%s\n", bar(p).c_str());
+            }
+        }
+        std::fflush(stderr);
+    });
+    auto old = std::signal(SIGINT, on_sigint);
+    while (!runner.finished()) {
+        if (g_interrupted.exchange(false)) {
+            std::fprintf(stderr, "\ninterrupted: stopping; finished work is kept\n");
+            runner.cancel();
+        }
+        usleep(50 * 1000);
+    }
+    auto outcome = runner.wait();
+    std::signal(SIGINT, old);
+    if (!quiet && tty) std::fprintf(stderr, "\n");
+    if (!outcome.message.empty()) std::fprintf(stderr, "%s\n", outcome.message.c_str());
+    auto results = eval::compute_results(*e, **store);
+    if (a.flag("json")) {
+        auto j = eval::to_json(results);
+        j["status"] = eval::to_string(outcome.status);
+        j["spent_usd"] = outcome.progress.spent_usd;
+        j["tasks"] = {{"total", outcome.progress.total}, {"done", outcome.progress.done},
+                      {"resumed", outcome.progress.resumed}, {"failed", outcome.progress.failed}};
+        std::cout << j.dump(2) << "\n";
+    } else {
+        print_table(results);
+        std::printf("spent this session: $%.4f; %d of %d tasks done (%d from earlier sessions, %d failed)\n",
+                    outcome.progress.spent_usd, outcome.progress.done, outcome.progress.total, outcome.progress.resumed,
+                    outcome.progress.failed);
+    }
+    switch (outcome.status) {
+    case eval::ExperimentStatus::Done: return kOk;
+    case eval::ExperimentStatus::BudgetStopped: return kStopped;
+    default: return kRunFailed;
+    }
+}
+
+} // namespace moa::cli

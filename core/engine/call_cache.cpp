@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+#include "engine/call_cache.h"
+
+#include <nlohmann/json.hpp>
+
+#include "util/sha256.h"
+
+namespace moa::engine {
+
+using nlohmann::json;
+
+std::string cache_key(const providers::CallRequest& r) {
+    json j;
+    j["kind"] = r.provider.type == config::ProviderType::Demo ? "demo" : "openai";
+    j["base_url"] = r.provider.base_url;
+    j["model"] = r.model;
+    json p = json::object();
+    if (r.params.temperature) p["temperature"] = *r.params.temperature;
+    if (r.params.top_p) p["top_p"] = *r.params.top_p;
+    if (r.params.max_tokens) p["max_tokens"] = *r.params.max_tokens;
+    if (r.params.seed) p["seed"] = *r.params.seed;
+    if (r.params.top_logprobs) p["top_logprobs"] = *r.params.top_logprobs;
+    j["params"] = std::move(p);
+    json m = json::array();
+    for (const auto& msg : r.messages) m.push_back({msg.role, msg.content});
+    j["messages"] = std::move(m);
+    return util::sha256_hex(j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+namespace {
+
+class CachedCall : public providers::ChatCall, public std::enable_shared_from_this<CachedCall> {
+public:
+    CachedCall(net::Transport& t, CachedAnswer a, providers::CallEvents e) : t_(t), a_(std::move(a)), e_(std::move(e)) {}
+    void begin() {
+        auto self = shared_from_this();
+        t_.post([self] {
+            if (self->done_) return;
+            if (self->e_.on_attempt) self->e_.on_attempt();
+            if (self->e_.on_delta) self->e_.on_delta(self->a_.text, self->a_.reasoning);
+            providers::CallOutcome o;
+            o.ok = true;
+            o.cached = true;
+            o.finish_reason = self->a_.finish_reason;
+            o.usage = self->a_.usage;
+            o.logprobs = self->a_.logprobs;
+            o.attempts = 0;
+            self->finish(o);
+        });
+    }
+    void cancel() override {
+        auto self = shared_from_this();
+        t_.post([self] {
+            providers::CallOutcome o;
+            o.cancelled = true;
+            o.error = "cancelled";
+            self->finish(o);
+        });
+    }
+
+private:
+    void finish(const providers::CallOutcome& o) {
+        if (done_) return;
+        done_ = true;
+        if (e_.on_done) e_.on_done(o);
+    }
+    net::Transport& t_;
+    CachedAnswer a_;
+    providers::CallEvents e_;
+    bool done_ = false;
+};
+
+} // namespace
+
+std::shared_ptr<providers::ChatCall> start_cached_call(net::Transport& transport, const std::shared_ptr<CallCache>& cache,
+                                                       providers::CallRequest request, providers::CallEvents events) {
+    if (!cache) return providers::start_chat_call(transport, std::move(request), std::move(events));
+    const std::string key = cache_key(request);
+    if (auto hit = cache->lookup(key)) {
+        auto call = std::make_shared<CachedCall>(transport, std::move(*hit), std::move(events));
+        call->begin();
+        return call;
+    }
+    // Collect the answer on its way to the caller and store it once the call has succeeded.
+    struct Acc {
+        std::string text, reasoning;
+    };
+    auto acc = std::make_shared<Acc>();
+    auto inner_delta = events.on_delta;
+    events.on_delta = [acc, inner_delta](std::string_view c, std::string_view r) {
+        acc->text.append(c);
+        acc->reasoning.append(r);
+        if (inner_delta) inner_delta(c, r);
+    };
+    auto inner_done = events.on_done;
+    auto req_copy = std::make_shared<providers::CallRequest>(request);
+    req_copy->api_key.clear(); // the cache never sees the key
+    auto retry = events.on_retry;
+    events.on_retry = [acc, retry](int n, long d, const std::string& why) {
+        acc->text.clear(); // a retried attempt starts its answer again
+        acc->reasoning.clear();
+        if (retry) retry(n, d, why);
+    };
+    events.on_done = [cache, key, acc, inner_done, req_copy](const providers::CallOutcome& o) {
+        if (o.ok && !acc->text.empty()) {
+            CachedAnswer a{acc->text, acc->reasoning, o.finish_reason, o.usage, o.logprobs};
+            cache->store(key, *req_copy, a);
+        }
+        if (inner_done) inner_done(o);
+    };
+    return providers::start_chat_call(transport, std::move(request), std::move(events));
+}
+
+} // namespace moa::engine

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// A response cache for chat calls, keyed by what determines the answer: the provider's kind and
+// address, the model, the sampling parameters and the exact messages. An experiment re-run (or
+// one that adds a configuration, or resumes after a crash) never pays twice for the same call.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/transport.h"
+#include "providers/chat_call.h"
+
+namespace moa::engine {
+
+struct CachedAnswer {
+    std::string text;
+    std::string reasoning;
+    std::string finish_reason;
+    providers::Usage usage;
+    std::vector<providers::TokenLogprobs> logprobs;
+};
+
+class CallCache {
+public:
+    virtual ~CallCache() = default;
+    // Both are called on the transport thread and must be quick (a local database).
+    virtual std::optional<CachedAnswer> lookup(const std::string& key) = 0;
+    // Called when a call has succeeded; must make the answer durable before returning.
+    virtual void store(const std::string& key, const providers::CallRequest& request, const CachedAnswer& answer) = 0;
+};
+
+// SHA-256 of the canonical request (no key, no headers: they do not change the answer).
+std::string cache_key(const providers::CallRequest& r);
+
+// Starts the call, or answers it from `cache` without touching the network (the events arrive
+// the same way, posted on the transport, with `cached` set in the outcome). Successful answers
+// are stored. A null cache starts an ordinary call.
+std::shared_ptr<providers::ChatCall> start_cached_call(net::Transport& transport, const std::shared_ptr<CallCache>& cache,
+                                                       providers::CallRequest request, providers::CallEvents events);
+
+} // namespace moa::engine

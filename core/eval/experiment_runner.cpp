@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: MIT
+#include "eval/experiment_runner.h"
+
+#include <algorithm>
+#include <random>
+
+#include "accounting/estimate.h"
+#include "util/sha256.h"
+
+namespace moa::eval {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+const char* to_string(ExperimentStatus s) {
+    switch (s) {
+    case ExperimentStatus::Running: return "running";
+    case ExperimentStatus::Done: return "done";
+    case ExperimentStatus::BudgetStopped: return "stopped at the budget";
+    case ExperimentStatus::Cancelled: return "cancelled";
+    }
+    return "?";
+}
+
+struct ExperimentRunner::Task {
+    enum class Kind { Gen, Judge } kind = Kind::Gen;
+    int config = 0; // kReference for the reference configuration
+    std::size_t item = 0;
+    enum class State { Pending, Running, Done } state = State::Pending;
+    bool ok = false;
+    double est = 0;
+};
+
+std::string ExperimentRunner::reference_key(const Experiment& e) {
+    if (!e.reference) return "none";
+    if (e.reference->kind == ReferenceSpec::Kind::Configuration && e.reference->config) return config_key(*e.reference->config);
+    std::string all;
+    for (const auto& [k, v] : e.reference->outputs) all += k + '\x1f' + v + '\x1e';
+    return "outputs:" + util::sha256_hex(all).substr(0, 24);
+}
+
+std::string ExperimentRunner::judge_key(const Experiment& e) {
+    json j{{"mode", e.judge.mode}, {"config", config_key(e.judge.config)}, {"labels", {e.judge.tmpl.label_1, e.judge.tmpl.label_2}},
+           {"top_logprobs", e.judge.top_logprobs.value_or(0)}, {"seed", e.seed}};
+    json m = json::array();
+    for (const auto& msg : e.judge.tmpl.messages) m.push_back({msg.role, msg.content});
+    j["template"] = m;
+    j["skills"] = e.judge.skill_criteria;
+    return util::sha256_hex(j.dump()).substr(0, 32);
+}
+
+ExperimentRunner::ExperimentRunner(Experiment e, std::shared_ptr<store::ExperimentStore> store, const accounting::Catalog& catalog,
+                                   net::Transport& transport)
+    : e_(std::move(e)), store_(std::move(store)), catalog_(catalog), transport_(transport), engine_(catalog, transport),
+      limiter_(std::make_shared<engine::RateLimiter>()) {
+    for (const auto& c : e_.configs) config_keys_.push_back(config_key(c));
+    ref_key_ = reference_key(e_);
+    judge_key_ = judge_key(e_);
+    judge_config_ = e_.judge.config;
+    if (e_.judge.mode == "pairwise" && e_.judge.top_logprobs && !judge_config_.layers.empty())
+        judge_config_.layers[0].agents[0].params.top_logprobs = *e_.judge.top_logprobs;
+    for (const auto& [name, l] : e_.rate_limits) limiter_->set_limit(name, l.requests_per_minute, l.tokens_per_minute);
+
+    const bool ref_runs = e_.reference && e_.reference->kind == ReferenceSpec::Kind::Configuration && e_.reference->config;
+    for (std::size_t i = 0; i < e_.prompts.items.size(); ++i) {
+        if (ref_runs) tasks_.push_back({Task::Kind::Gen, kReference, i});
+        for (int c = 0; c < static_cast<int>(e_.configs.size()); ++c) {
+            tasks_.push_back({Task::Kind::Gen, c, i});
+            tasks_.push_back({Task::Kind::Judge, c, i});
+        }
+    }
+    // What earlier sessions finished is done already.
+    for (auto& t : tasks_) {
+        const auto& item = e_.prompts.items[t.item];
+        const std::string& ck = t.config == kReference ? ref_key_ : config_keys_[static_cast<std::size_t>(t.config)];
+        if (t.kind == Task::Kind::Gen) {
+            auto g = store_->generation(ck, item.id);
+            if (g && g->ok) t.state = Task::State::Done, t.ok = true;
+        } else {
+            auto j = store_->judgment(judge_key_, item.id, ck, ref_key_);
+            if (j) t.state = Task::State::Done, t.ok = j->error.empty();
+        }
+        if (t.state == Task::State::Done) ++prog_.resumed;
+        t.est = estimate(t);
+    }
+    prog_.total = static_cast<int>(tasks_.size());
+    prog_.done = prog_.resumed;
+}
+
+ExperimentRunner::~ExperimentRunner() {
+    cancel();
+    if (thread_.joinable()) thread_.join();
+}
+
+double ExperimentRunner::estimate(const Task& t) const {
+    const auto& item = e_.prompts.items[t.item];
+    std::string prompt;
+    for (const auto& turn : item.turns) prompt += turn;
+    if (t.kind == Task::Kind::Gen) {
+        const auto& c = t.config == kReference ? *e_.reference->config : e_.configs[static_cast<std::size_t>(t.config)];
+        return accounting::estimate_run(c, catalog_, prompt).cost_usd * static_cast<double>(item.turns.size());
+    }
+    // A judge reads the instruction and two answers of about max_tokens each.
+    std::string shown = prompt + std::string(static_cast<std::size_t>(accounting::kAssumedMaxTokens) * 8, 'x');
+    return accounting::estimate_run(judge_config_, catalog_, shown).cost_usd * (e_.judge.mode == "single" ? item.turns.size() : 1);
+}
+
+void ExperimentRunner::start(std::function<void(const ExperimentProgress&)> on_progress, engine::RunOptions options) {
+    on_progress_ = std::move(on_progress);
+    options_ = std::move(options);
+    options_.cache = store_;
+    auto limiter = limiter_;
+    options_.throttle = [limiter](const std::string& p, long tokens) { return limiter->admit(p, tokens); };
+    t0_ = Clock::now();
+    store_->note_experiment(e_.path, e_.name, "running");
+    thread_ = std::thread([this] { loop(); });
+}
+
+void ExperimentRunner::pause() {
+    std::lock_guard<std::mutex> lock(mu_);
+    paused_ = true;
+    prog_.paused = true;
+    cv_.notify_all();
+}
+
+void ExperimentRunner::resume() {
+    std::lock_guard<std::mutex> lock(mu_);
+    paused_ = false;
+    prog_.paused = false;
+    cv_.notify_all();
+}
+
+void ExperimentRunner::cancel() {
+    std::vector<std::shared_ptr<engine::Run>> runs;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (cancelled_ || finished_) return;
+        cancelled_ = true;
+        runs = runs_;
+        cv_.notify_all();
+    }
+    for (auto& r : runs) r->cancel();
+}
+
+ExperimentOutcome ExperimentRunner::wait() {
+    if (thread_.joinable()) thread_.join();
+    std::lock_guard<std::mutex> lock(mu_);
+    return outcome_;
+}
+
+bool ExperimentRunner::finished() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return finished_;
+}
+
+ExperimentProgress ExperimentRunner::progress() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return prog_;
+}
+
+bool ExperimentRunner::ready(const Task& t) const {
+    if (t.state != Task::State::Pending) return false;
+    if (t.kind == Task::Kind::Gen) return true;
+    // A judgment needs the configuration's answer and the reference's.
+    for (const auto& o : tasks_)
+        if (o.kind == Task::Kind::Gen && o.item == t.item && (o.config == t.config || o.config == kReference) &&
+            o.state != Task::State::Done)
+            return false;
+    return true;
+}
+
+void ExperimentRunner::report() {
+    ExperimentProgress p;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        p = prog_;
+    }
+    if (on_progress_) on_progress_(p);
+}
+
+void ExperimentRunner::loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+        if (cancelled_) {
+            cv_.wait(lock, [this] { return prog_.running == 0; });
+            outcome_.status = ExperimentStatus::Cancelled;
+            outcome_.message = "cancelled; what had finished is kept, and running the experiment again resumes it";
+            break;
+        }
+        std::size_t pick = tasks_.size();
+        bool any_pending = false;
+        for (std::size_t i = 0; i < tasks_.size(); ++i) {
+            if (tasks_[i].state == Task::State::Pending) any_pending = true;
+            if (pick == tasks_.size() && ready(tasks_[i])) pick = i;
+        }
+        if (!any_pending && prog_.running == 0) {
+            outcome_.status = ExperimentStatus::Done;
+            break;
+        }
+        if (pick < tasks_.size() && !paused_ && prog_.running < e_.concurrency) {
+            Task& t = tasks_[pick];
+            if (e_.budget_usd > 0 && prog_.spent_usd + reserved_usd_ + t.est > e_.budget_usd) {
+                if (prog_.running > 0) {
+                    cv_.wait(lock); // spending may settle below the estimate; look again when a task ends
+                    continue;
+                }
+                char buf[256];
+                std::snprintf(buf, sizeof buf,
+                              "stopped before the budget of $%.4f would be passed: $%.4f spent, the next task is estimated at "
+                              "$%.4f; raise budget_usd and run again to continue (nothing finished is paid for twice)",
+                              e_.budget_usd, prog_.spent_usd, t.est);
+                outcome_.status = ExperimentStatus::BudgetStopped;
+                outcome_.message = buf;
+                break;
+            }
+            t.state = Task::State::Running;
+            reserved_usd_ += t.est;
+            ++prog_.running;
+            launch(t);
+            continue;
+        }
+        cv_.wait(lock);
+    }
+    finished_ = true;
+    outcome_.progress = prog_;
+    const char* status = to_string(outcome_.status);
+    lock.unlock();
+    store_->note_experiment(e_.path, e_.name, status);
+    if (auto w = store_->write_error(); !w.empty()) {
+        std::lock_guard<std::mutex> l(mu_);
+        outcome_.message += (outcome_.message.empty() ? "" : "; ") + w;
+    }
+    report();
+}
+
+// Called with mu_ held.
+void ExperimentRunner::launch(Task& t) {
+    const std::size_t idx = static_cast<std::size_t>(&t - tasks_.data());
+    if (t.kind == Task::Kind::Gen) {
+        store::Generation g;
+        g.config_key = t.config == kReference ? ref_key_ : config_keys_[static_cast<std::size_t>(t.config)];
+        g.item_id = e_.prompts.items[t.item].id;
+        g.ok = true;
+        run_generation_turn(idx, 0, std::move(g));
+    } else {
+        run_judge(idx);
+    }
+}
+
+void ExperimentRunner::run_generation_turn(std::size_t ti, std::size_t turn, store::Generation g) {
+    const Task& t = tasks_[ti];
+    const auto& item = e_.prompts.items[t.item];
+    const auto& cfg = t.config == kReference ? *e_.reference->config : e_.configs[static_cast<std::size_t>(t.config)];
+    engine::RunInput in;
+    for (std::size_t k = 0; k <= turn; ++k) {
+        in.conversation.push_back({"user", item.turns[k]});
+        if (k < turn) in.conversation.push_back({"assistant", g.turns[k]});
+    }
+    auto sink = [this, ti, turn, g](const engine::Event& ev) mutable {
+        if (!ev.final_record) return;
+        const engine::RunRecord& r = *ev.final_record;
+        for (const auto& L : r.layers)
+            for (const auto& a : L.agents) {
+                if (a.attempts == 0 && !a.cached) continue;
+                ++g.calls;
+                if (a.cached) ++g.cached_calls;
+                if (a.cost_usd && !a.cached) g.paid_usd += *a.cost_usd;
+            }
+        g.cost_usd += r.totals.cost_usd;
+        g.cost_complete = g.cost_complete && r.totals.cost_complete;
+        g.tflops += r.totals.tflops;
+        g.wall_ms += r.totals.wall_ms;
+        g.critical_path_ms += r.totals.critical_path_ms;
+        g.prompt_tokens += r.totals.prompt_tokens;
+        g.completion_tokens += r.totals.completion_tokens;
+        bool ok = r.status == engine::RunStatus::Done && r.final_text;
+        if (ok) g.turns.push_back(*r.final_text);
+        const auto& items = e_.prompts.items;
+        if (ok && turn + 1 < items[tasks_[ti].item].turns.size()) {
+            std::lock_guard<std::mutex> lock(mu_);
+            if (!cancelled_) {
+                run_generation_turn(ti, turn + 1, g);
+                return;
+            }
+        }
+        if (r.status == engine::RunStatus::Cancelled) {
+            finish_task(ti, true, g.paid_usd, "cancelled");
+            return;
+        }
+        g.ok = ok && g.turns.size() == items[tasks_[ti].item].turns.size();
+        if (!g.ok) g.error = r.error.empty() ? "the run did not finish" : r.error;
+        auto stored = store_->put_generation(g);
+        std::string what = (tasks_[ti].config == kReference ? std::string("reference") : e_.configs[std::size_t(tasks_[ti].config)].name) +
+                           " on " + g.item_id + (g.ok ? "" : ": failed: " + g.error);
+        if (!stored) what += "; " + stored.error();
+        finish_task(ti, !g.ok || !stored, g.paid_usd, what);
+    };
+    auto run = engine_.start(cfg, std::move(in), sink, options_);
+    runs_.push_back(run);
+}
+
+void ExperimentRunner::judge_call(std::size_t, std::vector<providers::Message> messages,
+                                  std::function<void(const engine::RunRecord&)> done) {
+    engine::RunInput in;
+    in.conversation = std::move(messages);
+    auto sink = [done](const engine::Event& ev) {
+        if (ev.final_record) done(*ev.final_record);
+    };
+    runs_.push_back(engine_.start(judge_config_, std::move(in), sink, options_));
+}
+
+namespace {
+double paid_of(const engine::RunRecord& r) {
+    double p = 0;
+    for (const auto& L : r.layers)
+        for (const auto& a : L.agents)
+            if (a.cost_usd && !a.cached) p += *a.cost_usd;
+    return p;
+}
+const engine::AgentRecord* judge_answer(const engine::RunRecord& r) {
+    if (r.layers.empty() || r.layers[0].agents.empty()) return nullptr;
+    return &r.layers[0].agents[0];
+}
+} // namespace
+
+// Called with mu_ held.
+void ExperimentRunner::run_judge(std::size_t ti) {
+    const Task& t = tasks_[ti];
+    const auto& item = e_.prompts.items[t.item];
+    const std::string ck = config_keys_[static_cast<std::size_t>(t.config)];
+    auto gen = store_->generation(ck, item.id);
+    store::Judgment j;
+    j.judge_key = judge_key_;
+    j.item_id = item.id;
+    j.config_key = ck;
+    j.ref_key = ref_key_;
+    const std::string what = "judge: " + e_.configs[static_cast<std::size_t>(t.config)].name + " on " + item.id;
+    if (!gen || !gen->ok) {
+        // No answer to judge: nothing is stored, so a later run tries again.
+        transport_.post([this, ti, what] { finish_task(ti, true, 0, what + ": the configuration has no answer"); });
+        return;
+    }
+    auto finish = [this, ti, what](store::Judgment jj, double paid) {
+        auto stored = store_->put_judgment(jj);
+        finish_task(ti, !jj.error.empty() || !stored, paid,
+                    what + (jj.error.empty() ? "" : ": " + jj.error) + (stored ? "" : "; " + stored.error()));
+    };
+
+    if (e_.judge.mode == "pairwise") {
+        std::string ref;
+        if (e_.reference->kind == ReferenceSpec::Kind::Outputs) ref = e_.reference->outputs.at(item.instruction());
+        else if (auto rg = store_->generation(ref_key_, item.id); rg && rg->ok) ref = rg->turns.back();
+        const std::string& out = gen->turns.back();
+        if (out == ref) {
+            j.preference = 1.5;
+            j.detail = {{"method", "identical outputs: a draw without a judge call"}};
+            transport_.post([finish, j] { finish(j, 0); });
+            return;
+        }
+        // The order shown to the judge: random per (seed, prompt, configuration), recorded, undone below.
+        std::seed_seq seq{static_cast<unsigned>(e_.seed), static_cast<unsigned>(e_.seed >> 32),
+                          static_cast<unsigned>(std::hash<std::string>{}(item.id + '\x1f' + ck))};
+        std::mt19937 rng(seq);
+        const bool swapped = (rng() & 1u) != 0;
+        auto msgs = fill(e_.judge.tmpl, {{"instruction", item.instruction()},
+                                         {"output_1", swapped ? out : ref},
+                                         {"output_2", swapped ? ref : out}});
+        auto tmpl = e_.judge.tmpl;
+        judge_call(ti, std::move(msgs), [j, swapped, tmpl, finish](const engine::RunRecord& r) mutable {
+            const auto* a = judge_answer(r);
+            j.cost_usd = r.totals.cost_usd;
+            if (r.status != engine::RunStatus::Done || !a) {
+                j.error = "the judge call failed: " + r.error;
+                finish(j, paid_of(r));
+                return;
+            }
+            j.raw = a->text;
+            auto v = read_pairwise(tmpl, a->text, a->logprobs);
+            j.detail = {{"swapped", swapped}, {"method", v.method}};
+            if (v.preference) {
+                j.detail["shown_preference"] = *v.preference;
+                j.preference = swapped ? 3.0 - *v.preference : *v.preference;
+            } else {
+                j.error = "unreadable verdict: " + v.why;
+            }
+            finish(j, paid_of(r));
+        });
+        return;
+    }
+
+    if (e_.judge.mode == "single") {
+        // One grade per turn, each seeing the conversation up to that turn; reference-guided
+        // (math, reasoning, coding) when the item has a reference for that turn.
+        struct Acc {
+            std::vector<double> scores;
+            std::string raw;
+            double cost = 0, paid = 0;
+            std::string error;
+        };
+        auto acc = std::make_shared<Acc>();
+        auto item_copy = item;
+        auto turns = gen->turns;
+        auto tmpl = e_.judge.tmpl;
+        auto step = std::make_shared<std::function<void(std::size_t)>>();
+        std::weak_ptr<std::function<void(std::size_t)>> weak = step;
+        *step = [this, ti, acc, item_copy, turns, tmpl, j, finish, weak](std::size_t k) mutable {
+            std::string conv;
+            for (std::size_t q = 0; q <= k; ++q)
+                conv += "[User]\n" + item_copy.turns[q] + "\n\n[Assistant]\n" + turns[q] + "\n\n";
+            std::string refblock;
+            static const std::vector<std::string> guided = {"math", "reasoning", "coding"};
+            bool use_ref = k < item_copy.references.size() && !item_copy.references[k].empty() &&
+                           (item_copy.category.empty() ||
+                            std::find(guided.begin(), guided.end(), item_copy.category) != guided.end());
+            if (use_ref) refblock = "\n[Reference answer to the last question]\n" + item_copy.references[k] + "\n";
+            auto msgs = fill(tmpl, {{"conversation", conv}, {"reference_block", refblock}});
+            auto self_step = weak.lock();
+            judge_call(ti, std::move(msgs), [this, acc, k, turns, j, finish, self_step](const engine::RunRecord& r) mutable {
+                const auto* a = judge_answer(r);
+                acc->cost += r.totals.cost_usd;
+                acc->paid += paid_of(r);
+                if (r.status != engine::RunStatus::Done || !a) acc->error = "the judge call failed: " + r.error;
+                else {
+                    acc->raw += (acc->raw.empty() ? "" : "\n---\n") + a->text;
+                    if (auto s = read_rating(a->text)) acc->scores.push_back(*s);
+                    else acc->error = "unreadable grade for turn " + std::to_string(k + 1) + ": no \"[[N]]\" with N in 1..10";
+                }
+                if (acc->error.empty() && k + 1 < turns.size()) {
+                    std::lock_guard<std::mutex> lock(mu_);
+                    if (!cancelled_ && self_step) {
+                        (*self_step)(k + 1);
+                        return;
+                    }
+                }
+                j.cost_usd = acc->cost;
+                j.raw = acc->raw;
+                j.error = acc->error;
+                j.detail = {{"turn_scores", acc->scores}};
+                if (acc->error.empty() && !acc->scores.empty()) {
+                    double s = 0;
+                    for (double x : acc->scores) s += x;
+                    j.score = s / static_cast<double>(acc->scores.size());
+                }
+                finish(j, acc->paid);
+            });
+        };
+        // Each call's callback holds the step function until the next turn has started.
+        (*step)(0);
+        return;
+    }
+
+    // skills (FLASK)
+    std::vector<std::string> skills = item.skills.empty() ? flask_skills() : item.skills;
+    std::string list;
+    for (const auto& s : skills) {
+        auto c = e_.judge.skill_criteria.find(s);
+        list += "- " + s + (c != e_.judge.skill_criteria.end() && !c->second.empty() ? ": " + c->second : "") + "\n";
+    }
+    std::string refblock = item.references.empty() ? "" : "\nReference answer:\n<<<\n" + item.references[0] + "\n>>>\n";
+    auto msgs = fill(e_.judge.tmpl, {{"instruction", item.instruction()}, {"output", gen->turns.back()},
+                                     {"skills", list}, {"reference_block", refblock}});
+    judge_call(ti, std::move(msgs), [j, skills, finish](const engine::RunRecord& r) mutable {
+        const auto* a = judge_answer(r);
+        j.cost_usd = r.totals.cost_usd;
+        if (r.status != engine::RunStatus::Done || !a) {
+            j.error = "the judge call failed: " + r.error;
+            finish(j, paid_of(r));
+            return;
+        }
+        j.raw = a->text;
+        auto grades = read_skill_grades(a->text, skills);
+        json sk = json::object();
+        double sum = 0;
+        for (const auto& [s, g] : grades) {
+            sk[s] = g;
+            sum += g;
+        }
+        j.detail = {{"skills", sk}};
+        if (grades.empty()) j.error = "unreadable verdict: no \"<skill>: <1-5>\" lines";
+        else j.score = sum / static_cast<double>(grades.size());
+        finish(j, paid_of(r));
+    });
+}
+
+void ExperimentRunner::finish_task(std::size_t ti, bool failed, double paid, const std::string& what) {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        Task& t = tasks_[ti];
+        if (t.state == Task::State::Done) return;
+        reserved_usd_ -= t.est;
+        prog_.spent_usd += paid;
+        --prog_.running;
+        if (what == "cancelled" || cancelled_) {
+            t.state = Task::State::Pending; // not finished: a later session does it
+        } else {
+            t.state = Task::State::Done;
+            t.ok = !failed;
+            ++prog_.done;
+            ++done_this_session_;
+            if (failed) ++prog_.failed;
+        }
+        prog_.last = what;
+        const double elapsed = std::chrono::duration<double>(Clock::now() - t0_).count();
+        const int left = prog_.total - prog_.done;
+        prog_.eta_s = done_this_session_ > 0 ? elapsed / done_this_session_ * left : -1;
+        // Forget finished runs (their records were consumed above).
+        runs_.erase(std::remove_if(runs_.begin(), runs_.end(), [](const auto& r) { return r->finished(); }), runs_.end());
+        cv_.notify_all();
+    }
+    report();
+}
+
+} // namespace moa::eval

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// Runs an experiment: every configuration (and a reference configuration) on every prompt,
+// then the judge on every answer, with a concurrency limit, per-provider rate limits, the
+// response cache, a budget cap, pause/resume and resume after a crash. Results go to the
+// ExperimentStore as each piece finishes; nothing finished is ever run (or paid for) twice.
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "accounting/catalog.h"
+#include "engine/engine.h"
+#include "engine/rate_limiter.h"
+#include "eval/experiment.h"
+#include "net/transport.h"
+#include "store/experiment_store.h"
+
+namespace moa::eval {
+
+struct ExperimentProgress {
+    int total = 0;      // generations + judgments
+    int done = 0;       // finished (now or in an earlier session)
+    int resumed = 0;    // of `done`, found already finished in the store
+    int failed = 0;     // generations or judge calls that failed (kept, excluded)
+    int running = 0;
+    double spent_usd = 0;   // paid in this session (cached calls cost nothing)
+    double eta_s = -1;      // -1 while unknown
+    bool paused = false;
+    std::string last;       // what finished last, for a status line
+};
+
+enum class ExperimentStatus { Running, Done, BudgetStopped, Cancelled };
+const char* to_string(ExperimentStatus s);
+
+struct ExperimentOutcome {
+    ExperimentStatus status = ExperimentStatus::Running;
+    std::string message;
+    ExperimentProgress progress;
+};
+
+class ExperimentRunner {
+public:
+    ExperimentRunner(Experiment e, std::shared_ptr<store::ExperimentStore> store, const accounting::Catalog& catalog,
+                     net::Transport& transport = net::Transport::shared());
+    ~ExperimentRunner();
+    ExperimentRunner(const ExperimentRunner&) = delete;
+    ExperimentRunner& operator=(const ExperimentRunner&) = delete;
+
+    // Starts the scheduler thread. `on_progress` is called from worker threads; keep it quick.
+    void start(std::function<void(const ExperimentProgress&)> on_progress = {},
+               engine::RunOptions options = {});
+    void pause();
+    void resume();
+    void cancel();
+    ExperimentOutcome wait();
+    bool finished() const;
+    ExperimentProgress progress() const;
+
+    // Keys of the stored results that belong to this experiment.
+    static std::string reference_key(const Experiment& e);
+    static std::string judge_key(const Experiment& e);
+    static constexpr int kReference = -1; // config index of the reference configuration
+
+private:
+    struct Task;
+    void loop();
+    bool ready(const Task& t) const;
+    void launch(Task& t);
+    void run_generation_turn(std::size_t task, std::size_t turn, store::Generation g);
+    void run_judge(std::size_t task);
+    void judge_call(std::size_t task, std::vector<providers::Message> messages,
+                    std::function<void(const engine::RunRecord&)> done);
+    void finish_task(std::size_t task, bool failed, double paid, const std::string& what);
+    double estimate(const Task& t) const;
+    void report();
+
+    Experiment e_;
+    std::shared_ptr<store::ExperimentStore> store_;
+    const accounting::Catalog& catalog_;
+    net::Transport& transport_;
+    engine::Engine engine_;
+    engine::RunOptions options_;
+    std::shared_ptr<engine::RateLimiter> limiter_;
+    std::vector<std::string> config_keys_;
+    std::string ref_key_, judge_key_;
+    config::Config judge_config_;
+
+    std::vector<Task> tasks_;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    std::thread thread_;
+    std::function<void(const ExperimentProgress&)> on_progress_;
+    std::vector<std::shared_ptr<engine::Run>> runs_;
+    bool paused_ = false, cancelled_ = false, finished_ = false;
+    double reserved_usd_ = 0;
+    ExperimentProgress prog_;
+    ExperimentOutcome outcome_;
+    std::chrono::steady_clock::time_point t0_;
+    int done_this_session_ = 0;
+};
+
+} // namespace moa::eval

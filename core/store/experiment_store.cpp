@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: MIT
+#include "store/experiment_store.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace moa::store {
+
+using nlohmann::json;
+
+std::string ExperimentStore::default_path() {
+    if (const char* p = std::getenv("MOA_EXPERIMENT_DB"); p && *p) return p;
+    std::string base;
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) base = x;
+    else if (const char* h = std::getenv("HOME"); h && *h) base = std::string(h) + "/.local/share";
+    else base = ".";
+    return base + "/moa-workbench/experiments.sqlite";
+}
+
+namespace {
+const char* kSchema = R"SQL(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS call_cache(
+    key TEXT PRIMARY KEY, base_url TEXT, model TEXT, text TEXT NOT NULL, reasoning TEXT, finish_reason TEXT,
+    prompt_tokens INTEGER, completion_tokens INTEGER, usage_estimated INTEGER, logprobs TEXT,
+    created_at TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));
+CREATE TABLE IF NOT EXISTS generations(
+    config_key TEXT NOT NULL, item_id TEXT NOT NULL, ok INTEGER NOT NULL, turns TEXT NOT NULL, error TEXT,
+    cost_usd REAL, paid_usd REAL, cost_complete INTEGER, tflops REAL, wall_ms REAL, critical_path_ms REAL,
+    prompt_tokens INTEGER, completion_tokens INTEGER, calls INTEGER, cached_calls INTEGER,
+    created_at TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+    PRIMARY KEY(config_key, item_id));
+CREATE TABLE IF NOT EXISTS judgments(
+    judge_key TEXT NOT NULL, item_id TEXT NOT NULL, config_key TEXT NOT NULL, ref_key TEXT NOT NULL,
+    preference REAL, score REAL, detail TEXT, raw TEXT, error TEXT, cost_usd REAL, paid_usd REAL,
+    created_at TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+    PRIMARY KEY(judge_key, item_id, config_key, ref_key));
+CREATE TABLE IF NOT EXISTS experiments(
+    path TEXT PRIMARY KEY, name TEXT, status TEXT,
+    updated_at TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));
+)SQL";
+} // namespace
+
+Result<std::shared_ptr<ExperimentStore>> ExperimentStore::open(const std::string& path) {
+    std::shared_ptr<ExperimentStore> s(new ExperimentStore());
+    s->path_ = path;
+    std::error_code ec;
+    auto dir = std::filesystem::path(path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    if (!s->db_.open(path)) return Error{path + ": cannot open the experiment database: " + s->db_.error()};
+    if (!s->db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"))
+        return Error{path + ": cannot set up the experiment database: " + s->db_.error()};
+    if (!s->db_.exec(kSchema)) return Error{path + ": cannot create the experiment tables: " + s->db_.error()};
+    Statement v(s->db_.handle(), "SELECT value FROM meta WHERE key='schema_version'");
+    if (v.step()) {
+        int have = std::atoi(v.text(0).c_str());
+        if (have > kExperimentSchemaVersion)
+            return Error{path + ": the experiment database has schema version " + std::to_string(have) +
+                         ", newer than this build understands (" + std::to_string(kExperimentSchemaVersion) +
+                         "); use a newer MoA Workbench or another --db"};
+    } else {
+        Statement ins(s->db_.handle(), "INSERT INTO meta(key, value) VALUES('schema_version', ?)");
+        ins.bind(1, std::to_string(kExperimentSchemaVersion)).run();
+    }
+    return s;
+}
+
+std::optional<engine::CachedAnswer> ExperimentStore::lookup(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement q(db_.handle(), "SELECT text, reasoning, finish_reason, prompt_tokens, completion_tokens, usage_estimated, "
+                              "logprobs FROM call_cache WHERE key=?");
+    q.bind(1, key);
+    if (!q.step()) return std::nullopt;
+    engine::CachedAnswer a;
+    a.text = q.text(0);
+    a.reasoning = q.text(1);
+    a.finish_reason = q.text(2);
+    a.usage.prompt_tokens = static_cast<long>(q.i64(3));
+    a.usage.completion_tokens = static_cast<long>(q.i64(4));
+    a.usage.estimated = q.i64(5) != 0;
+    json lp = json::parse(q.text(6), nullptr, false);
+    if (lp.is_array())
+        for (const auto& p : lp) {
+            providers::TokenLogprobs t;
+            t.token = p.value("token", "");
+            t.logprob = p.value("logprob", 0.0);
+            if (auto top = p.find("top"); top != p.end() && top->is_array())
+                for (const auto& x : *top)
+                    if (x.is_array() && x.size() == 2 && x[0].is_string() && x[1].is_number())
+                        t.top.emplace_back(x[0].get<std::string>(), x[1].get<double>());
+            a.logprobs.push_back(std::move(t));
+        }
+    ++hits_;
+    return a;
+}
+
+void ExperimentStore::store(const std::string& key, const providers::CallRequest& r, const engine::CachedAnswer& a) {
+    json lp = json::array();
+    for (const auto& t : a.logprobs) {
+        json top = json::array();
+        for (const auto& [tok, l] : t.top) top.push_back({tok, l});
+        lp.push_back({{"token", t.token}, {"logprob", t.logprob}, {"top", top}});
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s(db_.handle(), "INSERT OR REPLACE INTO call_cache(key, base_url, model, text, reasoning, finish_reason, "
+                              "prompt_tokens, completion_tokens, usage_estimated, logprobs) VALUES(?,?,?,?,?,?,?,?,?,?)");
+    s.bind(1, key).bind(2, r.provider.base_url).bind(3, r.model).bind(4, a.text).bind(5, a.reasoning).bind(6, a.finish_reason)
+        .bind(7, static_cast<std::int64_t>(a.usage.prompt_tokens)).bind(8, static_cast<std::int64_t>(a.usage.completion_tokens))
+        .bind(9, a.usage.estimated ? 1 : 0).bind(10, lp.dump(-1, ' ', false, json::error_handler_t::replace));
+    if (!s.run() && write_error_.empty()) write_error_ = path_ + ": cannot store a response: " + db_.error();
+}
+
+std::optional<Generation> ExperimentStore::generation(const std::string& ck, const std::string& item) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement q(db_.handle(), "SELECT ok, turns, error, cost_usd, paid_usd, cost_complete, tflops, wall_ms, critical_path_ms, "
+                              "prompt_tokens, completion_tokens, calls, cached_calls FROM generations WHERE config_key=? AND item_id=?");
+    q.bind(1, ck).bind(2, item);
+    if (!q.step()) return std::nullopt;
+    Generation g;
+    g.config_key = ck;
+    g.item_id = item;
+    g.ok = q.i64(0) != 0;
+    json t = json::parse(q.text(1), nullptr, false);
+    if (t.is_array())
+        for (const auto& x : t)
+            if (x.is_string()) g.turns.push_back(x.get<std::string>());
+    g.error = q.text(2);
+    g.cost_usd = q.f64(3);
+    g.paid_usd = q.f64(4);
+    g.cost_complete = q.i64(5) != 0;
+    g.tflops = q.f64(6);
+    g.wall_ms = q.f64(7);
+    g.critical_path_ms = q.f64(8);
+    g.prompt_tokens = static_cast<long>(q.i64(9));
+    g.completion_tokens = static_cast<long>(q.i64(10));
+    g.calls = static_cast<int>(q.i64(11));
+    g.cached_calls = static_cast<int>(q.i64(12));
+    return g;
+}
+
+Result<bool> ExperimentStore::put_generation(const Generation& g) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s(db_.handle(), "INSERT OR REPLACE INTO generations(config_key, item_id, ok, turns, error, cost_usd, paid_usd, "
+                              "cost_complete, tflops, wall_ms, critical_path_ms, prompt_tokens, completion_tokens, calls, "
+                              "cached_calls) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    s.bind(1, g.config_key).bind(2, g.item_id).bind(3, g.ok ? 1 : 0)
+        .bind(4, json(g.turns).dump(-1, ' ', false, json::error_handler_t::replace)).bind(5, g.error).bind(6, g.cost_usd)
+        .bind(7, g.paid_usd).bind(8, g.cost_complete ? 1 : 0).bind(9, g.tflops).bind(10, g.wall_ms).bind(11, g.critical_path_ms)
+        .bind(12, static_cast<std::int64_t>(g.prompt_tokens)).bind(13, static_cast<std::int64_t>(g.completion_tokens))
+        .bind(14, g.calls).bind(15, g.cached_calls);
+    if (!s.run()) return Error{path_ + ": cannot store a result: " + db_.error()};
+    return true;
+}
+
+std::optional<Judgment> ExperimentStore::judgment(const std::string& jk, const std::string& item, const std::string& ck,
+                                                  const std::string& rk) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement q(db_.handle(), "SELECT preference, score, detail, raw, error, cost_usd, paid_usd FROM judgments "
+                              "WHERE judge_key=? AND item_id=? AND config_key=? AND ref_key=?");
+    q.bind(1, jk).bind(2, item).bind(3, ck).bind(4, rk);
+    if (!q.step()) return std::nullopt;
+    Judgment j;
+    j.judge_key = jk;
+    j.item_id = item;
+    j.config_key = ck;
+    j.ref_key = rk;
+    j.preference = q.opt_f64(0);
+    j.score = q.opt_f64(1);
+    j.detail = json::parse(q.text(2), nullptr, false);
+    if (j.detail.is_discarded()) j.detail = json::object();
+    j.raw = q.text(3);
+    j.error = q.text(4);
+    j.cost_usd = q.f64(5);
+    j.paid_usd = q.f64(6);
+    return j;
+}
+
+Result<bool> ExperimentStore::put_judgment(const Judgment& j) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s(db_.handle(), "INSERT OR REPLACE INTO judgments(judge_key, item_id, config_key, ref_key, preference, score, "
+                              "detail, raw, error, cost_usd, paid_usd) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+    s.bind(1, j.judge_key).bind(2, j.item_id).bind(3, j.config_key).bind(4, j.ref_key).bind(5, j.preference).bind(6, j.score)
+        .bind(7, j.detail.dump(-1, ' ', false, json::error_handler_t::replace)).bind(8, j.raw).bind(9, j.error)
+        .bind(10, j.cost_usd).bind(11, j.paid_usd);
+    if (!s.run()) return Error{path_ + ": cannot store a judgment: " + db_.error()};
+    return true;
+}
+
+void ExperimentStore::note_experiment(const std::string& path, const std::string& name, const std::string& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s(db_.handle(), "INSERT OR REPLACE INTO experiments(path, name, status) VALUES(?,?,?)");
+    s.bind(1, path).bind(2, name).bind(3, status).run();
+}
+
+std::int64_t ExperimentStore::cache_entries() {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement q(db_.handle(), "SELECT count(*) FROM call_cache");
+    return q.step() ? q.i64(0) : 0;
+}
+
+std::string ExperimentStore::write_error() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return write_error_;
+}
+
+} // namespace moa::store
