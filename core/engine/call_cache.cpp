@@ -70,6 +70,44 @@ private:
     bool done_ = false;
 };
 
+// A call that waits for an identical one under way: served from its answer when it succeeds,
+// started for real when it fails.
+class WaitingCall : public providers::ChatCall, public std::enable_shared_from_this<WaitingCall> {
+public:
+    WaitingCall(net::Transport& t, std::shared_ptr<CallCache> cache, providers::CallRequest r, providers::CallEvents e)
+        : t_(t), cache_(std::move(cache)), r_(std::move(r)), e_(std::move(e)) {}
+    void ready(const std::optional<CachedAnswer>& a) {
+        if (cancelled_) return;
+        if (a) {
+            auto c = std::make_shared<CachedCall>(t_, *a, e_);
+            inner_ = c;
+            c->begin();
+        } else {
+            inner_ = start_cached_call(t_, cache_, r_, e_);
+        }
+    }
+    void cancel() override {
+        auto self = shared_from_this();
+        t_.post([self] {
+            if (self->inner_) return self->inner_->cancel();
+            if (self->cancelled_) return;
+            self->cancelled_ = true;
+            providers::CallOutcome o;
+            o.cancelled = true;
+            o.error = "cancelled";
+            if (self->e_.on_done) self->e_.on_done(o);
+        });
+    }
+
+private:
+    net::Transport& t_;
+    std::shared_ptr<CallCache> cache_;
+    providers::CallRequest r_;
+    providers::CallEvents e_;
+    std::shared_ptr<providers::ChatCall> inner_;
+    bool cancelled_ = false;
+};
+
 } // namespace
 
 std::shared_ptr<providers::ChatCall> start_cached_call(net::Transport& transport, const std::shared_ptr<CallCache>& cache,
@@ -81,6 +119,13 @@ std::shared_ptr<providers::ChatCall> start_cached_call(net::Transport& transport
         call->begin();
         return call;
     }
+    if (auto w = cache->in_flight.find(key); w != cache->in_flight.end()) {
+        // Wait for the identical call; take its answer, or make our own call if it fails.
+        auto waiter = std::make_shared<WaitingCall>(transport, cache, request, std::move(events));
+        w->second.push_back([waiter](const std::optional<CachedAnswer>& a) { waiter->ready(a); });
+        return waiter;
+    }
+    cache->in_flight[key];
     // Collect the answer on its way to the caller and store it once the call has succeeded.
     struct Acc {
         std::string text, reasoning;
@@ -102,11 +147,15 @@ std::shared_ptr<providers::ChatCall> start_cached_call(net::Transport& transport
         if (retry) retry(n, d, why);
     };
     events.on_done = [cache, key, acc, inner_done, req_copy](const providers::CallOutcome& o) {
+        std::optional<CachedAnswer> answer;
         if (o.ok && !acc->text.empty()) {
-            CachedAnswer a{acc->text, acc->reasoning, o.finish_reason, o.usage, o.logprobs};
-            cache->store(key, *req_copy, a);
+            answer = CachedAnswer{acc->text, acc->reasoning, o.finish_reason, o.usage, o.logprobs};
+            cache->store(key, *req_copy, *answer);
         }
+        auto waiting = std::move(cache->in_flight[key]);
+        cache->in_flight.erase(key);
         if (inner_done) inner_done(o);
+        for (auto& w : waiting) w(answer);
     };
     return providers::start_chat_call(transport, std::move(request), std::move(events));
 }

@@ -3,6 +3,8 @@
 // A response cache for chat calls, keyed by what determines the answer: the provider's kind and
 // address, the model, the sampling parameters and the exact messages. An experiment re-run (or
 // one that adds a configuration, or resumes after a crash) never pays twice for the same call.
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +30,10 @@ public:
     virtual std::optional<CachedAnswer> lookup(const std::string& key) = 0;
     // Called when a call has succeeded; must make the answer durable before returning.
     virtual void store(const std::string& key, const providers::CallRequest& request, const CachedAnswer& answer) = 0;
+
+    // Transport thread only: calls waiting for an identical call already under way, so that
+    // two configurations sharing a proposer pay for it once even when they run at the same time.
+    std::map<std::string, std::vector<std::function<void(const std::optional<CachedAnswer>&)>>> in_flight;
 };
 
 // SHA-256 of the canonical request (no key, no headers: they do not change the answer).

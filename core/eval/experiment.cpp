@@ -33,7 +33,7 @@ struct Ctx {
         if (dir.empty()) dir = ".";
     }
     void error(const std::string& ptr, const std::string& msg) {
-        errors.push_back(path + ":" + std::to_string(lines.line_of(ptr)) + ": " + ptr + ": " + msg);
+        errors.push_back(path + ":" + std::to_string(lines.line_of(ptr)) + ": " + (ptr.empty() ? "" : ptr + ": ") + msg);
     }
     std::string resolve(const std::string& p) const {
         if (p.empty() || fs::path(p).is_absolute()) return p;
@@ -80,7 +80,12 @@ std::optional<double> get_num(Ctx& c, const json& o, const std::string& ptr, con
     auto it = o.find(key);
     if (it == o.end()) return std::nullopt;
     if (!it->is_number() || it->get<double>() < lo || it->get<double>() > hi) {
-        c.error(ptr + "/" + key, "expected a number from " + text::trim(json(lo).dump()) + " to " + json(hi).dump() +
+        auto num = [](double v) {
+            char b[32];
+            std::snprintf(b, sizeof b, "%g", v);
+            return std::string(b);
+        };
+        c.error(ptr + "/" + key, "expected a number from " + num(lo) + " to " + num(hi) +
                                      ", got " + text::quote_start(it->dump(), 40));
         return std::nullopt;
     }

@@ -54,8 +54,10 @@ def judge_answer(params, messages):
         prefer = params.get("prefer")
         def score(t):
             return len(t.split()) + (1000 if prefer and prefer in t else 0)
-        win = "A" if score(a.group(1)) >= score(b.group(1)) else "B"
-        p = float(params.get("p", "0.8"))
+        sa, sb = score(a.group(1)), score(b.group(1))
+        win = "A" if sa >= sb else "B"
+        # p given: that confidence; else it grows with the length difference.
+        p = float(params["p"]) if "p" in params else min(0.98, max(0.5, 1 / (1 + math.exp(-abs(sa - sb) / 25))))
         lose = "B" if win == "A" else "A"
         return win, [{"token": win, "logprob": math.log(p), "top_logprobs": [
             {"token": win, "logprob": math.log(p)}, {"token": lose, "logprob": math.log(1 - p)},
@@ -70,6 +72,10 @@ def judge_answer(params, messages):
 def answer_text(model, params, messages):
     tag = params.get("tag", model.split("?")[0])
     words = int(params.get("words", "12"))
+    if "jitter" in params:  # a length that varies with the prompt, the same for the same prompt
+        import zlib
+        last = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
+        words += zlib.crc32(last.encode()) % max(1, int(params["jitter"]))
     base = "%s answers with %d references." % (tag, count_refs(messages))
     filler = " ".join("w%d" % i for i in range(words))
     return base + " " + filler

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+// Experiments end to end against the local OpenAI-compatible server: `moa eval` with three
+// configurations, a reference and a judge; the response cache; killed at random moments and
+// resumed without repeating a finished call (the server's request log proves it).
+#include <QDir>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/call_cache.h"
+#include "eval/experiment.h"
+#include "store/sqlite_db.h"
+#include "test_server.h"
+
+using nlohmann::json;
+
+namespace {
+
+json cfg(const std::string& name, const std::string& url, const std::vector<std::vector<std::string>>& layers, double in_price,
+         double params_b) {
+    json models = json::object(), ls = json::array();
+    for (const auto& L : layers) {
+        json agents = json::array();
+        for (const auto& m : L) {
+            agents.push_back({{"provider", "local"}, {"model", m}, {"max_tokens", 64}});
+            models[m] = {{"input_usd_per_mtok", in_price}, {"output_usd_per_mtok", in_price * 2}, {"active_params_b", params_b}};
+        }
+        ls.push_back({{"agents", agents}});
+    }
+    return {{"schema", "moa-workbench/config@1"},
+            {"name", name},
+            {"providers", {{"local", {{"base_url", url}, {"models", models}, {"max_retries", 0}}}}},
+            {"layers", ls}};
+}
+
+void write(const QString& path, const json& j) { std::ofstream(path.toStdString()) << j.dump(1); }
+
+// Writes the three configurations, the reference, the judge and the experiment; `slow` makes
+// every call take a while (for the kill test).
+QString write_experiment(const QTemporaryDir& dir, const std::string& url, int sample, const std::string& slow = {}) {
+    auto m = [&](const std::string& tag, int words) { return "ok?tag=" + tag + "&words=" + std::to_string(words) + "&jitter=30" + slow; };
+    write(dir.filePath("single.moa.json"), cfg("Single 8B", url, {{m("single", 20)}}, 0.2, 8));
+    write(dir.filePath("lite.moa.json"), cfg("MoA-Lite (local)", url, {{m("p0", 30), m("p1", 30), m("p2", 30)}, {m("agg", 60)}}, 0.6, 70));
+    write(dir.filePath("moa.moa.json"), cfg("MoA 3 layers (local)", url,
+                                             {{m("p0", 30), m("p1", 30), m("p2", 30)}, {m("q0", 40), m("q1", 40), m("q2", 40)}, {m("agg2", 80)}},
+                                             0.9, 70));
+    write(dir.filePath("ref.moa.json"), cfg("Reference", url, {{m("ref", 40)}}, 0.9, 70));
+    write(dir.filePath("judge.moa.json"), cfg("Judge", url, {{"judge" + (slow.empty() ? std::string() : "?x=1" + slow)}}, 0.2, 8));
+    json e{{"schema", "moa-workbench/experiment@1"},
+           {"name", "three configurations"},
+           {"configurations", {"single.moa.json", "lite.moa.json", "moa.moa.json"}},
+           {"prompts", "starter"},
+           {"sample", sample},
+           {"seed", 7},
+           {"reference", {{"configuration", "ref.moa.json"}}},
+           {"judge", {{"config", "judge.moa.json"}, {"mode", "pairwise"}}},
+           {"concurrency", 4}};
+    write(dir.filePath("exp.moa-experiment.json"), e);
+    return dir.filePath("exp.moa-experiment.json");
+}
+
+// The cache key of a request the server received: what the client would have looked up.
+std::string key_of(const QJsonObject& logged, const std::string& url) {
+    json body = json::parse(QJsonDocument(logged["body"].toObject()).toJson().toStdString());
+    moa::providers::CallRequest r;
+    r.provider.base_url = url;
+    r.model = body["model"].get<std::string>();
+    for (const auto& msg : body["messages"]) r.messages.push_back({msg["role"].get<std::string>(), msg["content"].get<std::string>()});
+    if (body.contains("temperature")) r.params.temperature = body["temperature"].get<double>();
+    if (body.contains("top_p")) r.params.top_p = body["top_p"].get<double>();
+    if (body.contains("max_tokens")) r.params.max_tokens = body["max_tokens"].get<long>();
+    if (body.contains("seed")) r.params.seed = body["seed"].get<std::int64_t>();
+    if (body.contains("top_logprobs")) r.params.top_logprobs = body["top_logprobs"].get<int>();
+    return moa::engine::cache_key(r);
+}
+
+std::set<std::string> cached_keys(const QString& db) {
+    moa::store::Database d;
+    std::set<std::string> out;
+    if (!d.open(db.toStdString(), false)) return out;
+    moa::store::Statement q(d.handle(), "SELECT key FROM call_cache");
+    while (q.step()) out.insert(q.text(0));
+    return out;
+}
+
+QString integrity(const QString& db) {
+    moa::store::Database d;
+    if (!d.open(db.toStdString(), false)) return "cannot open";
+    moa::store::Statement q(d.handle(), "PRAGMA integrity_check");
+    return q.step() ? QString::fromStdString(q.text(0)) : "no answer";
+}
+
+} // namespace
+
+class TestExperiment : public QObject {
+    Q_OBJECT
+private slots:
+    void threeConfigurationsThirtyPromptsGiveResultsAndFrontier();
+    void badExperimentFilesNameFileLineAndPointer();
+    void budgetStopsBeforeItWouldBePassed();
+    void killedAtRandomMomentsResumesWithoutRepeatingAFinishedCall();
+};
+
+void TestExperiment::threeConfigurationsThirtyPromptsGiveResultsAndFrontier() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    auto exp = write_experiment(dir, server.base_url(), 30);
+    const QString db = dir.filePath("e.sqlite");
+    auto r = run_moa({"eval", "--experiment", exp, "--db", db, "--json", "--quiet"}, {}, 240000);
+    QVERIFY2(r.code == 0, r.err.constData());
+    auto j = json::parse(r.out.toStdString());
+    QCOMPARE(j["status"].get<std::string>(), std::string("done"));
+    QCOMPARE(j["configurations"].size(), std::size_t(3));
+    int on_frontier = 0;
+    for (const auto& c : j["configurations"]) {
+        QCOMPARE(c["n_total"].get<int>(), 30);
+        QVERIFY(c["length_controlled_winrate"].is_number());
+        QVERIFY(c["cost_per_instance_usd"].get<double>() > 0);
+        QVERIFY(c["tflops_per_instance"].get<double>() > 0);
+        on_frontier += c["on_frontier"].get<bool>();
+    }
+    QVERIFY(on_frontier >= 1);
+    QCOMPARE(j["instances"].size(), std::size_t(90));
+    QVERIFY(!j["instances"][0]["judge_raw"].get<std::string>().empty());
+    // 30 prompts x (reference 1 + single 1 + lite 4 + moa 7 + 3 judgments) = 480 calls, less the
+    // three first-layer proposers that MoA-Lite and the 3-layer MoA share (same model, same
+    // messages): those are paid once, even when both configurations run them at the same time.
+    const int expected = 30 * 16 - 30 * 3;
+    QCOMPARE(server.chat_requests(), expected);
+    // The judge was asked for log-probabilities and its verdicts were weighted by them.
+    auto reqs = server.requests();
+    bool asked = false;
+    for (const auto& v : reqs)
+        if (v.toObject()["model"].toString() == "judge") asked = v.toObject()["body"].toObject()["top_logprobs"].toInt() == 5;
+    QVERIFY(asked);
+    QCOMPARE(QString::fromStdString(j["instances"][0]["detail"]["method"].get<std::string>()), QString("logprobs"));
+
+    // Run again: everything is in the store; not one call is made.
+    r = run_moa({"eval", "--experiment", exp, "--db", db, "--json", "--quiet"}, {}, 60000);
+    QCOMPARE(r.code, 0);
+    QCOMPARE(server.chat_requests(), expected);
+    QCOMPARE(json::parse(r.out.toStdString())["tasks"]["resumed"].get<int>(), 30 * 7);
+}
+
+void TestExperiment::badExperimentFilesNameFileLineAndPointer() {
+    QTemporaryDir dir;
+    std::ofstream(dir.filePath("x.moa-experiment.json").toStdString())
+        << "{\n  \"configurations\": [\"nope.moa.json\"],\n  \"prompts\": \"starter\",\n  \"concurrency\": 0,\n"
+           "  \"judge\": {\"config\": \"offline-demo\", \"mode\": \"pairwise\"}\n}\n";
+    auto e = moa::eval::load_experiment(dir.filePath("x.moa-experiment.json").toStdString());
+    QVERIFY(!e.ok());
+    const QString err = QString::fromStdString(e.error());
+    const QString f = dir.filePath("x.moa-experiment.json");
+    QVERIFY2(err.contains(f + ":2: /configurations/0: no configuration file"), qPrintable(err));
+    QVERIFY2(err.contains(f + ":4: /concurrency: expected a number from 1 to 256, got 0"), qPrintable(err));
+    QVERIFY2(err.contains("the judge's configuration must have exactly one layer with one agent"), qPrintable(err));
+    QVERIFY2(err.contains("a pairwise judge needs a \"reference\""), qPrintable(err));
+}
+
+void TestExperiment::budgetStopsBeforeItWouldBePassed() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    auto exp = write_experiment(dir, server.base_url(), 10);
+    json e = json::parse(std::ifstream(exp.toStdString()));
+    e["budget_usd"] = 0.002;
+    write(exp, e);
+    auto r = run_moa({"eval", "--experiment", exp, "--db", dir.filePath("e.sqlite"), "--json", "--quiet"}, {}, 120000);
+    QCOMPARE(r.code, 4);
+    QVERIFY2(r.err.contains("stopped before the budget of $0.0020 would be passed"), r.err.constData());
+    auto j = json::parse(r.out.toStdString());
+    QCOMPARE(j["status"].get<std::string>(), std::string("stopped at the budget"));
+    QVERIFY(j["spent_usd"].get<double>() <= 0.002);
+    QVERIFY(j["tasks"]["done"].get<int>() < j["tasks"]["total"].get<int>());
+}
+
+void TestExperiment::killedAtRandomMomentsResumesWithoutRepeatingAFinishedCall() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    const std::string url = server.base_url();
+    auto exp = write_experiment(dir, url, 12, "&chunks=4&delay_ms=100");
+    const QString db = dir.filePath("e.sqlite");
+    auto* rng = QRandomGenerator::global();
+    int kills = 0, seen = 0;
+    std::set<std::string> finished; // calls in the cache when the process died
+    for (int round = 0; round < 20; ++round) {
+        QProcess p;
+        p.setProgram(MOA_BINARY);
+        p.setArguments({"eval", "--experiment", exp, "--db", db, "--quiet"});
+        p.start();
+        QVERIFY(p.waitForStarted());
+        const int ms = 150 + static_cast<int>(rng->bounded(500));
+        if (!p.waitForFinished(ms)) {
+            ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
+            p.waitForFinished(10000);
+            ++kills;
+        }
+        QCOMPARE(integrity(db), QString("ok"));
+        // No call made in this session repeats one that had finished before it began.
+        auto reqs = server.requests();
+        for (int i = seen; i < reqs.size(); ++i) {
+            auto k = key_of(reqs[i].toObject(), url);
+            QVERIFY2(!finished.count(k), qPrintable("call repeated after a kill: " + reqs[i].toObject()["model"].toString()));
+        }
+        seen = reqs.size();
+        finished = cached_keys(db);
+    }
+    // And it finishes.
+    auto r = run_moa({"eval", "--experiment", exp, "--db", db, "--json", "--quiet"}, {}, 240000);
+    QVERIFY2(r.code == 0, r.err.constData());
+    auto j = json::parse(r.out.toStdString());
+    for (const auto& c : j["configurations"]) QCOMPARE(c["n_total"].get<int>(), 12);
+    auto reqs = server.requests();
+    for (int i = seen; i < reqs.size(); ++i) QVERIFY(!finished.count(key_of(reqs[i].toObject(), url)));
+    // Every finished answer is there: as many distinct calls as the experiment needs.
+    std::set<std::string> distinct;
+    for (const auto& v : reqs) distinct.insert(key_of(v.toObject(), url));
+    QCOMPARE(static_cast<int>(cached_keys(db).size()), static_cast<int>(distinct.size()));
+    qInfo("%d SIGKILLs; %d requests for %zu distinct calls (the difference: calls cut by a kill before they finished)",
+          kills, static_cast<int>(reqs.size()), distinct.size());
+    QVERIFY(kills >= 10);
+}
+
+QTEST_GUILESS_MAIN(TestExperiment)
+#include "tst_experiment.moc"
