@@ -15,6 +15,7 @@ const char* kUsage =
     "  moa models --config FILE --provider NAME [--json]\n"
     "  moa serve --config FILE [--config FILE...] [--host 127.0.0.1] [--port N] [--api-key-env NAME]\n"
     "  moa eval --experiment FILE [--db PATH] [--json] [--quiet]\n"
+    "  moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops] [--log-x] [--no-paper] [--db PATH]\n"
     "  moa stats --annotations FILE [--difficulty FILE] [--baseline-variants FILE] [--json]\n"
     "  moa history [--search TEXT] [--limit N] [--json]    moa history show ID [--json|--markdown]\n"
     "  moa --version\n"
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     if (cmd == "serve") return moa::cli::cmd_serve(rest);
     if (cmd == "stats") return moa::cli::cmd_stats(rest);
     if (cmd == "eval") return moa::cli::cmd_eval(rest);
+    if (cmd == "chart") return moa::cli::cmd_chart(rest);
     std::cerr << "moa: unknown command \"" << cmd << "\"\n\n" << kUsage;
     return moa::cli::kUsage;
 }

@@ -9,8 +9,12 @@
 
 #include <iostream>
 
+#include "eval/experiment_results.h"
+#include "experiment/experiment_window.h"
+#include "experiment/result_chart.h"
 #include "main_window.h"
 #include "run/run_view.h"
+#include "store/experiment_store.h"
 #include "store/history_recorder.h"
 
 int main(int argc, char** argv) {
@@ -29,8 +33,44 @@ int main(int argc, char** argv) {
     QCommandLineOption prompt("prompt", "Run this prompt first (with --screenshot)", "text");
     QCommandLineOption preset("preset", "Open a built-in preset", "name");
     QCommandLineOption during("screenshot-during", "With --prompt: grab this many ms into the run", "ms");
-    cli.addOptions({shot, prompt, preset, during});
+    QCommandLineOption experiment("experiment", "Open an experiment (*.moa-experiment.json) in the experiments window", "file");
+    QCommandLineOption experiment_db("experiment-db", "The experiment database (default: $MOA_EXPERIMENT_DB or the data folder)", "path");
+    QCommandLineOption run_experiment("run-experiment", "With --experiment: run it (then --screenshot grabs the results)");
+    QCommandLineOption render_chart("render-chart", "With --experiment: write its chart (.png, .svg or .csv) and exit, no window", "out");
+    QCommandLineOption chart_x("chart-x", "The chart's x axis: cost (default) or tflops", "axis", "cost");
+    QCommandLineOption log_x("log-x", "A logarithmic x axis");
+    QCommandLineOption no_paper("no-paper", "Leave out the MoA paper's published results");
+    cli.addOptions({shot, prompt, preset, during, experiment, experiment_db, run_experiment, render_chart, chart_x, log_x, no_paper});
     cli.process(app);
+
+    if (cli.isSet(render_chart)) {
+        // Headless chart rendering for `moa chart`: the same adapter the window uses.
+        if (!cli.isSet(experiment)) {
+            std::cerr << "moa-workbench: --render-chart needs --experiment FILE\n";
+            return 2;
+        }
+        auto e = moa::eval::load_experiment(cli.value(experiment).toStdString());
+        if (!e) {
+            std::cerr << e.error() << "\n";
+            return 2;
+        }
+        auto st = moa::store::ExperimentStore::open(cli.isSet(experiment_db) ? cli.value(experiment_db).toStdString()
+                                                                            : moa::store::ExperimentStore::default_path());
+        if (!st) {
+            std::cerr << st.error() << "\n";
+            return 3;
+        }
+        auto results = moa::eval::compute_results(*e, **st);
+        moa::ui::ResultChart chart;
+        chart.setSpec(moa::ui::chart_spec(results, cli.value(chart_x) == "tflops" ? moa::ui::XAxis::Tflops : moa::ui::XAxis::Cost,
+                                          cli.isSet(log_x), !cli.isSet(no_paper)));
+        if (auto err = chart.save(cli.value(render_chart))) {
+            std::cerr << "moa chart: " << err->toStdString() << "\n";
+            return 3;
+        }
+        std::cout << "wrote " << cli.value(render_chart).toStdString() << "\n";
+        return 0;
+    }
 
     std::unique_ptr<moa::store::HistoryRecorder> recorder;
     auto h = moa::store::History::open(moa::store::History::default_path());
@@ -55,7 +95,26 @@ int main(int argc, char** argv) {
     if (qEnvironmentVariableIsSet("MOA_REPORT_FIRST_PAINT")) w.installEventFilter(&first_paint);
     w.show();
 
-    if (cli.isSet(shot)) {
+    if (cli.isSet(experiment)) {
+        auto* ew = w.openExperiments(cli.value(experiment), cli.value(experiment_db));
+        if (cli.isSet(run_experiment))
+            QObject::connect(ew, &moa::ui::ExperimentWindow::loaded, ew, [ew](bool ok) { if (ok) ew->run(); });
+        if (cli.isSet(shot)) {
+            const QString out = cli.value(shot);
+            const bool wait_run = cli.isSet(run_experiment);
+            QObject::connect(ew, &moa::ui::ExperimentWindow::resultsShown, ew, [ew, out, wait_run] {
+                if (wait_run && ew->running()) return;
+                static bool once = false;
+                if (once) return;
+                once = true;
+                QTimer::singleShot(500, ew, [ew, out] {
+                    bool ok = ew->grab().save(out);
+                    std::cout << (ok ? "wrote " : "could not write ") << out.toStdString() << "\n";
+                    QApplication::exit(ok ? 0 : 1);
+                });
+            });
+        }
+    } else if (cli.isSet(shot)) {
         const QString out = cli.value(shot);
         auto grab = [&w, out] {
             QTimer::singleShot(300, &w, [&w, out] {

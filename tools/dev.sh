@@ -72,6 +72,17 @@ screenshots)
     build/app/moa-workbench --preset moa-paper --screenshot docs/screenshots/editor.png
     build/app/moa-workbench --screenshot docs/screenshots/run-in-progress.png --prompt "$q" --screenshot-during 3500
     build/app/moa-workbench --screenshot docs/screenshots/finished-run.png --prompt "$q"
+    # An experiment against the local scripted server: results table and cost/quality chart.
+    # The server stops when its stdin closes: the coproc's input pipe, closed at the end.
+    coproc SERVER { exec python3 tests/servers/openai_server.py; }
+    read -r _ port <&"${SERVER[0]}"
+    exp=$(python3 tools/experiment_demo.py "$port" "$tmp/experiment")
+    build/app/moa eval --experiment "$exp" --db "$tmp/experiments.sqlite" --quiet
+    build/app/moa-workbench --experiment "$exp" --experiment-db "$tmp/experiments.sqlite" --screenshot docs/screenshots/experiment.png
+    build/app/moa chart --experiment "$exp" --db "$tmp/experiments.sqlite" --out docs/screenshots/cost-vs-lc.png
+    server_in=${SERVER[1]}
+    exec {server_in}>&-
+    wait "$SERVER_PID" 2>/dev/null || true
     ;;
 test)
     build

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "main_window.h"
 
+#include "experiment/experiment_window.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
@@ -394,6 +396,12 @@ void MainWindow::buildMenus() {
     view->addAction(tr("Zoom &out"), QKeySequence::ZoomOut, this, [this] { view_->zoomBy(1 / 1.2); });
     view->addAction(tr("&Fit"), QKeySequence(Qt::CTRL | Qt::Key_0), this, [this] { view_->fit(); });
 
+    auto* experiments = menuBar()->addMenu(tr("E&xperiments"));
+    experiments->addAction(tr("&Experiments…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this, [this] { openExperiments(); });
+    experiments->addAction(tr("&Open experiment…"), this, [this] {
+        auto f = QFileDialog::getOpenFileName(this, tr("Open experiment"), {}, tr("Experiments (*.moa-experiment.json *.json)"));
+        if (!f.isEmpty()) openExperiments(f);
+    });
     auto* run = menuBar()->addMenu(tr("&Run"));
     run->addAction(tr("&Run"), this, &MainWindow::startRun);
     run->addAction(tr("&Cancel"), this, &MainWindow::cancelRun);
@@ -461,6 +469,23 @@ void MainWindow::showMessages(int layer, int index) {
     messages_text_->setPlainText(text);
     messages_dialog_->show();
     messages_dialog_->raise();
+}
+
+ExperimentWindow* MainWindow::openExperiments(const QString& path, const QString& db) {
+    if (!experiments_) {
+        experiments_ = new ExperimentWindow(this);
+        connect(experiments_, &ExperimentWindow::openConfiguration, this, [this](const QString& p) {
+            if (!p.isEmpty()) {
+                openFile(p);
+                raise();
+                activateWindow();
+            }
+        });
+    }
+    if (!path.isEmpty()) experiments_->openExperiment(path, db);
+    experiments_->show();
+    experiments_->raise();
+    return experiments_;
 }
 
 bool MainWindow::openFile(const QString& path) {

@@ -22,6 +22,7 @@ class QTreeWidget;
 namespace moa::ui {
 
 class Autosave;
+class ExperimentWindow;
 class ConfigDocument;
 class EventBridge;
 class GraphScene;
@@ -48,6 +49,8 @@ public:
     void cancelRun();
     bool isRunning() const;
     store::HistoryRecorder* history() const { return history_.get(); }
+    // The experiments window (created on first use), optionally opening an experiment file.
+    ExperimentWindow* openExperiments(const QString& path = {}, const QString& db = {});
 
 signals:
     void runFinished();
@@ -94,6 +97,7 @@ private:
     double session_usd_ = 0;
     QDialog* messages_dialog_ = nullptr;
     QPlainTextEdit* messages_text_ = nullptr;
+    ExperimentWindow* experiments_ = nullptr;
 };
 
 } // namespace moa::ui

@@ -75,7 +75,7 @@ def answer_text(model, params, messages):
     if "jitter" in params:  # a length that varies with the prompt, the same for the same prompt
         import zlib
         last = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
-        words += zlib.crc32(last.encode()) % max(1, int(params["jitter"]))
+        words += zlib.crc32((tag + last).encode()) % max(1, int(params["jitter"]))
     base = "%s answers with %d references." % (tag, count_refs(messages))
     filler = " ".join("w%d" % i for i in range(words))
     return base + " " + filler

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// The experiments window: open a `*.moa-experiment.json`, run it (progress, ETA, spend so far,
+// pause/resume/cancel), and read its results: a table per configuration, charts of cost and
+// TFLOPs against quality with the Pareto frontier, FLASK skills as a radar, and every judged
+// instance with both outputs side by side and the judge's raw answer. Loading, running and
+// computing results all happen off the GUI thread.
+#include <QWidget>
+#include <memory>
+#include <optional>
+
+#include "accounting/catalog.h"
+#include "eval/experiment.h"
+#include "eval/experiment_results.h"
+
+class QCheckBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QTabWidget;
+class QTableWidget;
+class QTextBrowser;
+class QTimer;
+
+namespace moa::eval {
+class ExperimentRunner;
+}
+namespace moa::store {
+class ExperimentStore;
+}
+
+namespace moa::ui {
+
+class ResultChart;
+
+class ExperimentWindow : public QWidget {
+    Q_OBJECT
+public:
+    explicit ExperimentWindow(QWidget* parent = nullptr);
+    ~ExperimentWindow() override;
+
+    // Loads the experiment (off the GUI thread) and shows its stored results.
+    void openExperiment(const QString& path, const QString& db = {});
+    void run();
+    void pauseOrResume();
+    void cancel();
+    bool running() const;
+    const std::optional<eval::ExperimentResults>& results() const { return results_; }
+    ResultChart* costChart() const { return cost_chart_; }
+    ResultChart* tflopsChart() const { return tflops_chart_; }
+    QTableWidget* resultsTable() const { return table_; }
+    QTableWidget* instancesTable() const { return instances_; }
+    QString statusText() const;
+
+signals:
+    void loaded(bool ok);
+    void resultsShown();
+    void finished();
+    void openConfiguration(const QString& path);
+
+private:
+    void showError(const QString& message);
+    void refreshResults();
+    void showResults(const eval::ExperimentResults& r);
+    void pollProgress();
+    void showInstance(int row);
+    void rebuildCharts();
+    void exportChart();
+
+    std::shared_ptr<eval::Experiment> experiment_;
+    std::shared_ptr<store::ExperimentStore> store_;
+    accounting::Catalog catalog_;
+    std::unique_ptr<eval::ExperimentRunner> runner_;
+    std::optional<eval::ExperimentResults> results_;
+    QString path_;
+
+    QLabel* summary_;
+    QLabel* status_;
+    QProgressBar* progress_;
+    QPushButton* run_;
+    QPushButton* pause_;
+    QPushButton* cancel_;
+    QTabWidget* tabs_;
+    QTableWidget* table_;
+    ResultChart* cost_chart_;
+    ResultChart* tflops_chart_;
+    QCheckBox* log_x_;
+    QCheckBox* paper_;
+    QWidget* skills_tab_ = nullptr;
+    QTableWidget* instances_;
+    QTextBrowser* instance_view_;
+    QTimer* poll_;
+};
+
+} // namespace moa::ui

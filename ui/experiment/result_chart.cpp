@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: MIT
+#include "experiment/result_chart.h"
+
+#include <QFile>
+#include <QGraphicsSimpleTextItem>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QPainter>
+#include <QSaveFile>
+#include <QSvgGenerator>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <QCoreApplication>
+#include <QtCharts/QCategoryAxis>
+#include <QtCharts/QLegend>
+#include <QtCharts/QLegendMarker>
+#include <QtCharts/QChart>
+#include <QtCharts/QChartView>
+#include <QtCharts/QLineSeries>
+#include <QtCharts/QLogValueAxis>
+#include <QtCharts/QPolarChart>
+#include <QtCharts/QScatterSeries>
+#include <QtCharts/QValueAxis>
+#include <algorithm>
+#include <cmath>
+
+#include "util/resources.h"
+
+namespace moa::ui {
+
+std::vector<ReferenceLine> paper_references(QString* source) {
+    QFile f(QString::fromStdString(resources::dir() + "/reference/moa_paper.json"));
+    std::vector<ReferenceLine> out;
+    if (!f.open(QIODevice::ReadOnly)) return out;
+    auto doc = QJsonDocument::fromJson(f.readAll()).object();
+    if (source) *source = doc["source"].toString();
+    for (const auto& v : doc["alpacaeval2"].toArray()) {
+        auto o = v.toObject();
+        out.push_back({o["name"].toString(), o["lc_win_rate"].toDouble()});
+    }
+    return out;
+}
+
+ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool with_paper) {
+    ChartSpec s;
+    const bool pairwise = r.mode == "pairwise";
+    s.y_label = pairwise ? "LC win rate (%) against " + QString::fromStdString(r.reference_name)
+                         : r.mode == "single" ? "Grade (1-10)" : "Mean skill grade (1-5)";
+    s.x_label = x == XAxis::Cost ? "Cost per instance (USD)" : "TFLOPs per instance (critical path)";
+    s.log_x = log_x;
+    s.title = QString::fromStdString(r.name) + (x == XAxis::Cost ? ": cost against quality" : ": TFLOPs against quality");
+    std::vector<double> xs, ys;
+    for (const auto& c : r.configs) {
+        ChartPoint p;
+        p.name = QString::fromStdString(c.name);
+        p.source = QString::fromStdString(c.source);
+        p.x = x == XAxis::Cost ? c.cost_per_instance : c.tflops_per_instance;
+        p.y = pairwise ? c.lc_win_rate.value_or(c.win.win_rate) : c.score.value_or(0);
+        p.y_err = pairwise ? c.win.standard_error : c.score_se.value_or(0);
+        s.points.push_back(p);
+        xs.push_back(p.x);
+        ys.push_back(p.y);
+    }
+    // The frontier of this x axis (cost or TFLOPs).
+    for (auto i : eval::pareto_front(xs, ys)) s.points[i].frontier = true;
+    if (with_paper && pairwise)
+        for (auto& ref : paper_references(&s.reference_source))
+            // The paper's headline rows: its three MoA setups and the strongest single model.
+            if (ref.name.startsWith("MoA") || ref.name.startsWith("GPT-4 Omni")) s.references.push_back(ref);
+    return s;
+}
+
+ResultChart::ResultChart(QWidget* parent) : QWidget(parent), view_(new QChartView(this)) {
+    auto* l = new QVBoxLayout(this);
+    l->setContentsMargins(0, 0, 0, 0);
+    l->addWidget(view_);
+    view_->setRenderHint(QPainter::Antialiasing);
+    view_->setAccessibleName(tr("Cost and quality chart"));
+    setSpec({});
+}
+
+void ResultChart::setSpec(const ChartSpec& spec) {
+    spec_ = spec;
+    auto* chart = new QChart();
+    chart->setTitle(spec.title);
+    chart->legend()->setAlignment(Qt::AlignBottom);
+    chart->setTheme(palette().color(QPalette::Window).lightness() < 128 ? QChart::ChartThemeDark : QChart::ChartThemeLight);
+
+    double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
+    for (const auto& p : spec.points) {
+        xmin = std::min(xmin, p.x), xmax = std::max(xmax, p.x);
+        ymin = std::min(ymin, p.y - p.y_err), ymax = std::max(ymax, p.y + p.y_err);
+    }
+    for (const auto& r : spec.references) ymin = std::min(ymin, r.y), ymax = std::max(ymax, r.y);
+    const bool percent = spec.y_label.contains('%');
+    if (spec.points.empty()) xmin = 0, xmax = 1, ymin = 0, ymax = 100;
+    if (spec.log_x) {
+        xmin = std::max(xmin, 1e-9);
+        xmax = std::max(xmax, xmin * 10);
+        xmin /= 2, xmax *= 2;
+    } else {
+        double pad = (xmax - xmin) * 0.15 + (xmax == xmin ? std::max(std::abs(xmax) * 0.5, 1e-6) : 0);
+        xmin = std::max(0.0, xmin - pad), xmax += pad;
+    }
+    double ypad = (ymax - ymin) * 0.12 + (ymax == ymin ? 5 : 0);
+    ymin -= ypad, ymax += ypad;
+    if (percent) ymin = std::max(0.0, ymin), ymax = std::min(100.0, ymax);
+
+    QAbstractAxis* ax;
+    if (spec.log_x) {
+        auto* a = new QLogValueAxis();
+        a->setBase(10);
+        a->setLabelFormat("%.2g");
+        a->setRange(xmin, xmax);
+        ax = a;
+    } else {
+        auto* a = new QValueAxis();
+        a->setLabelFormat("%.3g");
+        a->setRange(xmin, xmax);
+        a->applyNiceNumbers();
+        xmin = a->min(), xmax = a->max();
+        ax = a;
+    }
+    ax->setTitleText(spec.x_label);
+    auto* ay = new QValueAxis();
+    ay->setTitleText(spec.y_label);
+    ay->setRange(ymin, ymax);
+    ay->applyNiceNumbers();
+    chart->addAxis(ax, Qt::AlignBottom);
+    chart->addAxis(ay, Qt::AlignLeft);
+    auto attach = [&](QAbstractSeries* s) {
+        chart->addSeries(s);
+        s->attachAxis(ax);
+        s->attachAxis(ay);
+    };
+
+    // Reference lines (the paper's published results) first, so points draw on top.
+    bool first_ref = true;
+    for (const auto& r : spec.references) {
+        auto* line = new QLineSeries();
+        line->setName(r.name + QString(" %1").arg(r.y, 0, 'f', 1));
+        line->append(xmin, r.y);
+        line->append(xmax, r.y);
+        QPen pen(QColor(150, 150, 150));
+        pen.setStyle(Qt::DashLine);
+        pen.setWidthF(1);
+        line->setPen(pen);
+        attach(line);
+        if (first_ref) {
+            // One legend entry for all the reference lines.
+            chart->legend()->markers(line).first()->setLabel(tr("MoA paper (published LC)"));
+            first_ref = false;
+        } else {
+            chart->legend()->markers(line).first()->setVisible(false);
+        }
+        auto* label = new QGraphicsSimpleTextItem(line->name(), chart);
+        label->setBrush(QColor(130, 130, 130));
+        QFont f = label->font();
+        f.setPointSizeF(f.pointSizeF() * 0.8);
+        label->setFont(f);
+        label->setData(0, r.y);
+        label->setData(1, QStringLiteral("ref"));
+    }
+    // Error bars.
+    for (const auto& p : spec.points) {
+        if (p.y_err <= 0) continue;
+        auto* bar = new QLineSeries();
+        bar->append(p.x, p.y - p.y_err);
+        bar->append(p.x, p.y + p.y_err);
+        bar->setPen(QPen(QColor(90, 90, 90), 1.5));
+        attach(bar);
+        chart->legend()->markers(bar).first()->setVisible(false);
+    }
+    // The frontier.
+    std::vector<const ChartPoint*> front;
+    for (const auto& p : spec.points)
+        if (p.frontier) front.push_back(&p);
+    std::sort(front.begin(), front.end(), [](auto a, auto b) { return a->x < b->x; });
+    if (front.size() > 1) {
+        auto* f = new QLineSeries();
+        f->setName(tr("Pareto frontier"));
+        for (auto* p : front) f->append(p->x, p->y);
+        QPen pen(QColor(220, 90, 30), 2);
+        f->setPen(pen);
+        attach(f);
+    }
+    auto* on = new QScatterSeries();
+    on->setName(tr("on the frontier"));
+    on->setMarkerSize(13);
+    on->setColor(QColor(220, 90, 30));
+    auto* off = new QScatterSeries();
+    off->setName(tr("dominated"));
+    off->setMarkerSize(11);
+    off->setColor(QColor(60, 110, 200));
+    for (const auto& p : spec.points) (p.frontier ? on : off)->append(p.x, p.y);
+    attach(on);
+    attach(off);
+    if (off->count() == 0) chart->legend()->markers(off).first()->setVisible(false);
+
+    auto find = [this](const QPointF& pt) -> const ChartPoint* {
+        for (const auto& p : spec_.points)
+            if (std::abs(p.x - pt.x()) <= 1e-12 * std::max(1.0, std::abs(p.x)) && std::abs(p.y - pt.y()) < 1e-9) return &p;
+        return nullptr;
+    };
+    for (auto* s : {on, off}) {
+        connect(s, &QScatterSeries::hovered, this, [this, find](const QPointF& pt, bool state) {
+            const auto* p = find(pt);
+            if (!state || !p) return QToolTip::hideText();
+            QToolTip::showText(QCursor::pos(), QString("<b>%1</b><br>%2: %3<br>%4: %5 ± %6%7")
+                                                   .arg(p->name.toHtmlEscaped(), spec_.x_label)
+                                                   .arg(p->x, 0, 'g', 4)
+                                                   .arg(spec_.y_label.toHtmlEscaped())
+                                                   .arg(p->y, 0, 'f', 2)
+                                                   .arg(p->y_err, 0, 'f', 2)
+                                                   .arg(p->frontier ? tr("<br>on the Pareto frontier") : QString()));
+        });
+        connect(s, &QScatterSeries::clicked, this, [this, find](const QPointF& pt) {
+            if (const auto* p = find(pt)) emit configurationClicked(p->source);
+        });
+    }
+    // Labels next to every point.
+    for (const auto& p : spec.points) {
+        auto* label = new QGraphicsSimpleTextItem(p.name, chart);
+        label->setData(0, p.x);
+        label->setData(2, p.y);
+        label->setData(1, QStringLiteral("point"));
+    }
+    auto place = [chart, on, xmax]() {
+        std::vector<QGraphicsSimpleTextItem*> refs;
+        for (auto* item : chart->childItems()) {
+            auto* t = dynamic_cast<QGraphicsSimpleTextItem*>(item);
+            if (!t) continue;
+            if (t->data(1).toString() == "point") {
+                QPointF at = chart->mapToPosition(QPointF(t->data(0).toDouble(), t->data(2).toDouble()), on);
+                QPointF pos = at + QPointF(9, -t->boundingRect().height() - 2);
+                const QRectF area = chart->plotArea();
+                if (pos.y() < area.top()) pos.setY(at.y() + 6);                          // below, near the top
+                if (pos.x() + t->boundingRect().width() > area.right())                 // left, near the right edge
+                    pos.setX(at.x() - 9 - t->boundingRect().width());
+                t->setPos(pos);
+            } else if (t->data(1).toString() == "ref") {
+                QPointF at = chart->mapToPosition(QPointF(xmax, t->data(0).toDouble()), on);
+                t->setPos(at + QPointF(-t->boundingRect().width() - 4, -t->boundingRect().height()));
+                refs.push_back(t);
+            }
+        }
+        // Labels of close lines would overlap: push each one above the next.
+        std::sort(refs.begin(), refs.end(), [](auto* a, auto* b) { return a->pos().y() > b->pos().y(); });
+        for (std::size_t i = 1; i < refs.size(); ++i) {
+            double limit = refs[i - 1]->pos().y() - refs[i]->boundingRect().height();
+            if (refs[i]->pos().y() > limit) refs[i]->setPos(refs[i]->pos().x(), limit);
+        }
+    };
+    connect(chart, &QChart::plotAreaChanged, chart, place);
+    auto* old = view_->chart();
+    view_->setChart(chart);
+    delete old;
+    place();
+}
+
+QString ResultChart::to_csv(const ChartSpec& spec) {
+    auto esc = [](const QString& s) {
+        if (!s.contains(',') && !s.contains('"') && !s.contains('\n')) return s;
+        QString t = s;
+        t.replace("\"", "\"\"");
+        return "\"" + t + "\"";
+    };
+    QString out = "configuration," + esc(spec.x_label) + "," + esc(spec.y_label) + ",error,frontier,source\n";
+    for (const auto& p : spec.points)
+        out += esc(p.name) + "," + QString::number(p.x, 'g', 10) + "," + QString::number(p.y, 'g', 10) + "," +
+               QString::number(p.y_err, 'g', 10) + "," + (p.frontier ? "true" : "false") + "," + esc(p.source) + "\n";
+    return out;
+}
+
+void ResultChart::paint(QPainter& p, QSize size) {
+    // The chart's own scene, so rendering works for a widget that is not on screen.
+    QChart* chart = view_->chart();
+    chart->setGeometry(QRectF(QPointF(0, 0), size));
+    QCoreApplication::processEvents();
+    chart->scene()->render(&p, QRectF(QPointF(0, 0), size), chart->geometry());
+}
+
+std::optional<QString> ResultChart::save(const QString& path, QSize size) {
+    QSaveFile f(path);
+    const QString low = path.toLower();
+    if (low.endsWith(".csv")) {
+        if (!f.open(QIODevice::WriteOnly)) return path + ": " + f.errorString();
+        f.write(to_csv(spec_).toUtf8());
+        if (!f.commit()) return path + ": " + f.errorString();
+        return std::nullopt;
+    }
+    resize(size);
+    view_->resize(size);
+    view_->chart()->resize(size);
+    // Lay out once at the final size so labels land next to their points.
+    view_->chart()->setGeometry(QRectF(QPointF(0, 0), size));
+    QCoreApplication::processEvents();
+    if (low.endsWith(".svg")) {
+        if (!f.open(QIODevice::WriteOnly)) return path + ": " + f.errorString();
+        QSvgGenerator gen;
+        gen.setOutputDevice(&f);
+        gen.setSize(size);
+        gen.setViewBox(QRect(QPoint(0, 0), size));
+        gen.setTitle(spec_.title);
+        gen.setDescription(spec_.reference_source);
+        QPainter p(&gen);
+        paint(p, size);
+        p.end();
+        if (!f.commit()) return path + ": " + f.errorString();
+        return std::nullopt;
+    }
+    if (!low.endsWith(".png")) return path + ": choose a file ending in .png, .svg or .csv";
+    QImage img(size, QImage::Format_ARGB32);
+    img.fill(Qt::white);
+    QPainter p(&img);
+    p.setRenderHint(QPainter::Antialiasing);
+    paint(p, size);
+    p.end();
+    if (!f.open(QIODevice::WriteOnly)) return path + ": " + f.errorString();
+    if (!img.save(&f, "PNG")) return path + ": the image could not be encoded";
+    if (!f.commit()) return path + ": " + f.errorString();
+    return std::nullopt;
+}
+
+QWidget* make_skills_radar(const eval::ExperimentResults& r, QWidget* parent) {
+    auto* chart = new QPolarChart();
+    chart->setTitle(QObject::tr("Skill grades (1-5), FLASK skills"));
+    std::vector<std::string> skills;
+    for (const auto& c : r.configs)
+        for (const auto& [s, _] : c.skills)
+            if (std::find(skills.begin(), skills.end(), s) == skills.end()) skills.push_back(s);
+    auto* angular = new QCategoryAxis();
+    angular->setRange(0, std::max<std::size_t>(1, skills.size()));
+    angular->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+    for (std::size_t i = 0; i < skills.size(); ++i) angular->append(QString::fromStdString(skills[i]), double(i));
+    auto* radial = new QValueAxis();
+    radial->setRange(0, 5);
+    radial->setTickCount(6);
+    chart->addAxis(angular, QPolarChart::PolarOrientationAngular);
+    chart->addAxis(radial, QPolarChart::PolarOrientationRadial);
+    for (const auto& c : r.configs) {
+        if (c.skills.empty()) continue;
+        auto* s = new QLineSeries();
+        s->setName(QString::fromStdString(c.name));
+        for (std::size_t i = 0; i < skills.size(); ++i) {
+            auto it = c.skills.find(skills[i]);
+            s->append(double(i), it == c.skills.end() ? 0 : it->second);
+        }
+        if (!skills.empty()) {
+            auto it = c.skills.find(skills[0]);
+            s->append(double(skills.size()), it == c.skills.end() ? 0 : it->second);
+        }
+        chart->addSeries(s);
+        s->attachAxis(angular);
+        s->attachAxis(radial);
+    }
+    auto* v = new QChartView(chart, parent);
+    v->setRenderHint(QPainter::Antialiasing);
+    v->setAccessibleName(QObject::tr("Skill grades radar chart"));
+    return v;
+}
+
+} // namespace moa::ui

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// The cost/quality charts behind a thin adapter: a ChartSpec (plain data, built from results)
+// becomes a Qt Charts view. Points are labelled, carry error bars, the Pareto frontier is drawn,
+// the MoA paper's published results can be shown as reference lines; hover shows a tooltip and a
+// click reports which configuration was clicked. Export: PNG, SVG and CSV.
+#include <QString>
+#include <QWidget>
+#include <optional>
+#include <vector>
+
+#include "eval/experiment_results.h"
+
+class QChart;
+class QChartView;
+class QPainter;
+
+namespace moa::ui {
+
+struct ChartPoint {
+    QString name;
+    QString source; // the configuration file, opened on click
+    double x = 0, y = 0;
+    double y_err = 0;
+    bool frontier = false;
+};
+
+struct ReferenceLine {
+    QString name;
+    double y = 0;
+};
+
+struct ChartSpec {
+    QString title;
+    QString x_label, y_label;
+    bool log_x = false;
+    std::vector<ChartPoint> points;
+    std::vector<ReferenceLine> references;
+    QString reference_source;
+};
+
+enum class XAxis { Cost, Tflops };
+// Cost per instance (or TFLOPs) against LC win rate (pairwise) or score (graded judges).
+ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool with_paper);
+
+// The MoA paper's AlpacaEval 2.0 LC win rates (resources/reference/moa_paper.json).
+std::vector<ReferenceLine> paper_references(QString* source = nullptr);
+
+class ResultChart : public QWidget {
+    Q_OBJECT
+public:
+    explicit ResultChart(QWidget* parent = nullptr);
+    void setSpec(const ChartSpec& spec);
+    const ChartSpec& spec() const { return spec_; }
+    QChartView* view() const { return view_; }
+
+    // Renders at `size` without a display; by suffix: .png, .svg or .csv. Error text on failure.
+    std::optional<QString> save(const QString& path, QSize size = QSize(1200, 800));
+    static QString to_csv(const ChartSpec& spec);
+
+signals:
+    void configurationClicked(const QString& source);
+
+private:
+    void paint(QPainter& p, QSize size);
+    ChartSpec spec_;
+    QChartView* view_;
+};
+
+// A radar chart of FLASK skills, one polygon per configuration.
+QWidget* make_skills_radar(const eval::ExperimentResults& r, QWidget* parent);
+
+} // namespace moa::ui
