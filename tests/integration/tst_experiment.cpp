@@ -3,6 +3,8 @@
 // configurations, a reference and a judge; the response cache; killed at random moments and
 // resumed without repeating a finished call (the server's request log proves it).
 #include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
@@ -143,6 +145,21 @@ void TestExperiment::threeConfigurationsThirtyPromptsGiveResultsAndFrontier() {
         if (v.toObject()["model"].toString() == "judge") asked = v.toObject()["body"].toObject()["top_logprobs"].toInt() == 5;
     QVERIFY(asked);
     QCOMPARE(QString::fromStdString(j["instances"][0]["detail"]["method"].get<std::string>()), QString("logprobs"));
+
+    // The chart from the command line, without a display: PNG, SVG and CSV.
+    for (const char* ext : {"png", "svg", "csv"}) {
+        const QString out = dir.filePath(QString("chart.") + ext);
+        auto c = run_moa({"chart", "--experiment", exp, "--db", db, "--out", out, "--x", ext == std::string("svg") ? "tflops" : "cost"},
+                         {}, 60000);
+        QVERIFY2(c.code == 0, c.err.constData());
+        QVERIFY(QFileInfo(out).size() > 100);
+    }
+    QFile csv(dir.filePath("chart.csv"));
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    QCOMPARE(csv.readAll().count('\n'), 4); // header and three configurations
+    auto bad = run_moa({"chart", "--experiment", exp, "--db", db, "--out", dir.filePath("c.png"), "--x", "speed"});
+    QCOMPARE(bad.code, 2);
+    QVERIFY(bad.err.contains("--x is cost or tflops"));
 
     // Run again: everything is in the store; not one call is made.
     r = run_moa({"eval", "--experiment", exp, "--db", db, "--json", "--quiet"}, {}, 60000);

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+// The experiments window driven against the local scripted server: run, pause and resume,
+// the results table, the charts (frontier, export to PNG, SVG and CSV) and the instances.
+#include <QFile>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "experiment/experiment_window.h"
+#include "experiment/result_chart.h"
+#include "test_server.h"
+
+using moa::ui::ExperimentWindow;
+
+namespace {
+QString write_demo(const QTemporaryDir& dir, int port) {
+    QProcess p;
+    p.start("python3", {QString(MOA_SOURCE_ROOT) + "/tools/experiment_demo.py", QString::number(port), dir.filePath("exp")});
+    p.waitForFinished(20000);
+    return QString::fromUtf8(p.readAllStandardOutput()).trimmed();
+}
+} // namespace
+
+class TestExperimentWindow : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void runsShowsResultsAndChartsAndExports();
+    void pauseStopsNewWorkAndResumeFinishes();
+    void brokenExperimentIsExplained();
+};
+
+void TestExperimentWindow::runsShowsResultsAndChartsAndExports() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    auto exp = write_demo(dir, server.port());
+    QVERIFY(QFile::exists(exp));
+    ExperimentWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &ExperimentWindow::loaded);
+    w.openExperiment(exp, dir.filePath("e.sqlite"));
+    QVERIFY(loaded.wait(20000));
+    QCOMPARE(loaded.first().first().toBool(), true);
+    QSignalSpy finished(&w, &ExperimentWindow::finished);
+    w.run();
+    QVERIFY(w.running());
+    QVERIFY(finished.wait(120000));
+    QSignalSpy shown(&w, &ExperimentWindow::resultsShown);
+    QVERIFY(shown.count() > 0 || shown.wait(20000));
+    QTRY_VERIFY_WITH_TIMEOUT(w.results().has_value() && w.results()->configs[0].judged == 30, 20000);
+
+    QCOMPARE(w.resultsTable()->rowCount(), 3);
+    QCOMPARE(w.resultsTable()->horizontalHeaderItem(1)->text(), QString("LC win rate"));
+    QVERIFY(w.statusText().contains("done"));
+    const auto& spec = w.costChart()->spec();
+    QCOMPARE(spec.points.size(), std::size_t(3));
+    int front = 0;
+    for (const auto& p : spec.points) front += p.frontier;
+    QVERIFY(front >= 1);
+    QVERIFY(!spec.references.empty()); // the MoA paper's published LC win rates
+    QVERIFY(spec.x_label.contains("Cost"));
+    QVERIFY(w.tflopsChart()->spec().x_label.contains("TFLOPs"));
+
+    QCOMPARE(w.instancesTable()->rowCount(), 90);
+    w.instancesTable()->setCurrentCell(0, 0);
+
+    for (const char* ext : {"png", "svg", "csv"}) {
+        const QString out = dir.filePath(QString("chart.") + ext);
+        auto err = w.costChart()->save(out);
+        QVERIFY2(!err, err ? qPrintable(*err) : "");
+        QFile f(out);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QVERIFY(f.size() > 100);
+        if (QString(ext) == "csv") QVERIFY(f.readAll().startsWith("configuration,Cost per instance (USD)"));
+    }
+    auto bad = w.costChart()->save(dir.filePath("chart.bmp"));
+    QVERIFY(bad && bad->contains(".png, .svg or .csv"));
+
+    // Run again: nothing left to do, nothing paid.
+    const int calls = server.chat_requests();
+    const int before = finished.count();
+    w.run();
+    QTRY_VERIFY_WITH_TIMEOUT(finished.count() > before, 60000); // may end at once: nothing left to do
+    QCOMPARE(server.chat_requests(), calls);
+}
+
+void TestExperimentWindow::pauseStopsNewWorkAndResumeFinishes() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    auto exp = write_demo(dir, server.port());
+    ExperimentWindow w;
+    QSignalSpy loaded(&w, &ExperimentWindow::loaded);
+    w.openExperiment(exp, dir.filePath("e.sqlite"));
+    QVERIFY(loaded.wait(20000));
+    QSignalSpy finished(&w, &ExperimentWindow::finished);
+    w.run();
+    w.pauseOrResume(); // pause at once: what is under way finishes, nothing new starts
+    QVERIFY(w.statusText().contains("paused"));
+    QTest::qWait(1500);
+    const int calls = server.chat_requests();
+    QTest::qWait(700);
+    QCOMPARE(server.chat_requests(), calls);
+    QVERIFY(w.running());
+    w.pauseOrResume();
+    QVERIFY(finished.wait(120000));
+    QVERIFY(server.chat_requests() > calls);
+}
+
+void TestExperimentWindow::brokenExperimentIsExplained() {
+    QTemporaryDir dir;
+    QFile f(dir.filePath("x.moa-experiment.json"));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("{\"configurations\": 3}");
+    f.close();
+    ExperimentWindow w;
+    QSignalSpy loaded(&w, &ExperimentWindow::loaded);
+    w.openExperiment(f.fileName(), dir.filePath("e.sqlite"));
+    QVERIFY(loaded.wait(20000));
+    QCOMPARE(loaded.first().first().toBool(), false);
+    QVERIFY(!w.running());
+}
+
+QTEST_MAIN(TestExperimentWindow)
+#include "tst_experiment_window.moc"
