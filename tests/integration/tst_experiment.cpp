@@ -109,6 +109,8 @@ private slots:
     void badExperimentFilesNameFileLineAndPointer();
     void budgetStopsBeforeItWouldBePassed();
     void killedAtRandomMomentsResumesWithoutRepeatingAFinishedCall();
+    void mtBenchGradesBothTurnsWithReferences();
+    void flaskSkillsAreGraded();
 };
 
 void TestExperiment::threeConfigurationsThirtyPromptsGiveResultsAndFrontier() {
@@ -246,6 +248,74 @@ void TestExperiment::killedAtRandomMomentsResumesWithoutRepeatingAFinishedCall()
     qInfo("%d SIGKILLs; %d requests for %zu distinct calls (the difference: calls cut by a kill before they finished)",
           kills, static_cast<int>(reqs.size()), distinct.size());
     QVERIFY(kills >= 10);
+}
+
+void TestExperiment::mtBenchGradesBothTurnsWithReferences() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    const std::string url = server.base_url();
+    write(dir.filePath("a.moa.json"), cfg("Short", url, {{"ok?tag=a&words=6"}}, 0.2, 8));
+    write(dir.filePath("b.moa.json"), cfg("Long", url, {{"ok?tag=b&words=24"}}, 0.2, 8));
+    write(dir.filePath("judge.moa.json"), cfg("Judge", url, {{"judge"}}, 0.2, 8));
+    const std::string data = MOA_SHARED_DATA;
+    write(dir.filePath("mt.moa-experiment.json"),
+          json{{"schema", "moa-workbench/experiment@1"},
+               {"configurations", {"a.moa.json", "b.moa.json"}},
+               {"prompts", {{"file", data + "/mt_bench/question.jsonl"}, {"references", data + "/mt_bench/reference_answer_gpt-4.jsonl"}}},
+               {"sample", 12},
+               {"seed", 3},
+               {"judge", {{"config", "judge.moa.json"}, {"mode", "single"}}}});
+    auto r = run_moa({"eval", "--experiment", dir.filePath("mt.moa-experiment.json"), "--db", dir.filePath("e.sqlite"), "--json", "--quiet"},
+                     {}, 120000);
+    QVERIFY2(r.code == 0, r.err.constData());
+    auto j = json::parse(r.out.toStdString());
+    const auto& cs = j["configurations"];
+    QCOMPARE(cs[0]["judged"].get<int>(), 12);
+    // The scripted judge grades by length: the longer configuration scores higher.
+    QVERIFY2(cs[1]["score"].get<double>() > cs[0]["score"].get<double>(), cs.dump().c_str());
+    QVERIFY(cs[0]["score"].get<double>() >= 1 && cs[1]["score"].get<double>() <= 10);
+    QCOMPARE(j["instances"][0]["detail"]["turn_scores"].size(), std::size_t(2)); // both turns graded
+    // Turn 2 was asked with turn 1's answer in the conversation; math/reasoning/coding prompts
+    // carried the reference answer to the judge.
+    bool second_turn = false, guided = false;
+    for (const auto& v : server.requests()) {
+        auto body = v.toObject()["body"].toObject();
+        auto msgs = body["messages"].toArray();
+        if (v.toObject()["model"].toString().startsWith("ok") && msgs.size() == 3) second_turn = msgs[1].toObject()["role"].toString() == "assistant";
+        if (v.toObject()["model"].toString() == "judge" && QJsonDocument(msgs).toJson().contains("[Reference answer")) guided = true;
+    }
+    QVERIFY(second_turn);
+    QVERIFY(guided);
+}
+
+void TestExperiment::flaskSkillsAreGraded() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    const std::string url = server.base_url();
+    write(dir.filePath("a.moa.json"), cfg("A", url, {{"ok?tag=a&words=6"}}, 0.2, 8));
+    write(dir.filePath("judge.moa.json"), cfg("Judge", url, {{"judge"}}, 0.2, 8));
+    const std::string data = MOA_SHARED_DATA;
+    write(dir.filePath("f.moa-experiment.json"),
+          json{{"schema", "moa-workbench/experiment@1"},
+               {"configurations", {"a.moa.json"}},
+               {"prompts", {{"file", data + "/flask/flask_evaluation_first200.jsonl"}}},
+               {"sample", 6},
+               {"judge", {{"config", "judge.moa.json"}, {"mode", "skills"}, {"skills_file", data + "/flask/skillset_description.json"}}}});
+    auto r = run_moa({"eval", "--experiment", dir.filePath("f.moa-experiment.json"), "--db", dir.filePath("e.sqlite"), "--json", "--quiet"},
+                     {}, 120000);
+    QVERIFY2(r.code == 0, r.err.constData());
+    auto j = json::parse(r.out.toStdString());
+    const auto& c = j["configurations"][0];
+    QCOMPARE(c["judged"].get<int>(), 6);
+    QVERIFY(c["skills"].is_object() && !c["skills"].empty());
+    for (const auto& [k, v] : c["skills"].items()) QVERIFY(v.get<double>() >= 1 && v.get<double>() <= 5);
+    // The judge saw FLASK's own criteria, read from the user's skillset file.
+    bool criteria = false;
+    for (const auto& v : server.requests())
+        if (v.toObject()["model"].toString() == "judge") criteria = QJsonDocument(v.toObject()["body"].toObject()).toJson().contains("Does the model");
+    QVERIFY(criteria);
 }
 
 QTEST_GUILESS_MAIN(TestExperiment)

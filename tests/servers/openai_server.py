@@ -63,7 +63,7 @@ def judge_answer(params, messages):
             {"token": win, "logprob": math.log(p)}, {"token": lose, "logprob": math.log(1 - p)},
             {"token": "The", "logprob": -9.0}]}]
     if "[[N]]" in text:
-        last = text.rsplit("[Assistant]", 1)[-1]
+        last = text.rsplit("[Assistant]", 1)[-1].strip().split("\n\n")[0]
         return "Clear and correct. Rating: [[%d]]" % min(10, 1 + len(last.split()) // 3), None
     skills = re.findall(r"^- ([A-Z][A-Za-z ]+?)(?::|$)", text, re.M)
     return "\n".join("%s: %d" % (sk, 3 + (i % 3)) for i, sk in enumerate(skills)), None
