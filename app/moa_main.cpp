@@ -16,6 +16,8 @@ const char* kUsage =
     "  moa serve --config FILE [--config FILE...] [--host 127.0.0.1] [--port N] [--api-key-env NAME]\n"
     "  moa eval --experiment FILE [--db PATH] [--json] [--quiet]\n"
     "  moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops] [--log-x] [--no-paper] [--db PATH]\n"
+    "  moa sweep --base CONFIG --kind proposers|layers|aggregator|samples|ranker --out DIR --judge CONFIG\n"
+    "            (--reference CONFIG | --outputs FILE) [--max N] [--models a,b] [--prompts starter|FILE] [--sample N]\n"
     "  moa stats --annotations FILE [--difficulty FILE] [--baseline-variants FILE] [--json]\n"
     "  moa history [--search TEXT] [--limit N] [--json]    moa history show ID [--json|--markdown]\n"
     "  moa --version\n"
@@ -47,6 +49,7 @@ int main(int argc, char** argv) {
     if (cmd == "stats") return moa::cli::cmd_stats(rest);
     if (cmd == "eval") return moa::cli::cmd_eval(rest);
     if (cmd == "chart") return moa::cli::cmd_chart(rest);
+    if (cmd == "sweep") return moa::cli::cmd_sweep(rest);
     std::cerr << "moa: unknown command \"" << cmd << "\"\n\n" << kUsage;
     return moa::cli::kUsage;
 }

@@ -482,6 +482,7 @@ ExperimentWindow* MainWindow::openExperiments(const QString& path, const QString
             }
         });
     }
+    experiments_->setDefaultBase(doc_->path()); // a sweep starts from the configuration being edited
     if (!path.isEmpty()) experiments_->openExperiment(path, db);
     experiments_->show();
     experiments_->raise();

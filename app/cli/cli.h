@@ -20,6 +20,7 @@ int cmd_serve(const std::vector<std::string>& args);
 int cmd_stats(const std::vector<std::string>& args);
 int cmd_eval(const std::vector<std::string>& args);
 int cmd_chart(const std::vector<std::string>& args);
+int cmd_sweep(const std::vector<std::string>& args);
 
 // Loads a configuration from a path, or a built-in preset by name; prints every issue to
 // stderr. Empty when it has errors.

@@ -121,6 +121,10 @@ int cmd_eval(const std::vector<std::string>& args) {
     std::signal(SIGINT, old);
     if (!quiet && tty) std::fprintf(stderr, "\n");
     if (!outcome.message.empty()) std::fprintf(stderr, "%s\n", outcome.message.c_str());
+    if (outcome.progress.failed > 0) {
+        std::fprintf(stderr, "%d tasks failed (kept out of the results; running again retries them). The first:\n", outcome.progress.failed);
+        for (const auto& e : outcome.progress.errors) std::fprintf(stderr, "  %s\n", e.c_str());
+    }
     auto results = eval::compute_results(*e, **store);
     if (a.flag("json")) {
         auto j = eval::to_json(results);

@@ -313,7 +313,12 @@ LoadResult load_config_text(const std::string& text, const std::string& label, c
     if (auto ag = j.find("aggregation"); ag != j.end()) {
         if (!ag->is_object()) ck.error("/aggregation", "must be an object");
         else {
-            ck.known_keys(*ag, "/aggregation", {"template", "placement", "text"});
+            ck.known_keys(*ag, "/aggregation", {"template", "placement", "text", "mode"});
+            if (auto m = ck.str(*ag, "/aggregation", "mode", false)) {
+                if (*m == "synthesize") c.aggregation.mode = Aggregation::Mode::Synthesize;
+                else if (*m == "select") c.aggregation.mode = Aggregation::Mode::Select;
+                else ck.error("/aggregation/mode", "unknown mode \"" + *m + "\" (use \"synthesize\" or \"select\")");
+            }
             if (auto pl = ck.str(*ag, "/aggregation", "placement", false)) {
                 if (*pl == "system") c.aggregation.placement = Placement::System;
                 else if (*pl == "user") c.aggregation.placement = Placement::User;
@@ -423,6 +428,7 @@ json to_json(const Config& c) {
     }
     j["layers"] = layers;
     json ag{{"placement", to_string(c.aggregation.placement)}};
+    if (c.aggregation.mode == Aggregation::Mode::Select) ag["mode"] = "select";
     if (c.aggregation.template_name == "inline") ag["text"] = c.aggregation.template_text;
     else ag["template"] = c.aggregation.template_name;
     j["aggregation"] = ag;

@@ -64,6 +64,9 @@ struct Aggregation {
     std::string template_name = "default"; // "default" or a file path as written in the config
     std::string template_text;             // resolved text
     Placement placement = Placement::System;
+    // synthesize: the aggregator writes the answer (MoA). select: it names the best previous
+    // answer by its number and that answer is the result (the paper's LLM-ranker baseline).
+    enum class Mode { Synthesize, Select } mode = Mode::Synthesize;
 };
 
 struct Config {

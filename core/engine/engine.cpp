@@ -430,6 +430,18 @@ void Run::end(RunStatus status, const std::string& error) {
         if (status == RunStatus::Done) {
             const auto& last = r.layers.back().agents.front();
             r.final_text = last.text;
+            if (s.config.aggregation.mode == config::Aggregation::Mode::Select && r.layers.size() > 1) {
+                // The aggregator named the best of the answers it was shown (numbered from 1 in
+                // config order, missing ones left out); that answer is the result.
+                std::vector<const std::string*> shown;
+                for (const auto& a : r.layers[r.layers.size() - 2].agents)
+                    if (a.state == AgentState::Done) shown.push_back(&a.text);
+                std::size_t i = last.text.find_first_of("0123456789");
+                if (i != std::string::npos) {
+                    std::size_t n = std::strtoul(last.text.c_str() + i, nullptr, 10);
+                    if (n >= 1 && n <= shown.size()) r.final_text = *shown[n - 1];
+                }
+            }
         }
     }
     Event e;

@@ -497,7 +497,11 @@ void ExperimentRunner::finish_task(std::size_t ti, bool failed, double paid, con
             t.ok = !failed;
             ++prog_.done;
             ++done_this_session_;
-            if (failed) ++prog_.failed;
+            if (failed) {
+                ++prog_.failed;
+                if (prog_.errors.size() < 5 && std::find(prog_.errors.begin(), prog_.errors.end(), what) == prog_.errors.end())
+                    prog_.errors.push_back(what);
+            }
         }
         prog_.last = what;
         const double elapsed = std::chrono::duration<double>(Clock::now() - t0_).count();

@@ -31,6 +31,7 @@ struct ExperimentProgress {
     double eta_s = -1;      // -1 while unknown
     bool paused = false;
     std::string last;       // what finished last, for a status line
+    std::vector<std::string> errors; // the first few distinct failures, to say what went wrong
 };
 
 enum class ExperimentStatus { Running, Done, BudgetStopped, Cancelled };

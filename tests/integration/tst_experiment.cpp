@@ -19,6 +19,7 @@
 
 #include "engine/call_cache.h"
 #include "eval/experiment.h"
+#include "eval/sweep.h"
 #include "store/sqlite_db.h"
 #include "test_server.h"
 
@@ -111,6 +112,8 @@ private slots:
     void killedAtRandomMomentsResumesWithoutRepeatingAFinishedCall();
     void mtBenchGradesBothTurnsWithReferences();
     void flaskSkillsAreGraded();
+    void sweepsGenerateThePapersAblations();
+    void selectingAggregatorReturnsOneOfTheAnswers();
 };
 
 void TestExperiment::threeConfigurationsThirtyPromptsGiveResultsAndFrontier() {
@@ -316,6 +319,72 @@ void TestExperiment::flaskSkillsAreGraded() {
     for (const auto& v : server.requests())
         if (v.toObject()["model"].toString() == "judge") criteria = QJsonDocument(v.toObject()["body"].toObject()).toJson().contains("Does the model");
     QVERIFY(criteria);
+}
+
+void TestExperiment::sweepsGenerateThePapersAblations() {
+    const std::string url = "http://127.0.0.1:9/v1";
+    auto base = moa::config::load_config_text(
+        cfg("Base", url, {{"ok?tag=a", "ok?tag=b", "ok?tag=c"}, {"ok?tag=d", "ok?tag=e", "ok?tag=f"}, {"ok?tag=agg"}}, 0.2, 8).dump(), "base");
+    QVERIFY(base.ok());
+    using moa::eval::SweepKind;
+    auto run = [&](SweepKind k, int max = 0, std::vector<std::string> models = {}) {
+        moa::eval::SweepOptions o;
+        o.kind = k;
+        o.max = max;
+        o.models = std::move(models);
+        auto v = moa::eval::make_sweep(*base.config, o);
+        if (!v) qFatal("%s", v.error().c_str());
+        return *v;
+    };
+    auto p = run(SweepKind::Proposers, 5);
+    QCOMPARE(p.size(), std::size_t(5));
+    QCOMPARE(p[0].layers[0].agents.size(), std::size_t(1));
+    QCOMPARE(p[4].layers[1].agents.size(), std::size_t(5)); // more proposers than models: models repeat
+    QCOMPARE(p[4].layers.back().agents.size(), std::size_t(1));
+    auto l = run(SweepKind::Layers);
+    QCOMPARE(l.size(), std::size_t(3));
+    QCOMPARE(l[0].layers.size(), std::size_t(1)); // the aggregator alone
+    QCOMPARE(l[2].layers.size(), std::size_t(3));
+    auto a = run(SweepKind::Aggregator, 0, {"x-model", "local/y-model"});
+    QCOMPARE(a.size(), std::size_t(2));
+    QCOMPARE(QString::fromStdString(a[1].layers.back().agents[0].model), QString("y-model"));
+    auto s = run(SweepKind::Samples);
+    QCOMPARE(s.size(), std::size_t(4)); // three different models, then each model sampled three times
+    for (const auto& ag : s[1].layers[0].agents) {
+        QCOMPARE(QString::fromStdString(ag.model), QString("ok?tag=a"));
+        QCOMPARE(*ag.params.temperature, 0.7);
+    }
+    QVERIFY(*s[1].layers[0].agents[0].params.seed != *s[1].layers[0].agents[1].params.seed);
+    auto r = run(SweepKind::Ranker);
+    QCOMPARE(r.size(), std::size_t(2));
+    QVERIFY(r[1].aggregation.mode == moa::config::Aggregation::Mode::Select);
+    // Every variant is a valid configuration once written.
+    for (const auto* set : {&p, &l, &a, &s, &r})
+        for (const auto& c : *set) QVERIFY2(moa::config::load_config_text(moa::config::to_json(c).dump(), "v").ok(), c.name.c_str());
+}
+
+void TestExperiment::selectingAggregatorReturnsOneOfTheAnswers() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    write(dir.filePath("base.moa.json"), cfg("Base", server.base_url(), {{"ok?tag=a", "ok?tag=b", "ok?tag=c"}, {"ok?tag=agg2"}}, 0.2, 8));
+    write(dir.filePath("judge.moa.json"), cfg("Judge", server.base_url(), {{"judge"}}, 0.2, 8));
+    write(dir.filePath("ref.moa.json"), cfg("Ref", server.base_url(), {{"ok?tag=ref"}}, 0.2, 8));
+    auto r = run_moa({"sweep", "--base", dir.filePath("base.moa.json"), "--kind", "ranker", "--out", dir.filePath("sw"), "--judge",
+                      dir.filePath("judge.moa.json"), "--reference", dir.filePath("ref.moa.json"), "--sample", "4"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QString exp = QString::fromUtf8(r.out).trimmed();
+    QVERIFY(exp.endsWith("sweep.moa-experiment.json"));
+    // The ranker variant answers with one of its proposers' answers, word for word.
+    auto run = run_moa({"run", "--config", dir.filePath("sw/variant-02.moa.json"), "--prompt", "hi", "--json", "--no-history"});
+    QVERIFY2(run.code == 0, run.err.constData());
+    auto j = json::parse(run.out.toStdString());
+    const std::string final_text = j["final"]["text"].get<std::string>();
+    // The scripted aggregator's answer starts "agg2 answers…": it names answer 2.
+    QCOMPARE(QString::fromStdString(final_text), QString::fromStdString(j["layers"][0]["agents"][1]["text"].get<std::string>()));
+    auto e = run_moa({"eval", "--experiment", exp, "--db", dir.filePath("e.sqlite"), "--json", "--quiet"}, {}, 120000);
+    QVERIFY2(e.code == 0, e.err.constData());
+    QCOMPARE(json::parse(e.out.toStdString())["configurations"].size(), std::size_t(2));
 }
 
 QTEST_GUILESS_MAIN(TestExperiment)

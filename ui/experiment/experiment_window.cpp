@@ -2,6 +2,14 @@
 #include "experiment/experiment_window.h"
 
 #include <QCheckBox>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFormLayout>
+#include <QLineEdit>
+#include <QSpinBox>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -19,6 +27,7 @@
 #include <thread>
 
 #include "eval/experiment_runner.h"
+#include "eval/sweep.h"
 #include "experiment/result_chart.h"
 #include "store/experiment_store.h"
 #include "util/resources.h"
@@ -64,7 +73,11 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     pause_ = new QPushButton(tr("Pause"), this);
     cancel_ = new QPushButton(tr("Cancel"), this);
     auto* export_chart = new QPushButton(tr("Export chart…"), this);
-    for (auto* b : {open, run_, pause_, cancel_, export_chart}) {
+    auto* sweep = new QPushButton(tr("New sweep…"), this);
+    sweep->setToolTip(tr("The MoA paper's ablations: variants of a configuration (proposers, layers, aggregator, "
+                         "one model sampled n times, a selecting aggregator) evaluated as one experiment"));
+    connect(sweep, &QPushButton::clicked, this, &ExperimentWindow::showSweepDialog);
+    for (auto* b : {open, sweep, run_, pause_, cancel_, export_chart}) {
         b->setAccessibleName(b->text().remove("…"));
         bar->addWidget(b);
     }
@@ -377,6 +390,96 @@ void ExperimentWindow::showInstance(int row) {
                 "<p><b>%9</b> <code>%10</code></p><p><small>%11</small></p>")
             .arg(esc(in.item_id), esc(in.config), verdict, esc(in.instruction), esc(in.config), tr("Reference"), esc(in.output),
                  esc(in.reference), tr("Judge's raw answer:"), esc(in.judge_raw), detail));
+}
+
+Result<std::string> ExperimentWindow::createSweep(const QString& base, const QString& kind, int max, const QString& models,
+                                                  const QString& judge, const QString& reference, int sample, const QString& dir) {
+    auto k = eval::sweep_kind_from_string(kind.toStdString());
+    if (!k) return Error{"unknown sweep kind \"" + kind.toStdString() + "\""};
+    auto r = config::load_config_file(base.toStdString());
+    if (!r.config) {
+        std::string all;
+        for (const auto& i : r.issues) all += i.str() + "\n";
+        return Error{all.empty() ? base.toStdString() + ": cannot load" : all};
+    }
+    eval::SweepOptions o;
+    o.kind = *k;
+    o.max = max;
+    for (const auto& m : models.split(',', Qt::SkipEmptyParts)) o.models.push_back(m.trimmed().toStdString());
+    auto variants = eval::make_sweep(*r.config, o);
+    if (!variants) return Error{variants.error()};
+    eval::SweepFiles f;
+    f.dir = dir.toStdString();
+    f.judge = judge.toStdString();
+    f.reference_config = reference.toStdString();
+    f.sample = static_cast<std::size_t>(sample);
+    auto path = eval::write_sweep_experiment(*variants, f);
+    if (path) openExperiment(QString::fromStdString(*path));
+    return path;
+}
+
+void ExperimentWindow::showSweepDialog() {
+    QDialog d(this);
+    d.setWindowTitle(tr("New sweep"));
+    auto* form = new QFormLayout(&d);
+    auto file_row = [&](const QString& value, const QString& filter, bool folder) {
+        auto* row = new QWidget(&d);
+        auto* h = new QHBoxLayout(row);
+        h->setContentsMargins(0, 0, 0, 0);
+        auto* edit = new QLineEdit(value, row);
+        auto* browse = new QPushButton(tr("Browse…"), row);
+        h->addWidget(edit, 1);
+        h->addWidget(browse);
+        connect(browse, &QPushButton::clicked, &d, [&d, edit, filter, folder] {
+            QString f = folder ? QFileDialog::getExistingDirectory(&d, QString(), edit->text())
+                               : QFileDialog::getOpenFileName(&d, QString(), edit->text(), filter);
+            if (!f.isEmpty()) edit->setText(f);
+        });
+        return std::pair{row, edit};
+    };
+    const QString cfg_filter = tr("MoA configurations (*.moa.json *.json)");
+    auto [base_row, base] = file_row(default_base_, cfg_filter, false);
+    auto* kind = new QComboBox(&d);
+    kind->addItem(tr("Number of proposers (1…n)"), "proposers");
+    kind->addItem(tr("Number of layers"), "layers");
+    kind->addItem(tr("Aggregator model"), "aggregator");
+    kind->addItem(tr("One model sampled n times vs n different models"), "samples");
+    kind->addItem(tr("Selecting aggregator (LLM ranker) vs synthesizing"), "ranker");
+    auto* max = new QSpinBox(&d);
+    max->setRange(0, 12);
+    max->setSpecialValueText(tr("as in the base"));
+    auto* models = new QLineEdit(&d);
+    models->setPlaceholderText(tr("aggregator models, comma-separated (provider/model or model)"));
+    auto [judge_row, judge] = file_row({}, cfg_filter, false);
+    auto [ref_row, ref] = file_row({}, cfg_filter, false);
+    auto* sample = new QSpinBox(&d);
+    sample->setRange(0, 100000);
+    sample->setValue(30);
+    sample->setSpecialValueText(tr("all prompts"));
+    auto [dir_row, dir] = file_row(QDir::homePath() + "/moa-sweeps/" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss"), {}, true);
+    form->addRow(tr("Base configuration"), base_row);
+    form->addRow(tr("Vary"), kind);
+    form->addRow(tr("Up to"), max);
+    form->addRow(tr("Models"), models);
+    form->addRow(tr("Judge configuration"), judge_row);
+    form->addRow(tr("Reference configuration"), ref_row);
+    form->addRow(tr("Prompts (starter set)"), sample);
+    form->addRow(tr("Write to folder"), dir_row);
+    auto* error = new QLabel(&d);
+    error->setWordWrap(true);
+    error->setStyleSheet("color: #b00020");
+    form->addRow(error);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &d);
+    buttons->button(QDialogButtonBox::Ok)->setText(tr("Create sweep"));
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::rejected, &d, &QDialog::reject);
+    connect(buttons, &QDialogButtonBox::accepted, &d, [&] {
+        auto r = createSweep(base->text(), kind->currentData().toString(), max->value(), models->text(), judge->text(), ref->text(),
+                             sample->value(), dir->text());
+        if (r) d.accept();
+        else error->setText(QString::fromStdString(r.error()));
+    });
+    d.exec();
 }
 
 void ExperimentWindow::exportChart() {

@@ -42,6 +42,12 @@ public:
     // Loads the experiment (off the GUI thread) and shows its stored results.
     void openExperiment(const QString& path, const QString& db = {});
     void run();
+    // The paper's ablations as a button: variants of a base configuration, written with an
+    // experiment over them, then opened here. Returns the experiment's path, or an error.
+    Result<std::string> createSweep(const QString& base, const QString& kind, int max, const QString& models,
+                                    const QString& judge, const QString& reference, int sample, const QString& dir);
+    void showSweepDialog();
+    void setDefaultBase(const QString& path) { default_base_ = path; }
     void pauseOrResume();
     void cancel();
     bool running() const;
@@ -73,6 +79,7 @@ private:
     std::unique_ptr<eval::ExperimentRunner> runner_;
     std::optional<eval::ExperimentResults> results_;
     QString path_;
+    QString default_base_;
 
     QLabel* summary_;
     QLabel* status_;
