@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
     QCommandLineOption chart_x("chart-x", "The chart's x axis: cost (default) or tflops", "axis", "cost");
     QCommandLineOption log_x("log-x", "A logarithmic x axis");
     QCommandLineOption no_paper("no-paper", "Leave out the MoA paper's published results");
-    cli.addOptions({shot, prompt, preset, during, experiment, experiment_db, run_experiment, render_chart, chart_x, log_x, no_paper});
+    QCommandLineOption experiment_tab("experiment-tab", "With --experiment --screenshot: the tab to show", "title");
+    cli.addOptions({shot, prompt, preset, during, experiment, experiment_db, run_experiment, render_chart, chart_x, log_x, no_paper, experiment_tab});
     cli.process(app);
 
     if (cli.isSet(render_chart)) {
@@ -102,8 +103,10 @@ int main(int argc, char** argv) {
         if (cli.isSet(shot)) {
             const QString out = cli.value(shot);
             const bool wait_run = cli.isSet(run_experiment);
-            QObject::connect(ew, &moa::ui::ExperimentWindow::resultsShown, ew, [ew, out, wait_run] {
+            const QString tab = cli.value(experiment_tab);
+            QObject::connect(ew, &moa::ui::ExperimentWindow::resultsShown, ew, [ew, out, wait_run, tab] {
                 if (wait_run && ew->running()) return;
+                if (!tab.isEmpty()) ew->showTab(tab);
                 static bool once = false;
                 if (once) return;
                 once = true;

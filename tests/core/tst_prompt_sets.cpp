@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "engine/rate_limiter.h"
 #include "eval/experiment_results.h"
 #include "eval/judge.h"
 #include "eval/prompt_set.h"
@@ -38,6 +39,7 @@ private slots:
     void importedTemplateBecomesMessages();
     void ratingsAndSkillGrades();
     void paretoFront();
+    void rateLimiterHoldsRequestsAndTokensPerMinute();
 };
 
 void TestPromptSets::starterSetHasFortyOwnInstructionsInSixCategories() {
@@ -213,6 +215,26 @@ void TestPromptSets::paretoFront() {
     QCOMPARE(d.size(), std::size_t(2));
     QVERIFY(d[0] > 0 && d[1] < 0); // the first prompt is harder for the configurations
     QVERIFY(joint_difficulty({{1.2}, {1.3}}).empty());
+}
+
+void TestPromptSets::rateLimiterHoldsRequestsAndTokensPerMinute() {
+    using Clock = moa::engine::RateLimiter::Clock;
+    moa::engine::RateLimiter l;
+    l.set_limit("p", 3, 1000);
+    const auto t0 = Clock::now();
+    QCOMPARE(l.admit("p", 100, t0), 0L);
+    QCOMPARE(l.admit("p", 100, t0), 0L);
+    QCOMPARE(l.admit("p", 100, t0), 0L);
+    long wait = l.admit("p", 100, t0 + std::chrono::seconds(10)); // a fourth request in the same minute
+    QVERIFY(wait > 49000 && wait <= 50001);
+    QCOMPARE(l.admit("p", 100, t0 + std::chrono::seconds(61)), 0L); // the window has moved on
+    QCOMPARE(l.admit("other", 1 << 20, t0), 0L);                    // no limit set: always
+    moa::engine::RateLimiter tokens;
+    tokens.set_limit("t", 0, 1000);
+    QCOMPARE(tokens.admit("t", 600, t0), 0L);
+    QVERIFY(tokens.admit("t", 600, t0 + std::chrono::seconds(1)) > 0); // 1 200 tokens would pass 1 000
+    QCOMPARE(tokens.admit("t", 300, t0 + std::chrono::seconds(1)), 0L);
+    QCOMPARE(tokens.admit("t", 5000, t0 + std::chrono::seconds(70)), 0L); // alone in its window, a big call goes
 }
 
 QTEST_GUILESS_MAIN(TestPromptSets)

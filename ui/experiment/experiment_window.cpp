@@ -181,6 +181,15 @@ bool ExperimentWindow::running() const { return runner_ && !runner_->finished();
 
 QString ExperimentWindow::statusText() const { return status_->text(); }
 
+bool ExperimentWindow::showTab(const QString& title) {
+    for (int i = 0; i < tabs_->count(); ++i)
+        if (tabs_->tabText(i).compare(title, Qt::CaseInsensitive) == 0) {
+            tabs_->setCurrentIndex(i);
+            return true;
+        }
+    return false;
+}
+
 void ExperimentWindow::showError(const QString& message) {
     summary_->setText("<b>" + tr("Cannot open the experiment") + "</b><br>" + message.toHtmlEscaped().replace("\n", "<br>"));
     status_->clear();

@@ -57,6 +57,8 @@ public:
     QTableWidget* resultsTable() const { return table_; }
     QTableWidget* instancesTable() const { return instances_; }
     QString statusText() const;
+    // Shows the tab with this title (Results, Instances, Skills); false when there is none.
+    bool showTab(const QString& title);
 
 signals:
     void loaded(bool ok);
