@@ -104,7 +104,7 @@ fuzz)
     cmake --preset fuzz >/dev/null
     cmake --build --preset fuzz
     secs="${2:-60}"
-    for t in sse config; do
+    for t in sse config import; do
         mkdir -p "build-fuzz/corpus-$t"
         extra=()
         [ "$t" = sse ] && [ -d ../shared/data/provider_streams/streams ] && extra=(../shared/data/provider_streams/streams)

@@ -24,9 +24,9 @@ struct JsonArrayFile {
     json doc;
     std::unique_ptr<config::JsonLineMap> lines;
 
-    Result<bool> open(const std::string& p, const char* what) {
+    Result<bool> open_text(std::string t, const std::string& p, const char* what) {
         path = p;
-        if (!text::read_file(path, text)) return Error{path + ": cannot read the file"};
+        text = std::move(t);
         doc = json::parse(text, nullptr, false);
         if (doc.is_discarded()) {
             // Find where: nlohmann reports the byte offset in its exception.
@@ -112,8 +112,14 @@ std::string AnnotationFile::generator() const {
 }
 
 Result<AnnotationFile> load_annotations(const std::string& path) {
+    std::string text;
+    if (!text::read_file(path, text)) return Error{path + ": cannot read the file"};
+    return parse_annotations(text, path);
+}
+
+Result<AnnotationFile> parse_annotations(const std::string& input, const std::string& path) {
     JsonArrayFile f;
-    if (auto r = f.open(path, "AlpacaEval annotations"); !r) return Error{r.error()};
+    if (auto r = f.open_text(input, path, "AlpacaEval annotations"); !r) return Error{r.error()};
     AnnotationFile out;
     for (std::size_t i = 0; i < f.doc.size(); ++i) {
         if (!f.doc[i].is_object()) return Error{f.where(i, "") + ": expected an object with instruction, output_1, output_2, preference"};
@@ -148,8 +154,14 @@ Result<AnnotationFile> load_annotations(const std::string& path) {
 }
 
 Result<std::vector<ModelOutput>> load_model_outputs(const std::string& path) {
+    std::string text;
+    if (!text::read_file(path, text)) return Error{path + ": cannot read the file"};
+    return parse_model_outputs(text, path);
+}
+
+Result<std::vector<ModelOutput>> parse_model_outputs(const std::string& input, const std::string& path) {
     JsonArrayFile f;
-    if (auto r = f.open(path, "AlpacaEval model outputs"); !r) return Error{r.error()};
+    if (auto r = f.open_text(input, path, "AlpacaEval model outputs"); !r) return Error{r.error()};
     std::vector<ModelOutput> out;
     for (std::size_t i = 0; i < f.doc.size(); ++i) {
         if (!f.doc[i].is_object()) return Error{f.where(i, "") + ": expected an object with instruction and output"};

@@ -30,12 +30,14 @@ struct AnnotationFile {
 };
 
 Result<AnnotationFile> load_annotations(const std::string& path);
+Result<AnnotationFile> parse_annotations(const std::string& text, const std::string& path);
 
 struct ModelOutput {
     int line = 0;
     std::string instruction, output, generator, dataset;
 };
 Result<std::vector<ModelOutput>> load_model_outputs(const std::string& path);
+Result<std::vector<ModelOutput>> parse_model_outputs(const std::string& text, const std::string& path);
 
 // `index`, `instruction`, `difficulty`; the result is indexed by `index`.
 Result<std::vector<double>> load_difficulty(const std::string& path);

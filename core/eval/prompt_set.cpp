@@ -179,8 +179,8 @@ Result<PromptSet> from_csv(const std::string& path, const std::string& text, con
     return s;
 }
 
-Result<PromptSet> from_alpaca_eval(const std::string& path) {
-    auto outs = load_model_outputs(path);
+Result<PromptSet> from_alpaca_eval(const std::string& path, const std::string& text) {
+    auto outs = parse_model_outputs(text, path);
     if (!outs) return Error{outs.error()};
     PromptSet s;
     s.format = "alpaca_eval";
@@ -207,6 +207,10 @@ bool ends_with(const std::string& s, const std::string& e) {
 Result<PromptSet> load_prompt_set(const std::string& path, PromptFormat format, const ColumnMapping& mapping) {
     std::string text;
     if (!text::read_file(path, text)) return Error{path + ": cannot read the file"};
+    return parse_prompt_set(text, path, format, mapping);
+}
+
+Result<PromptSet> parse_prompt_set(const std::string& text, const std::string& path, PromptFormat format, const ColumnMapping& mapping) {
     if (format == PromptFormat::Auto) {
         std::string start = text::trim(std::string_view(text).substr(0, 4096));
         if (ends_with(path, ".csv")) format = PromptFormat::Csv;
@@ -218,7 +222,7 @@ Result<PromptSet> load_prompt_set(const std::string& path, PromptFormat format, 
         else format = PromptFormat::Jsonl;
     }
     Result<PromptSet> r = Error{""};
-    if (format == PromptFormat::AlpacaEval) r = from_alpaca_eval(path);
+    if (format == PromptFormat::AlpacaEval) r = from_alpaca_eval(path, text);
     else if (format == PromptFormat::Csv) r = from_csv(path, text, mapping);
     else {
         auto lines = read_jsonl(path, text);

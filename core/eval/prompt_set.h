@@ -47,6 +47,9 @@ struct ColumnMapping {
 
 Result<PromptSet> load_prompt_set(const std::string& path, PromptFormat format = PromptFormat::Auto,
                                   const ColumnMapping& mapping = {});
+// The same from text already read; `path` names it in messages.
+Result<PromptSet> parse_prompt_set(const std::string& text, const std::string& path, PromptFormat format = PromptFormat::Auto,
+                                   const ColumnMapping& mapping = {});
 
 // The starter set shipped in resources/prompts/starter.jsonl.
 Result<PromptSet> load_starter_set();
