@@ -112,6 +112,21 @@ int JsonLineMap::line_of(const std::string& pointer) const {
     }
 }
 
+nlohmann::json parse_with_position(const std::string& text, const std::string& path, std::string& error, const std::string& hint) {
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_discarded()) return j;
+    // nlohmann reports the byte offset of a syntax error only in its exception.
+    try {
+        nlohmann::json again = nlohmann::json::parse(text);
+        (void)again;
+    } catch (const nlohmann::json::parse_error& e) {
+        int line = 0, col = 0;
+        line_column(text, e.byte > 0 ? e.byte - 1 : 0, line, col);
+        error = path + ":" + std::to_string(line) + ":" + std::to_string(col) + ": not valid JSON" + hint;
+    }
+    return j;
+}
+
 void line_column(std::string_view text, std::size_t offset, int& line, int& column) {
     line = 1;
     column = 1;

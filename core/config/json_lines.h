@@ -7,6 +7,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include <nlohmann/json.hpp>
+
 namespace moa::config {
 
 class JsonLineMap {
@@ -21,5 +23,10 @@ private:
 
 // Line and column (1-based) of a byte offset.
 void line_column(std::string_view text, std::size_t offset, int& line, int& column);
+
+// Parses `text`; on malformed JSON, `error` becomes "<path>:<line>:<column>: not valid JSON"
+// (plus `hint`) and the result is discarded.
+nlohmann::json parse_with_position(const std::string& text, const std::string& path, std::string& error,
+                                   const std::string& hint = {});
 
 } // namespace moa::config

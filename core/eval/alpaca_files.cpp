@@ -27,19 +27,9 @@ struct JsonArrayFile {
     Result<bool> open_text(std::string t, const std::string& p, const char* what) {
         path = p;
         text = std::move(t);
-        doc = json::parse(text, nullptr, false);
-        if (doc.is_discarded()) {
-            // Find where: nlohmann reports the byte offset in its exception.
-            try {
-                json again = json::parse(text);
-                (void)again;
-            } catch (const json::parse_error& e) {
-                int line = 0, col = 0;
-                config::line_column(text, e.byte > 0 ? e.byte - 1 : 0, line, col);
-                return Error{path + ":" + std::to_string(line) + ":" + std::to_string(col) + ": not valid JSON (" +
-                             std::string(what) + " must be a JSON array of objects)"};
-            }
-        }
+        std::string error;
+        doc = config::parse_with_position(text, path, error, " (" + std::string(what) + " must be a JSON array of objects)");
+        if (doc.is_discarded()) return Error{error};
         if (!doc.is_array()) return Error{path + ":1: expected " + std::string(what) + ": a JSON array of objects"};
         return true;
     }

@@ -109,17 +109,9 @@ void known(Ctx& c, const json& o, const std::string& ptr, std::initializer_list<
 Result<Experiment> load_experiment(const std::string& path) {
     std::string text;
     if (!text::read_file(path, text)) return Error{path + ": cannot read the experiment file"};
-    json j = json::parse(text, nullptr, false);
-    if (j.is_discarded()) {
-        try {
-            json again = json::parse(text);
-            (void)again;
-        } catch (const json::parse_error& e) {
-            int line = 0, col = 0;
-            config::line_column(text, e.byte > 0 ? e.byte - 1 : 0, line, col);
-            return Error{path + ":" + std::to_string(line) + ":" + std::to_string(col) + ": not valid JSON"};
-        }
-    }
+    std::string parse_error;
+    json j = config::parse_with_position(text, path, parse_error);
+    if (j.is_discarded()) return Error{parse_error};
     if (!j.is_object()) return Error{path + ":1: an experiment file is a JSON object"};
     Ctx c(path, text);
     Experiment e;

@@ -4,18 +4,13 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "util/resources.h"
+
 namespace moa::store {
 
 using nlohmann::json;
 
-std::string ExperimentStore::default_path() {
-    if (const char* p = std::getenv("MOA_EXPERIMENT_DB"); p && *p) return p;
-    std::string base;
-    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) base = x;
-    else if (const char* h = std::getenv("HOME"); h && *h) base = std::string(h) + "/.local/share";
-    else base = ".";
-    return base + "/moa-workbench/experiments.sqlite";
-}
+std::string ExperimentStore::default_path() { return resources::data_path("MOA_EXPERIMENT_DB", "experiments.sqlite"); }
 
 namespace {
 const char* kSchema = R"SQL(

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "store/history.h"
 
+#include "util/resources.h"
+
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -97,14 +99,7 @@ engine::RunStatus status_from(const std::string& s) {
 
 } // namespace
 
-std::string History::default_path() {
-    if (const char* p = std::getenv("MOA_HISTORY_DB"); p && *p) return p;
-    std::string base;
-    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) base = x;
-    else if (const char* h = std::getenv("HOME"); h && *h) base = std::string(h) + "/.local/share";
-    else base = ".";
-    return base + "/moa-workbench/history.sqlite";
-}
+std::string History::default_path() { return resources::data_path("MOA_HISTORY_DB", "history.sqlite"); }
 
 Result<std::unique_ptr<History>> History::open(const std::string& path) {
     auto h = std::unique_ptr<History>(new History());

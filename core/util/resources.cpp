@@ -42,4 +42,13 @@ std::string preset_path(const std::string& name) {
     return {};
 }
 
+std::string data_path(const char* env_override, const std::string& file) {
+    if (const char* p = std::getenv(env_override); p && *p) return p;
+    std::string base;
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) base = x;
+    else if (const char* h = std::getenv("HOME"); h && *h) base = std::string(h) + "/.local/share";
+    else base = ".";
+    return base + "/moa-workbench/" + file;
+}
+
 } // namespace moa::resources

@@ -13,4 +13,7 @@ std::string presets_dir();
 std::vector<std::string> preset_names();
 // The path of a preset, empty when there is no such preset.
 std::string preset_path(const std::string& name);
+// A file in the user's data folder: $<env_override> when set, else
+// $XDG_DATA_HOME/moa-workbench/<file> (~/.local/share/moa-workbench/<file>).
+std::string data_path(const char* env_override, const std::string& file);
 } // namespace moa::resources
