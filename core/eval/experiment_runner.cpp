@@ -341,7 +341,10 @@ void ExperimentRunner::run_judge(std::size_t ti) {
         return;
     }
     auto finish = [this, ti, what](store::Judgment jj, double paid) {
-        auto stored = store_->put_judgment(jj);
+        // A verdict (even an unreadable one) is final and kept; a judge call that failed is not
+        // stored, so running the experiment again asks again.
+        Result<bool> stored = true;
+        if (jj.error.rfind("the judge call failed", 0) != 0) stored = store_->put_judgment(jj);
         finish_task(ti, !jj.error.empty() || !stored, paid,
                     what + (jj.error.empty() ? "" : ": " + jj.error) + (stored ? "" : "; " + stored.error()));
     };

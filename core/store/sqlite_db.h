@@ -44,7 +44,6 @@ public:
     bool is_null(int col) const;
 
 private:
-    sqlite3* db_;
     sqlite3_stmt* stmt_ = nullptr;
     int last_ = 0;
 };

@@ -113,6 +113,7 @@ private slots:
     void mtBenchGradesBothTurnsWithReferences();
     void flaskSkillsAreGraded();
     void sweepsGenerateThePapersAblations();
+    void importedOutputsAsReferenceWithAlpacaEvalsTemplate();
     void selectingAggregatorReturnsOneOfTheAnswers();
 };
 
@@ -319,6 +320,50 @@ void TestExperiment::flaskSkillsAreGraded() {
     for (const auto& v : server.requests())
         if (v.toObject()["model"].toString() == "judge") criteria = QJsonDocument(v.toObject()["body"].toObject()).toJson().contains("Does the model");
     QVERIFY(criteria);
+}
+
+void TestExperiment::importedOutputsAsReferenceWithAlpacaEvalsTemplate() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    const std::string url = server.base_url();
+    const std::string data = MOA_SHARED_DATA;
+    write(dir.filePath("a.moa.json"), cfg("Short model", url, {{"ok?tag=a&words=6"}}, 0.2, 8));
+    write(dir.filePath("judge.moa.json"), cfg("Judge", url, {{"judge"}}, 0.2, 8));
+    write(dir.filePath("garbled.moa.json"), cfg("Judge", url, {{"judge?garble=1"}}, 0.2, 8));
+    auto experiment = [&](const char* judge, bool alpaca_template) {
+        json e{{"schema", "moa-workbench/experiment@1"},
+               {"configurations", {"a.moa.json"}},
+               // AlpacaEval's instructions with GPT-4 Turbo's outputs: the outputs are the reference.
+               {"prompts", {{"file", data + "/alpaca_eval/gpt4_1106_preview_model_outputs.json"}}},
+               {"sample", 5},
+               {"judge", {{"config", judge}, {"mode", "pairwise"}}}};
+        if (alpaca_template) {
+            e["judge"]["template"] = data + "/alpaca_eval/judge_template_weighted_alpaca_eval_gpt4_turbo.txt";
+            e["judge"]["labels"] = {"m", "M"};
+        }
+        write(dir.filePath("x.moa-experiment.json"), e);
+        auto r = run_moa({"eval", "--experiment", dir.filePath("x.moa-experiment.json"), "--db", dir.filePath("e.sqlite"), "--json", "--quiet"},
+                         {}, 120000);
+        if (r.code != 0) qWarning("%s", r.err.constData());
+        return json::parse(r.out.toStdString());
+    };
+    auto j = experiment("judge.moa.json", true);
+    const auto& c = j["configurations"][0];
+    QCOMPARE(QString::fromStdString(j["reference"].get<std::string>()), QString("gpt4_1106_preview"));
+    QCOMPARE(c["n_total"].get<int>(), 5);
+    // GPT-4 Turbo's long answers beat six words every time, weighted by the m/M log-probabilities.
+    QVERIFY(c["win_rate"].get<double>() < 50);
+    QCOMPARE(QString::fromStdString(j["instances"][0]["detail"]["method"].get<std::string>()), QString("logprobs"));
+    QVERIFY(!j["instances"][0]["reference"].get<std::string>().empty());
+
+    // A judge whose answers name neither label: kept with the raw answer, counted, excluded.
+    auto g = experiment("garbled.moa.json", false);
+    const auto& gc = g["configurations"][0];
+    QCOMPARE(gc["unreadable"].get<int>(), 5);
+    QCOMPARE(gc["n_total"].get<int>(), 0);
+    QVERIFY(g["instances"][0]["judge_raw"].get<std::string>().find("cannot decide") != std::string::npos);
+    QVERIFY(g["instances"][0]["error"].get<std::string>().find("unreadable verdict") == 0);
 }
 
 void TestExperiment::sweepsGenerateThePapersAblations() {

@@ -48,17 +48,25 @@ def judge_answer(params, messages):
     Skills: one "<skill>: <grade>" line per skill listed as "- Skill"."""
     import math
     text = "\n".join(m.get("content", "") for m in messages if isinstance(m.get("content"), str))
+    if params.get("garble"):
+        return "Both responses have merits; I cannot decide.", None
     a = re.search(r"Response A:\n<<<\n(.*?)\n>>>", text, re.S)
     b = re.search(r"Response B:\n<<<\n(.*?)\n>>>", text, re.S)
+    labels = ("A", "B")
+    if not (a and b):  # AlpacaEval's own template: outputs in triple quotes, labels m and M
+        outs = list(re.finditer(r'"output": """(.*?)"""', text, re.S))
+        if len(outs) == 2:
+            a, b = outs
+            labels = ("m", "M")
     if a and b:
         prefer = params.get("prefer")
         def score(t):
             return len(t.split()) + (1000 if prefer and prefer in t else 0)
         sa, sb = score(a.group(1)), score(b.group(1))
-        win = "A" if sa >= sb else "B"
+        win = labels[0] if sa >= sb else labels[1]
         # p given: that confidence; else it grows with the length difference.
         p = float(params["p"]) if "p" in params else min(0.98, max(0.5, 1 / (1 + math.exp(-abs(sa - sb) / 25))))
-        lose = "B" if win == "A" else "A"
+        lose = labels[1] if win == labels[0] else labels[0]
         return win, [{"token": win, "logprob": math.log(p), "top_logprobs": [
             {"token": win, "logprob": math.log(p)}, {"token": lose, "logprob": math.log(1 - p)},
             {"token": "The", "logprob": -9.0}]}]
