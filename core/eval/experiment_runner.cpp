@@ -321,6 +321,17 @@ const engine::AgentRecord* judge_answer(const engine::RunRecord& r) {
     if (r.layers.empty() || r.layers[0].agents.empty()) return nullptr;
     return &r.layers[0].agents[0];
 }
+// The judge's answer with its cost noted in `j`; null (and `j.error` set) when the call failed.
+const engine::AgentRecord* judged_answer(const engine::RunRecord& r, store::Judgment& j) {
+    const auto* a = judge_answer(r);
+    j.cost_usd = r.totals.cost_usd;
+    if (r.status != engine::RunStatus::Done || !a) {
+        j.error = "the judge call failed: " + r.error;
+        return nullptr;
+    }
+    j.raw = a->text;
+    return a;
+}
 } // namespace
 
 // Called with mu_ held.
@@ -370,14 +381,8 @@ void ExperimentRunner::run_judge(std::size_t ti) {
                                          {"output_2", swapped ? ref : out}});
         auto tmpl = e_.judge.tmpl;
         judge_call(ti, std::move(msgs), [j, swapped, tmpl, finish](const engine::RunRecord& r) mutable {
-            const auto* a = judge_answer(r);
-            j.cost_usd = r.totals.cost_usd;
-            if (r.status != engine::RunStatus::Done || !a) {
-                j.error = "the judge call failed: " + r.error;
-                finish(j, paid_of(r));
-                return;
-            }
-            j.raw = a->text;
+            const auto* a = judged_answer(r, j);
+            if (!a) return finish(j, paid_of(r));
             auto v = read_pairwise(tmpl, a->text, a->logprobs);
             j.detail = {{"swapped", swapped}, {"method", v.method}};
             if (v.preference) {
@@ -463,14 +468,8 @@ void ExperimentRunner::run_judge(std::size_t ti) {
     auto msgs = fill(e_.judge.tmpl, {{"instruction", item.instruction()}, {"output", gen->turns.back()},
                                      {"skills", list}, {"reference_block", refblock}});
     judge_call(ti, std::move(msgs), [j, skills, finish](const engine::RunRecord& r) mutable {
-        const auto* a = judge_answer(r);
-        j.cost_usd = r.totals.cost_usd;
-        if (r.status != engine::RunStatus::Done || !a) {
-            j.error = "the judge call failed: " + r.error;
-            finish(j, paid_of(r));
-            return;
-        }
-        j.raw = a->text;
+        const auto* a = judged_answer(r, j);
+        if (!a) return finish(j, paid_of(r));
         auto grades = read_skill_grades(a->text, skills);
         json sk = json::object();
         double sum = 0;
