@@ -6,6 +6,7 @@
 #include <QCommandLineParser>
 #include <QTimer>
 #include <QEvent>
+#include <QIcon>
 
 #include <iostream>
 
@@ -23,6 +24,9 @@ int main(int argc, char** argv) {
     QApplication::setOrganizationName("moa-workbench");
     QApplication::setApplicationVersion(MOA_VERSION);
     QGuiApplication::setDesktopFileName("io.github.moa_workbench.MoaWorkbench");
+    // The installed theme icon when there is one (hicolor), else the same SVG built in.
+    QApplication::setWindowIcon(QIcon::fromTheme("io.github.moa_workbench.MoaWorkbench",
+                                                 QIcon(":/icons/io.github.moa_workbench.MoaWorkbench.svg")));
 
     QCommandLineParser cli;
     cli.setApplicationDescription("A native workbench for Mixture-of-Agents");
