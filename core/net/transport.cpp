@@ -2,6 +2,8 @@
 #include "net/transport.h"
 
 #include <curl/curl.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cstring>
@@ -178,6 +180,22 @@ struct Transport::Impl {
         if (ex->handler.on_done) ex->handler.on_done(result);
     }
 
+    // An HTTP/1.x response is over, yet its connection already holds more bytes (a server whose
+    // Content-Length was shorter than its body). libcurl would keep the connection and read those
+    // bytes as the answer to the next request on it; closing our end makes it open a fresh one.
+    // (HTTP/2 connections carry other streams, so they are left alone.)
+    static void discard_if_bytes_follow(CURL* e) {
+        long version = 0;
+        curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+        if (version != CURL_HTTP_VERSION_1_0 && version != CURL_HTTP_VERSION_1_1) return;
+        curl_socket_t fd = CURL_SOCKET_BAD;
+        if (curl_easy_getinfo(e, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD) return;
+        pollfd p{fd, POLLIN, 0};
+        char c;
+        if (::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) && ::recv(fd, &c, 1, MSG_PEEK) > 0)
+            ::shutdown(fd, SHUT_RDWR);
+    }
+
     void completed(CURLMsg* msg) {
         Exchange* ex = nullptr;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&ex));
@@ -189,6 +207,7 @@ struct Transport::Impl {
         r.status = status;
         if (code == CURLE_OK) {
             send_head(ex); // an empty body still has a head
+            discard_if_bytes_follow(ex->easy);
         } else if (ex->aborted_by_handler) {
             r.failure = HttpFailure::Aborted;
             r.message = "aborted by the reader";

@@ -205,10 +205,33 @@ bool ChatStreamDecoder::on_data(std::string_view data) {
     return on_data_dom(data);
 }
 
+namespace {
+// Why `data` did not parse as JSON, for the message: bytes that are not UTF-8 (a server in
+// another encoding, a corrupted stream) or a value cut short (a lying Content-Length, a cut
+// connection) say so; anything else is "not valid JSON".
+std::string why_not_json(std::string_view data) {
+    if (auto at = text::invalid_utf8_at(data); at != std::string_view::npos) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "is not valid UTF-8 (byte 0x%02X at offset %zu)",
+                      static_cast<unsigned char>(data[at]), at);
+        return buf;
+    }
+    try {
+        json parsed = json::parse(data);
+        (void)parsed;
+    } catch (const json::parse_error& e) {
+        if (e.byte >= data.size()) return "is not valid JSON: it ends in the middle of a value (cut short after " +
+                                          std::to_string(data.size()) + " bytes)";
+    } catch (const json::exception&) {
+    }
+    return "is not valid JSON";
+}
+} // namespace
+
 bool ChatStreamDecoder::on_data_dom(std::string_view data) {
     json j = json::parse(data, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded())
-        return fail("the stream sent a data line that is not valid JSON: \"" +
+        return fail("the stream sent a data line that " + why_not_json(data) + ": \"" +
                     text::quote_start(data, 60) + "\"");
     if (!j.is_object())
         return fail("the stream sent a data line that is not a JSON object: \"" +
@@ -270,8 +293,11 @@ void ChatStreamDecoder::collect_logprobs(const json& choice) {
 
 bool ChatStreamDecoder::on_body(std::string_view body) {
     json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-        return fail("the provider answered with a body that is not JSON: \"" +
+    if (j.is_discarded())
+        return fail("the provider answered with a body that " + why_not_json(body) + ": \"" +
+                    text::quote_start(body, 60) + "\"");
+    if (!j.is_object())
+        return fail("the provider answered with a body that is not a JSON object: \"" +
                     text::quote_start(body, 60) + "\"");
     if (auto e = j.find("error"); e != j.end() && !e->is_null())
         return fail("the provider reported an error: " + error_text(*e));

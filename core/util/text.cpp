@@ -8,14 +8,60 @@
 
 namespace moa::text {
 
+std::size_t utf8_sequence_at(std::string_view s, std::size_t i) {
+    auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char c = b(i);
+    if (c < 0x80) return 1;
+    std::size_t len;
+    unsigned char lo = 0x80, hi = 0xBF; // allowed range of the second byte (RFC 3629 table)
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;      // no overlongs
+        else if (c == 0xED) hi = 0x9F; // no surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;      // no overlongs
+        else if (c == 0xF4) hi = 0x8F; // nothing past U+10FFFF
+    } else return 0;
+    if (i + len > s.size()) return 0;
+    if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+    for (std::size_t k = 2; k < len; ++k)
+        if ((b(i + k) & 0xC0) != 0x80) return 0;
+    return len;
+}
+
+std::size_t invalid_utf8_at(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        std::size_t n = utf8_sequence_at(s, i);
+        if (n == 0) return i;
+        i += n;
+    }
+    return std::string_view::npos;
+}
+
 std::string quote_start(std::string_view s, std::size_t max_chars) {
     std::size_t n = s.size() <= max_chars ? s.size() : max_chars;
-    // Do not cut inside a UTF-8 sequence.
-    while (n < s.size() && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    // Do not cut inside a UTF-8 sequence (at most 3 bytes back: a run of stray continuation
+    // bytes is not one).
+    for (int back = 0; back < 3 && n < s.size() && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80; ++back)
+        --n;
     std::string out;
     out.reserve(n + 8);
     for (std::size_t i = 0; i < n; ++i) {
         unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x80) {
+            std::size_t len = utf8_sequence_at(s, i);
+            if (len == 0) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\x%02X", c);
+                out += buf;
+            } else {
+                out.append(s.substr(i, len));
+                i += len - 1;
+            }
+            continue;
+        }
         if (c == '\n') out += "\\n";
         else if (c == '\r') out += "\\r";
         else if (c == '\t') out += "\\t";

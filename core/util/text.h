@@ -6,8 +6,15 @@
 namespace moa::text {
 
 // The first `max_chars` bytes of `s` (cut at a UTF-8 boundary), with an ellipsis when cut,
-// and control characters shown as escapes: safe to quote in an error message.
+// and control characters and bytes that are not UTF-8 shown as escapes: safe to quote in an error message.
 std::string quote_start(std::string_view s, std::size_t max_chars = 80);
+
+// The length of the well-formed UTF-8 sequence starting at s[i] (1–4), or 0 when the bytes
+// there are not UTF-8 (a stray continuation byte, an overlong form, a surrogate, a cut sequence).
+std::size_t utf8_sequence_at(std::string_view s, std::size_t i);
+
+// Offset of the first byte that is not well-formed UTF-8, or npos when all of `s` is.
+std::size_t invalid_utf8_at(std::string_view s);
 
 // Number of Unicode code points in a UTF-8 string (invalid bytes count as one each).
 std::size_t code_points(std::string_view s);

@@ -11,6 +11,7 @@
 
 #include "net/sse_parser.h"
 #include "providers/chat_stream.h"
+#include "util/text.h"
 
 using moa::net::SseParser;
 using moa::providers::ChatStreamDecoder;
@@ -65,6 +66,7 @@ private slots:
     void recordedStreamsDecodeAsRecorded();
     void lineEndingsAndSplits_data();
     void lineEndingsAndSplits();
+    void utf8IsCheckedByteForByte();
     void multipleDataLinesJoinWithNewline();
     void commentsAndEventFieldsAreHandled();
     void lastEventWithoutBlankLineIsDelivered();
@@ -273,6 +275,27 @@ void TestSse::errorBodiesGiveProviderMessages() {
     QVERIFY2(msg != "no message in the response body", msg.c_str());
     // Whatever the shape, the message is the provider's own words, not a JSON dump.
     QVERIFY2(msg.rfind("{", 0) != 0, msg.c_str());
+}
+
+void TestSse::utf8IsCheckedByteForByte() {
+    using moa::text::invalid_utf8_at;
+    const auto npos = std::string_view::npos;
+    QCOMPARE(invalid_utf8_at("plain ascii"), npos);
+    QCOMPARE(invalid_utf8_at("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), npos); // é € 😀
+    QCOMPARE(invalid_utf8_at("ab\xFF"), std::size_t(2));            // never in UTF-8
+    QCOMPARE(invalid_utf8_at("a\x80"), std::size_t(1));             // stray continuation byte
+    QCOMPARE(invalid_utf8_at("a\xC0\xAF"), std::size_t(1));         // overlong "/"
+    QCOMPARE(invalid_utf8_at("a\xE0\x80\xAF"), std::size_t(1));     // overlong, 3 bytes
+    QCOMPARE(invalid_utf8_at("a\xED\xA0\x80"), std::size_t(1));     // a UTF-16 surrogate
+    QCOMPARE(invalid_utf8_at("a\xF4\x90\x80\x80"), std::size_t(1)); // past U+10FFFF
+    QCOMPARE(invalid_utf8_at("a\xE2\x82"), std::size_t(1));         // cut short
+    // Quoted in messages with the bad bytes escaped, the good ones kept.
+    QCOMPARE(QString::fromStdString(moa::text::quote_start("caf\xC3\xA9 \xFF\xFE!", 40)),
+             QString::fromUtf8("café \\xFF\\xFE!"));
+    // A data line with such bytes fails its agent, saying so.
+    moa::providers::ChatStreamDecoder d([](std::string_view, std::string_view) {});
+    d.on_data("{\"choices\": [{\"delta\": {\"content\": \"x\xFF\"}}]}");
+    QVERIFY2(d.error().find("not valid UTF-8 (byte 0xFF at offset 37)") != std::string::npos, d.error().c_str());
 }
 
 QTEST_GUILESS_MAIN(TestSse)

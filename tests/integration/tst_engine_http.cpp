@@ -6,6 +6,7 @@
 #include <QtTest>
 
 #include <cstdlib>
+#include <fstream>
 
 #include "config/config.h"
 #include "engine/engine.h"
@@ -16,6 +17,17 @@ using namespace moa;
 using namespace testing_support;
 using T = engine::Event::Type;
 using nlohmann::json;
+
+namespace {
+// A "Vm…:  1234 kB" field of /proc/self/status, in kB (-1 when absent).
+long proc_status_kb(const std::string& field) {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
+    return -1;
+}
+} // namespace
 
 class TestEngineHttp : public QObject {
     Q_OBJECT
@@ -39,6 +51,7 @@ private slots:
     void connectionRefusedIsRetriedThenFails();
     void keyFromEnvironmentIsSentAsBearer();
     void usageMissingIsEstimatedAndMarked();
+    void redirectToAnotherHostIsNotFollowed();
     void hostileServersFailTheAgentWithBoundedMemory_data();
     void hostileServersFailTheAgentWithBoundedMemory();
 
@@ -290,6 +303,29 @@ void TestEngineHttp::keyFromEnvironmentIsSentAsBearer() {
     QVERIFY(requests_for(m2)[0].toObject()["authorization"].isNull());
 }
 
+void TestEngineHttp::redirectToAnotherHostIsNotFollowed() {
+    // The server answers 307 to "localhost" (another host name for the same server): the key
+    // must not travel there, so the redirect is not followed at all and the agent says why.
+    const QString port = QString::fromStdString(url()).section(':', -1).section('/', 0, 0);
+    std::string m = "redirect?to=http://localhost:" + port.toStdString() + "/v1/chat/completions&tag=" + nonce();
+    qputenv("MOA_TEST_FAKE_KEY", "fake-redirect-key-456");
+    auto rec = run_to_end(make_config(config_json(url(), {{m}}, {{"api_key_env", "MOA_TEST_FAKE_KEY"}, {"max_retries", 0}})), "Hi");
+    qunsetenv("MOA_TEST_FAKE_KEY");
+    const auto& a = rec.layers[0].agents[0];
+    QCOMPARE(a.state, engine::AgentState::Failed);
+    QVERIFY2(a.error && a.error->find("307") != std::string::npos && a.error->find("redirect") != std::string::npos,
+             a.error.value_or("").c_str());
+    QJsonArray seen = requests_for(m);
+    QCOMPARE(seen.size(), 1); // the original request only
+    QVERIFY(seen[0].toObject()["host"].toString().startsWith("127.0.0.1:"));
+    int with_key_elsewhere = 0;
+    for (const auto& r : server_->requests())
+        if (r.toObject()["authorization"].toString().contains("fake-redirect-key-456") &&
+            !r.toObject()["host"].toString().startsWith("127.0.0.1:"))
+            ++with_key_elsewhere;
+    QCOMPARE(with_key_elsewhere, 0);
+}
+
 void TestEngineHttp::usageMissingIsEstimatedAndMarked() {
     // A recorded real stream without usage (vLLM), served by the server's replay of a file.
     TestServer replay(QStringLiteral(MOA_TEST_SERVERS "/replay_server.py"),
@@ -306,8 +342,12 @@ void TestEngineHttp::hostileServersFailTheAgentWithBoundedMemory_data() {
     QTest::addColumn<QString>("scenario");
     QTest::addColumn<QString>("message");
     QTest::newRow("never-ending stream") << "endless?seconds=30" << "grew past 4194304 bytes (max_answer_bytes)";
-    QTest::newRow("20 MB of garbage") << "garbage?mb=20" << "without [DONE] or a finish_reason";
+    QTest::newRow("100 MB of garbage") << "garbage?mb=100" << "without [DONE] or a finish_reason";
     QTest::newRow("one 50 MB line") << "longline?mb=50" << "line of the event stream is longer than 5242880 bytes";
+    QTest::newRow("invalid UTF-8") << "badutf8?x=1" << "data line that is not valid UTF-8 (byte 0xFF at offset 52)";
+    QTest::newRow("Content-Length promises more") << "liar?more=1" << "transfer closed with";
+    QTest::newRow("Content-Length promises less") << "liar?less=1"
+                                                  << "body that is not valid JSON: it ends in the middle of a value";
 }
 
 void TestEngineHttp::hostileServersFailTheAgentWithBoundedMemory() {
@@ -318,7 +358,19 @@ void TestEngineHttp::hostileServersFailTheAgentWithBoundedMemory() {
     std::string bad = scenario.toStdString() + "&tag=H-" + n;
     auto cfg = make_config(config_json(url(), {{bad, "ok?tag=G-" + n}, {"ok?tag=F-" + n}},
                                        {{"max_answer_bytes", 4 << 20}, {"max_retries", 0}}));
+    // Peak memory of this process during the run, over its size before (Linux: writing 5 to
+    // clear_refs resets the peak).
+    { std::ofstream("/proc/self/clear_refs") << "5"; }
+    const long rss_before = proc_status_kb("VmRSS");
     auto rec = run_to_end(cfg, "Hi");
+    const long peak_growth_mb = (proc_status_kb("VmHWM") - rss_before) / 1024;
+    qInfo("%s: peak memory growth %ld MB", qPrintable(scenario), peak_growth_mb);
+    // The bound: max_answer_bytes (4 MB here) plus one line (5 MB) plus libcurl's buffers, with
+    // room for the allocator; far below what the servers send (up to 100 MB).
+    QVERIFY2(peak_growth_mb < 48, qPrintable(QString::number(peak_growth_mb)));
+    for (const auto& L : rec.layers)
+        for (const auto& x : L.agents)
+            if (x.error) qInfo("layer %d agent %d: %s", x.layer, x.index, x.error->c_str());
     QCOMPARE(rec.status, engine::RunStatus::Done);
     const auto& a = rec.layers[0].agents[0];
     QCOMPARE(a.state, engine::AgentState::Dropped);

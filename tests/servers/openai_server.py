@@ -138,7 +138,7 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             COUNTS[model] = COUNTS.get(model, 0) + 1
             seen = COUNTS[model]
-            REQUESTS.append({"model": model, "body": req, "authorization": self.headers.get("Authorization"),
+            REQUESTS.append({"model": model, "body": req, "authorization": self.headers.get("Authorization"), "host": self.headers.get("Host"),
                              "t": time.time()})
         messages = req.get("messages", [])
         text = answer_text(model, params, messages)
@@ -167,6 +167,35 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+            return
+        if name == "badutf8":  # a stream whose content bytes are not UTF-8 (raw, inside the JSON string)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.chunk(b'data: {"choices": [{"index": 0, "delta": {"content": "caf\xc3\xa9 "}}]}\n\n')
+            self.chunk(b'data: {"choices": [{"index": 0, "delta": {"content": "bad \xff\xfe\xc0\xaf here"}}]}\n\n')
+            self.chunk(b'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}\n\ndata: [DONE]\n\n')
+            self.chunk(b"")
+            return
+        if name == "liar":  # a JSON body whose Content-Length lies (more: promises more than it sends)
+            body = json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                                            "finish_reason": "stop"}]}).encode()
+            claimed = len(body) * 2 if params.get("more") else len(body) // 2
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(claimed))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        if name == "redirect":  # sends the client to another host (127.0.0.2's port, same server)
+            self.send_response(int(params.get("code", "307")))
+            self.send_header("Location", params.get("to", "http://localhost:%d/v1/chat/completions"
+                                                    % self.server.server_address[1]))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return
         if name == "json" or not req.get("stream"):
             return self.send_json(200, {
