@@ -36,6 +36,7 @@
 #include "engine/run_markdown.h"
 #include "run/timeline_view.h"
 #include "settings/model_palette.h"
+#include "settings/key_store.h"
 #include "settings/providers_panel.h"
 #include "bridge/event_bridge.h"
 #include "graph/graph_scene.h"
@@ -52,6 +53,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     setObjectName("MainWindow");
     if (auto c = accounting::Catalog::load_file(resources::catalog_path())) catalog_ = std::move(*c);
     engine_ = std::make_unique<engine::Engine>(catalog_);
+    keys_ = new KeyStore(QStringLiteral("moa-workbench"), this);
     doc_ = new ConfigDocument(this);
     bridge_ = new EventBridge(this);
 
@@ -198,7 +200,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     });
     connect(doc_, &ConfigDocument::changed, this, &MainWindow::refreshOutline);
 
-    auto* providers = new ProvidersPanel(doc_);
+    auto* providers = new ProvidersPanel(doc_, keys_);
     auto* pdock = new QDockWidget(tr("Providers"), this);
     pdock->setObjectName("providersDock");
     pdock->setWidget(providers);
@@ -539,7 +541,16 @@ bool MainWindow::startRun() {
     timeline_->prepare(cfg);
     engine::EventSink sink = bridge_->sink();
     if (history_) sink = history_->sink("gui", cfg, input, sink);
-    run_ = engine_->start(cfg, input, sink);
+    // The keys this run needs, resolved now (keychain, else environment) and held by the run
+    // alone: the transport thread never reaches back into the window.
+    std::map<std::string, std::string> run_keys;
+    for (const auto& [name, p] : cfg.providers) run_keys[name] = keys_->keyFor(p);
+    engine::RunOptions options;
+    options.key_for = [run_keys](const config::Provider& p) {
+        auto it = run_keys.find(p.name);
+        return it == run_keys.end() ? std::string() : it->second;
+    };
+    run_ = engine_->start(cfg, input, sink, std::move(options));
     run_button_->setEnabled(false);
     cancel_button_->setEnabled(true);
     return true;

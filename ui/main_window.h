@@ -24,6 +24,7 @@ namespace moa::ui {
 class Autosave;
 class ExperimentWindow;
 class ConfigDocument;
+class KeyStore;
 class EventBridge;
 class GraphScene;
 class GraphView;
@@ -74,6 +75,7 @@ private:
     std::shared_ptr<engine::Run> run_;
     ConfigDocument* doc_;
     EventBridge* bridge_;
+    KeyStore* keys_;
     GraphScene* scene_;
     GraphView* view_;
     Inspector* inspector_;

@@ -123,7 +123,7 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
     ck.known_keys(pj, ptr, {"type", "base_url", "api_key_env", "max_concurrency", "connect_timeout_ms",
                             "first_token_timeout_ms", "idle_timeout_ms", "max_retries", "retry_base_ms",
                             "retry_max_ms", "headers", "tokens_per_second", "first_token_ms", "max_answer_bytes",
-                            "keychain_entry", "label", "models"});
+                            "keychain_entry", "label", "models", "tls_verify", "ca_file"});
     for (const char* secret : {"api_key", "key", "token", "apiKey"}) {
         if (pj.contains(secret))
             ck.error(ptr + "/" + secret,
@@ -162,6 +162,22 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
     if (auto v = ck.num(pj, ptr, "max_answer_bytes", 1024, 1e9, true)) p.max_answer_bytes = static_cast<std::size_t>(*v);
     if (auto v = ck.num(pj, ptr, "tokens_per_second", 0.1, 1e7)) p.demo_tokens_per_second = *v;
     if (auto v = ck.num(pj, ptr, "first_token_ms", 0, 600'000, true)) p.demo_first_token_ms = long(*v);
+    if (auto v = pj.find("tls_verify"); v != pj.end()) {
+        if (!v->is_boolean()) ck.error(ptr + "/tls_verify", "must be true or false");
+        else p.tls_verify = v->get<bool>();
+        if (!p.tls_verify)
+            ck.warning(ptr + "/tls_verify",
+                       "TLS certificate verification is OFF for this provider: anyone between you and the "
+                       "server can read the key and the answers; to trust a self-signed certificate, name it "
+                       "in \"ca_file\" instead");
+    }
+    if (auto f = ck.str(pj, ptr, "ca_file", false)) {
+        std::error_code ec;
+        if (f->empty() || (*f)[0] != '/') ck.error(ptr + "/ca_file", "must be an absolute path to a PEM certificate file");
+        else if (!std::filesystem::is_regular_file(*f, ec))
+            ck.warning(ptr + "/ca_file", "no such file: " + *f + " (connections to this provider will fail)");
+        p.ca_file = *f;
+    }
     if (auto ms = pj.find("models"); ms != pj.end()) {
         if (!ms->is_object()) ck.error(ptr + "/models", "must map model ids to {\"input_usd_per_mtok\", \"output_usd_per_mtok\", \"active_params_b\"}");
         else
@@ -395,6 +411,8 @@ json to_json(const Config& c) {
             if (p.retry_max_ms != d.retry_max_ms) pj["retry_max_ms"] = p.retry_max_ms;
             if (p.max_answer_bytes != d.max_answer_bytes) pj["max_answer_bytes"] = p.max_answer_bytes;
             if (!p.headers.empty()) pj["headers"] = p.headers;
+            if (!p.tls_verify) pj["tls_verify"] = false;
+            if (!p.ca_file.empty()) pj["ca_file"] = p.ca_file;
         }
         pj["max_concurrency"] = p.max_concurrency;
         if (!p.models.empty()) {

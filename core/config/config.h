@@ -40,6 +40,11 @@ struct Provider {
     long retry_base_ms = 1'000;
     long retry_max_ms = 30'000;
     std::map<std::string, std::string> headers;
+    // TLS: certificates are always verified, against the system's CAs or, for a server with a
+    // self-signed certificate, against `ca_file` (PEM). `tls_verify = false` is the explicit,
+    // warned-about opt-out.
+    bool tls_verify = true;
+    std::string ca_file;
     // A stream whose answer (with reasoning) grows past this fails: a server that never stops
     // cannot exhaust memory.
     std::size_t max_answer_bytes = 8u << 20;

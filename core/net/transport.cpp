@@ -144,8 +144,9 @@ struct Transport::Impl {
         curl_easy_setopt(e, CURLOPT_WRITEDATA, ex.get());
         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); // whatever curl can decode
         curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.verify_tls ? 1L : 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.verify_tls ? 2L : 0L);
+        if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
         // Redirects are not followed: a POST must not silently turn into a GET, and the key
         // must never travel to another host.
@@ -218,7 +219,9 @@ struct Transport::Impl {
             bool connect = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
                            code == CURLE_COULDNT_RESOLVE_PROXY ||
                            (code == CURLE_OPERATION_TIMEDOUT && !ex->got_bytes);
-            r.failure = connect ? HttpFailure::Connect : HttpFailure::Other;
+            const bool tls = code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE ||
+                             code == CURLE_SSL_CONNECT_ERROR;
+            r.failure = connect ? HttpFailure::Connect : tls ? HttpFailure::Tls : HttpFailure::Other;
             r.message = ex->error_buffer[0] ? ex->error_buffer : curl_easy_strerror(code);
             if (code == CURLE_OPERATION_TIMEDOUT && !ex->got_bytes)
                 r.message = "connect timeout after " + std::to_string(ex->request.connect_timeout_ms) + " ms (" + r.message + ")";

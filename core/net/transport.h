@@ -24,6 +24,9 @@ struct HttpRequest {
     long idle_timeout_ms = 60'000;
     // The exchange fails when the response body grows past this (0 = unbounded).
     std::size_t max_response_bytes = 0;
+    // TLS: verify the server's certificate (against the system CAs, or `ca_file` when set).
+    bool verify_tls = true;
+    std::string ca_file;
 };
 
 struct HttpHead {
@@ -32,7 +35,8 @@ struct HttpHead {
     std::optional<long> retry_after_ms; // from a Retry-After header (seconds or HTTP date)
 };
 
-enum class HttpFailure { None, Connect, IdleTimeout, TooLarge, Cancelled, Aborted, Other };
+// Tls: the server's certificate could not be verified (retrying will not help).
+enum class HttpFailure { None, Connect, Tls, IdleTimeout, TooLarge, Cancelled, Aborted, Other };
 
 struct HttpResult {
     long status = 0;

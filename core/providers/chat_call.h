@@ -55,6 +55,9 @@ std::shared_ptr<ChatCall> start_chat_call(net::Transport& transport, CallRequest
 // The JSON body of a streaming chat-completions request.
 std::string build_chat_body(const CallRequest& r, bool stream);
 
+// The message for a TLS failure with `provider`: curl's reason and what the user can do.
+std::string tls_failure_message(const config::Provider& provider, const std::string& reason);
+
 // Usage estimated from the text when the provider reported none (about 4 bytes a token).
 Usage estimate_usage(const std::vector<Message>& messages, std::string_view answer);
 

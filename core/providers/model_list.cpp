@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "providers/chat_call.h"
 #include "providers/chat_stream.h"
 
 namespace moa::providers {
@@ -54,6 +55,8 @@ Result<std::vector<std::string>> list_models(net::Transport& t, const config::Pr
     req.connect_timeout_ms = p.connect_timeout_ms;
     req.idle_timeout_ms = p.idle_timeout_ms;
     req.max_response_bytes = 32u << 20;
+    req.verify_tls = p.tls_verify;
+    req.ca_file = p.ca_file;
     if (!api_key.empty()) req.headers.push_back("Authorization: Bearer " + api_key);
     for (const auto& [k, v] : p.headers) req.headers.push_back(k + ": " + v);
     net::HttpHandler h;
@@ -75,6 +78,8 @@ Result<std::vector<std::string>> list_models(net::Transport& t, const config::Pr
         return Error{"provider \"" + p.name + "\": no answer from " + p.base_url + "/models within " +
                      std::to_string(limit) + " ms"};
     }
+    if (sh->result.failure == net::HttpFailure::Tls)
+        return Error{"provider \"" + p.name + "\": " + tls_failure_message(p, sh->result.message)};
     if (sh->result.failure != net::HttpFailure::None)
         return Error{"provider \"" + p.name + "\": " + p.base_url + "/models: " + sh->result.message};
     if (sh->status < 200 || sh->status >= 300)

@@ -116,6 +116,8 @@ private:
         req.body = body_;
         req.connect_timeout_ms = r_.provider.connect_timeout_ms;
         req.idle_timeout_ms = r_.provider.idle_timeout_ms;
+        req.verify_tls = r_.provider.tls_verify;
+        req.ca_file = r_.provider.ca_file;
         req.headers.push_back("Content-Type: application/json");
         req.headers.push_back("Accept: text/event-stream, application/json");
         if (!r_.api_key.empty()) req.headers.push_back("Authorization: Bearer " + r_.api_key);
@@ -194,6 +196,8 @@ private:
             return fail(decode_error_.empty() ? "the stream could not be read" : decode_error_);
         case F::TooLarge:
             return fail(res.message);
+        case F::Tls:
+            return fail(providers::tls_failure_message(r_.provider, res.message));
         case F::Connect:
             return retry_or_fail("cannot connect to " + r_.provider.base_url + ": " + res.message);
         case F::IdleTimeout:
@@ -330,6 +334,15 @@ std::shared_ptr<ChatCall> start_openai_chat(net::Transport& t, CallRequest r, Ca
     auto call = std::make_shared<OpenAiChatCall>(t, std::move(r), std::move(e));
     call->begin();
     return call;
+}
+
+std::string tls_failure_message(const config::Provider& provider, const std::string& reason) {
+    std::string m = "TLS: the server's certificate could not be verified (" + reason + ")";
+    if (provider.ca_file.empty())
+        m += "; for a local server with a self-signed certificate, name that certificate in the provider's "
+             "\"ca_file\" (or, knowing the risk, set \"tls_verify\": false)";
+    else m += " against ca_file " + provider.ca_file;
+    return m;
 }
 
 } // namespace moa::providers

@@ -3,6 +3,8 @@
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <cstdlib>
@@ -52,6 +54,7 @@ private slots:
     void keyFromEnvironmentIsSentAsBearer();
     void usageMissingIsEstimatedAndMarked();
     void redirectToAnotherHostIsNotFollowed();
+    void selfSignedServerNeedsItsCertificateOrAnExplicitOptOut();
     void hostileServersFailTheAgentWithBoundedMemory_data();
     void hostileServersFailTheAgentWithBoundedMemory();
 
@@ -324,6 +327,46 @@ void TestEngineHttp::redirectToAnotherHostIsNotFollowed() {
             !r.toObject()["host"].toString().startsWith("127.0.0.1:"))
             ++with_key_elsewhere;
     QCOMPARE(with_key_elsewhere, 0);
+}
+
+void TestEngineHttp::selfSignedServerNeedsItsCertificateOrAnExplicitOptOut() {
+    // A local HTTPS server with a self-signed certificate made for this test.
+    QTemporaryDir dir;
+    const QString cert = dir.filePath("cert.pem"), key = dir.filePath("key.pem");
+    QProcess openssl;
+    openssl.start("openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                              "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
+    QVERIFY(openssl.waitForFinished(60000));
+    QCOMPARE(openssl.exitCode(), 0);
+    TestServer tls(QStringLiteral(MOA_TEST_SERVERS "/openai_server.py"), {"--tls", cert, key});
+    QVERIFY(tls.ok());
+    const std::string base = "https://127.0.0.1:" + std::to_string(tls.port()) + "/v1";
+
+    // Verified by default: the system CAs do not know it, so the agent fails at once (no
+    // retries) and the message says what to do.
+    auto rec = run_to_end(make_config(config_json(base, {{"ok?tag=tls-a"}})), "Hi");
+    const auto& a = rec.layers[0].agents[0];
+    QCOMPARE(a.state, engine::AgentState::Failed);
+    QCOMPARE(a.attempts, 1);
+    QVERIFY2(a.error && a.error->find("certificate could not be verified") != std::string::npos &&
+                 a.error->find("\"ca_file\"") != std::string::npos,
+             a.error.value_or("").c_str());
+
+    // Trusting that certificate (ca_file) works, with verification still on.
+    rec = run_to_end(make_config(config_json(base, {{"ok?tag=tls-b"}}, {{"ca_file", cert.toStdString()}})), "Hi");
+    QCOMPARE(rec.layers[0].agents[0].state, engine::AgentState::Done);
+
+    // The explicit opt-out works too, and loading such a configuration warns about it.
+    json cj = config_json(base, {{"ok?tag=tls-c"}}, {{"tls_verify", false}});
+    auto loaded = config::load_config_text(cj.dump(), "tls.moa.json");
+    QVERIFY(loaded.ok());
+    QVERIFY2(loaded.summary().find("warning: ") != std::string::npos &&
+                 loaded.summary().find("TLS certificate verification is OFF") != std::string::npos,
+             loaded.summary().c_str());
+    rec = run_to_end(*loaded.config, "Hi");
+    QCOMPARE(rec.layers[0].agents[0].state, engine::AgentState::Done);
+    // Saved as it was given.
+    QCOMPARE(config::to_json(*loaded.config)["providers"]["local"]["tls_verify"], json(false));
 }
 
 void TestEngineHttp::usageMissingIsEstimatedAndMarked() {

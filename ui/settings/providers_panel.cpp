@@ -2,8 +2,11 @@
 #include "settings/providers_panel.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFormLayout>
+#include <QHeaderView>
+#include <QTableWidget>
 #include <QHBoxLayout>
 #include <QInputDialog>
 #include <QLabel>
@@ -20,7 +23,8 @@
 
 namespace moa::ui {
 
-ProvidersPanel::ProvidersPanel(ConfigDocument* doc, QWidget* parent) : QWidget(parent), doc_(doc) {
+ProvidersPanel::ProvidersPanel(ConfigDocument* doc, KeyStore* keys, QWidget* parent)
+    : QWidget(parent), doc_(doc), keys_(keys) {
     auto* v = new QVBoxLayout(this);
     auto* row = new QHBoxLayout;
     which_ = new QComboBox;
@@ -46,11 +50,81 @@ ProvidersPanel::ProvidersPanel(ConfigDocument* doc, QWidget* parent) : QWidget(p
     key_env_->setAccessibleName(tr("Environment variable holding the key"));
     key_state_ = new QLabel;
     key_state_->setWordWrap(true);
+    key_state_->setObjectName("key_state");
+    key_state_->setAccessibleName(tr("Where the key comes from"));
+    // The key itself: masked, sent to the keychain, never kept in the widget afterwards.
+    key_edit_ = new QLineEdit;
+    key_edit_->setEchoMode(QLineEdit::Password);
+    key_edit_->setPlaceholderText(tr("paste a key to keep it in the keychain"));
+    key_edit_->setAccessibleName(tr("API key (kept in the keychain)"));
+    key_edit_->setObjectName("key_edit");
+    key_save_ = new QPushButton(tr("Save key"));
+    key_save_->setAccessibleName(tr("Save the key in the keychain"));
+    key_forget_ = new QPushButton(tr("Forget"));
+    key_forget_->setAccessibleName(tr("Remove the key from the keychain"));
+    auto* key_row = new QHBoxLayout;
+    key_row->addWidget(key_edit_, 1);
+    key_row->addWidget(key_save_);
+    key_row->addWidget(key_forget_);
     f->addRow(tr("Type"), type_);
     f->addRow(tr("Base URL"), base_url_);
+    f->addRow(tr("API key"), key_row);
     f->addRow(tr("Key variable"), key_env_);
     f->addRow(key_state_);
+    tls_verify_ = new QCheckBox(tr("Verify the server's TLS certificate"));
+    tls_verify_->setAccessibleName(tr("Verify the server's TLS certificate"));
+    ca_file_ = new QLineEdit;
+    ca_file_->setPlaceholderText(tr("/path/to/self-signed.pem (optional)"));
+    ca_file_->setAccessibleName(tr("Trusted certificate file"));
+    ca_file_->setToolTip(tr("A PEM certificate to trust for this provider, e.g. a local server's self-signed one"));
+    tls_warning_ = new QLabel;
+    tls_warning_->setWordWrap(true);
+    tls_warning_->setObjectName("tls_warning");
+    tls_warning_->setAccessibleName(tr("TLS warning"));
+    tls_warning_->setStyleSheet("QLabel { color: white; background: #b3261e; padding: 4px; border-radius: 3px; }");
+    f->addRow(tr("TLS"), tls_verify_);
+    f->addRow(tr("Trust certificate"), ca_file_);
+    f->addRow(tls_warning_);
     v->addLayout(f);
+    // The user's own prices and sizes per model (a negotiated price, a self-hosted model): they
+    // win over the catalog in cost and TFLOPs. An empty cell falls back to the catalog.
+    auto* otitle = new QLabel(tr("Prices and sizes (over the catalog; empty = catalog)"));
+    v->addWidget(otitle);
+    overrides_ = new QTableWidget(0, 4);
+    overrides_->setObjectName("overrides");
+    overrides_->setAccessibleName(tr("Per-model prices and parameter counts"));
+    overrides_->setHorizontalHeaderLabels({tr("Model"), tr("$ in / Mtok"), tr("$ out / Mtok"), tr("Active params (B)")});
+    overrides_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    overrides_->verticalHeader()->hide();
+    overrides_->setMinimumHeight(90);
+    v->addWidget(overrides_);
+    auto* orow = new QHBoxLayout;
+    auto* oadd = new QPushButton(tr("Add model"));
+    oadd->setAccessibleName(tr("Add a price and size override"));
+    auto* oremove = new QPushButton(tr("Remove model"));
+    oremove->setAccessibleName(tr("Remove the selected override"));
+    orow->addWidget(oadd);
+    orow->addWidget(oremove);
+    orow->addStretch(1);
+    v->addLayout(orow);
+    connect(overrides_, &QTableWidget::cellChanged, this, [this] { commitOverrides(); });
+    connect(oadd, &QPushButton::clicked, this, [this] {
+        bool ok = false;
+        QString id = QInputDialog::getText(this, tr("Price and size override"), tr("Model id:"), QLineEdit::Normal, {}, &ok);
+        if (!ok || id.trimmed().isEmpty()) return;
+        const std::string name = current().toStdString(), model = id.trimmed().toStdString();
+        doc_->edit(tr("Add price override"), [name, model](config::Config& c) {
+            if (auto it = c.providers.find(name); it != c.providers.end()) it->second.models[model];
+        });
+    });
+    connect(oremove, &QPushButton::clicked, this, [this] {
+        auto* item = overrides_->item(overrides_->currentRow(), 0);
+        if (!item) return;
+        const std::string name = current().toStdString(), model = item->text().toStdString();
+        doc_->edit(tr("Remove price override"), [name, model](config::Config& c) {
+            if (auto it = c.providers.find(name); it != c.providers.end()) it->second.models.erase(model);
+        });
+    });
     test_ = new QPushButton(tr("Test connection"));
     test_->setAccessibleName(tr("Test connection"));
     v->addWidget(test_);
@@ -66,6 +140,27 @@ ProvidersPanel::ProvidersPanel(ConfigDocument* doc, QWidget* parent) : QWidget(p
     connect(type_, &QComboBox::currentTextChanged, this, [this] { commit(); });
     connect(base_url_, &QLineEdit::editingFinished, this, [this] { commit(); });
     connect(key_env_, &QLineEdit::editingFinished, this, [this] { commit(); });
+    connect(key_save_, &QPushButton::clicked, this, [this] {
+        const auto* p = doc_->config().provider(current().toStdString());
+        if (!p || !keys_ || key_edit_->text().isEmpty()) return;
+        keys_->store(KeyStore::entryFor(*p), key_edit_->text());
+        key_edit_->clear(); // the widget does not keep it
+        key_state_->setText(tr("Saving the key in the keychain…"));
+    });
+    connect(key_edit_, &QLineEdit::returnPressed, key_save_, &QPushButton::click);
+    connect(key_forget_, &QPushButton::clicked, this, [this] {
+        const auto* p = doc_->config().provider(current().toStdString());
+        if (p && keys_) keys_->forget(KeyStore::entryFor(*p));
+    });
+    if (keys_) {
+        connect(keys_, &KeyStore::changed, this, [this] { showKeyState(); });
+        connect(keys_, &KeyStore::failed, this, [this](const QString&, const QString& message) {
+            showKeyState();
+            key_state_->setText(key_state_->text() + "\n" + tr("Keychain: %1").arg(message));
+        });
+    }
+    connect(ca_file_, &QLineEdit::editingFinished, this, [this] { commit(); });
+    connect(tls_verify_, &QCheckBox::toggled, this, [this] { commit(); });
     connect(add, &QPushButton::clicked, this, [this] {
         bool ok = false;
         QString name = QInputDialog::getText(this, tr("Add provider"), tr("Name (used by the agents):"), QLineEdit::Normal, "local", &ok);
@@ -106,17 +201,101 @@ void ProvidersPanel::refresh() {
         key_env_->setText(QString::fromStdString(p->api_key_env));
         base_url_->setEnabled(p->type == config::ProviderType::OpenAi);
         key_env_->setEnabled(p->type == config::ProviderType::OpenAi);
-        if (p->type == config::ProviderType::Demo) key_state_->setText(tr("The offline demo needs no key and no network."));
-        else if (p->api_key_env.empty()) key_state_->setText(tr("No key: requests go without Authorization (fine for local servers)."));
-        else {
-            const char* v = std::getenv(p->api_key_env.c_str());
-            // The key itself is never shown: only whether it is there, and its length.
-            key_state_->setText(v && *v ? tr("%1 is set (%2 characters; the key is not shown).").arg(QString::fromStdString(p->api_key_env)).arg(std::strlen(v))
-                                        : tr("%1 is not set: set it in the environment before starting the workbench.")
-                                              .arg(QString::fromStdString(p->api_key_env)));
-        }
+        tls_verify_->setChecked(p->tls_verify);
+        ca_file_->setText(QString::fromStdString(p->ca_file));
+        tls_verify_->setEnabled(p->type == config::ProviderType::OpenAi);
+        ca_file_->setEnabled(p->type == config::ProviderType::OpenAi);
+        const bool insecure = p->type == config::ProviderType::OpenAi && !p->tls_verify;
+        tls_warning_->setVisible(insecure);
+        tls_warning_->setText(insecure ? tr("⚠ Certificate verification is OFF for %1: anyone on the network path can read "
+                                            "your key and the answers. To trust a local self-signed server, name its "
+                                            "certificate above and turn verification back on.")
+                                             .arg(QString::fromStdString(p->name))
+                                       : QString());
+        key_edit_->setEnabled(p->type == config::ProviderType::OpenAi && keys_);
+        key_save_->setEnabled(p->type == config::ProviderType::OpenAi && keys_);
+        key_forget_->setEnabled(p->type == config::ProviderType::OpenAi && keys_);
+        if (keys_ && p->type == config::ProviderType::OpenAi) keys_->load(KeyStore::entryFor(*p));
+        showOverrides(*p);
     }
     loading_ = false;
+    showKeyState();
+}
+
+void ProvidersPanel::showOverrides(const config::Provider& p) {
+    const bool was = loading_;
+    loading_ = true;
+    overrides_->setRowCount(0);
+    auto cell = [](const std::optional<double>& v) {
+        return new QTableWidgetItem(v ? QString::number(*v, 'g', 10) : QString());
+    };
+    for (const auto& [model, o] : p.models) {
+        int r = overrides_->rowCount();
+        overrides_->insertRow(r);
+        auto* id = new QTableWidgetItem(QString::fromStdString(model));
+        id->setFlags(id->flags() & ~Qt::ItemIsEditable);
+        overrides_->setItem(r, 0, id);
+        overrides_->setItem(r, 1, cell(o.input_usd_per_mtok));
+        overrides_->setItem(r, 2, cell(o.output_usd_per_mtok));
+        overrides_->setItem(r, 3, cell(o.active_params_b));
+    }
+    loading_ = was;
+}
+
+void ProvidersPanel::commitOverrides() {
+    if (loading_) return;
+    const std::string name = current().toStdString();
+    const auto* old = doc_->config().provider(name);
+    if (!old) return;
+    std::map<std::string, config::ModelOverride> models;
+    QStringList bad;
+    for (int r = 0; r < overrides_->rowCount(); ++r) {
+        if (!overrides_->item(r, 0)) continue;
+        config::ModelOverride o;
+        std::optional<double>* fields[] = {&o.input_usd_per_mtok, &o.output_usd_per_mtok, &o.active_params_b};
+        for (int c = 1; c <= 3; ++c) {
+            const QString t = overrides_->item(r, c) ? overrides_->item(r, c)->text().trimmed() : QString();
+            if (t.isEmpty()) continue;
+            bool ok = false;
+            double v = t.toDouble(&ok);
+            if (ok && v >= 0) *fields[c - 1] = v;
+            else bad << tr("%1: \"%2\" is not a number ≥ 0").arg(overrides_->item(r, 0)->text(), t);
+        }
+        models[overrides_->item(r, 0)->text().toStdString()] = o;
+    }
+    if (!bad.isEmpty()) {
+        result_->setText(tr("✗ Prices and sizes: %1").arg(bad.join("; ")));
+        return;
+    }
+    if (models == old->models) return;
+    doc_->edit(tr("Edit price override"), [name, models](config::Config& c) {
+        if (auto it = c.providers.find(name); it != c.providers.end()) it->second.models = models;
+    });
+}
+
+void ProvidersPanel::showKeyState() {
+    const auto* p = doc_->config().provider(current().toStdString());
+    if (!p) return;
+    const QString var = QString::fromStdString(p->api_key_env);
+    if (p->type == config::ProviderType::Demo) {
+        key_state_->setText(tr("The offline demo needs no key and no network."));
+        return;
+    }
+    // The key itself is never shown: only where it comes from, and its length.
+    const auto source = keys_ ? keys_->sourceFor(*p)
+                              : (engine::key_from_environment(*p).empty() ? KeyStore::Source::None : KeyStore::Source::Environment);
+    switch (source) {
+    case KeyStore::Source::Keychain:
+        key_state_->setText(tr("Key from the keychain (%1 characters; not shown).").arg(keys_->keychainKeyLength(KeyStore::entryFor(*p))));
+        break;
+    case KeyStore::Source::Environment:
+        key_state_->setText(tr("Key from %1 (%2 characters; not shown).").arg(var).arg(engine::key_from_environment(*p).size()));
+        break;
+    case KeyStore::Source::None:
+        key_state_->setText(var.isEmpty() ? tr("No key: requests go without Authorization (fine for local servers).")
+                                          : tr("No key: none in the keychain, and %1 is not set.").arg(var));
+        break;
+    }
 }
 
 void ProvidersPanel::commit() {
@@ -129,7 +308,11 @@ void ProvidersPanel::commit() {
     p.base_url = base_url_->text().trimmed().toStdString();
     while (!p.base_url.empty() && p.base_url.back() == '/') p.base_url.pop_back();
     p.api_key_env = key_env_->text().trimmed().toStdString();
-    if (p.type == old->type && p.base_url == old->base_url && p.api_key_env == old->api_key_env) return;
+    p.tls_verify = tls_verify_->isChecked();
+    p.ca_file = ca_file_->text().trimmed().toStdString();
+    if (p.type == old->type && p.base_url == old->base_url && p.api_key_env == old->api_key_env &&
+        p.tls_verify == old->tls_verify && p.ca_file == old->ca_file)
+        return;
     doc_->edit(tr("Edit provider"), [p](config::Config& c) { c.providers[p.name] = p; });
 }
 
@@ -143,8 +326,9 @@ void ProvidersPanel::testConnection() {
     result_->setText(tr("Asking %1/models…").arg(QString::fromStdString(provider.base_url)));
     QPointer<ProvidersPanel> self(this);
     // The request blocks a thread of its own, never the GUI thread.
-    std::thread([self, provider] {
-        auto r = providers::list_models(net::Transport::shared(), provider, engine::key_from_environment(provider));
+    const std::string key = keys_ ? keys_->keyFor(provider) : engine::key_from_environment(provider);
+    std::thread([self, provider, key] {
+        auto r = providers::list_models(net::Transport::shared(), provider, key);
         QStringList models;
         QString message;
         if (r) {
