@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "store/history_recorder.h"
 
+#include <future>
+
 namespace moa::store {
+
+namespace {
+constexpr std::chrono::seconds kCommitWait{2};
+} // namespace
 
 HistoryRecorder::HistoryRecorder(std::unique_ptr<History> history)
     : history_(std::move(history)), thread_([this] { loop(); }) {}
@@ -87,11 +93,18 @@ engine::EventSink HistoryRecorder::sink(const std::string& source, const config:
         case T::AgentDone:
         case T::AgentFailed:
             if (e.record) {
+                // The answer is committed before anyone hears it is done: whatever a user saw
+                // finish survives a crash a moment later. The wait is one small WAL commit; a
+                // disk that hangs holds the run back at most kCommitWait, then it goes on.
                 auto rec = std::make_shared<engine::AgentRecord>(*e.record);
-                post([state, rec, note](History& h) {
-                    if (!state->id) return;
-                    if (auto ok = h.record_agent(state->id, *rec); !ok) note(ok.error());
+                auto committed = std::make_shared<std::promise<void>>();
+                auto ticket = committed->get_future();
+                post([state, rec, note, committed](History& h) {
+                    if (state->id)
+                        if (auto ok = h.record_agent(state->id, *rec); !ok) note(ok.error());
+                    committed->set_value();
                 });
+                ticket.wait_for(kCommitWait);
             }
             break;
         case T::RunDone:

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 // Writes runs into the History as they happen, on a writer thread of its own: the transport
-// thread and the GUI thread never wait on the disk. Each finished answer is committed when its
-// event arrives; the run's end rewrites the whole record once more.
+// thread never waits on the disk. Each finished answer is committed when its event arrives, and
+// the event goes on to the next sink (the screen, the CLI's output) only once it is committed;
+// the run's end rewrites the whole record once more.
 #include <condition_variable>
 #include <deque>
 #include <functional>

@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: MIT
 // The run history in real SQLite: runs recorded as they happen over real HTTP, reopened
 // exactly as they were, and the failures of the file itself reported by name.
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <csignal>
+#include <fstream>
+#include <map>
 
 #include <sqlite3.h>
 
@@ -24,6 +32,7 @@ private slots:
     void databaseIsInWalMode();
     void newerSchemaIsRefusedWithAClearMessage();
     void unwritableLocationIsNamed();
+    void sigkillOfMoaRunLosesNoFinishedAnswer();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -162,6 +171,69 @@ void TestHistory::unwritableLocationIsNamed() {
     auto h = store::History::open("/proc/moa-cannot-be-here/history.sqlite");
     QVERIFY(!h.ok());
     QVERIFY2(QString::fromStdString(h.error()).startsWith("/proc/moa-cannot-be-here/history.sqlite: cannot open"), h.error().c_str());
+}
+
+void TestHistory::sigkillOfMoaRunLosesNoFinishedAnswer() {
+    // `moa run --events` against the local server: six proposers that finish at different
+    // moments, then an aggregator. Killed at a random moment, twenty times: the database passes
+    // integrity_check, and every answer the process had reported done (agent_done on its
+    // output) is in it, word for word.
+    const std::string n = nonce();
+    std::vector<std::string> six;
+    for (int i = 0; i < 6; ++i)
+        six.push_back("ok?chunks=5&delay_ms=" + std::to_string(40 + 40 * i) + "&tag=K" + std::to_string(i) + "-" + n);
+    const QString cfg = dir_.filePath("kill.moa.json");
+    std::ofstream(cfg.toStdString()) << config_json(server_->base_url(), {six, {"ok?chunks=5&delay_ms=60&tag=KA-" + n}}).dump(2);
+    const QString dbpath = dir_.filePath("kill.sqlite");
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("MOA_HISTORY_DB", dbpath);
+    auto* rng = QRandomGenerator::global();
+    int kills = 0, verified = 0;
+    for (int round = 0; round < 20; ++round) {
+        QProcess p;
+        p.setProcessEnvironment(env);
+        p.setProgram(MOA_BINARY);
+        p.setArguments({"run", "--config", cfg, "--prompt", QString("Round %1").arg(round), "--events"});
+        p.start();
+        QVERIFY(p.waitForStarted());
+        const int ms = 100 + static_cast<int>(rng->bounded(1400));
+        if (!p.waitForFinished(ms)) {
+            ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
+            p.waitForFinished(10000);
+            ++kills;
+        }
+        // What it had reported done before it died.
+        std::map<std::pair<int, int>, QString> done;
+        for (const QByteArray& line : p.readAllStandardOutput().split('\n')) {
+            auto o = QJsonDocument::fromJson(line).object();
+            if (o["event"].toString() == "agent_done")
+                done[{o["layer"].toInt(), o["agent"].toInt()}] = o["agent_record"].toObject()["text"].toString();
+        }
+        sqlite3* db = nullptr;
+        QCOMPARE(sqlite3_open_v2(dbpath.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+        sqlite3_stmt* st = nullptr;
+        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr);
+        QCOMPARE(sqlite3_step(st), SQLITE_ROW);
+        QCOMPARE(QString::fromUtf8(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))), QString("ok"));
+        sqlite3_finalize(st);
+        std::map<std::pair<int, int>, QString> stored;
+        sqlite3_prepare_v2(db, "SELECT layer, agent, text FROM responses WHERE run_id = (SELECT max(id) FROM runs) "
+                               "AND state = 'done'", -1, &st, nullptr);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            stored[{sqlite3_column_int(st, 0), sqlite3_column_int(st, 1)}] =
+                QString::fromUtf8(reinterpret_cast<const char*>(sqlite3_column_text(st, 2)));
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        for (const auto& [at, text] : done) {
+            QVERIFY2(stored.count(at), qPrintable(QString("round %1: answer %2.%3 reported done but not stored")
+                                                      .arg(round).arg(at.first).arg(at.second)));
+            QCOMPARE(stored[at], text);
+            ++verified;
+        }
+    }
+    qInfo("%d SIGKILLs of moa run; %d answers reported done before a kill, all stored", kills, verified);
+    QVERIFY(kills >= 10);
+    QVERIFY(verified > 0);
 }
 
 QTEST_GUILESS_MAIN(TestHistory)
