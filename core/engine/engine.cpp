@@ -254,6 +254,11 @@ void Run::launch(int ai) {
             a.state = AgentState::Streaming;
             a.text.append(content);
             a.reasoning.append(reasoning);
+            // When the text grew, for replays: a sample every 25 ms at most, 4096 at most.
+            const double now = s.now_ms();
+            if (!content.empty() && a.timeline.size() < 4096 &&
+                (a.timeline.empty() || now - a.timeline.back().first >= 25.0))
+                a.timeline.emplace_back(now, a.text.size());
         }
         Event e;
         e.type = Event::Type::AgentDelta;

@@ -49,6 +49,9 @@ struct AgentRecord {
     AgentState state = AgentState::Queued;
     bool cached = false; // answered from the response cache: cost_usd is what it cost when paid
     std::vector<providers::TokenLogprobs> logprobs; // when requested (judges); not in the JSON
+    // How the text grew: (ms since the run started, bytes of text by then), sampled; for
+    // replaying a recorded run at its own pace. Not in the JSON.
+    std::vector<std::pair<double, std::size_t>> timeline;
 };
 
 struct LayerRecord {

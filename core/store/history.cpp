@@ -4,6 +4,7 @@
 #include "util/resources.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -97,6 +98,23 @@ engine::RunStatus status_from(const std::string& s) {
     return S::Failed;
 }
 
+// [[ms, bytes], ...], or NULL when there is none (answers from the cache, old runs).
+std::optional<std::string> timeline_json(const std::vector<std::pair<double, std::size_t>>& t) {
+    if (t.empty()) return std::nullopt;
+    json a = json::array();
+    for (const auto& [ms, bytes] : t) a.push_back({std::round(ms * 10) / 10, bytes});
+    return a.dump();
+}
+
+std::vector<std::pair<double, std::size_t>> timeline_from(const std::string& s) {
+    std::vector<std::pair<double, std::size_t>> out;
+    json a = json::parse(s, nullptr, false);
+    if (!a.is_array()) return out;
+    for (const auto& p : a)
+        if (p.is_array() && p.size() == 2 && p[0].is_number() && p[1].is_number_unsigned())
+            out.emplace_back(p[0].get<double>(), p[1].get<std::size_t>());
+    return out;
+}
 } // namespace
 
 std::string History::default_path() { return resources::data_path("MOA_HISTORY_DB", "history.sqlite"); }
@@ -121,15 +139,32 @@ Result<std::unique_ptr<History>> History::open(const std::string& path) {
     if (version > kHistorySchemaVersion)
         return Error{path + ": the history was written by a newer MoA Workbench (schema " + std::to_string(version) +
                      ", this one reads up to " + std::to_string(kHistorySchemaVersion) + ")"};
-    if (version < 1) {
-        // Migrations run in one transaction each; later versions add steps here.
-        if (!h->db_.exec(std::string("BEGIN;") + kSchemaV1 +
-                         "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '1'); COMMIT;")) {
+    const int initial = version;
+    // Migrations, one transaction each, from whatever version the file has up to this build's.
+    struct Step {
+        int to;
+        const char* sql;
+        const char* what;
+    };
+    const Step steps[] = {
+        {1, kSchemaV1, "create the history tables"},
+        // 2: how each answer's text grew (replays at the recorded pace), and re-runs linked to
+        // the run they repeat.
+        {2, "ALTER TABLE responses ADD COLUMN timeline_json TEXT; ALTER TABLE runs ADD COLUMN rerun_of INTEGER;",
+         "upgrade the history to schema 2"},
+    };
+    for (const Step& st : steps) {
+        if (version >= st.to) continue;
+        if (!h->db_.exec(std::string("BEGIN;") + st.sql + "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '" +
+                         std::to_string(st.to) + "'); COMMIT;")) {
             std::string e = h->db_.error();
             h->db_.exec("ROLLBACK;");
-            return Error{path + ": cannot create the history tables: " + e};
+            return Error{path + ": cannot " + st.what + " (schema " + std::to_string(version) + " to " +
+                         std::to_string(st.to) + "): " + e + "; the file is unchanged"};
         }
+        version = st.to;
     }
+    if (initial > 0 && initial < kHistorySchemaVersion) h->migrated_from_ = initial;
     return h;
 }
 
@@ -148,8 +183,8 @@ Result<bool> History::record_agent(std::int64_t run, const engine::AgentRecord& 
     Statement s(db_.handle(),
                 "INSERT OR REPLACE INTO responses(run_id, layer, agent, provider, model, demo, state, messages_json, text, "
                 "reasoning, prompt_tokens, completion_tokens, usage_estimated, ttft_ms, duration_ms, start_ms, end_ms, "
-                "tokens_per_s, cost_usd, tflops, attempts, finish_reason, error) "
-                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                "tokens_per_s, cost_usd, tflops, attempts, finish_reason, error, timeline_json) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     s.bind(1, run).bind(2, a.layer).bind(3, a.index).bind(4, a.provider).bind(5, a.model).bind(6, a.demo ? 1 : 0)
         .bind(7, engine::to_string(a.state))
         .bind(8, messages_json(a.messages).dump(-1, ' ', false, json::error_handler_t::replace))
@@ -157,7 +192,8 @@ Result<bool> History::record_agent(std::int64_t run, const engine::AgentRecord& 
         .bind(12, static_cast<std::int64_t>(a.usage.completion_tokens)).bind(13, a.usage.estimated ? 1 : 0)
         .bind(14, a.ttft_ms).bind(15, a.duration_ms).bind(16, a.start_ms).bind(17, a.end_ms).bind(18, a.tokens_per_s)
         .bind(19, a.cost_usd).bind(20, a.tflops).bind(21, a.attempts)
-        .bind(22, a.finish_reason.empty() ? std::optional<std::string>() : a.finish_reason).bind(23, a.error);
+        .bind(22, a.finish_reason.empty() ? std::optional<std::string>() : a.finish_reason).bind(23, a.error)
+        .bind(24, timeline_json(a.timeline));
     if (!s.run()) return Error{path_ + ": cannot record the answer of L" + std::to_string(a.layer + 1) + "." +
                                std::to_string(a.index + 1) + ": " + db_.error()};
     return true;
@@ -188,10 +224,17 @@ Result<bool> History::finish_run(std::int64_t run, const engine::RunRecord& r) {
     return true;
 }
 
+Result<bool> History::set_rerun_of(std::int64_t run, std::int64_t original) {
+    Statement s(db_.handle(), "UPDATE runs SET rerun_of=? WHERE id=?");
+    s.bind(1, original).bind(2, run);
+    if (!s.run()) return Error{path_ + ": cannot link the re-run: " + db_.error()};
+    return true;
+}
+
 std::vector<RunSummary> History::list(const std::string& search, int limit) {
     std::vector<RunSummary> out;
     Statement s(db_.handle(),
-                "SELECT id, started_at, source, config_name, prompt, status, totals_json FROM runs "
+                "SELECT id, started_at, source, config_name, prompt, status, totals_json, rerun_of FROM runs "
                 "WHERE ?1 = '' OR prompt LIKE '%' || ?1 || '%' OR config_name LIKE '%' || ?1 || '%' "
                 "OR final_text LIKE '%' || ?1 || '%' ORDER BY id DESC LIMIT ?2");
     s.bind(1, search).bind(2, limit);
@@ -208,6 +251,7 @@ std::vector<RunSummary> History::list(const std::string& search, int limit) {
             if (t.contains("cost_usd") && t["cost_usd"].is_number()) r.cost_usd = t["cost_usd"].get<double>();
             r.wall_ms = t.value("wall_ms", 0.0);
         }
+        if (auto o = s.opt_f64(7)) r.rerun_of = static_cast<std::int64_t>(*o);
         out.push_back(std::move(r));
     }
     return out;
@@ -269,7 +313,7 @@ std::optional<engine::RunRecord> History::load(std::int64_t run) {
     Statement q(db_.handle(),
                 "SELECT layer, agent, provider, model, demo, state, messages_json, text, reasoning, prompt_tokens, "
                 "completion_tokens, usage_estimated, ttft_ms, duration_ms, start_ms, end_ms, tokens_per_s, cost_usd, "
-                "tflops, attempts, finish_reason, error FROM responses WHERE run_id=? ORDER BY layer, agent");
+                "tflops, attempts, finish_reason, error, timeline_json FROM responses WHERE run_id=? ORDER BY layer, agent");
     q.bind(1, run);
     while (q.step()) {
         auto li = static_cast<std::size_t>(q.i64(0)), ai = static_cast<std::size_t>(q.i64(1));
@@ -299,6 +343,7 @@ std::optional<engine::RunRecord> History::load(std::int64_t run) {
         a.attempts = static_cast<int>(q.i64(19));
         a.finish_reason = q.opt_text(20).value_or("");
         a.error = q.opt_text(21);
+        a.timeline = timeline_from(q.opt_text(22).value_or(""));
     }
     if (layer_times.is_array() && layer_times.size() == r.layers.size()) {
         for (std::size_t i = 0; i < r.layers.size(); ++i) {

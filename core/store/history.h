@@ -17,7 +17,7 @@
 
 namespace moa::store {
 
-inline constexpr int kHistorySchemaVersion = 1;
+inline constexpr int kHistorySchemaVersion = 2;
 
 struct RunSummary {
     std::int64_t id = 0;
@@ -28,6 +28,7 @@ struct RunSummary {
     std::string status;
     std::optional<double> cost_usd;
     double wall_ms = 0;
+    std::optional<std::int64_t> rerun_of; // the run this one repeats
 };
 
 class History {
@@ -41,14 +42,19 @@ public:
                                    const engine::RunInput& input, const std::string& config_name);
     Result<bool> record_agent(std::int64_t run, const engine::AgentRecord& a);
     Result<bool> finish_run(std::int64_t run, const engine::RunRecord& r);
+    // Marks `run` as a re-run of `original` (same configuration and prompt).
+    Result<bool> set_rerun_of(std::int64_t run, std::int64_t original);
 
     std::vector<RunSummary> list(const std::string& search = {}, int limit = 100);
     // The run as it was recorded; the record has the same shape as a live run's.
     std::optional<engine::RunRecord> load(std::int64_t run);
     std::optional<nlohmann::json> config_snapshot(std::int64_t run);
     const std::string& path() const { return path_; }
+    // The schema version the file had when it was opened, when open() upgraded it (else 0).
+    int migrated_from() const { return migrated_from_; }
 
 private:
+    int migrated_from_ = 0;
     Database db_;
     std::string path_;
 };

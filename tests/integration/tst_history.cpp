@@ -14,7 +14,9 @@
 
 #include <sqlite3.h>
 
+#include "config/config.h"
 #include "engine/engine.h"
+#include "util/resources.h"
 #include "run_helpers.h"
 #include "store/history_recorder.h"
 #include "test_server.h"
@@ -33,6 +35,8 @@ private slots:
     void newerSchemaIsRefusedWithAClearMessage();
     void unwritableLocationIsNamed();
     void sigkillOfMoaRunLosesNoFinishedAnswer();
+    void schemaOneDatabaseIsUpgradedKeepingEveryRun();
+    void timelineIsRecordedForReplay();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -234,6 +238,68 @@ void TestHistory::sigkillOfMoaRunLosesNoFinishedAnswer() {
     qInfo("%d SIGKILLs of moa run; %d answers reported done before a kill, all stored", kills, verified);
     QVERIFY(kills >= 10);
     QVERIFY(verified > 0);
+}
+
+void TestHistory::schemaOneDatabaseIsUpgradedKeepingEveryRun() {
+    // A database written by 0.1.0 (schema 1), loaded from its SQL dump.
+    QFile f(QStringLiteral(MOA_SOURCE_ROOT "/tests/fixtures/history-v1.sql"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const std::string path = db("v1.sqlite");
+    {
+        sqlite3* raw = nullptr;
+        QCOMPARE(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+        char* err = nullptr;
+        QCOMPARE(sqlite3_exec(raw, f.readAll().constData(), nullptr, nullptr, &err), SQLITE_OK);
+        sqlite3_close(raw);
+    }
+    auto h = store::History::open(path);
+    QVERIFY2(h.ok(), h.ok() ? "" : h.error().c_str());
+    QCOMPARE((*h)->migrated_from(), 1);
+    auto runs = (*h)->list();
+    QCOMPARE(runs.size(), std::size_t(1));
+    QCOMPARE(runs[0].config_name, std::string("Offline demo"));
+    QVERIFY(!runs[0].rerun_of);
+    auto rec = (*h)->load(runs[0].id);
+    QVERIFY(rec);
+    QCOMPARE(rec->layers.size(), std::size_t(3));
+    QVERIFY(rec->final_text && rec->final_text->find("offline demo") != std::string::npos);
+    QVERIFY(rec->layers[0].agents[0].timeline.empty()); // schema 1 had none: replays interpolate
+    // The new columns work on the upgraded file.
+    auto id = (*h)->begin_run("cli", config::to_json(*config::load_config_file(resources::preset_path("offline-demo")).config),
+                              engine::RunInput::from_prompt("again"), "Offline demo");
+    QVERIFY(id.ok());
+    QVERIFY((*h)->set_rerun_of(*id, runs[0].id).ok());
+    QCOMPARE(*(*h)->list()[0].rerun_of, runs[0].id);
+    h->reset();
+    // Opening it again migrates nothing.
+    auto again = store::History::open(path);
+    QVERIFY(again.ok());
+    QCOMPARE((*again)->migrated_from(), 0);
+}
+
+void TestHistory::timelineIsRecordedForReplay() {
+    auto h = store::History::open(db("t.sqlite"));
+    QVERIFY(h.ok());
+    store::HistoryRecorder rec(std::move(*h));
+    const std::string m = "ok?chunks=8&delay_ms=40&tag=TL-" + nonce();
+    auto cfg = make_config(config_json(server_->base_url(), {{m}}));
+    accounting::Catalog catalog;
+    engine::Engine eng(catalog);
+    auto input = engine::RunInput::from_prompt("Grow slowly");
+    auto run = eng.start(cfg, input, rec.sink("cli", cfg, input, {}));
+    run->wait();
+    rec.flush();
+    auto h2 = store::History::open(db("t.sqlite"));
+    auto r = (*h2)->load((*h2)->list()[0].id);
+    QVERIFY(r);
+    const auto& a = r->layers[0].agents[0];
+    QVERIFY2(a.timeline.size() >= 4, qPrintable(QString::number(a.timeline.size())));
+    for (std::size_t i = 1; i < a.timeline.size(); ++i) {
+        QVERIFY(a.timeline[i].first >= a.timeline[i - 1].first + 24.9);
+        QVERIFY(a.timeline[i].second > a.timeline[i - 1].second);
+    }
+    QVERIFY(a.timeline.back().second <= a.text.size());
+    QVERIFY(a.timeline.front().first >= a.start_ms && a.timeline.back().first <= a.end_ms + 1);
 }
 
 QTEST_GUILESS_MAIN(TestHistory)
