@@ -6,6 +6,8 @@
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
+#include <QComboBox>
+#include <QGridLayout>
 #include <QCloseEvent>
 #include <QDialog>
 #include <QDockWidget>
@@ -43,6 +45,8 @@
 #include "model/autosave.h"
 #include "model/config_document.h"
 #include "model/inspector.h"
+#include "run/diff_view.h"
+#include "run/replay_player.h"
 #include "run/run_view.h"
 #include "util/resources.h"
 
@@ -105,8 +109,13 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     run_button_->setAccessibleName(tr("Run"));
     cancel_button_ = new QPushButton(tr("Cancel"));
     cancel_button_->setEnabled(false);
+    compare_answers_ = new QPushButton(tr("Compare answers…"));
+    compare_answers_->setAccessibleName(tr("Compare two answers of this run side by side"));
+    compare_answers_->setToolTip(tr("A side-by-side diff of any two answers of the run shown (the refinement view)"));
+    compare_answers_->setEnabled(false);
     buttons->addWidget(run_button_);
     buttons->addWidget(cancel_button_);
+    buttons->addWidget(compare_answers_);
     prow->addLayout(buttons);
     pv->addLayout(prow);
     estimate_ = new QLabel;
@@ -154,28 +163,56 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     history_search_->setAccessibleName(tr("Search history"));
     history_list_ = new QListWidget;
     history_list_->setAccessibleName(tr("Run history"));
+    history_list_->setSelectionMode(QAbstractItemView::ExtendedSelection);
     hv->addWidget(history_search_);
     hv->addWidget(history_list_);
+    auto* hb = new QGridLayout;
+    auto* replay = new QPushButton(tr("Replay"));
+    replay->setAccessibleName(tr("Replay the selected run"));
+    replay->setToolTip(tr("Watch the selected run stream again at its recorded pace, scaled by the speed"));
+    replay_speed_ = new QComboBox;
+    replay_speed_->setAccessibleName(tr("Replay speed"));
+    for (double sp : {0.25, 0.5, 1.0, 2.0, 5.0, 20.0}) replay_speed_->addItem(QStringLiteral("%1×").arg(sp), sp);
+    replay_speed_->setCurrentIndex(2);
+    auto* rerun_b = new QPushButton(tr("Re-run"));
+    rerun_b->setAccessibleName(tr("Run the selected run again"));
+    rerun_b->setToolTip(tr("Run the selected run's configuration (as it was) on its prompt again"));
+    auto* compare = new QPushButton(tr("Compare"));
+    compare->setAccessibleName(tr("Compare the two selected runs"));
+    compare->setToolTip(tr("Select two runs (Ctrl+click) to compare their figures and final answers"));
+    hb->addWidget(replay, 0, 0);
+    hb->addWidget(replay_speed_, 0, 1);
+    hb->addWidget(rerun_b, 1, 0);
+    hb->addWidget(compare, 1, 1);
+    hv->addLayout(hb);
+    replay_ = new ReplayPlayer(this);
+    connect(replay, &QPushButton::clicked, this, [this] {
+        auto ids = selectedRuns();
+        if (!ids.isEmpty()) replayRun(ids.first(), replay_speed_->currentData().toDouble());
+    });
+    connect(replay_speed_, &QComboBox::currentIndexChanged, this, [this] { replay_->setSpeed(replay_speed_->currentData().toDouble()); });
+    connect(rerun_b, &QPushButton::clicked, this, [this] {
+        auto ids = selectedRuns();
+        if (!ids.isEmpty()) rerun(ids.first());
+    });
+    connect(compare, &QPushButton::clicked, this, [this] {
+        auto ids = selectedRuns();
+        if (ids.size() == 2) compareRuns(ids[1], ids[0]); // older on the left
+        else statusBar()->showMessage(tr("Select two runs to compare (Ctrl+click)"), 5000);
+    });
     auto* hdock = new QDockWidget(tr("History"), this);
     hdock->setObjectName("historyDock");
     hdock->setWidget(hist);
     addDockWidget(Qt::LeftDockWidgetArea, hdock);
     connect(history_search_, &QLineEdit::textChanged, this, &MainWindow::refreshHistory);
     connect(history_list_, &QListWidget::itemActivated, this, [this](QListWidgetItem* it) {
-        if (!history_) return;
-        auto h = store::History::open(history_->path());
-        if (!h) return;
         const auto id = it->data(Qt::UserRole).toLongLong();
-        auto rec = (*h)->load(id);
-        auto snap = (*h)->config_snapshot(id);
-        if (!rec || !snap) return;
-        auto cfg = config::load_config_text(snap->dump(), "history");
-        if (!cfg.ok()) return;
-        run_view_->showRecord(*cfg.config, *rec);
-        timeline_->prepare(*cfg.config);
-        timeline_->showRecord(*rec);
-        last_record_ = *rec;
-        statusBar()->showMessage(tr("Showing run %1 from the history").arg(id), 5000);
+        loadRuns({id}, [this](const std::vector<Stored>& runs) {
+            if (runs.empty()) return;
+            replay_->stop();
+            showStored(runs.front());
+            statusBar()->showMessage(tr("Showing run %1 from the history").arg(runs.front().id), 5000);
+        });
     });
 
     timeline_ = new TimelineView;
@@ -184,6 +221,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     tdock->setWidget(timeline_);
     addDockWidget(Qt::BottomDockWidgetArea, tdock);
     connect(bridge_, &EventBridge::events, timeline_, &TimelineView::apply);
+    connect(replay_, &ReplayPlayer::events, timeline_, &TimelineView::apply);
 
     // The graph as an outline: the same layers and agents for keyboard and screen-reader users;
     // selecting here selects on the canvas and in the inspector.
@@ -251,11 +289,19 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     connect(cancel_sc, &QShortcut::activated, this, &MainWindow::cancelRun);
 
     connect(bridge_, &EventBridge::events, run_view_, &RunView::apply);
+    connect(replay_, &ReplayPlayer::events, run_view_, &RunView::apply);
+    connect(replay_, &ReplayPlayer::finished, this, [this] { statusBar()->showMessage(tr("Replay finished"), 4000); });
+    connect(compare_answers_, &QPushButton::clicked, this, &MainWindow::compareAnswers);
     connect(run_view_, &RunView::agentStateChanged, scene_, &GraphScene::setAgentState);
     connect(run_view_, &RunView::overlapComputed, scene_, &GraphScene::setOverlap);
     connect(run_view_, &RunView::messagesRequested, this, &MainWindow::showMessages);
     connect(run_view_, &RunView::runEnded, this, [this](const engine::RunRecord& r) {
         last_record_ = r;
+        compare_answers_->setEnabled(true);
+        // Only a live run costs anything and ends: a replay or a run reopened from the
+        // history shows its record through the same view, but pays nothing.
+        if (!run_ || run_->id() != r.id || live_ended_ == r.id) return;
+        live_ended_ = r.id;
         session_usd_ += r.totals.cost_usd;
         session_cost_->setText(tr("session cost %1").arg(format_money(session_usd_)));
         run_button_->setEnabled(true);
@@ -534,13 +580,17 @@ bool MainWindow::startRun() {
         statusBar()->showMessage(tr("The configuration has problems: %1").arg(errors.first()), 8000);
         return false;
     }
-    const auto& cfg = doc_->config();
-    auto input = engine::RunInput::from_prompt(prompt.toStdString(), system_->text().toStdString());
+    return startRunWith(doc_->config(), engine::RunInput::from_prompt(prompt.toStdString(), system_->text().toStdString()), 0);
+}
+
+bool MainWindow::startRunWith(const config::Config& cfg, const engine::RunInput& input, qint64 rerun_of) {
+    if (isRunning()) return false;
+    replay_->stop();
     scene_->clearRunStates();
     run_view_->prepare(cfg);
     timeline_->prepare(cfg);
     engine::EventSink sink = bridge_->sink();
-    if (history_) sink = history_->sink("gui", cfg, input, sink);
+    if (history_) sink = history_->sink("gui", cfg, input, sink, rerun_of);
     // The keys this run needs, resolved now (keychain, else environment) and held by the run
     // alone: the transport thread never reaches back into the window.
     std::map<std::string, std::string> run_keys;
@@ -645,6 +695,105 @@ void MainWindow::closeEvent(QCloseEvent* e) {
     s.setValue("windowState", saveState());
     if (!recovery_bar_->isVisible()) autosave_->clear(); // a clean exit leaves nothing to recover
     e->accept();
+}
+
+QList<qint64> MainWindow::selectedRuns() const {
+    QList<qint64> ids;
+    for (auto* it : history_list_->selectedItems())
+        if (it->data(Qt::UserRole).isValid()) ids << it->data(Qt::UserRole).toLongLong();
+    if (ids.isEmpty() && history_list_->currentItem() && history_list_->currentItem()->data(Qt::UserRole).isValid())
+        ids << history_list_->currentItem()->data(Qt::UserRole).toLongLong();
+    std::sort(ids.begin(), ids.end(), std::greater<>()); // newest first, as listed
+    return ids;
+}
+
+void MainWindow::loadRuns(const QList<qint64>& ids, std::function<void(const std::vector<Stored>&)> done) {
+    if (!history_) return;
+    const std::string path = history_->path();
+    QPointer<MainWindow> self(this);
+    std::thread([self, path, ids, done = std::move(done)] {
+        std::vector<Stored> out;
+        QString problem;
+        if (auto h = store::History::open(path)) {
+            for (qint64 id : ids) {
+                auto rec = (*h)->load(id);
+                auto snap = (*h)->config_snapshot(id);
+                if (!rec || !snap) {
+                    problem = QObject::tr("run %1 is not in the history").arg(id);
+                    continue;
+                }
+                auto cfg = config::load_config_text(snap->dump(), "history run " + std::to_string(id));
+                if (!cfg.ok()) {
+                    problem = QString::fromStdString(cfg.summary());
+                    continue;
+                }
+                out.push_back({id, *cfg.config, *rec});
+            }
+        } else {
+            problem = QString::fromStdString(h.error());
+        }
+        QMetaObject::invokeMethod(qApp, [self, out, problem, done] {
+            if (!self) return;
+            if (!problem.isEmpty()) self->statusBar()->showMessage(problem, 8000);
+            done(out);
+        }, Qt::QueuedConnection);
+    }).detach();
+}
+
+void MainWindow::showStored(const Stored& s) {
+    engine::RunRecord shown = s.record;
+    shown.id = 0; // not a live run of this session
+    run_view_->showRecord(s.config, shown);
+    timeline_->prepare(s.config);
+    timeline_->showRecord(s.record);
+    compare_answers_->setEnabled(true);
+}
+
+void MainWindow::replayRun(qint64 id, double speed) {
+    if (isRunning()) {
+        statusBar()->showMessage(tr("A run is going on; replay when it ends"), 5000);
+        return;
+    }
+    loadRuns({id}, [this, speed](const std::vector<Stored>& runs) {
+        if (runs.empty() || isRunning()) return;
+        const auto& s = runs.front();
+        replay_->stop();
+        scene_->clearRunStates();
+        run_view_->prepare(s.config);
+        timeline_->prepare(s.config);
+        engine::RunRecord shown = s.record;
+        shown.id = 0; // not a live run of this session
+        replay_->start(shown, speed);
+        statusBar()->showMessage(tr("Replaying run %1 at %2× (nothing is called or paid)").arg(s.id).arg(speed), 5000);
+    });
+}
+
+void MainWindow::rerun(qint64 id) {
+    loadRuns({id}, [this](const std::vector<Stored>& runs) {
+        if (runs.empty()) return;
+        const auto& s = runs.front();
+        if (startRunWith(s.config, s.record.input, s.id))
+            statusBar()->showMessage(tr("Running run %1 again (its configuration as it was then)").arg(s.id), 5000);
+    });
+}
+
+void MainWindow::compareRuns(qint64 a, qint64 b) {
+    loadRuns({a, b}, [this](const std::vector<Stored>& runs) {
+        if (runs.size() != 2) return;
+        auto* d = new RunsCompareDialog(tr("run %1").arg(runs[0].id), runs[0].record, tr("run %1").arg(runs[1].id),
+                                        runs[1].record, this);
+        d->setAttribute(Qt::WA_DeleteOnClose);
+        last_dialog_ = d;
+        d->show();
+    });
+}
+
+void MainWindow::compareAnswers() {
+    if (!last_record_) return;
+    auto* d = new AnswersDiffDialog(*last_record_, this);
+    d->setAttribute(Qt::WA_DeleteOnClose);
+    last_dialog_ = d;
+    d->show();
 }
 
 } // namespace moa::ui

@@ -4,6 +4,7 @@
 // centre with the prompt below, the inspector on the right, history at the bottom left.
 #include <QMainWindow>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -11,6 +12,7 @@
 #include "engine/engine.h"
 #include "store/history_recorder.h"
 
+class QComboBox;
 class QDialog;
 class QLabel;
 class QLineEdit;
@@ -29,6 +31,7 @@ class EventBridge;
 class GraphScene;
 class GraphView;
 class Inspector;
+class ReplayPlayer;
 class RunView;
 class TimelineView;
 
@@ -47,6 +50,15 @@ public:
     void openPreset(const QString& name);
     // Starts a run of the current configuration on the prompt editor's text.
     bool startRun();
+    // History: replay a stored run at `speed` (1 = as recorded), run it again (its configuration
+    // snapshot and input, linked to it), compare two runs. The runs are read off the GUI thread.
+    void replayRun(qint64 id, double speed);
+    void rerun(qint64 id);
+    void compareRuns(qint64 a, qint64 b);
+    // The refinement view's side-by-side diff of two answers of the run shown.
+    void compareAnswers();
+    ReplayPlayer* replayPlayer() const { return replay_; }
+    QDialog* lastDialog() const { return last_dialog_; }
     void cancelRun();
     bool isRunning() const;
     store::HistoryRecorder* history() const { return history_.get(); }
@@ -67,6 +79,16 @@ private:
     bool maybeSave();
     void showMessages(int layer, int index);
     void exportRun();
+    bool startRunWith(const config::Config& cfg, const engine::RunInput& input, qint64 rerun_of);
+    struct Stored {
+        qint64 id = 0;
+        config::Config config;
+        engine::RunRecord record;
+    };
+    // Reads runs from the history on a thread; `done` gets those found, on the GUI thread.
+    void loadRuns(const QList<qint64>& ids, std::function<void(const std::vector<Stored>&)> done);
+    void showStored(const Stored& s);
+    QList<qint64> selectedRuns() const;
     bool saveAs();
 
     std::unique_ptr<store::HistoryRecorder> history_;
@@ -97,9 +119,14 @@ private:
     QLineEdit* history_search_;
     QListWidget* history_list_;
     double session_usd_ = 0;
+    std::uint64_t live_ended_ = 0; // the engine id of the last live run whose end was counted
     QDialog* messages_dialog_ = nullptr;
     QPlainTextEdit* messages_text_ = nullptr;
     ExperimentWindow* experiments_ = nullptr;
+    ReplayPlayer* replay_ = nullptr;
+    QComboBox* replay_speed_ = nullptr;
+    QPushButton* compare_answers_ = nullptr;
+    QDialog* last_dialog_ = nullptr;
 };
 
 } // namespace moa::ui

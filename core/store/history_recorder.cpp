@@ -64,7 +64,7 @@ std::int64_t HistoryRecorder::stored_id(std::uint64_t engine_run) const {
 }
 
 engine::EventSink HistoryRecorder::sink(const std::string& source, const config::Config& config,
-                                        const engine::RunInput& input, engine::EventSink next) {
+                                        const engine::RunInput& input, engine::EventSink next, std::int64_t rerun_of) {
     struct RunState {
         std::int64_t id = 0; // written only by the writer thread
     };
@@ -72,7 +72,7 @@ engine::EventSink HistoryRecorder::sink(const std::string& source, const config:
     auto snapshot = std::make_shared<nlohmann::json>(config::to_json(config));
     auto in = std::make_shared<engine::RunInput>(input);
     std::string name = config.name;
-    return [this, state, snapshot, in, name, source, next](const engine::Event& e) {
+    return [this, state, snapshot, in, name, source, next, rerun_of](const engine::Event& e) {
         using T = engine::Event::Type;
         auto note = [this](const std::string& err) {
             std::lock_guard<std::mutex> lock(mu_);
@@ -81,10 +81,12 @@ engine::EventSink HistoryRecorder::sink(const std::string& source, const config:
         switch (e.type) {
         case T::RunStarted: {
             std::uint64_t engine_id = e.run;
-            post([this, state, snapshot, in, name, source, note, engine_id](History& h) {
+            post([this, state, snapshot, in, name, source, note, engine_id, rerun_of](History& h) {
                 auto id = h.begin_run(source, *snapshot, *in, name);
                 if (!id) return note(id.error());
                 state->id = *id;
+                if (rerun_of > 0)
+                    if (auto ok = h.set_rerun_of(*id, rerun_of); !ok) note(ok.error());
                 std::lock_guard<std::mutex> lock(mu_);
                 ids_.emplace_back(engine_id, *id);
             });

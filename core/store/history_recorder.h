@@ -25,8 +25,9 @@ public:
     ~HistoryRecorder(); // writes what is queued, then stops
 
     // A sink that records one run's events, then passes each on to `next` (may be empty).
+    // `rerun_of`: the stored run this one repeats (0: none).
     engine::EventSink sink(const std::string& source, const config::Config& config, const engine::RunInput& input,
-                           engine::EventSink next);
+                           engine::EventSink next, std::int64_t rerun_of = 0);
     // Blocks until everything queued so far is written.
     void flush();
     // Problems met while writing (a full disk, a read-only file), oldest first.

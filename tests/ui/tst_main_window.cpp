@@ -2,6 +2,8 @@
 // The whole window: open a configuration that points at the local test server, run a prompt,
 // watch the proposers stream before the aggregator, find the run in the history and reopen it.
 #include <QAction>
+#include <QComboBox>
+#include <QTableWidget>
 #include <QListWidget>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -12,6 +14,8 @@
 #include "graph/graph_scene.h"
 #include "main_window.h"
 #include "model/config_document.h"
+#include "run/diff_view.h"
+#include "run/replay_player.h"
 #include "run/run_view.h"
 #include "settings/model_palette.h"
 #include "settings/providers_panel.h"
@@ -26,6 +30,7 @@ class TestMainWindow : public QObject {
 private slots:
     void runAFileAgainstALocalServerAndReopenItFromHistory();
     void newUserBuildsMoaLiteFromAnEmptyCanvas();
+    void historyReplayRerunAndCompare();
 };
 
 void TestMainWindow::runAFileAgainstALocalServerAndReopenItFromHistory() {
@@ -68,8 +73,8 @@ void TestMainWindow::runAFileAgainstALocalServerAndReopenItFromHistory() {
     const QString final_text = w.runView()->finalText();
     w.runView()->prepare(w.document()->config()); // clear the view
     QVERIFY(w.runView()->finalText().isEmpty());
-    emit list->itemActivated(list->item(0));
-    QCOMPARE(w.runView()->finalText(), final_text);
+    emit list->itemActivated(list->item(0)); // read off the GUI thread, then shown
+    QTRY_COMPARE_WITH_TIMEOUT(w.runView()->finalText(), final_text, 5000);
     QVERIFY(w.runView()->pane(0, 3)->text().startsWith(QString::fromStdString("P3-" + n)));
 }
 
@@ -134,6 +139,82 @@ void TestMainWindow::newUserBuildsMoaLiteFromAnEmptyCanvas() {
     QVERIFY(w.startRun());
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
     QVERIFY(w.runView()->finalText().startsWith(QString::fromStdString("NAGG-" + n + " answers with 6 references.")));
+}
+
+void TestMainWindow::historyReplayRerunAndCompare() {
+    QStandardPaths::setTestModeEnabled(true);
+    QTemporaryDir dir;
+    const QString dbpath = dir.filePath("history.sqlite");
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string n = nonce();
+    auto j = config_json(server.base_url(), {{"ok?chunks=8&delay_ms=30&tag=R1-" + n, "ok?chunks=8&delay_ms=50&tag=R2-" + n},
+                                             {"ok?chunks=6&delay_ms=20&tag=RA-" + n}});
+    j["name"] = "Replayable";
+    const QString path = dir.filePath("r.moa.json");
+    std::ofstream(path.toStdString()) << j.dump(2);
+    auto h = store::History::open(dbpath.toStdString());
+    QVERIFY(h.ok());
+    ui::MainWindow w(std::make_unique<store::HistoryRecorder>(std::move(*h)));
+    w.show();
+    QVERIFY(w.openFile(path));
+    w.promptEditor()->setPlainText("Replay me");
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    QVERIFY(w.startRun());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+    const QString final_text = w.runView()->finalText();
+    const QString p0 = w.runView()->pane(0, 0)->text(), p1 = w.runView()->pane(0, 1)->text();
+    auto* list = w.findChild<QListWidget*>();
+    QTRY_VERIFY_WITH_TIMEOUT(list->count() == 1 && list->item(0)->data(Qt::UserRole).isValid(), 5000);
+    const qint64 first = list->item(0)->data(Qt::UserRole).toLongLong();
+
+    // Replay at 5×: panes start empty, stream, and end with exactly the recorded text; the
+    // local server sees no new request.
+    const int before = server.chat_requests();
+    QSignalSpy replayed(w.replayPlayer(), &ui::ReplayPlayer::finished);
+    w.replayRun(first, 5.0);
+    QTRY_VERIFY_WITH_TIMEOUT(w.replayPlayer()->isPlaying(), 5000);
+    bool saw_streaming = false;
+    QTRY_VERIFY_WITH_TIMEOUT((saw_streaming = saw_streaming || w.runView()->pane(0, 1)->stateText().contains("streaming"),
+                              replayed.count() == 1), 10000);
+    QVERIFY(saw_streaming);
+    QCOMPARE(w.runView()->pane(0, 0)->text(), p0);
+    QCOMPARE(w.runView()->pane(0, 1)->text(), p1);
+    QCOMPARE(w.runView()->finalText(), final_text);
+    QCOMPARE(server.chat_requests(), before);
+
+    // Re-run: the same configuration and prompt run again, linked to the first run.
+    w.rerun(first);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 20000);
+    QCOMPARE(server.chat_requests(), before + 3);
+    w.history()->flush();
+    {
+        auto h2 = store::History::open(dbpath.toStdString());
+        auto runs = (*h2)->list();
+        QCOMPARE(runs.size(), std::size_t(2));
+        QVERIFY(runs[0].rerun_of && *runs[0].rerun_of == first);
+        QCOMPARE(runs[0].prompt, std::string("Replay me"));
+    }
+
+    // Compare the two runs: figures side by side and a diff of their final answers.
+    QTRY_VERIFY_WITH_TIMEOUT(list->count() == 2, 5000);
+    const qint64 second = list->item(0)->data(Qt::UserRole).toLongLong();
+    w.compareRuns(first, second);
+    QTRY_VERIFY_WITH_TIMEOUT(qobject_cast<ui::RunsCompareDialog*>(w.lastDialog()) != nullptr, 5000);
+    auto* cmp = qobject_cast<ui::RunsCompareDialog*>(w.lastDialog());
+    QVERIFY(cmp->table()->rowCount() >= 8);
+    QCOMPARE(cmp->table()->item(0, 1)->text(), QString("Replayable"));
+    QTRY_VERIFY_WITH_TIMEOUT(cmp->view()->summary().contains("%"), 5000);
+    cmp->close();
+
+    // Compare two answers of the run shown: a proposer and the final answer.
+    w.compareAnswers();
+    auto* ans = qobject_cast<ui::AnswersDiffDialog*>(w.lastDialog());
+    QVERIFY(ans);
+    QCOMPARE(ans->left()->count(), 3);
+    QTRY_VERIFY_WITH_TIMEOUT(ans->view()->summary().contains("word diff"), 5000);
+    QVERIFY(ans->view()->rightHtml().contains("RA</span>-")); // the final answer's own words marked
+    ans->close();
 }
 
 QTEST_MAIN(TestMainWindow)
