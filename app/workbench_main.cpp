@@ -4,6 +4,7 @@
 // run of the prompt (offscreen works) and exits.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDockWidget>
 #include <QTimer>
 #include <QEvent>
 #include <QIcon>
@@ -14,6 +15,7 @@
 #include "experiment/experiment_window.h"
 #include "experiment/result_chart.h"
 #include "main_window.h"
+#include "run/diff_view.h"
 #include "run/run_view.h"
 #include "store/experiment_store.h"
 #include "store/history_recorder.h"
@@ -45,6 +47,9 @@ int main(int argc, char** argv) {
     QCommandLineOption log_x("log-x", "A logarithmic x axis");
     QCommandLineOption no_paper("no-paper", "Leave out the MoA paper's published results");
     QCommandLineOption experiment_tab("experiment-tab", "With --experiment --screenshot: the tab to show", "title");
+    QCommandLineOption shot_answers("screenshot-answers", "With --prompt and --screenshot: grab the compare-answers dialog after the run");
+    QCommandLineOption raise_dock("raise-dock", "Bring a dock to the front (providers, inspector, models, configurations, history)", "name");
+    cli.addOptions({shot_answers, raise_dock});
     cli.addOptions({shot, prompt, preset, during, experiment, experiment_db, run_experiment, render_chart, chart_x, log_x, no_paper, experiment_tab});
     cli.process(app);
 
@@ -99,6 +104,13 @@ int main(int argc, char** argv) {
     } first_paint;
     if (qEnvironmentVariableIsSet("MOA_REPORT_FIRST_PAINT")) w.installEventFilter(&first_paint);
     w.show();
+    if (cli.isSet(raise_dock)) {
+        const QString name = cli.value(raise_dock) + "Dock";
+        for (auto* d : w.findChildren<QDockWidget*>())
+            if (d->objectName().compare(name, Qt::CaseInsensitive) == 0 ||
+                (name == "configurationsDock" && d->objectName() == "configsDock"))
+                d->raise();
+    }
 
     if (cli.isSet(experiment)) {
         auto* ew = w.openExperiments(cli.value(experiment), cli.value(experiment_db));
@@ -123,7 +135,21 @@ int main(int argc, char** argv) {
         }
     } else if (cli.isSet(shot)) {
         const QString out = cli.value(shot);
-        auto grab = [&w, out] {
+        const bool answers = cli.isSet(shot_answers);
+        auto grab = [&w, out, answers] {
+            if (answers) {
+                w.compareAnswers();
+                auto* d = qobject_cast<moa::ui::AnswersDiffDialog*>(w.lastDialog());
+                if (!d) return QApplication::exit(1);
+                QObject::connect(d->view(), &moa::ui::DiffView::ready, d, [d, out] {
+                    QTimer::singleShot(200, d, [d, out] {
+                        bool ok = d->grab().save(out);
+                        std::cout << (ok ? "wrote " : "could not write ") << out.toStdString() << "\n";
+                        QApplication::exit(ok ? 0 : 1);
+                    });
+                });
+                return;
+            }
             QTimer::singleShot(300, &w, [&w, out] {
                 bool ok = w.grab().save(out);
                 std::cout << (ok ? "wrote " : "could not write ") << out.toStdString() << "\n";

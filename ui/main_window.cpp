@@ -38,6 +38,7 @@
 #include "engine/run_markdown.h"
 #include "run/timeline_view.h"
 #include "settings/model_palette.h"
+#include "providers/model_list.h"
 #include "settings/key_store.h"
 #include "settings/providers_panel.h"
 #include "bridge/event_bridge.h"
@@ -276,8 +277,23 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     idock->raise();
     connect(scene_, &GraphScene::agentSelected, inspector_, &Inspector::setAgent);
 
+    providers_status_ = new QLabel;
+    providers_status_->setObjectName("providers_status");
+    providers_status_->setAccessibleName(tr("Providers reachable"));
+    providers_status_->setToolTip(tr("Whether each provider of this configuration answers GET /models (checked when the providers change)"));
+    statusBar()->addPermanentWidget(providers_status_);
     session_cost_ = new QLabel(tr("session cost $0.00"));
+    session_cost_->setAccessibleName(tr("Session cost"));
     statusBar()->addPermanentWidget(session_cost_);
+    provider_check_timer_ = new QTimer(this);
+    provider_check_timer_->setSingleShot(true);
+    provider_check_timer_->setInterval(600); // after edits settle
+    connect(provider_check_timer_, &QTimer::timeout, this, &MainWindow::checkProviders);
+    connect(doc_, &ConfigDocument::changed, provider_check_timer_, qOverload<>(&QTimer::start));
+    connect(keys_, &KeyStore::changed, this, [this] {
+        providers_signature_.clear();
+        provider_check_timer_->start();
+    });
 
     connect(run_button_, &QPushButton::clicked, this, &MainWindow::startRun);
     connect(cancel_button_, &QPushButton::clicked, this, &MainWindow::cancelRun);
@@ -794,6 +810,57 @@ void MainWindow::compareAnswers() {
     d->setAttribute(Qt::WA_DeleteOnClose);
     last_dialog_ = d;
     d->show();
+}
+
+void MainWindow::checkProviders() {
+    // One check per distinct set of providers (name, URL, TLS settings, whether a key is there).
+    QString sig;
+    for (const auto& [name, p] : doc_->config().providers)
+        sig += QString::fromStdString(name + "|" + p.base_url + "|" + p.ca_file + "|") + QString::number(p.tls_verify) +
+               QString::number(int(p.type)) + QString::number(!keys_->keyFor(p).empty()) + ";";
+    if (sig == providers_signature_) return;
+    providers_signature_ = sig;
+    const int gen = ++provider_check_generation_;
+    struct Item {
+        config::Provider p;
+        std::string key;
+    };
+    std::vector<Item> items;
+    QStringList parts;
+    for (const auto& [name, p] : doc_->config().providers) {
+        if (p.type == config::ProviderType::Demo) continue;
+        items.push_back({p, keys_->keyFor(p)});
+        parts << tr("%1 …").arg(QString::fromStdString(name));
+    }
+    const bool demo = std::any_of(doc_->config().providers.begin(), doc_->config().providers.end(),
+                                  [](const auto& kv) { return kv.second.type == config::ProviderType::Demo; });
+    const QString demo_part = demo ? tr("demo ✓ (offline)") : QString();
+    providers_status_->setText(tr("Providers: %1").arg((demo ? QStringList{demo_part} + parts : parts).join(" · ")));
+    if (items.empty()) return;
+    QPointer<MainWindow> self(this);
+    // Off the GUI thread; short timeouts, so a dead host is reported within seconds.
+    std::thread([self, gen, items, demo_part] {
+        QStringList out;
+        QStringList details;
+        for (auto it : items) {
+            it.p.connect_timeout_ms = std::min<long>(it.p.connect_timeout_ms, 4000);
+            it.p.first_token_timeout_ms = std::min<long>(it.p.first_token_timeout_ms, 6000);
+            const QString name = QString::fromStdString(it.p.name);
+            if (it.key.empty() && !it.p.api_key_env.empty()) {
+                out << QObject::tr("%1 ✗ no key").arg(name);
+                details << QObject::tr("%1: no key in the keychain and %2 is not set").arg(name, QString::fromStdString(it.p.api_key_env));
+                continue;
+            }
+            auto r = providers::list_models(net::Transport::shared(), it.p, it.key);
+            out << (r ? QObject::tr("%1 ✓").arg(name) : QObject::tr("%1 ✗").arg(name));
+            details << (r ? QObject::tr("%1: reachable, %2 models").arg(name).arg(r->size()) : QString::fromStdString(r.error()));
+        }
+        QMetaObject::invokeMethod(qApp, [self, gen, out, details, demo_part] {
+            if (!self || gen != self->provider_check_generation_) return;
+            self->providers_status_->setText(QObject::tr("Providers: %1").arg((demo_part.isEmpty() ? out : QStringList{demo_part} + out).join(" · ")));
+            self->providers_status_->setToolTip(details.join("\n"));
+        }, Qt::QueuedConnection);
+    }).detach();
 }
 
 } // namespace moa::ui

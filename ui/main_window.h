@@ -14,6 +14,7 @@
 
 class QComboBox;
 class QDialog;
+class QTimer;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -113,6 +114,9 @@ private:
     QLabel* estimate_;
     QLabel* banner_;
     QLabel* session_cost_;
+public:
+    QLabel* providersStatus() const { return providers_status_; }
+private:
     QTreeWidget* configs_;
     QTreeWidget* outline_;
     void refreshOutline();
@@ -127,6 +131,12 @@ private:
     QComboBox* replay_speed_ = nullptr;
     QPushButton* compare_answers_ = nullptr;
     QDialog* last_dialog_ = nullptr;
+    // The status bar's "providers reachable".
+    void checkProviders();
+    QLabel* providers_status_ = nullptr;
+    QTimer* provider_check_timer_ = nullptr;
+    QString providers_signature_;
+    int provider_check_generation_ = 0;
 };
 
 } // namespace moa::ui

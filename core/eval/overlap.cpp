@@ -42,7 +42,7 @@ RougeL rouge_l(std::string_view candidate, std::string_view reference, std::size
 }
 
 namespace {
-// Words (letters, digits, UTF-8 bytes), runs of spaces, and single other characters.
+// Words (letters, digits, UTF-8 bytes) and single other characters, each with the spaces after it.
 std::vector<std::string_view> diff_tokens(std::string_view t, bool lines) {
     std::vector<std::string_view> out;
     std::size_t i = 0;
@@ -51,9 +51,11 @@ std::vector<std::string_view> diff_tokens(std::string_view t, bool lines) {
         std::size_t j = i + 1;
         if (lines) {
             while (j < t.size() && t[j - 1] != '\n') ++j;
-        } else if (word(static_cast<unsigned char>(t[i]))) {
-            while (j < t.size() && word(static_cast<unsigned char>(t[j]))) ++j;
-        } else if (t[i] == ' ' || t[i] == '\t') {
+        } else {
+            if (word(static_cast<unsigned char>(t[i])))
+                while (j < t.size() && word(static_cast<unsigned char>(t[j]))) ++j;
+            // Spaces go with the word before them, so a changed passage is marked in one piece
+            // rather than word, space, word.
             while (j < t.size() && (t[j] == ' ' || t[j] == '\t')) ++j;
         }
         out.push_back(t.substr(i, j - i));

@@ -158,6 +158,8 @@ void TestMainWindow::historyReplayRerunAndCompare() {
     ui::MainWindow w(std::make_unique<store::HistoryRecorder>(std::move(*h)));
     w.show();
     QVERIFY(w.openFile(path));
+    // The status bar says the provider answers.
+    QTRY_VERIFY_WITH_TIMEOUT(w.providersStatus()->text().contains("local ✓"), 10000);
     w.promptEditor()->setPlainText("Replay me");
     QSignalSpy finished(&w, &ui::MainWindow::runFinished);
     QVERIFY(w.startRun());

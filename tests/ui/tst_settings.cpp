@@ -63,11 +63,14 @@ void TestSettings::keychainKeyIsUsedAndNeverShownOrStored() {
     QVERIFY(keys && panel);
     const auto& provider = *w.document()->config().provider("local");
     QCOMPARE(keys->keyFor(provider), std::string()); // nothing yet: the variable is unset
+    QTRY_VERIFY_WITH_TIMEOUT(w.providersStatus()->text().contains("local ✗ no key"), 10000);
 
     // What a successful keychain read or write does: the key is then in memory only.
     const QString secret = QStringLiteral("sk-keychain-fake-%1").arg(QString::fromStdString(n));
     keys->remember(ui::KeyStore::entryFor(provider), secret);
     QCOMPARE(keys->sourceFor(provider), ui::KeyStore::Source::Keychain);
+    QTRY_VERIFY_WITH_TIMEOUT(w.providersStatus()->text().contains("local ✓"), 10000);
+    QVERIFY(!w.providersStatus()->toolTip().contains(secret));
     auto* state = panel->findChild<QLabel*>("key_state");
     QVERIFY(state);
     QTRY_VERIFY(state->text().contains("keychain"));
