@@ -15,6 +15,7 @@
 
 #include "bridge/event_bridge.h"
 #include "config/config.h"
+#include "engine/run_types.h"
 #include "run/run_view.h"
 
 using namespace moa;
@@ -58,6 +59,9 @@ int main(int argc, char** argv) {
     const int agents = 24, seconds = argc > 1 ? std::atoi(argv[1]) : 5;
     // "one-paragraph": the worst case, every answer a single paragraph that grows without end.
     const bool one_paragraph = argc > 2 && std::string(argv[2]) == "one-paragraph";
+    // "megabyte": the aggregator streams a 1 MB Markdown answer (plus the 24 proposers as usual),
+    // then the run ends with that answer as the final text.
+    const bool megabyte = argc > 2 && std::string(argv[2]) == "megabyte";
     config::Config c;
     c.name = "bench";
     c.providers["p"] = config::Provider{};
@@ -87,7 +91,21 @@ int main(int argc, char** argv) {
             e.layer = 0;
             auto next = std::chrono::steady_clock::now();
             long n = 0;
+            std::size_t big = 0;
+            std::string filler;
+            while (filler.size() < 900) filler += "word" + std::to_string(filler.size() % 7) + " ";
+            engine::Event agg;
+            agg.type = engine::Event::Type::AgentDelta;
+            agg.layer = 1;
+            agg.agent = 0;
             while (!stop) {
+                if (megabyte && big < (1u << 20) && n % 2 == 0) {
+                    // ~1 KB every 4 ms: 1 MB in about 4 s, Markdown with lists, emphasis, links.
+                    agg.text = "- item **" + std::to_string(n) + "** with [a link](https://example.com/" + std::to_string(n) +
+                               ") and `code`; " + filler + "\n";
+                    big += agg.text.size();
+                    sink(agg);
+                }
                 for (int a = 0; a < agents; ++a) {
                     e.agent = a;
                     // Model-like text: short words, a paragraph break every 60 tokens.
@@ -104,8 +122,21 @@ int main(int argc, char** argv) {
     stop = true;
     producer.join();
     bridge.drain();
+    Stalls end{};
+    if (megabyte) {
+        // The run's end: the whole 1 MB answer set once more as the final text.
+        end = measure(1500, [&] {
+            auto rec = std::make_shared<engine::RunRecord>();
+            rec->status = engine::RunStatus::Done;
+            rec->final_text = view.finalText().toStdString();
+            engine::Event done;
+            done.type = engine::Event::Type::RunDone;
+            done.final_record = rec;
+            QTimer::singleShot(100, &view, [&view, done] { view.apply({done}); });
+        });
+    }
     std::printf("GUI event loop under 24 agents x 500 tokens/s%s (%ld tokens in %d s, %zu batches delivered)\n",
-                one_paragraph ? ", one endless paragraph each" : ", a paragraph every 60 tokens", produced.load(), seconds,
+                megabyte ? ", and a 1 MB Markdown final answer" : one_paragraph ? ", one endless paragraph each" : ", a paragraph every 60 tokens", produced.load(), seconds,
                 bridge.batches());
     std::printf("  idle baseline : longest gap %6.2f ms, p99 %6.2f ms (%zu ticks of a 1 ms timer)\n", idle.max_ms, idle.p99_ms,
                 idle.ticks);
@@ -113,5 +144,9 @@ int main(int argc, char** argv) {
     std::printf("  goals longest < 50 ms: %s; p99 < 16 ms: %s\n", busy.max_ms < 50 ? "met" : "NOT met",
                 busy.p99_ms < 16 ? "met" : "NOT met");
     std::printf("  text in pane 0: %d characters\n", static_cast<int>(view.pane(0, 0)->text().size()));
+    if (megabyte)
+        std::printf("  1 MB final answer: %d characters streamed (%s); the run's end: longest gap %6.2f ms\n",
+                    static_cast<int>(view.finalText().size()), view.finalIsPlainText() ? "shown as plain text past the limit" : "Markdown",
+                    end.max_ms);
     return 0;
 }

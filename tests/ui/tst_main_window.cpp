@@ -3,6 +3,8 @@
 // watch the proposers stream before the aggregator, find the run in the history and reopen it.
 #include <QAction>
 #include <QComboBox>
+#include <QJsonArray>
+#include <QLabel>
 #include <QTableWidget>
 #include <QListWidget>
 #include <QStandardPaths>
@@ -31,6 +33,7 @@ private slots:
     void runAFileAgainstALocalServerAndReopenItFromHistory();
     void newUserBuildsMoaLiteFromAnEmptyCanvas();
     void historyReplayRerunAndCompare();
+    void megabytePromptAndAnswer();
 };
 
 void TestMainWindow::runAFileAgainstALocalServerAndReopenItFromHistory() {
@@ -217,6 +220,43 @@ void TestMainWindow::historyReplayRerunAndCompare() {
     QTRY_VERIFY_WITH_TIMEOUT(ans->view()->summary().contains("word diff"), 5000);
     QVERIFY(ans->view()->rightHtml().contains("RA</span>-")); // the final answer's own words marked
     ans->close();
+}
+
+void TestMainWindow::megabytePromptAndAnswer() {
+    // A 1 MB prompt, and an aggregator that answers with 1 MB over real HTTP: everything arrives
+    // and is shown; the final answer, too long for Markdown, is shown whole as plain text with a
+    // note. (How responsive the window stays is measured in bench_gui_stream's megabyte mode.)
+    QStandardPaths::setTestModeEnabled(true);
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string n = nonce();
+    auto j = config_json(server.base_url(), {{"ok?tag=MP-" + n}, {"ok?words=150000&chunks=200&tag=MA-" + n}});
+    const QString path = dir.filePath("big.moa.json");
+    std::ofstream(path.toStdString()) << j.dump(2);
+    auto h = store::History::open(dir.filePath("history.sqlite").toStdString());
+    ui::MainWindow w(std::make_unique<store::HistoryRecorder>(std::move(*h)));
+    w.show();
+    QVERIFY(w.openFile(path));
+    QString prompt;
+    while (prompt.size() < (1 << 20)) prompt += "A long prompt line that goes on. ";
+    w.promptEditor()->setPlainText(prompt);
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    QVERIFY(w.startRun());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QVERIFY(w.runView()->finalIsPlainText());
+    const QString shown = w.runView()->finalShownText();
+    QVERIFY2(shown.size() > (1 << 20), qPrintable(QString::number(shown.size())));
+    QVERIFY(shown.startsWith(QString::fromStdString("MA-" + n + " answers with 1 references.")));
+    QVERIFY(shown.endsWith("w149999"));
+    auto* note = w.runView()->findChild<QLabel*>("final_note");
+    QVERIFY(note && note->isVisible() && note->text().contains("plain text"));
+    QCOMPARE(w.runView()->pane(1, 0)->text(), shown);
+    // The proposer was sent the whole prompt.
+    for (const auto& r : server.requests())
+        if (r.toObject()["model"].toString().contains(QString::fromStdString("MP-" + n)))
+            QCOMPARE(r.toObject()["body"].toObject()["messages"].toArray().last().toObject()["content"].toString().size(),
+                     prompt.trimmed().size());
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -125,7 +125,20 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
     rv->addWidget(ft);
     final_ = new SafeTextBrowser;
     final_->setAccessibleName(tr("Final answer"));
+    final_note_ = new QLabel;
+    final_note_->setWordWrap(true);
+    final_note_->setStyleSheet("color: gray");
+    final_note_->setObjectName("final_note");
+    final_note_->hide();
+    rv->addWidget(final_note_);
     rv->addWidget(final_, 1);
+    // Very long answers: plain text in a widget made for large texts.
+    final_plain_view_ = new QPlainTextEdit;
+    final_plain_view_->setReadOnly(true);
+    final_plain_view_->setAccessibleName(tr("Final answer (plain text)"));
+    final_plain_view_->hide();
+    rv->addWidget(final_plain_view_, 1);
+
     totals_ = new QLabel;
     totals_->setWordWrap(true);
     totals_->setAccessibleName(tr("Run totals"));
@@ -198,7 +211,16 @@ void RunView::apply(const std::vector<engine::Event>& batch) {
                 }
                 pending_[p] += QString::fromStdString(e.text);
             }
-            if (e.layer == last_layer_) final_dirty_ = true, final_markdown_ += QString::fromStdString(e.text);
+            if (e.layer == last_layer_) {
+                const QString piece = QString::fromStdString(e.text);
+                final_markdown_ += piece;
+                if (final_plain_) { // long answers: appended, no re-layout of the whole
+                    QTextCursor c(final_plain_view_->document());
+                    c.movePosition(QTextCursor::End);
+                    c.insertText(piece);
+                }
+                else final_dirty_ = true;
+            }
             break;
         case T::AgentRetry:
             if (p) p->setState(S::Retrying, tr("attempt %1 in %2 ms: %3").arg(e.attempt).arg(e.delay_ms).arg(QString::fromStdString(e.message)));
@@ -240,8 +262,12 @@ void RunView::apply(const std::vector<engine::Event>& batch) {
             break;
         }
     }
-    // Markdown is re-rendered once per batch (once per frame), not per token.
-    if (final_dirty_) setFinal(final_markdown_);
+    // Markdown is re-rendered at most once per batch (once per frame), not per token; a long
+    // answer at most every half second (each render parses all of it).
+    if (final_dirty_) {
+        if (final_markdown_.size() <= kLiveMarkdownChars) setFinal(final_markdown_);
+        else showPlainFinal(final_markdown_, tr("Streaming as plain text; shown as Markdown once the answer is complete."));
+    }
     flushPending(false);
 }
 
@@ -301,8 +327,37 @@ void RunView::showRecord(const config::Config& c, const engine::RunRecord& r) {
 
 void RunView::setFinal(const QString& markdown) {
     final_dirty_ = false;
+    const bool same = final_plain_ && markdown == final_markdown_; // already shown, as it streamed
     final_markdown_ = markdown;
+    if (markdown.size() > kMarkdownChars) {
+        // Untrusted output can be huge: past the limit it is shown as plain text (still
+        // complete), so the window stays responsive.
+        showPlainFinal(markdown, tr("Shown as plain text: this answer (%1 KB) is longer than Markdown rendering can keep "
+                                    "responsive (%2 KB).")
+                                     .arg(markdown.size() / 1024)
+                                     .arg(kMarkdownChars / 1024),
+                       !same);
+        return;
+    }
+    final_plain_ = false;
+    final_note_->hide();
+    final_plain_view_->hide();
+    final_plain_view_->clear();
+    final_->show();
     final_->setMarkdown(markdown);
+}
+
+
+void RunView::showPlainFinal(const QString& text, const QString& note, bool reset) {
+    final_dirty_ = false;
+    final_markdown_ = text;
+    if (!final_plain_ || reset) final_plain_view_->setPlainText(text);
+    final_plain_ = true;
+    final_->hide();
+    final_->clear();
+    final_plain_view_->show();
+    final_note_->setText(note);
+    final_note_->show();
 }
 
 void RunView::setTotals(const engine::Totals& t, engine::RunStatus status, const QString& error) {

@@ -62,6 +62,12 @@ public:
 
     AgentPane* pane(int layer, int index) const { return panes_.value({layer, index}); }
     QString finalText() const { return final_markdown_; }
+    bool finalIsPlainText() const { return final_plain_; }
+    QString finalShownText() const { return final_plain_ ? final_plain_view_->toPlainText() : final_->toPlainText(); }
+    // Past kMarkdownChars, the final answer is shown as plain text; past kLiveMarkdownChars it
+    // streams as plain text (appended, never re-parsed) and is rendered once when complete.
+    static constexpr int kMarkdownChars = 64 * 1024;
+    static constexpr int kLiveMarkdownChars = 16 * 1024;
     QString totalsText() const { return totals_->text(); }
 
     // What an agent was sent, once it started (empty before).
@@ -77,6 +83,7 @@ signals:
 
 private:
     void setFinal(const QString& markdown);
+    void showPlainFinal(const QString& text, const QString& note, bool reset = false);
     void computeOverlaps(const engine::RunRecord& r);
     QHash<QPair<int, int>, std::vector<engine::Message>> messages_;
     int generation_ = 0; // bumps on prepare(), so late overlap results of an old run are dropped
@@ -92,6 +99,9 @@ private:
     QHash<QPair<int, int>, AgentPane*> panes_;
     std::vector<QLabel*> layer_titles_;
     SafeTextBrowser* final_;
+    QLabel* final_note_ = nullptr;
+    QPlainTextEdit* final_plain_view_ = nullptr;
+    bool final_plain_ = false;
     QLabel* totals_;
     QString final_markdown_;
     bool final_dirty_ = false;
