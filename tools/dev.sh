@@ -51,6 +51,31 @@ test_servers() {
     fi
 }
 
+
+# The libFuzzer targets (clang, ASan+UBSan) for SECONDS each, from the committed seed corpora (and
+# the recorded provider streams and presets). A crash fails the run; its input goes into
+# tests/fuzz/corpus/ and so becomes a regression test of the ordinary build.
+fuzz() {
+    local secs="$1"
+    command -v clang++ >/dev/null || DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq clang libclang-rt-14-dev
+    cmake --preset fuzz >/dev/null
+    cmake --build --preset fuzz --target fuzz_sse fuzz_config fuzz_import
+    for t in sse config import; do
+        mkdir -p "build-fuzz/corpus-$t"
+        local extra=()
+        [ "$t" = sse ] && [ -d ../shared/data/provider_streams/streams ] && extra=(../shared/data/provider_streams/streams)
+        [ "$t" = config ] && extra=(resources/presets)
+        echo "== fuzz_$t for $secs s"
+        if ! "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=65536 -print_final_stats=1 \
+            "build-fuzz/corpus-$t" "tests/fuzz/corpus/$t" "${extra[@]}" >"build-fuzz/fuzz-$t.log" 2>&1; then
+            tail -n 60 "build-fuzz/fuzz-$t.log"
+            echo "fuzz_$t found a crash: the input is named above (crash-*); add it to tests/fuzz/corpus/$t"
+            return 1
+        fi
+        grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "build-fuzz/fuzz-$t.log" || true
+    done
+}
+
 case "${1:-}" in
 start)
     build
@@ -90,6 +115,8 @@ test)
     test_servers
     export MOA_REQUIRE_THIRD_PARTY_SERVER=1
     ctest --preset default
+    # Then every fuzz target for a fixed budget (MOA_FUZZ_SECONDS, 60 s each by default).
+    fuzz "${MOA_FUZZ_SECONDS:-60}"
     ;;
 build)
     build
@@ -101,18 +128,7 @@ bench)
     ;;
 fuzz)
     deps
-    command -v clang++ >/dev/null || DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq clang libclang-rt-14-dev
-    cmake --preset fuzz >/dev/null
-    cmake --build --preset fuzz
-    secs="${2:-60}"
-    for t in sse config import; do
-        mkdir -p "build-fuzz/corpus-$t"
-        extra=()
-        [ "$t" = sse ] && [ -d ../shared/data/provider_streams/streams ] && extra=(../shared/data/provider_streams/streams)
-        [ "$t" = config ] && extra=(resources/presets)
-        "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=65536 \
-            "build-fuzz/corpus-$t" "tests/fuzz/corpus/$t" "${extra[@]}"
-    done
+    fuzz "${2:-60}"
     ;;
 *)
     echo "usage: bash tools/dev.sh start|test|build|bench|screenshots|fuzz [SECONDS]" >&2
