@@ -503,7 +503,7 @@ void MainWindow::exportRun() {
     const std::string text = json ? engine::to_json(*last_record_).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
                                   : engine::to_markdown(*last_record_);
     QSaveFile out(f);
-    if (!out.open(QIODevice::WriteOnly) || out.write(text.data(), static_cast<qint64>(text.size())) < 0 || !out.commit()) {
+    if (!out.open(QIODevice::WriteOnly | QIODevice::Unbuffered) || out.write(text.data(), static_cast<qint64>(text.size())) < 0 || !out.commit()) {
         QMessageBox::warning(this, tr("Export run"), tr("%1: cannot write: %2").arg(f, out.errorString()));
         return;
     }

@@ -7,6 +7,10 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <csignal>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "graph/graph_scene.h"
 #include "model/autosave.h"
 #include "model/config_document.h"
@@ -34,6 +38,7 @@ private slots:
     void saveIsAtomicAndReportsFailure();
     void buildMoaLiteFromAnEmptyCanvas();
     void autosaveRecoversAfterACrash();
+    void fullDiskOrReadOnlyFolderKeepsTheOldFile();
 };
 
 void TestConfigDocument::everyEditUndoesAndRedoes() {
@@ -226,6 +231,59 @@ void TestConfigDocument::autosaveRecoversAfterACrash() {
     QString err;
     QVERIFY(doc2.save(dir.filePath("saved.moa.json"), &err));
     QVERIFY(!QFile::exists(file));
+}
+
+void TestConfigDocument::fullDiskOrReadOnlyFolderKeepsTheOldFile() {
+    QTemporaryDir dir;
+    ConfigDocument doc;
+    doc.reset(preset("moa-paper"), {});
+    const QString path = dir.filePath("keep.moa.json");
+    QString err;
+    QVERIFY(doc.save(path, &err));
+    auto contents = [&path] {
+        QFile f(path);
+        f.open(QIODevice::ReadOnly);
+        return f.readAll();
+    };
+    const QByteArray before = contents();
+    QVERIFY(before.size() > 2048);
+    doc.addAgent(0, default_agent(doc.config()));
+
+    // A full disk: this process may write no file past 1 KB (RLIMIT_FSIZE; writes past it fail
+    // with EFBIG, as ENOSPC would), so the new file cannot be written whole.
+    {
+        std::signal(SIGXFSZ, SIG_IGN);
+        rlimit old{};
+        getrlimit(RLIMIT_FSIZE, &old);
+        rlimit small = old;
+        small.rlim_cur = 1024;
+        QCOMPARE(setrlimit(RLIMIT_FSIZE, &small), 0);
+        const bool saved = doc.save(path, &err);
+        setrlimit(RLIMIT_FSIZE, &old);
+        QVERIFY(!saved);
+        QVERIFY2(err.contains(path) && err.contains("old file is unchanged"), qPrintable(err));
+        QCOMPARE(contents(), before);
+        QVERIFY(doc.isDirty());
+        // No temporary file is left beside it.
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{"keep.moa.json"});
+    }
+
+    // A read-only folder (as root, whom permissions do not stop, the check runs as "nobody").
+    {
+        QVERIFY(QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner | QFileDevice::ReadGroup |
+                                                      QFileDevice::ExeGroup | QFileDevice::ReadOther | QFileDevice::ExeOther));
+        const bool root = geteuid() == 0;
+        if (root) QCOMPARE(seteuid(65534), 0);
+        const bool saved = doc.save(path, &err);
+        if (root) QCOMPARE(seteuid(0), 0);
+        QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+        QVERIFY(!saved);
+        QVERIFY2(err.contains(path), qPrintable(err));
+        QCOMPARE(contents(), before);
+        QVERIFY(doc.isDirty());
+    }
+    QVERIFY(doc.save(path, &err)); // and once the disk is back, it saves
+    QVERIFY(contents() != before);
 }
 
 QTEST_MAIN(TestConfigDocument)

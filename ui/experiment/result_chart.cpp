@@ -285,7 +285,7 @@ std::optional<QString> ResultChart::save(const QString& path, QSize size) {
     QSaveFile f(path);
     const QString low = path.toLower();
     if (low.endsWith(".csv")) {
-        if (!f.open(QIODevice::WriteOnly)) return path + ": " + f.errorString();
+        if (!f.open(QIODevice::WriteOnly | QIODevice::Unbuffered)) return path + ": " + f.errorString();
         f.write(to_csv(spec_).toUtf8());
         if (!f.commit()) return path + ": " + f.errorString();
         return std::nullopt;
@@ -297,7 +297,7 @@ std::optional<QString> ResultChart::save(const QString& path, QSize size) {
     view_->chart()->setGeometry(QRectF(QPointF(0, 0), size));
     QCoreApplication::processEvents();
     if (low.endsWith(".svg")) {
-        if (!f.open(QIODevice::WriteOnly)) return path + ": " + f.errorString();
+        if (!f.open(QIODevice::WriteOnly | QIODevice::Unbuffered)) return path + ": " + f.errorString();
         QSvgGenerator gen;
         gen.setOutputDevice(&f);
         gen.setSize(size);
@@ -317,7 +317,7 @@ std::optional<QString> ResultChart::save(const QString& path, QSize size) {
     p.setRenderHint(QPainter::Antialiasing);
     paint(p, size);
     p.end();
-    if (!f.open(QIODevice::WriteOnly)) return path + ": " + f.errorString();
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Unbuffered)) return path + ": " + f.errorString();
     if (!img.save(&f, "PNG")) return path + ": the image could not be encoded";
     if (!f.commit()) return path + ": " + f.errorString();
     return std::nullopt;

@@ -43,7 +43,7 @@ bool Autosave::writeNow(QString* error) {
            {"config", config::to_json(doc_->config())}};
     const std::string text = j.dump(2);
     QSaveFile f(file_);
-    if (!f.open(QIODevice::WriteOnly) || f.write(text.data(), static_cast<qint64>(text.size())) < 0 || !f.commit()) {
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Unbuffered) || f.write(text.data(), static_cast<qint64>(text.size())) < 0 || !f.commit()) {
         if (error) *error = file_ + ": " + f.errorString();
         return false;
     }

@@ -85,8 +85,11 @@ bool ConfigDocument::load(const QString& path, QString* error) {
 }
 
 bool ConfigDocument::save(const QString& path, QString* error) {
+    // Unbuffered: a write that fails (a full disk) is seen by QSaveFile, which then refuses to
+    // commit; buffered, the failure would surface only in a flush whose result commit() ignores,
+    // and a cut file would replace the whole one.
     QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly)) {
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Unbuffered)) {
         if (error) *error = path + ": cannot write: " + f.errorString();
         return false;
     }
