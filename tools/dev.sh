@@ -98,6 +98,8 @@ screenshots)
     build/app/moa-workbench --preset moa-paper --screenshot docs/screenshots/editor.png
     build/app/moa-workbench --screenshot docs/screenshots/run-in-progress.png --prompt "$q" --screenshot-during 3500
     build/app/moa-workbench --screenshot docs/screenshots/finished-run.png --prompt "$q"
+    build/app/moa-workbench --screenshot docs/screenshots/compare-answers.png --prompt "$q" --screenshot-answers
+    build/app/moa-workbench --preset moa-lite --raise-dock providers --screenshot docs/screenshots/providers.png
     # An experiment against the local scripted server: results table and cost/quality chart.
     # The server stops when its stdin closes: the coproc's input pipe, closed at the end.
     coproc SERVER { exec python3 tests/servers/openai_server.py; }
