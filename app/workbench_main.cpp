@@ -8,6 +8,7 @@
 #include <QTimer>
 #include <QEvent>
 #include <QIcon>
+#include <QPalette>
 
 #include <iostream>
 
@@ -49,9 +50,33 @@ int main(int argc, char** argv) {
     QCommandLineOption experiment_tab("experiment-tab", "With --experiment --screenshot: the tab to show", "title");
     QCommandLineOption shot_answers("screenshot-answers", "With --prompt and --screenshot: grab the compare-answers dialog after the run");
     QCommandLineOption raise_dock("raise-dock", "Bring a dock to the front (providers, inspector, models, configurations, history)", "name");
-    cli.addOptions({shot_answers, raise_dock});
+    QCommandLineOption palette_opt("palette", "Review the window under a light or dark palette (the system's is the default)", "light|dark");
+    cli.addOptions({shot_answers, raise_dock, palette_opt});
     cli.addOptions({shot, prompt, preset, during, experiment, experiment_db, run_experiment, render_chart, chart_x, log_x, no_paper, experiment_tab});
     cli.process(app);
+    if (cli.isSet(palette_opt) && cli.value(palette_opt) == "dark") {
+        // What a dark desktop theme hands the application, for reviewing the views offscreen.
+        QApplication::setStyle("Fusion");
+        QPalette p;
+        p.setColor(QPalette::Window, QColor(37, 37, 38));
+        p.setColor(QPalette::WindowText, QColor(230, 230, 230));
+        p.setColor(QPalette::Base, QColor(30, 30, 30));
+        p.setColor(QPalette::AlternateBase, QColor(45, 45, 48));
+        p.setColor(QPalette::Text, QColor(230, 230, 230));
+        p.setColor(QPalette::Button, QColor(50, 50, 52));
+        p.setColor(QPalette::ButtonText, QColor(230, 230, 230));
+        p.setColor(QPalette::Mid, QColor(80, 80, 84));
+        p.setColor(QPalette::Highlight, QColor(38, 110, 200));
+        p.setColor(QPalette::HighlightedText, Qt::white);
+        p.setColor(QPalette::ToolTipBase, QColor(50, 50, 52));
+        p.setColor(QPalette::ToolTipText, QColor(230, 230, 230));
+        p.setColor(QPalette::PlaceholderText, QColor(140, 140, 140));
+        p.setColor(QPalette::Link, QColor(110, 170, 255));
+        p.setColor(QPalette::Disabled, QPalette::Text, QColor(120, 120, 120));
+        p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(120, 120, 120));
+        p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(120, 120, 120));
+        QApplication::setPalette(p);
+    }
 
     if (cli.isSet(render_chart)) {
         // Headless chart rendering for `moa chart`: the same adapter the window uses.

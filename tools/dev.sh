@@ -66,10 +66,10 @@ fuzz() {
         [ "$t" = sse ] && [ -d ../shared/data/provider_streams/streams ] && extra=(../shared/data/provider_streams/streams)
         [ "$t" = config ] && extra=(resources/presets)
         echo "== fuzz_$t for $secs s"
-        if ! "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=65536 -print_final_stats=1 \
+        if ! "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=65536 -print_final_stats=1 -artifact_prefix="build-fuzz/crash-$t-" \
             "build-fuzz/corpus-$t" "tests/fuzz/corpus/$t" "${extra[@]}" >"build-fuzz/fuzz-$t.log" 2>&1; then
             tail -n 60 "build-fuzz/fuzz-$t.log"
-            echo "fuzz_$t found a crash: the input is named above (crash-*); add it to tests/fuzz/corpus/$t"
+            echo "fuzz_$t found a crash: the input is build-fuzz/crash-$t-*; add it to tests/fuzz/corpus/$t"
             return 1
         fi
         grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "build-fuzz/fuzz-$t.log" || true

@@ -267,6 +267,14 @@ LoadResult load_config_text(const std::string& text, const std::string& label, c
         i.message = "malformed JSON: " + what;
         r.issues.push_back(std::move(i));
         return r;
+    } catch (const json::exception& e) {
+        // Not a syntax error but a value JSON can hold and we cannot (a number past double's
+        // range: "[json.exception.out_of_range.406] number overflow parsing '7E7777777'").
+        Issue i;
+        i.file = label;
+        i.message = json_value_error(text, e.what(), i.line, i.column);
+        r.issues.push_back(std::move(i));
+        return r;
     }
     Checker ck(text, label);
     Config c;

@@ -123,8 +123,26 @@ nlohmann::json parse_with_position(const std::string& text, const std::string& p
         int line = 0, col = 0;
         line_column(text, e.byte > 0 ? e.byte - 1 : 0, line, col);
         error = path + ":" + std::to_string(line) + ":" + std::to_string(col) + ": not valid JSON" + hint;
+    } catch (const nlohmann::json::exception& e) {
+        int line = 0, col = 0;
+        std::string m = json_value_error(text, e.what(), line, col);
+        error = path + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + m + hint;
     }
     return j;
+}
+
+std::string json_value_error(const std::string& text, const std::string& what, int& line, int& column) {
+    line = 1;
+    column = 1;
+    std::string m = what;
+    if (auto b = m.find("] "); b != std::string::npos) m = m.substr(b + 2);
+    // "number overflow parsing '7E7777777'": point at the quoted value.
+    if (auto q = m.find('\''); q != std::string::npos) {
+        if (auto q2 = m.find('\'', q + 1); q2 != std::string::npos && q2 > q + 1)
+            if (auto at = text.find(m.substr(q + 1, q2 - q - 1)); at != std::string::npos) line_column(text, at, line, column);
+    }
+    if (m.rfind("number overflow", 0) == 0) return "a number too large to read: " + m;
+    return "a value that cannot be read: " + m;
 }
 
 void line_column(std::string_view text, std::size_t offset, int& line, int& column) {

@@ -24,6 +24,10 @@ private:
 // Line and column (1-based) of a byte offset.
 void line_column(std::string_view text, std::size_t offset, int& line, int& column);
 
+// The message for a value nlohmann cannot hold (an exception other than parse_error, e.g. a
+// number overflow), with the line and column of the value it quotes when it can be found.
+std::string json_value_error(const std::string& text, const std::string& what, int& line, int& column);
+
 // Parses `text`; on malformed JSON, `error` becomes "<path>:<line>:<column>: not valid JSON"
 // (plus `hint`) and the result is discarded.
 nlohmann::json parse_with_position(const std::string& text, const std::string& path, std::string& error,

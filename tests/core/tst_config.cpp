@@ -43,6 +43,7 @@ private slots:
     void invalidConfigsReportEveryProblemWithLine_data();
     void invalidConfigsReportEveryProblemWithLine();
     void malformedJsonGivesLineAndColumn();
+    void numberTooLargeIsAnIssueNotACrash();
     void unknownFieldsWarnButLoad();
     void saveThenLoadGivesTheSameConfig();
     void everyPresetIsValid();
@@ -223,6 +224,17 @@ void TestConfig::templateFileIsReadRelativeToConfig() {
     auto r2 = config::load_config_text(doc, "c.moa.json", d);
     QVERIFY(!r2.ok());
     QVERIFY(QString::fromStdString(r2.summary()).contains("/aggregation/template: cannot read the template file"));
+}
+
+void TestConfig::numberTooLargeIsAnIssueNotACrash() {
+    // Found by fuzz_config in CI: a number past double's range threw out of the loader.
+    auto r = moa::config::load_config_text("{\n  \"name\": \"x\",\n  \"layers\": [7E7777777]\n}", "big.moa.json");
+    QVERIFY(!r.ok());
+    QCOMPARE(r.issues.size(), std::size_t(1));
+    QCOMPARE(r.issues[0].line, 3);
+    QCOMPARE(r.issues[0].column, 14);
+    QVERIFY2(r.issues[0].message.find("a number too large to read") != std::string::npos, r.issues[0].message.c_str());
+    QVERIFY(r.summary().find("big.moa.json:3:14") != std::string::npos);
 }
 
 QTEST_GUILESS_MAIN(TestConfig)

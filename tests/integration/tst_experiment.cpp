@@ -222,12 +222,7 @@ void TestExperiment::killedAtRandomMomentsResumesWithoutRepeatingAFinishedCall()
         p.setArguments({"eval", "--experiment", exp, "--db", db, "--quiet"});
         p.start();
         QVERIFY(p.waitForStarted());
-        const int ms = 150 + static_cast<int>(rng->bounded(500));
-        if (!p.waitForFinished(ms)) {
-            ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
-            p.waitForFinished(10000);
-            ++kills;
-        }
+        if (kill_after(p, 150 + static_cast<int>(rng->bounded(500)))) ++kills;
         QCOMPARE(integrity(db), QString("ok"));
         // No call made in this session repeats one that had finished before it began.
         auto reqs = server.requests();

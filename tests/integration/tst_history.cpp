@@ -200,12 +200,7 @@ void TestHistory::sigkillOfMoaRunLosesNoFinishedAnswer() {
         p.setArguments({"run", "--config", cfg, "--prompt", QString("Round %1").arg(round), "--events"});
         p.start();
         QVERIFY(p.waitForStarted());
-        const int ms = 100 + static_cast<int>(rng->bounded(1400));
-        if (!p.waitForFinished(ms)) {
-            ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
-            p.waitForFinished(10000);
-            ++kills;
-        }
+        if (kill_after(p, 100 + static_cast<int>(rng->bounded(1400)))) ++kills;
         // What it had reported done before it died.
         std::map<std::pair<int, int>, QString> done;
         for (const QByteArray& line : p.readAllStandardOutput().split('\n')) {

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <csignal>
 
 TestServer::TestServer(const QString& script, const QStringList& extra) {
     proc_.setProcessChannelMode(QProcess::ForwardedErrorChannel);
@@ -134,4 +135,11 @@ ProcessResult run_moa(const QStringList& args, const QByteArray& stdin_data, int
     r.out = p.readAllStandardOutput();
     r.err = p.readAllStandardError();
     return r;
+}
+
+bool kill_after(QProcess& p, int ms) {
+    if (p.waitForFinished(ms)) return false;
+    ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
+    p.waitForFinished(10000);
+    return true;
 }

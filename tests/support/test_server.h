@@ -48,6 +48,10 @@ struct ProcessResult {
 ProcessResult run_moa(const QStringList& args, const QByteArray& stdin_data = {}, int timeout_ms = 60000,
                       const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment());
 
+// Lets a started process run for up to `ms`, then kills it with SIGKILL if it is still running
+// (a crash at a random moment). True when it was killed.
+bool kill_after(QProcess& p, int ms);
+
 // Runs `moa serve` with the given arguments and learns its port from its first line.
 class ServeProcess {
 public:
