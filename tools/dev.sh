@@ -100,6 +100,7 @@ screenshots)
     build/app/moa-workbench --screenshot docs/screenshots/finished-run.png --prompt "$q"
     build/app/moa-workbench --screenshot docs/screenshots/compare-answers.png --prompt "$q" --screenshot-answers
     build/app/moa-workbench --preset moa-lite --raise-dock providers --screenshot docs/screenshots/providers.png
+    build/app/moa-workbench --palette dark --screenshot docs/screenshots/finished-run-dark.png --prompt "$q"
     # An experiment against the local scripted server: results table and cost/quality chart.
     # The server stops when its stdin closes: the coproc's input pipe, closed at the end.
     coproc SERVER { exec python3 tests/servers/openai_server.py; }
