@@ -11,6 +11,8 @@
 #include <QtTest>
 
 #include <csignal>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <fstream>
 #include <map>
 #include <set>
@@ -19,7 +21,9 @@
 
 #include "engine/call_cache.h"
 #include "eval/experiment.h"
+#include "config/config.h"
 #include "eval/sweep.h"
+#include "util/resources.h"
 #include "store/sqlite_db.h"
 #include "test_server.h"
 
@@ -113,6 +117,7 @@ private slots:
     void mtBenchGradesBothTurnsWithReferences();
     void flaskSkillsAreGraded();
     void sweepsGenerateThePapersAblations();
+    void experimentFilesSurviveAFullDiskOrAReadOnlyFolder();
     void importedOutputsAsReferenceWithAlpacaEvalsTemplate();
     void selectingAggregatorReturnsOneOfTheAnswers();
 };
@@ -425,6 +430,57 @@ void TestExperiment::selectingAggregatorReturnsOneOfTheAnswers() {
     auto e = run_moa({"eval", "--experiment", exp, "--db", dir.filePath("e.sqlite"), "--json", "--quiet"}, {}, 120000);
     QVERIFY2(e.code == 0, e.err.constData());
     QCOMPARE(json::parse(e.out.toStdString())["configurations"].size(), std::size_t(2));
+}
+
+void TestExperiment::experimentFilesSurviveAFullDiskOrAReadOnlyFolder() {
+    QTemporaryDir dir;
+    auto base = moa::config::load_config_file(moa::resources::preset_path("moa-paper"));
+    QVERIFY(base.ok());
+    std::vector<moa::config::Config> variants(2, *base.config);
+    variants[1].name = "MoA — second";
+    moa::eval::SweepFiles f;
+    f.dir = dir.path().toStdString();
+    f.judge = "offline-demo";
+    auto written = moa::eval::write_sweep_experiment(variants, f);
+    QVERIFY2(written.ok(), written.ok() ? "" : written.error().c_str());
+    auto read_all = [&dir] {
+        std::map<QString, QByteArray> out;
+        for (const QString& n : QDir(dir.path()).entryList(QDir::Files)) {
+            QFile file(dir.filePath(n));
+            file.open(QIODevice::ReadOnly);
+            out[n] = file.readAll();
+        }
+        return out;
+    };
+    const auto before = read_all();
+    QCOMPARE(before.size(), std::size_t(3));
+    variants[0].description = std::string(4000, 'x'); // a bigger file than the disk will take
+
+    // A full disk: no file of this process may grow past 1 KB.
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit old{};
+    getrlimit(RLIMIT_FSIZE, &old);
+    rlimit small = old;
+    small.rlim_cur = 1024;
+    QCOMPARE(setrlimit(RLIMIT_FSIZE, &small), 0);
+    auto full = moa::eval::write_sweep_experiment(variants, f);
+    setrlimit(RLIMIT_FSIZE, &old);
+    QVERIFY(!full.ok());
+    QVERIFY2(full.error().find("variant-01.moa.json: cannot write (disk full or no permission); nothing was changed") !=
+                 std::string::npos, full.error().c_str());
+    QVERIFY(read_all() == before); // every old file whole, no temporary left
+
+    // A read-only folder (as "nobody" when root, whom permissions do not stop).
+    QVERIFY(QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner | QFileDevice::ReadOther |
+                                                  QFileDevice::ExeOther));
+    const bool root = geteuid() == 0;
+    if (root) QCOMPARE(seteuid(65534), 0);
+    auto ro = moa::eval::write_sweep_experiment(variants, f);
+    if (root) QCOMPARE(seteuid(0), 0);
+    QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    QVERIFY(!ro.ok());
+    QVERIFY2(ro.error().find("variant-01.moa.json") != std::string::npos, ro.error().c_str());
+    QVERIFY(read_all() == before);
 }
 
 QTEST_GUILESS_MAIN(TestExperiment)
