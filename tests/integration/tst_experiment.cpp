@@ -11,8 +11,6 @@
 #include <QtTest>
 
 #include <csignal>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <fstream>
 #include <map>
 #include <set>
@@ -457,27 +455,16 @@ void TestExperiment::experimentFilesSurviveAFullDiskOrAReadOnlyFolder() {
     variants[0].description = std::string(4000, 'x'); // a bigger file than the disk will take
 
     // A full disk: no file of this process may grow past 1 KB.
-    std::signal(SIGXFSZ, SIG_IGN);
-    rlimit old{};
-    getrlimit(RLIMIT_FSIZE, &old);
-    rlimit small = old;
-    small.rlim_cur = 1024;
-    QCOMPARE(setrlimit(RLIMIT_FSIZE, &small), 0);
-    auto full = moa::eval::write_sweep_experiment(variants, f);
-    setrlimit(RLIMIT_FSIZE, &old);
+    moa::Result<std::string> full = moa::Error{""};
+    with_full_disk(1024, [&] { full = moa::eval::write_sweep_experiment(variants, f); });
     QVERIFY(!full.ok());
     QVERIFY2(full.error().find("variant-01.moa.json: cannot write (disk full or no permission); nothing was changed") !=
                  std::string::npos, full.error().c_str());
     QVERIFY(read_all() == before); // every old file whole, no temporary left
 
-    // A read-only folder (as "nobody" when root, whom permissions do not stop).
-    QVERIFY(QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner | QFileDevice::ReadOther |
-                                                  QFileDevice::ExeOther));
-    const bool root = geteuid() == 0;
-    if (root) QCOMPARE(seteuid(65534), 0);
-    auto ro = moa::eval::write_sweep_experiment(variants, f);
-    if (root) QCOMPARE(seteuid(0), 0);
-    QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    // A read-only folder.
+    moa::Result<std::string> ro = moa::Error{""};
+    with_read_only_folder(dir.path(), [&] { ro = moa::eval::write_sweep_experiment(variants, f); });
     QVERIFY(!ro.ok());
     QVERIFY2(ro.error().find("variant-01.moa.json") != std::string::npos, ro.error().c_str());
     QVERIFY(read_all() == before);

@@ -5,6 +5,10 @@
 
 #include <chrono>
 #include <csignal>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <QFile>
 
 TestServer::TestServer(const QString& script, const QStringList& extra) {
     proc_.setProcessChannelMode(QProcess::ForwardedErrorChannel);
@@ -142,4 +146,25 @@ bool kill_after(QProcess& p, int ms) {
     ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
     p.waitForFinished(10000);
     return true;
+}
+
+void with_full_disk(std::size_t bytes, const std::function<void()>& fn) {
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit old{};
+    getrlimit(RLIMIT_FSIZE, &old);
+    rlimit small = old;
+    small.rlim_cur = bytes;
+    setrlimit(RLIMIT_FSIZE, &small);
+    fn();
+    setrlimit(RLIMIT_FSIZE, &old);
+}
+
+void with_read_only_folder(const QString& dir, const std::function<void()>& fn) {
+    QFile::setPermissions(dir, QFileDevice::ReadOwner | QFileDevice::ExeOwner | QFileDevice::ReadGroup | QFileDevice::ExeGroup |
+                                   QFileDevice::ReadOther | QFileDevice::ExeOther);
+    const bool root = geteuid() == 0;
+    if (root && seteuid(65534) != 0) return;
+    fn();
+    if (root && seteuid(0) != 0) std::abort(); // cannot happen: the saved set-user-ID is root
+    QFile::setPermissions(dir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
 }

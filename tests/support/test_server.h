@@ -8,6 +8,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QString>
+#include <functional>
 #include <string>
 
 class TestServer {
@@ -51,6 +52,13 @@ ProcessResult run_moa(const QStringList& args, const QByteArray& stdin_data = {}
 // Lets a started process run for up to `ms`, then kills it with SIGKILL if it is still running
 // (a crash at a random moment). True when it was killed.
 bool kill_after(QProcess& p, int ms);
+
+// Runs `fn` while this process may write no file past `bytes` (RLIMIT_FSIZE: such writes fail
+// with EFBIG, as they would on a full disk).
+void with_full_disk(std::size_t bytes, const std::function<void()>& fn);
+// Runs `fn` with `dir` read-only; as root (whom permissions do not stop) under the effective
+// user "nobody". The folder is writable again afterwards.
+void with_read_only_folder(const QString& dir, const std::function<void()>& fn);
 
 // Runs `moa serve` with the given arguments and learns its port from its first line.
 class ServeProcess {

@@ -7,9 +7,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include <csignal>
-#include <sys/resource.h>
-#include <unistd.h>
+#include "test_server.h"
 
 #include "graph/graph_scene.h"
 #include "model/autosave.h"
@@ -249,39 +247,22 @@ void TestConfigDocument::fullDiskOrReadOnlyFolderKeepsTheOldFile() {
     QVERIFY(before.size() > 2048);
     doc.addAgent(0, default_agent(doc.config()));
 
-    // A full disk: this process may write no file past 1 KB (RLIMIT_FSIZE; writes past it fail
-    // with EFBIG, as ENOSPC would), so the new file cannot be written whole.
-    {
-        std::signal(SIGXFSZ, SIG_IGN);
-        rlimit old{};
-        getrlimit(RLIMIT_FSIZE, &old);
-        rlimit small = old;
-        small.rlim_cur = 1024;
-        QCOMPARE(setrlimit(RLIMIT_FSIZE, &small), 0);
-        const bool saved = doc.save(path, &err);
-        setrlimit(RLIMIT_FSIZE, &old);
-        QVERIFY(!saved);
-        QVERIFY2(err.contains(path) && err.contains("old file is unchanged"), qPrintable(err));
-        QCOMPARE(contents(), before);
-        QVERIFY(doc.isDirty());
-        // No temporary file is left beside it.
-        QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{"keep.moa.json"});
-    }
+    // A full disk: no file of this process may grow past 1 KB, so the new one cannot be written whole.
+    bool saved = true;
+    with_full_disk(1024, [&] { saved = doc.save(path, &err); });
+    QVERIFY(!saved);
+    QVERIFY2(err.contains(path) && err.contains("old file is unchanged"), qPrintable(err));
+    QCOMPARE(contents(), before);
+    QVERIFY(doc.isDirty());
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{"keep.moa.json"}); // no temporary left
 
-    // A read-only folder (as root, whom permissions do not stop, the check runs as "nobody").
-    {
-        QVERIFY(QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner | QFileDevice::ReadGroup |
-                                                      QFileDevice::ExeGroup | QFileDevice::ReadOther | QFileDevice::ExeOther));
-        const bool root = geteuid() == 0;
-        if (root) QCOMPARE(seteuid(65534), 0);
-        const bool saved = doc.save(path, &err);
-        if (root) QCOMPARE(seteuid(0), 0);
-        QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-        QVERIFY(!saved);
-        QVERIFY2(err.contains(path), qPrintable(err));
-        QCOMPARE(contents(), before);
-        QVERIFY(doc.isDirty());
-    }
+    // A read-only folder.
+    saved = true;
+    with_read_only_folder(dir.path(), [&] { saved = doc.save(path, &err); });
+    QVERIFY(!saved);
+    QVERIFY2(err.contains(path), qPrintable(err));
+    QCOMPARE(contents(), before);
+    QVERIFY(doc.isDirty());
     QVERIFY(doc.save(path, &err)); // and once the disk is back, it saves
     QVERIFY(contents() != before);
 }
