@@ -666,8 +666,8 @@ void MainWindow::updateTitle() {
     banner_->setVisible(demo_only);
     banner_->setText(tr("You are on the <b>offline demo provider</b>: its answers are deterministic filler, not a real "
                         "model, so you can try a whole MoA run without keys or network. To use a real provider, open a "
-                        "preset such as <i>moa-lite</i> or <i>groq</i> and set its key in the environment variable it "
-                        "names (for example TOGETHER_API_KEY) before starting the workbench."));
+                        "preset such as <i>moa-lite</i> or <i>groq</i> and save its key in the Providers panel (kept in "
+                        "your keychain), or set the environment variable it names (for example TOGETHER_API_KEY)."));
 }
 
 void MainWindow::updateEstimate() {
