@@ -10,6 +10,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -313,11 +314,24 @@ void TestExperiment::flaskSkillsAreGraded() {
     QCOMPARE(c["judged"].get<int>(), 6);
     QVERIFY(c["skills"].is_object() && !c["skills"].empty());
     for (const auto& [k, v] : c["skills"].items()) QVERIFY(v.get<double>() >= 1 && v.get<double>() <= 5);
-    // The judge saw FLASK's own criteria, read from the user's skillset file.
-    bool criteria = false;
-    for (const auto& v : server.requests())
-        if (v.toObject()["model"].toString() == "judge") criteria = QJsonDocument(v.toObject()["body"].toObject()).toJson().contains("Does the model");
-    QVERIFY(criteria);
+    // Every judge call saw FLASK's own criteria, read from the user's skillset file. (This used to
+    // look only at whichever judge request came last, which depends on scheduling.)
+    std::vector<QString> criteria;
+    {
+        std::ifstream in(data + "/flask/skillset_description.json");
+        for (const auto& s : json::parse(in)) criteria.push_back(QString::fromStdString(s["Criteria"].get<std::string>()));
+    }
+    QVERIFY(criteria.size() >= 10);
+    int judge_calls = 0;
+    for (const auto& v : server.requests()) {
+        if (v.toObject()["model"].toString() != "judge") continue;
+        ++judge_calls;
+        QString sent;
+        for (const auto& m : v.toObject()["body"].toObject()["messages"].toArray()) sent += m.toObject()["content"].toString();
+        const bool has = std::any_of(criteria.begin(), criteria.end(), [&](const QString& c) { return sent.contains(c); });
+        QVERIFY2(has, qPrintable("a judge call without any FLASK criteria: " + sent.left(300)));
+    }
+    QCOMPARE(judge_calls, 6);
 }
 
 void TestExperiment::importedOutputsAsReferenceWithAlpacaEvalsTemplate() {
