@@ -10,6 +10,7 @@
 #include <QIcon>
 #include <QPalette>
 
+#include <cstdio>
 #include <iostream>
 
 #include "eval/experiment_results.h"
@@ -18,6 +19,7 @@
 #include "main_window.h"
 #include "run/diff_view.h"
 #include "run/run_view.h"
+#include "settings/key_store.h"
 #include "store/experiment_store.h"
 #include "store/history_recorder.h"
 
@@ -190,5 +192,9 @@ int main(int argc, char** argv) {
             grab();
         }
     }
-    return QApplication::exec();
+    const int code = QApplication::exec();
+    // A key saved or forgotten just before the window closed: let the keychain finish (bounded).
+    if (!moa::ui::KeyStore::finishPending(5000))
+        std::fprintf(stderr, "moa-workbench: the keychain did not finish saving or removing a key within 5 s\n");
+    return code;
 }

@@ -13,6 +13,7 @@ OPENAI_NODE_VERSION=4.104.0 # the official OpenAI Node.js client, the client of 
 PACKAGES=(cmake ninja-build g++ ccache pkg-config python3
           qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6sql6-sqlite qtkeychain-qt6-dev
           dpkg-dev fakeroot desktop-file-utils appstream
+          gnome-keyring dbus libsecret-1-0
           libcurl4-openssl-dev nlohmann-json3-dev libsqlite3-dev libmicrohttpd-dev xvfb)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "settings/key_store.h"
 
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QTimer>
+
 #include <qt6keychain/keychain.h>
+
+#include <atomic>
 
 #include "engine/engine.h"
 
@@ -12,6 +18,19 @@ QString KeyStore::entryFor(const config::Provider& p) { return QString::fromStdS
 KeyStore::KeyStore(QString service, QObject* parent) : QObject(parent), service_(std::move(service)) {}
 
 namespace {
+std::atomic<int> in_flight{0};
+
+// A job with no parent (it outlives the key store and its window), counted until it finishes;
+// its result reaches the key store only while that still exists (the connection's context).
+template <typename Job>
+Job* detached_job(const QString& service) {
+    auto* job = new Job(service, nullptr);
+    job->setAutoDelete(true);
+    ++in_flight;
+    QObject::connect(job, &QKeychain::Job::finished, [] { --in_flight; });
+    return job;
+}
+
 QString explain(QKeychain::Error e, const QString& detail) {
     switch (e) {
     case QKeychain::NoBackendAvailable:
@@ -32,8 +51,7 @@ void KeyStore::load(const QString& entry) {
         if (asked_[entry]) return;
         asked_[entry] = true;
     }
-    auto* job = new QKeychain::ReadPasswordJob(service_, this);
-    job->setAutoDelete(true);
+    auto* job = detached_job<QKeychain::ReadPasswordJob>(service_);
     job->setKey(entry);
     connect(job, &QKeychain::Job::finished, this, [this, entry](QKeychain::Job* j) {
         auto* r = static_cast<QKeychain::ReadPasswordJob*>(j);
@@ -51,8 +69,7 @@ void KeyStore::load(const QString& entry) {
 
 void KeyStore::store(const QString& entry, const QString& key) {
     if (entry.isEmpty() || key.isEmpty()) return;
-    auto* job = new QKeychain::WritePasswordJob(service_, this);
-    job->setAutoDelete(true);
+    auto* job = detached_job<QKeychain::WritePasswordJob>(service_);
     job->setKey(entry);
     job->setTextData(key);
     connect(job, &QKeychain::Job::finished, this, [this, entry, key](QKeychain::Job* j) {
@@ -71,8 +88,7 @@ void KeyStore::forget(const QString& entry) {
         std::lock_guard<std::mutex> lock(mu_);
         keys_.erase(entry);
     }
-    auto* job = new QKeychain::DeletePasswordJob(service_, this);
-    job->setAutoDelete(true);
+    auto* job = detached_job<QKeychain::DeletePasswordJob>(service_);
     job->setKey(entry);
     connect(job, &QKeychain::Job::finished, this, [this, entry](QKeychain::Job* j) {
         if (j->error() != QKeychain::NoError && j->error() != QKeychain::EntryNotFound) {
@@ -109,6 +125,19 @@ KeyStore::Source KeyStore::sourceFor(const config::Provider& p) const {
         if (it != keys_.end() && !it->second.empty()) return Source::Keychain;
     }
     return engine::key_from_environment(p).empty() ? Source::None : Source::Environment;
+}
+
+int KeyStore::jobsInFlight() { return in_flight.load(); }
+
+bool KeyStore::finishPending(int ms) {
+    QElapsedTimer clock;
+    clock.start();
+    while (in_flight.load() > 0 && clock.elapsed() < ms) {
+        QEventLoop loop;
+        QTimer::singleShot(10, &loop, &QEventLoop::quit);
+        loop.exec();
+    }
+    return in_flight.load() == 0;
 }
 
 int KeyStore::keychainKeyLength(const QString& entry) const {

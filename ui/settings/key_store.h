@@ -42,6 +42,12 @@ public:
     // The last keychain problem ("" when none): no keyring service, access denied, …
     QString lastError() const { return last_error_; }
 
+    // Keychain jobs belong to no window: a key saved or forgotten just before the window closes
+    // is still saved or forgotten. The application lets them finish (running its event loop,
+    // at most `ms`) before it exits; true when none is left.
+    static int jobsInFlight();
+    static bool finishPending(int ms);
+
 signals:
     void changed(const QString& entry);
     void failed(const QString& entry, const QString& message);

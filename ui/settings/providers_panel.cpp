@@ -60,8 +60,10 @@ ProvidersPanel::ProvidersPanel(ConfigDocument* doc, KeyStore* keys, QWidget* par
     key_edit_->setObjectName("key_edit");
     key_save_ = new QPushButton(tr("Save key"));
     key_save_->setAccessibleName(tr("Save the key in the keychain"));
+    key_save_->setObjectName("key_save");
     key_forget_ = new QPushButton(tr("Forget"));
     key_forget_->setAccessibleName(tr("Remove the key from the keychain"));
+    key_forget_->setObjectName("key_forget");
     auto* key_row = new QHBoxLayout;
     key_row->addWidget(key_edit_, 1);
     key_row->addWidget(key_save_);
