@@ -26,6 +26,7 @@ private slots:
     void finishedRunReopensFromItsRecord();
     void markdownFetchesNothing();
     void timelineHasABarPerCall();
+    void longModelNamesAreShortenedNotHidingTheState();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -152,6 +153,37 @@ void TestRunView::timelineHasABarPerCall() {
     QVERIFY(a.start >= 0 && a.first_token >= a.start && a.end > a.first_token);
     QVERIFY(f.start >= a.end); // the aggregator's bar starts after layer 1 ended
     QVERIFY(!timeline.grab().isNull());
+}
+
+void TestRunView::longModelNamesAreShortenedNotHidingTheState() {
+    const std::string model = "some-organisation/an-extremely-long-model-name-that-never-fits-a-narrow-pane-v2-instruct-q4";
+    auto cfg = make_config(config_json(server_->base_url(), {{model, "short"}, {"short"}}));
+    RunView view;
+    view.resize(900, 600);
+    view.prepare(cfg);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    AgentPane* p = view.pane(0, 0);
+    QVERIFY(p);
+    auto labels = p->findChildren<ElidedLabel*>();
+    QVERIFY(labels.size() >= 1);
+    ElidedLabel* title = labels.front();
+    QCOMPARE(title->fullText(), QString::fromStdString(model).section('/', -1));
+    QVERIFY2(title->text().endsWith(QChar(0x2026)), qPrintable(title->text())); // shortened with "…"
+    QCOMPARE(title->toolTip(), QString::fromStdString(model));                  // in full on hover
+    // The state stays whole and inside the pane, beside nothing it overlaps.
+    QLabel* state = nullptr;
+    for (auto* l : p->findChildren<QLabel*>())
+        if (l->accessibleName() == "state") state = l;
+    QVERIFY(state);
+    QCOMPARE(state->text(), QString("queued"));
+    QVERIFY(state->width() >= state->sizeHint().width());
+    QVERIFY(p->rect().contains(state->geometry()));
+    QVERIFY(!state->geometry().intersects(title->geometry()));
+    QVERIFY(title->geometry().right() < p->width());
+    // A short name is shown as it is, without a tooltip of its own text.
+    ElidedLabel* short_title = view.pane(0, 1)->findChildren<ElidedLabel*>().front();
+    QCOMPARE(short_title->text(), QString("short"));
 }
 
 QTEST_MAIN(TestRunView)

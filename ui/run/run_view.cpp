@@ -6,6 +6,8 @@
 #include <QPointer>
 #include <QToolButton>
 
+#include <algorithm>
+
 #include <thread>
 
 #include "eval/overlap.h"
@@ -36,6 +38,36 @@ QVariant SafeTextBrowser::loadResource(int, const QUrl&) {
     return {}; // model output is untrusted: no images, no style sheets, nothing fetched
 }
 
+ElidedLabel::ElidedLabel(const QString& text, Qt::TextElideMode mode, QWidget* parent)
+    : QLabel(parent), full_(text), mode_(mode) {
+    setTextFormat(Qt::PlainText);
+    setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    elide();
+}
+
+void ElidedLabel::setFullText(const QString& text) {
+    full_ = text;
+    elide();
+}
+
+QSize ElidedLabel::minimumSizeHint() const { return {fontMetrics().horizontalAdvance(QStringLiteral("M…")), QLabel::minimumSizeHint().height()}; }
+
+void ElidedLabel::resizeEvent(QResizeEvent* e) {
+    QLabel::resizeEvent(e);
+    elide();
+}
+
+void ElidedLabel::elide() {
+    const QString shown = fontMetrics().elidedText(full_, mode_, std::max(0, contentsRect().width()));
+    if (shown != text()) setText(shown);
+    setToolTip(!tip_.isEmpty() ? tip_ : shown == full_ ? QString() : full_);
+}
+
+void ElidedLabel::setFixedToolTip(const QString& tip) {
+    tip_ = tip;
+    elide();
+}
+
 AgentPane::AgentPane(int layer, int index, const QString& model, const QString& provider, bool demo, QWidget* parent)
     : QFrame(parent) {
     setFrameShape(QFrame::StyledPanel);
@@ -43,15 +75,23 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     auto* v = new QVBoxLayout(this);
     v->setContentsMargins(6, 4, 6, 4);
     v->setSpacing(2);
+    // Two header lines: the model and "Sent…"; then the state and the provider. Long names are
+    // shortened with "…" (in full in the tooltip) instead of hiding the state.
     auto* head = new QHBoxLayout;
-    title_ = new QLabel(QStringLiteral("<b>%1</b> <span style='color:gray'>%2%3</span>")
-                            .arg(model.section('/', -1).toHtmlEscaped(), provider.toHtmlEscaped(),
-                                 demo ? tr(" · offline demo, not a real model") : QString()));
-    title_->setToolTip(model);
+    title_ = new ElidedLabel(model.section('/', -1));
+    QFont bold = title_->font();
+    bold.setBold(true);
+    title_->setFont(bold);
+    title_->setFixedToolTip(model);
     state_ = new QLabel(tr("queued"));
     state_->setAccessibleName(tr("state"));
+    provider_ = new ElidedLabel(provider + (demo ? tr(" · offline demo, not a real model") : QString()), Qt::ElideRight);
+    provider_->setStyleSheet("color: gray");
+    provider_->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
     head->addWidget(title_, 1);
-    head->addWidget(state_);
+    auto* sub = new QHBoxLayout;
+    sub->addWidget(state_);
+    sub->addWidget(provider_, 1);
     auto* sent = new QToolButton;
     sent->setText(tr("Sent…"));
     sent->setToolTip(tr("Show exactly what this agent was sent"));
@@ -60,6 +100,7 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     connect(sent, &QToolButton::clicked, this, &AgentPane::messagesRequested);
     head->addWidget(sent);
     v->addLayout(head);
+    v->addLayout(sub);
     body_ = new QPlainTextEdit;
     body_->setReadOnly(true);
     body_->setAccessibleName(tr("answer of %1").arg(model));
@@ -67,6 +108,7 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     v->addWidget(body_, 1);
     stats_ = new QLabel;
     stats_->setStyleSheet("color: gray");
+    stats_->setWordWrap(true); // ttft · tok/s · tokens · time · cost: on two lines in a narrow pane
     v->addWidget(stats_);
 }
 

@@ -17,6 +17,27 @@
 
 namespace moa::ui {
 
+// A one-line label that shortens its text with "…" to the width it gets (the full text in
+// its tooltip), so a long model name never pushes or hides what stands beside it.
+class ElidedLabel : public QLabel {
+    Q_OBJECT
+public:
+    explicit ElidedLabel(const QString& text, Qt::TextElideMode mode = Qt::ElideRight, QWidget* parent = nullptr);
+    void setFullText(const QString& text);
+    QString fullText() const { return full_; }
+    // A tooltip shown whether or not the text is shortened (else: the full text, when shortened).
+    void setFixedToolTip(const QString& tip);
+    QSize minimumSizeHint() const override;
+
+protected:
+    void resizeEvent(QResizeEvent* e) override;
+
+private:
+    void elide();
+    QString full_, tip_;
+    Qt::TextElideMode mode_;
+};
+
 // Markdown view for untrusted model output: no remote resources, links open only on click.
 class SafeTextBrowser : public QTextBrowser {
     Q_OBJECT
@@ -43,7 +64,8 @@ signals:
 
 private:
     bool streaming_ = false;
-    QLabel* title_;
+    ElidedLabel* title_;
+    ElidedLabel* provider_;
     QLabel* state_;
     QPlainTextEdit* body_;
     QLabel* stats_;
