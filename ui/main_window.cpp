@@ -15,6 +15,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QDateTime>
 #include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -165,6 +166,10 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     history_list_ = new QListWidget;
     history_list_->setAccessibleName(tr("Run history"));
     history_list_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    history_list_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff); // lines are shortened with … instead
+    history_list_->setTextElideMode(Qt::ElideRight);
+    history_list_->setWordWrap(false);
+    history_list_->setAlternatingRowColors(true);
     hv->addWidget(history_search_);
     hv->addWidget(history_list_);
     auto* hb = new QGridLayout;
@@ -644,11 +649,19 @@ void MainWindow::refreshHistory() {
             if (!self || self->history_search_->text().toStdString() != search) return;
             self->history_list_->clear();
             for (const auto& r : runs) {
-                auto* it = new QListWidgetItem(QStringLiteral("#%1 %2 · %3 · %4")
-                                                   .arg(r.id)
-                                                   .arg(QString::fromStdString(r.config_name), QString::fromStdString(r.status),
-                                                        QString::fromStdString(r.prompt).left(60)));
-                it->setToolTip(QString::fromStdString(r.started_at + " (" + r.source + ")\n" + r.prompt));
+                // Three short lines, each shortened to the panel's width: what ran and how it
+                // ended; when, what it cost and how long it took; the prompt on one line.
+                const QDateTime when = QDateTime::fromString(QString::fromStdString(r.started_at), Qt::ISODate);
+                QString head = QStringLiteral("#%1 %2 · %3").arg(r.id).arg(QString::fromStdString(r.config_name), QString::fromStdString(r.status));
+                if (r.rerun_of) head += tr(" · re-run of #%1").arg(*r.rerun_of);
+                const QString figures = QStringLiteral("%1 · %2 · %3 s · %4")
+                                            .arg(when.isValid() ? when.toLocalTime().toString("yyyy-MM-dd HH:mm") : QString::fromStdString(r.started_at),
+                                                 format_money(r.cost_usd))
+                                            .arg(r.wall_ms / 1000.0, 0, 'f', 1)
+                                            .arg(QString::fromStdString(r.source));
+                const QString prompt = QString::fromStdString(r.prompt).left(300).simplified();
+                auto* it = new QListWidgetItem(head + "\n" + figures + "\n" + prompt);
+                it->setToolTip(QString::fromStdString(r.started_at + " (" + r.source + ")\n") + QString::fromStdString(r.prompt).left(2000));
                 it->setData(Qt::UserRole, static_cast<qlonglong>(r.id));
                 self->history_list_->addItem(it);
             }
