@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
     // "megabyte": the aggregator streams a 1 MB Markdown answer (plus the 24 proposers as usual),
     // then the run ends with that answer as the final text.
     const bool megabyte = argc > 2 && std::string(argv[2]) == "megabyte";
+    // "burst": a hostile or very fast server: the aggregator's 4 MB arrive at once (64 KB pieces
+    // as fast as the producer can push them, one second into the run), beside the 24 proposers.
+    const bool burst = argc > 2 && std::string(argv[2]) == "burst";
     config::Config c;
     c.name = "bench";
     c.providers["p"] = config::Provider{};
@@ -98,7 +101,13 @@ int main(int argc, char** argv) {
             agg.type = engine::Event::Type::AgentDelta;
             agg.layer = 1;
             agg.agent = 0;
+            const auto t0 = std::chrono::steady_clock::now();
             while (!stop) {
+                if (burst && big == 0 && std::chrono::steady_clock::now() - t0 > std::chrono::seconds(1)) {
+                    agg.text.clear();
+                    for (int line = 0; agg.text.size() < (64u << 10); ++line) agg.text += "burst line " + std::to_string(line) + ": " + filler + "\n";
+                    for (; big < (4u << 20); big += agg.text.size()) sink(agg);
+                }
                 if (megabyte && big < (1u << 20) && n % 2 == 0) {
                     // ~1 KB every 4 ms: 1 MB in about 4 s, Markdown with lists, emphasis, links.
                     agg.text = "- item **" + std::to_string(n) + "** with [a link](https://example.com/" + std::to_string(n) +
@@ -123,7 +132,7 @@ int main(int argc, char** argv) {
     producer.join();
     bridge.drain();
     Stalls end{};
-    if (megabyte) {
+    if (megabyte || burst) {
         // The run's end: the whole 1 MB answer set once more as the final text.
         end = measure(1500, [&] {
             auto rec = std::make_shared<engine::RunRecord>();
@@ -136,7 +145,7 @@ int main(int argc, char** argv) {
         });
     }
     std::printf("GUI event loop under 24 agents x 500 tokens/s%s (%ld tokens in %d s, %zu batches delivered)\n",
-                megabyte ? ", and a 1 MB Markdown final answer" : one_paragraph ? ", one endless paragraph each" : ", a paragraph every 60 tokens", produced.load(), seconds,
+                megabyte ? ", and a 1 MB Markdown final answer" : burst ? ", and a 4 MB answer arriving at once" : one_paragraph ? ", one endless paragraph each" : ", a paragraph every 60 tokens", produced.load(), seconds,
                 bridge.batches());
     std::printf("  idle baseline : longest gap %6.2f ms, p99 %6.2f ms (%zu ticks of a 1 ms timer)\n", idle.max_ms, idle.p99_ms,
                 idle.ticks);
@@ -144,9 +153,9 @@ int main(int argc, char** argv) {
     std::printf("  goals longest < 50 ms: %s; p99 < 16 ms: %s\n", busy.max_ms < 50 ? "met" : "NOT met",
                 busy.p99_ms < 16 ? "met" : "NOT met");
     std::printf("  text in pane 0: %d characters\n", static_cast<int>(view.pane(0, 0)->text().size()));
-    if (megabyte)
-        std::printf("  1 MB final answer: %d characters streamed (%s); the run's end: longest gap %6.2f ms\n",
-                    static_cast<int>(view.finalText().size()), view.finalIsPlainText() ? "shown as plain text past the limit" : "Markdown",
+    if (megabyte || burst)
+        std::printf("  %s final answer: %d characters streamed (%s); the run's end: longest gap %6.2f ms\n",
+                    burst ? "4 MB" : "1 MB", static_cast<int>(view.finalText().size()), view.finalIsPlainText() ? "shown as plain text past the limit" : "Markdown",
                     end.max_ms);
     return 0;
 }

@@ -2,6 +2,9 @@
 // The run view fed by a real engine run against the local test server, through the event
 // bridge: panes get the right text, states change, the graph lights up, cancel works, and the
 // GUI gets one batch per frame, not one event per token.
+#include <QRandomGenerator>
+#include <QTextBlock>
+#include <QMimeData>
 #include <QtTest>
 
 #include "bridge/event_bridge.h"
@@ -27,6 +30,8 @@ private slots:
     void markdownFetchesNothing();
     void timelineHasABarPerCall();
     void longModelNamesAreShortenedNotHidingTheState();
+    void megabytesAtOnceAreShownOverFramesExactly();
+    void unbrokenLinesAreShownInBoundedBlocksAndCopiedExactly();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -184,6 +189,113 @@ void TestRunView::longModelNamesAreShortenedNotHidingTheState() {
     // A short name is shown as it is, without a tooltip of its own text.
     ElidedLabel* short_title = view.pane(0, 1)->findChildren<ElidedLabel*>().front();
     QCOMPARE(short_title->text(), QString("short"));
+}
+
+void TestRunView::megabytesAtOnceAreShownOverFramesExactly() {
+    // A hostile or very fast server: 640 K characters of the aggregator's answer (and 320 K of a
+    // proposer's), one unbroken line each, more than the view shows at once (kFlushAllChars),
+    // arrive in one batch. The view lays them out frame by frame (bench_gui_stream burst measures
+    // how responsive that keeps it) and ends with every character, surrogate pairs included:
+    // the pattern's odd length puts piece boundaries between the halves of a pair.
+    auto cfg = make_config(config_json(server_->base_url(), {{"a"}, {"f"}}));
+    RunView view;
+    view.resize(1000, 700);
+    view.prepare(cfg);
+    view.show();
+    QString big, proposer;
+    while (big.size() < (640 << 10)) big += QStringLiteral("lorem ipsum dolor \U0001F642 ");
+    while (proposer.size() < (320 << 10)) proposer += QStringLiteral("sit amet, \U0001F642 ");
+    engine::Event d;
+    d.type = engine::Event::Type::AgentDelta;
+    d.layer = 1;
+    d.agent = 0;
+    d.text = big.toStdString();
+    engine::Event p = d;
+    p.layer = 0;
+    p.text = proposer.toStdString();
+    view.apply({p, d});
+    QVERIFY(view.isCatchingUp());
+    QVERIFY(view.pane(1, 0)->text().size() < big.size()); // not all in one go
+    QVERIFY(view.finalIsPlainText());
+
+    auto rec = std::make_shared<engine::RunRecord>();
+    rec->status = engine::RunStatus::Done;
+    rec->final_text = d.text;
+    engine::Event done;
+    done.type = engine::Event::Type::RunDone;
+    done.final_record = rec;
+    view.apply({done});
+    QVERIFY(view.isCatchingUp()); // too much to show at once even at the end
+    QTRY_VERIFY_WITH_TIMEOUT(!view.isCatchingUp(), 60000);
+    QCOMPARE(view.pane(1, 0)->text(), big);
+    QCOMPARE(view.pane(0, 0)->text(), proposer);
+    QCOMPARE(view.finalShownText(), big);
+
+    // Reopening such a run from the history: the same, frame by frame and exact.
+    engine::RunRecord stored;
+    stored.status = engine::RunStatus::Done;
+    stored.final_text = d.text;
+    stored.layers.resize(2);
+    stored.layers[0].agents.resize(1);
+    stored.layers[0].agents[0].text = p.text;
+    stored.layers[0].agents[0].state = engine::AgentState::Done;
+    stored.layers[1].agents.resize(1);
+    stored.layers[1].agents[0].layer = 1;
+    stored.layers[1].agents[0].text = d.text;
+    stored.layers[1].agents[0].state = engine::AgentState::Done;
+    view.showRecord(cfg, stored);
+    QVERIFY(view.isCatchingUp());
+    QTRY_VERIFY_WITH_TIMEOUT(!view.isCatchingUp(), 60000);
+    QCOMPARE(view.pane(1, 0)->text(), big);
+    QCOMPARE(view.pane(0, 0)->text(), proposer);
+    QCOMPARE(view.finalShownText(), big);
+}
+
+void TestRunView::unbrokenLinesAreShownInBoundedBlocksAndCopiedExactly() {
+    // Qt lays out a paragraph whole, so an endless line would make every append slower than the
+    // last; the view breaks it into display blocks of at most kMaxBlockChars, yet gives the text
+    // back (and copies it) exactly as it came, whatever the pieces it arrived in.
+    QString text;
+    text += QString(10000, QChar('x'));                        // no space at all
+    text += "\nshort line\n\n";                                  // ordinary lines and an empty one
+    for (int i = 0; text.size() < 30000; ++i) text += "word" + QString::number(i) + " "; // spaces to break at
+    text += QStringLiteral("\U0001F642").repeated(3000);         // surrogate pairs only
+    text += "\nend";
+    StreamTextView view;
+    view.resize(400, 300);
+    view.show();
+    QRandomGenerator rng(7);
+    for (qsizetype at = 0; at < text.size();) {
+        qsizetype n = std::min<qsizetype>(text.size() - at, 1 + rng.bounded(9000));
+        if (at + n < text.size() && text.at(at + n - 1).isHighSurrogate()) ++n; // the engine delivers whole characters
+        view.appendStream(QStringView(text).mid(at, n));
+        at += n;
+    }
+    QCOMPARE(view.text(), text);
+    QVERIFY(view.continuationBlocks() >= 10000 / StreamTextView::kMaxBlockChars);
+    for (QTextBlock b = view.document()->begin(); b.isValid(); b = b.next())
+        QVERIFY2(b.length() - 1 <= StreamTextView::kMaxBlockChars + StreamTextView::kSlackChars, qPrintable(QString::number(b.length())));
+    // Breaks fall on spaces where the line has them: no word of the middle part is cut.
+    int word_breaks = 0;
+    for (QTextBlock b = view.document()->begin(); b.isValid(); b = b.next())
+        if (b.text().startsWith("word") && b.next().isValid() && b.next().userState() == 1 && b.next().text().startsWith("word")) {
+            QVERIFY2(b.text().endsWith(' '), qPrintable(b.text().right(20) + "|" + b.next().text().left(20)));
+            ++word_breaks;
+        }
+    QVERIFY(word_breaks >= 3);
+    // Copying a selection across display breaks gives the original characters.
+    QTextCursor c(view.document());
+    c.setPosition(view.document()->findBlockByNumber(1).position() + 100); // 100 characters into the second display block
+    c.setPosition(view.document()->characterCount() - 1, QTextCursor::KeepAnchor);
+    view.setTextCursor(c);
+    std::unique_ptr<QMimeData> copied(view.createMimeDataFromSelectionForTest());
+    QCOMPARE(copied->text(), text.mid(StreamTextView::kMaxBlockChars + 100));
+    view.selectAll();
+    copied.reset(view.createMimeDataFromSelectionForTest());
+    QCOMPARE(copied->text(), text);
+    view.clearStream();
+    QCOMPARE(view.text(), QString());
+    QCOMPARE(view.continuationBlocks(), 0);
 }
 
 QTEST_MAIN(TestRunView)

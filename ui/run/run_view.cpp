@@ -101,8 +101,7 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     head->addWidget(sent);
     v->addLayout(head);
     v->addLayout(sub);
-    body_ = new QPlainTextEdit;
-    body_->setReadOnly(true);
+    body_ = new StreamTextView;
     body_->setAccessibleName(tr("answer of %1").arg(model));
     body_->setMinimumHeight(90);
     v->addWidget(body_, 1);
@@ -112,14 +111,7 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     v->addWidget(stats_);
 }
 
-void AgentPane::append(const QString& text) {
-    auto* sb = body_->verticalScrollBar();
-    const bool at_end = sb->value() == sb->maximum();
-    QTextCursor c(body_->document());
-    c.movePosition(QTextCursor::End);
-    c.insertText(text);
-    if (at_end) sb->setValue(sb->maximum()); // follow the stream unless the user scrolled up
-}
+void AgentPane::append(QStringView text) { body_->appendStream(text); }
 
 void AgentPane::setState(engine::AgentState s, const QString& detail) {
     using S = engine::AgentState;
@@ -151,6 +143,9 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
     flush_timer_->setSingleShot(true);
     flush_timer_->setInterval(16);
     connect(flush_timer_, &QTimer::timeout, this, [this] { flushPending(false); });
+    render_timer_ = new QTimer(this);
+    render_timer_->setSingleShot(true);
+    connect(render_timer_, &QTimer::timeout, this, [this] { renderLiveFinal(); });
     auto* v = new QVBoxLayout(this);
     v->setContentsMargins(0, 0, 0, 0);
     auto* split = new QSplitter(Qt::Horizontal);
@@ -175,8 +170,7 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
     rv->addWidget(final_note_);
     rv->addWidget(final_, 1);
     // Very long answers: plain text in a widget made for large texts.
-    final_plain_view_ = new QPlainTextEdit;
-    final_plain_view_->setReadOnly(true);
+    final_plain_view_ = new StreamTextView;
     final_plain_view_->setAccessibleName(tr("Final answer (plain text)"));
     final_plain_view_->hide();
     rv->addWidget(final_plain_view_, 1);
@@ -200,10 +194,14 @@ void AgentPane::setOverlap(double recall) {
 void RunView::prepare(const config::Config& c) {
     ++generation_;
     messages_.clear();
+    render_timer_->stop();
+    last_render_ms_ = 0;
+    since_render_.invalidate();
     delete columns_->layout();
     qDeleteAll(columns_->findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly));
     panes_.clear();
     pending_.clear();
+    final_pending_ = {};
     order_.clear();
     cursor_ = 0;
     layer_titles_.clear();
@@ -251,16 +249,12 @@ void RunView::apply(const std::vector<engine::Event>& batch) {
                     p->setState(S::Streaming);
                     emit agentStateChanged(e.layer, e.agent, S::Streaming);
                 }
-                pending_[p] += QString::fromStdString(e.text);
+                pending_[p].text += QString::fromStdString(e.text);
             }
             if (e.layer == last_layer_) {
                 const QString piece = QString::fromStdString(e.text);
                 final_markdown_ += piece;
-                if (final_plain_) { // long answers: appended, no re-layout of the whole
-                    QTextCursor c(final_plain_view_->document());
-                    c.movePosition(QTextCursor::End);
-                    c.insertText(piece);
-                }
+                if (final_plain_) final_pending_.text += piece; // long answers: appended, never re-laid out whole
                 else final_dirty_ = true;
             }
             break;
@@ -270,7 +264,10 @@ void RunView::apply(const std::vector<engine::Event>& batch) {
             break;
         case T::AgentDone:
         case T::AgentFailed:
-            if (p && pending_.contains(p)) p->append(pending_.take(p));
+            if (p && pending_.contains(p) && pending_[p].left() <= kFlushAllChars) {
+                const Pending rest = pending_.take(p);
+                p->append(QStringView(rest.text).mid(rest.done));
+            }
             if (p && e.record) p->setRecord(*e.record);
             if (e.record) emit agentStateChanged(e.layer, e.agent, e.record->state);
             break;
@@ -304,32 +301,67 @@ void RunView::apply(const std::vector<engine::Event>& batch) {
             break;
         }
     }
-    // Markdown is re-rendered at most once per batch (once per frame), not per token; a long
-    // answer at most every half second (each render parses all of it).
-    if (final_dirty_) {
-        if (final_markdown_.size() <= kLiveMarkdownChars) setFinal(final_markdown_);
-        else showPlainFinal(final_markdown_, tr("Streaming as plain text; shown as Markdown once the answer is complete."));
-    }
+    renderLiveFinal();
     flushPending(false);
 }
 
+void RunView::renderLiveFinal() {
+    // Markdown is re-rendered at most once per batch (once per frame), never per token, and each
+    // render parses all of it: so a render that took t ms waits 3·t ms before the next one, which
+    // keeps live Markdown to at most a quarter of the GUI thread however long the answer grows.
+    // Past kLiveMarkdownChars the answer streams as plain text instead.
+    if (!final_dirty_) return;
+    if (final_markdown_.size() > kLiveMarkdownChars) {
+        showPlainFinal(final_markdown_, tr("Streaming as plain text; shown as Markdown once the answer is complete."));
+        return;
+    }
+    const qint64 wait = static_cast<qint64>(3 * last_render_ms_) - (since_render_.isValid() ? since_render_.elapsed() : 1 << 30);
+    if (wait > 0) {
+        if (!render_timer_->isActive()) render_timer_->start(static_cast<int>(wait));
+        return;
+    }
+    QElapsedTimer took;
+    took.start();
+    setFinal(final_markdown_);
+    last_render_ms_ = took.nsecsElapsed() / 1e6;
+    since_render_.start();
+}
+
+void RunView::appendPiece(Pending& p, qsizetype max, const std::function<void(QStringView)>& append) {
+    qsizetype n = std::min(max, p.left());
+    if (n < p.left() && n > 0 && p.text.at(p.done + n - 1).isHighSurrogate()) --n; // keep the pair whole
+    append(QStringView(p.text).mid(p.done, n));
+    p.done += n;
+    if (p.left() == 0) {
+        p.text.clear();
+        p.done = 0;
+    }
+}
+
 void RunView::flushPending(bool everything) {
-    if (pending_.isEmpty() || order_.isEmpty()) return;
+    if (!isCatchingUp()) return;
+    if (everything) {
+        // At the end: all of it at once, unless that is a burst (then frame by frame, as below).
+        qsizetype total = final_pending_.left();
+        for (const auto& pd : std::as_const(pending_)) total += pd.left();
+        everything = total <= kFlushAllChars;
+    }
     QElapsedTimer budget;
     budget.start();
+    auto spent = [&] { return !everything && budget.elapsed() >= 6; };
+    // The final answer first: it is what the user reads.
+    while (final_pending_.left() > 0 && !spent())
+        appendPiece(final_pending_, kPieceChars, [this](QStringView t) { final_plain_view_->appendStream(t); });
     const int n = static_cast<int>(order_.size());
-    for (int step = 0; step < n && !pending_.isEmpty(); ++step) {
+    for (int step = 0; step < n && !pending_.isEmpty() && !spent(); ++step) {
         AgentPane* p = order_[(cursor_ + step) % n];
         auto it = pending_.find(p);
         if (it == pending_.end()) continue;
-        p->append(*it);
-        pending_.erase(it);
-        if (!everything && budget.elapsed() >= 6) {
-            cursor_ = (cursor_ + step + 1) % n;
-            break;
-        }
+        while (it->left() > 0 && !spent()) appendPiece(*it, kPieceChars, [p](QStringView t) { p->append(t); });
+        if (it->left() == 0) pending_.erase(it);
+        if (spent()) cursor_ = (cursor_ + step + 1) % n; // the next frame starts with the next pane
     }
-    if (!pending_.isEmpty()) flush_timer_->start();
+    if (isCatchingUp()) flush_timer_->start();
 }
 
 void RunView::computeOverlaps(const engine::RunRecord& r) {
@@ -358,7 +390,7 @@ void RunView::showRecord(const config::Config& c, const engine::RunRecord& r) {
     for (const auto& L : r.layers)
         for (const auto& a : L.agents)
             if (auto* p = pane(a.layer, a.index)) {
-                p->append(QString::fromStdString(a.text));
+                pending_[p].text = QString::fromStdString(a.text); // shown by the RunDone below (a burst: frame by frame)
                 if (a.attempts > 0) p->setRecord(a);
             }
     engine::Event end;
@@ -382,6 +414,7 @@ void RunView::setFinal(const QString& markdown) {
         return;
     }
     final_plain_ = false;
+    final_pending_ = {};
     final_note_->hide();
     final_plain_view_->hide();
     final_plain_view_->clear();
@@ -393,7 +426,12 @@ void RunView::setFinal(const QString& markdown) {
 void RunView::showPlainFinal(const QString& text, const QString& note, bool reset) {
     final_dirty_ = false;
     final_markdown_ = text;
-    if (!final_plain_ || reset) final_plain_view_->setPlainText(text);
+    if (!final_plain_ || reset) {
+        // Laid out frame by frame like streamed text: a text of megabytes never stalls the window.
+        final_plain_view_->clear();
+        final_pending_ = {text, 0};
+        if (!flush_timer_->isActive()) flush_timer_->start();
+    }
     final_plain_ = true;
     final_->hide();
     final_->clear();

@@ -4,6 +4,7 @@
 // delivers it (one batch per frame); each pane shows its state, model, time to first token,
 // tokens/s, tokens and cost; each layer its wall time; the run its totals. The final answer is
 // rendered as Markdown that fetches nothing.
+#include <QElapsedTimer>
 #include <QFrame>
 #include <QHash>
 #include <QLabel>
@@ -12,8 +13,11 @@
 #include <QTimer>
 #include <QWidget>
 
+#include <functional>
+
 #include "config/config.h"
 #include "engine/run_types.h"
+#include "run/stream_text_view.h"
 
 namespace moa::ui {
 
@@ -50,10 +54,11 @@ class AgentPane : public QFrame {
     Q_OBJECT
 public:
     AgentPane(int layer, int index, const QString& model, const QString& provider, bool demo, QWidget* parent = nullptr);
-    void append(const QString& text);
+    void append(QStringView text);
     void setState(engine::AgentState s, const QString& detail = {});
     void setRecord(const engine::AgentRecord& r);
-    QString text() const { return body_->toPlainText(); }
+    QString text() const { return body_->text(); } // exactly as it came
+    StreamTextView* body() const { return body_; }
     QString stateText() const { return state_->text(); }
     bool isStreaming() const { return streaming_; }
     void setOverlap(double recall);
@@ -67,7 +72,7 @@ private:
     ElidedLabel* title_;
     ElidedLabel* provider_;
     QLabel* state_;
-    QPlainTextEdit* body_;
+    StreamTextView* body_;
     QLabel* stats_;
     QString base_stats_;
 };
@@ -85,7 +90,13 @@ public:
     AgentPane* pane(int layer, int index) const { return panes_.value({layer, index}); }
     QString finalText() const { return final_markdown_; }
     bool finalIsPlainText() const { return final_plain_; }
-    QString finalShownText() const { return final_plain_ ? final_plain_view_->toPlainText() : final_->toPlainText(); }
+    // True while streamed text waits to be laid out (after a burst; see flushPending).
+    bool isCatchingUp() const { return !pending_.isEmpty() || final_pending_.left() > 0; }
+    static constexpr qsizetype kPieceChars = 4 * 1024;
+    // At an agent's or the run's end, what is still pending is shown at once up to this much;
+    // more (a burst) goes on over the next frames.
+    static constexpr qsizetype kFlushAllChars = 256 * 1024;
+    QString finalShownText() const { return final_plain_ ? final_plain_view_->text() : final_->toPlainText(); }
     // Past kMarkdownChars, the final answer is shown as plain text; past kLiveMarkdownChars it
     // streams as plain text (appended, never re-parsed) and is rendered once when complete.
     static constexpr int kMarkdownChars = 64 * 1024;
@@ -109,10 +120,20 @@ private:
     void computeOverlaps(const engine::RunRecord& r);
     QHash<QPair<int, int>, std::vector<engine::Message>> messages_;
     int generation_ = 0; // bumps on prepare(), so late overlap results of an old run are dropped
-    // Streamed text is laid out in the panes within a time budget per frame, round-robin, so
-    // that many long answers growing at once never stall the event loop.
+    // Streamed text is laid out in the panes (and the plain-text final view) within a time
+    // budget per frame, round-robin and in pieces of at most kPieceChars, so that many long
+    // answers growing at once, or megabytes arriving at once from a hostile or very fast
+    // server, never stall the event loop: such a burst is shown over the next frames.
     void flushPending(bool everything);
-    QHash<AgentPane*, QString> pending_;
+    struct Pending {
+        QString text;
+        qsizetype done = 0; // characters of `text` already shown
+        qsizetype left() const { return text.size() - done; }
+    };
+    // Appends up to `max` characters of `p` to `view` (never splitting a surrogate pair).
+    static void appendPiece(Pending& p, qsizetype max, const std::function<void(QStringView)>& append);
+    QHash<AgentPane*, Pending> pending_;
+    Pending final_pending_; // text of the final answer not yet in final_plain_view_
     QList<AgentPane*> order_;
     int cursor_ = 0;
     QTimer* flush_timer_ = nullptr;
@@ -122,11 +143,15 @@ private:
     std::vector<QLabel*> layer_titles_;
     SafeTextBrowser* final_;
     QLabel* final_note_ = nullptr;
-    QPlainTextEdit* final_plain_view_ = nullptr;
+    StreamTextView* final_plain_view_ = nullptr;
     bool final_plain_ = false;
     QLabel* totals_;
     QString final_markdown_;
     bool final_dirty_ = false;
+    void renderLiveFinal();
+    QTimer* render_timer_ = nullptr;
+    QElapsedTimer since_render_;  // since the last live Markdown render ended
+    double last_render_ms_ = 0;   // how long it took
     int last_layer_ = 0;
 };
 
