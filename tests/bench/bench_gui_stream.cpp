@@ -64,7 +64,10 @@ int main(int argc, char** argv) {
     const bool megabyte = argc > 2 && std::string(argv[2]) == "megabyte";
     // "burst": a hostile or very fast server: the aggregator's 4 MB arrive at once (64 KB pieces
     // as fast as the producer can push them, one second into the run), beside the 24 proposers.
-    const bool burst = argc > 2 && std::string(argv[2]) == "burst";
+    // "burst-line": the same 4 MB as one unbroken line (no line break at all), then more of it
+    // keeps streaming: the case where Qt's whole-paragraph layout would grow with every piece.
+    const bool burst_line = argc > 2 && std::string(argv[2]) == "burst-line";
+    const bool burst = burst_line || (argc > 2 && std::string(argv[2]) == "burst");
     config::Config c;
     c.name = "bench";
     c.providers["p"] = config::Provider{};
@@ -105,9 +108,12 @@ int main(int argc, char** argv) {
             while (!stop) {
                 if (burst && big == 0 && std::chrono::steady_clock::now() - t0 > std::chrono::seconds(1)) {
                     agg.text.clear();
-                    for (int line = 0; agg.text.size() < (64u << 10); ++line) agg.text += "burst line " + std::to_string(line) + ": " + filler + "\n";
+                    for (int line = 0; agg.text.size() < (64u << 10); ++line)
+                        agg.text += "burst line " + std::to_string(line) + ": " + filler + (burst_line ? " " : "\n");
                     for (; big < (4u << 20); big += agg.text.size()) sink(agg);
+                    agg.text = burst_line ? " more words on the same line" : "\nmore lines\n";
                 }
+                if (burst && big > 0 && n % 8 == 0) sink(agg); // and the answer goes on
                 if (megabyte && big < (1u << 20) && n % 2 == 0) {
                     // ~1 KB every 4 ms: 1 MB in about 4 s, Markdown with lists, emphasis, links.
                     agg.text = "- item **" + std::to_string(n) + "** with [a link](https://example.com/" + std::to_string(n) +
@@ -145,7 +151,7 @@ int main(int argc, char** argv) {
         });
     }
     std::printf("GUI event loop under 24 agents x 500 tokens/s%s (%ld tokens in %d s, %zu batches delivered)\n",
-                megabyte ? ", and a 1 MB Markdown final answer" : burst ? ", and a 4 MB answer arriving at once" : one_paragraph ? ", one endless paragraph each" : ", a paragraph every 60 tokens", produced.load(), seconds,
+                megabyte ? ", and a 1 MB Markdown final answer" : burst_line ? ", and a 4 MB answer of one line arriving at once" : burst ? ", and a 4 MB answer arriving at once" : one_paragraph ? ", one endless paragraph each" : ", a paragraph every 60 tokens", produced.load(), seconds,
                 bridge.batches());
     std::printf("  idle baseline : longest gap %6.2f ms, p99 %6.2f ms (%zu ticks of a 1 ms timer)\n", idle.max_ms, idle.p99_ms,
                 idle.ticks);
