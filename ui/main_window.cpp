@@ -50,6 +50,7 @@
 #include "run/diff_view.h"
 #include "run/replay_player.h"
 #include "run/run_view.h"
+#include "run/stream_text_view.h"
 #include "util/resources.h"
 
 namespace moa::ui {
@@ -522,8 +523,7 @@ void MainWindow::showMessages(int layer, int index) {
         messages_dialog_ = new QDialog(this);
         messages_dialog_->resize(700, 600);
         auto* v = new QVBoxLayout(messages_dialog_);
-        messages_text_ = new QPlainTextEdit;
-        messages_text_->setReadOnly(true);
+        messages_text_ = new StreamTextView;
         messages_text_->setAccessibleName(tr("Messages sent"));
         v->addWidget(messages_text_);
     }
@@ -535,10 +535,13 @@ void MainWindow::showMessages(int layer, int index) {
     QString text;
     if (msgs.empty()) text = tr("This agent has not been sent anything yet.");
     for (const auto& m : msgs) text += QString::fromStdString("── " + m.role + " ──\n" + m.content + "\n\n");
-    messages_text_->setPlainText(text);
+    messages_text_->clearStream();
+    messages_text_->appendStream(text);
     messages_dialog_->show();
     messages_dialog_->raise();
 }
+
+QString MainWindow::messagesShown() const { return messages_text_ ? messages_text_->text() : QString(); }
 
 ExperimentWindow* MainWindow::openExperiments(const QString& path, const QString& db) {
     if (!experiments_) {

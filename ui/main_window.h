@@ -24,6 +24,8 @@ class QTreeWidget;
 
 namespace moa::ui {
 
+class StreamTextView;
+
 class Autosave;
 class ExperimentWindow;
 class ConfigDocument;
@@ -39,6 +41,9 @@ class TimelineView;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
+    // The teaching view: exactly what an agent was sent (and its text, exactly, for tests).
+    void showMessages(int layer, int index);
+    QString messagesShown() const;
     // `history` may be null (no history: the window says so).
     MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -78,7 +83,6 @@ private:
     void updateTitle();
     void updateEstimate();
     bool maybeSave();
-    void showMessages(int layer, int index);
     void exportRun();
     bool startRunWith(const config::Config& cfg, const engine::RunInput& input, qint64 rerun_of);
     struct Stored {
@@ -125,7 +129,7 @@ private:
     double session_usd_ = 0;
     std::uint64_t live_ended_ = 0; // the engine id of the last live run whose end was counted
     QDialog* messages_dialog_ = nullptr;
-    QPlainTextEdit* messages_text_ = nullptr;
+    StreamTextView* messages_text_ = nullptr; // a 1 MB one-line prompt opens without a freeze
     ExperimentWindow* experiments_ = nullptr;
     ReplayPlayer* replay_ = nullptr;
     QComboBox* replay_speed_ = nullptr;

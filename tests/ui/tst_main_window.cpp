@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QLabel>
 #include <QTableWidget>
+#include <QElapsedTimer>
 #include <QListWidget>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -258,6 +259,15 @@ void TestMainWindow::megabytePromptAndAnswer() {
         if (r.toObject()["model"].toString().contains(QString::fromStdString("MP-" + n)))
             QCOMPARE(r.toObject()["body"].toObject()["messages"].toArray().last().toObject()["content"].toString().size(),
                      prompt.trimmed().size());
+    // The teaching view opens on that megabyte of one line (no freeze: it is shown in bounded
+    // display blocks) and holds exactly what was sent.
+    QElapsedTimer opening;
+    opening.start();
+    w.showMessages(0, 0);
+    for (int i = 0; i < 5; ++i) QCoreApplication::processEvents(); // laid out and painted
+    qInfo("the messages view opened and painted a 1 MB one-line prompt in %lld ms", static_cast<long long>(opening.elapsed()));
+    QVERIFY(w.messagesShown().contains(prompt.trimmed()));
+    QVERIFY(w.messagesShown().startsWith(QString::fromUtf8("── user ──\n")) || w.messagesShown().startsWith(QString::fromUtf8("── system ──\n")));
 }
 
 QTEST_MAIN(TestMainWindow)
