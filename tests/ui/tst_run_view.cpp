@@ -10,6 +10,7 @@
 #include "bridge/event_bridge.h"
 #include "engine/engine.h"
 #include "graph/graph_scene.h"
+#include "run/diff_view.h"
 #include "run/run_view.h"
 #include "run/timeline_view.h"
 #include "run_helpers.h"
@@ -32,6 +33,7 @@ private slots:
     void longModelNamesAreShortenedNotHidingTheState();
     void megabytesAtOnceAreShownOverFramesExactly();
     void unbrokenLinesAreShownInBoundedBlocksAndCopiedExactly();
+    void diffOfHugeAnswersShowsTheirStartAndSaysSo();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -296,6 +298,33 @@ void TestRunView::unbrokenLinesAreShownInBoundedBlocksAndCopiedExactly() {
     view.clearStream();
     QCOMPARE(view.text(), QString());
     QCOMPARE(view.continuationBlocks(), 0);
+}
+
+void TestRunView::diffOfHugeAnswersShowsTheirStartAndSaysSo() {
+    // Two answers of a megabyte each (one unbroken line): the diff is computed off the GUI thread
+    // over all of them, but only the first kShownChars of each side are laid out, with a note.
+    QString a, b;
+    for (int i = 0; a.size() < (1 << 20); ++i) {
+        a += "word" + QString::number(i) + " ";
+        b += (i % 10 == 0 ? "other" : "word") + QString::number(i) + " ";
+    }
+    DiffView view;
+    view.resize(800, 500);
+    view.show();
+    QSignalSpy ready(&view, &DiffView::ready);
+    view.setTexts("A", a, "B", b);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 60000);
+    QTextDocument left;
+    left.setHtml(view.leftHtml());
+    QVERIFY2(left.toPlainText().size() < DiffView::kShownChars + 1000, qPrintable(QString::number(left.toPlainText().size())));
+    QVERIFY(left.toPlainText().startsWith("word0 word1 "));
+    QVERIFY(left.toPlainText().contains("more characters, not shown"));
+    QVERIFY(view.summary().contains('%'));
+    // Short answers: all of them, no note.
+    view.setTexts("A", "the same few words", "B", "the same words");
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 2, 10000);
+    left.setHtml(view.leftHtml());
+    QCOMPARE(left.toPlainText().trimmed(), QString("the same few words"));
 }
 
 QTEST_MAIN(TestRunView)

@@ -14,6 +14,7 @@
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <thread>
 
 #include "eval/overlap.h"
@@ -26,15 +27,36 @@ QString html_of(const eval::TextDiff& d, bool left) {
     using Op = eval::DiffPiece::Op;
     // Translucent marks read on light and dark palettes alike.
     QString out = "<div style='white-space: pre-wrap'>";
+    // Untrusted answers can be megabytes: only the first DiffView::kShownChars characters of each
+    // side are laid out (the percentages cover everything).
+    qsizetype shown = 0, hidden = 0;
     for (const auto& p : d.pieces) {
-        const QString t = QString::fromStdString(p.text).toHtmlEscaped();
+        if ((left && p.op == Op::Insert) || (!left && p.op == Op::Delete)) continue;
+        QString raw = QString::fromStdString(p.text);
+        if (shown + raw.size() > DiffView::kShownChars) {
+            qsizetype keep = std::max<qsizetype>(0, DiffView::kShownChars - shown);
+            if (keep > 0 && keep < raw.size() && raw.at(keep - 1).isHighSurrogate()) --keep;
+            hidden += raw.size() - keep;
+            raw.truncate(keep);
+        }
+        shown += raw.size();
+        if (raw.isEmpty()) continue;
+        const QString t = raw.toHtmlEscaped();
         if (p.op == Op::Equal) out += t;
         else if (left && p.op == Op::Delete)
             out += "<span style='background-color: rgba(220,60,60,0.35); text-decoration: line-through'>" + t + "</span>";
         else if (!left && p.op == Op::Insert)
             out += "<span style='background-color: rgba(40,170,80,0.35)'>" + t + "</span>";
     }
-    return out + "</div>";
+    out += "</div>";
+    if (hidden > 0)
+        out += "<p style='color: gray'><i>" +
+               QObject::tr("… and %1 more characters, not shown: the texts are too long to lay out here responsively. "
+                           "The percentages above cover all of them.")
+                   .arg(hidden)
+                   .toHtmlEscaped() +
+               "</i></p>";
+    return out;
 }
 
 QTextBrowser* plain_browser(const QString& name) {

@@ -22,6 +22,8 @@ class DiffView : public QWidget {
     Q_OBJECT
 public:
     explicit DiffView(QWidget* parent = nullptr);
+    // Characters of each side laid out at most (the rest is named, not shown).
+    static constexpr qsizetype kShownChars = 100 * 1024;
     void setTexts(const QString& title_a, const QString& a, const QString& title_b, const QString& b);
     QString summary() const;
     QString leftHtml() const;
