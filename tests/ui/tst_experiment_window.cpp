@@ -2,6 +2,9 @@
 // The experiments window driven against the local scripted server: run, pause and resume,
 // the results table, the charts (frontier, export to PNG, SVG and CSV) and the instances.
 #include <QFile>
+#include <QGraphicsSimpleTextItem>
+#include <QtCharts/QChart>
+#include <QtCharts/QChartView>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -31,6 +34,7 @@ private slots:
     void runsShowsResultsAndChartsAndExports();
     void pauseStopsNewWorkAndResumeFinishes();
     void brokenExperimentIsExplained();
+    void pointLabelsDoNotOverlap();
 };
 
 void TestExperimentWindow::runsShowsResultsAndChartsAndExports() {
@@ -126,4 +130,34 @@ void TestExperimentWindow::brokenExperimentIsExplained() {
 }
 
 QTEST_MAIN(TestExperimentWindow)
+void TestExperimentWindow::pointLabelsDoNotOverlap() {
+    // Configurations with close results and long names (as on the TFLOPs chart of the README's
+    // screenshot, where two labels once overlapped): every label stays clear of the others and
+    // inside the plot.
+    moa::ui::ChartSpec spec;
+    spec.title = "labels";
+    spec.x_label = "TFLOPs per instance (critical path)";
+    spec.y_label = "LC win rate (%)";
+    spec.points = {{"Single 8B model", "", 1.25, 35.3, 2, true},
+                   {"MoA-Lite (3 proposers, 2 layers)", "", 67.7, 98.0, 0, true},
+                   {"MoA (3 layers)", "", 129.6, 98.0, 0, false},
+                   {"MoA (3 layers), temperature 0.7", "", 120.0, 97.0, 0, false},
+                   {"Another configuration with a long name", "", 70.0, 96.5, 0, false}};
+    moa::ui::ResultChart chart;
+    chart.resize(640, 480);
+    chart.setSpec(spec);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    std::vector<QRectF> labels;
+    const QRectF area = chart.view()->chart()->plotArea();
+    for (auto* item : chart.view()->chart()->childItems())
+        if (auto* t = dynamic_cast<QGraphicsSimpleTextItem*>(item); t && t->data(1).toString() == "point") {
+            const QRectF r(t->pos(), t->boundingRect().size());
+            QVERIFY2(area.adjusted(-1, -1, 1, 1).contains(r), qPrintable(t->text()));
+            for (const QRectF& o : labels) QVERIFY2(!o.intersects(r), qPrintable(t->text()));
+            labels.push_back(r);
+        }
+    QCOMPARE(labels.size(), spec.points.size());
+}
+
 #include "tst_experiment_window.moc"

@@ -228,17 +228,49 @@ void ResultChart::setSpec(const ChartSpec& spec) {
     }
     auto place = [chart, on, xmax]() {
         std::vector<QGraphicsSimpleTextItem*> refs;
+        std::vector<QRectF> taken; // point labels already placed: the next one avoids them
         for (auto* item : chart->childItems()) {
             auto* t = dynamic_cast<QGraphicsSimpleTextItem*>(item);
             if (!t) continue;
             if (t->data(1).toString() == "point") {
-                QPointF at = chart->mapToPosition(QPointF(t->data(0).toDouble(), t->data(2).toDouble()), on);
-                QPointF pos = at + QPointF(9, -t->boundingRect().height() - 2);
+                const QPointF at = chart->mapToPosition(QPointF(t->data(0).toDouble(), t->data(2).toDouble()), on);
+                const QSizeF size = t->boundingRect().size();
                 const QRectF area = chart->plotArea();
-                if (pos.y() < area.top()) pos.setY(at.y() + 6);                          // below, near the top
-                if (pos.x() + t->boundingRect().width() > area.right())                 // left, near the right edge
-                    pos.setX(at.x() - 9 - t->boundingRect().width());
+                // Right above the point, right below, left above, left below: the first that stays
+                // in the plot and clear of the labels placed so far; else the first in the plot,
+                // moved down past what it overlaps.
+                const QPointF tries[] = {at + QPointF(9, -size.height() - 2), at + QPointF(9, 6),
+                                         at + QPointF(-9 - size.width(), -size.height() - 2), at + QPointF(-9 - size.width(), 6)};
+                auto inside = [&](QPointF p) { return area.contains(QRectF(p, size)); };
+                auto clear = [&](QPointF p) {
+                    const QRectF r(p, size);
+                    return std::none_of(taken.begin(), taken.end(), [&](const QRectF& o) { return o.intersects(r); });
+                };
+                QPointF pos = tries[0];
+                bool found = false;
+                for (const QPointF& p : tries)
+                    if (inside(p) && clear(p)) {
+                        pos = p;
+                        found = true;
+                        break;
+                    }
+                if (!found) {
+                    for (const QPointF& p : tries)
+                        if (inside(p)) {
+                            pos = p;
+                            break;
+                        }
+                    for (bool moved = true; moved;) {
+                        moved = false;
+                        for (const QRectF& o : taken)
+                            if (o.intersects(QRectF(pos, size))) {
+                                pos.setY(o.bottom() + 1);
+                                moved = true;
+                            }
+                    }
+                }
                 t->setPos(pos);
+                taken.emplace_back(pos, size);
             } else if (t->data(1).toString() == "ref") {
                 QPointF at = chart->mapToPosition(QPointF(xmax, t->data(0).toDouble()), on);
                 t->setPos(at + QPointF(-t->boundingRect().width() - 4, -t->boundingRect().height()));
