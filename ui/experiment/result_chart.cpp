@@ -29,6 +29,24 @@
 
 namespace moa::ui {
 
+namespace {
+// A label on the chart's own background, so a line passing under it does not strike it through.
+class BackedText : public QGraphicsSimpleTextItem {
+public:
+    BackedText(const QString& text, QBrush background, QGraphicsItem* parent)
+        : QGraphicsSimpleTextItem(text, parent), background_(std::move(background)) {
+        setZValue(1000); // above the series
+    }
+    void paint(QPainter* p, const QStyleOptionGraphicsItem* o, QWidget* w) override {
+        p->fillRect(boundingRect().adjusted(-2, 0, 2, 0), background_);
+        QGraphicsSimpleTextItem::paint(p, o, w);
+    }
+
+private:
+    QBrush background_;
+};
+} // namespace
+
 std::vector<ReferenceLine> paper_references(QString* source) {
     QFile f(QString::fromStdString(resources::dir() + "/reference/moa_paper.json"));
     std::vector<ReferenceLine> out;
@@ -154,7 +172,7 @@ void ResultChart::setSpec(const ChartSpec& spec) {
         } else {
             chart->legend()->markers(line).first()->setVisible(false);
         }
-        auto* label = new QGraphicsSimpleTextItem(line->name(), chart);
+        auto* label = new BackedText(line->name(), chart->backgroundBrush(), chart);
         label->setBrush(QColor(130, 130, 130));
         QFont f = label->font();
         f.setPointSizeF(f.pointSizeF() * 0.8);
@@ -221,7 +239,7 @@ void ResultChart::setSpec(const ChartSpec& spec) {
     }
     // Labels next to every point.
     for (const auto& p : spec.points) {
-        auto* label = new QGraphicsSimpleTextItem(p.name, chart);
+        auto* label = new BackedText(p.name, chart->backgroundBrush(), chart);
         label->setData(0, p.x);
         label->setData(2, p.y);
         label->setData(1, QStringLiteral("point"));
