@@ -109,6 +109,7 @@ screenshots)
     exp=$(python3 tools/experiment_demo.py "$port" "$tmp/experiment")
     build/app/moa eval --experiment "$exp" --db "$tmp/experiments.sqlite" --quiet
     build/app/moa-workbench --experiment "$exp" --experiment-db "$tmp/experiments.sqlite" --screenshot docs/screenshots/experiment.png
+    build/app/moa-workbench --palette dark --experiment "$exp" --experiment-db "$tmp/experiments.sqlite" --screenshot docs/screenshots/experiment-dark.png
     build/app/moa chart --experiment "$exp" --db "$tmp/experiments.sqlite" --out docs/screenshots/cost-vs-lc.png
     server_in=${SERVER[1]}
     exec {server_in}>&-

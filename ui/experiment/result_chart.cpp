@@ -33,9 +33,20 @@ namespace {
 // A label on the chart's own background, so a line passing under it does not strike it through.
 class BackedText : public QGraphicsSimpleTextItem {
 public:
-    BackedText(const QString& text, QBrush background, QGraphicsItem* parent)
-        : QGraphicsSimpleTextItem(text, parent), background_(std::move(background)) {
+    BackedText(const QString& text, const QChart* chart, QGraphicsItem* parent)
+        : QGraphicsSimpleTextItem(text, parent) {
         setZValue(1000); // above the series
+        // The chart's background colour, mostly opaque (the dark theme's background is a
+        // gradient: the middle of it); the text in the colour of the chart's title.
+        const QBrush bg = chart->backgroundBrush();
+        QColor c = bg.color();
+        if (const QGradient* g = bg.gradient(); g && !g->stops().isEmpty()) {
+            const QColor a = g->stops().front().second, b = g->stops().back().second;
+            c = QColor((a.red() + b.red()) / 2, (a.green() + b.green()) / 2, (a.blue() + b.blue()) / 2);
+        }
+        c.setAlpha(220);
+        background_ = QBrush(c);
+        setBrush(chart->titleBrush());
     }
     void paint(QPainter* p, const QStyleOptionGraphicsItem* o, QWidget* w) override {
         p->fillRect(boundingRect().adjusted(-2, 0, 2, 0), background_);
@@ -172,7 +183,7 @@ void ResultChart::setSpec(const ChartSpec& spec) {
         } else {
             chart->legend()->markers(line).first()->setVisible(false);
         }
-        auto* label = new BackedText(line->name(), chart->backgroundBrush(), chart);
+        auto* label = new BackedText(line->name(), chart, chart);
         label->setBrush(QColor(130, 130, 130));
         QFont f = label->font();
         f.setPointSizeF(f.pointSizeF() * 0.8);
@@ -239,7 +250,7 @@ void ResultChart::setSpec(const ChartSpec& spec) {
     }
     // Labels next to every point.
     for (const auto& p : spec.points) {
-        auto* label = new BackedText(p.name, chart->backgroundBrush(), chart);
+        auto* label = new BackedText(p.name, chart, chart);
         label->setData(0, p.x);
         label->setData(2, p.y);
         label->setData(1, QStringLiteral("point"));
