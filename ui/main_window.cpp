@@ -73,6 +73,16 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     banner_->setStyleSheet("background: palette(alternate-base); border: 1px solid palette(mid); padding: 6px; border-radius: 4px");
     banner_->setAccessibleName(tr("Notice"));
     cv->addWidget(banner_);
+    // A history that could not store a run (full disk, read-only file): said plainly, with what
+    // to do; the run itself stays on screen and can be exported.
+    history_warning_ = new QLabel;
+    history_warning_->setObjectName("history_warning");
+    history_warning_->setWordWrap(true);
+    history_warning_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    history_warning_->setStyleSheet("color: #D03A3A; border: 1px solid #D03A3A; padding: 6px; border-radius: 4px");
+    history_warning_->setAccessibleName(tr("History problem"));
+    history_warning_->hide();
+    cv->addWidget(history_warning_);
     // Crash recovery: what the last session had not saved, offered without blocking anything.
     recovery_bar_ = new QWidget;
     auto* rb = new QHBoxLayout(recovery_bar_);
@@ -330,6 +340,9 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
         cancel_button_->setEnabled(false);
         statusBar()->showMessage(tr("Run %1").arg(QString::fromLatin1(engine::to_string(r.status))), 5000);
         QTimer::singleShot(300, this, &MainWindow::refreshHistory); // after the writer thread committed
+        QTimer::singleShot(300, this, &MainWindow::checkHistoryErrors);
+        QTimer::singleShot(2000, this, &MainWindow::checkHistoryErrors); // a slow disk: the end's commit
+        checkHistoryErrors();
         emit runFinished();
     });
     connect(doc_, &ConfigDocument::changed, this, [this] {
@@ -505,15 +518,21 @@ void MainWindow::exportRun() {
     QString f = QFileDialog::getSaveFileName(this, tr("Export run"), QString::fromStdString(last_record_->config_name) + ".md",
                                              tr("Markdown (*.md);;JSON, as moa run --json (*.json)"), &selected);
     if (f.isEmpty()) return;
-    const bool json = selected.startsWith("JSON") || f.endsWith(".json");
+    exportRunTo(f, selected.startsWith("JSON"));
+}
+
+bool MainWindow::exportRunTo(const QString& f, bool as_json) {
+    if (!last_record_) return false;
+    const bool json = as_json || f.endsWith(".json");
     const std::string text = json ? engine::to_json(*last_record_).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
                                   : engine::to_markdown(*last_record_);
     QSaveFile out(f);
     if (!out.open(QIODevice::WriteOnly | QIODevice::Unbuffered) || out.write(text.data(), static_cast<qint64>(text.size())) < 0 || !out.commit()) {
         QMessageBox::warning(this, tr("Export run"), tr("%1: cannot write: %2").arg(f, out.errorString()));
-        return;
+        return false;
     }
     statusBar()->showMessage(tr("Exported to %1").arg(f), 5000);
+    return true;
 }
 
 void MainWindow::showMessages(int layer, int index) {
@@ -610,6 +629,8 @@ bool MainWindow::startRun() {
 bool MainWindow::startRunWith(const config::Config& cfg, const engine::RunInput& input, qint64 rerun_of) {
     if (isRunning()) return false;
     replay_->stop();
+    checkHistoryErrors();       // anything left from the last run is counted as seen...
+    history_warning_->hide();   // ...and this run starts with a clean slate
     scene_->clearRunStates();
     run_view_->prepare(cfg);
     timeline_->prepare(cfg);
@@ -670,6 +691,22 @@ void MainWindow::refreshHistory() {
             }
         }, Qt::QueuedConnection);
     }).detach();
+}
+
+void MainWindow::checkHistoryErrors() {
+    if (!history_) return;
+    const auto errors = history_->errors();
+    if (errors.size() <= history_errors_seen_) return;
+    const std::size_t fresh = errors.size() - history_errors_seen_;
+    history_errors_seen_ = errors.size();
+    const QString count = fresh == 1 ? tr("1 problem") : tr("%1 problems, the last").arg(fresh);
+    QString text = tr("<b>The history could not store this run</b> (%1): %2<br>"
+                      "The run is still shown here: export it with File ▸ Export run… to keep it, then free disk "
+                      "space or make the history file writable.")
+                       .arg(count, QString::fromStdString(errors.back()).toHtmlEscaped());
+    history_warning_->setText(text);
+    history_warning_->show();
+    statusBar()->showMessage(tr("History: %1").arg(QString::fromStdString(errors.back())), 15000);
 }
 
 void MainWindow::updateTitle() {

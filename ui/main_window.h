@@ -44,6 +44,8 @@ public:
     // The teaching view: exactly what an agent was sent (and its text, exactly, for tests).
     void showMessages(int layer, int index);
     QString messagesShown() const;
+    // Writes the run shown as Markdown, or as the `moa run --json` document (.json or as_json).
+    bool exportRunTo(const QString& file, bool as_json = false);
     // `history` may be null (no history: the window says so).
     MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -117,6 +119,9 @@ private:
     QPushButton* cancel_button_;
     QLabel* estimate_;
     QLabel* banner_;
+    QLabel* history_warning_ = nullptr;
+    std::size_t history_errors_seen_ = 0;
+    void checkHistoryErrors();
     QLabel* session_cost_;
 public:
     QLabel* providersStatus() const { return providers_status_; }

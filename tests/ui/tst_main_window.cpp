@@ -35,6 +35,7 @@ private slots:
     void newUserBuildsMoaLiteFromAnEmptyCanvas();
     void historyReplayRerunAndCompare();
     void megabytePromptAndAnswer();
+    void fullDiskDuringARunIsSaidAndTheRunStaysExportable();
 };
 
 void TestMainWindow::runAFileAgainstALocalServerAndReopenItFromHistory() {
@@ -268,6 +269,56 @@ void TestMainWindow::megabytePromptAndAnswer() {
     qInfo("the messages view opened and painted a 1 MB one-line prompt in %lld ms", static_cast<long long>(opening.elapsed()));
     QVERIFY(w.messagesShown().contains(prompt.trimmed()));
     QVERIFY(w.messagesShown().startsWith(QString::fromUtf8("── user ──\n")) || w.messagesShown().startsWith(QString::fromUtf8("── system ──\n")));
+}
+
+void TestMainWindow::fullDiskDuringARunIsSaidAndTheRunStaysExportable() {
+    // The disk fills while a run is recorded (RLIMIT_FSIZE: no file may grow past 64 KB, so the
+    // history's write-ahead log cannot take a 250 KB answer): the window says so in red, naming
+    // the database, and the run is whole on screen and can still be exported.
+    QStandardPaths::setTestModeEnabled(true);
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string n = nonce();
+    auto j = config_json(server.base_url(), {{"ok?tag=DP-" + n}, {"ok?words=40000&tag=DA-" + n}});
+    const QString path = dir.filePath("full.moa.json");
+    std::ofstream(path.toStdString()) << j.dump(2);
+    const QString db = dir.filePath("history.sqlite");
+    auto h = store::History::open(db.toStdString());
+    QVERIFY(h.ok());
+    ui::MainWindow w(std::make_unique<store::HistoryRecorder>(std::move(*h)));
+    w.show();
+    QVERIFY(w.openFile(path));
+    auto* warning = w.findChild<QLabel*>("history_warning");
+    QVERIFY(warning);
+    QVERIFY(warning->isHidden());
+    w.promptEditor()->setPlainText("Fill the disk");
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    with_full_disk(64 * 1024, [&] {
+        QVERIFY(w.startRun());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(warning->isVisible(), 5000);
+    });
+    qInfo("%s", qPrintable(warning->text()));
+    if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT")) w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT"));
+    QVERIFY2(warning->text().contains("could not store this run"), qPrintable(warning->text()));
+    QVERIFY2(warning->text().contains(db.toHtmlEscaped()), qPrintable(warning->text())); // names the file
+    QVERIFY(warning->text().contains("Export run"));
+    // Nothing lost on screen: the whole answer, and the export still works.
+    QTRY_VERIFY_WITH_TIMEOUT(!w.runView()->isCatchingUp(), 10000);
+    QVERIFY(w.runView()->finalText().endsWith("w39999"));
+    const QString out = dir.filePath("kept.json");
+    QVERIFY(w.exportRunTo(out));
+    QFile f(out);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(f.readAll().contains("w39999"));
+    // The next run (disk space back) starts without the old warning.
+    w.promptEditor()->setPlainText("Again");
+    QVERIFY(w.startRun());
+    QVERIFY(warning->isHidden());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 30000);
+    QTest::qWait(400);
+    QVERIFY(warning->isHidden());
 }
 
 QTEST_MAIN(TestMainWindow)
