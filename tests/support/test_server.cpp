@@ -141,6 +141,16 @@ ProcessResult run_moa(const QStringList& args, const QByteArray& stdin_data, int
     return r;
 }
 
+TestServer::Bearer TestServer::bearer(const QString& model_suffix, const QString& key) const {
+    Bearer b;
+    for (const auto& r : requests())
+        if (r.toObject()["model"].toString().endsWith(model_suffix)) {
+            ++b.calls;
+            b.with_key += r.toObject()["authorization"].toString() == "Bearer " + key;
+        }
+    return b;
+}
+
 bool kill_after(QProcess& p, int ms) {
     if (p.waitForFinished(ms)) return false;
     ::kill(static_cast<pid_t>(p.processId()), SIGKILL);

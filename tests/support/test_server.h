@@ -22,6 +22,12 @@ public:
     // Every chat request the server received, in order.
     QJsonArray requests() const;
     int chat_requests() const { return requests().size(); }
+    // The chat requests for models ending in `model_suffix`, and how many of them carried
+    // "Authorization: Bearer <key>".
+    struct Bearer {
+        int calls = 0, with_key = 0;
+    };
+    Bearer bearer(const QString& model_suffix, const QString& key) const;
 
 private:
     QProcess proc_;

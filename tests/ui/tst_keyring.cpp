@@ -148,13 +148,9 @@ void TestKeyring::keyIsKeptInTheKeyringReadBackByANewWindowAndForgotten() {
         QSignalSpy finished(&w, &ui::MainWindow::runFinished);
         QVERIFY(w.startRun());
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
-        int sent = 0;
-        for (const auto& r : server.requests())
-            if (r.toObject()["model"].toString().endsWith(QString::fromStdString(n))) {
-                QCOMPARE(r.toObject()["authorization"].toString(), "Bearer " + secret);
-                ++sent;
-            }
-        QCOMPARE(sent, 2);
+        const auto sent = server.bearer(QString::fromStdString(n), secret);
+        QCOMPARE(sent.calls, 2);
+        QCOMPARE(sent.with_key, sent.calls);
         QString err;
         QVERIFY(w.document()->save(path, &err));
         QTest::qWait(300); // the history writer commits on its own thread

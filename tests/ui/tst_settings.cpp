@@ -84,13 +84,9 @@ void TestSettings::keychainKeyIsUsedAndNeverShownOrStored() {
     QSignalSpy finished(&w, &ui::MainWindow::runFinished);
     QVERIFY(w.startRun());
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
-    int sent = 0;
-    for (const auto& r : server.requests())
-        if (r.toObject()["model"].toString().endsWith(QString::fromStdString(n))) {
-            QCOMPARE(r.toObject()["authorization"].toString(), "Bearer " + secret);
-            ++sent;
-        }
-    QVERIFY(sent > 0);
+    const auto sent = server.bearer(QString::fromStdString(n), secret);
+    QCOMPARE(sent.calls, 2);
+    QCOMPARE(sent.with_key, sent.calls);
     // ...and it is in no file: not the history (with its WAL), not the saved configuration.
     QString err;
     QVERIFY(w.document()->save(path, &err));
