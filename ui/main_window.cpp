@@ -60,6 +60,13 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     setObjectName("MainWindow");
     if (auto c = accounting::Catalog::load_file(resources::catalog_path())) catalog_ = std::move(*c);
     engine_ = std::make_unique<engine::Engine>(catalog_);
+    if (history_) {
+        // A problem writing the history is told to the window as it happens (writer thread → GUI).
+        QPointer<MainWindow> self(this);
+        history_->on_error([self] {
+            QMetaObject::invokeMethod(qApp, [self] { if (self) self->checkHistoryErrors(); }, Qt::QueuedConnection);
+        });
+    }
     keys_ = new KeyStore(QStringLiteral("moa-workbench"), this);
     doc_ = new ConfigDocument(this);
     bridge_ = new EventBridge(this);
@@ -340,9 +347,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
         cancel_button_->setEnabled(false);
         statusBar()->showMessage(tr("Run %1").arg(QString::fromLatin1(engine::to_string(r.status))), 5000);
         QTimer::singleShot(300, this, &MainWindow::refreshHistory); // after the writer thread committed
-        QTimer::singleShot(300, this, &MainWindow::checkHistoryErrors);
-        QTimer::singleShot(2000, this, &MainWindow::checkHistoryErrors); // a slow disk: the end's commit
-        checkHistoryErrors();
+        checkHistoryErrors(); // and whenever the writer thread meets one later (on_error)
         emit runFinished();
     });
     connect(doc_, &ConfigDocument::changed, this, [this] {

@@ -75,8 +75,11 @@ engine::EventSink HistoryRecorder::sink(const std::string& source, const config:
     return [this, state, snapshot, in, name, source, next, rerun_of](const engine::Event& e) {
         using T = engine::Event::Type;
         auto note = [this](const std::string& err) {
-            std::lock_guard<std::mutex> lock(mu_);
-            errors_.push_back(err);
+            {
+                std::lock_guard<std::mutex> lock(mu_);
+                errors_.push_back(err);
+            }
+            if (on_error_) on_error_();
         };
         switch (e.type) {
         case T::RunStarted: {

@@ -32,6 +32,9 @@ public:
     void flush();
     // Problems met while writing (a full disk, a read-only file), oldest first.
     std::vector<std::string> errors() const;
+    // Called on the writer thread right after a problem is added to errors() (the GUI posts
+    // itself a check; it never waits on a timer for a slow disk). Set before the first sink.
+    void on_error(std::function<void()> fn) { on_error_ = std::move(fn); }
     // The database id of the run with this engine run id, 0 until it was written.
     std::int64_t stored_id(std::uint64_t engine_run) const;
     const std::string& path() const { return history_->path(); }
@@ -48,6 +51,7 @@ private:
     bool busy_ = false;
     bool stop_ = false;
     std::vector<std::string> errors_;
+    std::function<void()> on_error_;
     std::vector<std::pair<std::uint64_t, std::int64_t>> ids_;
     std::thread thread_;
 };
