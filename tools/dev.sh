@@ -11,7 +11,7 @@ MOCK_LLM_VERSION=0.1.29 # @dwmkerr/mock-llm, the third-party server of the CLI t
 OPENAI_NODE_VERSION=4.104.0 # the official OpenAI Node.js client, the client of the moa serve tests
 
 PACKAGES=(cmake ninja-build g++ ccache pkg-config python3
-          qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6sql6-sqlite qtkeychain-qt6-dev
+          qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6opengl6-dev libqt6sql6-sqlite qtkeychain-qt6-dev
           dpkg-dev fakeroot desktop-file-utils appstream
           gnome-keyring dbus libsecret-1-0
           libcurl4-openssl-dev nlohmann-json3-dev libsqlite3-dev libmicrohttpd-dev xvfb)
