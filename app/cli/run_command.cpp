@@ -89,6 +89,7 @@ public:
             if (streaming_) std::cout << "\n";
             std::cerr << "✗ " << (e.record ? agent_title(*e.record) : std::string("agent")) << " failed: " << e.message
                       << "\n";
+            if (e.record && e.record->not_billed) std::cerr << "  (no tokens were produced: not billed, $0)\n";
             if (c_.on_agent_failure == config::FailurePolicy::Drop && static_cast<std::size_t>(e.layer) + 1 < layers)
                 std::cerr << "  (dropped: the next layer is told that this answer is missing)\n";
             break;

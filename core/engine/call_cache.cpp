@@ -9,7 +9,7 @@ namespace moa::engine {
 
 using nlohmann::json;
 
-std::string cache_key(const providers::CallRequest& r) {
+std::string cache_key(const providers::CallRequest& r, int sample) {
     json j;
     j["kind"] = r.provider.type == config::ProviderType::Demo ? "demo" : "openai";
     j["base_url"] = r.provider.base_url;
@@ -24,6 +24,7 @@ std::string cache_key(const providers::CallRequest& r) {
     json m = json::array();
     for (const auto& msg : r.messages) m.push_back({msg.role, msg.content});
     j["messages"] = std::move(m);
+    if (sample > 0) j["sample"] = sample;
     return util::sha256_hex(j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
@@ -74,8 +75,8 @@ private:
 // started for real when it fails.
 class WaitingCall : public providers::ChatCall, public std::enable_shared_from_this<WaitingCall> {
 public:
-    WaitingCall(net::Transport& t, std::shared_ptr<CallCache> cache, providers::CallRequest r, providers::CallEvents e)
-        : t_(t), cache_(std::move(cache)), r_(std::move(r)), e_(std::move(e)) {}
+    WaitingCall(net::Transport& t, std::shared_ptr<CallCache> cache, providers::CallRequest r, providers::CallEvents e, int sample)
+        : t_(t), cache_(std::move(cache)), r_(std::move(r)), e_(std::move(e)), sample_(sample) {}
     void ready(const std::optional<CachedAnswer>& a) {
         if (cancelled_) return;
         if (a) {
@@ -83,7 +84,7 @@ public:
             inner_ = c;
             c->begin();
         } else {
-            inner_ = start_cached_call(t_, cache_, r_, e_);
+            inner_ = start_cached_call(t_, cache_, r_, e_, sample_);
         }
     }
     void cancel() override {
@@ -104,6 +105,7 @@ private:
     std::shared_ptr<CallCache> cache_;
     providers::CallRequest r_;
     providers::CallEvents e_;
+    int sample_ = 0;
     std::shared_ptr<providers::ChatCall> inner_;
     bool cancelled_ = false;
 };
@@ -111,9 +113,10 @@ private:
 } // namespace
 
 std::shared_ptr<providers::ChatCall> start_cached_call(net::Transport& transport, const std::shared_ptr<CallCache>& cache,
-                                                       providers::CallRequest request, providers::CallEvents events) {
+                                                       providers::CallRequest request, providers::CallEvents events,
+                                                       int sample) {
     if (!cache) return providers::start_chat_call(transport, std::move(request), std::move(events));
-    const std::string key = cache_key(request);
+    const std::string key = cache_key(request, sample);
     if (auto hit = cache->lookup(key)) {
         auto call = std::make_shared<CachedCall>(transport, std::move(*hit), std::move(events));
         call->begin();
@@ -121,7 +124,7 @@ std::shared_ptr<providers::ChatCall> start_cached_call(net::Transport& transport
     }
     if (auto w = cache->in_flight.find(key); w != cache->in_flight.end()) {
         // Wait for the identical call; take its answer, or make our own call if it fails.
-        auto waiter = std::make_shared<WaitingCall>(transport, cache, request, std::move(events));
+        auto waiter = std::make_shared<WaitingCall>(transport, cache, request, std::move(events), sample);
         w->second.push_back([waiter](const std::optional<CachedAnswer>& a) { waiter->ready(a); });
         return waiter;
     }

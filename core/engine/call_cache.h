@@ -36,13 +36,17 @@ public:
     std::map<std::string, std::vector<std::function<void(const std::optional<CachedAnswer>&)>>> in_flight;
 };
 
-// SHA-256 of the canonical request (no key, no headers: they do not change the answer).
-std::string cache_key(const providers::CallRequest& r);
+// SHA-256 of the canonical request (no key, no headers: they do not change the answer) and of
+// which sample it is: the k-th identical call of a run (from 0) is a different sample from the
+// first, so n identical agents make n calls, and a re-run finds each of its n answers again.
+// Sample 0 keys as before samples were counted, so older caches still answer.
+std::string cache_key(const providers::CallRequest& r, int sample = 0);
 
 // Starts the call, or answers it from `cache` without touching the network (the events arrive
 // the same way, posted on the transport, with `cached` set in the outcome). Successful answers
-// are stored. A null cache starts an ordinary call.
+// are stored. A null cache starts an ordinary call. `sample` as in cache_key.
 std::shared_ptr<providers::ChatCall> start_cached_call(net::Transport& transport, const std::shared_ptr<CallCache>& cache,
-                                                       providers::CallRequest request, providers::CallEvents events);
+                                                       providers::CallRequest request, providers::CallEvents events,
+                                                       int sample = 0);
 
 } // namespace moa::engine

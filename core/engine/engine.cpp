@@ -44,10 +44,14 @@ struct Run::State {
         bool launched = false;
         bool finished = false;
         bool first_token = false;
+        int sample = 0; // the k-th identical call of this run (see cache_key)
     };
     std::vector<Slot> slots;
     std::map<std::string, int> active;                 // running calls per provider
     std::map<std::string, std::deque<int>> waiting;    // agents waiting for a provider slot
+    std::map<std::string, int> identical_calls;        // cache key of sample 0 -> calls of the run so far
+    std::optional<std::size_t> selected;               // select mode: the answer the final aggregator named
+    std::size_t shown = 0;                             // select mode: answers the final aggregator was shown
 
     State(Engine& e, const config::Config& c, EventSink s, RunOptions o)
         : engine(e), config(c), sink(std::move(s)), options(std::move(o)) {}
@@ -139,6 +143,7 @@ void Run::start_layer(int li) {
             else ++r.missing;
         }
         s.rec.layers[static_cast<std::size_t>(li - 1)].missing = r.missing;
+        s.shown = r.answers.size();
         refs = std::move(r);
     }
     {
@@ -146,13 +151,23 @@ void Run::start_layer(int li) {
         auto& L = s.rec.layers[static_cast<std::size_t>(li)];
         L.start_ms = s.now_ms();
         for (std::size_t ai = 0; ai < layer.agents.size(); ++ai)
-            L.agents[ai].messages = build_messages(s.config, layer.agents[ai], s.rec.input, refs ? &*refs : nullptr);
+            L.agents[ai].messages = build_messages(s.config, layer.agents[ai], s.rec.input, refs ? &*refs : nullptr,
+                                                   aggregation_template_for(s.config, static_cast<std::size_t>(li)));
     }
     Event ls;
     ls.type = Event::Type::LayerStarted;
     ls.layer = li;
     publish(std::move(ls));
     s.slots.assign(layer.agents.size(), State::Slot{});
+    {
+        // Identical agents (one model sampled n times) are n samples, numbered in config order so
+        // that a re-run keys each one as before whatever order the calls start in.
+        std::lock_guard<std::mutex> lock(mu_);
+        for (std::size_t ai = 0; ai < layer.agents.size(); ++ai) {
+            auto req = request_for(li, static_cast<int>(ai));
+            s.slots[ai].sample = s.identical_calls[cache_key(req)]++;
+        }
+    }
     s.pending = static_cast<int>(layer.agents.size());
     for (std::size_t ai = 0; ai < layer.agents.size(); ++ai) {
         Event q;
@@ -165,6 +180,18 @@ void Run::start_layer(int li) {
     std::vector<std::string> providers;
     for (const auto& [name, _] : s.waiting) providers.push_back(name);
     for (const auto& p : providers) pump(p);
+}
+
+// The request of agent `ai` of layer `li`, without its key. Called with mu_ held.
+providers::CallRequest Run::request_for(int li, int ai) const {
+    const State& s = *s_;
+    const auto& agent = s.config.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+    providers::CallRequest req;
+    req.provider = *s.config.provider(agent.provider);
+    req.model = agent.model;
+    req.params = agent.params;
+    req.messages = s.rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)].messages;
+    return req;
 }
 
 // Starts waiting agents of `provider` while it has free slots (its max_concurrency).
@@ -205,16 +232,12 @@ void Run::launch(int ai) {
     slot.started = Clock::now();
 
     providers::CallRequest req;
-    req.provider = *s.config.provider(agent.provider);
-    req.model = agent.model;
-    req.params = agent.params;
-    req.api_key = s.options.key_for(req.provider);
     {
         std::lock_guard<std::mutex> lock(mu_);
-        auto& a = s.rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
-        a.start_ms = s.now_ms();
-        req.messages = a.messages;
+        req = request_for(li, ai);
+        s.rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)].start_ms = s.now_ms();
     }
+    req.api_key = s.options.key_for(req.provider);
 
     auto self = shared_from_this();
     providers::CallEvents ev;
@@ -289,7 +312,7 @@ void Run::launch(int ai) {
         if (s.over || s.layer != li) return;
         self->agent_finished(ai, o);
     };
-    slot.call = start_cached_call(s.engine.transport(), s.options.cache, std::move(req), std::move(ev));
+    slot.call = start_cached_call(s.engine.transport(), s.options.cache, std::move(req), std::move(ev), slot.sample);
 }
 
 void Run::agent_finished(int ai, const providers::CallOutcome& o) {
@@ -307,6 +330,13 @@ void Run::agent_finished(int ai, const providers::CallOutcome& o) {
         a.end_ms = s.now_ms();
         a.duration_ms = ms_between(slot.started, Clock::now());
         a.usage = o.usage;
+        // A failed call that produced nothing (an HTTP error, no connection, a stream cut before
+        // its first token) was not billed: no tokens, $0. A cut stream keeps its prompt and what
+        // arrived; usage the provider reported is kept as reported.
+        if (!o.ok && !o.cancelled && !o.cached && a.text.empty() && a.reasoning.empty() && o.usage.estimated) {
+            a.usage = providers::Usage{};
+            a.not_billed = true;
+        }
         a.attempts = std::max(a.attempts, o.attempts);
         a.finish_reason = o.finish_reason;
         a.cached = o.cached;
@@ -320,6 +350,18 @@ void Run::agent_finished(int ai, const providers::CallOutcome& o) {
             a.state = AgentState::Failed;
             a.error = "provider \"" + agent.provider + "\" (model " + agent.model + "): returned an empty answer" +
                       (o.finish_reason.empty() ? std::string() : " (finish_reason " + o.finish_reason + ")");
+        } else if (o.ok && s.config.aggregation.mode == config::Aggregation::Mode::Select && li > 0 &&
+                   li + 1 == static_cast<int>(s.config.layers.size())) {
+            // The ranker's reply must name exactly one of the answers it was shown; anything
+            // else fails the aggregator rather than passing its own text off as an answer.
+            auto sel = read_selection(a.text, s.shown);
+            if (sel.index) {
+                a.state = AgentState::Done;
+                if (ai == 0) s.selected = sel.index;
+            } else {
+                a.state = AgentState::Failed;
+                a.error = "provider \"" + agent.provider + "\" (model " + agent.model + "): " + sel.error;
+            }
         } else if (o.ok) {
             a.state = AgentState::Done;
         } else {
@@ -435,17 +477,13 @@ void Run::end(RunStatus status, const std::string& error) {
         if (status == RunStatus::Done) {
             const auto& last = r.layers.back().agents.front();
             r.final_text = last.text;
-            if (s.config.aggregation.mode == config::Aggregation::Mode::Select && r.layers.size() > 1) {
+            if (s.config.aggregation.mode == config::Aggregation::Mode::Select && r.layers.size() > 1 && s.selected) {
                 // The aggregator named the best of the answers it was shown (numbered from 1 in
                 // config order, missing ones left out); that answer is the result.
                 std::vector<const std::string*> shown;
                 for (const auto& a : r.layers[r.layers.size() - 2].agents)
                     if (a.state == AgentState::Done) shown.push_back(&a.text);
-                std::size_t i = last.text.find_first_of("0123456789");
-                if (i != std::string::npos) {
-                    std::size_t n = std::strtoul(last.text.c_str() + i, nullptr, 10);
-                    if (n >= 1 && n <= shown.size()) r.final_text = *shown[n - 1];
-                }
+                if (*s.selected < shown.size()) r.final_text = *shown[*s.selected];
             }
         }
     }

@@ -69,6 +69,7 @@ private:
     void start_layer(int li);
     void pump(const std::string& provider);
     void launch(int ai);
+    providers::CallRequest request_for(int li, int ai) const;
     void agent_finished(int ai, const providers::CallOutcome& o);
     void finish_layer();
     void end(RunStatus status, const std::string& error);

@@ -1,7 +1,73 @@
 // SPDX-License-Identifier: MIT
 #include "engine/prompt_builder.h"
 
+#include <algorithm>
+#include <cctype>
+#include <regex>
+#include <set>
+
+#include "util/resources.h"
+#include "util/text.h"
+
 namespace moa::engine {
+
+const std::string& selection_template() {
+    static const std::string kText = [] {
+        std::string t;
+        if (!text::read_file(resources::dir() + "/templates/select_best.txt", t))
+            t = "Reply with the number of the best response only.\n\nResponses from models:";
+        while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+        return t;
+    }();
+    return kText;
+}
+
+const std::string& aggregation_template_for(const config::Config& c, std::size_t li) {
+    if (c.aggregation.mode != config::Aggregation::Mode::Select) return c.aggregation.template_text;
+    if (li + 1 < c.layers.size()) return config::default_aggregation_template();
+    return c.aggregation.template_name == "default" ? selection_template() : c.aggregation.template_text;
+}
+
+Selection read_selection(const std::string& reply, std::size_t shown) {
+    std::set<long> named;
+    auto add = [&named](const std::string& digits) {
+        if (digits.size() <= 6) named.insert(std::stol(digits));
+    };
+    // Emphasis first ("**2**"), then the rest of the reply without the asterisks.
+    static const std::regex bold(R"(\*\*\s*#?\s*(\d+)\s*\.?\s*\*\*)");
+    for (std::sregex_iterator it(reply.begin(), reply.end(), bold), end; it != end; ++it) add((*it)[1].str());
+    std::string plain;
+    for (char ch : reply)
+        if (ch != '*') plain += ch;
+    std::size_t b = 0, e = plain.size();
+    while (b < e && std::isspace(static_cast<unsigned char>(plain[b]))) ++b;
+    while (e > b && (std::isspace(static_cast<unsigned char>(plain[e - 1])) || plain[e - 1] == '.')) --e;
+    const std::string bare = plain.substr(b, e - b);
+    if (!bare.empty() && bare.size() <= 6 && std::all_of(bare.begin(), bare.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+        add(bare);
+    static const std::regex named_as(R"((?:\b(?:response|answer)\s*(?:number\s*|no\.?\s*)?[:#]?\s*|#\s*)(\d+)\b)", std::regex::icase);
+    for (std::sregex_iterator it(plain.begin(), plain.end(), named_as), end; it != end; ++it) add((*it)[1].str());
+
+    Selection s;
+    auto quoted = [&reply] {
+        std::string q = reply.size() > 400 ? reply.substr(0, 400) + "…" : reply;
+        return "\"" + q + "\"";
+    };
+    if (named.empty()) {
+        s.error = "the selecting aggregator named no answer (expected the number of one of the " + std::to_string(shown) +
+                  " responses); its reply: " + quoted();
+    } else if (named.size() > 1) {
+        std::string list;
+        for (long n : named) list += (list.empty() ? "" : ", ") + std::to_string(n);
+        s.error = "the selecting aggregator named several different answers (" + list + "); its reply: " + quoted();
+    } else if (*named.begin() < 1 || static_cast<std::size_t>(*named.begin()) > shown) {
+        s.error = "the selecting aggregator named answer " + std::to_string(*named.begin()) + ", but only " +
+                  std::to_string(shown) + " were shown; its reply: " + quoted();
+    } else {
+        s.index = static_cast<std::size_t>(*named.begin() - 1);
+    }
+    return s;
+}
 
 std::string aggregation_prompt(const std::string& template_text, const References& refs) {
     std::string p = template_text;
@@ -17,6 +83,11 @@ std::string aggregation_prompt(const std::string& template_text, const Reference
 
 std::vector<Message> build_messages(const config::Config& c, const config::Agent& agent, const RunInput& input,
                                     const References* refs) {
+    return build_messages(c, agent, input, refs, c.aggregation.template_text);
+}
+
+std::vector<Message> build_messages(const config::Config& c, const config::Agent& agent, const RunInput& input,
+                                    const References* refs, const std::string& template_text) {
     std::string system;
     auto add_system = [&system](const std::string& part) {
         if (part.empty()) return;
@@ -32,7 +103,7 @@ std::vector<Message> build_messages(const config::Config& c, const config::Agent
         if (m.role != "system") turns.push_back(m);
 
     if (refs) {
-        std::string agg = aggregation_prompt(c.aggregation.template_text, *refs);
+        std::string agg = aggregation_prompt(template_text, *refs);
         if (c.aggregation.placement == config::Placement::System) {
             add_system(agg);
         } else {

@@ -85,6 +85,7 @@ json to_json(const AgentRecord& a, bool with_messages) {
            {"finish_reason", a.finish_reason.empty() ? json(nullptr) : json(a.finish_reason)},
            {"error", a.error ? json(*a.error) : json(nullptr)}};
     if (a.cached) j["cached"] = true;
+    if (a.not_billed) j["not_billed"] = true;
     if (with_messages) {
         json m = json::array();
         for (const auto& msg : a.messages) m.push_back({{"role", msg.role}, {"content", msg.content}});

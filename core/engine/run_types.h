@@ -48,6 +48,7 @@ struct AgentRecord {
     std::string finish_reason;
     AgentState state = AgentState::Queued;
     bool cached = false; // answered from the response cache: cost_usd is what it cost when paid
+    bool not_billed = false; // failed before producing a token: no usage, $0
     std::vector<providers::TokenLogprobs> logprobs; // when requested (judges); not in the JSON
     // How the text grew: (ms since the run started, bytes of text by then), sampled; for
     // replaying a recorded run at its own pace. Not in the JSON.

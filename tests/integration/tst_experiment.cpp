@@ -3,6 +3,7 @@
 // configurations, a reference and a judge; the response cache; killed at random moments and
 // resumed without repeating a finished call (the server's request log proves it).
 #include <QDir>
+#include <QUrl>
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
@@ -19,11 +20,15 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/call_cache.h"
+#include "engine/prompt_builder.h"
+#include "util/text.h"
 #include "eval/experiment.h"
 #include "config/config.h"
 #include "eval/sweep.h"
 #include "util/resources.h"
+#include "store/experiment_store.h"
 #include "store/sqlite_db.h"
+#include "run_helpers.h"
 #include "test_server.h"
 
 using nlohmann::json;
@@ -119,6 +124,9 @@ private slots:
     void experimentFilesSurviveAFullDiskOrAReadOnlyFolder();
     void importedOutputsAsReferenceWithAlpacaEvalsTemplate();
     void selectingAggregatorReturnsOneOfTheAnswers();
+    void identicalAgentsAreSamples();
+    void rankerSelectsOnlyInTheLastLayerAndReadsRealisticReplies();
+    void failedCallsCostWhatWasBilled();
 };
 
 void TestExperiment::threeConfigurationsThirtyPromptsGiveResultsAndFrontier() {
@@ -428,7 +436,9 @@ void TestExperiment::selectingAggregatorReturnsOneOfTheAnswers() {
     TestServer server;
     QVERIFY(server.ok());
     QTemporaryDir dir;
-    write(dir.filePath("base.moa.json"), cfg("Base", server.base_url(), {{"ok?tag=a", "ok?tag=b", "ok?tag=c"}, {"ok?tag=agg2"}}, 0.2, 8));
+    // The aggregator replies as rankers do, naming an answer in a sentence.
+    write(dir.filePath("base.moa.json"),
+          cfg("Base", server.base_url(), {{"ok?tag=a", "ok?tag=b", "ok?tag=c"}, {"ok?reply=Response%202%20is%20the%20best."}}, 0.2, 8));
     write(dir.filePath("judge.moa.json"), cfg("Judge", server.base_url(), {{"judge"}}, 0.2, 8));
     write(dir.filePath("ref.moa.json"), cfg("Ref", server.base_url(), {{"ok?tag=ref"}}, 0.2, 8));
     auto r = run_moa({"sweep", "--base", dir.filePath("base.moa.json"), "--kind", "ranker", "--out", dir.filePath("sw"), "--judge",
@@ -441,7 +451,7 @@ void TestExperiment::selectingAggregatorReturnsOneOfTheAnswers() {
     QVERIFY2(run.code == 0, run.err.constData());
     auto j = json::parse(run.out.toStdString());
     const std::string final_text = j["final"]["text"].get<std::string>();
-    // The scripted aggregator's answer starts "agg2 answers…": it names answer 2.
+    // The scripted aggregator's reply, "Response 2 is the best.", names answer 2.
     QCOMPARE(QString::fromStdString(final_text), QString::fromStdString(j["layers"][0]["agents"][1]["text"].get<std::string>()));
     auto e = run_moa({"eval", "--experiment", exp, "--db", dir.filePath("e.sqlite"), "--json", "--quiet"}, {}, 120000);
     QVERIFY2(e.code == 0, e.err.constData());
@@ -486,6 +496,162 @@ void TestExperiment::experimentFilesSurviveAFullDiskOrAReadOnlyFolder() {
     QVERIFY(!ro.ok());
     QVERIFY2(ro.error().find("variant-01.moa.json") != std::string::npos, ro.error().c_str());
     QVERIFY(read_all() == before);
+}
+
+// One model sampled three times (Self-MoA, the `samples` sweep) is three calls, with the cache
+// and without it; a second run with the same cache pays for none of them again.
+void TestExperiment::identicalAgentsAreSamples() {
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string tag = testing_support::nonce();
+    const std::string proposer = "ok?tag=s" + tag;
+    const std::string aggregator = "ok?tag=agg" + tag;
+    auto c = testing_support::make_config(
+        testing_support::config_json(server.base_url(), {{proposer, proposer, proposer}, {aggregator}}));
+    auto count = [&](const std::string& model) {
+        int n = 0;
+        for (const auto& v : server.requests()) n += v.toObject()["model"].toString().toStdString() == model;
+        return n;
+    };
+    QTemporaryDir dir;
+    auto store = moa::store::ExperimentStore::open(dir.filePath("e.sqlite").toStdString());
+    QVERIFY(store.ok());
+    moa::accounting::Catalog catalog;
+    moa::engine::Engine engine(catalog);
+    auto run_once = [&] {
+        moa::engine::RunOptions o;
+        o.cache = *store;
+        auto run = engine.start(c, moa::engine::RunInput::from_prompt("three samples"), {}, o);
+        run->wait();
+        return run->record();
+    };
+    auto first = run_once();
+    QCOMPARE(moa::engine::to_string(first.status), "done");
+    QCOMPARE(count(proposer), 3);
+    QCOMPARE(count(aggregator), 1);
+    for (const auto& a : first.layers[0].agents) QVERIFY(!a.cached);
+    QVERIFY(first.final_text->find("answers with 3 references") != std::string::npos);
+    QCOMPARE((*store)->cache_entries(), std::int64_t(4)); // three samples and the aggregator
+
+    auto again = run_once();
+    QCOMPARE(count(proposer), 3); // nothing paid twice
+    QCOMPARE(count(aggregator), 1);
+    for (const auto& L : again.layers)
+        for (const auto& a : L.agents) QVERIFY(a.cached);
+    QCOMPARE(*again.final_text, *first.final_text);
+
+    // moa run (no cache) makes the three calls too.
+    QTemporaryDir cdir;
+    write(cdir.filePath("s.moa.json"), testing_support::config_json(server.base_url(), {{proposer, proposer, proposer}, {aggregator}}));
+    auto r = run_moa({"run", "--config", cdir.filePath("s.moa.json"), "--prompt", "three samples", "--json", "--no-history"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(count(proposer), 6);
+    QCOMPARE(count(aggregator), 2);
+}
+
+// The LLM-ranker on a 3-layer base: the middle layer synthesizes with the paper's prompt, only
+// the final agent selects, and its reply is read the ways rankers really answer. A reply that
+// names no shown answer, or several, fails the aggregator with the reply quoted.
+void TestExperiment::rankerSelectsOnlyInTheLastLayerAndReadsRealisticReplies() {
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string tag = testing_support::nonce();
+    auto ranker = [&](const std::string& reply) {
+        auto j = testing_support::config_json(server.base_url(), {{"ok?tag=a" + tag, "ok?tag=b" + tag, "ok?tag=c" + tag},
+                                                                  {"ok?tag=d" + tag, "ok?tag=e" + tag, "ok?tag=f" + tag},
+                                                                  {"ok?reply=" + QUrl::toPercentEncoding(QString::fromStdString(reply)).toStdString()}});
+        j["aggregation"] = {{"mode", "select"}};
+        return j;
+    };
+    const std::vector<std::pair<std::string, int>> good = {
+        {"2", 2}, {"3.", 3}, {"**1**", 1}, {"Response 2", 2}, {"Answer 3", 3}, {"#1", 1},
+        {"**Response 2** is the most accurate and complete of the three.", 2},
+        {"After comparing them, the best is response #3: it answers the question directly.", 3},
+        {"The best answer is **2**.", 2},
+        {"Answer 1 is the most helpful; Answer 1 also cites its sources.", 1}};
+    for (const auto& [reply, n] : good) {
+        auto r = testing_support::run_to_end(testing_support::make_config(ranker(reply)), "which is best?");
+        QVERIFY2(r.status == moa::engine::RunStatus::Done, (reply + ": " + r.error).c_str());
+        // The middle layer synthesized (three references each, the paper's prompt); the last selected.
+        for (const auto& a : r.layers[1].agents) {
+            QVERIFY(a.text.find("answers with 3 references") != std::string::npos);
+            QVERIFY(a.messages.front().content.find(moa::config::default_aggregation_template()) != std::string::npos);
+            QVERIFY(a.messages.front().content.find("reply with its number only") == std::string::npos);
+        }
+        QVERIFY(r.layers[2].agents[0].messages.front().content.find(moa::engine::selection_template()) != std::string::npos);
+        QCOMPARE(QString::fromStdString(*r.final_text), QString::fromStdString(r.layers[1].agents[std::size_t(n - 1)].text));
+    }
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"All three responses are good.", "named no answer"},
+        {"Response 1 is clear, but Response 3 is more complete.", "named several different answers (1, 3)"},
+        {"7", "named answer 7, but only 3 were shown"},
+        {"I cannot choose.", "named no answer"}};
+    for (const auto& [reply, why] : bad) {
+        auto r = testing_support::run_to_end(testing_support::make_config(ranker(reply)), "which is best?");
+        QVERIFY2(r.status == moa::engine::RunStatus::Failed, reply.c_str());
+        QVERIFY2(r.error.find(why) != std::string::npos, r.error.c_str());
+        QVERIFY2(r.error.find("\"" + reply + "\"") != std::string::npos, r.error.c_str()); // the reply, quoted
+        QVERIFY(!r.final_text || *r.final_text != reply);
+    }
+    // moa run exits 3 and says why.
+    QTemporaryDir dir;
+    write(dir.filePath("r.moa.json"), ranker("Both of them are fine."));
+    auto r = run_moa({"run", "--config", dir.filePath("r.moa.json"), "--prompt", "which?", "--no-history"});
+    QCOMPARE(r.code, 3);
+    QVERIFY2(r.err.contains("named no answer") && r.err.contains("\"Both of them are fine.\""), r.err.constData());
+}
+
+// What a failed call costs: nothing when no token was produced (HTTP 401, 503, no connection),
+// its prompt and what arrived when a stream was cut. Exact numbers from the server's counts.
+void TestExperiment::failedCallsCostWhatWasBilled() {
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string t = testing_support::nonce();
+    json j = cfg("Costs", server.base_url(),
+                 {{"ok?tag=a&words=12&x=" + t, "status?code=401&x=" + t, "status?code=503&x=" + t, "cut?tag=c&words=12&x=" + t},
+                  {"json?tag=agg&words=3&x=" + t}},
+                 1.0, 8);
+    // A provider nobody listens on: the connection is refused.
+    j["providers"]["dead"] = {{"base_url", "http://127.0.0.1:1/v1"}, {"max_retries", 0},
+                              {"models", {{"gone", {{"input_usd_per_mtok", 1.0}, {"output_usd_per_mtok", 2.0}}}}}};
+    j["layers"][0]["agents"].push_back({{"provider", "dead"}, {"model", "gone"}});
+    auto c = testing_support::make_config(j);
+    auto r = testing_support::run_to_end(c, "hello there");
+    QVERIFY2(r.status == moa::engine::RunStatus::Done, r.error.c_str());
+    const auto& L = r.layers[0].agents;
+    // "a answers with 0 references." and 12 filler words, for the two words of the prompt.
+    QCOMPARE(L[0].usage.prompt_tokens, 2L);
+    QCOMPARE(L[0].usage.completion_tokens, 17L);
+    QCOMPARE(*L[0].cost_usd, (2 * 1.0 + 17 * 2.0) / 1e6);
+    for (std::size_t i : {std::size_t(1), std::size_t(2), std::size_t(4)}) {
+        QVERIFY2(L[i].state == moa::engine::AgentState::Dropped, L[i].error.value_or("").c_str());
+        QCOMPARE(*L[i].cost_usd, 0.0);
+        QCOMPARE(L[i].usage.prompt_tokens, 0L);
+        QCOMPARE(L[i].usage.completion_tokens, 0L);
+        QVERIFY(L[i].not_billed);
+    }
+    // The cut stream: its prompt (estimated) and the eight pieces that arrived.
+    const auto& cut = L[3];
+    QCOMPARE(QString::fromStdString(cut.text), QString("c answers with 0 references. w0 w1 w2 "));
+    QVERIFY(!cut.not_billed);
+    const long cut_prompt = moa::text::estimate_tokens("hello there") + 4;
+    const long cut_completion = moa::text::estimate_tokens(cut.text);
+    QCOMPARE(cut.usage.prompt_tokens, cut_prompt);
+    QCOMPARE(cut.usage.completion_tokens, cut_completion);
+    const double cut_cost = (cut_prompt * 1.0 + cut_completion * 2.0) / 1e6;
+    QCOMPARE(*cut.cost_usd, cut_cost);
+    // The aggregator (a JSON answer): 11 prompt tokens, "agg answers with 1 references. w0 w1 w2".
+    const auto& agg = r.layers[1].agents[0];
+    QCOMPARE(agg.usage.completion_tokens, 8L);
+    const double agg_cost = (11 * 1.0 + 8 * 2.0) / 1e6;
+    QCOMPARE(*agg.cost_usd, agg_cost);
+    QVERIFY(std::abs(r.totals.cost_usd - ((2 * 1.0 + 17 * 2.0) / 1e6 + cut_cost + agg_cost)) < 1e-15);
+    QCOMPARE(r.totals.prompt_tokens, 2 + cut_prompt + 11);
+    QCOMPARE(r.totals.completion_tokens, 17 + cut_completion + 8);
+    // The JSON marks the calls that were not billed.
+    auto doc = moa::engine::to_json(r);
+    QVERIFY(doc["layers"][0]["agents"][1]["not_billed"].get<bool>());
+    QVERIFY(!doc["layers"][0]["agents"][0].contains("not_billed"));
 }
 
 QTEST_GUILESS_MAIN(TestExperiment)
