@@ -48,12 +48,14 @@ int main(int argc, char** argv) {
     QCommandLineOption render_chart("render-chart", "With --experiment: write its chart (.png, .svg or .csv) and exit, no window", "out");
     QCommandLineOption chart_x("chart-x", "The chart's x axis: cost (default) or tflops", "axis", "cost");
     QCommandLineOption log_x("log-x", "A logarithmic x axis");
-    QCommandLineOption no_paper("no-paper", "Leave out the MoA paper's published results");
+    QCommandLineOption no_paper("no-paper", "Leave out the MoA paper's published results (the default)");
+    QCommandLineOption with_paper("paper", "Draw the MoA paper's published LC lines (not directly comparable: other prompts, judge, "
+                                           "reference and LC fit)");
     QCommandLineOption experiment_tab("experiment-tab", "With --experiment --screenshot: the tab to show", "title");
     QCommandLineOption shot_answers("screenshot-answers", "With --prompt and --screenshot: grab the compare-answers dialog after the run");
     QCommandLineOption raise_dock("raise-dock", "Bring a dock to the front (providers, inspector, models, configurations, history)", "name");
     QCommandLineOption palette_opt("palette", "Review the window under a light or dark palette (the system's is the default)", "light|dark");
-    cli.addOptions({shot_answers, raise_dock, palette_opt});
+    cli.addOptions({shot_answers, raise_dock, palette_opt, with_paper});
     cli.addOptions({shot, prompt, preset, during, experiment, experiment_db, run_experiment, render_chart, chart_x, log_x, no_paper, experiment_tab});
     cli.process(app);
     if (cli.isSet(palette_opt) && cli.value(palette_opt) == "dark") {
@@ -100,7 +102,7 @@ int main(int argc, char** argv) {
         auto results = moa::eval::compute_results(*e, **st);
         moa::ui::ResultChart chart;
         chart.setSpec(moa::ui::chart_spec(results, cli.value(chart_x) == "tflops" ? moa::ui::XAxis::Tflops : moa::ui::XAxis::Cost,
-                                          cli.isSet(log_x), !cli.isSet(no_paper)));
+                                          cli.isSet(log_x), cli.isSet(with_paper) && !cli.isSet(no_paper)));
         if (auto err = chart.save(cli.value(render_chart))) {
             std::cerr << "moa chart: " << err->toStdString() << "\n";
             return 3;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops] [--log-x] [--no-paper] [--db PATH]
+// moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops] [--log-x] [--paper] [--db PATH]
 // The chart is drawn by the same Qt Charts adapter as the window, so `moa` (which has no Qt)
 // hands the work to the `moa-workbench` installed next to it, on the offscreen platform: no
 // display is needed.
@@ -14,10 +14,10 @@
 namespace moa::cli {
 
 int cmd_chart(const std::vector<std::string>& args) {
-    Args a(args, {"log-x", "no-paper"}, {"experiment", "out", "x", "db"});
+    Args a(args, {"log-x", "paper", "no-paper"}, {"experiment", "out", "x", "db"});
     if (!a.ok() || !a.get("experiment") || !a.get("out") || !a.positional().empty()) {
         std::cerr << "moa chart: "
-                  << (a.ok() ? "usage: moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops] [--log-x] [--no-paper] [--db PATH]"
+                  << (a.ok() ? "usage: moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops] [--log-x] [--paper] [--db PATH]"
                              : a.error())
                   << "\n";
         return kUsage;
@@ -38,7 +38,8 @@ int cmd_chart(const std::vector<std::string>& args) {
     std::vector<std::string> argv_s = {workbench.string(), "--experiment", *a.get("experiment"), "--render-chart", *a.get("out"),
                                        "--chart-x", x};
     if (a.flag("log-x")) argv_s.push_back("--log-x");
-    if (a.flag("no-paper")) argv_s.push_back("--no-paper");
+    // The paper's published LC lines are off unless asked for: they are not directly comparable.
+    if (a.flag("paper") && !a.flag("no-paper")) argv_s.push_back("--paper");
     if (auto db = a.get("db")) argv_s.insert(argv_s.end(), {"--experiment-db", *db});
     std::vector<char*> argv;
     for (auto& s : argv_s) argv.push_back(s.data());

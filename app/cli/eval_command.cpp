@@ -39,29 +39,48 @@ std::string bar(const eval::ExperimentProgress& p) {
     return s + b;
 }
 
+// What is missing from a configuration's numbers, said next to them.
+std::string flags(const eval::ConfigResult& c, bool pairwise) {
+    std::string f;
+    if (c.failed)
+        f += "  (" + std::to_string(c.failed) + " failed: " +
+             (pairwise ? (c.failed == 1 ? "counted as a loss)" : "counted as losses)") : "graded lowest)");
+    if (c.reference_failed) f += "  (" + std::to_string(c.reference_failed) + " not judged: reference failed)";
+    return f;
+}
+
 void print_table(const eval::ExperimentResults& r) {
     std::printf("\n%s: %s judge%s\n", r.name.c_str(), r.mode.c_str(),
                 r.reference_name.empty() ? "" : (", reference: " + r.reference_name).c_str());
     if (r.mode == "pairwise") {
-        std::printf("%-28s %8s %15s %10s %10s %10s %8s %s\n", "configuration", "LC win", "win rate ± SE", "$/inst", "TFLOPs",
-                    "latency", "tokens", "n");
+        std::printf("%-28s %18s %15s %10s %10s %10s %8s %s\n", "configuration", r.lc_label.c_str(), "win rate ± SE", "$/inst",
+                    "TFLOPs", "latency", "tokens", "n");
         for (std::size_t i = 0; i < r.configs.size(); ++i) {
             const auto& c = r.configs[i];
             bool front = std::find(r.frontier.begin(), r.frontier.end(), i) != r.frontier.end();
-            std::printf("%-28.28s %8s %8.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d%s%s\n", c.name.c_str(),
-                        c.lc_win_rate ? std::to_string(std::round(*c.lc_win_rate * 100) / 100).substr(0, 5).c_str() : "n/a",
+            char lc[64] = "n/a";
+            if (c.lc_win_rate && c.lc_standard_error) std::snprintf(lc, sizeof lc, "%.2f ± %.2f", *c.lc_win_rate, *c.lc_standard_error);
+            else if (c.lc_win_rate) std::snprintf(lc, sizeof lc, "%.2f", *c.lc_win_rate);
+            std::printf("%-28.28s %18s %8.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d%s%s\n", c.name.c_str(), lc,
                         c.win.win_rate, c.win.standard_error, c.cost_per_instance, c.tflops_per_instance, c.latency_ms / 1000,
                         c.tokens_per_instance, c.win.n_total, front ? "  *frontier" : "",
-                        c.unreadable ? ("  (" + std::to_string(c.unreadable) + " unreadable verdicts excluded)").c_str() : "");
+                        (flags(c, true) + (c.unreadable ? "  (" + std::to_string(c.unreadable) + " unreadable verdicts excluded)" : ""))
+                            .c_str());
         }
         std::printf("%s\n", r.lc_note.c_str());
     } else {
         std::printf("%-28s %12s %10s %10s %10s %8s %s\n", "configuration", "score ± SE", "$/inst", "TFLOPs", "latency", "tokens", "n");
         for (const auto& c : r.configs)
-            std::printf("%-28.28s %6.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d\n", c.name.c_str(), c.score.value_or(NAN),
+            std::printf("%-28.28s %6.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d%s\n", c.name.c_str(), c.score.value_or(NAN),
                         c.score_se.value_or(0), c.cost_per_instance, c.tflops_per_instance, c.latency_ms / 1000,
-                        c.tokens_per_instance, c.judged);
+                        c.tokens_per_instance, c.judged + c.failed, flags(c, false).c_str());
     }
+    // Which instances have no verdict because their reference failed, with the reference's error.
+    int shown = 0;
+    for (const auto& i : r.instances)
+        if (i.reference_failed && shown++ < 5)
+            std::printf("  reference failed on %s (%s): %s\n", i.item_id.c_str(), i.config.c_str(), i.error.c_str());
+    if (r.incomplete) std::printf("%s\n", r.incomplete_note.c_str());
 }
 } // namespace
 
@@ -122,7 +141,8 @@ int cmd_eval(const std::vector<std::string>& args) {
     if (!quiet && tty) std::fprintf(stderr, "\n");
     if (!outcome.message.empty()) std::fprintf(stderr, "%s\n", outcome.message.c_str());
     if (outcome.progress.failed > 0) {
-        std::fprintf(stderr, "%d tasks failed (kept out of the results; running again retries them). The first:\n", outcome.progress.failed);
+        std::fprintf(stderr, "%d tasks failed (a failed generation counts as a loss or the lowest grade, an instance whose reference "
+                             "failed is not judged; running again retries them). The first:\n", outcome.progress.failed);
         for (const auto& e : outcome.progress.errors) std::fprintf(stderr, "  %s\n", e.c_str());
     }
     auto results = eval::compute_results(*e, **store);

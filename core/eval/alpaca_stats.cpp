@@ -42,8 +42,10 @@ WinRate win_rate(const std::vector<Judged>& rows) {
     return r;
 }
 
-Result<LengthControlled> length_controlled_win_rate(const std::vector<Judged>& rows, const std::vector<double>& difficulty,
-                                                    const std::vector<GamedRow>& gamed) {
+namespace {
+// `fixed_C` > 0 holds C there; otherwise it is chosen by 5-fold cross-validation.
+Result<LengthControlled> fit_lc(const std::vector<Judged>& rows, const std::vector<double>& difficulty,
+                                const std::vector<GamedRow>& gamed, double fixed_C) {
     LengthControlled out;
     out.used_difficulty = !difficulty.empty();
     out.used_baseline_variants = !gamed.empty();
@@ -91,9 +93,14 @@ Result<LengthControlled> length_controlled_win_rate(const std::vector<Judged>& r
         double std_delta = sd > 0 ? delta / sd : 0.0;
         data.add(features(std_delta, out.used_difficulty ? difficulty[i] : 0.0, 1.0), *rows[i].preference - 1.0, 1.0);
     }
-    auto cv = fit_logistic_l1_cv(data, logspace(-4, 4, 10), 5);
-    out.C = cv.C;
-    out.beta = cv.fit.beta;
+    if (fixed_C > 0) {
+        out.C = fixed_C;
+        out.beta = fit_logistic_l1(data, fixed_C).beta;
+    } else {
+        auto cv = fit_logistic_l1_cv(data, logspace(-4, 4, 10), 5);
+        out.C = cv.C;
+        out.beta = cv.fit.beta;
+    }
     const double b_id = out.beta.back();
     const double b_d = out.used_difficulty ? out.beta[1] : 0.0;
     double s = 0;
@@ -104,8 +111,19 @@ Result<LengthControlled> length_controlled_win_rate(const std::vector<Judged>& r
                " and identity; " +
                (out.used_baseline_variants ? std::to_string(gamed.size()) + " baseline-variant rows (weight 0.1) regularise the length term"
                                            : "no baseline-variant rows: the length term is not regularised, so LC is less reliable") +
-               "; C chosen by 5-fold cross-validation";
+               (fixed_C > 0 ? "; C held fixed" : "; C chosen by 5-fold cross-validation");
     return out;
+}
+} // namespace
+
+Result<LengthControlled> length_controlled_win_rate(const std::vector<Judged>& rows, const std::vector<double>& difficulty,
+                                                    const std::vector<GamedRow>& gamed) {
+    return fit_lc(rows, difficulty, gamed, 0.0);
+}
+
+Result<LengthControlled> length_controlled_win_rate_at(const std::vector<Judged>& rows, const std::vector<double>& difficulty,
+                                                       const std::vector<GamedRow>& gamed, double C) {
+    return fit_lc(rows, difficulty, gamed, C > 0 ? C : 1.0);
 }
 
 } // namespace moa::eval

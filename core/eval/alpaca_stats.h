@@ -55,5 +55,10 @@ struct LengthControlled {
 Result<LengthControlled> length_controlled_win_rate(const std::vector<Judged>& rows,
                                                     const std::vector<double>& difficulty,
                                                     const std::vector<GamedRow>& gamed);
+// The same fit with the regularisation strength held at `C` instead of cross-validated: for
+// bootstrap resamples, which keep the C chosen on all the rows (one fit each instead of 51).
+Result<LengthControlled> length_controlled_win_rate_at(const std::vector<Judged>& rows,
+                                                       const std::vector<double>& difficulty,
+                                                       const std::vector<GamedRow>& gamed, double C);
 
 } // namespace moa::eval

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "eval/experiment_runner.h"
 #include "util/text.h"
@@ -47,6 +48,34 @@ std::vector<double> joint_difficulty(const std::vector<std::vector<std::optional
     return d;
 }
 
+std::optional<double> lc_bootstrap_se(const std::vector<Judged>& rows, const std::vector<double>& difficulty, double C,
+                                      std::uint64_t seed, int resamples) {
+    std::vector<std::size_t> idx;
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        if (rows[i].preference) idx.push_back(i);
+    if (idx.size() < 10) return std::nullopt;
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<std::size_t> pick(0, idx.size() - 1);
+    std::vector<double> lcs;
+    std::vector<Judged> rs(idx.size());
+    std::vector<double> ds(difficulty.empty() ? 0 : idx.size());
+    for (int b = 0; b < resamples; ++b) {
+        for (std::size_t k = 0; k < idx.size(); ++k) {
+            const std::size_t i = idx[pick(rng)];
+            rs[k] = rows[i];
+            if (!ds.empty()) ds[k] = difficulty[i]; // each instance keeps its own difficulty
+        }
+        if (auto lc = length_controlled_win_rate_at(rs, ds, {}, C)) lcs.push_back(lc->lc_win_rate);
+    }
+    if (lcs.size() < 2) return std::nullopt;
+    double mean = 0;
+    for (double v : lcs) mean += v;
+    mean /= static_cast<double>(lcs.size());
+    double ss = 0;
+    for (double v : lcs) ss += (v - mean) * (v - mean);
+    return std::sqrt(ss / static_cast<double>(lcs.size() - 1));
+}
+
 ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& store) {
     ExperimentResults out;
     out.name = e.name;
@@ -54,6 +83,9 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
     out.reference_name = e.reference ? e.reference->name : "";
     const std::string jk = ExperimentRunner::judge_key(e);
     const std::string rk = ExperimentRunner::reference_key(e);
+    const bool pairwise = e.judge.mode == "pairwise";
+    std::vector<ExperimentRunner::ReferenceAnswer> refs;
+    for (const auto& item : e.prompts.items) refs.push_back(ExperimentRunner::reference_answer(e, store, item));
     std::vector<std::vector<Judged>> judged(e.configs.size());
     std::vector<std::vector<std::optional<double>>> prefs(e.configs.size());
     for (std::size_t c = 0; c < e.configs.size(); ++c) {
@@ -64,41 +96,77 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
         double cost = 0, tflops = 0, wall = 0, tokens = 0;
         std::vector<double> scores;
         std::map<std::string, std::pair<double, int>> skills;
-        for (const auto& item : e.prompts.items) {
+        for (std::size_t ii = 0; ii < e.prompts.items.size(); ++ii) {
+            const auto& item = e.prompts.items[ii];
+            const auto& ref = refs[ii];
             auto g = store.generation(ck, item.id);
             if (!g) {
+                ++cr.pending;
                 judged[c].push_back({});
                 prefs[c].push_back(std::nullopt);
                 continue;
             }
-            if (!g->ok) {
-                ++cr.failed;
-                judged[c].push_back({});
-                prefs[c].push_back(std::nullopt);
+            if (g->ok) {
+                // What the answer cost counts whether or not it could be judged yet.
+                ++cr.generated;
+                cost += g->cost_usd;
+                cr.cost_complete = cr.cost_complete && g->cost_complete;
+                tflops += g->tflops;
+                wall += g->wall_ms;
+                tokens += static_cast<double>(g->prompt_tokens + g->completion_tokens);
+                cr.paid_usd += g->paid_usd;
+            }
+            if (!g->ok || (pairwise && !ref.ok)) {
+                InstanceResult ir;
+                ir.item_id = item.id;
+                ir.category = item.category;
+                ir.instruction = item.instruction();
+                ir.config = cr.name;
+                if (g->ok) ir.output = g->turns.back();
+                ir.reference = ref.text;
+                Judged row;
+                if (pairwise && !ref.ok) {
+                    // Nothing is judged against a failed reference: no verdict until it succeeds.
+                    ir.reference_failed = true;
+                    ir.error = ref.failed;
+                    if (ref.failed.rfind("reference failed", 0) == 0) ++cr.reference_failed;
+                    else ++cr.pending;
+                    if (!g->ok) ++cr.failed;
+                } else {
+                    // A failed generation is a loss (pairwise) or the lowest grade, never left out:
+                    // leaving it out would score the configuration on the prompts it could answer.
+                    ++cr.failed;
+                    ir.failed_generation = true;
+                    ir.error = "generation failed: " + g->error;
+                    if (pairwise) {
+                        ir.preference = 1.0;
+                        row.preference = 1.0;
+                        row.length_1 = text::code_points(ref.text);
+                    } else {
+                        const double lowest = 1.0; // [[1]] of 1-10, or 1 of FLASK's 1-5
+                        ir.score = lowest;
+                        scores.push_back(lowest);
+                        if (e.judge.mode == "skills")
+                            for (const auto& sk : item.skills.empty() ? flask_skills() : item.skills)
+                                skills[sk].first += lowest, skills[sk].second++;
+                    }
+                }
+                judged[c].push_back(row);
+                prefs[c].push_back(row.preference);
+                out.instances.push_back(std::move(ir));
                 continue;
             }
-            ++cr.generated;
-            cost += g->cost_usd;
-            cr.cost_complete = cr.cost_complete && g->cost_complete;
-            tflops += g->tflops;
-            wall += g->wall_ms;
-            tokens += static_cast<double>(g->prompt_tokens + g->completion_tokens);
-            cr.paid_usd += g->paid_usd;
             InstanceResult ir;
             ir.item_id = item.id;
             ir.category = item.category;
             ir.instruction = item.instruction();
             ir.config = cr.name;
             ir.output = g->turns.back();
-            if (e.reference) {
-                if (e.reference->kind == ReferenceSpec::Kind::Outputs) {
-                    auto it = e.reference->outputs.find(item.instruction());
-                    if (it != e.reference->outputs.end()) ir.reference = it->second;
-                } else if (auto rg = store.generation(rk, item.id); rg && rg->ok) {
-                    ir.reference = rg->turns.back();
-                }
-            }
+            ir.reference = ref.text;
             auto j = store.judgment(jk, item.id, ck, rk);
+            // A verdict on other texts (the reference or the answer has changed since) is stale.
+            if (j && j->texts_key != ExperimentRunner::texts_key(item, g->turns, pairwise ? ref.text : "")) j.reset();
+            if (!j) ++cr.pending;
             Judged row;
             row.length_1 = text::code_points(ir.reference);
             row.length_2 = text::code_points(ir.output);
@@ -149,13 +217,33 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
                           ? "LC fitted per configuration on length and identity only (prompt difficulty needs 3 or more configurations)"
                           : "LC fitted with each prompt's difficulty estimated jointly over the " +
                                 std::to_string(e.configs.size()) + " configurations";
-        out.lc_note += "; no baseline-variant rows regularise the length term (see README)";
+        out.lc_note += "; no baseline-variant rows regularise the length term, so this is LC (unregularised), not AlpacaEval's "
+                       "LC; its ± is the standard deviation over 200 seeded bootstrap resamples of the instances (see README)";
+        out.lc_label = "LC (unregularised)";
+        out.lc_regularised = false;
         for (std::size_t c = 0; c < e.configs.size(); ++c) {
             auto& cr = out.configs[c];
             cr.win = win_rate(judged[c]);
             auto lc = length_controlled_win_rate(judged[c], difficulty, {});
-            if (lc) cr.lc_win_rate = lc->lc_win_rate;
+            if (lc) {
+                cr.lc_win_rate = lc->lc_win_rate;
+                cr.lc_standard_error = lc_bootstrap_se(judged[c], difficulty, lc->C, e.seed * 1000003u + c + 1);
+            }
         }
+    }
+    int failed = 0, ref_failed = 0, pending = 0;
+    for (const auto& c : out.configs) failed += c.failed, ref_failed += c.reference_failed, pending += c.pending;
+    if (failed || ref_failed || pending) {
+        out.incomplete = true;
+        std::string parts;
+        auto part = [&parts](int n, const std::string& what) {
+            if (n) parts += (parts.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+        };
+        part(failed, failed == 1 ? "failed generation (counted as a loss or the lowest grade)"
+                                 : "failed generations (each counted as a loss or the lowest grade)");
+        part(ref_failed, ref_failed == 1 ? "instance whose reference failed (not judged)" : "instances whose reference failed (not judged)");
+        part(pending, pending == 1 ? "instance not generated or judged yet" : "instances not generated or judged yet");
+        out.incomplete_note = "incomplete: " + parts + "; run the experiment again to retry them";
     }
     std::vector<double> cost, quality;
     for (const auto& c : out.configs) {
@@ -175,6 +263,8 @@ json to_json(const ExperimentResults& r) {
                {"source", c.source},
                {"generated", c.generated},
                {"failed", c.failed},
+               {"reference_failed", c.reference_failed},
+               {"pending", c.pending},
                {"judged", c.judged},
                {"unreadable", c.unreadable},
                {"cost_per_instance_usd", c.cost_per_instance},
@@ -186,6 +276,7 @@ json to_json(const ExperimentResults& r) {
                {"on_frontier", std::find(r.frontier.begin(), r.frontier.end(), i) != r.frontier.end()}};
         if (r.mode == "pairwise") {
             j["length_controlled_winrate"] = opt(c.lc_win_rate);
+            j["length_controlled_winrate_se"] = opt(c.lc_standard_error);
             j["win_rate"] = c.win.win_rate;
             j["standard_error"] = c.win.standard_error;
             j["n_wins"] = c.win.n_wins;
@@ -207,9 +298,12 @@ json to_json(const ExperimentResults& r) {
                         {"output", i.output}, {"reference", i.reference},
                         {"preference", i.preference ? json(*i.preference) : json(nullptr)},
                         {"score", i.score ? json(*i.score) : json(nullptr)}, {"judge_raw", i.judge_raw},
-                        {"error", i.error}, {"detail", i.detail}});
+                        {"error", i.error}, {"detail", i.detail}, {"failed_generation", i.failed_generation},
+                        {"reference_failed", i.reference_failed}});
     }
     return {{"name", r.name}, {"mode", r.mode}, {"reference", r.reference_name}, {"lc_note", r.lc_note},
+            {"incomplete", r.incomplete}, {"incomplete_note", r.incomplete_note},
+            {"lc_label", r.mode == "pairwise" ? json(r.lc_label) : json(nullptr)}, {"lc_regularised", r.lc_regularised},
             {"configurations", cs}, {"instances", inst}};
 }
 

@@ -3,6 +3,7 @@
 // The results of an experiment, from its stored generations and judgments: a row per
 // configuration (LC win rate ± SE, win rate ± SE, grade, cost, TFLOPs, latency, tokens) and a
 // row per judged instance; plus the cost/quality Pareto frontier.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,9 +19,13 @@ namespace moa::eval {
 struct ConfigResult {
     std::string name;
     std::string source;
-    int generated = 0, failed = 0, judged = 0, unreadable = 0;
+    int generated = 0, judged = 0, unreadable = 0;
+    int failed = 0;           // failed generations: each counts as a loss (pairwise) or the lowest grade
+    int reference_failed = 0; // instances not judged because the reference failed
+    int pending = 0;          // instances not generated or not judged yet
     WinRate win;                                // pairwise
     std::optional<double> lc_win_rate;          // pairwise
+    std::optional<double> lc_standard_error;    // pairwise: seeded bootstrap over the instances
     std::optional<double> score, score_se;      // single (1-10) or skills (1-5)
     std::map<std::string, double> skills;       // skills mode: mean per skill
     double cost_per_instance = 0;               // USD, what one run costs at list prices
@@ -38,13 +43,22 @@ struct InstanceResult {
     std::optional<double> preference, score;
     std::string judge_raw, error;
     nlohmann::json detail;
+    bool failed_generation = false; // scored as a loss / the lowest grade
+    bool reference_failed = false;  // no verdict: nothing is judged against a failed reference
 };
 
 struct ExperimentResults {
     std::string name, mode, reference_name, lc_note;
+    // How the LC column is named: "LC (unregularised)" when no baseline-variant rows regularise
+    // its length term (AlpacaEval's LC has them), else "LC".
+    std::string lc_label = "LC (unregularised)";
+    bool lc_regularised = false;
     std::vector<ConfigResult> configs;
     std::vector<InstanceResult> instances;
     std::vector<std::size_t> frontier; // indices of configs on the cost / quality Pareto frontier
+    // Some instance failed or is not done yet: the numbers are not final until a re-run succeeds.
+    bool incomplete = false;
+    std::string incomplete_note;
 };
 
 ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& store);
@@ -56,6 +70,12 @@ std::vector<std::size_t> pareto_front(const std::vector<double>& cost, const std
 
 // The difficulty of each prompt estimated jointly over the configurations: the mean logit of
 // the baseline's win probability across configurations, centred. Needs at least 3 configurations.
+// The standard error of the LC win rate: the standard deviation of LC over `resamples` seeded
+// bootstrap resamples of the instances (each keeps its own difficulty), each fitted at the C
+// chosen on all of them (`C`); empty when too few resamples fit.
+std::optional<double> lc_bootstrap_se(const std::vector<Judged>& rows, const std::vector<double>& difficulty, double C,
+                                      std::uint64_t seed, int resamples = 200);
+
 std::vector<double> joint_difficulty(const std::vector<std::vector<std::optional<double>>>& prefs_by_config);
 
 } // namespace moa::eval

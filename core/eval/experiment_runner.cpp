@@ -49,6 +49,29 @@ std::string ExperimentRunner::judge_key(const Experiment& e) {
     return util::sha256_hex(j.dump()).substr(0, 32);
 }
 
+std::string ExperimentRunner::texts_key(const PromptItem& item, const std::vector<std::string>& answer_turns,
+                                        const std::string& reference) {
+    json j{{"turns", item.turns}, {"answer", answer_turns}, {"reference", reference}, {"references", item.references}};
+    return util::sha256_hex(j.dump(-1, ' ', false, json::error_handler_t::replace)).substr(0, 32);
+}
+
+ExperimentRunner::ReferenceAnswer ExperimentRunner::reference_answer(const Experiment& e, store::ExperimentStore& store,
+                                                                     const PromptItem& item) {
+    ReferenceAnswer r;
+    if (!e.reference) return r;
+    if (e.reference->kind == ReferenceSpec::Kind::Outputs) {
+        auto it = e.reference->outputs.find(item.instruction());
+        if (it != e.reference->outputs.end()) r.text = it->second, r.ok = true;
+        else r.failed = "reference failed: the imported outputs have no answer for this instruction";
+        return r;
+    }
+    auto g = store.generation(reference_key(e), item.id);
+    if (!g) r.failed = "reference not generated yet";
+    else if (!g->ok || g->turns.empty()) r.failed = "reference failed: " + (g->error.empty() ? std::string("no answer") : g->error);
+    else r.text = g->turns.back(), r.ok = true;
+    return r;
+}
+
 ExperimentRunner::ExperimentRunner(Experiment e, std::shared_ptr<store::ExperimentStore> store, const accounting::Catalog& catalog,
                                    net::Transport& transport)
     : e_(std::move(e)), store_(std::move(store)), catalog_(catalog), transport_(transport), engine_(catalog, transport),
@@ -77,8 +100,12 @@ ExperimentRunner::ExperimentRunner(Experiment e, std::shared_ptr<store::Experime
             auto g = store_->generation(ck, item.id);
             if (g && g->ok) t.state = Task::State::Done, t.ok = true;
         } else {
+            // A verdict holds for the texts it judged: a changed answer or reference is judged again.
             auto j = store_->judgment(judge_key_, item.id, ck, ref_key_);
-            if (j) t.state = Task::State::Done, t.ok = j->error.empty();
+            auto g = store_->generation(ck, item.id);
+            if (j && g && g->ok &&
+                j->texts_key == texts_key(item, g->turns, e_.judge.mode == "pairwise" ? reference_answer(e_, *store_, item).text : ""))
+                t.state = Task::State::Done, t.ok = j->error.empty();
         }
         if (t.state == Task::State::Done) ++prog_.resumed;
         t.est = estimate(t);
@@ -361,9 +388,15 @@ void ExperimentRunner::run_judge(std::size_t ti) {
     };
 
     if (e_.judge.mode == "pairwise") {
-        std::string ref;
-        if (e_.reference->kind == ReferenceSpec::Kind::Outputs) ref = e_.reference->outputs.at(item.instruction());
-        else if (auto rg = store_->generation(ref_key_, item.id); rg && rg->ok) ref = rg->turns.back();
+        auto reference = reference_answer(e_, *store_, item);
+        if (!reference.ok) {
+            // Nothing is judged against a failed reference: no verdict is stored, so the next
+            // run generates the reference again and judges then.
+            transport_.post([this, ti, what, why = reference.failed] { finish_task(ti, true, 0, what + ": " + why); });
+            return;
+        }
+        const std::string ref = reference.text;
+        j.texts_key = texts_key(item, gen->turns, ref);
         const std::string& out = gen->turns.back();
         if (out == ref) {
             j.preference = 1.5;
@@ -396,6 +429,7 @@ void ExperimentRunner::run_judge(std::size_t ti) {
         return;
     }
 
+    if (e_.judge.mode != "pairwise") j.texts_key = texts_key(item, gen->turns, "");
     if (e_.judge.mode == "single") {
         // One grade per turn, each seeing the conversation up to that turn; reference-guided
         // (math, reasoning, coding) when the item has a reference for that turn.

@@ -65,6 +65,17 @@ public:
     static std::string reference_key(const Experiment& e);
     static std::string judge_key(const Experiment& e);
     static constexpr int kReference = -1; // config index of the reference configuration
+    // The hash of the exact texts a verdict judges (Judgment::texts_key).
+    static std::string texts_key(const PromptItem& item, const std::vector<std::string>& answer_turns,
+                                 const std::string& reference);
+    // The reference answer for `item`: from the imported outputs or the reference configuration's
+    // stored generation. `failed` says why there is none (a failed or missing reference run).
+    struct ReferenceAnswer {
+        std::string text;
+        bool ok = false;
+        std::string failed; // "reference failed: ..." or "reference not generated yet"
+    };
+    static ReferenceAnswer reference_answer(const Experiment& e, store::ExperimentStore& store, const PromptItem& item);
 
 private:
     struct Task;

@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS generations(
     PRIMARY KEY(config_key, item_id));
 CREATE TABLE IF NOT EXISTS judgments(
     judge_key TEXT NOT NULL, item_id TEXT NOT NULL, config_key TEXT NOT NULL, ref_key TEXT NOT NULL,
-    preference REAL, score REAL, detail TEXT, raw TEXT, error TEXT, cost_usd REAL, paid_usd REAL,
+    preference REAL, score REAL, detail TEXT, raw TEXT, error TEXT, cost_usd REAL, paid_usd REAL, texts_key TEXT,
     created_at TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
     PRIMARY KEY(judge_key, item_id, config_key, ref_key));
 CREATE TABLE IF NOT EXISTS experiments(
@@ -46,6 +46,15 @@ Result<std::shared_ptr<ExperimentStore>> ExperimentStore::open(const std::string
     if (!s->db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"))
         return Error{path + ": cannot set up the experiment database: " + s->db_.error()};
     if (!s->db_.exec(kSchema)) return Error{path + ": cannot create the experiment tables: " + s->db_.error()};
+    {
+        // Databases from before verdicts were tied to the texts judged get the column; their rows
+        // have none, so they are judged again (the judge call itself comes from the cache).
+        bool has = false;
+        Statement cols(s->db_.handle(), "PRAGMA table_info(judgments)");
+        while (cols.step()) has = has || cols.text(1) == "texts_key";
+        if (!has && !s->db_.exec("ALTER TABLE judgments ADD COLUMN texts_key TEXT"))
+            return Error{path + ": cannot update the experiment tables: " + s->db_.error()};
+    }
     Statement v(s->db_.handle(), "SELECT value FROM meta WHERE key='schema_version'");
     if (v.step()) {
         int have = std::atoi(v.text(0).c_str());
@@ -150,7 +159,7 @@ Result<bool> ExperimentStore::put_generation(const Generation& g) {
 std::optional<Judgment> ExperimentStore::judgment(const std::string& jk, const std::string& item, const std::string& ck,
                                                   const std::string& rk) {
     std::lock_guard<std::mutex> lock(mu_);
-    Statement q(db_.handle(), "SELECT preference, score, detail, raw, error, cost_usd, paid_usd FROM judgments "
+    Statement q(db_.handle(), "SELECT preference, score, detail, raw, error, cost_usd, paid_usd, texts_key FROM judgments "
                               "WHERE judge_key=? AND item_id=? AND config_key=? AND ref_key=?");
     q.bind(1, jk).bind(2, item).bind(3, ck).bind(4, rk);
     if (!q.step()) return std::nullopt;
@@ -167,16 +176,17 @@ std::optional<Judgment> ExperimentStore::judgment(const std::string& jk, const s
     j.error = q.text(4);
     j.cost_usd = q.f64(5);
     j.paid_usd = q.f64(6);
+    j.texts_key = q.text(7);
     return j;
 }
 
 Result<bool> ExperimentStore::put_judgment(const Judgment& j) {
     std::lock_guard<std::mutex> lock(mu_);
     Statement s(db_.handle(), "INSERT OR REPLACE INTO judgments(judge_key, item_id, config_key, ref_key, preference, score, "
-                              "detail, raw, error, cost_usd, paid_usd) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+                              "detail, raw, error, cost_usd, paid_usd, texts_key) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
     s.bind(1, j.judge_key).bind(2, j.item_id).bind(3, j.config_key).bind(4, j.ref_key).bind(5, j.preference).bind(6, j.score)
         .bind(7, j.detail.dump(-1, ' ', false, json::error_handler_t::replace)).bind(8, j.raw).bind(9, j.error)
-        .bind(10, j.cost_usd).bind(11, j.paid_usd);
+        .bind(10, j.cost_usd).bind(11, j.paid_usd).bind(12, j.texts_key);
     if (!s.run()) return Error{path_ + ": cannot store a judgment: " + db_.error()};
     return true;
 }

@@ -44,6 +44,9 @@ struct Judgment {
     std::string raw;   // the judge's raw answer(s)
     std::string error; // unreadable or failed: kept, counted, excluded
     double cost_usd = 0, paid_usd = 0;
+    // A hash of the exact texts judged (instruction, answer, reference): a verdict holds only for
+    // those texts, so a changed reference or answer is judged again. Empty for older rows.
+    std::string texts_key;
 };
 
 class ExperimentStore : public engine::CallCache {

@@ -47,6 +47,7 @@ private slots:
     void reproducesLeaderboard_data();
     void reproducesLeaderboard();
     void lengthControlledWithoutDifficultySaysSo();
+    void lengthControlledAtAFixedCIsTheSameFit();
     void solverMatchesKnownOptimum();
     void preferenceMayBeAString();
     void badAnnotationsNameFileLineAndField();
@@ -101,6 +102,25 @@ void TestAlpacaStats::lengthControlledWithoutDifficultySaysSo() {
     QCOMPARE(lc->beta.size(), std::size_t(2));
     // Controlling for length lifts a short-answer model above its raw win rate.
     QVERIFY(lc->lc_win_rate > win_rate(ann->judged()).win_rate);
+}
+
+// The bootstrap's fixed-C fit is the cross-validated fit at the C that cross-validation chose:
+// same LC, same coefficients; a different C gives a different fit.
+void TestAlpacaStats::lengthControlledAtAFixedCIsTheSameFit() {
+    auto ann = load_annotations(kData + "annotations/gpt-3.5-turbo-1106.json");
+    auto diff = load_difficulty(kData + "instruction_difficulty_reconstructed.csv");
+    QVERIFY(ann.ok() && diff.ok());
+    auto cv = length_controlled_win_rate(ann->judged(), *diff, {});
+    QVERIFY(cv.ok());
+    auto at = length_controlled_win_rate_at(ann->judged(), *diff, {}, cv->C);
+    QVERIFY(at.ok());
+    QCOMPARE(at->C, cv->C);
+    QVERIFY(std::abs(at->lc_win_rate - cv->lc_win_rate) < 1e-12);
+    for (std::size_t i = 0; i < cv->beta.size(); ++i) QVERIFY(std::abs(at->beta[i] - cv->beta[i]) < 1e-12);
+    QVERIFY(at->note.find("C held fixed") != std::string::npos);
+    auto other = length_controlled_win_rate_at(ann->judged(), *diff, {}, cv->C * 1e-3);
+    QVERIFY(other.ok());
+    QVERIFY(std::abs(other->lc_win_rate - cv->lc_win_rate) > 1e-6);
 }
 
 void TestAlpacaStats::solverMatchesKnownOptimum() {

@@ -22,6 +22,7 @@
 #include "engine/call_cache.h"
 #include "engine/prompt_builder.h"
 #include "util/text.h"
+#include "eval/alpaca_stats.h"
 #include "eval/experiment.h"
 #include "config/config.h"
 #include "eval/sweep.h"
@@ -127,6 +128,9 @@ private slots:
     void identicalAgentsAreSamples();
     void rankerSelectsOnlyInTheLastLayerAndReadsRealisticReplies();
     void failedCallsCostWhatWasBilled();
+    void nothingIsJudgedAgainstAFailedReference();
+    void failedGenerationsCountAsLosses();
+    void lcIsWhatItSaysAgainstAnIndependentComputation();
 };
 
 void TestExperiment::threeConfigurationsThirtyPromptsGiveResultsAndFrontier() {
@@ -652,6 +656,207 @@ void TestExperiment::failedCallsCostWhatWasBilled() {
     auto doc = moa::engine::to_json(r);
     QVERIFY(doc["layers"][0]["agents"][1]["not_billed"].get<bool>());
     QVERIFY(!doc["layers"][0]["agents"][0].contains("not_billed"));
+}
+
+namespace {
+int calls_to(const TestServer& server, const QString& prefix) {
+    int n = 0;
+    for (const auto& v : server.requests()) n += v.toObject()["model"].toString().startsWith(prefix);
+    return n;
+}
+} // namespace
+
+// A reference that failed gives no verdict ("reference failed" with its error), is generated
+// again on the next run and judged then; a verdict belongs to the texts it judged, so a
+// reference that changed since is judged again.
+void TestExperiment::nothingIsJudgedAgainstAFailedReference() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    const std::string url = server.base_url();
+    write(dir.filePath("a.moa.json"), cfg("A", url, {{"ok?tag=a&words=6"}}, 0.2, 8));
+    // The reference's first six calls fail with HTTP 500 (no retries): every prompt of the first two runs.
+    write(dir.filePath("ref.moa.json"), cfg("Ref", url, {{"fail-then-ok?status=500&times=6&tag=ref&words=9"}}, 0.2, 8));
+    write(dir.filePath("judge.moa.json"), cfg("Judge", url, {{"judge"}}, 0.2, 8));
+    write(dir.filePath("x.moa-experiment.json"),
+          json{{"schema", "moa-workbench/experiment@1"}, {"configurations", {"a.moa.json"}}, {"prompts", "starter"},
+               {"sample", 3}, {"seed", 1}, {"reference", {{"configuration", "ref.moa.json"}}},
+               {"judge", {{"config", "judge.moa.json"}, {"mode", "pairwise"}}}});
+    const QStringList args{"eval", "--experiment", dir.filePath("x.moa-experiment.json"), "--db", dir.filePath("e.sqlite")};
+    auto r = run_moa(args + QStringList{"--json", "--quiet"}, {}, 120000);
+    QVERIFY2(r.code == 0, r.err.constData());
+    auto j = json::parse(r.out.toStdString());
+    const auto& c = j["configurations"][0];
+    QCOMPARE(c["reference_failed"].get<int>(), 3);
+    QCOMPARE(c["n_total"].get<int>(), 0); // no verdict at all
+    QCOMPARE(c["generated"].get<int>(), 3); // its answers and what they cost still count
+    QVERIFY(c["cost_per_instance_usd"].get<double>() > 0);
+    QVERIFY(c["tokens_per_instance"].get<double>() > 0);
+    QCOMPARE(calls_to(server, "judge"), 0);
+    QVERIFY(j["incomplete"].get<bool>());
+    QVERIFY2(j["incomplete_note"].get<std::string>().find("3 instances whose reference failed") != std::string::npos,
+             j["incomplete_note"].get<std::string>().c_str());
+    QCOMPARE(j["instances"].size(), std::size_t(3));
+    for (const auto& i : j["instances"]) {
+        QVERIFY(i["reference_failed"].get<bool>());
+        QVERIFY(i["preference"].is_null());
+        const auto err = i["error"].get<std::string>();
+        QVERIFY2(err.rfind("reference failed: ", 0) == 0 && err.find("HTTP 500") != std::string::npos, err.c_str());
+    }
+
+    // The second run tries the reference again (it fails again); the text table says so, with the
+    // reference's error.
+    auto t = run_moa(args, {}, 120000);
+    QVERIFY2(t.code == 0, t.err.constData());
+    QVERIFY2(t.out.contains("(3 not judged: reference failed)") && t.out.contains("reference failed on ") &&
+                 t.out.contains("HTTP 500") && t.out.contains("incomplete: "),
+             t.out.constData());
+    QCOMPARE(calls_to(server, "fail-then-ok"), 6);
+    QCOMPARE(calls_to(server, "judge"), 0);
+
+    // The third run: the reference answers now, and each instance is judged against it.
+    r = run_moa(args + QStringList{"--json", "--quiet"}, {}, 120000);
+    QVERIFY2(r.code == 0, r.err.constData());
+    j = json::parse(r.out.toStdString());
+    QCOMPARE(j["configurations"][0]["reference_failed"].get<int>(), 0);
+    QCOMPARE(j["configurations"][0]["n_total"].get<int>(), 3);
+    QVERIFY(!j["incomplete"].get<bool>());
+    QCOMPARE(calls_to(server, "judge"), 3);
+    QVERIFY(j["instances"][0]["reference"].get<std::string>().find("ref answers") == 0);
+
+    // The reference changes (as when it is generated again): the stored verdicts judged other
+    // texts, so each is judged again.
+    {
+        moa::store::Database d;
+        QVERIFY(d.open(dir.filePath("e.sqlite").toStdString(), false));
+        QVERIFY(d.exec("UPDATE generations SET turns='[\"a different reference, longer than before: w w w w w\"]' "
+                       "WHERE turns LIKE '%ref answers%'"));
+    }
+    r = run_moa(args + QStringList{"--json", "--quiet"}, {}, 120000);
+    QVERIFY2(r.code == 0, r.err.constData());
+    j = json::parse(r.out.toStdString());
+    QCOMPARE(calls_to(server, "judge"), 6);
+    QCOMPARE(j["configurations"][0]["n_total"].get<int>(), 3);
+    QVERIFY(j["instances"][0]["reference"].get<std::string>().find("a different reference") == 0);
+    // Unchanged texts are not judged again.
+    r = run_moa(args + QStringList{"--json", "--quiet"}, {}, 120000);
+    QCOMPARE(calls_to(server, "judge"), 6);
+}
+
+// Every instance counts: a failed generation is a loss (pairwise) or the lowest grade (single),
+// marked, counted, and the results say they are incomplete until a re-run succeeds.
+void TestExperiment::failedGenerationsCountAsLosses() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    const std::string url = server.base_url();
+    write(dir.filePath("broken.moa.json"), cfg("Broken", url, {{"status?code=400"}}, 0.2, 8));
+    // Fails on its first two calls (HTTP 503, no retries), then answers at length.
+    write(dir.filePath("flaky.moa.json"), cfg("Flaky", url, {{"fail-then-ok?status=503&times=2&tag=flaky&words=60"}}, 0.2, 8));
+    write(dir.filePath("ref.moa.json"), cfg("Ref", url, {{"ok?tag=ref&words=8"}}, 0.2, 8));
+    write(dir.filePath("judge.moa.json"), cfg("Judge", url, {{"judge?p=0.9"}}, 0.2, 8));
+    auto experiment = [&](const char* mode) {
+        json e{{"schema", "moa-workbench/experiment@1"}, {"configurations", {"broken.moa.json", "flaky.moa.json"}},
+               {"prompts", "starter"}, {"sample", 4}, {"seed", 1}, {"concurrency", 1},
+               {"judge", {{"config", "judge.moa.json"}, {"mode", mode}}}};
+        if (std::string(mode) == "pairwise") e["reference"] = {{"configuration", "ref.moa.json"}};
+        write(dir.filePath("x.moa-experiment.json"), e);
+        auto r = run_moa({"eval", "--experiment", dir.filePath("x.moa-experiment.json"), "--db",
+                          dir.filePath(QString("%1.sqlite").arg(mode)), "--json", "--quiet"}, {}, 120000);
+        if (r.code != 0) qWarning("%s", r.err.constData());
+        return json::parse(r.out.toStdString());
+    };
+    auto j = experiment("pairwise");
+    const auto& broken = j["configurations"][0];
+    QCOMPARE(broken["failed"].get<int>(), 4);
+    QCOMPARE(broken["n_total"].get<int>(), 4); // counted, not left out
+    QCOMPARE(broken["n_wins_base"].get<int>(), 4);
+    QCOMPARE(broken["win_rate"].get<double>(), 0.0);
+    const auto& flaky = j["configurations"][1];
+    QCOMPARE(flaky["failed"].get<int>(), 2);
+    QCOMPARE(flaky["n_total"].get<int>(), 4);
+    QCOMPARE(flaky["n_wins_base"].get<int>(), 2); // its two failures; it wins the two it answered
+    QCOMPARE(flaky["n_wins"].get<int>(), 2);
+    QVERIFY(std::abs(flaky["win_rate"].get<double>() - 100.0 * (0 + 0 + 0.9 + 0.9) / 4) < 1e-9);
+    QVERIFY(j["incomplete"].get<bool>());
+    QVERIFY2(j["incomplete_note"].get<std::string>().find("6 failed generations") != std::string::npos,
+             j["incomplete_note"].get<std::string>().c_str());
+    int marked = 0;
+    for (const auto& i : j["instances"])
+        if (i["failed_generation"].get<bool>()) {
+            ++marked;
+            QCOMPARE(i["preference"].get<double>(), 1.0);
+            QVERIFY(i["error"].get<std::string>().rfind("generation failed: ", 0) == 0);
+        }
+    QCOMPARE(marked, 6);
+
+    // Run again: the flaky configuration now answers every prompt; the broken one still fails.
+    j = experiment("pairwise");
+    QCOMPARE(j["configurations"][1]["failed"].get<int>(), 0);
+    QCOMPARE(j["configurations"][1]["n_wins"].get<int>(), 4);
+    QVERIFY(j["incomplete_note"].get<std::string>().find("4 failed generations") != std::string::npos);
+
+    // Graded: a failed generation gets the lowest grade.
+    auto g = experiment("single");
+    QCOMPARE(g["configurations"][0]["failed"].get<int>(), 4);
+    QCOMPARE(g["configurations"][0]["score"].get<double>(), 1.0);
+    QVERIFY(g["incomplete"].get<bool>());
+}
+
+// The experiment's LC recomputed here from its --json instances alone: rows in prompt order,
+// lengths counted as code points by Qt, the difficulty of each prompt as the centred mean logit of
+// the reference's win probability over the three configurations. It is labelled unregularised,
+// and its standard error is its own (a seeded bootstrap: the same on every run), not the win rate's.
+void TestExperiment::lcIsWhatItSaysAgainstAnIndependentComputation() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    auto exp = write_experiment(dir, server.base_url(), 12);
+    const QStringList args{"eval", "--experiment", exp, "--db", dir.filePath("e.sqlite"), "--json", "--quiet"};
+    auto r = run_moa(args, {}, 240000);
+    QVERIFY2(r.code == 0, r.err.constData());
+    auto j = json::parse(r.out.toStdString());
+    QCOMPARE(j["lc_label"].get<std::string>(), std::string("LC (unregularised)"));
+    QVERIFY(!j["lc_regularised"].get<bool>());
+    QVERIFY(j["lc_note"].get<std::string>().find("not AlpacaEval's LC") != std::string::npos);
+    const auto& cs = j["configurations"];
+    QCOMPARE(cs.size(), std::size_t(3));
+    std::map<std::string, std::vector<moa::eval::Judged>> rows;
+    std::vector<std::string> items;
+    for (const auto& i : j["instances"]) {
+        const std::string config = i["config"].get<std::string>();
+        if (config == cs[0]["name"].get<std::string>()) items.push_back(i["item"].get<std::string>());
+        moa::eval::Judged row;
+        row.preference = i["preference"].get<double>();
+        row.length_1 = static_cast<std::size_t>(QString::fromStdString(i["reference"].get<std::string>()).toUcs4().size());
+        row.length_2 = static_cast<std::size_t>(QString::fromStdString(i["output"].get<std::string>()).toUcs4().size());
+        rows[config].push_back(row);
+    }
+    QCOMPARE(items.size(), std::size_t(12));
+    std::vector<double> difficulty(12, 0.0);
+    for (std::size_t k = 0; k < 12; ++k) {
+        for (const auto& c : cs) {
+            double y = 2.0 - *rows[c["name"].get<std::string>()][k].preference;
+            y = std::min(0.98, std::max(0.02, y));
+            difficulty[k] += std::log(y / (1 - y)) / 3.0;
+        }
+    }
+    double mean = 0;
+    for (double d : difficulty) mean += d / 12.0;
+    for (double& d : difficulty) d -= mean;
+    for (const auto& c : cs) {
+        auto lc = moa::eval::length_controlled_win_rate(rows[c["name"].get<std::string>()], difficulty, {});
+        QVERIFY2(lc.ok(), lc.ok() ? "" : lc.error().c_str());
+        QVERIFY2(std::abs(lc->lc_win_rate - c["length_controlled_winrate"].get<double>()) < 1e-9, c.dump().c_str());
+        const double se = c["length_controlled_winrate_se"].get<double>();
+        QVERIFY(se > 0);
+        QVERIFY(se != c["standard_error"].get<double>());
+    }
+    // Seeded: the same standard errors when computed again.
+    auto again = json::parse(run_moa(args, {}, 60000).out.toStdString());
+    for (std::size_t k = 0; k < 3; ++k)
+        QCOMPARE(again["configurations"][k]["length_controlled_winrate_se"].get<double>(),
+                 cs[k]["length_controlled_winrate_se"].get<double>());
 }
 
 QTEST_GUILESS_MAIN(TestExperiment)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The experiments window driven against the local scripted server: run, pause and resume,
 // the results table, the charts (frontier, export to PNG, SVG and CSV) and the instances.
+#include <QCheckBox>
 #include <QFile>
 #include <QGraphicsSimpleTextItem>
 #include <QtCharts/QChart>
@@ -58,14 +59,27 @@ void TestExperimentWindow::runsShowsResultsAndChartsAndExports() {
     QTRY_VERIFY_WITH_TIMEOUT(w.results().has_value() && w.results()->configs[0].judged == 30, 20000);
 
     QCOMPARE(w.resultsTable()->rowCount(), 3);
-    QCOMPARE(w.resultsTable()->horizontalHeaderItem(1)->text(), QString("LC win rate"));
+    // No baseline-variant rows regularise this LC: the column says so, with its own ± SE.
+    QCOMPARE(w.resultsTable()->horizontalHeaderItem(1)->text(), QString("LC (unregularised)"));
+    QCOMPARE(w.resultsTable()->horizontalHeaderItem(2)->text(), QString("LC ± SE"));
     QVERIFY(w.statusText().contains("done"));
     const auto& spec = w.costChart()->spec();
     QCOMPARE(spec.points.size(), std::size_t(3));
     int front = 0;
     for (const auto& p : spec.points) front += p.frontier;
     QVERIFY(front >= 1);
-    QVERIFY(!spec.references.empty()); // the MoA paper's published LC win rates
+    QVERIFY(spec.y_label.startsWith("LC (unregularised) win rate"));
+    for (const auto& p : spec.points) QVERIFY(p.y_err > 0); // LC's own bootstrap standard error
+    // The MoA paper's published LC win rates are off by default (not directly comparable) ...
+    QVERIFY(spec.references.empty());
+    QCheckBox* paper = nullptr;
+    for (auto* b : w.findChildren<QCheckBox*>())
+        if (b->text().contains("MoA paper")) paper = b;
+    QVERIFY(paper && !paper->isChecked());
+    paper->setChecked(true);
+    // ... and, when shown, say why.
+    QVERIFY(!w.costChart()->spec().references.empty());
+    QVERIFY(w.costChart()->spec().references_caveat.contains("not directly comparable"));
     QVERIFY(spec.x_label.contains("Cost"));
     QVERIFY(w.tflopsChart()->spec().x_label.contains("TFLOPs"));
 

@@ -114,8 +114,10 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     auto* cl = new QVBoxLayout(charts);
     auto* opts = new QHBoxLayout();
     log_x_ = new QCheckBox(tr("Logarithmic cost axis"), charts);
-    paper_ = new QCheckBox(tr("Show the MoA paper's AlpacaEval 2.0 results"), charts);
-    paper_->setChecked(true);
+    paper_ = new QCheckBox(tr("Show the MoA paper's AlpacaEval 2.0 results (not directly comparable)"), charts);
+    paper_->setToolTip(tr("The paper's LC comes from AlpacaEval 2.0's 805 instructions with GPT-4 Turbo as judge and reference and "
+                          "a length term regularised by baseline variants; this experiment's prompts, judge, reference and LC fit differ"));
+    paper_->setChecked(false);
     opts->addWidget(log_x_);
     opts->addWidget(paper_);
     opts->addStretch();
@@ -296,11 +298,12 @@ void ExperimentWindow::refreshResults() {
 void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
     results_ = r;
     const bool pairwise = r.mode == "pairwise";
-    QStringList head = pairwise ? QStringList{tr("Configuration"), tr("LC win rate"), tr("Win rate"), tr("± SE"), tr("$ / instance"),
-                                              tr("TFLOPs / instance"), tr("Latency (s)"), tr("Tokens"), tr("Judged"), tr("Unreadable"),
-                                              tr("Frontier")}
+    QStringList head = pairwise ? QStringList{tr("Configuration"), QString::fromStdString(r.lc_label), tr("LC ± SE"), tr("Win rate"),
+                                              tr("± SE"), tr("$ / instance"), tr("TFLOPs / instance"), tr("Latency (s)"), tr("Tokens"),
+                                              tr("Judged"), tr("Failed"), tr("Reference failed"), tr("Unreadable"), tr("Frontier")}
                                 : QStringList{tr("Configuration"), tr("Score"), tr("± SE"), tr("$ / instance"), tr("TFLOPs / instance"),
-                                              tr("Latency (s)"), tr("Tokens"), tr("Judged"), tr("Unreadable"), tr("Frontier")};
+                                              tr("Latency (s)"), tr("Tokens"), tr("Judged"), tr("Failed"), tr("Unreadable"),
+                                              tr("Frontier")};
     table_->setSortingEnabled(false);
     table_->clear();
     table_->setColumnCount(head.size());
@@ -314,6 +317,7 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
         table_->setItem(i, col++, name);
         if (pairwise) {
             table_->setItem(i, col++, c.lc_win_rate ? num_item(*c.lc_win_rate, 2) : new QTableWidgetItem(tr("n/a")));
+            table_->setItem(i, col++, c.lc_standard_error ? num_item(*c.lc_standard_error, 2) : new QTableWidgetItem(tr("n/a")));
             table_->setItem(i, col++, num_item(c.win.win_rate, 2));
             table_->setItem(i, col++, num_item(c.win.standard_error, 2));
         } else {
@@ -327,6 +331,10 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
         table_->setItem(i, col++, num_item(c.latency_ms / 1000.0, 2));
         table_->setItem(i, col++, num_item(c.tokens_per_instance, 0));
         table_->setItem(i, col++, num_item(c.judged, 0));
+        auto* failed = num_item(c.failed, 0);
+        failed->setToolTip(pairwise ? tr("Failed generations, each counted as a loss") : tr("Failed generations, each graded lowest"));
+        table_->setItem(i, col++, failed);
+        if (pairwise) table_->setItem(i, col++, num_item(c.reference_failed, 0));
         table_->setItem(i, col++, num_item(c.unreadable, 0));
         bool front = std::find(r.frontier.begin(), r.frontier.end(), std::size_t(i)) != r.frontier.end();
         table_->setItem(i, col++, new QTableWidgetItem(front ? tr("yes") : QString()));
@@ -334,14 +342,15 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
     table_->setSortingEnabled(true);
     table_->resizeColumnsToContents();
     table_->horizontalHeader()->setStretchLastSection(true);
-    table_->setToolTip(QString::fromStdString(r.lc_note));
+    table_->setToolTip(QString::fromStdString(r.lc_note + (r.incomplete ? "\n" + r.incomplete_note : std::string())));
     if (!running()) {
         int judged = 0, total = static_cast<int>(r.configs.size() * (experiment_ ? experiment_->prompts.items.size() : 0));
         for (const auto& c : r.configs) judged += c.judged;
         progress_->setRange(0, std::max(1, total));
         progress_->setValue(judged);
         if (status_->text().isEmpty() || !runner_)
-            status_->setText(tr("%1 of %2 answers judged (stored). %3").arg(judged).arg(total).arg(QString::fromStdString(r.lc_note)));
+            status_->setText(tr("%1 of %2 answers judged (stored). %3").arg(judged).arg(total).arg(QString::fromStdString(
+                r.incomplete ? r.incomplete_note + ". " + r.lc_note : r.lc_note)));
     }
 
     instances_->clear();
@@ -356,7 +365,13 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
         instances_->setItem(i, 1, new QTableWidgetItem(QString::fromStdString(in.category)));
         instances_->setItem(i, 2, new QTableWidgetItem(QString::fromStdString(in.config)));
         auto v = pairwise ? in.preference : in.score;
-        instances_->setItem(i, 3, v ? num_item(*v, 3) : new QTableWidgetItem(in.error.empty() ? tr("not judged") : tr("unreadable")));
+        QTableWidgetItem* verdict = nullptr;
+        if (in.reference_failed) verdict = new QTableWidgetItem(tr("reference failed"));
+        else if (v) verdict = num_item(*v, 3);
+        else verdict = new QTableWidgetItem(in.error.empty() ? tr("not judged") : tr("unreadable"));
+        if (in.failed_generation) verdict->setText(verdict->text() + tr(" (generation failed)"));
+        if (!in.error.empty()) verdict->setToolTip(QString::fromStdString(in.error));
+        instances_->setItem(i, 3, verdict);
         instances_->setItem(i, 4, new QTableWidgetItem(QString::fromStdString(in.instruction).left(160).replace('\n', ' ')));
     }
     instances_->resizeColumnsToContents();
@@ -388,7 +403,10 @@ void ExperimentWindow::showInstance(int row) {
     const auto& in = results_->instances[static_cast<std::size_t>(row)];
     auto esc = [](const std::string& s) { return QString::fromStdString(s).toHtmlEscaped().replace("\n", "<br>"); };
     QString verdict;
-    if (in.preference) verdict = tr("Preference %1 (1 = reference better, 2 = configuration better)").arg(*in.preference, 0, 'f', 3);
+    if (in.reference_failed) verdict = tr("Reference failed, so not judged: %1").arg(esc(in.error));
+    else if (in.failed_generation)
+        verdict = (results_->mode == "pairwise" ? tr("Counted as a loss (preference 1): %1") : tr("Graded lowest: %1")).arg(esc(in.error));
+    else if (in.preference) verdict = tr("Preference %1 (1 = reference better, 2 = configuration better)").arg(*in.preference, 0, 'f', 3);
     else if (in.score) verdict = tr("Score %1").arg(*in.score, 0, 'f', 2);
     else verdict = in.error.empty() ? tr("not judged yet") : esc(in.error);
     QString detail = in.detail.is_null() ? QString() : esc(in.detail.dump());

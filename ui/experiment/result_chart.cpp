@@ -74,8 +74,13 @@ std::vector<ReferenceLine> paper_references(QString* source) {
 ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool with_paper) {
     ChartSpec s;
     const bool pairwise = r.mode == "pairwise";
-    s.y_label = pairwise ? "LC win rate (%) against " + QString::fromStdString(r.reference_name)
-                         : r.mode == "single" ? "Grade (1-10)" : "Mean skill grade (1-5)";
+    // LC only when every configuration has one: a mixed axis would compare LC with raw win rates.
+    bool all_lc = pairwise && !r.configs.empty();
+    for (const auto& c : r.configs) all_lc = all_lc && c.lc_win_rate.has_value();
+    const QString against = " against " + QString::fromStdString(r.reference_name);
+    s.y_label = all_lc ? QString::fromStdString(r.lc_label) + " win rate (%)" + against
+                : pairwise ? "Win rate (%)" + against
+                : r.mode == "single" ? "Grade (1-10)" : "Mean skill grade (1-5)";
     s.x_label = x == XAxis::Cost ? "Cost per instance (USD)" : "TFLOPs per instance (critical path)";
     s.log_x = log_x;
     s.title = QString::fromStdString(r.name) + (x == XAxis::Cost ? ": cost against quality" : ": TFLOPs against quality");
@@ -85,18 +90,24 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
         p.name = QString::fromStdString(c.name);
         p.source = QString::fromStdString(c.source);
         p.x = x == XAxis::Cost ? c.cost_per_instance : c.tflops_per_instance;
-        p.y = pairwise ? c.lc_win_rate.value_or(c.win.win_rate) : c.score.value_or(0);
-        p.y_err = pairwise ? c.win.standard_error : c.score_se.value_or(0);
+        p.y = all_lc ? *c.lc_win_rate : pairwise ? c.win.win_rate : c.score.value_or(0);
+        p.y_err = all_lc ? c.lc_standard_error.value_or(0) : pairwise ? c.win.standard_error : c.score_se.value_or(0);
         s.points.push_back(p);
         xs.push_back(p.x);
         ys.push_back(p.y);
     }
     // The frontier of this x axis (cost or TFLOPs).
     for (auto i : eval::pareto_front(xs, ys)) s.points[i].frontier = true;
-    if (with_paper && pairwise)
+    if (with_paper && pairwise) {
         for (auto& ref : paper_references(&s.reference_source))
             // The paper's headline rows: its three MoA setups and the strongest single model.
             if (ref.name.startsWith("MoA") || ref.name.startsWith("GPT-4 Omni")) s.references.push_back(ref);
+        s.references_caveat =
+            "not directly comparable: the paper's LC is AlpacaEval 2.0's (805 instructions, GPT-4 Turbo as judge and "
+            "reference, length term regularised by baseline variants); these points are " +
+            (all_lc ? QString::fromStdString(r.lc_label) : QString("raw win rates")) +
+            " with this experiment's prompts, judge and reference";
+    }
     return s;
 }
 
@@ -178,7 +189,10 @@ void ResultChart::setSpec(const ChartSpec& spec) {
         attach(line);
         if (first_ref) {
             // One legend entry for all the reference lines.
-            chart->legend()->markers(line).first()->setLabel(tr("MoA paper (published LC)"));
+            chart->legend()->markers(line).first()->setLabel(
+                spec.references_caveat.isEmpty() ? tr("MoA paper (published LC)")
+                                                 : tr("MoA paper (published LC; not directly comparable: other prompts, judge, "
+                                                      "reference and LC fit)"));
             first_ref = false;
         } else {
             chart->legend()->markers(line).first()->setVisible(false);

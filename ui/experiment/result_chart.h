@@ -37,6 +37,8 @@ struct ChartSpec {
     std::vector<ChartPoint> points;
     std::vector<ReferenceLine> references;
     QString reference_source;
+    // Said with the reference lines: why they are not directly comparable with the points.
+    QString references_caveat;
 };
 
 enum class XAxis { Cost, Tflops };
