@@ -85,7 +85,12 @@ json to_json(const AgentRecord& a, bool with_messages) {
            {"finish_reason", a.finish_reason.empty() ? json(nullptr) : json(a.finish_reason)},
            {"error", a.error ? json(*a.error) : json(nullptr)}};
     if (a.cached) j["cached"] = true;
-    if (a.not_billed) j["not_billed"] = true;
+    // Said from what the record keeps (so a run reopened from the history reads the same): a
+    // call that failed with no tokens and no text was not billed.
+    const bool failed = a.state == AgentState::Failed || a.state == AgentState::Dropped;
+    if (a.not_billed || (failed && !a.cached && a.text.empty() && a.reasoning.empty() && a.usage.prompt_tokens == 0 &&
+                         a.usage.completion_tokens == 0 && !a.usage.estimated))
+        j["not_billed"] = true;
     if (with_messages) {
         json m = json::array();
         for (const auto& msg : a.messages) m.push_back({{"role", msg.role}, {"content", msg.content}});
