@@ -64,6 +64,16 @@ QDockWidget* dock(QMainWindow* w, const QString& title, const char* name, QWidge
     w->addDockWidget(area, d);
     return d;
 }
+// Tall panels scroll inside their docks: their minimum heights never add up past the screen
+// (at 1024×700 the inspector's preview was drawn over the tab bar and the timeline).
+QScrollArea* scrolling(QWidget* content, const char* name) {
+    auto* s = new QScrollArea;
+    s->setObjectName(name);
+    s->setWidgetResizable(true);
+    s->setFrameShape(QFrame::NoFrame);
+    s->setWidget(content);
+    return s;
+}
 } // namespace
 
 QString MainWindow::examplePrompt() {
@@ -176,7 +186,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     connect(history_panel_, &HistoryPanel::compareRequested, this, &MainWindow::compareRuns);
     connect(history_panel_, &HistoryPanel::message, this, [this](const QString& m) { statusBar()->showMessage(m, 5000); });
 
-    dock(this, tr("Timeline"), "timelineDock", timeline_, Qt::BottomDockWidgetArea);
+    auto* tdock = dock(this, tr("Timeline"), "timelineDock", scrolling(timeline_, "timelineScroll"), Qt::BottomDockWidgetArea);
     connect(bridge_, &EventBridge::events, timeline_, &TimelineView::apply);
     connect(presenter_->replayPlayer(), &ReplayPlayer::events, timeline_, &TimelineView::apply);
 
@@ -193,7 +203,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     connect(doc_, &ConfigDocument::changed, this, &MainWindow::refreshOutline);
 
     auto* providers = new ProvidersPanel(doc_, keys_);
-    auto* pdock = dock(this, tr("Providers"), "providersDock", providers, Qt::RightDockWidgetArea);
+    auto* pdock = dock(this, tr("Providers"), "providersDock", scrolling(providers, "providersScroll"), Qt::RightDockWidgetArea);
     auto* palette = new ModelPalette(doc_, catalog_);
     auto* mdock = dock(this, tr("Models"), "modelsDock", palette, Qt::LeftDockWidgetArea);
     tabifyDockWidget(mdock, cdock);
@@ -219,15 +229,8 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
         add_agent(provider, model, l >= 0 ? l : 0, -1);
     });
 
-    // The inspector scrolls inside its dock: its preview never pushes the window's minimum
-    // height past the screen (it was drawn over the tab bar and the timeline at 1024×700).
     inspector_ = new Inspector(doc_);
-    auto* iscroll = new QScrollArea;
-    iscroll->setObjectName("inspectorScroll");
-    iscroll->setWidgetResizable(true);
-    iscroll->setFrameShape(QFrame::NoFrame);
-    iscroll->setWidget(inspector_);
-    auto* idock = dock(this, tr("Inspector"), "inspectorDock", iscroll, Qt::RightDockWidgetArea);
+    auto* idock = dock(this, tr("Inspector"), "inspectorDock", scrolling(inspector_, "inspectorScroll"), Qt::RightDockWidgetArea);
     tabifyDockWidget(idock, pdock);
     idock->raise();
     connect(scene_, &GraphScene::agentSelected, inspector_, &Inspector::setAgent);
@@ -326,6 +329,10 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
 
     buildMenus();
     resize(1400, 900);
+    // The centre (graph, run, final answer) gets the room; the docks a sensible share. A saved
+    // layout (restoreState below) wins.
+    resizeDocks({cdock, idock}, {250, 320}, Qt::Horizontal);
+    resizeDocks({tdock}, {120}, Qt::Vertical);
     QSettings s;
     restoreGeometry(s.value("geometry").toByteArray());
     restoreState(s.value("windowState").toByteArray());
@@ -744,13 +751,14 @@ void MainWindow::updateBanner() {
         }
     banner_->setVisible(demo > 0);
     if (demo == 0) return;
+    // Two lines at most: the centre is small at 1024×700; how to go real is in the tooltip.
     const QString who = demo == agents ? tr("You are on the <b>offline demo provider</b>")
                                        : tr("<b>%1 of %2 agents</b> run on the <b>offline demo provider</b>").arg(demo).arg(agents);
-    banner_text_->setText(who + tr(": its answers are deterministic filler, not a real model, so you can try a whole MoA run "
-                                   "without keys or network. Press <b>Try it</b> (or Ctrl+Enter) to run the example prompt. "
-                                   "To use a real provider, open a preset such as <i>moa-lite</i> or <i>groq</i> and save its "
-                                   "key in the Providers panel (kept in your keychain), or set the environment variable it "
-                                   "names (for example TOGETHER_API_KEY)."));
+    banner_text_->setText(who + tr(": deterministic filler, not a real model; no keys, no network. <b>Try it</b> (or "
+                                   "Ctrl+Enter) runs the example prompt."));
+    banner_->setToolTip(tr("To use a real provider, open a preset such as moa-lite or groq and save its key in the "
+                           "Providers panel (kept in your keychain), or set the environment variable it names (for "
+                           "example TOGETHER_API_KEY)."));
     try_it_->setEnabled(!isRunning());
 }
 
