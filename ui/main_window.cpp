@@ -37,13 +37,13 @@
 #include "engine/run_markdown.h"
 #include "engine/run_outcome.h"
 #include "graph/graph_scene.h"
+#include "help_dialogs.h"
 #include "history/history_panel.h"
 #include "model/autosave.h"
 #include "model/config_document.h"
 #include "model/configs_panel.h"
 #include "model/inspector.h"
 #include "model/prompt_panel.h"
-#include "providers/model_list.h"
 #include "run/diff_view.h"
 #include "run/replay_player.h"
 #include "run/run_presenter.h"
@@ -51,6 +51,7 @@
 #include "run/timeline_view.h"
 #include "settings/key_store.h"
 #include "settings/model_palette.h"
+#include "settings/provider_status.h"
 #include "settings/providers_panel.h"
 #include "util/resources.h"
 
@@ -235,23 +236,11 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     idock->raise();
     connect(scene_, &GraphScene::agentSelected, inspector_, &Inspector::setAgent);
 
-    providers_status_ = new QLabel;
-    providers_status_->setObjectName("providers_status");
-    providers_status_->setAccessibleName(tr("Providers reachable"));
-    providers_status_->setToolTip(tr("Whether each provider of this configuration answers GET /models (checked when the providers change)"));
+    providers_status_ = new ProviderStatus(doc_, keys_);
     statusBar()->addPermanentWidget(providers_status_);
     session_cost_ = new QLabel(tr("session cost $0.00"));
     session_cost_->setAccessibleName(tr("Session cost"));
     statusBar()->addPermanentWidget(session_cost_);
-    provider_check_timer_ = new QTimer(this);
-    provider_check_timer_->setSingleShot(true);
-    provider_check_timer_->setInterval(600); // after edits settle
-    connect(provider_check_timer_, &QTimer::timeout, this, &MainWindow::checkProviders);
-    connect(doc_, &ConfigDocument::changed, provider_check_timer_, qOverload<>(&QTimer::start));
-    connect(keys_, &KeyStore::changed, this, [this] {
-        providers_signature_.clear();
-        provider_check_timer_->start();
-    });
 
     connect(prompt_panel_, &PromptPanel::runRequested, this, &MainWindow::startRun);
     connect(prompt_panel_, &PromptPanel::cancelRequested, this, &MainWindow::cancelRun);
@@ -352,6 +341,7 @@ MainWindow::~MainWindow() {
 }
 
 QPlainTextEdit* MainWindow::promptEditor() const { return prompt_panel_->prompt(); }
+QLabel* MainWindow::providersStatus() const { return providers_status_; }
 ReplayPlayer* MainWindow::replayPlayer() const { return presenter_->replayPlayer(); }
 
 void MainWindow::buildMenus() {
@@ -473,48 +463,14 @@ void MainWindow::buildMenus() {
 
     auto* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Keyboard shortcuts"), QKeySequence::HelpContents, this, [this] {
-        auto* d = new QMessageBox(QMessageBox::Information, tr("Keyboard shortcuts"),
-                                  tr("<table>"
-                                     "<tr><td><b>Ctrl+Enter</b></td><td>Run the prompt (anywhere in the window)</td></tr>"
-                                     "<tr><td><b>Esc</b></td><td>Cancel the run</td></tr>"
-                                     "<tr><td><b>Ctrl+N / Ctrl+O / Ctrl+S</b></td><td>New, open, save a configuration</td></tr>"
-                                     "<tr><td><b>Ctrl+E</b></td><td>Export the run shown</td></tr>"
-                                     "<tr><td><b>Ctrl+Z / Ctrl+Shift+Z</b></td><td>Undo, redo</td></tr>"
-                                     "<tr><td><b>Ctrl+Shift+L / Ctrl+Shift+A</b></td><td>Add a layer, add an agent (graph focused)</td></tr>"
-                                     "<tr><td><b>Ctrl+D / Del</b></td><td>Duplicate, delete the selected agent (graph focused)</td></tr>"
-                                     "<tr><td><b>Ctrl+C / Ctrl+V</b></td><td>Copy, paste an agent (graph focused)</td></tr>"
-                                     "<tr><td><b>Ctrl++ / Ctrl+- / Ctrl+0</b></td><td>Zoom in, out, fit the graph</td></tr>"
-                                     "<tr><td><b>Ctrl+1 / Ctrl+2</b></td><td>Editing layout, running layout</td></tr>"
-                                     "<tr><td><b>Ctrl+Shift+E</b></td><td>Experiments</td></tr>"
-                                     "</table>"),
-                                  QMessageBox::Close, this);
-        d->setObjectName("shortcuts_help");
-        d->setAttribute(Qt::WA_DeleteOnClose);
-        last_dialog_ = d;
-        d->show();
+        last_dialog_ = shortcuts_dialog(this);
+        last_dialog_->show();
     });
     help->addAction(tr("Where &data lives"), this, [this] {
-        const QString hist = history_ ? QString::fromStdString(history_->path()) : tr("(none: the history could not be opened)");
-        auto* d = new QMessageBox(QMessageBox::Information, tr("Where data lives"),
-                                  tr("<p><b>History</b> (every run, SQLite): %1<br>(set MOA_HISTORY_DB to use another file)</p>"
-                                     "<p><b>Autosave</b> of unsaved changes: %2</p>"
-                                     "<p><b>Settings</b> (layout, recent files): %3</p>"
-                                     "<p><b>Keys</b>: your system keychain (service \"moa-workbench\"), or the environment "
-                                     "variable each provider names. Keys are never written to files.</p>")
-                                      .arg(hist.toHtmlEscaped(), Autosave::defaultFile().toHtmlEscaped(),
-                                           QSettings().fileName().toHtmlEscaped()),
-                                  QMessageBox::Close, this);
-        d->setObjectName("data_help");
-        d->setTextInteractionFlags(Qt::TextSelectableByMouse);
-        d->setAttribute(Qt::WA_DeleteOnClose);
-        last_dialog_ = d;
-        d->show();
+        last_dialog_ = data_locations_dialog(history_ ? QString::fromStdString(history_->path()) : QString(), this);
+        last_dialog_->show();
     });
-    help->addAction(tr("&About MoA Workbench"), this, [this] {
-        QMessageBox::about(this, tr("About MoA Workbench"),
-                           tr("<b>MoA Workbench</b><p>Build, run and measure Mixture-of-Agents: proposers answer in "
-                              "parallel, aggregators synthesize their answers layer by layer.</p><p>MIT licence.</p>"));
-    });
+    help->addAction(tr("&About MoA Workbench"), this, [this] { about_dialog(this); });
 }
 
 void MainWindow::setRunningLayout(bool running) {
@@ -645,7 +601,7 @@ QStringList MainWindow::unreachableProviders(const config::Config& cfg) const {
     for (const auto& L : cfg.layers)
         for (const auto& a : L.agents) used.insert(a.provider);
     for (const auto& name : used)
-        if (auto it = unreachable_.find(name); it != unreachable_.end())
+        if (auto it = providers_status_->unreachable().find(name); it != providers_status_->unreachable().end())
             out << tr("<b>%1</b> (%2)").arg(QString::fromStdString(name).toHtmlEscaped(), QString::fromStdString(it->second).toHtmlEscaped());
     return out;
 }
@@ -855,62 +811,6 @@ void MainWindow::compareRuns(qint64 a, qint64 b) {
 
 void MainWindow::compareAnswers() {
     if (auto* d = presenter_->compareAnswers()) last_dialog_ = d;
-}
-
-void MainWindow::checkProviders() {
-    // One check per distinct set of providers (name, URL, TLS settings, whether a key is there).
-    QString sig;
-    for (const auto& [name, p] : doc_->config().providers)
-        sig += QString::fromStdString(name + "|" + p.base_url + "|" + p.ca_file + "|") + QString::number(p.tls_verify) +
-               QString::number(int(p.type)) + QString::number(!keys_->keyFor(p).empty()) + ";";
-    if (sig == providers_signature_) return;
-    providers_signature_ = sig;
-    unreachable_.clear(); // not known until this check answers
-    const int gen = ++provider_check_generation_;
-    struct Item {
-        config::Provider p;
-        std::string key;
-    };
-    std::vector<Item> items;
-    QStringList parts;
-    for (const auto& [name, p] : doc_->config().providers) {
-        if (p.type == config::ProviderType::Demo) continue;
-        items.push_back({p, keys_->keyFor(p)});
-        parts << tr("%1 …").arg(QString::fromStdString(name));
-    }
-    const bool demo = std::any_of(doc_->config().providers.begin(), doc_->config().providers.end(),
-                                  [](const auto& kv) { return kv.second.type == config::ProviderType::Demo; });
-    const QString demo_part = demo ? tr("demo ✓ (offline)") : QString();
-    providers_status_->setText(tr("Providers: %1").arg((demo ? QStringList{demo_part} + parts : parts).join(" · ")));
-    if (items.empty()) return;
-    QPointer<MainWindow> self(this);
-    // Off the GUI thread; short timeouts, so a dead host is reported within seconds.
-    std::thread([self, gen, items, demo_part] {
-        QStringList out;
-        QStringList details;
-        std::map<std::string, std::string> dead;
-        for (auto it : items) {
-            it.p.connect_timeout_ms = std::min<long>(it.p.connect_timeout_ms, 4000);
-            it.p.first_token_timeout_ms = std::min<long>(it.p.first_token_timeout_ms, 6000);
-            const QString name = QString::fromStdString(it.p.name);
-            if (it.key.empty() && !it.p.api_key_env.empty()) {
-                out << QObject::tr("%1 ✗ no key").arg(name);
-                details << QObject::tr("%1: no key in the keychain and %2 is not set").arg(name, QString::fromStdString(it.p.api_key_env));
-                dead[it.p.name] = "no key: " + it.p.api_key_env + " is not set";
-                continue;
-            }
-            auto r = providers::list_models(net::Transport::shared(), it.p, it.key);
-            out << (r ? QObject::tr("%1 ✓").arg(name) : QObject::tr("%1 ✗").arg(name));
-            details << (r ? QObject::tr("%1: reachable, %2 models").arg(name).arg(r->size()) : QString::fromStdString(r.error()));
-            if (!r) dead[it.p.name] = r.error();
-        }
-        QMetaObject::invokeMethod(qApp, [self, gen, out, details, demo_part, dead] {
-            if (!self || gen != self->provider_check_generation_) return;
-            self->unreachable_ = dead;
-            self->providers_status_->setText(QObject::tr("Providers: %1").arg((demo_part.isEmpty() ? out : QStringList{demo_part} + out).join(" · ")));
-            self->providers_status_->setToolTip(details.join("\n"));
-        }, Qt::QueuedConnection);
-    }).detach();
 }
 
 } // namespace moa::ui

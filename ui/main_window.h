@@ -38,6 +38,7 @@ class GraphView;
 class HistoryPanel;
 class Inspector;
 class PromptPanel;
+class ProviderStatus;
 class ReplayPlayer;
 class RunPresenter;
 class RunView;
@@ -86,7 +87,7 @@ public:
     store::HistoryRecorder* history() const { return history_.get(); }
     // The experiments window (created on first use), optionally opening an experiment file.
     ExperimentWindow* openExperiments(const QString& path = {}, const QString& db = {});
-    QLabel* providersStatus() const { return providers_status_; }
+    QLabel* providersStatus() const;
     // The example prompt offered on the offline demo ("Try it").
     static QString examplePrompt();
     // Fills in the example prompt (when the prompt is empty) and runs it.
@@ -113,8 +114,6 @@ private:
     void documentReplaced();
     void refreshOutline();
     void checkHistoryErrors();
-    // The status bar's "providers reachable".
-    void checkProviders();
     // Providers of `cfg` the last check found unreachable, with why.
     QStringList unreachableProviders(const config::Config& cfg) const;
 
@@ -152,11 +151,7 @@ private:
     std::uint64_t live_ended_ = 0; // the engine id of the last live run whose end was counted
     ExperimentWindow* experiments_ = nullptr;
     QDialog* last_dialog_ = nullptr;
-    QLabel* providers_status_ = nullptr;
-    QTimer* provider_check_timer_ = nullptr;
-    QString providers_signature_;
-    int provider_check_generation_ = 0;
-    std::map<std::string, std::string> unreachable_; // provider name -> why (last check)
+    ProviderStatus* providers_status_ = nullptr;
 };
 
 } // namespace moa::ui
