@@ -231,6 +231,10 @@ void RunView::setNote(const QString& text) {
 QString RunView::note() const { return note_->text(); }
 
 void RunView::setFinalRoom(bool wide) {
+    // Running: the final answer gets a wide column and the layers narrower ones, so that three
+    // layers still fit beside it without scrolling at the default size.
+    final_wide_ = wide;
+    for (auto* col : std::as_const(layer_columns_)) col->setMinimumWidth(columnMinWidth());
     const int w = std::max(400, split_->width());
     split_->setSizes(wide ? QList<int>{w * 11 / 20, w * 9 / 20} : QList<int>{w * 7 / 10, w * 3 / 10});
 }
@@ -256,6 +260,7 @@ void RunView::prepare(const config::Config& c) {
     order_.clear();
     cursor_ = 0;
     layer_titles_.clear();
+    layer_columns_.clear();
     auto* h = new QHBoxLayout(columns_);
     last_layer_ = static_cast<int>(c.layers.size()) - 1;
     for (std::size_t li = 0; li < c.layers.size(); ++li) {
@@ -276,7 +281,8 @@ void RunView::prepare(const config::Config& c) {
             connect(pane, &AgentPane::messagesRequested, this, [this, l, i] { emit messagesRequested(l, i); });
             order_.push_back(pane);
         }
-        col->setMinimumWidth(220);
+        col->setMinimumWidth(columnMinWidth());
+        layer_columns_ << col;
         h->addWidget(col, 1);
     }
     setFinal({});

@@ -158,6 +158,9 @@ private:
     config::Config config_;
     QLabel* note_ = nullptr;
     QSplitter* split_ = nullptr;
+    bool final_wide_ = false;
+    QList<QWidget*> layer_columns_;
+    int columnMinWidth() const { return final_wide_ ? 150 : 220; }
     QWidget* columns_ = nullptr;
     QHash<QPair<int, int>, AgentPane*> panes_;
     std::vector<QLabel*> layer_titles_;
