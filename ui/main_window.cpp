@@ -6,54 +6,81 @@
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
-#include <QComboBox>
-#include <QGridLayout>
 #include <QCloseEvent>
 #include <QDialog>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QDateTime>
-#include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QPointer>
 #include <QPushButton>
 #include <QSaveFile>
+#include <QScrollArea>
 #include <QSettings>
 #include <QShortcut>
-#include <QPointer>
 #include <QSignalBlocker>
-
-#include <thread>
 #include <QSplitter>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTimer>
-#include <QToolBar>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
-#include "accounting/estimate.h"
-#include "engine/run_markdown.h"
-#include "run/timeline_view.h"
-#include "settings/model_palette.h"
-#include "providers/model_list.h"
-#include "settings/key_store.h"
-#include "settings/providers_panel.h"
+#include <thread>
+
 #include "bridge/event_bridge.h"
+#include "engine/run_markdown.h"
+#include "engine/run_outcome.h"
 #include "graph/graph_scene.h"
+#include "help_dialogs.h"
+#include "history/history_panel.h"
 #include "model/autosave.h"
 #include "model/config_document.h"
+#include "model/configs_panel.h"
 #include "model/inspector.h"
+#include "model/prompt_panel.h"
 #include "run/diff_view.h"
 #include "run/replay_player.h"
+#include "run/run_presenter.h"
 #include "run/run_view.h"
-#include "run/stream_text_view.h"
+#include "run/timeline_view.h"
+#include "settings/key_store.h"
+#include "settings/model_palette.h"
+#include "settings/provider_status.h"
+#include "settings/providers_panel.h"
 #include "util/resources.h"
 
 namespace moa::ui {
+
+namespace {
+QDockWidget* dock(QMainWindow* w, const QString& title, const char* name, QWidget* content, Qt::DockWidgetArea area) {
+    auto* d = new QDockWidget(title, w);
+    d->setObjectName(name);
+    d->setWidget(content);
+    w->addDockWidget(area, d);
+    return d;
+}
+// Tall panels scroll inside their docks: their minimum heights never add up past the screen
+// (at 1024×700 the inspector's preview was drawn over the tab bar and the timeline).
+QScrollArea* scrolling(QWidget* content, const char* name) {
+    auto* s = new QScrollArea;
+    s->setObjectName(name);
+    s->setWidgetResizable(true);
+    s->setFrameShape(QFrame::NoFrame);
+    s->setWidget(content);
+    return s;
+}
+} // namespace
+
+QString MainWindow::examplePrompt() {
+    return tr("In three short paragraphs: why can several language models answering together, and one "
+              "synthesizing their answers, do better than the best of them alone?");
+}
 
 MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget* parent)
     : QMainWindow(parent), history_(std::move(history)) {
@@ -71,14 +98,24 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     doc_ = new ConfigDocument(this);
     bridge_ = new EventBridge(this);
 
-    // Centre: banner, graph, run view, prompt.
+    // Centre: notices, the graph, the run view, the prompt.
     auto* centre = new QWidget;
     auto* cv = new QVBoxLayout(centre);
     cv->setContentsMargins(4, 4, 4, 4);
-    banner_ = new QLabel;
-    banner_->setWordWrap(true);
-    banner_->setStyleSheet("background: palette(alternate-base); border: 1px solid palette(mid); padding: 6px; border-radius: 4px");
-    banner_->setAccessibleName(tr("Notice"));
+    // The offline demo, said plainly, with an example to try at once.
+    banner_ = new QFrame;
+    banner_->setObjectName("demo_banner");
+    banner_->setStyleSheet("#demo_banner { background: palette(alternate-base); border: 1px solid palette(mid); border-radius: 4px }");
+    auto* bl = new QHBoxLayout(banner_);
+    bl->setContentsMargins(6, 4, 6, 4);
+    banner_text_ = new QLabel;
+    banner_text_->setWordWrap(true);
+    banner_text_->setAccessibleName(tr("Notice"));
+    try_it_ = new QPushButton(tr("Try it"));
+    try_it_->setObjectName("try_it");
+    try_it_->setToolTip(tr("Run the example prompt on the offline demo (nothing is called or paid)"));
+    bl->addWidget(banner_text_, 1);
+    bl->addWidget(try_it_);
     cv->addWidget(banner_);
     // A history that could not store a run (full disk, read-only file): said plainly, with what
     // to do; the run itself stays on screen and can be exported.
@@ -90,6 +127,14 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     history_warning_->setAccessibleName(tr("History problem"));
     history_warning_->hide();
     cv->addWidget(history_warning_);
+    // Before a run: a provider the status bar found unreachable is named, and Run again runs.
+    run_warning_ = new QLabel;
+    run_warning_->setObjectName("run_warning");
+    run_warning_->setWordWrap(true);
+    run_warning_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    run_warning_->setStyleSheet("background: #FFF4CE; color: black; border: 1px solid #E07000; padding: 6px; border-radius: 4px");
+    run_warning_->hide();
+    cv->addWidget(run_warning_);
     // Crash recovery: what the last session had not saved, offered without blocking anything.
     recovery_bar_ = new QWidget;
     auto* rb = new QHBoxLayout(recovery_bar_);
@@ -104,158 +149,54 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     recovery_bar_->setStyleSheet("background: #FFF4CE; color: black");
     recovery_bar_->hide();
     cv->addWidget(recovery_bar_);
-    auto* split = new QSplitter(Qt::Vertical);
-    split->setObjectName("centreSplitter");
+    centre_split_ = new QSplitter(Qt::Vertical);
+    centre_split_->setObjectName("centreSplitter");
+    centre_split_->setChildrenCollapsible(false);
     scene_ = new GraphScene(doc_, this);
     view_ = new GraphView(scene_);
-    split->addWidget(view_);
     run_view_ = new RunView;
-    split->addWidget(run_view_);
-    auto* prompt_box = new QWidget;
-    auto* pv = new QVBoxLayout(prompt_box);
-    pv->setContentsMargins(0, 0, 0, 0);
-    system_ = new QLineEdit;
-    system_->setPlaceholderText(tr("Optional system prompt for every agent"));
-    system_->setAccessibleName(tr("System prompt"));
-    pv->addWidget(system_);
-    auto* prow = new QHBoxLayout;
-    prompt_ = new QPlainTextEdit;
-    prompt_->setPlaceholderText(tr("Your prompt — Ctrl+Enter runs, Esc cancels"));
-    prompt_->setAccessibleName(tr("Prompt"));
-    prompt_->setMaximumHeight(90);
-    prow->addWidget(prompt_, 1);
-    auto* buttons = new QVBoxLayout;
-    run_button_ = new QPushButton(tr("Run"));
-    run_button_->setAccessibleName(tr("Run"));
-    cancel_button_ = new QPushButton(tr("Cancel"));
-    cancel_button_->setEnabled(false);
-    compare_answers_ = new QPushButton(tr("Compare answers…"));
-    compare_answers_->setAccessibleName(tr("Compare two answers of this run side by side"));
-    compare_answers_->setToolTip(tr("A side-by-side diff of any two answers of the run shown (the refinement view)"));
-    compare_answers_->setEnabled(false);
-    buttons->addWidget(run_button_);
-    buttons->addWidget(cancel_button_);
-    buttons->addWidget(compare_answers_);
-    prow->addLayout(buttons);
-    pv->addLayout(prow);
-    estimate_ = new QLabel;
-    estimate_->setStyleSheet("color: gray");
-    estimate_->setAccessibleName(tr("Estimate"));
-    pv->addWidget(estimate_);
-    split->addWidget(prompt_box);
-    split->setStretchFactor(0, 2);
-    split->setStretchFactor(1, 3);
-    split->setStretchFactor(2, 0);
-    cv->addWidget(split, 1);
+    timeline_ = new TimelineView;
+    presenter_ = new RunPresenter(doc_, scene_, view_, run_view_, timeline_, this);
+    cv->addWidget(presenter_->recordBar());
+    centre_split_->addWidget(view_);
+    centre_split_->addWidget(run_view_);
+    prompt_panel_ = new PromptPanel(doc_, catalog_);
+    centre_split_->addWidget(prompt_panel_);
+    centre_split_->setStretchFactor(0, 2);
+    centre_split_->setStretchFactor(1, 3);
+    centre_split_->setStretchFactor(2, 0);
+    cv->addWidget(centre_split_, 1);
     setCentralWidget(centre);
 
     // Left: configurations; below it: history. Right: inspector.
-    configs_ = new QTreeWidget;
-    configs_->setHeaderHidden(true);
-    configs_->setAccessibleName(tr("Configurations"));
-    auto* presets = new QTreeWidgetItem(configs_, {tr("Built-in presets")});
-    for (const auto& n : resources::preset_names()) {
-        auto* it = new QTreeWidgetItem(presets, {QString::fromStdString(n)});
-        it->setData(0, Qt::UserRole, QStringLiteral("preset:") + QString::fromStdString(n));
-    }
-    auto* recent = new QTreeWidgetItem(configs_, {tr("Recent files")});
-    for (const auto& f : QSettings().value("recentFiles").toStringList()) {
-        auto* it = new QTreeWidgetItem(recent, {f.section('/', -1)});
-        it->setToolTip(0, f);
-        it->setData(0, Qt::UserRole, QStringLiteral("file:") + f);
-    }
-    configs_->expandAll();
-    connect(configs_, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem* it) {
-        QString what = it->data(0, Qt::UserRole).toString();
-        if (what.startsWith("preset:")) openPreset(what.mid(7));
-        else if (what.startsWith("file:")) openFile(what.mid(5));
+    configs_ = new ConfigsPanel;
+    connect(configs_, &ConfigsPanel::presetRequested, this, [this](const QString& n) {
+        if (maybeSave()) openPreset(n);
     });
-    auto* cdock = new QDockWidget(tr("Configurations"), this);
-    cdock->setObjectName("configsDock");
-    cdock->setWidget(configs_);
-    addDockWidget(Qt::LeftDockWidgetArea, cdock);
+    connect(configs_, &ConfigsPanel::fileRequested, this, [this](const QString& f) {
+        if (maybeSave()) openFile(f);
+    });
+    auto* cdock = dock(this, tr("Configurations"), "configsDock", configs_, Qt::LeftDockWidgetArea);
 
-    auto* hist = new QWidget;
-    auto* hv = new QVBoxLayout(hist);
-    hv->setContentsMargins(0, 0, 0, 0);
-    history_search_ = new QLineEdit;
-    history_search_->setPlaceholderText(tr("Search runs"));
-    history_search_->setAccessibleName(tr("Search history"));
-    history_list_ = new QListWidget;
-    history_list_->setAccessibleName(tr("Run history"));
-    history_list_->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    history_list_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff); // lines are shortened with … instead
-    history_list_->setTextElideMode(Qt::ElideRight);
-    history_list_->setWordWrap(false);
-    history_list_->setAlternatingRowColors(true);
-    hv->addWidget(history_search_);
-    hv->addWidget(history_list_);
-    auto* hb = new QGridLayout;
-    auto* replay = new QPushButton(tr("Replay"));
-    replay->setAccessibleName(tr("Replay the selected run"));
-    replay->setToolTip(tr("Watch the selected run stream again at its recorded pace, scaled by the speed"));
-    replay_speed_ = new QComboBox;
-    replay_speed_->setAccessibleName(tr("Replay speed"));
-    for (double sp : {0.25, 0.5, 1.0, 2.0, 5.0, 20.0}) replay_speed_->addItem(QStringLiteral("%1×").arg(sp), sp);
-    replay_speed_->setCurrentIndex(2);
-    auto* rerun_b = new QPushButton(tr("Re-run"));
-    rerun_b->setAccessibleName(tr("Run the selected run again"));
-    rerun_b->setToolTip(tr("Run the selected run's configuration (as it was) on its prompt again"));
-    auto* compare = new QPushButton(tr("Compare"));
-    compare->setAccessibleName(tr("Compare the two selected runs"));
-    compare->setToolTip(tr("Select two runs (Ctrl+click) to compare their figures and final answers"));
-    hb->addWidget(replay, 0, 0);
-    hb->addWidget(replay_speed_, 0, 1);
-    hb->addWidget(rerun_b, 1, 0);
-    hb->addWidget(compare, 1, 1);
-    hv->addLayout(hb);
-    replay_ = new ReplayPlayer(this);
-    connect(replay, &QPushButton::clicked, this, [this] {
-        auto ids = selectedRuns();
-        if (!ids.isEmpty()) replayRun(ids.first(), replay_speed_->currentData().toDouble());
-    });
-    connect(replay_speed_, &QComboBox::currentIndexChanged, this, [this] { replay_->setSpeed(replay_speed_->currentData().toDouble()); });
-    connect(rerun_b, &QPushButton::clicked, this, [this] {
-        auto ids = selectedRuns();
-        if (!ids.isEmpty()) rerun(ids.first());
-    });
-    connect(compare, &QPushButton::clicked, this, [this] {
-        auto ids = selectedRuns();
-        if (ids.size() == 2) compareRuns(ids[1], ids[0]); // older on the left
-        else statusBar()->showMessage(tr("Select two runs to compare (Ctrl+click)"), 5000);
-    });
-    auto* hdock = new QDockWidget(tr("History"), this);
-    hdock->setObjectName("historyDock");
-    hdock->setWidget(hist);
-    addDockWidget(Qt::LeftDockWidgetArea, hdock);
-    connect(history_search_, &QLineEdit::textChanged, this, &MainWindow::refreshHistory);
-    connect(history_list_, &QListWidget::itemActivated, this, [this](QListWidgetItem* it) {
-        const auto id = it->data(Qt::UserRole).toLongLong();
-        loadRuns({id}, [this](const std::vector<Stored>& runs) {
-            if (runs.empty()) return;
-            replay_->stop();
-            showStored(runs.front());
-            statusBar()->showMessage(tr("Showing run %1 from the history").arg(runs.front().id), 5000);
-        });
-    });
+    history_panel_ = new HistoryPanel(history_ ? history_->path() : std::string());
+    dock(this, tr("History"), "historyDock", history_panel_, Qt::LeftDockWidgetArea);
+    connect(history_panel_, &HistoryPanel::openRequested, this, &MainWindow::openRun);
+    connect(history_panel_, &HistoryPanel::replayRequested, this, &MainWindow::replayRun);
+    connect(history_panel_, &HistoryPanel::replaySpeedChanged, this, [this](double sp) { presenter_->replayPlayer()->setSpeed(sp); });
+    connect(history_panel_, &HistoryPanel::rerunRequested, this, &MainWindow::rerun);
+    connect(history_panel_, &HistoryPanel::compareRequested, this, &MainWindow::compareRuns);
+    connect(history_panel_, &HistoryPanel::message, this, [this](const QString& m) { statusBar()->showMessage(m, 5000); });
 
-    timeline_ = new TimelineView;
-    auto* tdock = new QDockWidget(tr("Timeline"), this);
-    tdock->setObjectName("timelineDock");
-    tdock->setWidget(timeline_);
-    addDockWidget(Qt::BottomDockWidgetArea, tdock);
+    auto* tdock = dock(this, tr("Timeline"), "timelineDock", scrolling(timeline_, "timelineScroll"), Qt::BottomDockWidgetArea);
     connect(bridge_, &EventBridge::events, timeline_, &TimelineView::apply);
-    connect(replay_, &ReplayPlayer::events, timeline_, &TimelineView::apply);
+    connect(presenter_->replayPlayer(), &ReplayPlayer::events, timeline_, &TimelineView::apply);
 
     // The graph as an outline: the same layers and agents for keyboard and screen-reader users;
     // selecting here selects on the canvas and in the inspector.
     outline_ = new QTreeWidget;
     outline_->setHeaderHidden(true);
     outline_->setAccessibleName(tr("Layer graph outline"));
-    auto* odock = new QDockWidget(tr("Outline"), this);
-    odock->setObjectName("outlineDock");
-    odock->setWidget(outline_);
-    addDockWidget(Qt::RightDockWidgetArea, odock);
+    dock(this, tr("Outline"), "outlineDock", outline_, Qt::RightDockWidgetArea);
     connect(outline_, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* it) {
         if (!it || !it->parent()) return;
         scene_->selectAgent(it->data(0, Qt::UserRole).toInt(), it->data(0, Qt::UserRole + 1).toInt());
@@ -263,15 +204,9 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     connect(doc_, &ConfigDocument::changed, this, &MainWindow::refreshOutline);
 
     auto* providers = new ProvidersPanel(doc_, keys_);
-    auto* pdock = new QDockWidget(tr("Providers"), this);
-    pdock->setObjectName("providersDock");
-    pdock->setWidget(providers);
-    addDockWidget(Qt::RightDockWidgetArea, pdock);
+    auto* pdock = dock(this, tr("Providers"), "providersDock", scrolling(providers, "providersScroll"), Qt::RightDockWidgetArea);
     auto* palette = new ModelPalette(doc_, catalog_);
-    auto* mdock = new QDockWidget(tr("Models"), this);
-    mdock->setObjectName("modelsDock");
-    mdock->setWidget(palette);
-    addDockWidget(Qt::LeftDockWidgetArea, mdock);
+    auto* mdock = dock(this, tr("Models"), "modelsDock", palette, Qt::LeftDockWidgetArea);
     tabifyDockWidget(mdock, cdock);
     cdock->raise();
     connect(providers, &ProvidersPanel::modelsListed, palette, &ModelPalette::addListed);
@@ -279,6 +214,10 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
         statusBar()->showMessage(tr("Provider %1: %2").arg(name, ok ? tr("reachable") : msg), 8000);
     });
     auto add_agent = [this](const QString& provider, const QString& model, int layer, int index) {
+        if (presenter_->showingRecorded()) {
+            statusBar()->showMessage(tr("A recorded run is read-only: Edit a copy, or go Back to my document"), 6000);
+            return;
+        }
         config::Agent a;
         a.provider = provider.toStdString();
         a.model = model.toStdString();
@@ -292,70 +231,70 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     });
 
     inspector_ = new Inspector(doc_);
-    auto* idock = new QDockWidget(tr("Inspector"), this);
-    idock->setObjectName("inspectorDock");
-    idock->setWidget(inspector_);
-    addDockWidget(Qt::RightDockWidgetArea, idock);
+    auto* idock = dock(this, tr("Inspector"), "inspectorDock", scrolling(inspector_, "inspectorScroll"), Qt::RightDockWidgetArea);
     tabifyDockWidget(idock, pdock);
     idock->raise();
     connect(scene_, &GraphScene::agentSelected, inspector_, &Inspector::setAgent);
 
-    providers_status_ = new QLabel;
-    providers_status_->setObjectName("providers_status");
-    providers_status_->setAccessibleName(tr("Providers reachable"));
-    providers_status_->setToolTip(tr("Whether each provider of this configuration answers GET /models (checked when the providers change)"));
+    providers_status_ = new ProviderStatus(doc_, keys_);
     statusBar()->addPermanentWidget(providers_status_);
     session_cost_ = new QLabel(tr("session cost $0.00"));
     session_cost_->setAccessibleName(tr("Session cost"));
     statusBar()->addPermanentWidget(session_cost_);
-    provider_check_timer_ = new QTimer(this);
-    provider_check_timer_->setSingleShot(true);
-    provider_check_timer_->setInterval(600); // after edits settle
-    connect(provider_check_timer_, &QTimer::timeout, this, &MainWindow::checkProviders);
-    connect(doc_, &ConfigDocument::changed, provider_check_timer_, qOverload<>(&QTimer::start));
-    connect(keys_, &KeyStore::changed, this, [this] {
-        providers_signature_.clear();
-        provider_check_timer_->start();
-    });
 
-    connect(run_button_, &QPushButton::clicked, this, &MainWindow::startRun);
-    connect(cancel_button_, &QPushButton::clicked, this, &MainWindow::cancelRun);
-    auto* run_sc = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), prompt_);
-    run_sc->setContext(Qt::WidgetWithChildrenShortcut);
-    connect(run_sc, &QShortcut::activated, this, &MainWindow::startRun);
+    connect(prompt_panel_, &PromptPanel::runRequested, this, &MainWindow::startRun);
+    connect(prompt_panel_, &PromptPanel::cancelRequested, this, &MainWindow::cancelRun);
+    connect(prompt_panel_, &PromptPanel::compareAnswersRequested, this, &MainWindow::compareAnswers);
+    connect(try_it_, &QPushButton::clicked, this, &MainWindow::tryIt);
     auto* cancel_sc = new QShortcut(QKeySequence(Qt::Key_Escape), this);
     cancel_sc->setContext(Qt::WindowShortcut);
     connect(cancel_sc, &QShortcut::activated, this, &MainWindow::cancelRun);
 
     connect(bridge_, &EventBridge::events, run_view_, &RunView::apply);
-    connect(replay_, &ReplayPlayer::events, run_view_, &RunView::apply);
-    connect(replay_, &ReplayPlayer::finished, this, [this] { statusBar()->showMessage(tr("Replay finished"), 4000); });
-    connect(compare_answers_, &QPushButton::clicked, this, &MainWindow::compareAnswers);
-    connect(run_view_, &RunView::agentStateChanged, scene_, &GraphScene::setAgentState);
-    connect(run_view_, &RunView::overlapComputed, scene_, &GraphScene::setOverlap);
+    connect(presenter_->replayPlayer(), &ReplayPlayer::events, run_view_, &RunView::apply);
+    connect(presenter_->replayPlayer(), &ReplayPlayer::finished, this, [this] { statusBar()->showMessage(tr("Replay finished"), 4000); });
+    // Run states light the graph on screen: the document's, or a stored run's own.
+    connect(run_view_, &RunView::agentStateChanged, this, [this](int l, int i, engine::AgentState s) {
+        presenter_->shownScene()->setAgentState(l, i, s);
+    });
+    connect(run_view_, &RunView::overlapComputed, this, [this](int l, int i, double v) { presenter_->shownScene()->setOverlap(l, i, v); });
     connect(run_view_, &RunView::messagesRequested, this, &MainWindow::showMessages);
+    connect(presenter_, &RunPresenter::recordAvailable, prompt_panel_, &PromptPanel::setCompareEnabled);
+    connect(presenter_, &RunPresenter::readOnlyChanged, this, [this](bool ro) {
+        for (auto* a : std::as_const(canvas_actions_)) a->setEnabled(!ro);
+    });
+    connect(presenter_, &RunPresenter::editCopyRequested, this, [this](const config::Config& c) {
+        if (isRunning() || !maybeSave()) return;
+        doc_->reset(c, {}); // a copy: saving asks for a file of its own
+        presenter_->keepRunForDocument();
+        statusBar()->showMessage(tr("Editing a copy of the run's configuration (unsaved)"), 5000);
+    });
     connect(run_view_, &RunView::runEnded, this, [this](const engine::RunRecord& r) {
-        last_record_ = r;
-        compare_answers_->setEnabled(true);
+        presenter_->recordEnded(r);
         // Only a live run costs anything and ends: a replay or a run reopened from the
         // history shows its record through the same view, but pays nothing.
         if (!run_ || run_->id() != r.id || live_ended_ == r.id) return;
         live_ended_ = r.id;
         session_usd_ += r.totals.cost_usd;
         session_cost_->setText(tr("session cost %1").arg(format_money(session_usd_)));
-        run_button_->setEnabled(true);
-        cancel_button_->setEnabled(false);
-        statusBar()->showMessage(tr("Run %1").arg(QString::fromLatin1(engine::to_string(r.status))), 5000);
-        QTimer::singleShot(300, this, &MainWindow::refreshHistory); // after the writer thread committed
+        prompt_panel_->setRunning(false);
+        presenter_->setBusy(false);
+        // The same words as the final header, the history and Compare runs.
+        statusBar()->showMessage(tr("Run %1").arg(QString::fromStdString(engine::outcome_text(r))), 8000);
+        QTimer::singleShot(300, history_panel_, &HistoryPanel::refresh); // after the writer thread committed
         checkHistoryErrors(); // and whenever the writer thread meets one later (on_error)
         emit runFinished();
     });
     connect(doc_, &ConfigDocument::changed, this, [this] {
         updateTitle();
-        updateEstimate();
+        presenter_->documentEdited();
     });
     connect(doc_, &ConfigDocument::dirtyChanged, this, &MainWindow::updateTitle);
-    connect(prompt_, &QPlainTextEdit::textChanged, this, &MainWindow::updateEstimate);
+    // Saved under a (new) name: first in the recent files at once.
+    connect(doc_, &ConfigDocument::pathChanged, this, [this](const QString& p) {
+        if (!p.isEmpty()) configs_->addRecent(p);
+    });
+    connect(prompt_panel_->prompt(), &QPlainTextEdit::textChanged, this, &MainWindow::updateBanner);
 
     autosave_ = new Autosave(doc_, Autosave::defaultFile(), 2000, this);
     if (auto rec = autosave_->pending()) {
@@ -368,7 +307,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
             doc_->reset(recovered->config, recovered->original_path);
             // Recovered changes are unsaved changes: one undoable step marks the document dirty.
             doc_->edit(tr("Recover unsaved changes"), [](config::Config&) {});
-            run_view_->prepare(doc_->config());
+            documentReplaced();
             recovery_bar_->hide();
         });
         connect(discard, &QPushButton::clicked, this, [this] {
@@ -379,11 +318,19 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
 
     buildMenus();
     resize(1400, 900);
+    // The centre (graph, run, final answer) gets the room; the docks a sensible share. A saved
+    // layout (restoreState below) wins.
+    resizeDocks({cdock, idock}, {250, 320}, Qt::Horizontal);
+    resizeDocks({tdock}, {120}, Qt::Vertical);
     QSettings s;
     restoreGeometry(s.value("geometry").toByteArray());
     restoreState(s.value("windowState").toByteArray());
     openPreset("offline-demo");
-    refreshHistory();
+    // First start on the demo: an example prompt is there, and focus is in the prompt, so
+    // Ctrl+Enter runs at once.
+    if (prompt_panel_->prompt()->toPlainText().isEmpty()) prompt_panel_->prompt()->setPlainText(examplePrompt());
+    prompt_panel_->prompt()->setFocus();
+    history_panel_->refresh();
 }
 
 MainWindow::~MainWindow() {
@@ -393,12 +340,16 @@ MainWindow::~MainWindow() {
     }
 }
 
+QPlainTextEdit* MainWindow::promptEditor() const { return prompt_panel_->prompt(); }
+QLabel* MainWindow::providersStatus() const { return providers_status_; }
+ReplayPlayer* MainWindow::replayPlayer() const { return presenter_->replayPlayer(); }
+
 void MainWindow::buildMenus() {
     auto* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&New"), QKeySequence::New, this, [this] {
         if (!maybeSave()) return;
         doc_->reset(blank_config(), {});
-        run_view_->prepare(doc_->config());
+        documentReplaced();
     });
     file->addAction(tr("&Open…"), QKeySequence::Open, this, [this] {
         if (!maybeSave()) return;
@@ -409,6 +360,7 @@ void MainWindow::buildMenus() {
         if (doc_->path().isEmpty()) return (void)saveAs();
         QString err;
         if (!doc_->save(doc_->path(), &err)) QMessageBox::warning(this, tr("Save"), err);
+        else configs_->addRecent(doc_->path());
     });
     file->addAction(tr("Save &As…"), QKeySequence::SaveAs, this, [this] { saveAs(); });
     file->addSeparator();
@@ -430,6 +382,7 @@ void MainWindow::buildMenus() {
         a->setShortcut(key);
         a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
         view_->addAction(a);
+        canvas_actions_ << a;
         edit->addAction(a);
         connect(a, &QAction::triggered, this, fn);
         return a;
@@ -479,10 +432,19 @@ void MainWindow::buildMenus() {
         if (l >= 0) doc_->removeAgent(l, i);
     });
 
+
     auto* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("Zoom &in"), QKeySequence::ZoomIn, this, [this] { view_->zoomBy(1.2); });
     view->addAction(tr("Zoom &out"), QKeySequence::ZoomOut, this, [this] { view_->zoomBy(1 / 1.2); });
     view->addAction(tr("&Fit"), QKeySequence(Qt::CTRL | Qt::Key_0), this, [this] { view_->fit(); });
+    view->addSeparator();
+    auto* editing = view->addAction(tr("&Editing layout"), QKeySequence(Qt::CTRL | Qt::Key_1), this, [this] { setRunningLayout(false); });
+    editing->setObjectName("editing_layout");
+    auto* running = view->addAction(tr("&Running layout"), QKeySequence(Qt::CTRL | Qt::Key_2), this, [this] { setRunningLayout(true); });
+    running->setObjectName("running_layout");
+    // Every dock can be reopened here after it was closed.
+    view->addSeparator();
+    for (auto* d : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly)) view->addAction(d->toggleViewAction());
 
     auto* experiments = menuBar()->addMenu(tr("E&xperiments"));
     experiments->addAction(tr("&Experiments…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this, [this] { openExperiments(); });
@@ -490,9 +452,37 @@ void MainWindow::buildMenus() {
         auto f = QFileDialog::getOpenFileName(this, tr("Open experiment"), {}, tr("Experiments (*.moa-experiment.json *.json)"));
         if (!f.isEmpty()) openExperiments(f);
     });
+    // Run is window-wide: Ctrl+Enter runs wherever the focus is (shown in the menu).
     auto* run = menuBar()->addMenu(tr("&Run"));
-    run->addAction(tr("&Run"), this, &MainWindow::startRun);
-    run->addAction(tr("&Cancel"), this, &MainWindow::cancelRun);
+    auto* run_action = run->addAction(tr("&Run"), this, &MainWindow::startRun);
+    run_action->setObjectName("run_action");
+    run_action->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
+    run_action->setShortcutContext(Qt::WindowShortcut);
+    run->addAction(tr("&Cancel"), QKeySequence(Qt::Key_Escape), this, &MainWindow::cancelRun)->setShortcutContext(Qt::WidgetShortcut);
+    run->addAction(tr("&Try the example"), this, &MainWindow::tryIt);
+
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Keyboard shortcuts"), QKeySequence::HelpContents, this, [this] {
+        last_dialog_ = shortcuts_dialog(this);
+        last_dialog_->show();
+    });
+    help->addAction(tr("Where &data lives"), this, [this] {
+        last_dialog_ = data_locations_dialog(history_ ? QString::fromStdString(history_->path()) : QString(), this);
+        last_dialog_->show();
+    });
+    help->addAction(tr("&About MoA Workbench"), this, [this] { about_dialog(this); });
+}
+
+void MainWindow::setRunningLayout(bool running) {
+    running_layout_ = running;
+    // Editing: the graph has the room. Running: the run view has it, and the final answer (the
+    // product of the run) a wide column; the graph stays as a strip that still shows the states.
+    const int total = std::max(300, centre_split_->height());
+    const int prompt = prompt_panel_->sizeHint().height();
+    const int graph = running ? std::max(90, total / 5) : (total - prompt) * 2 / 5;
+    centre_split_->setSizes({graph, std::max(100, total - prompt - graph), prompt});
+    run_view_->setFinalRoom(running);
+    if (running) QTimer::singleShot(0, view_, [v = view_] { v->fit(); });
 }
 
 void MainWindow::refreshOutline() {
@@ -514,23 +504,24 @@ void MainWindow::refreshOutline() {
     outline_->expandAll();
 }
 
+
 void MainWindow::exportRun() {
-    if (!last_record_) {
+    if (!presenter_->lastRecord()) {
         statusBar()->showMessage(tr("No run to export yet: run a prompt or open one from the history"), 5000);
         return;
     }
     QString selected;
-    QString f = QFileDialog::getSaveFileName(this, tr("Export run"), QString::fromStdString(last_record_->config_name) + ".md",
+    QString f = QFileDialog::getSaveFileName(this, tr("Export run"), QString::fromStdString(presenter_->lastRecord()->config_name) + ".md",
                                              tr("Markdown (*.md);;JSON, as moa run --json (*.json)"), &selected);
     if (f.isEmpty()) return;
     exportRunTo(f, selected.startsWith("JSON"));
 }
 
 bool MainWindow::exportRunTo(const QString& f, bool as_json) {
-    if (!last_record_) return false;
+    if (!presenter_->lastRecord()) return false;
     const bool json = as_json || f.endsWith(".json");
-    const std::string text = json ? engine::to_json(*last_record_).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
-                                  : engine::to_markdown(*last_record_);
+    const std::string text = json ? engine::to_json(*presenter_->lastRecord()).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
+                                  : engine::to_markdown(*presenter_->lastRecord());
     QSaveFile out(f);
     if (!out.open(QIODevice::WriteOnly | QIODevice::Unbuffered) || out.write(text.data(), static_cast<qint64>(text.size())) < 0 || !out.commit()) {
         QMessageBox::warning(this, tr("Export run"), tr("%1: cannot write: %2").arg(f, out.errorString()));
@@ -540,32 +531,10 @@ bool MainWindow::exportRunTo(const QString& f, bool as_json) {
     return true;
 }
 
-void MainWindow::showMessages(int layer, int index) {
-    // The teaching view: exactly what the agent was sent, message by message.
-    auto msgs = run_view_->messages(layer, index);
-    if (!messages_dialog_) {
-        messages_dialog_ = new QDialog(this);
-        messages_dialog_->resize(700, 600);
-        auto* v = new QVBoxLayout(messages_dialog_);
-        messages_text_ = new StreamTextView;
-        messages_text_->setAccessibleName(tr("Messages sent"));
-        v->addWidget(messages_text_);
-    }
-    const auto& c = doc_->config();
-    QString model;
-    if (layer < static_cast<int>(c.layers.size()) && index < static_cast<int>(c.layers[static_cast<std::size_t>(layer)].agents.size()))
-        model = QString::fromStdString(c.layers[static_cast<std::size_t>(layer)].agents[static_cast<std::size_t>(index)].model);
-    messages_dialog_->setWindowTitle(tr("What layer %1, agent %2 (%3) was sent").arg(layer + 1).arg(index + 1).arg(model));
-    QString text;
-    if (msgs.empty()) text = tr("This agent has not been sent anything yet.");
-    for (const auto& m : msgs) text += QString::fromStdString("── " + m.role + " ──\n" + m.content + "\n\n");
-    messages_text_->clearStream();
-    messages_text_->appendStream(text);
-    messages_dialog_->show();
-    messages_dialog_->raise();
-}
 
-QString MainWindow::messagesShown() const { return messages_text_ ? messages_text_->text() : QString(); }
+void MainWindow::showMessages(int layer, int index) { presenter_->showMessages(layer, index); }
+
+QString MainWindow::messagesShown() const { return presenter_->messagesShown(); }
 
 ExperimentWindow* MainWindow::openExperiments(const QString& path, const QString& db) {
     if (!experiments_) {
@@ -585,6 +554,17 @@ ExperimentWindow* MainWindow::openExperiments(const QString& path, const QString
     return experiments_;
 }
 
+
+void MainWindow::documentReplaced() {
+    // Nothing of the previous configuration stays on screen: panes, timeline, inspector.
+    presenter_->documentReplaced();
+    inspector_->setAgent(-1, -1);
+    run_warning_->hide();
+    warned_for_.clear();
+    setRunningLayout(false);
+    QTimer::singleShot(0, view_, [this] { view_->fit(); }); // once the view has its size
+}
+
 bool MainWindow::openFile(const QString& path) {
     QString err;
     if (!doc_->load(path, &err)) {
@@ -592,13 +572,8 @@ bool MainWindow::openFile(const QString& path) {
         QMessageBox::warning(this, tr("Open configuration"), err);
         return false;
     }
-    QSettings s;
-    QStringList recent = s.value("recentFiles").toStringList();
-    recent.removeAll(path);
-    recent.prepend(path);
-    s.setValue("recentFiles", recent.mid(0, 10));
-    run_view_->prepare(doc_->config());
-    QTimer::singleShot(0, view_, [this] { view_->fit(); });
+    configs_->addRecent(path);
+    documentReplaced();
     return true;
 }
 
@@ -609,16 +584,34 @@ void MainWindow::openPreset(const QString& name) {
         return;
     }
     doc_->reset(*r.config, {}); // a preset is a template: saving asks for a file of your own
-    run_view_->prepare(doc_->config());
-    QTimer::singleShot(0, view_, [this] { view_->fit(); }); // once the view has its size
+    documentReplaced();
+}
+
+bool MainWindow::tryIt() {
+    if (isRunning()) return false;
+    if (presenter_->showingRecorded()) presenter_->showDocument();
+    if (promptEditor()->toPlainText().trimmed().isEmpty()) promptEditor()->setPlainText(examplePrompt());
+    promptEditor()->setFocus();
+    return startRun();
+}
+
+QStringList MainWindow::unreachableProviders(const config::Config& cfg) const {
+    QStringList out;
+    std::set<std::string> used;
+    for (const auto& L : cfg.layers)
+        for (const auto& a : L.agents) used.insert(a.provider);
+    for (const auto& name : used)
+        if (auto it = providers_status_->unreachable().find(name); it != providers_status_->unreachable().end())
+            out << tr("<b>%1</b> (%2)").arg(QString::fromStdString(name).toHtmlEscaped(), QString::fromStdString(it->second).toHtmlEscaped());
+    return out;
 }
 
 bool MainWindow::startRun() {
     if (isRunning()) return false;
-    const QString prompt = prompt_->toPlainText().trimmed();
+    const QString prompt = promptEditor()->toPlainText().trimmed();
     if (prompt.isEmpty()) {
         statusBar()->showMessage(tr("Write a prompt first"), 4000);
-        prompt_->setFocus();
+        promptEditor()->setFocus();
         return false;
     }
     QStringList errors;
@@ -628,17 +621,33 @@ bool MainWindow::startRun() {
         statusBar()->showMessage(tr("The configuration has problems: %1").arg(errors.first()), 8000);
         return false;
     }
-    return startRunWith(doc_->config(), engine::RunInput::from_prompt(prompt.toStdString(), system_->text().toStdString()), 0);
+    // A provider the status bar already found unreachable: say so before anything is sent; Run
+    // again runs anyway (the agents on it will then be dropped, and said so).
+    const QStringList dead = unreachableProviders(doc_->config());
+    const QString key = dead.join(";");
+    if (!dead.isEmpty() && warned_for_ != key) {
+        warned_for_ = key;
+        run_warning_->setText(tr("This configuration uses %n provider(s) the last check could not reach: %1. Its agents "
+                                 "will probably fail and be dropped. Fix the provider (Providers panel), or press Run "
+                                 "again to run anyway.", nullptr, static_cast<int>(dead.size()))
+                                  .arg(dead.join(", ")));
+        run_warning_->show();
+        statusBar()->showMessage(tr("Not started: a provider is unreachable (Run again runs anyway)"), 8000);
+        return false;
+    }
+    if (presenter_->showingRecorded()) presenter_->showDocument();
+    return startRunWith(doc_->config(), engine::RunInput::from_prompt(prompt.toStdString(), prompt_panel_->system()->text().toStdString()), 0);
 }
 
 bool MainWindow::startRunWith(const config::Config& cfg, const engine::RunInput& input, qint64 rerun_of) {
     if (isRunning()) return false;
-    replay_->stop();
     checkHistoryErrors();       // anything left from the last run is counted as seen...
     history_warning_->hide();   // ...and this run starts with a clean slate
-    scene_->clearRunStates();
-    run_view_->prepare(cfg);
-    timeline_->prepare(cfg);
+    run_warning_->hide();
+    warned_for_.clear();
+    presenter_->beginLive(cfg, rerun_of);
+    presenter_->setBusy(true);
+    setRunningLayout(true);
     engine::EventSink sink = bridge_->sink();
     if (history_) sink = history_->sink("gui", cfg, input, sink, rerun_of);
     // The keys this run needs, resolved now (keychain, else environment) and held by the run
@@ -651,8 +660,7 @@ bool MainWindow::startRunWith(const config::Config& cfg, const engine::RunInput&
         return it == run_keys.end() ? std::string() : it->second;
     };
     run_ = engine_->start(cfg, input, sink, std::move(options));
-    run_button_->setEnabled(false);
-    cancel_button_->setEnabled(true);
+    prompt_panel_->setRunning(true);
     return true;
 }
 
@@ -661,42 +669,6 @@ void MainWindow::cancelRun() {
 }
 
 bool MainWindow::isRunning() const { return run_ && !run_->finished(); }
-
-void MainWindow::refreshHistory() {
-    if (!history_) {
-        history_list_->clear();
-        history_list_->addItem(tr("(no history: the database could not be opened)"));
-        return;
-    }
-    // The list is read on a thread of its own: the GUI thread never waits on the disk.
-    const std::string path = history_->path(), search = history_search_->text().toStdString();
-    QPointer<MainWindow> self(this);
-    std::thread([self, path, search] {
-        std::vector<store::RunSummary> runs;
-        if (auto h = store::History::open(path)) runs = (*h)->list(search, 200);
-        QMetaObject::invokeMethod(qApp, [self, runs, search] {
-            if (!self || self->history_search_->text().toStdString() != search) return;
-            self->history_list_->clear();
-            for (const auto& r : runs) {
-                // Three short lines, each shortened to the panel's width: what ran and how it
-                // ended; when, what it cost and how long it took; the prompt on one line.
-                const QDateTime when = QDateTime::fromString(QString::fromStdString(r.started_at), Qt::ISODate);
-                QString head = QStringLiteral("#%1 %2 · %3").arg(r.id).arg(QString::fromStdString(r.config_name), QString::fromStdString(r.status));
-                if (r.rerun_of) head += tr(" · re-run of #%1").arg(*r.rerun_of);
-                const QString figures = QStringLiteral("%1 · %2 · %3 s · %4")
-                                            .arg(when.isValid() ? when.toLocalTime().toString("yyyy-MM-dd HH:mm") : QString::fromStdString(r.started_at),
-                                                 format_money(r.cost_usd))
-                                            .arg(r.wall_ms / 1000.0, 0, 'f', 1)
-                                            .arg(QString::fromStdString(r.source));
-                const QString prompt = QString::fromStdString(r.prompt).left(300).simplified();
-                auto* it = new QListWidgetItem(head + "\n" + figures + "\n" + prompt);
-                it->setToolTip(QString::fromStdString(r.started_at + " (" + r.source + ")\n") + QString::fromStdString(r.prompt).left(2000));
-                it->setData(Qt::UserRole, static_cast<qlonglong>(r.id));
-                self->history_list_->addItem(it);
-            }
-        }, Qt::QueuedConnection);
-    }).detach();
-}
 
 void MainWindow::checkHistoryErrors() {
     if (!history_) return;
@@ -714,28 +686,36 @@ void MainWindow::checkHistoryErrors() {
     statusBar()->showMessage(tr("History: %1").arg(QString::fromStdString(errors.back())), 15000);
 }
 
+
 void MainWindow::updateTitle() {
     const auto& c = doc_->config();
     QString where = doc_->path().isEmpty() ? tr("unsaved") : doc_->path();
     setWindowTitle(QStringLiteral("%1 — %2[*] — MoA Workbench").arg(QString::fromStdString(c.name), where));
     setWindowModified(doc_->isDirty());
-    bool demo_only = !c.providers.empty();
-    for (const auto& [_, p] : c.providers) demo_only = demo_only && p.type == config::ProviderType::Demo;
-    banner_->setVisible(demo_only);
-    banner_->setText(tr("You are on the <b>offline demo provider</b>: its answers are deterministic filler, not a real "
-                        "model, so you can try a whole MoA run without keys or network. To use a real provider, open a "
-                        "preset such as <i>moa-lite</i> or <i>groq</i> and save its key in the Providers panel (kept in "
-                        "your keychain), or set the environment variable it names (for example TOGETHER_API_KEY)."));
+    updateBanner();
 }
 
-void MainWindow::updateEstimate() {
-    auto e = accounting::estimate_run(doc_->config(), catalog_, prompt_->toPlainText().toStdString());
-    estimate_->setText(tr("One run, at most: %1%2 · %3 TFLOPs%4 · %5 prompt + %6 completion tokens (max_tokens, 512 where unset)")
-                           .arg(format_money(e.cost_usd), e.cost_complete ? QString() : tr(" (some prices unknown)"))
-                           .arg(e.tflops, 0, 'f', 1)
-                           .arg(e.tflops_complete ? QString() : tr(" (some parameter counts unknown)"))
-                           .arg(e.prompt_tokens)
-                           .arg(e.completion_tokens));
+void MainWindow::updateBanner() {
+    // Shown whenever any agent runs on the offline demo, however many other providers exist.
+    const auto& c = doc_->config();
+    int agents = 0, demo = 0;
+    for (const auto& L : c.layers)
+        for (const auto& a : L.agents) {
+            ++agents;
+            const auto* p = c.provider(a.provider);
+            demo += p && p->type == config::ProviderType::Demo;
+        }
+    banner_->setVisible(demo > 0);
+    if (demo == 0) return;
+    // Two lines at most: the centre is small at 1024×700; how to go real is in the tooltip.
+    const QString who = demo == agents ? tr("You are on the <b>offline demo provider</b>")
+                                       : tr("<b>%1 of %2 agents</b> run on the <b>offline demo provider</b>").arg(demo).arg(agents);
+    banner_text_->setText(who + tr(": deterministic filler, not a real model; no keys, no network. <b>Try it</b> (or "
+                                   "Ctrl+Enter) runs the example prompt."));
+    banner_->setToolTip(tr("To use a real provider, open a preset such as moa-lite or groq and save its key in the "
+                           "Providers panel (kept in your keychain), or set the environment variable it names (for "
+                           "example TOGETHER_API_KEY)."));
+    try_it_->setEnabled(!isRunning());
 }
 
 bool MainWindow::saveAs() {
@@ -747,6 +727,7 @@ bool MainWindow::saveAs() {
         QMessageBox::warning(this, tr("Save"), err);
         return false;
     }
+    configs_->addRecent(f);
     return true;
 }
 
@@ -771,56 +752,28 @@ void MainWindow::closeEvent(QCloseEvent* e) {
     e->accept();
 }
 
-QList<qint64> MainWindow::selectedRuns() const {
-    QList<qint64> ids;
-    for (auto* it : history_list_->selectedItems())
-        if (it->data(Qt::UserRole).isValid()) ids << it->data(Qt::UserRole).toLongLong();
-    if (ids.isEmpty() && history_list_->currentItem() && history_list_->currentItem()->data(Qt::UserRole).isValid())
-        ids << history_list_->currentItem()->data(Qt::UserRole).toLongLong();
-    std::sort(ids.begin(), ids.end(), std::greater<>()); // newest first, as listed
-    return ids;
-}
 
-void MainWindow::loadRuns(const QList<qint64>& ids, std::function<void(const std::vector<Stored>&)> done) {
+void MainWindow::loadRuns(const QList<qint64>& ids, std::function<void(const std::vector<StoredRun>&)> done) {
     if (!history_) return;
-    const std::string path = history_->path();
     QPointer<MainWindow> self(this);
-    std::thread([self, path, ids, done = std::move(done)] {
-        std::vector<Stored> out;
-        QString problem;
-        if (auto h = store::History::open(path)) {
-            for (qint64 id : ids) {
-                auto rec = (*h)->load(id);
-                auto snap = (*h)->config_snapshot(id);
-                if (!rec || !snap) {
-                    problem = QObject::tr("run %1 is not in the history").arg(id);
-                    continue;
-                }
-                auto cfg = config::load_config_text(snap->dump(), "history run " + std::to_string(id));
-                if (!cfg.ok()) {
-                    problem = QString::fromStdString(cfg.summary());
-                    continue;
-                }
-                out.push_back({id, *cfg.config, *rec});
-            }
-        } else {
-            problem = QString::fromStdString(h.error());
-        }
-        QMetaObject::invokeMethod(qApp, [self, out, problem, done] {
-            if (!self) return;
-            if (!problem.isEmpty()) self->statusBar()->showMessage(problem, 8000);
-            done(out);
-        }, Qt::QueuedConnection);
-    }).detach();
+    load_stored_runs(history_->path(), ids, this, [self, done = std::move(done)](const std::vector<StoredRun>& runs, const QString& problem) {
+        if (!self) return;
+        if (!problem.isEmpty()) self->statusBar()->showMessage(problem, 8000);
+        done(runs);
+    });
 }
 
-void MainWindow::showStored(const Stored& s) {
-    engine::RunRecord shown = s.record;
-    shown.id = 0; // not a live run of this session
-    run_view_->showRecord(s.config, shown);
-    timeline_->prepare(s.config);
-    timeline_->showRecord(s.record);
-    compare_answers_->setEnabled(true);
+void MainWindow::openRun(qint64 id) {
+    if (isRunning()) {
+        statusBar()->showMessage(tr("A run is going on; open a stored run when it ends"), 5000);
+        return;
+    }
+    loadRuns({id}, [this](const std::vector<StoredRun>& runs) {
+        if (runs.empty() || isRunning()) return;
+        presenter_->showStored(runs.front());
+        setRunningLayout(true);
+        statusBar()->showMessage(tr("Showing run %1 from the history, with its own configuration").arg(runs.front().id), 5000);
+    });
 }
 
 void MainWindow::replayRun(qint64 id, double speed) {
@@ -828,22 +781,16 @@ void MainWindow::replayRun(qint64 id, double speed) {
         statusBar()->showMessage(tr("A run is going on; replay when it ends"), 5000);
         return;
     }
-    loadRuns({id}, [this, speed](const std::vector<Stored>& runs) {
+    loadRuns({id}, [this, speed](const std::vector<StoredRun>& runs) {
         if (runs.empty() || isRunning()) return;
-        const auto& s = runs.front();
-        replay_->stop();
-        scene_->clearRunStates();
-        run_view_->prepare(s.config);
-        timeline_->prepare(s.config);
-        engine::RunRecord shown = s.record;
-        shown.id = 0; // not a live run of this session
-        replay_->start(shown, speed);
-        statusBar()->showMessage(tr("Replaying run %1 at %2× (nothing is called or paid)").arg(s.id).arg(speed), 5000);
+        presenter_->replay(runs.front(), speed);
+        setRunningLayout(true);
+        statusBar()->showMessage(tr("Replaying run %1 at %2× (nothing is called or paid)").arg(runs.front().id).arg(speed), 5000);
     });
 }
 
 void MainWindow::rerun(qint64 id) {
-    loadRuns({id}, [this](const std::vector<Stored>& runs) {
+    loadRuns({id}, [this](const std::vector<StoredRun>& runs) {
         if (runs.empty()) return;
         const auto& s = runs.front();
         if (startRunWith(s.config, s.record.input, s.id))
@@ -852,7 +799,7 @@ void MainWindow::rerun(qint64 id) {
 }
 
 void MainWindow::compareRuns(qint64 a, qint64 b) {
-    loadRuns({a, b}, [this](const std::vector<Stored>& runs) {
+    loadRuns({a, b}, [this](const std::vector<StoredRun>& runs) {
         if (runs.size() != 2) return;
         auto* d = new RunsCompareDialog(tr("run %1").arg(runs[0].id), runs[0].record, tr("run %1").arg(runs[1].id),
                                         runs[1].record, this);
@@ -863,62 +810,7 @@ void MainWindow::compareRuns(qint64 a, qint64 b) {
 }
 
 void MainWindow::compareAnswers() {
-    if (!last_record_) return;
-    auto* d = new AnswersDiffDialog(*last_record_, this);
-    d->setAttribute(Qt::WA_DeleteOnClose);
-    last_dialog_ = d;
-    d->show();
-}
-
-void MainWindow::checkProviders() {
-    // One check per distinct set of providers (name, URL, TLS settings, whether a key is there).
-    QString sig;
-    for (const auto& [name, p] : doc_->config().providers)
-        sig += QString::fromStdString(name + "|" + p.base_url + "|" + p.ca_file + "|") + QString::number(p.tls_verify) +
-               QString::number(int(p.type)) + QString::number(!keys_->keyFor(p).empty()) + ";";
-    if (sig == providers_signature_) return;
-    providers_signature_ = sig;
-    const int gen = ++provider_check_generation_;
-    struct Item {
-        config::Provider p;
-        std::string key;
-    };
-    std::vector<Item> items;
-    QStringList parts;
-    for (const auto& [name, p] : doc_->config().providers) {
-        if (p.type == config::ProviderType::Demo) continue;
-        items.push_back({p, keys_->keyFor(p)});
-        parts << tr("%1 …").arg(QString::fromStdString(name));
-    }
-    const bool demo = std::any_of(doc_->config().providers.begin(), doc_->config().providers.end(),
-                                  [](const auto& kv) { return kv.second.type == config::ProviderType::Demo; });
-    const QString demo_part = demo ? tr("demo ✓ (offline)") : QString();
-    providers_status_->setText(tr("Providers: %1").arg((demo ? QStringList{demo_part} + parts : parts).join(" · ")));
-    if (items.empty()) return;
-    QPointer<MainWindow> self(this);
-    // Off the GUI thread; short timeouts, so a dead host is reported within seconds.
-    std::thread([self, gen, items, demo_part] {
-        QStringList out;
-        QStringList details;
-        for (auto it : items) {
-            it.p.connect_timeout_ms = std::min<long>(it.p.connect_timeout_ms, 4000);
-            it.p.first_token_timeout_ms = std::min<long>(it.p.first_token_timeout_ms, 6000);
-            const QString name = QString::fromStdString(it.p.name);
-            if (it.key.empty() && !it.p.api_key_env.empty()) {
-                out << QObject::tr("%1 ✗ no key").arg(name);
-                details << QObject::tr("%1: no key in the keychain and %2 is not set").arg(name, QString::fromStdString(it.p.api_key_env));
-                continue;
-            }
-            auto r = providers::list_models(net::Transport::shared(), it.p, it.key);
-            out << (r ? QObject::tr("%1 ✓").arg(name) : QObject::tr("%1 ✗").arg(name));
-            details << (r ? QObject::tr("%1: reachable, %2 models").arg(name).arg(r->size()) : QString::fromStdString(r.error()));
-        }
-        QMetaObject::invokeMethod(qApp, [self, gen, out, details, demo_part] {
-            if (!self || gen != self->provider_check_generation_) return;
-            self->providers_status_->setText(QObject::tr("Providers: %1").arg((demo_part.isEmpty() ? out : QStringList{demo_part} + out).join(" · ")));
-            self->providers_status_->setToolTip(details.join("\n"));
-        }, Qt::QueuedConnection);
-    }).detach();
+    if (auto* d = presenter_->compareAnswers()) last_dialog_ = d;
 }
 
 } // namespace moa::ui

@@ -2,41 +2,48 @@
 #pragma once
 // The workbench window: configurations on the left, the layer graph and the run view in the
 // centre with the prompt below, the inspector on the right, history at the bottom left.
+// Wiring only: each panel owns and resets its own state (PromptPanel and ConfigsPanel for the
+// document being edited, RunPresenter for what the run view shows, HistoryPanel for the
+// stored runs); the window connects them, starts runs and keeps the session's totals.
 #include <QMainWindow>
 
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "accounting/catalog.h"
 #include "engine/engine.h"
 #include "store/history_recorder.h"
 
-class QComboBox;
+class QAction;
 class QDialog;
 class QTimer;
 class QLabel;
-class QLineEdit;
-class QListWidget;
 class QPlainTextEdit;
 class QPushButton;
+class QSplitter;
 class QTreeWidget;
 
 namespace moa::ui {
 
-class StreamTextView;
-
 class Autosave;
+class ConfigsPanel;
 class ExperimentWindow;
 class ConfigDocument;
 class KeyStore;
 class EventBridge;
 class GraphScene;
 class GraphView;
+class HistoryPanel;
 class Inspector;
+class PromptPanel;
+class ProviderStatus;
 class ReplayPlayer;
+class RunPresenter;
 class RunView;
 class TimelineView;
+struct StoredRun;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -52,26 +59,42 @@ public:
 
     ConfigDocument* document() const { return doc_; }
     RunView* runView() const { return run_view_; }
+    // The open document's graph; presenter()->shownScene() is the one on screen.
     GraphScene* graphScene() const { return scene_; }
-    QPlainTextEdit* promptEditor() const { return prompt_; }
+    RunPresenter* presenter() const { return presenter_; }
+    PromptPanel* promptPanel() const { return prompt_panel_; }
+    TimelineView* timeline() const { return timeline_; }
+    QPlainTextEdit* promptEditor() const;
     bool openFile(const QString& path);
     void openPreset(const QString& name);
-    // Starts a run of the current configuration on the prompt editor's text.
+    // Starts a run of the current configuration on the prompt editor's text. When the
+    // configuration uses a provider the status bar found unreachable, the first call warns and
+    // does not start; calling it again (Run again) runs anyway.
     bool startRun();
-    // History: replay a stored run at `speed` (1 = as recorded), run it again (its configuration
-    // snapshot and input, linked to it), compare two runs. The runs are read off the GUI thread.
+    // History: reopen a stored run (shown with its own configuration), replay it at `speed`
+    // (1 = as recorded), run it again (its configuration snapshot and input, linked to it),
+    // compare two runs. The runs are read off the GUI thread.
+    void openRun(qint64 id);
     void replayRun(qint64 id, double speed);
     void rerun(qint64 id);
     void compareRuns(qint64 a, qint64 b);
     // The refinement view's side-by-side diff of two answers of the run shown.
     void compareAnswers();
-    ReplayPlayer* replayPlayer() const { return replay_; }
+    ReplayPlayer* replayPlayer() const;
     QDialog* lastDialog() const { return last_dialog_; }
     void cancelRun();
     bool isRunning() const;
     store::HistoryRecorder* history() const { return history_.get(); }
     // The experiments window (created on first use), optionally opening an experiment file.
     ExperimentWindow* openExperiments(const QString& path = {}, const QString& db = {});
+    QLabel* providersStatus() const;
+    // The example prompt offered on the offline demo ("Try it").
+    static QString examplePrompt();
+    // Fills in the example prompt (when the prompt is empty) and runs it.
+    bool tryIt();
+    // Editing layout (the graph has the room) or running layout (the run view has it).
+    void setRunningLayout(bool running);
+    bool runningLayout() const { return running_layout_; }
 
 signals:
     void runFinished();
@@ -81,22 +104,18 @@ protected:
 
 private:
     void buildMenus();
-    void refreshHistory();
     void updateTitle();
-    void updateEstimate();
+    void updateBanner();
     bool maybeSave();
     void exportRun();
-    bool startRunWith(const config::Config& cfg, const engine::RunInput& input, qint64 rerun_of);
-    struct Stored {
-        qint64 id = 0;
-        config::Config config;
-        engine::RunRecord record;
-    };
-    // Reads runs from the history on a thread; `done` gets those found, on the GUI thread.
-    void loadRuns(const QList<qint64>& ids, std::function<void(const std::vector<Stored>&)> done);
-    void showStored(const Stored& s);
-    QList<qint64> selectedRuns() const;
     bool saveAs();
+    bool startRunWith(const config::Config& cfg, const engine::RunInput& input, qint64 rerun_of);
+    void loadRuns(const QList<qint64>& ids, std::function<void(const std::vector<StoredRun>&)> done);
+    void documentReplaced();
+    void refreshOutline();
+    void checkHistoryErrors();
+    // Providers of `cfg` the last check found unreachable, with why.
+    QStringList unreachableProviders(const config::Config& cfg) const;
 
     std::unique_ptr<store::HistoryRecorder> history_;
     accounting::Catalog catalog_;
@@ -110,42 +129,29 @@ private:
     Inspector* inspector_;
     RunView* run_view_;
     TimelineView* timeline_;
+    RunPresenter* presenter_;
+    PromptPanel* prompt_panel_;
+    ConfigsPanel* configs_;
+    HistoryPanel* history_panel_;
     Autosave* autosave_;
     QWidget* recovery_bar_;
-    std::optional<engine::RunRecord> last_record_;
-    QPlainTextEdit* prompt_;
-    QLineEdit* system_;
-    QPushButton* run_button_;
-    QPushButton* cancel_button_;
-    QLabel* estimate_;
-    QLabel* banner_;
+    QSplitter* centre_split_ = nullptr;
+    bool running_layout_ = false;
+    QWidget* banner_;
+    QLabel* banner_text_;
+    QPushButton* try_it_;
+    QLabel* run_warning_;
+    QString warned_for_; // the unreachable providers the last warning named (Run again runs)
     QLabel* history_warning_ = nullptr;
     std::size_t history_errors_seen_ = 0;
-    void checkHistoryErrors();
     QLabel* session_cost_;
-public:
-    QLabel* providersStatus() const { return providers_status_; }
-private:
-    QTreeWidget* configs_;
     QTreeWidget* outline_;
-    void refreshOutline();
-    QLineEdit* history_search_;
-    QListWidget* history_list_;
+    QList<QAction*> canvas_actions_; // disabled while a recorded (read-only) graph is shown
     double session_usd_ = 0;
     std::uint64_t live_ended_ = 0; // the engine id of the last live run whose end was counted
-    QDialog* messages_dialog_ = nullptr;
-    StreamTextView* messages_text_ = nullptr; // a 1 MB one-line prompt opens without a freeze
     ExperimentWindow* experiments_ = nullptr;
-    ReplayPlayer* replay_ = nullptr;
-    QComboBox* replay_speed_ = nullptr;
-    QPushButton* compare_answers_ = nullptr;
     QDialog* last_dialog_ = nullptr;
-    // The status bar's "providers reachable".
-    void checkProviders();
-    QLabel* providers_status_ = nullptr;
-    QTimer* provider_check_timer_ = nullptr;
-    QString providers_signature_;
-    int provider_check_generation_ = 0;
+    ProviderStatus* providers_status_ = nullptr;
 };
 
 } // namespace moa::ui

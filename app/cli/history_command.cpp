@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "engine/run_markdown.h"
+#include "engine/run_outcome.h"
 #include "store/history.h"
 #include "util/text.h"
 
@@ -48,7 +49,7 @@ int cmd_history(const std::vector<std::string>& args) {
             std::cout << engine::to_markdown(*rec);
             return kOk;
         }
-        std::cout << "run " << id << ": " << rec->config_name << " — " << engine::to_string(rec->status) << "\n";
+        std::cout << "run " << id << ": " << rec->config_name << " — " << engine::outcome_text(*rec) << "\n";
         std::cout << "prompt: " << rec->input.last_user_text() << "\n";
         for (const auto& L : rec->layers) {
             for (const auto& ag : L.agents) {

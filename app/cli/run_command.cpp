@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "engine/engine.h"
+#include "engine/run_outcome.h"
 #include "store/history_recorder.h"
 #include "util/resources.h"
 #include "util/text.h"
@@ -106,7 +107,7 @@ private:
 
 void print_summary(const engine::RunRecord& r) {
     const auto& t = r.totals;
-    std::cout << "\n── " << engine::to_string(r.status) << " ── cost " << money(t.cost_usd) << (t.cost_complete ? "" : " (some prices unknown)")
+    std::cout << "\n── " << engine::outcome_text(r) << " ── cost " << money(t.cost_usd) << (t.cost_complete ? "" : " (some prices unknown)")
               << ", " << std::fixed << std::setprecision(2) << t.tflops << " TFLOPs"
               << (t.tflops_complete ? "" : " (some parameter counts unknown)") << ", wall " << std::setprecision(2)
               << t.wall_ms / 1000.0 << " s, critical path " << t.critical_path_ms / 1000.0 << " s, "

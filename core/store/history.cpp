@@ -234,7 +234,9 @@ Result<bool> History::set_rerun_of(std::int64_t run, std::int64_t original) {
 std::vector<RunSummary> History::list(const std::string& search, int limit) {
     std::vector<RunSummary> out;
     Statement s(db_.handle(),
-                "SELECT id, started_at, source, config_name, prompt, status, totals_json, rerun_of FROM runs "
+                "SELECT id, started_at, source, config_name, prompt, status, totals_json, rerun_of, "
+                "(SELECT COUNT(*) FROM responses WHERE run_id = runs.id), "
+                "(SELECT COUNT(*) FROM responses WHERE run_id = runs.id AND state IN ('failed', 'dropped')) FROM runs "
                 "WHERE ?1 = '' OR prompt LIKE '%' || ?1 || '%' OR config_name LIKE '%' || ?1 || '%' "
                 "OR final_text LIKE '%' || ?1 || '%' ORDER BY id DESC LIMIT ?2");
     s.bind(1, search).bind(2, limit);
@@ -252,6 +254,8 @@ std::vector<RunSummary> History::list(const std::string& search, int limit) {
             r.wall_ms = t.value("wall_ms", 0.0);
         }
         if (auto o = s.opt_f64(7)) r.rerun_of = static_cast<std::int64_t>(*o);
+        r.agents = static_cast<int>(s.i64(8));
+        r.dropped = static_cast<int>(s.i64(9));
         out.push_back(std::move(r));
     }
     return out;

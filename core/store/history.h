@@ -29,6 +29,8 @@ struct RunSummary {
     std::optional<double> cost_usd;
     double wall_ms = 0;
     std::optional<std::int64_t> rerun_of; // the run this one repeats
+    int agents = 0;  // agents recorded (a run that finished ran them all)
+    int dropped = 0; // of those, failed or dropped (see engine::outcome_text)
 };
 
 class History {

@@ -132,6 +132,17 @@ void Inspector::refresh() {
         for (const auto& i : doc_->issues())
             if (i.pointer.rfind(prefix, 0) == 0) problems << QString::fromStdString(i.pointer.substr(prefix.size()) + ": " + i.message);
         problems_->setText(problems.join("\n"));
+    } else {
+        // Nothing selected: the disabled fields show nothing, not the last agent's values
+        // (which may belong to another file).
+        provider_->setCurrentIndex(-1);
+        model_->clear();
+        temp_set_->setChecked(false);
+        temperature_->setEnabled(false);
+        temperature_->setValue(0.7);
+        max_tokens_->setValue(0);
+        system_->clear();
+        problems_->clear();
     }
     if (name_->text() != QString::fromStdString(c.name)) name_->setText(QString::fromStdString(c.name));
     placement_->setCurrentText(config::to_string(c.aggregation.placement));

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "engine/run_outcome.h"
 #include "eval/overlap.h"
 #include "run/run_view.h"
 
@@ -202,7 +203,7 @@ RunsCompareDialog::RunsCompareDialog(const QString& title_a, const engine::RunRe
     row(tr("Configuration"), QString::fromStdString(a.config_name), QString::fromStdString(b.config_name));
     row(tr("Agents per layer"), agents(a), agents(b));
     row(tr("Prompt"), QString::fromStdString(a.input.last_user_text()).left(200), QString::fromStdString(b.input.last_user_text()).left(200));
-    row(tr("Status"), engine::to_string(a.status), engine::to_string(b.status));
+    row(tr("Status"), QString::fromStdString(engine::outcome_text(a)), QString::fromStdString(engine::outcome_text(b))); // "done — 1 of 3 dropped"
     row(tr("Cost"), format_money(a.totals.cost_usd), format_money(b.totals.cost_usd));
     row(tr("TFLOPs"), QString::number(a.totals.tflops, 'f', 2), QString::number(b.totals.tflops, 'f', 2));
     row(tr("Wall time"), tr("%1 s").arg(a.totals.wall_ms / 1000, 0, 'f', 2), tr("%1 s").arg(b.totals.wall_ms / 1000, 0, 'f', 2));

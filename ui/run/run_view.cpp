@@ -10,6 +10,7 @@
 
 #include <thread>
 
+#include "engine/run_outcome.h"
 #include "eval/overlap.h"
 #include <QElapsedTimer>
 #include <QHBoxLayout>
@@ -109,7 +110,24 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     stats_->setStyleSheet("color: gray");
     stats_->setWordWrap(true); // ttft · tok/s · tokens · time · cost: on two lines in a narrow pane
     v->addWidget(stats_);
+    // A failed or dropped agent's error, whole (word-wrapped, selectable), where its answer would be.
+    error_ = new QLabel;
+    error_->setObjectName("agent_error");
+    error_->setTextFormat(Qt::PlainText);
+    error_->setWordWrap(true);
+    error_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    error_->setStyleSheet("color: #D03A3A");
+    error_->hide();
+    v->insertWidget(v->indexOf(body_), error_);
 }
+
+void AgentPane::setNotRun() {
+    streaming_ = false;
+    state_->setText(QStringLiteral("<span style='color:gray'>%1</span>").arg(tr("not run yet")));
+    state_->setToolTip({});
+}
+
+QString AgentPane::errorText() const { return error_->text(); }
 
 void AgentPane::append(QStringView text) { body_->appendStream(text); }
 
@@ -133,9 +151,17 @@ void AgentPane::setRecord(const engine::AgentRecord& r) {
     if (r.attempts > 1) parts << tr("%1 attempts").arg(r.attempts);
     base_stats_ = parts.join(" · ");
     stats_->setText(base_stats_);
-    if (r.state == engine::AgentState::Failed || r.state == engine::AgentState::Dropped)
-        setState(r.state, QString::fromStdString(r.error.value_or("")));
-    else setState(r.state);
+    if (r.state == engine::AgentState::Failed || r.state == engine::AgentState::Dropped) {
+        const QString error = QString::fromStdString(r.error.value_or(""));
+        setState(r.state);
+        state_->setToolTip(error);
+        error_->setText(error);
+        error_->setVisible(!error.isEmpty());
+        // The error takes the body's room when there is no answer text to show.
+        body_->setVisible(!body_->text().isEmpty());
+    } else {
+        setState(r.state);
+    }
 }
 
 RunView::RunView(QWidget* parent) : QWidget(parent) {
@@ -148,7 +174,13 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
     connect(render_timer_, &QTimer::timeout, this, [this] { renderLiveFinal(); });
     auto* v = new QVBoxLayout(this);
     v->setContentsMargins(0, 0, 0, 0);
-    auto* split = new QSplitter(Qt::Horizontal);
+    note_ = new QLabel;
+    note_->setObjectName("run_note");
+    note_->setWordWrap(true);
+    note_->setStyleSheet("background: #FFF4CE; color: black; padding: 3px");
+    note_->hide();
+    v->addWidget(note_);
+    auto* split = split_ = new QSplitter(Qt::Horizontal);
     auto* scroll = new QScrollArea;
     scroll->setWidgetResizable(true);
     columns_ = new QWidget;
@@ -191,8 +223,31 @@ void AgentPane::setOverlap(double recall) {
     stats_->setToolTip(tr("ROUGE-L recall: the share of the final answer's words that appear, in order, in this answer"));
 }
 
+void RunView::setNote(const QString& text) {
+    note_->setText(text);
+    note_->setVisible(!text.isEmpty());
+}
+
+QString RunView::note() const { return note_->text(); }
+
+void RunView::setFinalRoom(bool wide) {
+    // Running: the final answer gets a wide column and the layers narrower ones, so that three
+    // layers still fit beside it without scrolling at the default size.
+    final_wide_ = wide;
+    for (auto* col : std::as_const(layer_columns_)) col->setMinimumWidth(columnMinWidth());
+    const int w = std::max(400, split_->width());
+    split_->setSizes(wide ? QList<int>{w * 11 / 20, w * 9 / 20} : QList<int>{w * 7 / 10, w * 3 / 10});
+}
+
+void RunView::prepareIdle(const config::Config& c) {
+    prepare(c);
+    for (auto* p : std::as_const(order_)) p->setNotRun();
+}
+
 void RunView::prepare(const config::Config& c) {
     ++generation_;
+    config_ = c;
+    setNote({});
     messages_.clear();
     render_timer_->stop();
     last_render_ms_ = 0;
@@ -205,6 +260,7 @@ void RunView::prepare(const config::Config& c) {
     order_.clear();
     cursor_ = 0;
     layer_titles_.clear();
+    layer_columns_.clear();
     auto* h = new QHBoxLayout(columns_);
     last_layer_ = static_cast<int>(c.layers.size()) - 1;
     for (std::size_t li = 0; li < c.layers.size(); ++li) {
@@ -225,7 +281,8 @@ void RunView::prepare(const config::Config& c) {
             connect(pane, &AgentPane::messagesRequested, this, [this, l, i] { emit messagesRequested(l, i); });
             order_.push_back(pane);
         }
-        col->setMinimumWidth(220);
+        col->setMinimumWidth(columnMinWidth());
+        layer_columns_ << col;
         h->addWidget(col, 1);
     }
     setFinal({});
@@ -289,7 +346,7 @@ void RunView::apply(const std::vector<engine::Event>& batch) {
                     if (r.layers[li].end_ms > 0)
                         layer_titles_[li]->setText(tr("<b>Layer %1</b> · %2 s").arg(li + 1).arg((r.layers[li].end_ms - r.layers[li].start_ms) / 1000.0, 0, 'f', 2));
                 if (r.final_text) setFinal(QString::fromStdString(*r.final_text));
-                setTotals(r.totals, r.status, QString::fromStdString(r.error));
+                setTotals(r);
                 for (const auto& L : r.layers)
                     for (const auto& a : L.agents)
                         if (!a.messages.empty()) messages_[{a.layer, a.index}] = a.messages;
@@ -440,9 +497,13 @@ void RunView::showPlainFinal(const QString& text, const QString& note, bool rese
     final_note_->show();
 }
 
-void RunView::setTotals(const engine::Totals& t, engine::RunStatus status, const QString& error) {
+void RunView::setTotals(const engine::RunRecord& r) {
+    const auto& t = r.totals;
+    const QString error = QString::fromStdString(r.error);
+    // How the run ended, in the words every view uses ("done — 1 of 3 dropped").
+    const QString outcome = QString::fromStdString(engine::outcome_text(r));
     QString s = tr("<b>%1</b> · cost %2%3 · %4 TFLOPs · wall %5 s · critical path %6 s · %7+%8 tokens")
-                    .arg(QString::fromLatin1(engine::to_string(status)), format_money(t.cost_usd),
+                    .arg(outcome.toHtmlEscaped(), format_money(t.cost_usd),
                          t.cost_complete ? QString() : tr(" (some prices unknown)"))
                     .arg(t.tflops, 0, 'f', 2)
                     .arg(t.wall_ms / 1000.0, 0, 'f', 2)

@@ -13,6 +13,8 @@
 #include <QTimer>
 #include <QWidget>
 
+class QSplitter;
+
 #include <functional>
 
 #include "config/config.h"
@@ -63,6 +65,10 @@ public:
     bool isStreaming() const { return streaming_; }
     void setOverlap(double recall);
     QString statsText() const { return stats_->text(); }
+    // Before any run: no state ("not run yet"), not "queued".
+    void setNotRun();
+    // The whole error of a failed or dropped agent, shown in the pane's body (empty: none).
+    QString errorText() const;
 
 signals:
     void messagesRequested();
@@ -74,6 +80,7 @@ private:
     QLabel* state_;
     StreamTextView* body_;
     QLabel* stats_;
+    QLabel* error_;
     QString base_stats_;
 };
 
@@ -81,8 +88,18 @@ class RunView : public QWidget {
     Q_OBJECT
 public:
     explicit RunView(QWidget* parent = nullptr);
-    // Lays out columns and panes for a configuration (all queued).
+    // Lays out columns and panes for a configuration (all queued: a run is starting).
     void prepare(const config::Config& c);
+    // The same panes before any run: they say "not run yet".
+    void prepareIdle(const config::Config& c);
+    // A line above the panes marking what they show (e.g. "from an earlier configuration");
+    // empty hides it. prepare() clears it.
+    void setNote(const QString& text);
+    QString note() const;
+    // The running layout gives the final answer a wide column; the editing layout a side one.
+    void setFinalRoom(bool wide);
+    // The configuration the panes were laid out for.
+    const config::Config& config() const { return config_; }
     void apply(const std::vector<engine::Event>& batch);
     // A finished run, as recorded (history).
     void showRecord(const config::Config& c, const engine::RunRecord& r);
@@ -137,7 +154,13 @@ private:
     QList<AgentPane*> order_;
     int cursor_ = 0;
     QTimer* flush_timer_ = nullptr;
-    void setTotals(const engine::Totals& t, engine::RunStatus status, const QString& error);
+    void setTotals(const engine::RunRecord& r);
+    config::Config config_;
+    QLabel* note_ = nullptr;
+    QSplitter* split_ = nullptr;
+    bool final_wide_ = false;
+    QList<QWidget*> layer_columns_;
+    int columnMinWidth() const { return final_wide_ ? 150 : 220; }
     QWidget* columns_ = nullptr;
     QHash<QPair<int, int>, AgentPane*> panes_;
     std::vector<QLabel*> layer_titles_;

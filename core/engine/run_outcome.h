@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// How a run ended, in the same words everywhere (status bar, final header, history, Compare
+// runs, CLI): a run that finished without some of its agents is not simply "done".
+#include <string>
+
+#include "engine/run_types.h"
+
+namespace moa::engine {
+
+struct Outcome {
+    std::string status; // "done", "failed", "cancelled", "running"
+    int agents = 0;     // agents of the run (every layer)
+    int dropped = 0;    // agents that failed and whose answers the run went on without
+};
+
+Outcome outcome(const RunRecord& r);
+// "done", "done — 1 of 3 dropped", "failed", "cancelled".
+std::string outcome_text(const Outcome& o);
+inline std::string outcome_text(const RunRecord& r) { return outcome_text(outcome(r)); }
+
+} // namespace moa::engine

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+#include "model/prompt_panel.h"
+
+#include <QHBoxLayout>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+#include "accounting/estimate.h"
+#include "model/config_document.h"
+#include "run/run_view.h"
+
+namespace moa::ui {
+
+PromptPanel::PromptPanel(ConfigDocument* doc, const accounting::Catalog& catalog, QWidget* parent)
+    : QWidget(parent), doc_(doc), catalog_(catalog) {
+    auto* pv = new QVBoxLayout(this);
+    pv->setContentsMargins(0, 0, 0, 0);
+    system_ = new QLineEdit;
+    system_->setPlaceholderText(tr("Optional system prompt for every agent"));
+    system_->setAccessibleName(tr("System prompt"));
+    pv->addWidget(system_);
+    auto* prow = new QHBoxLayout;
+    prompt_ = new QPlainTextEdit;
+    prompt_->setPlaceholderText(tr("Your prompt — Ctrl+Enter runs, Esc cancels"));
+    prompt_->setAccessibleName(tr("Prompt"));
+    prompt_->setMaximumHeight(90);
+    prow->addWidget(prompt_, 1);
+    auto* buttons = new QVBoxLayout;
+    run_ = new QPushButton(tr("Run"));
+    run_->setAccessibleName(tr("Run"));
+    run_->setToolTip(tr("Run the prompt through every layer (Ctrl+Enter, anywhere in the window)"));
+    cancel_ = new QPushButton(tr("Cancel"));
+    cancel_->setEnabled(false);
+    compare_ = new QPushButton(tr("Compare answers…"));
+    compare_->setAccessibleName(tr("Compare two answers of this run side by side"));
+    compare_->setToolTip(tr("A side-by-side diff of any two answers of the run shown (the refinement view)"));
+    compare_->setEnabled(false);
+    buttons->addWidget(run_);
+    buttons->addWidget(cancel_);
+    buttons->addWidget(compare_);
+    prow->addLayout(buttons);
+    pv->addLayout(prow);
+    estimate_ = new ElidedLabel({});
+    estimate_->setObjectName("estimate");
+    estimate_->setStyleSheet("color: gray");
+    estimate_->setAccessibleName(tr("Estimate"));
+    pv->addWidget(estimate_);
+    connect(run_, &QPushButton::clicked, this, &PromptPanel::runRequested);
+    connect(cancel_, &QPushButton::clicked, this, &PromptPanel::cancelRequested);
+    connect(compare_, &QPushButton::clicked, this, &PromptPanel::compareAnswersRequested);
+    connect(prompt_, &QPlainTextEdit::textChanged, this, &PromptPanel::updateEstimate);
+    connect(doc_, &ConfigDocument::changed, this, &PromptPanel::updateEstimate);
+}
+
+void PromptPanel::setRunning(bool running) {
+    run_->setEnabled(!running);
+    cancel_->setEnabled(running);
+}
+
+void PromptPanel::setCompareEnabled(bool enabled) { compare_->setEnabled(enabled); }
+
+void PromptPanel::updateEstimate() {
+    auto e = accounting::estimate_run(doc_->config(), catalog_, prompt_->toPlainText().toStdString());
+    estimate_->setFullText(tr("One run, at most: %1%2 · %3 TFLOPs%4 · %5 prompt + %6 completion tokens (max_tokens, 512 where unset)")
+                               .arg(format_money(e.cost_usd), e.cost_complete ? QString() : tr(" (some prices unknown)"))
+                               .arg(e.tflops, 0, 'f', 1)
+                               .arg(e.tflops_complete ? QString() : tr(" (some parameter counts unknown)"))
+                               .arg(e.prompt_tokens)
+                               .arg(e.completion_tokens));
+}
+
+} // namespace moa::ui

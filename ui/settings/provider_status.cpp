@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+#include "settings/provider_status.h"
+
+#include <QApplication>
+#include <QPointer>
+#include <QTimer>
+
+#include <algorithm>
+#include <thread>
+
+#include "model/config_document.h"
+#include "net/transport.h"
+#include "providers/model_list.h"
+#include "settings/key_store.h"
+
+namespace moa::ui {
+
+ProviderStatus::ProviderStatus(ConfigDocument* doc, KeyStore* keys, QWidget* parent)
+    : QLabel(parent)
+    , doc_(doc)
+    , keys_(keys) {
+    setObjectName("providers_status");
+    setAccessibleName(tr("Providers reachable"));
+    setToolTip(tr("Whether each provider of this configuration answers GET /models (checked when "
+                  "the providers change)"));
+    timer_ = new QTimer(this);
+    timer_->setSingleShot(true);
+    timer_->setInterval(600); // after edits settle
+    connect(timer_, &QTimer::timeout, this, &ProviderStatus::check);
+    connect(doc_, &ConfigDocument::changed, timer_, qOverload<>(&QTimer::start));
+    connect(keys_, &KeyStore::changed, this, [this] {
+        signature_.clear();
+        timer_->start();
+    });
+}
+
+void ProviderStatus::check() {
+    // One check per distinct set of providers (name, URL, TLS settings, whether a key is there).
+    QString sig;
+    for (const auto& [name, p] : doc_->config().providers)
+        sig += QString::fromStdString(name + "|" + p.base_url + "|" + p.ca_file + "|") +
+               QString::number(p.tls_verify) + QString::number(int(p.type)) +
+               QString::number(!keys_->keyFor(p).empty()) + ";";
+    if (sig == signature_) return;
+    signature_ = sig;
+    unreachable_.clear(); // not known until this check answers
+    const int gen = ++generation_;
+    struct Item {
+        config::Provider p;
+        std::string key;
+    };
+    std::vector<Item> items;
+    QStringList parts;
+    for (const auto& [name, p] : doc_->config().providers) {
+        if (p.type == config::ProviderType::Demo) continue;
+        items.push_back({p, keys_->keyFor(p)});
+        parts << tr("%1 …").arg(QString::fromStdString(name));
+    }
+    const bool demo =
+        std::any_of(doc_->config().providers.begin(), doc_->config().providers.end(),
+                    [](const auto& kv) { return kv.second.type == config::ProviderType::Demo; });
+    const QString demo_part = demo ? tr("demo ✓ (offline)") : QString();
+    setText(tr("Providers: %1").arg((demo ? QStringList{demo_part} + parts : parts).join(" · ")));
+    if (items.empty()) return;
+    QPointer<ProviderStatus> self(this);
+    // Off the GUI thread; short timeouts, so a dead host is reported within seconds.
+    std::thread([self, gen, items, demo_part] {
+        QStringList out;
+        QStringList details;
+        std::map<std::string, std::string> dead;
+        for (auto it : items) {
+            it.p.connect_timeout_ms = std::min<long>(it.p.connect_timeout_ms, 4000);
+            it.p.first_token_timeout_ms = std::min<long>(it.p.first_token_timeout_ms, 6000);
+            const QString name = QString::fromStdString(it.p.name);
+            if (it.key.empty() && !it.p.api_key_env.empty()) {
+                out << QObject::tr("%1 ✗ no key").arg(name);
+                details << QObject::tr("%1: no key in the keychain and %2 is not set")
+                               .arg(name, QString::fromStdString(it.p.api_key_env));
+                dead[it.p.name] = "no key: " + it.p.api_key_env + " is not set";
+                continue;
+            }
+            auto r = providers::list_models(net::Transport::shared(), it.p, it.key);
+            out << (r ? QObject::tr("%1 ✓").arg(name) : QObject::tr("%1 ✗").arg(name));
+            details << (r ? QObject::tr("%1: reachable, %2 models").arg(name).arg(r->size())
+                          : QString::fromStdString(r.error()));
+            if (!r) dead[it.p.name] = r.error();
+        }
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, gen, out, details, demo_part, dead] {
+                if (!self || gen != self->generation_) return;
+                self->unreachable_ = dead;
+                self->setText(QObject::tr("Providers: %1")
+                                  .arg((demo_part.isEmpty() ? out : QStringList{demo_part} + out)
+                                           .join(" · ")));
+                self->setToolTip(details.join("\n"));
+            },
+            Qt::QueuedConnection);
+    }).detach();
+}
+
+} // namespace moa::ui

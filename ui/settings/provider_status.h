@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// The status bar's "Providers: demo ✓ · local ✓ · other ✗": whether each provider of the open
+// configuration answers GET /models, checked off the GUI thread when the providers (or their
+// keys) change. The window asks it which providers it found unreachable before a run.
+#include <QLabel>
+
+#include <map>
+#include <string>
+
+class QTimer;
+
+namespace moa::ui {
+
+class ConfigDocument;
+class KeyStore;
+
+class ProviderStatus : public QLabel {
+    Q_OBJECT
+public:
+    ProviderStatus(ConfigDocument* doc, KeyStore* keys, QWidget* parent = nullptr);
+    // Provider name -> why, from the last check that answered (empty while one is going on).
+    const std::map<std::string, std::string>& unreachable() const { return unreachable_; }
+
+private:
+    void check();
+    ConfigDocument* doc_;
+    KeyStore* keys_;
+    QTimer* timer_;
+    QString signature_;
+    int generation_ = 0;
+    std::map<std::string, std::string> unreachable_;
+};
+
+} // namespace moa::ui
