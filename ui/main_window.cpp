@@ -43,6 +43,8 @@
 #include "settings/key_store.h"
 #include "settings/providers_panel.h"
 #include "bridge/event_bridge.h"
+#include "common/folders.h"
+#include "common/keyboard.h"
 #include "graph/graph_scene.h"
 #include "model/autosave.h"
 #include "model/config_document.h"
@@ -123,6 +125,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     prompt_->setPlaceholderText(tr("Your prompt — Ctrl+Enter runs, Esc cancels"));
     prompt_->setAccessibleName(tr("Prompt"));
     prompt_->setMaximumHeight(90);
+    tab_moves_focus(prompt_); // Tab and Ctrl+Tab leave the prompt; a tab character is rarely meant here
     prow->addWidget(prompt_, 1);
     auto* buttons = new QVBoxLayout;
     run_button_ = new QPushButton(tr("Run"));
@@ -402,7 +405,7 @@ void MainWindow::buildMenus() {
     });
     file->addAction(tr("&Open…"), QKeySequence::Open, this, [this] {
         if (!maybeSave()) return;
-        QString f = QFileDialog::getOpenFileName(this, tr("Open configuration"), {}, tr("MoA configurations (*.moa.json *.json)"));
+        QString f = QFileDialog::getOpenFileName(this, tr("Open configuration"), start_folder(), tr("MoA configurations (*.moa.json *.json)"));
         if (!f.isEmpty()) openFile(f);
     });
     file->addAction(tr("&Save"), QKeySequence::Save, this, [this] {
@@ -487,7 +490,7 @@ void MainWindow::buildMenus() {
     auto* experiments = menuBar()->addMenu(tr("E&xperiments"));
     experiments->addAction(tr("&Experiments…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this, [this] { openExperiments(); });
     experiments->addAction(tr("&Open experiment…"), this, [this] {
-        auto f = QFileDialog::getOpenFileName(this, tr("Open experiment"), {}, tr("Experiments (*.moa-experiment.json *.json)"));
+        auto f = QFileDialog::getOpenFileName(this, tr("Open experiment"), start_folder("experiments"), tr("Experiments (*.moa-experiment.json *.json)"));
         if (!f.isEmpty()) openExperiments(f);
     });
     auto* run = menuBar()->addMenu(tr("&Run"));
@@ -520,7 +523,7 @@ void MainWindow::exportRun() {
         return;
     }
     QString selected;
-    QString f = QFileDialog::getSaveFileName(this, tr("Export run"), QString::fromStdString(last_record_->config_name) + ".md",
+    QString f = QFileDialog::getSaveFileName(this, tr("Export run"), start_path(QString::fromStdString(last_record_->config_name) + ".md"),
                                              tr("Markdown (*.md);;JSON, as moa run --json (*.json)"), &selected);
     if (f.isEmpty()) return;
     exportRunTo(f, selected.startsWith("JSON"));
@@ -579,6 +582,7 @@ ExperimentWindow* MainWindow::openExperiments(const QString& path, const QString
         });
     }
     experiments_->setDefaultBase(doc_->path()); // a sweep starts from the configuration being edited
+    experiments_->setOpenDocument({doc_->path(), doc_->path().isEmpty() || doc_->isDirty() ? std::optional(doc_->config()) : std::nullopt});
     if (!path.isEmpty()) experiments_->openExperiment(path, db);
     experiments_->show();
     experiments_->raise();
@@ -739,7 +743,7 @@ void MainWindow::updateEstimate() {
 }
 
 bool MainWindow::saveAs() {
-    QString f = QFileDialog::getSaveFileName(this, tr("Save configuration"), QString::fromStdString(doc_->config().name) + ".moa.json",
+    QString f = QFileDialog::getSaveFileName(this, tr("Save configuration"), start_path(QString::fromStdString(doc_->config().name) + ".moa.json"),
                                              tr("MoA configurations (*.moa.json)"));
     if (f.isEmpty()) return false;
     QString err;
