@@ -146,7 +146,7 @@ void TestGuiFlows::experimentMadeAndRunThroughTheDialog() {
 
     QSignalSpy finished(&w, &ui::ExperimentWindow::finished);
     w.run();
-    QVERIFY(finished.wait(240000));
+    QVERIFY(finished.count() > 0 || finished.wait(240000)); // a quick run may end inside run()
     QTRY_VERIFY_WITH_TIMEOUT(w.results() && w.results()->configs.size() == 2 && w.results()->configs[0].judged == 2 &&
                                  w.results()->configs[1].judged == 2,
                              30000);
@@ -181,7 +181,7 @@ void TestGuiFlows::emptyExperimentsWindowOffersTheDemo() {
     QVERIFY(loaded.wait(30000));
     QVERIFY2(loaded.first().first().toBool(), qPrintable(w.findChild<QLabel*>()->text()));
     QVERIFY(w.running()); // it runs by itself
-    QVERIFY2(finished.wait(240000), qPrintable(w.statusText()));
+    QVERIFY2(finished.count() > 0 || finished.wait(240000), qPrintable(w.statusText()));
     QTRY_VERIFY_WITH_TIMEOUT(w.results() && w.results()->configs.size() == 2 && w.results()->configs[0].judged == 5, 30000);
     QVERIFY(!w.showingEmptyState());
     QVERIFY(w.statusText().contains("done"));
@@ -232,7 +232,7 @@ void TestGuiFlows::failuresSayWhyPerInstance() {
     QCOMPARE(loaded.first().first().toBool(), true);
     QSignalSpy finished(&w, &ui::ExperimentWindow::finished);
     w.run();
-    QVERIFY(finished.wait(120000));
+    QVERIFY2(finished.count() > 0 || finished.wait(120000), qPrintable(w.statusText())); // may end inside run()
     QVERIFY2(w.failuresText().contains("failed"), qPrintable(w.failuresText()));
     QVERIFY2(w.failuresText().contains("127.0.0.1:9") || w.failuresText().contains("onnect"), qPrintable(w.failuresText()));
     QTRY_COMPARE_WITH_TIMEOUT(w.instancesTable()->rowCount(), 2, 30000);

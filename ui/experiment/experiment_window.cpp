@@ -148,6 +148,7 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     status_->setAccessibleName(tr("Experiment status"));
     prow->addWidget(progress_, 1);
     prow->addWidget(status_, 2);
+    progress_->hide(); // shown with an experiment; an empty bar at 0% says nothing
     root->addLayout(prow);
     // Why tasks failed, in the window (not only in a tooltip): the first few distinct errors.
     failures_ = new QLabel(this);
@@ -217,7 +218,10 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
                                "against one demo model on 5 starter prompts, graded by the <i>offline demo judge</i> — a stand-in "
                                "that counts words, not a real judge, so its results say nothing about quality."), empty);
     what->setWordWrap(true);
-    what->setMaximumWidth(720);
+    // A fixed width with its wrapped height: centred in a box layout, a label is not asked its
+    // height for a width and would be cut.
+    what->setFixedWidth(640);
+    what->setMinimumHeight(what->heightForWidth(640));
     auto* demo = new QPushButton(tr("Try a demo experiment"), empty);
     demo->setObjectName("tryDemo");
     demo->setDefault(true);
@@ -325,6 +329,7 @@ void ExperimentWindow::openExperiment(const QString& path, const QString& db) {
             failed_answers_.clear();
             runner_.reset();
             stack_->setCurrentIndex(1);
+            progress_->show();
             emit loaded(true);
             refreshResults();
             if (std::exchange(run_when_loaded_, false)) run();
@@ -363,7 +368,14 @@ void ExperimentWindow::cancel() {
 
 void ExperimentWindow::pollProgress() {
     if (!runner_) return;
-    auto p = runner_->progress();
+    // Finished: the outcome's figures, not a snapshot taken while the last tasks were ending.
+    const bool ended = runner_->finished();
+    eval::ExperimentOutcome o;
+    if (ended) {
+        poll_->stop();
+        o = runner_->wait();
+    }
+    const auto p = ended ? o.progress : runner_->progress();
     progress_->setMaximum(std::max(1, p.total));
     progress_->setValue(p.done);
     QString s = tr("%1 of %2 done · %3 spent this session · ETA %4").arg(p.done).arg(p.total).arg(format_money(p.spent_usd)).arg(duration(p.eta_s));
@@ -373,10 +385,7 @@ void ExperimentWindow::pollProgress() {
     status_->setText(s);
     status_->setToolTip(QString::fromStdString(p.last));
     showFailures(p.errors, p.failed);
-    if (runner_->finished()) {
-        poll_->stop();
-        auto o = runner_->wait();
-        showFailures(o.progress.errors, o.progress.failed);
+    if (ended) {
         QString end = QString::fromStdString(eval::to_string(o.status));
         status_->setText(s + " · " + end + (o.message.empty() ? QString() : ": " + QString::fromStdString(o.message)));
         run_->setEnabled(true);

@@ -389,7 +389,8 @@ void GraphView::dropAgent(const QString& provider, const QString& model, QPointF
 }
 
 void GraphView::dragEnterEvent(QDragEnterEvent* e) {
-    if (e->mimeData()->hasFormat("application/x-moa-agent")) e->acceptProposedAction();
+    agent_drag_ = e->mimeData()->hasFormat("application/x-moa-agent");
+    if (agent_drag_) e->acceptProposedAction();
     else QGraphicsView::dragEnterEvent(e);
 }
 
@@ -404,12 +405,13 @@ void GraphView::dragMoveEvent(QDragMoveEvent* e) {
 
 void GraphView::dragLeaveEvent(QDragLeaveEvent* e) {
     static_cast<GraphScene*>(scene())->hideDropTarget();
-    QGraphicsView::dragLeaveEvent(e);
+    if (!std::exchange(agent_drag_, false)) QGraphicsView::dragLeaveEvent(e);
 }
 
 void GraphView::dropEvent(QDropEvent* e) {
     if (!e->mimeData()->hasFormat("application/x-moa-agent")) return QGraphicsView::dropEvent(e);
     static_cast<GraphScene*>(scene())->hideDropTarget();
+    agent_drag_ = false;
     const auto parts = QString::fromUtf8(e->mimeData()->data("application/x-moa-agent")).split('\n');
     if (parts.size() == 2) dropAgent(parts[0], parts[1], mapToScene(e->position().toPoint()));
     e->acceptProposedAction();

@@ -117,6 +117,9 @@ protected:
     void dragEnterEvent(QDragEnterEvent* e) override;
     void dragMoveEvent(QDragMoveEvent* e) override;
     void dropEvent(QDropEvent* e) override;
+
+private:
+    bool agent_drag_ = false; // a model from the palette is being dragged over the view
 };
 
 } // namespace moa::ui
