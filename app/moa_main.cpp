@@ -22,6 +22,7 @@ const char* kUsage =
     "  moa history [--search TEXT] [--limit N] [--json]    moa history show ID [--json|--markdown]\n"
     "  moa --version\n"
     "\n"
+    "moa COMMAND --help (or moa help COMMAND) explains one command.\n"
     "FILE may also name a built-in preset (moa presets lists them).\n"
     "Runs are recorded in $MOA_HISTORY_DB or $XDG_DATA_HOME/moa-workbench/history.sqlite.\n"
     "Experiments and their response cache: $MOA_EXPERIMENT_DB or .../moa-workbench/experiments.sqlite.\n"
@@ -30,7 +31,7 @@ const char* kUsage =
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
-    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || (args[0] == "help" && args.size() == 1)) {
         std::cout << kUsage;
         return args.empty() ? moa::cli::kUsage : moa::cli::kOk;
     }
@@ -40,6 +41,16 @@ int main(int argc, char** argv) {
     }
     std::string cmd = args[0];
     std::vector<std::string> rest(args.begin() + 1, args.end());
+    // `moa COMMAND --help` and `moa help COMMAND`: the command's usage on stdout, exit 0.
+    if (cmd == "help" || (moa::cli::command_usage(cmd) && moa::cli::wants_help(rest))) {
+        const std::string about = cmd == "help" ? rest[0] : cmd;
+        if (auto u = moa::cli::command_usage(about)) {
+            std::cout << *u;
+            return moa::cli::kOk;
+        }
+        std::cerr << "moa: unknown command \"" << about << "\"\n\n" << kUsage;
+        return moa::cli::kUsage;
+    }
     if (cmd == "run") return moa::cli::cmd_run(rest);
     if (cmd == "validate") return moa::cli::cmd_validate(rest);
     if (cmd == "presets") return moa::cli::cmd_presets(rest);

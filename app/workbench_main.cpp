@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "common/keyboard.h"
 #include "eval/experiment_results.h"
 #include "experiment/experiment_window.h"
 #include "experiment/result_chart.h"
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
     cli.addOptions({shot_answers, raise_dock, palette_opt, with_paper});
     cli.addOptions({shot, prompt, preset, during, experiment, experiment_db, run_experiment, render_chart, chart_x, log_x, no_paper, experiment_tab});
     cli.process(app);
+    app.setStyleSheet(moa::ui::focus_style_sheet()); // a focus frame that can be seen
     if (cli.isSet(palette_opt) && cli.value(palette_opt) == "dark") {
         // What a dark desktop theme hands the application, for reviewing the views offscreen.
         QApplication::setStyle("Fusion");

@@ -36,6 +36,8 @@
 #include "bridge/event_bridge.h"
 #include "engine/run_markdown.h"
 #include "engine/run_outcome.h"
+#include "common/folders.h"
+#include "common/keyboard.h"
 #include "graph/graph_scene.h"
 #include "help_dialogs.h"
 #include "history/history_panel.h"
@@ -353,7 +355,7 @@ void MainWindow::buildMenus() {
     });
     file->addAction(tr("&Open…"), QKeySequence::Open, this, [this] {
         if (!maybeSave()) return;
-        QString f = QFileDialog::getOpenFileName(this, tr("Open configuration"), {}, tr("MoA configurations (*.moa.json *.json)"));
+        QString f = QFileDialog::getOpenFileName(this, tr("Open configuration"), start_folder(), tr("MoA configurations (*.moa.json *.json)"));
         if (!f.isEmpty()) openFile(f);
     });
     file->addAction(tr("&Save"), QKeySequence::Save, this, [this] {
@@ -449,7 +451,7 @@ void MainWindow::buildMenus() {
     auto* experiments = menuBar()->addMenu(tr("E&xperiments"));
     experiments->addAction(tr("&Experiments…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this, [this] { openExperiments(); });
     experiments->addAction(tr("&Open experiment…"), this, [this] {
-        auto f = QFileDialog::getOpenFileName(this, tr("Open experiment"), {}, tr("Experiments (*.moa-experiment.json *.json)"));
+        auto f = QFileDialog::getOpenFileName(this, tr("Open experiment"), start_folder("experiments"), tr("Experiments (*.moa-experiment.json *.json)"));
         if (!f.isEmpty()) openExperiments(f);
     });
     // Run is window-wide: Ctrl+Enter runs wherever the focus is (shown in the menu).
@@ -511,7 +513,7 @@ void MainWindow::exportRun() {
         return;
     }
     QString selected;
-    QString f = QFileDialog::getSaveFileName(this, tr("Export run"), QString::fromStdString(presenter_->lastRecord()->config_name) + ".md",
+    QString f = QFileDialog::getSaveFileName(this, tr("Export run"), start_path(QString::fromStdString(presenter_->lastRecord()->config_name) + ".md"),
                                              tr("Markdown (*.md);;JSON, as moa run --json (*.json)"), &selected);
     if (f.isEmpty()) return;
     exportRunTo(f, selected.startsWith("JSON"));
@@ -548,6 +550,7 @@ ExperimentWindow* MainWindow::openExperiments(const QString& path, const QString
         });
     }
     experiments_->setDefaultBase(doc_->path()); // a sweep starts from the configuration being edited
+    experiments_->setOpenDocument({doc_->path(), doc_->path().isEmpty() || doc_->isDirty() ? std::optional(doc_->config()) : std::nullopt});
     if (!path.isEmpty()) experiments_->openExperiment(path, db);
     experiments_->show();
     experiments_->raise();
@@ -719,7 +722,7 @@ void MainWindow::updateBanner() {
 }
 
 bool MainWindow::saveAs() {
-    QString f = QFileDialog::getSaveFileName(this, tr("Save configuration"), QString::fromStdString(doc_->config().name) + ".moa.json",
+    QString f = QFileDialog::getSaveFileName(this, tr("Save configuration"), start_path(QString::fromStdString(doc_->config().name) + ".moa.json"),
                                              tr("MoA configurations (*.moa.json)"));
     if (f.isEmpty()) return false;
     QString err;

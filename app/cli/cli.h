@@ -22,6 +22,11 @@ int cmd_eval(const std::vector<std::string>& args);
 int cmd_chart(const std::vector<std::string>& args);
 int cmd_sweep(const std::vector<std::string>& args);
 
+// The usage of a subcommand (synopsis and options), empty for an unknown command.
+std::optional<std::string> command_usage(const std::string& command);
+// True when the arguments ask for help (--help or -h before a "--").
+bool wants_help(const std::vector<std::string>& args);
+
 // Loads a configuration from a path, or a built-in preset by name; prints every issue to
 // stderr. Empty when it has errors.
 std::optional<config::Config> load_config_or_preset(const std::string& what);

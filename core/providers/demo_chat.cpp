@@ -74,6 +74,7 @@ std::vector<std::string> points_of(const std::string& ref) {
 } // namespace
 
 std::string demo_answer(const std::string& model, const std::vector<Message>& messages) {
+    if (model.rfind("demo-judge", 0) == 0) return demo_judge_answer(model, messages);
     std::string prompt;
     for (auto it = messages.rbegin(); it != messages.rend(); ++it)
         if (it->role == "user") {

@@ -41,7 +41,7 @@ Result<std::vector<std::string>> parse_model_list(const std::string& body) {
 
 Result<std::vector<std::string>> list_models(net::Transport& t, const config::Provider& p, const std::string& api_key) {
     if (p.type == config::ProviderType::Demo)
-        return std::vector<std::string>{"demo-proposer-a", "demo-proposer-b", "demo-proposer-c", "demo-aggregator"};
+        return std::vector<std::string>{"demo-proposer-a", "demo-proposer-b", "demo-proposer-c", "demo-aggregator", "demo-judge"};
     struct Shared {
         std::promise<void> done;
         long status = 0;

@@ -35,6 +35,7 @@ class TestCli : public QObject {
 private slots:
     void initTestCase();
     void versionAndHelp();
+    void everySubcommandHasHelp();
     void validateReportsEveryProblemWithLines();
     void validateAcceptsPresets();
     void presetsListAndShow();
@@ -72,6 +73,28 @@ void TestCli::versionAndHelp() {
     QCOMPARE(r.code, 0);
     QVERIFY(r.out.contains("moa run --config FILE"));
     r = run_moa({"frobnicate"});
+    QCOMPARE(r.code, 2);
+    QVERIFY(r.err.contains("unknown command \"frobnicate\""));
+}
+
+void TestCli::everySubcommandHasHelp() {
+    // `moa COMMAND --help` prints that command's usage on stdout and exits 0 (it said "unknown option").
+    for (const char* c : {"run", "validate", "presets", "models", "serve", "eval", "chart", "sweep", "stats", "history"}) {
+        for (const char* h : {"--help", "-h"}) {
+            auto r = run_moa({c, h});
+            QVERIFY2(r.code == 0, qPrintable(QString("%1 %2: exit %3, %4").arg(c, h).arg(r.code).arg(QString::fromUtf8(r.err))));
+            QVERIFY2(r.out.startsWith(QByteArray("usage: moa ") + c), r.out.constData());
+            QVERIFY(r.err.isEmpty());
+        }
+        auto r = run_moa({"help", c});
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.out.startsWith(QByteArray("usage: moa ") + c));
+    }
+    // Also after other options, and with nothing run: no history is touched, no config is needed.
+    auto r = run_moa({"run", "--config", "no-such-file", "--help"});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains("--prompt-file FILE"));
+    r = run_moa({"help", "frobnicate"});
     QCOMPARE(r.code, 2);
     QVERIFY(r.err.contains("unknown command \"frobnicate\""));
 }

@@ -19,6 +19,8 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSplitter>
+#include <QStackedWidget>
+#include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTextBrowser>
@@ -26,6 +28,9 @@
 #include <QVBoxLayout>
 #include <thread>
 
+#include "common/folders.h"
+#include "common/money.h"
+#include "eval/experiment_draft.h"
 #include "eval/experiment_runner.h"
 #include "eval/sweep.h"
 #include "experiment/result_chart.h"
@@ -53,11 +58,54 @@ QString duration(double s) {
     return QString("%1 h %2 min").arg(int(s) / 3600).arg((int(s) % 3600) / 60);
 }
 
-QTableWidgetItem* num_item(double v, int decimals) {
-    auto* it = new QTableWidgetItem(QString::number(v, 'f', decimals));
-    it->setData(Qt::UserRole, v);
-    it->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    return it;
+// A cell that shows `text` and sorts by the number (a plain item sorts its text: "10" < "9").
+class NumItem : public QTableWidgetItem {
+public:
+    NumItem(const QString& text, double v) : QTableWidgetItem(text), v_(v) {
+        setData(Qt::UserRole, v);
+        setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    }
+    bool operator<(const QTableWidgetItem& o) const override { return v_ < o.data(Qt::UserRole).toDouble(); }
+
+private:
+    double v_;
+};
+
+QTableWidgetItem* num_item(double v, int decimals) { return new NumItem(QString::number(v, 'f', decimals), v); }
+QTableWidgetItem* money_item(double v) { return new NumItem(format_money(v), v); }
+
+// The judge's detail, in words: how the verdict was read, the order shown, the grades.
+QString verdict_details(const nlohmann::json& d) {
+    if (!d.is_object() || d.empty()) return {};
+    QStringList out;
+    if (d.contains("method") && d["method"].is_string()) {
+        const std::string m = d["method"].get<std::string>();
+        out << (m == "logprobs" ? QObject::tr("Read from the judge's label probabilities (its first token)")
+                : m == "text"   ? QObject::tr("Read from the judge's answer text")
+                                : QObject::tr("How it was decided: %1").arg(QString::fromStdString(m)));
+    }
+    if (d.contains("swapped") && d["swapped"].is_boolean())
+        out << (d["swapped"].get<bool>() ? QObject::tr("Shown to the judge with the configuration's answer first and the reference second")
+                                          : QObject::tr("Shown to the judge with the reference first and the configuration's answer second"));
+    if (d.contains("shown_preference") && d["shown_preference"].is_number())
+        out << QObject::tr("The judge preferred the %1 answer it saw (%2 on 1 = first, 2 = second)")
+                   .arg(d["shown_preference"].get<double>() >= 1.5 ? QObject::tr("second") : QObject::tr("first"))
+                   .arg(d["shown_preference"].get<double>(), 0, 'f', 2);
+    if (d.contains("turn_scores") && d["turn_scores"].is_array() && !d["turn_scores"].empty()) {
+        QStringList g;
+        for (const auto& v : d["turn_scores"])
+            if (v.is_number()) g << QString::number(v.get<double>(), 'g', 3);
+        out << QObject::tr("Grade per turn (1–10): %1").arg(g.join(", "));
+    }
+    if (d.contains("skills") && d["skills"].is_object()) {
+        QStringList g;
+        for (const auto& [k, v] : d["skills"].items())
+            if (v.is_number()) g << QStringLiteral("%1: %2").arg(QString::fromStdString(k).toHtmlEscaped()).arg(v.get<double>());
+        out << QObject::tr("Skill grades (1–5): %1").arg(g.join(" · "));
+    }
+    QString html;
+    for (const auto& l : out) html += "<li>" + l + "</li>";
+    return html.isEmpty() ? QString() : "<ul>" + html + "</ul>";
 }
 } // namespace
 
@@ -68,6 +116,9 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     auto* root = new QVBoxLayout(this);
 
     auto* bar = new QHBoxLayout();
+    auto* create = new QPushButton(tr("New experiment…"), this);
+    create->setToolTip(tr("Configurations × a prompt set × a judge (and a reference), checked before anything is written"));
+    connect(create, &QPushButton::clicked, this, [this] { showNewExperimentDialog(); });
     auto* open = new QPushButton(tr("Open experiment…"), this);
     run_ = new QPushButton(tr("Run"), this);
     pause_ = new QPushButton(tr("Pause"), this);
@@ -77,15 +128,14 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     sweep->setToolTip(tr("The MoA paper's ablations: variants of a configuration (proposers, layers, aggregator, "
                          "one model sampled n times, a selecting aggregator) evaluated as one experiment"));
     connect(sweep, &QPushButton::clicked, this, &ExperimentWindow::showSweepDialog);
-    for (auto* b : {open, sweep, run_, pause_, cancel_, export_chart}) {
+    for (auto* b : {create, open, sweep, run_, pause_, cancel_, export_chart}) {
         b->setAccessibleName(b->text().remove("…"));
         bar->addWidget(b);
     }
     run_->setToolTip(tr("Runs what is not done yet; finished calls come from the cache and cost nothing"));
     bar->addStretch();
     root->addLayout(bar);
-    summary_ = new QLabel(tr("No experiment open. An experiment is configurations × a prompt set × a reference × a judge "
-                             "(*.moa-experiment.json; README shows one)."), this);
+    summary_ = new QLabel(tr("No experiment open."), this);
     summary_->setWordWrap(true);
     summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     root->addWidget(summary_);
@@ -98,7 +148,17 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     status_->setAccessibleName(tr("Experiment status"));
     prow->addWidget(progress_, 1);
     prow->addWidget(status_, 2);
+    progress_->hide(); // shown with an experiment; an empty bar at 0% says nothing
     root->addLayout(prow);
+    // Why tasks failed, in the window (not only in a tooltip): the first few distinct errors.
+    failures_ = new QLabel(this);
+    failures_->setObjectName("failures");
+    failures_->setAccessibleName(tr("Failures"));
+    failures_->setWordWrap(true);
+    failures_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    failures_->setStyleSheet("color: #b00020");
+    failures_->hide();
+    root->addWidget(failures_);
 
     tabs_ = new QTabWidget(this);
     table_ = new QTableWidget(this);
@@ -146,13 +206,50 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     inst->addWidget(instances_);
     inst->addWidget(instance_view_);
     tabs_->addTab(inst, tr("Instances"));
-    root->addWidget(tabs_, 1);
+
+    // Before any experiment is open: what an experiment is, and a way in that needs nothing.
+    auto* empty = new QWidget(this);
+    empty->setObjectName("emptyState");
+    auto* ev = new QVBoxLayout(empty);
+    ev->addStretch(1);
+    auto* title = new QLabel(tr("<h2>No experiment yet</h2>"), empty);
+    auto* what = new QLabel(tr("An experiment runs configurations on a set of prompts and has a judge grade the answers, so you can see "
+                               "which configuration is worth its cost: a table per configuration, quality against cost and TFLOPs, "
+                               "and every judged answer.<br><br>"
+                               "<b>Try a demo experiment</b> needs no keys and no network: two offline-demo MoA configurations "
+                               "against one demo model on 5 starter prompts, graded by the <i>offline demo judge</i> — a stand-in "
+                               "that counts words, not a real judge, so its results say nothing about quality."), empty);
+    what->setWordWrap(true);
+    // A fixed width with its wrapped height: centred in a box layout, a label is not asked its
+    // height for a width and would be cut.
+    what->setFixedWidth(640);
+    what->setMinimumHeight(what->heightForWidth(640));
+    auto* demo = new QPushButton(tr("Try a demo experiment"), empty);
+    demo->setObjectName("tryDemo");
+    demo->setDefault(true);
+    auto* create2 = new QPushButton(tr("New experiment…"), empty);
+    auto* open2 = new QPushButton(tr("Open experiment…"), empty);
+    connect(demo, &QPushButton::clicked, this, [this] { tryDemoExperiment(); });
+    connect(create2, &QPushButton::clicked, this, [this] { showNewExperimentDialog(); });
+    connect(open2, &QPushButton::clicked, open, &QPushButton::click);
+    auto* eb = new QHBoxLayout();
+    eb->addStretch(1);
+    for (auto* b : {demo, create2, open2}) eb->addWidget(b);
+    eb->addStretch(1);
+    for (auto* l : {title, what}) ev->addWidget(l, 0, Qt::AlignHCenter);
+    ev->addLayout(eb);
+    ev->addStretch(2);
+    stack_ = new QStackedWidget(this);
+    stack_->addWidget(empty);
+    stack_->addWidget(tabs_);
+    root->addWidget(stack_, 1);
 
     poll_ = new QTimer(this);
     poll_->setInterval(200);
     connect(poll_, &QTimer::timeout, this, &ExperimentWindow::pollProgress);
     connect(open, &QPushButton::clicked, this, [this] {
-        auto f = QFileDialog::getOpenFileName(this, tr("Open experiment"), {}, tr("Experiments (*.moa-experiment.json *.json)"));
+        auto f = QFileDialog::getOpenFileName(this, tr("Open experiment"), start_folder("experiments"), tr("Experiments (*.moa-experiment.json *.json)"));
+        remember_folder(f, "experiments");
         if (!f.isEmpty()) openExperiment(f);
     });
     connect(run_, &QPushButton::clicked, this, &ExperimentWindow::run);
@@ -209,8 +306,12 @@ void ExperimentWindow::openExperiment(const QString& path, const QString& db) {
     off_thread<Loaded>(
         this, [p, d] { return Loaded{eval::load_experiment(p), store::ExperimentStore::open(d)}; },
         [this](Loaded& l) {
-            if (!l.e) return showError(QString::fromStdString(l.e.error())), void(emit loaded(false));
-            if (!l.s) return showError(QString::fromStdString(l.s.error())), void(emit loaded(false));
+            if (!l.e || !l.s) {
+                run_when_loaded_ = false;
+                showError(QString::fromStdString(!l.e ? l.e.error() : l.s.error()));
+                emit loaded(false);
+                return;
+            }
             experiment_ = std::make_shared<eval::Experiment>(std::move(*l.e));
             store_ = *l.s;
             const auto& e = *experiment_;
@@ -225,8 +326,15 @@ void ExperimentWindow::openExperiment(const QString& path, const QString& db) {
                                   .arg(QString::fromStdString(store_->path()).toHtmlEscaped()));
             setWindowTitle(QFileInfo(path_).fileName() + tr(" — Experiments — MoA Workbench"));
             run_->setEnabled(true);
+            run_->setText(tr("Run"));
+            failures_->hide();
+            failed_answers_.clear();
+            runner_.reset();
+            stack_->setCurrentIndex(1);
+            progress_->show();
             emit loaded(true);
             refreshResults();
+            if (std::exchange(run_when_loaded_, false)) run();
         });
 }
 
@@ -262,18 +370,24 @@ void ExperimentWindow::cancel() {
 
 void ExperimentWindow::pollProgress() {
     if (!runner_) return;
-    auto p = runner_->progress();
+    // Finished: the outcome's figures, not a snapshot taken while the last tasks were ending.
+    const bool ended = runner_->finished();
+    eval::ExperimentOutcome o;
+    if (ended) {
+        poll_->stop();
+        o = runner_->wait();
+    }
+    const auto p = ended ? o.progress : runner_->progress();
     progress_->setMaximum(std::max(1, p.total));
     progress_->setValue(p.done);
-    QString s = tr("%1 of %2 done · $%3 spent this session · ETA %4").arg(p.done).arg(p.total).arg(p.spent_usd, 0, 'f', 4).arg(duration(p.eta_s));
+    QString s = tr("%1 of %2 done · %3 spent this session · ETA %4").arg(p.done).arg(p.total).arg(format_money(p.spent_usd)).arg(duration(p.eta_s));
     if (p.resumed) s += tr(" · %1 from earlier sessions").arg(p.resumed);
     if (p.failed) s += tr(" · %1 failed").arg(p.failed);
     if (p.paused) s += tr(" · paused (calls under way finish)");
     status_->setText(s);
     status_->setToolTip(QString::fromStdString(p.last));
-    if (runner_->finished()) {
-        poll_->stop();
-        auto o = runner_->wait();
+    showFailures(p.errors, p.failed);
+    if (ended) {
         QString end = QString::fromStdString(eval::to_string(o.status));
         status_->setText(s + " · " + end + (o.message.empty() ? QString() : ": " + QString::fromStdString(o.message)));
         run_->setEnabled(true);
@@ -291,8 +405,76 @@ void ExperimentWindow::refreshResults() {
     if (!experiment_) return;
     auto e = experiment_;
     auto s = store_;
-    off_thread<eval::ExperimentResults>(
-        this, [e, s] { return eval::compute_results(*e, *s); }, [this](eval::ExperimentResults& r) { showResults(r); });
+    struct Read {
+        eval::ExperimentResults results;
+        std::vector<FailedAnswer> failed;
+    };
+    off_thread<Read>(
+        this,
+        [e, s] {
+            Read r{eval::compute_results(*e, *s), {}};
+            for (std::size_t c = 0; c < e->configs.size(); ++c) {
+                const std::string key = eval::config_key(e->configs[c]);
+                for (const auto& item : e->prompts.items)
+                    if (auto g = s->generation(key, item.id); g && !g->ok) {
+                        // A failed generation that the results already count (as a loss or the
+                        // lowest grade) is shown there, once; the rest are listed after them.
+                        const auto& name = r.results.configs[c].name;
+                        bool counted = std::any_of(r.results.instances.begin(), r.results.instances.end(),
+                                                   [&](const auto& in) { return in.config == name && in.item_id == item.id; });
+                        if (!counted) r.failed.push_back({name, item.id, item.instruction(), g->error});
+                    }
+            }
+            return r;
+        },
+        [this](Read& r) {
+            failed_answers_ = std::move(r.failed);
+            showResults(r.results);
+        });
+}
+
+void ExperimentWindow::showFailures(const std::vector<std::string>& errors, int failed) {
+    if (failed <= 0) {
+        failures_->hide();
+        return;
+    }
+    QStringList lines;
+    for (const auto& e : errors) lines << QString::fromStdString(e);
+    failures_->setText((failed == 1 ? tr("1 task failed") : tr("%1 tasks failed").arg(failed)) +
+                       tr(" (kept out of the results; running again retries them). Why:") + "\n• " + lines.join("\n• "));
+    failures_->show();
+}
+
+QString ExperimentWindow::failuresText() const { return failures_->isHidden() ? QString() : failures_->text(); }
+
+bool ExperimentWindow::showingEmptyState() const { return stack_->currentIndex() == 0; }
+
+NewExperimentDialog* ExperimentWindow::showNewExperimentDialog() {
+    auto* d = new NewExperimentDialog(open_doc_, this);
+    d->setAttribute(Qt::WA_DeleteOnClose);
+    connect(d, &QDialog::accepted, this, [this, d] {
+        if (!d->path().isEmpty()) openExperiment(d->path());
+    });
+    d->open();
+    return d;
+}
+
+Result<std::string> ExperimentWindow::tryDemoExperiment(const QString& dir) {
+    if (running()) return Error{"an experiment is running"};
+    QString where = dir;
+    if (where.isEmpty()) {
+        where = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);
+        if (where.isEmpty()) where = QDir::homePath() + "/.local/share/moa-workbench";
+        where += "/demo-experiment";
+    }
+    auto path = eval::write_demo_experiment(where.toStdString());
+    if (!path) {
+        showError(QString::fromStdString(path.error()));
+        return path;
+    }
+    run_when_loaded_ = true;
+    openExperiment(QString::fromStdString(*path));
+    return path;
 }
 
 void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
@@ -324,7 +506,7 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
             table_->setItem(i, col++, c.score ? num_item(*c.score, 2) : new QTableWidgetItem(tr("n/a")));
             table_->setItem(i, col++, num_item(c.score_se.value_or(0), 2));
         }
-        auto* cost = num_item(c.cost_per_instance, 5);
+        auto* cost = money_item(c.cost_per_instance);
         if (!c.cost_complete) cost->setToolTip(tr("Some calls have no price in the catalog or the configuration"));
         table_->setItem(i, col++, cost);
         table_->setItem(i, col++, num_item(c.tflops_per_instance, 2));
@@ -335,9 +517,31 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
         failed->setToolTip(pairwise ? tr("Failed generations, each counted as a loss") : tr("Failed generations, each graded lowest"));
         table_->setItem(i, col++, failed);
         if (pairwise) table_->setItem(i, col++, num_item(c.reference_failed, 0));
-        table_->setItem(i, col++, num_item(c.unreadable, 0));
+        auto* unreadable = num_item(c.unreadable, 0);
+        QStringList why;
+        for (const auto& in : r.instances)
+            if (in.config == c.name && !in.error.empty() && !in.reference_failed && !in.failed_generation)
+                why << QString::fromStdString(in.item_id + ": " + in.error);
+        if (!why.isEmpty()) unreadable->setToolTip(why.mid(0, 8).join('\n') + (why.size() > 8 ? tr("\n… (the Instances tab lists all)") : QString()));
+        table_->setItem(i, col++, unreadable);
         bool front = std::find(r.frontier.begin(), r.frontier.end(), std::size_t(i)) != r.frontier.end();
         table_->setItem(i, col++, new QTableWidgetItem(front ? tr("yes") : QString()));
+    }
+    // The jargon explained where it is read.
+    for (int col = 0; col < head.size(); ++col) {
+        const QString h = head[col];
+        QString tip = h == tr("LC win rate") ? tr("Length-controlled win rate (AlpacaEval 2.0): the win rate against the reference with the "
+                                                  "advantage of simply writing longer answers removed")
+                      : h == tr("Win rate")   ? tr("How often the judge preferred this configuration's answer to the reference's (0–100)")
+                      : h == tr("± SE")       ? tr("Standard error: the uncertainty of the estimate; about 2 SE either side is a 95% interval")
+                      : h == tr("$ / instance") ? tr("What one prompt costs this configuration at list prices (every agent of every layer)")
+                      : h == tr("TFLOPs / instance") ? tr("Tera floating-point operations per prompt on the critical path, from the models' "
+                                                          "active parameters and the tokens they read and write")
+                      : h == tr("Unreadable") ? tr("Verdicts the judge gave in a form that could not be read; excluded, with the reason on each row")
+                      : h == tr("Frontier")   ? tr("On the Pareto frontier: no other configuration is both cheaper and better")
+                      : h == tr("Score")      ? tr("The judge's mean grade (1–10, or 1–5 for skills)")
+                                              : QString();
+        if (!tip.isEmpty()) table_->horizontalHeaderItem(col)->setToolTip(tip);
     }
     table_->setSortingEnabled(true);
     table_->resizeColumnsToContents();
@@ -358,7 +562,7 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
                    tr("Instruction")};
     instances_->setColumnCount(ih.size());
     instances_->setHorizontalHeaderLabels(ih);
-    instances_->setRowCount(static_cast<int>(r.instances.size()));
+    instances_->setRowCount(static_cast<int>(r.instances.size() + failed_answers_.size()));
     for (int i = 0; i < static_cast<int>(r.instances.size()); ++i) {
         const auto& in = r.instances[static_cast<std::size_t>(i)];
         instances_->setItem(i, 0, new QTableWidgetItem(QString::fromStdString(in.item_id)));
@@ -368,11 +572,24 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
         QTableWidgetItem* verdict = nullptr;
         if (in.reference_failed) verdict = new QTableWidgetItem(tr("reference failed"));
         else if (v) verdict = num_item(*v, 3);
-        else verdict = new QTableWidgetItem(in.error.empty() ? tr("not judged") : tr("unreadable"));
+        else verdict = new QTableWidgetItem(in.error.empty() ? tr("not judged yet")
+                                                             : tr("unreadable: %1").arg(QString::fromStdString(in.error).left(120)));
         if (in.failed_generation) verdict->setText(verdict->text() + tr(" (generation failed)"));
         if (!in.error.empty()) verdict->setToolTip(QString::fromStdString(in.error));
         instances_->setItem(i, 3, verdict);
         instances_->setItem(i, 4, new QTableWidgetItem(QString::fromStdString(in.instruction).left(160).replace('\n', ' ')));
+    }
+    // Answers that could not be generated: listed with their error, after the judged ones.
+    for (std::size_t k = 0; k < failed_answers_.size(); ++k) {
+        const auto& f = failed_answers_[k];
+        const int row = static_cast<int>(r.instances.size() + k);
+        instances_->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(f.item_id)));
+        instances_->setItem(row, 1, new QTableWidgetItem());
+        instances_->setItem(row, 2, new QTableWidgetItem(QString::fromStdString(f.config)));
+        auto* why = new QTableWidgetItem(tr("failed: %1").arg(QString::fromStdString(f.error).left(120)));
+        why->setToolTip(QString::fromStdString(f.error));
+        instances_->setItem(row, 3, why);
+        instances_->setItem(row, 4, new QTableWidgetItem(QString::fromStdString(f.instruction).left(160).replace('\n', ' ')));
     }
     instances_->resizeColumnsToContents();
     instances_->horizontalHeader()->setStretchLastSection(true);
@@ -399,46 +616,70 @@ void ExperimentWindow::rebuildCharts() {
 }
 
 void ExperimentWindow::showInstance(int row) {
-    if (!results_ || row < 0 || row >= static_cast<int>(results_->instances.size())) return instance_view_->clear();
-    const auto& in = results_->instances[static_cast<std::size_t>(row)];
     auto esc = [](const std::string& s) { return QString::fromStdString(s).toHtmlEscaped().replace("\n", "<br>"); };
+    const int judged = results_ ? static_cast<int>(results_->instances.size()) : 0;
+    if (results_ && row >= judged && row < judged + static_cast<int>(failed_answers_.size())) {
+        const auto& f = failed_answers_[static_cast<std::size_t>(row - judged)];
+        instance_view_->setHtml(QString("<h3>%1 — %2</h3><p><b>%3</b></p><p>%4</p><p>%5</p>")
+                                    .arg(esc(f.item_id), esc(f.config), tr("No answer: the configuration failed on this prompt"),
+                                         esc(f.error), esc(f.instruction)));
+        return;
+    }
+    if (!results_ || row < 0 || row >= judged) return instance_view_->clear();
+    const auto& in = results_->instances[static_cast<std::size_t>(row)];
     QString verdict;
     if (in.reference_failed) verdict = tr("Reference failed, so not judged: %1").arg(esc(in.error));
     else if (in.failed_generation)
-        verdict = (results_->mode == "pairwise" ? tr("Counted as a loss (preference 1): %1") : tr("Graded lowest: %1")).arg(esc(in.error));
-    else if (in.preference) verdict = tr("Preference %1 (1 = reference better, 2 = configuration better)").arg(*in.preference, 0, 'f', 3);
-    else if (in.score) verdict = tr("Score %1").arg(*in.score, 0, 'f', 2);
-    else verdict = in.error.empty() ? tr("not judged yet") : esc(in.error);
-    QString detail = in.detail.is_null() ? QString() : esc(in.detail.dump());
+        verdict = (results_->mode == "pairwise" ? tr("No answer: the generation failed, counted as a loss (preference 1): %1")
+                                                : tr("No answer: the generation failed, graded lowest: %1"))
+                      .arg(esc(in.error));
+    else if (in.preference)
+        verdict = (*in.preference > 1.5   ? tr("The configuration's answer wins")
+                   : *in.preference < 1.5 ? tr("The reference's answer wins")
+                                          : tr("A draw")) +
+                  tr(" (preference %1 on a scale from 1 = reference better to 2 = configuration better)").arg(*in.preference, 0, 'f', 2);
+    else if (in.score) verdict = tr("Grade %1").arg(*in.score, 0, 'f', 2);
+    else verdict = in.error.empty() ? tr("not judged yet") : tr("Unreadable verdict, excluded from the results: ") + esc(in.error);
+    QString detail = verdict_details(in.detail);
     instance_view_->setHtml(
         QString("<h3>%1 — %2</h3><p><b>%3</b></p><p>%4</p>"
                 "<table width='100%' cellspacing='6'><tr><th align='left' width='50%'>%5</th><th align='left'>%6</th></tr>"
                 "<tr><td valign='top'>%7</td><td valign='top'>%8</td></tr></table>"
-                "<p><b>%9</b> <code>%10</code></p><p><small>%11</small></p>")
+                "<p><b>%9</b></p><pre style='white-space: pre-wrap'>%10</pre>%11")
             .arg(esc(in.item_id), esc(in.config), verdict, esc(in.instruction), esc(in.config), tr("Reference"), esc(in.output),
-                 esc(in.reference), tr("Judge's raw answer:"), esc(in.judge_raw), detail));
+                 esc(in.reference), tr("The judge's answer:"), QString::fromStdString(in.judge_raw).toHtmlEscaped(), detail));
 }
 
 Result<std::string> ExperimentWindow::createSweep(const QString& base, const QString& kind, int max, const QString& models,
                                                   const QString& judge, const QString& reference, int sample, const QString& dir) {
+    // Every field checked (files or preset names), each problem naming its field, before any
+    // file is written: a sweep with a broken judge or reference is never left on disk.
+    std::vector<std::string> problems;
     auto k = eval::sweep_kind_from_string(kind.toStdString());
-    if (!k) return Error{"unknown sweep kind \"" + kind.toStdString() + "\""};
-    auto r = config::load_config_file(base.toStdString());
-    if (!r.config) {
+    if (!k) problems.push_back("Vary: unknown sweep kind \"" + kind.toStdString() + "\"");
+    auto r = eval::load_config_field("Base configuration", base.trimmed().toStdString());
+    if (!r) problems.push_back(r.error());
+    if (auto j = eval::load_judge_field("Judge", judge.trimmed().toStdString()); !j) problems.push_back(j.error());
+    if (reference.trimmed().isEmpty())
+        problems.push_back("Reference configuration: a pairwise judge compares each variant with a reference: choose its configuration");
+    else if (auto ref = eval::load_config_field("Reference configuration", reference.trimmed().toStdString()); !ref)
+        problems.push_back(ref.error());
+    if (dir.trimmed().isEmpty()) problems.push_back("Write to folder: choose a folder for the variants and the experiment");
+    if (!problems.empty()) {
         std::string all;
-        for (const auto& i : r.issues) all += i.str() + "\n";
-        return Error{all.empty() ? base.toStdString() + ": cannot load" : all};
+        for (const auto& p : problems) all += (all.empty() ? "" : "\n") + p;
+        return Error{all};
     }
     eval::SweepOptions o;
     o.kind = *k;
     o.max = max;
     for (const auto& m : models.split(',', Qt::SkipEmptyParts)) o.models.push_back(m.trimmed().toStdString());
-    auto variants = eval::make_sweep(*r.config, o);
-    if (!variants) return Error{variants.error()};
+    auto variants = eval::make_sweep(*r, o);
+    if (!variants) return Error{"Vary: " + variants.error()};
     eval::SweepFiles f;
     f.dir = dir.toStdString();
-    f.judge = judge.toStdString();
-    f.reference_config = reference.toStdString();
+    f.judge = judge.trimmed().toStdString();
+    f.reference_config = reference.trimmed().toStdString();
     f.sample = static_cast<std::size_t>(sample);
     auto path = eval::write_sweep_experiment(*variants, f);
     if (path) openExperiment(QString::fromStdString(*path));
@@ -477,22 +718,28 @@ void ExperimentWindow::showSweepDialog() {
     max->setSpecialValueText(tr("as in the base"));
     auto* models = new QLineEdit(&d);
     models->setPlaceholderText(tr("aggregator models, comma-separated (provider/model or model)"));
-    auto [judge_row, judge] = file_row({}, cfg_filter, false);
+    auto* judge = make_judge_combo(&d);
+    judge->setObjectName("judge");
     auto [ref_row, ref] = file_row({}, cfg_filter, false);
+    ref->setObjectName("reference");
+    ref->setPlaceholderText(tr("a configuration file or preset name, e.g. moa-lite"));
+    base->setObjectName("base");
+    base->setPlaceholderText(tr("a configuration file or preset name, e.g. offline-demo"));
     auto* sample = new QSpinBox(&d);
     sample->setRange(0, 100000);
     sample->setValue(30);
     sample->setSpecialValueText(tr("all prompts"));
-    auto [dir_row, dir] = file_row(QDir::homePath() + "/moa-sweeps/" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss"), {}, true);
+    auto [dir_row, dir] = file_row(start_path("moa-sweeps/" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss"), "experiments"), {}, true);
     form->addRow(tr("Base configuration"), base_row);
     form->addRow(tr("Vary"), kind);
     form->addRow(tr("Up to"), max);
     form->addRow(tr("Models"), models);
-    form->addRow(tr("Judge configuration"), judge_row);
+    form->addRow(tr("Judge"), judge);
     form->addRow(tr("Reference configuration"), ref_row);
     form->addRow(tr("Prompts (starter set)"), sample);
     form->addRow(tr("Write to folder"), dir_row);
     auto* error = new QLabel(&d);
+    error->setObjectName("errors");
     error->setWordWrap(true);
     error->setStyleSheet("color: #b00020");
     form->addRow(error);
@@ -501,7 +748,7 @@ void ExperimentWindow::showSweepDialog() {
     form->addRow(buttons);
     connect(buttons, &QDialogButtonBox::rejected, &d, &QDialog::reject);
     connect(buttons, &QDialogButtonBox::accepted, &d, [&] {
-        auto r = createSweep(base->text(), kind->currentData().toString(), max->value(), models->text(), judge->text(), ref->text(),
+        auto r = createSweep(base->text(), kind->currentData().toString(), max->value(), models->text(), combo_source(judge), ref->text(),
                              sample->value(), dir->text());
         if (r) d.accept();
         else error->setText(QString::fromStdString(r.error()));
@@ -511,8 +758,10 @@ void ExperimentWindow::showSweepDialog() {
 
 void ExperimentWindow::exportChart() {
     if (!results_) return;
-    auto f = QFileDialog::getSaveFileName(this, tr("Export chart"), {}, tr("PNG image (*.png);;SVG image (*.svg);;CSV table (*.csv)"));
+    auto f = QFileDialog::getSaveFileName(this, tr("Export chart"), start_path(QFileInfo(path_).completeBaseName().section('.', 0, 0) + ".png", "experiments"),
+                                          tr("PNG image (*.png);;SVG image (*.svg);;CSV table (*.csv)"));
     if (f.isEmpty()) return;
+    remember_folder(f, "experiments");
     ResultChart c;
     c.setSpec(cost_chart_->spec());
     if (auto err = c.save(f)) status_->setText(tr("Could not export: %1").arg(*err));

@@ -12,10 +12,12 @@
 #include "accounting/catalog.h"
 #include "eval/experiment.h"
 #include "eval/experiment_results.h"
+#include "experiment/new_experiment_dialog.h"
 
 class QCheckBox;
 class QLabel;
 class QProgressBar;
+class QStackedWidget;
 class QPushButton;
 class QTabWidget;
 class QTableWidget;
@@ -48,6 +50,17 @@ public:
                                     const QString& judge, const QString& reference, int sample, const QString& dir);
     void showSweepDialog();
     void setDefaultBase(const QString& path) { default_base_ = path; }
+    // The main window's document, offered by New experiment (and written out when unsaved).
+    void setOpenDocument(const OpenDocument& doc) { open_doc_ = doc; }
+    // Opens the New experiment dialog (window-modal, returns at once); an experiment created
+    // with it is opened here.
+    NewExperimentDialog* showNewExperimentDialog();
+    // Writes the offline demo experiment (demo configurations, the offline demo judge) into
+    // the data folder, opens it and runs it. Returns its path, or the error shown.
+    Result<std::string> tryDemoExperiment(const QString& dir = {});
+    // True while no experiment is open: the window offers the demo instead of empty charts.
+    bool showingEmptyState() const;
+    QString failuresText() const;
     void pauseOrResume();
     void cancel();
     bool running() const;
@@ -70,6 +83,7 @@ private:
     void showError(const QString& message);
     void refreshResults();
     void showResults(const eval::ExperimentResults& r);
+    void showFailures(const std::vector<std::string>& errors, int failed);
     void pollProgress();
     void showInstance(int row);
     void rebuildCharts();
@@ -82,9 +96,18 @@ private:
     std::optional<eval::ExperimentResults> results_;
     QString path_;
     QString default_base_;
+    OpenDocument open_doc_;
+    bool run_when_loaded_ = false;
+    // Answers that could not be generated, per instance, read from the store with the results.
+    struct FailedAnswer {
+        std::string config, item_id, instruction, error;
+    };
+    std::vector<FailedAnswer> failed_answers_;
 
     QLabel* summary_;
     QLabel* status_;
+    QLabel* failures_;
+    QStackedWidget* stack_;
     QProgressBar* progress_;
     QPushButton* run_;
     QPushButton* pause_;

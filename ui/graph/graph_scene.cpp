@@ -2,6 +2,9 @@
 #include "graph/graph_scene.h"
 
 #include <QGraphicsSceneMouseEvent>
+#include <QKeyEvent>
+#include <QTimer>
+#include <algorithm>
 #include <QMimeData>
 #include <QDragEnterEvent>
 #include <QPainter>
@@ -13,7 +16,14 @@
 namespace moa::ui {
 
 namespace {
-constexpr qreal kColumnGap = 120, kRowGap = 22, kTop = 44, kLeft = 20;
+constexpr qreal kColumnGap = 96, kRowGap = 16, kTop = 44, kLeft = 20;
+
+// The secondary lines of a node: a little smaller than the model name, never below 9 pt.
+QFont secondary_font(QFont f) {
+    f.setBold(false);
+    if (f.pointSizeF() > 0) f.setPointSizeF(std::max(f.pointSizeF() * 0.92, 9.0));
+    return f;
+}
 
 QColor state_color(engine::AgentState s, const QPalette& pal) {
     using S = engine::AgentState;
@@ -39,7 +49,7 @@ AgentNode::AgentNode(int layer, int index, const config::Agent& a, bool aggregat
     setToolTip(QObject::tr("%1\nprovider %2, %3").arg(model_, provider_, role_));
 }
 
-QRectF AgentNode::boundingRect() const { return QRectF(-2, -2, kWidth + 4, kHeight + 4); }
+QRectF AgentNode::boundingRect() const { return QRectF(-6, -6, kWidth + 12, kHeight + 12); }
 
 void AgentNode::paint(QPainter* p, const QStyleOptionGraphicsItem* o, QWidget*) {
     const QPalette pal = QApplication::palette();
@@ -52,9 +62,27 @@ void AgentNode::paint(QPainter* p, const QStyleOptionGraphicsItem* o, QWidget*) 
     }
     if (!problem_.isEmpty()) border = QColor(0xD0, 0x3A, 0x3A);
     const bool selected = o->state & QStyle::State_Selected;
-    p->setPen(QPen(selected ? pal.color(QPalette::Highlight) : border, selected || has_state_ || !problem_.isEmpty() ? 2.5 : 1.2));
-    p->setBrush(fill);
-    p->drawRoundedRect(QRectF(0, 0, kWidth, kHeight), 8, 8);
+    if (selected) {
+        // Selection: a tinted body, a thick highlight border and a soft outer ring, so it reads at
+        // a glance next to run-state colours.
+        const QColor hl = pal.color(QPalette::Highlight);
+        QColor ring = hl;
+        ring.setAlphaF(0.35);
+        p->setPen(QPen(ring, 5));
+        p->setBrush(Qt::NoBrush);
+        p->drawRoundedRect(QRectF(-3, -3, kWidth + 6, kHeight + 6), 10, 10);
+        QColor tint = hl;
+        tint.setAlphaF(0.16);
+        p->setPen(QPen(hl, 3));
+        p->setBrush(fill);
+        p->drawRoundedRect(QRectF(0, 0, kWidth, kHeight), 8, 8);
+        p->setBrush(tint);
+        p->drawRoundedRect(QRectF(0, 0, kWidth, kHeight), 8, 8);
+    } else {
+        p->setPen(QPen(border, has_state_ || !problem_.isEmpty() ? 2.5 : 1.2));
+        p->setBrush(fill);
+        p->drawRoundedRect(QRectF(0, 0, kWidth, kHeight), 8, 8);
+    }
     QFont f = p->font();
     f.setBold(true);
     p->setFont(f);
@@ -62,8 +90,7 @@ void AgentNode::paint(QPainter* p, const QStyleOptionGraphicsItem* o, QWidget*) 
     QFontMetrics fm(f);
     QString model = model_.section('/', -1); // the org prefix costs width and adds little
     p->drawText(QRectF(10, 6, kWidth - 20, 20), Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(model, Qt::ElideMiddle, int(kWidth - 20)));
-    f.setBold(false);
-    f.setPointSizeF(f.pointSizeF() * 0.85);
+    f = secondary_font(f);
     p->setFont(f);
     p->setPen(pal.color(QPalette::PlaceholderText));
     QString line2 = provider_ + (demo_ ? QObject::tr(" · offline demo") : QString());
@@ -100,8 +127,14 @@ void AgentNode::mousePressEvent(QGraphicsSceneMouseEvent* e) {
     QGraphicsObject::mousePressEvent(e);
 }
 
+void AgentNode::mouseMoveEvent(QGraphicsSceneMouseEvent* e) {
+    QGraphicsObject::mouseMoveEvent(e);
+    if (auto* s = qobject_cast<GraphScene*>(scene()); s && (pos() - press_pos_).manhattanLength() > 8) s->showDropTarget(e->scenePos());
+}
+
 void AgentNode::mouseReleaseEvent(QGraphicsSceneMouseEvent* e) {
     QGraphicsObject::mouseReleaseEvent(e);
+    if (auto* s = qobject_cast<GraphScene*>(scene())) s->hideDropTarget();
     if ((pos() - press_pos_).manhattanLength() > 8) emit dropped(this, e->scenePos());
 }
 
@@ -125,10 +158,15 @@ void GraphScene::rebuild() {
     auto sel = selectedAgent();
     blockSignals(true);
     clear();
+    drop_column_ = drop_bar_ = nullptr; // deleted by clear()
     nodes_.clear();
     out_edges_.clear();
     column_x_.clear();
     const auto& c = doc_->config();
+    std::vector<int> shape;
+    for (const auto& L : c.layers) shape.push_back(static_cast<int>(L.agents.size()));
+    const bool structural = shape != shape_;
+    shape_ = shape;
     const QPalette pal = QApplication::palette();
     const int layers = static_cast<int>(c.layers.size());
     std::size_t tallest = 1;
@@ -184,6 +222,80 @@ void GraphScene::rebuild() {
     setSceneRect(itemsBoundingRect().adjusted(-20, -10, 20, 20));
     blockSignals(false);
     if (sel.first >= 0) selectAgent(sel.first, sel.second);
+    if (structural) emit structureChanged();
+}
+
+qreal GraphScene::smallestTextPointSize() {
+    const QFont f = QApplication::font();
+    return f.pointSizeF() > 0 ? std::min(f.pointSizeF(), secondary_font(f).pointSizeF()) : 9.0;
+}
+
+void GraphScene::showDropTarget(QPointF pos) {
+    auto [layer, index] = dropTarget(pos);
+    if (layer < 0) return hideDropTarget();
+    const QColor hl = QApplication::palette().color(QPalette::Highlight);
+    if (!drop_column_) {
+        QColor tint = hl;
+        tint.setAlphaF(0.12);
+        QColor edge = hl;
+        edge.setAlphaF(0.6);
+        drop_column_ = addRect(QRectF(), QPen(edge, 1.5, Qt::DashLine), tint);
+        drop_column_->setZValue(-1);
+        drop_bar_ = addRect(QRectF(), Qt::NoPen, hl);
+        drop_bar_->setZValue(3);
+    }
+    const qreal x = column_x_[static_cast<std::size_t>(layer)];
+    const QRectF area = sceneRect();
+    drop_column_->setRect(QRectF(x - 10, area.top() + 4, AgentNode::kWidth + 20, area.height() - 8));
+    // The bar goes in the gap above the node now at `index`, or below the layer's last node.
+    std::vector<qreal> ys;
+    for (auto it = nodes_.begin(); it != nodes_.end(); ++it)
+        if (it.key().first == layer) ys.push_back(it.value()->pos().y());
+    std::sort(ys.begin(), ys.end());
+    qreal y = kTop;
+    if (!ys.empty()) y = index < static_cast<int>(ys.size()) ? ys[static_cast<std::size_t>(index)] - kRowGap / 2 : ys.back() + AgentNode::kHeight + kRowGap / 2;
+    drop_bar_->setRect(QRectF(x, y - 3, AgentNode::kWidth, 6));
+    drop_column_->show();
+    drop_bar_->show();
+}
+
+void GraphScene::hideDropTarget() {
+    if (drop_column_) drop_column_->hide();
+    if (drop_bar_) drop_bar_->hide();
+}
+
+bool GraphScene::dropTargetShown() const { return drop_column_ && drop_column_->isVisible(); }
+
+void GraphScene::selectNeighbour(int key) {
+    const auto& layers = doc_->config().layers;
+    auto count = [&layers](int l) { return static_cast<int>(layers[static_cast<std::size_t>(l)].agents.size()); };
+    const int n = static_cast<int>(layers.size());
+    auto [l, i] = selectedAgent();
+    if (l < 0) {
+        for (int k = 0; k < n; ++k)
+            if (count(k) > 0) return selectAgent(k, 0);
+        return;
+    }
+    int nl = l, ni = i;
+    switch (key) {
+    case Qt::Key_Up: ni = std::max(0, i - 1); break;
+    case Qt::Key_Down: ni = std::min(count(l) - 1, i + 1); break;
+    case Qt::Key_Left:
+    case Qt::Key_Right: {
+        const int step = key == Qt::Key_Left ? -1 : 1;
+        for (int k = l + step; k >= 0 && k < n; k += step)
+            if (count(k) > 0) {
+                nl = k;
+                ni = std::min(i, count(k) - 1);
+                break;
+            }
+        break;
+    }
+    case Qt::Key_Home: nl = 0, ni = 0; break;
+    case Qt::Key_End: nl = n - 1, ni = 0; break;
+    default: return;
+    }
+    if (nl >= 0 && nl < n && ni >= 0 && ni < count(nl) && (nl != l || ni != i)) selectAgent(nl, ni);
 }
 
 std::pair<int, int> GraphScene::selectedAgent() const {
@@ -250,6 +362,24 @@ GraphView::GraphView(GraphScene* scene, QWidget* parent) : QGraphicsView(scene, 
     setAccessibleName(tr("Layer graph"));
     setFocusPolicy(Qt::StrongFocus);
     setAcceptDrops(true);
+    setToolTip(tr("Arrow keys move between agents; Delete removes one; Ctrl+wheel zooms"));
+    // Adding a layer or dropping a model changes the graph's size: show it whole again.
+    connect(scene, &GraphScene::structureChanged, this, [this] { QTimer::singleShot(0, this, &GraphView::fit); });
+}
+
+qreal GraphView::minReadableScale() const { return std::min(1.0, kMinTextPt / GraphScene::smallestTextPointSize()); }
+
+void GraphView::keyPressEvent(QKeyEvent* e) {
+    static const int keys[] = {Qt::Key_Up, Qt::Key_Down, Qt::Key_Left, Qt::Key_Right, Qt::Key_Home, Qt::Key_End};
+    if ((e->modifiers() & ~Qt::KeypadModifier) == Qt::NoModifier && std::find(std::begin(keys), std::end(keys), e->key()) != std::end(keys)) {
+        auto* s = static_cast<GraphScene*>(scene());
+        s->selectNeighbour(e->key());
+        auto [l, i] = s->selectedAgent();
+        if (auto* n = s->node(l, i)) ensureVisible(n, 24, 24);
+        e->accept();
+        return;
+    }
+    QGraphicsView::keyPressEvent(e);
 }
 
 void GraphView::dropAgent(const QString& provider, const QString& model, QPointF scene_pos) {
@@ -259,27 +389,54 @@ void GraphView::dropAgent(const QString& provider, const QString& model, QPointF
 }
 
 void GraphView::dragEnterEvent(QDragEnterEvent* e) {
-    if (e->mimeData()->hasFormat("application/x-moa-agent")) e->acceptProposedAction();
+    agent_drag_ = e->mimeData()->hasFormat("application/x-moa-agent");
+    if (agent_drag_) e->acceptProposedAction();
     else QGraphicsView::dragEnterEvent(e);
 }
 
 void GraphView::dragMoveEvent(QDragMoveEvent* e) {
-    if (e->mimeData()->hasFormat("application/x-moa-agent")) e->acceptProposedAction();
-    else QGraphicsView::dragMoveEvent(e);
+    if (e->mimeData()->hasFormat("application/x-moa-agent")) {
+        static_cast<GraphScene*>(scene())->showDropTarget(mapToScene(e->position().toPoint()));
+        e->acceptProposedAction();
+    } else {
+        QGraphicsView::dragMoveEvent(e);
+    }
+}
+
+void GraphView::dragLeaveEvent(QDragLeaveEvent* e) {
+    static_cast<GraphScene*>(scene())->hideDropTarget();
+    if (!std::exchange(agent_drag_, false)) QGraphicsView::dragLeaveEvent(e);
 }
 
 void GraphView::dropEvent(QDropEvent* e) {
     if (!e->mimeData()->hasFormat("application/x-moa-agent")) return QGraphicsView::dropEvent(e);
+    static_cast<GraphScene*>(scene())->hideDropTarget();
+    agent_drag_ = false;
     const auto parts = QString::fromUtf8(e->mimeData()->data("application/x-moa-agent")).split('\n');
     if (parts.size() == 2) dropAgent(parts[0], parts[1], mapToScene(e->position().toPoint()));
     e->acceptProposedAction();
 }
 
-void GraphView::zoomBy(qreal factor) { scale(factor, factor); }
+void GraphView::zoomBy(qreal factor) {
+    // Never below a readable size (pan instead), never huge.
+    const qreal s = std::clamp(transform().m11() * factor, minReadableScale(), 3.0);
+    setTransform(QTransform::fromScale(s, s));
+}
 
 void GraphView::fit() {
-    fitInView(sceneRect(), Qt::KeepAspectRatio);
-    if (transform().m11() > 1.0) resetTransform(); // fit shrinks a large graph, never blows up a small one
+    const QRectF r = sceneRect();
+    const QSize v = viewport()->size();
+    if (r.isEmpty() || v.isEmpty()) return;
+    // Shrinks a large graph only down to readable text, and never blows up a small one.
+    const qreal fitting = std::min(v.width() / r.width(), v.height() / r.height());
+    const qreal s = std::clamp(fitting, minReadableScale(), 1.0);
+    setTransform(QTransform::fromScale(s, s));
+    auto* gs = static_cast<GraphScene*>(scene());
+    auto [l, i] = gs->selectedAgent();
+    if (s <= fitting) centerOn(r.center());
+    else if (auto* n = gs->node(l, i)) centerOn(n);
+    else centerOn(mapToScene(viewport()->rect()).boundingRect().size().width() / 2 + r.left(),
+                  mapToScene(viewport()->rect()).boundingRect().size().height() / 2 + r.top()); // the first layer, from the top
 }
 
 void GraphView::wheelEvent(QWheelEvent* e) {

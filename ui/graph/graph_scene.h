@@ -31,6 +31,7 @@ signals:
 
 protected:
     void mousePressEvent(QGraphicsSceneMouseEvent* e) override;
+    void mouseMoveEvent(QGraphicsSceneMouseEvent* e) override;
     void mouseReleaseEvent(QGraphicsSceneMouseEvent* e) override;
 
 private:
@@ -62,9 +63,21 @@ public:
     void setOverlap(int layer, int index, double recall);
     // Where a node dropped at `pos` goes: (layer, index).
     std::pair<int, int> dropTarget(QPointF pos) const;
+    // While something is dragged over the graph: the target layer tinted and a bar where the
+    // agent would go. hideDropTarget() when the drag ends.
+    void showDropTarget(QPointF pos);
+    void hideDropTarget();
+    bool dropTargetShown() const;
+    // Arrow-key navigation: the node next to the selected one (up/down in its layer,
+    // left/right to the neighbouring layer); selects the first node when none is.
+    void selectNeighbour(int key);
+    // The smallest point size of node text at scale 1 (what must stay readable on screen).
+    static qreal smallestTextPointSize();
 
 signals:
     void agentSelected(int layer, int index);
+    // After a rebuild that added or removed layers or agents (not after a rename or a run).
+    void structureChanged();
 
 private:
     void onDropped(AgentNode* n, QPointF pos);
@@ -73,6 +86,9 @@ private:
     QHash<QPair<int, int>, QList<QGraphicsPathItem*>> out_edges_;
     QHash<QPair<int, int>, double> overlaps_;
     std::vector<qreal> column_x_;
+    std::vector<int> shape_; // agents per layer, to tell structural edits from others
+    QGraphicsRectItem* drop_column_ = nullptr;
+    QGraphicsRectItem* drop_bar_ = nullptr;
 };
 
 class GraphView : public QGraphicsView {
@@ -82,17 +98,28 @@ public:
     // A model dropped from the palette becomes an agent of the layer under the drop.
     void dropAgent(const QString& provider, const QString& model, QPointF scene_pos);
     void zoomBy(qreal factor);
+    // The whole graph in view if it fits at a readable scale; else readable, panned to the
+    // selected node (or the first layer). Never magnified past 1:1.
     void fit();
+    // The lowest zoom at which node text is still at least kMinTextPt on screen.
+    static constexpr qreal kMinTextPt = 9.0;
+    qreal minReadableScale() const;
+    qreal scaleFactor() const { return transform().m11(); }
 
 signals:
     void agentDropped(const QString& provider, const QString& model, int layer, int index);
 
 protected:
     void wheelEvent(QWheelEvent* e) override;
+    void keyPressEvent(QKeyEvent* e) override;
+    void dragLeaveEvent(QDragLeaveEvent* e) override;
     void resizeEvent(QResizeEvent* e) override;
     void dragEnterEvent(QDragEnterEvent* e) override;
     void dragMoveEvent(QDragMoveEvent* e) override;
     void dropEvent(QDropEvent* e) override;
+
+private:
+    bool agent_drag_ = false; // a model from the palette is being dragged over the view
 };
 
 } // namespace moa::ui

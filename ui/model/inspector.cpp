@@ -12,6 +12,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "common/keyboard.h"
 #include "engine/prompt_builder.h"
 
 namespace moa::ui {
@@ -46,6 +47,7 @@ Inspector::Inspector(ConfigDocument* doc, QWidget* parent) : QWidget(parent), do
     system_ = new QPlainTextEdit;
     system_->setAccessibleName(tr("Agent system prompt"));
     system_->setMaximumHeight(70);
+    tab_moves_focus(system_);
     problems_ = new QLabel;
     problems_->setWordWrap(true);
     problems_->setStyleSheet("color: #D03A3A");

@@ -8,6 +8,7 @@
 #include <QVBoxLayout>
 
 #include "accounting/estimate.h"
+#include "common/keyboard.h"
 #include "model/config_document.h"
 #include "run/run_view.h"
 
@@ -26,6 +27,7 @@ PromptPanel::PromptPanel(ConfigDocument* doc, const accounting::Catalog& catalog
     prompt_->setPlaceholderText(tr("Your prompt — Ctrl+Enter runs, Esc cancels"));
     prompt_->setAccessibleName(tr("Prompt"));
     prompt_->setMaximumHeight(90);
+    tab_moves_focus(prompt_); // Tab and Ctrl+Tab leave the prompt; a tab character is rarely meant here
     prow->addWidget(prompt_, 1);
     auto* buttons = new QVBoxLayout;
     run_ = new QPushButton(tr("Run"));

@@ -21,11 +21,6 @@
 
 namespace moa::ui {
 
-QString format_money(const std::optional<double>& usd) {
-    if (!usd) return QObject::tr("$?");
-    return QStringLiteral("$%1").arg(*usd, 0, 'f', *usd < 0.01 ? 5 : 3);
-}
-
 SafeTextBrowser::SafeTextBrowser(QWidget* parent) : QTextBrowser(parent) {
     setOpenLinks(false);
     setOpenExternalLinks(false);

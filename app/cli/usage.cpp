@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+// Each subcommand's usage, for `moa COMMAND --help` (and `moa help COMMAND`).
+#include <algorithm>
+
+#include "cli/cli.h"
+
+namespace moa::cli {
+
+namespace {
+struct Usage {
+    const char* command;
+    const char* text;
+};
+
+const Usage kUsages[] = {
+    {"run",
+     "usage: moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events] [--quiet] [--no-history]\n"
+     "\n"
+     "Runs one prompt through a Mixture-of-Agents configuration and prints the final answer.\n"
+     "  --config FILE        a *.moa.json file or a built-in preset name (moa presets lists them)\n"
+     "  --prompt TEXT        the user prompt; or --prompt-file FILE to read it from a file\n"
+     "  --system TEXT        a system prompt for the first layer\n"
+     "  --json               print the whole run record as JSON\n"
+     "  --events             stream the run's events as JSON lines\n"
+     "  --quiet              print only the final answer\n"
+     "  --no-history         do not record the run in the history database\n"},
+    {"validate",
+     "usage: moa validate FILE...\n"
+     "\n"
+     "Checks configuration files (or preset names); every problem is printed as file:line: /pointer: message.\n"},
+    {"presets",
+     "usage: moa presets [NAME]\n"
+     "\n"
+     "Lists the built-in presets, or prints the preset NAME as JSON.\n"},
+    {"models",
+     "usage: moa models --config FILE --provider NAME [--json]\n"
+     "\n"
+     "Lists the models the provider NAME of a configuration offers (asks its /models endpoint).\n"},
+    {"serve",
+     "usage: moa serve --config FILE [--config FILE ...] [--host 127.0.0.1] [--port N] [--api-key-env NAME]\n"
+     "                 [--max-runs N] [--keepalive-ms N] [--hold-ms N] [--no-history]\n"
+     "\n"
+     "Serves configurations as an OpenAI-compatible chat completions endpoint (model = configuration name).\n"
+     "  --api-key-env NAME   require the bearer key held in environment variable NAME\n"
+     "  --max-runs N         runs at once; more are refused with 429\n"},
+    {"eval",
+     "usage: moa eval --experiment FILE [--db PATH] [--json] [--quiet]\n"
+     "\n"
+     "Runs an experiment (*.moa-experiment.json) and prints its results; finished work is kept and reused.\n"
+     "  --db PATH            results and response cache (default $MOA_EXPERIMENT_DB or .../experiments.sqlite)\n"
+     "The judge \"offline-demo-judge\" is a built-in stand-in that counts words; it is not a real judge.\n"},
+    {"chart",
+     "usage: moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops] [--log-x] [--no-paper] [--db PATH]\n"
+     "\n"
+     "Draws an experiment's quality against cost (or TFLOPs) with its Pareto frontier.\n"},
+    {"sweep",
+     "usage: moa sweep --base CONFIG --kind proposers|layers|aggregator|samples|ranker --out DIR --judge CONFIG\n"
+     "                 (--reference CONFIG | --outputs FILE) [--max N] [--models a,b] [--prompts starter|FILE]\n"
+     "                 [--sample N] [--seed N] [--judge-mode pairwise|single]\n"
+     "\n"
+     "Writes the MoA paper's ablations of a base configuration and an experiment over them into DIR.\n"},
+    {"stats",
+     "usage: moa stats --annotations FILE [--difficulty FILE] [--baseline-variants FILE] [--json]\n"
+     "\n"
+     "Win rates and length-controlled win rates from AlpacaEval annotation files.\n"},
+    {"history",
+     "usage: moa history [--search TEXT] [--limit N] [--db PATH] [--json]\n"
+     "       moa history show ID [--json | --markdown] [--db PATH]\n"
+     "\n"
+     "Lists recorded runs (newest first), or shows one run whole.\n"},
+};
+} // namespace
+
+std::optional<std::string> command_usage(const std::string& command) {
+    for (const auto& u : kUsages)
+        if (command == u.command) return std::string(u.text);
+    return std::nullopt;
+}
+
+bool wants_help(const std::vector<std::string>& args) {
+    for (const auto& a : args) {
+        if (a == "--") return false; // what follows is data, not options
+        if (a == "--help" || a == "-h") return true;
+    }
+    return false;
+}
+
+} // namespace moa::cli

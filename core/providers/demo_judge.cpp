@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+// The offline demo judge: the demo provider's answer for a model named "demo-judge…". It reads
+// the built-in judge templates (pairwise, single, skills) and decides by counting, openly:
+// how many of the instruction's key words an answer uses and how many sentences it has. Its
+// verdicts are deterministic and say what they counted; it is not a real judge and says so.
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <sstream>
+
+#include "providers/demo_text.h"
+#include "util/text.h"
+
+namespace moa::providers {
+
+namespace {
+
+const char* const kLabel = "[offline demo judge, not a real judge: it counts words, it does not read]";
+
+// Lower-case words of four letters or more that say what the instruction is about.
+std::set<std::string> key_words(const std::string& s) {
+    static const std::set<std::string> common = {
+        "about", "also", "been", "could", "does", "each", "explain", "from", "give", "have", "into", "just", "like",
+        "make", "more", "most", "much", "only", "other", "please", "should", "some", "such", "than", "that", "their",
+        "them", "then", "there", "these", "they", "this", "those", "very", "what", "when", "where", "which", "while",
+        "will", "with", "would", "write", "your"};
+    std::set<std::string> out;
+    std::string w;
+    auto flush = [&] {
+        if (w.size() >= 4 && !common.count(w)) out.insert(w);
+        w.clear();
+    };
+    for (unsigned char c : s) {
+        if (std::isalnum(c)) w += static_cast<char>(std::tolower(c));
+        else flush();
+    }
+    flush();
+    return out;
+}
+
+struct Counts {
+    std::size_t used = 0, of = 0, sentences = 0, words = 0;
+};
+
+Counts count(const std::string& instruction, const std::string& answer) {
+    Counts c;
+    auto want = key_words(instruction), have = key_words(answer);
+    c.of = want.size();
+    for (const auto& w : want) c.used += have.count(w);
+    for (std::size_t i = 0; i < answer.size(); ++i)
+        if ((answer[i] == '.' || answer[i] == '!' || answer[i] == '?') &&
+            (i + 1 == answer.size() || answer[i + 1] == ' ' || answer[i + 1] == '\n'))
+            ++c.sentences;
+    std::istringstream in(answer);
+    for (std::string w; in >> w;) ++c.words;
+    return c;
+}
+
+// Two key words count as much as one sentence, up to eight sentences.
+std::size_t points(const Counts& c) { return 2 * c.used + std::min<std::size_t>(c.sentences, 8); }
+
+std::string describe(const Counts& c) {
+    return "uses " + std::to_string(c.used) + " of the instruction's " + std::to_string(c.of) + " key words and has " +
+           std::to_string(c.sentences) + " sentence" + (c.sentences == 1 ? "" : "s");
+}
+
+// The `<<<` … `>>>` blocks of the built-in templates, by the header line above each.
+std::vector<std::pair<std::string, std::string>> blocks(const std::string& s) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::size_t pos = 0;
+    while ((pos = s.find("<<<\n", pos)) != std::string::npos) {
+        std::size_t line_end = pos == 0 ? 0 : pos - 1;
+        std::size_t line_start = line_end == 0 ? 0 : s.rfind('\n', line_end - 1);
+        line_start = line_start == std::string::npos || line_end == 0 ? 0 : line_start + 1;
+        std::string header = text::trim(std::string_view(s).substr(line_start, line_end - line_start));
+        if (!header.empty() && header.back() == ':') header.pop_back();
+        std::size_t body = pos + 4, end = s.find("\n>>>", body);
+        if (end == std::string::npos) break;
+        out.emplace_back(header, s.substr(body, end - body));
+        pos = end + 4;
+    }
+    return out;
+}
+
+std::string last_user(const std::vector<Message>& messages) {
+    for (auto it = messages.rbegin(); it != messages.rend(); ++it)
+        if (it->role == "user") return it->content;
+    return {};
+}
+
+} // namespace
+
+std::string demo_judge_answer(const std::string& model, const std::vector<Message>& messages) {
+    const std::string prompt = last_user(messages);
+    std::string instruction;
+    std::vector<std::pair<std::string, std::string>> responses; // label ("" for one response), text
+    for (const auto& [header, body] : blocks(prompt)) {
+        if (text::starts_with_ci(header, "Instruction")) instruction = body;
+        else if (text::starts_with_ci(header, "Response")) responses.emplace_back(text::trim(header.substr(8)), body);
+    }
+    std::ostringstream o;
+
+    // Pairwise: two labelled responses. Only the winner's label appears in the answer, so the
+    // verdict reads the same way a real judge's "B" does.
+    if (responses.size() == 2 && !responses[0].first.empty() && !responses[1].first.empty()) {
+        Counts a = count(instruction, responses[0].second), b = count(instruction, responses[1].second);
+        std::size_t pa = points(a), pb = points(b);
+        bool first = pa != pb ? pa > pb : responses[0].second.size() <= responses[1].second.size();
+        const auto& win = first ? responses[0] : responses[1];
+        auto pts = [](std::size_t n) { return std::to_string(n) + (n == 1 ? " point" : " points"); };
+        o << win.first << "\n\n" << kLabel << " Response " << win.first << " " << describe(first ? a : b) << " ("
+          << pts(first ? pa : pb) << "); the other response " << describe(first ? b : a) << " (" << pts(first ? pb : pa) << ")."
+          << (pa == pb ? " Equal points: the shorter answer wins." : "");
+        return o.str();
+    }
+
+    // Skills (FLASK): one graded response and a list of "- Skill: criteria" lines.
+    if (responses.size() == 1 && prompt.find("skills:") != std::string::npos) {
+        Counts c = count(instruction, responses[0].second);
+        double cover = c.of ? double(c.used) / double(c.of) : 1.0;
+        o << kLabel << " The response " << describe(c) << " (" << c.words << " words).\n";
+        std::istringstream lines(prompt.substr(prompt.find("skills:")));
+        for (std::string line; std::getline(lines, line);) {
+            if (line.rfind("- ", 0) != 0) continue;
+            std::string skill = text::trim(line.substr(2, line.find(':') == std::string::npos ? std::string::npos : line.find(':') - 2));
+            int g = 1 + static_cast<int>(cover * 3 + 0.5) + (c.sentences >= 4 ? 1 : 0);
+            if (text::to_lower(skill) == "conciseness") g = c.words <= 120 ? 5 : c.words <= 250 ? 4 : c.words <= 400 ? 3 : 2;
+            o << skill << ": " << std::clamp(g, 1, 5) << "\n";
+        }
+        return o.str();
+    }
+
+    // Single-answer grading: the conversation's last assistant turn, against the last question.
+    auto at = prompt.rfind("[Assistant]\n");
+    if (at != std::string::npos) {
+        auto q = prompt.rfind("[User]\n", at);
+        std::string question = q == std::string::npos ? std::string() : prompt.substr(q + 7, at - q - 7);
+        std::string answer = prompt.substr(at + 12);
+        if (auto ref = answer.find("\n[Reference answer"); ref != std::string::npos) answer.resize(ref);
+        Counts c = count(question, answer);
+        double cover = c.of ? double(c.used) / double(c.of) : 1.0;
+        int grade = std::clamp(2 + static_cast<int>(cover * 5 + 0.5) + static_cast<int>(std::min<std::size_t>(c.sentences, 9) / 3), 1, 10);
+        o << kLabel << " The answer " << describe(c) << ", so this stand-in gives " << grade << ".\nRating: [[" << grade << "]]";
+        return o.str();
+    }
+
+    o << kLabel << " " << model
+      << " reads only the built-in judge templates (pairwise, single, skills) and found none of them in this prompt.";
+    return o.str();
+}
+
+} // namespace moa::providers

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+// The offline demo judge: its verdicts on the built-in templates are read by the same parsers
+// as a real judge's, deterministic and labelled; an experiment draft is checked field by field
+// before anything is written; and the demo experiment runs end to end with `moa eval`.
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include "eval/experiment.h"
+#include "eval/experiment_draft.h"
+#include "eval/judge.h"
+#include "providers/demo_text.h"
+
+using namespace moa;
+
+namespace {
+const std::string kQuestion = "Explain how a hash table handles collisions, and compare chaining with open addressing.";
+const std::string kGood = "A hash table handles collisions in two main ways. Chaining keeps a list per bucket. Open addressing "
+                          "probes other slots. Chaining degrades gracefully; open addressing is cache friendly. Compare both "
+                          "on load factor.";
+const std::string kPoor = "It depends.";
+
+std::string answer(const std::vector<providers::Message>& m) { return providers::demo_answer("demo-judge", m); }
+} // namespace
+
+class TestDemoJudge : public QObject {
+    Q_OBJECT
+private slots:
+    void pairwiseVerdictIsReadableAndPrefersTheFullerAnswer();
+    void singleAndSkillsGradesAreReadable();
+    void draftNamesEachBadFieldAndWritesNothing();
+    void demoExperimentRunsWithMoaEval();
+};
+
+void TestDemoJudge::pairwiseVerdictIsReadableAndPrefersTheFullerAnswer() {
+    auto t = eval::builtin_template("pairwise");
+    QVERIFY(t.ok());
+    for (bool good_first : {true, false}) {
+        auto msgs = eval::fill(*t, {{"instruction", kQuestion}, {"output_1", good_first ? kGood : kPoor}, {"output_2", good_first ? kPoor : kGood}});
+        const std::string a = answer(msgs);
+        QVERIFY2(a.find("not a real judge") != std::string::npos, a.c_str());
+        QCOMPARE(a, answer(msgs)); // deterministic
+        auto v = eval::read_pairwise(*t, a, {});
+        QVERIFY2(v.preference.has_value(), (v.why + " in: " + a).c_str());
+        QCOMPARE(*v.preference, good_first ? 1.0 : 2.0);
+        QVERIFY2(a.find("key words") != std::string::npos, a.c_str()); // says what it counted
+    }
+}
+
+void TestDemoJudge::singleAndSkillsGradesAreReadable() {
+    auto single = eval::builtin_template("single");
+    QVERIFY(single.ok());
+    auto grade = [&](const std::string& out) {
+        auto a = answer(eval::fill(*single, {{"conversation", "[User]\n" + kQuestion + "\n\n[Assistant]\n" + out + "\n\n"},
+                                             {"reference_block", ""}}));
+        auto r = eval::read_rating(a);
+        if (!r) qWarning("%s", a.c_str());
+        return r.value_or(-1);
+    };
+    const double good = grade(kGood), poor = grade(kPoor);
+    QVERIFY(good >= 1 && good <= 10);
+    QVERIFY(poor >= 1 && poor <= 10);
+    QVERIFY2(good > poor, qPrintable(QString("%1 vs %2").arg(good).arg(poor)));
+
+    auto skills = eval::builtin_template("skills");
+    QVERIFY(skills.ok());
+    std::string list;
+    for (const auto& s : eval::flask_skills()) list += "- " + s + ": how well\n";
+    auto a = answer(eval::fill(*skills, {{"instruction", kQuestion}, {"output", kGood}, {"skills", list}, {"reference_block", ""}}));
+    auto grades = eval::read_skill_grades(a, eval::flask_skills());
+    QCOMPARE(grades.size(), eval::flask_skills().size());
+    QVERIFY(a.find("not a real judge") != std::string::npos);
+
+    // Something that is not a judge template gets a clear, unreadable answer rather than a guess.
+    auto other = answer({{"user", "Hello"}});
+    QVERIFY(other.find("found none") != std::string::npos);
+    QVERIFY(!eval::read_pairwise(*eval::builtin_template("pairwise"), other, {}).preference);
+}
+
+void TestDemoJudge::draftNamesEachBadFieldAndWritesNothing() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("x.moa-experiment.json").toStdString();
+    eval::ExperimentDraft d;
+    d.configurations = {"no-such-preset"};
+    d.judge = "";
+    d.reference = "";
+    auto w = eval::write_draft(d, path);
+    QVERIFY(!w.ok());
+    const QString err = QString::fromStdString(w.error());
+    QVERIFY2(err.contains("Configurations: no configuration file \"no-such-preset\" and no preset named \"no-such-preset\""), qPrintable(err));
+    QVERIFY2(err.contains("Judge: is empty") || err.contains("Judge: choose"), qPrintable(err));
+    QVERIFY2(err.contains("Reference: a pairwise judge compares"), qPrintable(err));
+    QVERIFY(!QFile::exists(QString::fromStdString(path)));
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 0);
+
+    // A judge must be one agent: a whole MoA preset is refused, naming the field and the preset.
+    d.configurations = {"offline-demo"};
+    d.judge = "offline-demo";
+    d.reference = "offline-demo";
+    w = eval::write_draft(d, path);
+    QVERIFY(!w.ok());
+    QVERIFY2(QString::fromStdString(w.error()).contains("Judge: \"offline-demo\" has 3 layers"), w.error().c_str());
+    QVERIFY(!QFile::exists(QString::fromStdString(path)));
+
+    // Preset names are accepted in every field.
+    d.judge = eval::kDemoJudge;
+    w = eval::write_draft(d, path);
+    QVERIFY2(w.ok(), w.ok() ? "" : w.error().c_str());
+    auto e = eval::load_experiment(path);
+    QVERIFY2(e.ok(), e.ok() ? "" : e.error().c_str());
+    QCOMPARE(e->judge.config.layers[0].agents[0].model, std::string("demo-judge"));
+}
+
+void TestDemoJudge::demoExperimentRunsWithMoaEval() {
+    QTemporaryDir dir;
+    auto exp = eval::write_demo_experiment(dir.filePath("demo").toStdString(), 3);
+    QVERIFY2(exp.ok(), exp.ok() ? "" : exp.error().c_str());
+    QProcess p;
+    p.start(MOA_BINARY, {"eval", "--experiment", QString::fromStdString(*exp), "--db", dir.filePath("e.sqlite"), "--json", "--quiet"});
+    QVERIFY(p.waitForFinished(240000));
+    const QByteArray out = p.readAllStandardOutput(), err = p.readAllStandardError();
+    QVERIFY2(p.exitCode() == 0, (out + err).constData());
+    auto j = nlohmann::json::parse(out.toStdString(), nullptr, false);
+    QVERIFY2(j.is_object() && j.contains("configurations"), out.constData());
+    QCOMPARE(j["configurations"].size(), std::size_t(2));
+    for (const auto& c : j["configurations"]) {
+        QCOMPARE(c.value("judged", 0), 3);
+        QCOMPARE(c.value("unreadable", -1), 0);
+    }
+}
+
+QTEST_GUILESS_MAIN(TestDemoJudge)
+#include "tst_demo_judge.moc"
