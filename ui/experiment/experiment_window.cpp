@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "experiment/experiment_window.h"
 
+#include <algorithm>
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDateTime>
