@@ -100,8 +100,6 @@ std::uint64_t run_key(const SplitText& t, std::size_t first) {
     return h;
 }
 
-std::uint64_t count_key(std::uint64_t word, std::uint32_t sentence) { return combine(word, sentence + 1ull); }
-
 } // namespace
 
 SplitText split_text(std::string_view text) {
@@ -199,15 +197,17 @@ SourceIndex::SourceIndex(std::string_view text) : split_(split_text(text)) {
     for (std::size_t t = 0; t < split_.sentences.size(); ++t) {
         const auto& s = split_.sentences[t];
         const auto sid = static_cast<std::uint32_t>(t);
+        bag_at_.push_back(static_cast<std::uint32_t>(bags_.size()));
         for (const auto& [h, c] : bag(split_, s)) {
             postings_[h].push_back({sid, c});
-            counts_[count_key(h, sid)] = c;
+            bags_.emplace_back(h, c);
         }
         exact_.emplace(sentence_key(split_, s), sid);
         if (s.word_count >= kRun)
             for (std::size_t k = s.first_word; k + kRun <= s.first_word + s.word_count; ++k)
                 runs_.emplace(run_key(split_, k), static_cast<std::uint32_t>(k));
     }
+    bag_at_.push_back(static_cast<std::uint32_t>(bags_.size()));
 }
 
 SourceIndex::SentenceMatch SourceIndex::best_sentence(const SplitText& b, const ProvSentence& s) const {
@@ -215,13 +215,18 @@ SourceIndex::SentenceMatch SourceIndex::best_sentence(const SplitText& b, const 
     if (split_.sentences.empty() || s.word_count == 0) return best;
     const auto words = bag(b, s);
     // Candidates: the sentences here sharing the most uncommon words, and an identical one.
-    std::unordered_map<std::uint32_t, std::uint32_t> acc;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> hits; // (sentence, shared words), one per posting
     for (const auto& [h, c] : words) {
         auto it = postings_.find(h);
         if (it == postings_.end() || it->second.size() > kCommonWord) continue;
-        for (const auto& p : it->second) acc[p.sentence] += std::min(c, p.count);
+        for (const auto& p : it->second) hits.emplace_back(p.sentence, std::min(c, p.count));
     }
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> cand(acc.begin(), acc.end()); // (sentence, shared)
+    std::sort(hits.begin(), hits.end());
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> cand; // (sentence, shared uncommon words)
+    for (const auto& [t, n] : hits) {
+        if (!cand.empty() && cand.back().first == t) cand.back().second += n;
+        else cand.emplace_back(t, n);
+    }
     const auto by_shared = [](const auto& x, const auto& y) { return x.second != y.second ? x.second > y.second : x.first < y.first; };
     if (cand.size() > kCandidates) {
         std::partial_sort(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(kCandidates), cand.end(), by_shared);
@@ -230,9 +235,13 @@ SourceIndex::SentenceMatch SourceIndex::best_sentence(const SplitText& b, const 
     if (auto it = exact_.find(sentence_key(b, s)); it != exact_.end()) cand.emplace_back(it->second, 0);
     std::sort(cand.begin(), cand.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
     for (const auto& [t, unused] : cand) {
+        // All shared words, common ones included, by binary search in the candidate's sorted bag.
+        const auto first = bags_.begin() + bag_at_[t], last = bags_.begin() + bag_at_[t + 1];
         std::size_t shared = 0;
-        for (const auto& [h, c] : words)
-            if (auto it = counts_.find(count_key(h, t)); it != counts_.end()) shared += std::min(c, it->second);
+        for (const auto& [h, c] : words) {
+            auto it = std::lower_bound(first, last, h, [](const auto& e, std::uint64_t v) { return e.first < v; });
+            if (it != last && it->first == h) shared += std::min(c, it->second);
+        }
         const double dice = 2.0 * static_cast<double>(shared) /
                             static_cast<double>(s.word_count + split_.sentences[t].word_count);
         if (dice > best.dice) {

@@ -96,7 +96,8 @@ private:
     };
     SplitText split_;
     std::unordered_map<std::uint64_t, std::vector<Posting>> postings_; // word → sentences holding it
-    std::unordered_map<std::uint64_t, std::uint32_t> counts_;          // (word, sentence) → count
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> bags_;        // each sentence's distinct words, sorted, with counts
+    std::vector<std::uint32_t> bag_at_;                                  // where sentence t's bag starts in bags_
     std::unordered_map<std::uint64_t, std::uint32_t> exact_;           // a sentence's words → sentence
     std::unordered_map<std::uint64_t, std::uint32_t> runs_;            // kRun-word run → its first word
 };
