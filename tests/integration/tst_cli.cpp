@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QUrl>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -49,6 +50,7 @@ private slots:
     void offlineDemoPresetRunsEndToEnd();
     void threeLayersAgainstThirdPartyServer();
     void runsAreRecordedAndShownFromHistory();
+    void runJsonHasSourcesAndIgnoredFromCraftedAnswers();
     void unwritableHistoryWarnsAndTheRunGoesOn();
     void statsJsonHasExactlyTheLeaderboardKeys();
 
@@ -332,6 +334,48 @@ void TestCli::runsAreRecordedAndShownFromHistory() {
     // --no-history leaves no trace.
     run_moa({"run", "--config", f, "--prompt", "forget me " + QString::fromStdString(n), "--no-history", "--quiet"});
     QVERIFY(!run_moa({"history", "--search", "forget me"}).out.contains("forget me"));
+}
+
+void TestCli::runJsonHasSourcesAndIgnoredFromCraftedAnswers() {
+    // Three proposers and an aggregator answer crafted texts over HTTP; the aggregate is
+    // "Sugar dissolves fast in tea." (5 words, whole from answer 2) + two sentences (11 words,
+    // whole from answer 1), 16 words in all; nothing comes from answer 3.
+    const std::string n = nonce();
+    auto say = [&](const std::string& text) {
+        return "ok?tag=" + n + "&text=" + QUrl::toPercentEncoding(QString::fromStdString(text)).toStdString();
+    };
+    auto j = config_json(server_->base_url(),
+                         {{say("Water boils at one hundred degrees. Ice melts at zero degrees."),
+                           say("Salt raises the boiling point. Sugar dissolves fast in tea."),
+                           say("Penguins live in the south. They cannot fly at all.")},
+                          {say("Sugar dissolves fast in tea. Water boils at one hundred degrees. Ice melts at zero degrees.")}});
+    QString f = write_file(dir_, "sources.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"run", "--config", f, "--prompt", "Tell me facts " + QString::fromStdString(n), "--json"});
+    QCOMPARE(r.code, 0);
+    auto doc = QJsonDocument::fromJson(r.out).object();
+    auto layers = doc["layers"].toArray();
+    QCOMPARE(layers.size(), 2);
+    auto l1 = layers[0].toObject()["agents"].toArray();
+    QVERIFY(!l1[0].toObject().contains("sources"));
+    QCOMPARE(l1[0].toObject()["ignored"].toBool(true), false);
+    QCOMPARE(l1[1].toObject()["ignored"].toBool(true), false);
+    QCOMPARE(l1[2].toObject()["ignored"].toBool(false), true);
+    auto sources = layers[1].toObject()["agents"].toArray()[0].toObject()["sources"].toArray();
+    QCOMPARE(sources.size(), 3);
+    const double want[] = {11.0 / 16, 5.0 / 16, 0.0};
+    for (int k = 0; k < 3; ++k) {
+        auto s = sources[k].toObject();
+        QCOMPARE(s["layer"].toInt(), 0);
+        QCOMPARE(s["agent"].toInt(), k);
+        QCOMPARE(s["share"].toDouble(), want[k]);
+    }
+    // history show recomputes from the stored texts: the same numbers.
+    const int id = doc["history_id"].toInt();
+    QVERIFY(id > 0);
+    auto shown = run_moa({"history", "show", QString::number(id), "--json"});
+    QCOMPARE(shown.code, 0);
+    auto again = QJsonDocument::fromJson(shown.out).object()["layers"].toArray();
+    QCOMPARE(again, layers);
 }
 
 void TestCli::unwritableHistoryWarnsAndTheRunGoesOn() {

@@ -6,7 +6,8 @@ The model name chooses the behaviour: "<scenario>[?key=value&...]", for example
 "ok?chunks=20&delay_ms=10", "fail-then-ok?status=429&times=1&retry_after=0", "status?code=401",
 "cut", "malformed", "slow-first?delay_ms=3000", "json", "judge?prefer=TAG&p=0.8". The answer text is
 "<model-tag> answers with <n> references" where n counts the numbered references in the
-aggregation prompt, followed by filler words, so tests can check what each layer received.
+aggregation prompt, followed by filler words, so tests can check what each layer received;
+"ok?text=..." answers exactly that (URL-encoded) text instead.
 
 GET /_requests returns every chat request body received (in order); GET /_stats the counts.
 Prints "PORT <n>" on stdout once listening. Stops when stdin closes or on SIGTERM.
@@ -78,6 +79,8 @@ def judge_answer(params, messages):
 
 
 def answer_text(model, params, messages):
+    if "text" in params:  # a crafted answer, word for word (URL-encoded in the model name)
+        return params["text"]
     tag = params.get("tag", model.split("?")[0])
     words = int(params.get("words", "12"))
     if "jitter" in params:  # a length that varies with the prompt, the same for the same prompt
