@@ -2,8 +2,14 @@
 // "x% of B comes from A" on crafted texts, each expected number counted by hand.
 #include <QtTest>
 
+#include <memory>
+#include <set>
+
+#include "config/config.h"
 #include "engine/run_provenance.h"
 #include "eval/provenance.h"
+#include "run_helpers.h"
+#include "util/resources.h"
 
 using namespace moa::eval;
 
@@ -23,6 +29,8 @@ private slots:
     void degenerateLongTextsAreBounded();
     void runIgnoredAnswerAndSources();
     void runJsonHasSourcesAndIgnored();
+    void demoFinalAnswerHoldsSentencesFromTwoProposers_data();
+    void demoFinalAnswerHoldsSentencesFromTwoProposers();
 };
 
 namespace {
@@ -226,6 +234,51 @@ void TestProvenance::runJsonHasSourcesAndIgnored() {
     QCOMPARE(f["sources"][1]["share"].get<double>(), 0.0); // nothing can come from an empty answer
     QCOMPARE(j["layers"][1]["agents"][1]["ignored"].get<bool>(), true);
     QVERIFY(!f.contains("ignored"));
+}
+
+void TestProvenance::demoFinalAnswerHoldsSentencesFromTwoProposers_data() {
+    QTest::addColumn<QString>("prompt");
+    QTest::newRow("agents") << "What is a mixture of agents?";
+    QTest::newRow("tides") << "Why are there two tides a day?";
+    QTest::newRow("bread") << "How does bread rise?";
+    QTest::newRow("bees") << "How do bees make honey?";
+    QTest::newRow("no keyword") << "Tell me something.";
+}
+
+void TestProvenance::demoFinalAnswerHoldsSentencesFromTwoProposers() {
+    QFETCH(QString, prompt);
+    auto loaded = moa::config::load_config_file(moa::resources::preset_path("offline-demo"));
+    QVERIFY(loaded.ok());
+    auto c = *loaded.config;
+    c.providers["demo"].demo_tokens_per_second = 1e6; // the pace is not what this test is about
+    c.providers["demo"].demo_first_token_ms = 0;
+    const auto rec = testing_support::run_to_end(c, prompt.toStdString());
+    QCOMPARE(rec.status, moa::engine::RunStatus::Done);
+    QVERIFY(rec.final_text && rec.final_text->starts_with("[offline demo, not a real model: demo-aggregator]"));
+    // Which proposers does a whole sentence of the final answer come from (the label line aside)?
+    const auto& proposers = rec.layers.front().agents;
+    const std::string final_text = rec.final_text->substr(rec.final_text->find('\n') + 1);
+    std::set<std::size_t> from;
+    std::vector<std::unique_ptr<SourceIndex>> idx;
+    std::vector<const SourceIndex*> srcs;
+    for (const auto& p : proposers) {
+        QVERIFY(p.demo);
+        idx.push_back(std::make_unique<SourceIndex>(p.text.substr(p.text.find('\n') + 1)));
+        srcs.push_back(idx.back().get());
+    }
+    const auto p = attribute(final_text, srcs);
+    QVERIFY(p.sentences.size() >= 3);
+    for (const auto& s : p.sentences) {
+        QVERIFY2(!s.sources.empty(), "every sentence of the demo's final answer comes from a proposer");
+        for (const auto& src : s.sources)
+            if (src.whole) from.insert(src.source);
+    }
+    QVERIFY2(from.size() >= 2, qPrintable(QString::fromStdString(*rec.final_text)));
+    // The run's own numbers agree: at least two proposers have a share of the final answer.
+    const auto prov = moa::engine::compute_provenance(rec);
+    int with_share = 0;
+    for (const auto& a : prov.layers.front()) with_share += a.final_share.value_or(0) > 0.1;
+    QVERIFY(with_share >= 2);
 }
 
 QTEST_GUILESS_MAIN(TestProvenance)
