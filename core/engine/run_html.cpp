@@ -48,7 +48,7 @@ h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ccc}pre{white-spac
 .meta{color:#555;font-size:.9em}.ignored{color:#b00;font-weight:bold}
 mark{border-radius:3px;padding:0 1px;color:#000}.legend span{display:inline-block;margin-right:1em}
 .swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;vertical-align:middle;margin-right:.3em}
-svg text{font:12px system-ui,sans-serif}table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left}
+svg text{font:12px system-ui,sans-serif}svg .share{fill:#111;font-weight:bold;paint-order:stroke;stroke:#fff;stroke-width:4px}table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left}
 )";
 
 // An answer with each sentence's main source coloured (whole sentences, or the matched word runs).
@@ -82,7 +82,7 @@ std::string highlighted(const std::string& text, const AgentProvenance& p, const
 }
 
 std::string graph(const RunRecord& r, const RunProvenance& prov) {
-    const int col_w = 230, node_w = 170, node_h = 46, row_h = 70, pad = 20;
+    const int col_w = 340, node_w = 170, node_h = 46, row_h = 70, pad = 20;
     std::size_t rows = 1;
     for (const auto& l : r.layers) rows = std::max(rows, l.agents.size());
     const int width = pad * 2 + static_cast<int>(r.layers.size()) * col_w - (col_w - node_w);
@@ -106,8 +106,8 @@ std::string graph(const RunRecord& r, const RunProvenance& prov) {
                   << "\" stroke-width=\"" << num(1 + 9 * share) << "\"" << (s.share ? "" : " stroke-dasharray=\"4 4\"")
                   << "/>";
                 if (s.share)
-                    o << "<text x=\"" << (x1 + (x2 - x1) * 2 / 3) << "\" y=\"" << (y1 + (y2 - y1) * 2 / 3 - 3)
-                      << "\" fill=\"" << colour(j) << "\">" << percent(*s.share) << "</text>";
+                    o << "<text x=\"" << (x1 + (x2 - x1) / 4 - 10) << "\" y=\"" << (y1 + (y2 - y1) / 4 + 4)
+                      << "\" class=\"share\">" << percent(*s.share) << "</text>";
                 o << "</g>\n";
             }
     for (std::size_t l = 0; l < r.layers.size(); ++l)
