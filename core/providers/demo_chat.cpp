@@ -113,7 +113,7 @@ std::string demo_answer(const std::string& model, const std::vector<Message>& me
         prompt = prompt.substr(p + 2);
     std::uint64_t h = fnv1a(model, fnv1a(prompt));
     std::string quoted = text::quote_start(text::trim(prompt), 90);
-    const DemoTopic& topic = demo_topic_for(prompt, h);
+    const DemoTopic& topic = demo_topic_for(prompt, fnv1a(prompt)); // the same for every agent of a run
     std::ostringstream o;
     o << "[offline demo, not a real model: " << model << "] ";
     if (refs.empty()) {

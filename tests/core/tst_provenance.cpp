@@ -261,8 +261,10 @@ void TestProvenance::demoFinalAnswerHoldsSentencesFromTwoProposers() {
     std::set<std::size_t> from;
     std::vector<std::unique_ptr<SourceIndex>> idx;
     std::vector<const SourceIndex*> srcs;
+    const auto topic_line = [](const std::string& t) { return t.substr(t.find(']'), t.find(", for ") - t.find(']')); };
     for (const auto& p : proposers) {
         QVERIFY(p.demo);
+        QCOMPARE(topic_line(p.text), topic_line(proposers.front().text)); // one topic for the whole run
         idx.push_back(std::make_unique<SourceIndex>(p.text.substr(p.text.find('\n') + 1)));
         srcs.push_back(idx.back().get());
     }
