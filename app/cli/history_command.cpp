@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-// moa history [--search TEXT] [--limit N] [--json]   |   moa history show ID [--json]
+// moa history [--search TEXT] [--limit N] [--json]   |   moa history show ID [--json | --markdown | --html]
 #include <iomanip>
 #include <iostream>
 
 #include "cli/cli.h"
+#include "engine/run_html.h"
 #include "engine/run_markdown.h"
 #include "engine/run_outcome.h"
 #include "store/history.h"
@@ -12,7 +13,7 @@
 namespace moa::cli {
 
 int cmd_history(const std::vector<std::string>& args) {
-    Args a(args, {"json", "markdown"}, {"search", "limit", "db"});
+    Args a(args, {"json", "markdown", "html"}, {"search", "limit", "db"});
     if (!a.ok()) {
         std::cerr << "moa history: " << a.error() << "\n";
         return kUsage;
@@ -26,7 +27,7 @@ int cmd_history(const std::vector<std::string>& args) {
     const auto& pos = a.positional();
     if (!pos.empty() && pos[0] == "show") {
         if (pos.size() != 2) {
-            std::cerr << "moa history: usage: moa history show ID [--json | --markdown]\n";
+            std::cerr << "moa history: usage: moa history show ID [--json | --markdown | --html]\n";
             return kUsage;
         }
         std::int64_t id = 0;
@@ -43,6 +44,10 @@ int cmd_history(const std::vector<std::string>& args) {
         }
         if (a.flag("json")) {
             std::cout << engine::to_json(*rec).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+            return kOk;
+        }
+        if (a.flag("html")) {
+            std::cout << engine::to_html(*rec);
             return kOk;
         }
         if (a.flag("markdown")) {

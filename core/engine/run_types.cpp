@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "engine/run_types.h"
 
+#include "engine/run_provenance.h"
+
 namespace moa::engine {
 using nlohmann::json;
 
@@ -112,9 +114,26 @@ json to_json(const Totals& t) {
 
 json to_json(const RunRecord& r) {
     json layers = json::array();
-    for (const auto& l : r.layers) {
+    const RunProvenance prov = compute_provenance(r);
+    for (std::size_t li = 0; li < r.layers.size(); ++li) {
+        const auto& l = r.layers[li];
         json agents = json::array();
-        for (const auto& a : l.agents) agents.push_back(to_json(a));
+        for (std::size_t ai = 0; ai < l.agents.size(); ++ai) {
+            json a = to_json(l.agents[ai]);
+            const auto& p = prov.layers[li][ai];
+            if (li > 0) {
+                json sources = json::array();
+                for (const auto& s : p.sources) {
+                    json j{{"layer", s.layer}, {"agent", s.agent}, {"share", s.share ? json(*s.share) : json(nullptr)}};
+                    if (!s.missing.empty()) j["missing"] = s.missing;
+                    sources.push_back(std::move(j));
+                }
+                a["sources"] = std::move(sources);
+            }
+            if (p.ignored) a["ignored"] = *p.ignored;
+            if (p.final_share) a["final_share"] = *p.final_share;
+            agents.push_back(std::move(a));
+        }
         layers.push_back({{"agents", agents}, {"wall_ms", l.end_ms - l.start_ms}, {"missing", l.missing}});
     }
     json j{{"config", r.config_name},

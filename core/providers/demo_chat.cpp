@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: MIT
 // The offline demo provider: in-process, no network, no keys. Its text is derived
 // deterministically from the prompt, the model name and the references it was given, and is
-// streamed word by word at the provider's pace. It is not a real model and says so.
+// streamed word by word at the provider's pace. It is not a real model and says so. Proposers
+// answer from different parts of built-in notes (demo_topics.h); agents that are sent answers
+// compose theirs from those answers' sentences, so later layers really combine their sources.
+#include <algorithm>
 #include <cstdint>
 #include <sstream>
 
 #include "providers/chat_call.h"
+#include "eval/provenance.h"
 #include "providers/demo_text.h"
+#include "providers/demo_topics.h"
 #include "providers/openai_chat.h"
 #include "util/text.h"
 
@@ -21,24 +26,6 @@ std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ull
     }
     return h;
 }
-
-const char* const kPoints[] = {
-    "Start by stating the goal in one sentence, so every later step can be checked against it.",
-    "Break the problem into small parts and solve the easiest part first.",
-    "Check each assumption against a concrete example before relying on it.",
-    "Name the trade-off explicitly: what is gained, and what it costs.",
-    "Prefer the simplest explanation that accounts for all the facts given.",
-    "Write down what would prove the answer wrong, then look for it.",
-    "Give one worked example; it clarifies more than a general rule.",
-    "Separate what is known from what is guessed, and say which is which.",
-    "Keep the audience in mind: the same fact needs different detail for different readers.",
-    "Summarize the answer at the end in a single line.",
-    "Consider the edge cases: empty input, very large input, and the unusual but legal case.",
-    "Compare at least two approaches before choosing one.",
-    "Say what the answer does not cover, so nobody over-reads it.",
-};
-// 13 points, a prime: any step below it visits distinct points.
-constexpr std::size_t kPointCount = sizeof(kPoints) / sizeof(kPoints[0]);
 
 // The numbered answers ("\n1. ...", "\n2. ...") after "Responses from models:" in an
 // aggregation prompt. Numbers are matched in sequence, so an answer may hold its own lists.
@@ -63,11 +50,51 @@ std::vector<std::string> references_in(const std::vector<Message>& msgs) {
     return refs;
 }
 
-// Sentences of a reference that came from the point bank (so synthesis visibly reuses them).
-std::vector<std::string> points_of(const std::string& ref) {
+// The sentences of a reference, without the demo's own label line.
+std::vector<std::string> sentences_of(std::string_view ref) {
+    const auto nl = ref.find('\n');
+    if (ref.substr(0, nl).starts_with("[offline demo")) ref = nl == std::string_view::npos ? std::string_view{} : ref.substr(nl + 1);
     std::vector<std::string> out;
-    for (const char* p : kPoints)
-        if (ref.find(p) != std::string::npos) out.push_back(p);
+    for (const auto& s : eval::split_text(ref).sentences) out.emplace_back(ref.substr(s.span.begin, s.span.end - s.span.begin));
+    return out;
+}
+
+// The same sentence up to case, spacing and punctuation.
+std::string sentence_key(const std::string& s) {
+    std::string key;
+    for (const auto& w : eval::split_text(s).words) key += std::to_string(w.hash) + ' ';
+    return key;
+}
+
+// Deterministic extractive synthesis: sentences taken in turn from each reference (starting
+// from a reference chosen by `h`), repeats dropped, at most `max` of them; then those the
+// built-in notes hold are put back in the notes' order, the others after them.
+std::string synthesize(const std::vector<std::string>& refs, const DemoTopic& topic, std::uint64_t h, std::size_t max) {
+    std::vector<std::vector<std::string>> per_ref;
+    std::size_t longest = 0;
+    for (const auto& r : refs) {
+        per_ref.push_back(sentences_of(r));
+        longest = std::max(longest, per_ref.back().size());
+    }
+    std::vector<std::string> chosen, keys;
+    const std::size_t first = h % refs.size();
+    for (std::size_t round = 0; round < longest && chosen.size() < max; ++round)
+        for (std::size_t k = 0; k < per_ref.size() && chosen.size() < max; ++k) {
+            const auto& sents = per_ref[(first + k) % per_ref.size()];
+            if (round >= sents.size()) continue;
+            const std::string key = sentence_key(sents[round]);
+            if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+            keys.push_back(key);
+            chosen.push_back(sents[round]);
+        }
+    auto place = [&](const std::string& s) {
+        for (std::size_t i = 0; i < topic.sentences.size(); ++i)
+            if (s == topic.sentences[i]) return i;
+        return topic.sentences.size();
+    };
+    std::stable_sort(chosen.begin(), chosen.end(), [&](const auto& a, const auto& b) { return place(a) < place(b); });
+    std::string out;
+    for (const auto& c : chosen) out += (out.empty() ? "" : " ") + c;
     return out;
 }
 
@@ -86,33 +113,21 @@ std::string demo_answer(const std::string& model, const std::vector<Message>& me
     if (auto p = prompt.rfind("\n\n"); !refs.empty() && p != std::string::npos && prompt.find("Responses from models:") != std::string::npos)
         prompt = prompt.substr(p + 2);
     std::uint64_t h = fnv1a(model, fnv1a(prompt));
-    std::string topic = text::quote_start(text::trim(prompt), 90);
+    std::string quoted = text::quote_start(text::trim(prompt), 90);
+    const DemoTopic& topic = demo_topic_for(prompt, fnv1a(prompt)); // the same for every agent of a run
     std::ostringstream o;
     o << "[offline demo, not a real model: " << model << "] ";
     if (refs.empty()) {
-        o << "On \"" << topic << "\": ";
-        std::size_t first = h % kPointCount;
-        std::size_t step = 1 + (h >> 8) % (kPointCount - 1);
-        for (std::size_t i = 0; i < 3; ++i) {
-            o << kPoints[(first + i * step) % kPointCount]; // distinct: the count is prime
-            if (i < 2) o << ' ';
-        }
-        o << " (Draft " << (h % 900 + 100) << ".)";
+        // A part of the notes of its own: five sentences in a row from a place chosen by the model.
+        const std::size_t n = topic.sentences.size(), take = std::min<std::size_t>(5, n);
+        const std::size_t from = h % (n - take + 1);
+        o << "From the built-in notes on " << topic.title << ", for \"" << quoted << "\":\n";
+        for (std::size_t i = 0; i < take; ++i) o << (i ? " " : "") << topic.sentences[from + i];
     } else {
-        o << "Synthesis of " << refs.size() << " answer" << (refs.size() == 1 ? "" : "s") << " on \"" << topic << "\":";
-        std::vector<std::string> seen;
-        int n = 0;
-        for (const auto& r : refs)
-            for (const auto& p : points_of(r)) {
-                bool dup = false;
-                for (const auto& s : seen) dup = dup || s == p;
-                if (dup || n >= 5) continue;
-                seen.push_back(p);
-                ++n;
-                o << "\n- " << p;
-            }
-        if (n == 0) o << " the answers agree on little; " << kPoints[h % kPointCount];
-        o << "\n\nIn short: " << kPoints[(h >> 16) % kPointCount];
+        o << "Composed from the sentences of the " << refs.size() << " answer" << (refs.size() == 1 ? "" : "s")
+          << " it was sent:\n";
+        std::string body = synthesize(refs, topic, h >> 8, 5 + (h >> 16) % 3);
+        o << (body.empty() ? "The answers it was sent hold no sentences to compose from." : body);
     }
     return o.str();
 }

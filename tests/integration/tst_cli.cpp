@@ -7,6 +7,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QUrl>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -50,6 +52,8 @@ private slots:
     void offlineDemoPresetRunsEndToEnd();
     void threeLayersAgainstThirdPartyServer();
     void runsAreRecordedAndShownFromHistory();
+    void runJsonHasSourcesAndIgnoredFromCraftedAnswers();
+    void historyShowHtmlIsSelfContainedAndEscaped();
     void unwritableHistoryWarnsAndTheRunGoesOn();
     void statsJsonHasExactlyTheLeaderboardKeys();
 
@@ -355,6 +359,99 @@ void TestCli::runsAreRecordedAndShownFromHistory() {
     // --no-history leaves no trace.
     run_moa({"run", "--config", f, "--prompt", "forget me " + QString::fromStdString(n), "--no-history", "--quiet"});
     QVERIFY(!run_moa({"history", "--search", "forget me"}).out.contains("forget me"));
+}
+
+void TestCli::runJsonHasSourcesAndIgnoredFromCraftedAnswers() {
+    // Three proposers and an aggregator answer crafted texts over HTTP; the aggregate is
+    // "Sugar dissolves fast in tea." (5 words, whole from answer 2) + two sentences (11 words,
+    // whole from answer 1), 16 words in all; nothing comes from answer 3.
+    const std::string n = nonce();
+    auto say = [&](const std::string& text) {
+        return "ok?tag=" + n + "&text=" + QUrl::toPercentEncoding(QString::fromStdString(text)).toStdString();
+    };
+    auto j = config_json(server_->base_url(),
+                         {{say("Water boils at one hundred degrees. Ice melts at zero degrees."),
+                           say("Salt raises the boiling point. Sugar dissolves fast in tea."),
+                           say("Penguins live in the south. They cannot fly at all.")},
+                          {say("Sugar dissolves fast in tea. Water boils at one hundred degrees. Ice melts at zero degrees.")}});
+    QString f = write_file(dir_, "sources.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"run", "--config", f, "--prompt", "Tell me facts " + QString::fromStdString(n), "--json"});
+    QCOMPARE(r.code, 0);
+    auto doc = QJsonDocument::fromJson(r.out).object();
+    auto layers = doc["layers"].toArray();
+    QCOMPARE(layers.size(), 2);
+    auto l1 = layers[0].toObject()["agents"].toArray();
+    QVERIFY(!l1[0].toObject().contains("sources"));
+    QCOMPARE(l1[0].toObject()["ignored"].toBool(true), false);
+    QCOMPARE(l1[1].toObject()["ignored"].toBool(true), false);
+    QCOMPARE(l1[2].toObject()["ignored"].toBool(false), true);
+    auto sources = layers[1].toObject()["agents"].toArray()[0].toObject()["sources"].toArray();
+    QCOMPARE(sources.size(), 3);
+    const double want[] = {11.0 / 16, 5.0 / 16, 0.0};
+    for (int k = 0; k < 3; ++k) {
+        auto s = sources[k].toObject();
+        QCOMPARE(s["layer"].toInt(), 0);
+        QCOMPARE(s["agent"].toInt(), k);
+        QCOMPARE(s["share"].toDouble(), want[k]);
+    }
+    // history show recomputes from the stored texts: the same numbers.
+    const int id = doc["history_id"].toInt();
+    QVERIFY(id > 0);
+    auto shown = run_moa({"history", "show", QString::number(id), "--json"});
+    QCOMPARE(shown.code, 0);
+    auto again = QJsonDocument::fromJson(shown.out).object()["layers"].toArray();
+    QCOMPARE(again, layers);
+}
+
+void TestCli::historyShowHtmlIsSelfContainedAndEscaped() {
+    const std::string n = nonce();
+    auto say = [&](const std::string& text) {
+        return "ok?tag=" + n + "&text=" + QUrl::toPercentEncoding(QString::fromStdString(text)).toStdString();
+    };
+    // Untrusted model text: a script, an image from the network, a stylesheet link.
+    auto j = config_json(server_->base_url(),
+                         {{say("Water boils at one hundred degrees. <script>alert('x')</script> Ice melts at zero degrees."),
+                           say("Salt raises the boiling point. <img src=\"https://evil.example/p.png\"> Sugar dissolves fast in tea.")},
+                          {say("Sugar dissolves fast in tea. Water boils at one hundred degrees. <link rel=stylesheet href=http://evil.example/s.css>")}});
+    QString f = write_file(dir_, "html.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"run", "--config", f, "--prompt", "Facts <b>please</b> " + QString::fromStdString(n), "--json"});
+    QCOMPARE(r.code, 0);
+    const auto doc = QJsonDocument::fromJson(r.out).object();
+    const int id = doc["history_id"].toInt();
+    auto h = run_moa({"history", "show", QString::number(id), "--html"});
+    QCOMPARE(h.code, 0);
+    const QString page = QString::fromUtf8(h.out);
+    QVERIFY(page.startsWith("<!DOCTYPE html>"));
+    QVERIFY(page.contains("<svg"));
+    // Nothing is fetched: no script at all, and no tag (model text has none: its '<' are escaped)
+    // with a src, href, url() or @import, nor the style sheet.
+    QVERIFY(!page.contains("<script", Qt::CaseInsensitive));
+    auto tags = QRegularExpression("<[^>]*>").globalMatch(page);
+    int ntags = 0;
+    while (tags.hasNext()) {
+        const QString tag = tags.next().captured(0);
+        ++ntags;
+        QVERIFY2(!tag.contains(QRegularExpression("(src|href|xmlns)\\s*=|url\\(|https?:", QRegularExpression::CaseInsensitiveOption)),
+                 qPrintable(tag));
+    }
+    QVERIFY(ntags > 20);
+    const QString style = page.section("<style>", 1).section("</style>", 0, 0);
+    QVERIFY(!style.isEmpty() && !style.contains("url(") && !style.contains("@import"));
+    QVERIFY(!page.contains("<img", Qt::CaseInsensitive));
+    QVERIFY(!page.contains("<link", Qt::CaseInsensitive));
+    QVERIFY(!page.contains("<b>please"));
+    // The untrusted text is there, escaped.
+    QVERIFY(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    QVERIFY(page.contains("&lt;img src=&quot;https://evil.example/p.png&quot;&gt;"));
+    QVERIFY(page.contains("Facts &lt;b&gt;please&lt;/b&gt;"));
+    // Each share of the JSON is on the page, in the same words.
+    const auto agg = doc["layers"].toArray()[1].toObject()["agents"].toArray()[0].toObject();
+    for (const auto& v : agg["sources"].toArray()) {
+        const auto s = v.toObject();
+        const QString want = QString("%1% of L2.1 comes from L1.%2").arg(qRound(s["share"].toDouble() * 100)).arg(s["agent"].toInt() + 1);
+        QVERIFY2(page.contains(want), qPrintable(want));
+    }
+    QVERIFY(page.contains("<mark"));
 }
 
 void TestCli::unwritableHistoryWarnsAndTheRunGoesOn() {

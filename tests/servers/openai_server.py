@@ -7,7 +7,8 @@ The model name chooses the behaviour: "<scenario>[?key=value&...]", for example
 "cut", "malformed", "slow-first?delay_ms=3000", "json", "judge?prefer=TAG&p=0.8"; "ok?reply=TEXT" answers
 TEXT word for word. Otherwise the answer text is
 "<model-tag> answers with <n> references" where n counts the numbered references in the
-aggregation prompt, followed by filler words, so tests can check what each layer received.
+aggregation prompt, followed by filler words, so tests can check what each layer received;
+"ok?text=..." answers exactly that (URL-encoded) text instead.
 
 GET /_requests returns every chat request body received (in order); GET /_stats the counts.
 Prints "PORT <n>" on stdout once listening. Stops when stdin closes or on SIGTERM.
@@ -79,8 +80,8 @@ def judge_answer(params, messages):
 
 
 def answer_text(model, params, messages):
-    if "reply" in params:  # a scripted reply, word for word (a ranker's realistic answers)
-        return params["reply"]
+    if "reply" in params or "text" in params:  # a scripted answer, word for word (URL-encoded in the model name)
+        return params.get("reply", params.get("text"))
     tag = params.get("tag", model.split("?")[0])
     words = int(params.get("words", "12"))
     if "jitter" in params:  # a length that varies with the prompt, the same for the same prompt

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+#include <string>
+
+#include "engine/run_types.h"
+
+namespace moa::engine {
+// A run as one self-contained HTML page to hand out: inline CSS and an inline SVG of the layers
+// whose edges carry "x% of B comes from A" (engine/run_provenance.h), then every answer with its
+// sentences coloured by the answer of the layer before they come from. No script, no external
+// reference of any kind; all model text is escaped (it is untrusted).
+std::string to_html(const RunRecord& r);
+} // namespace moa::engine
