@@ -2,8 +2,8 @@
 #pragma once
 // A pass over untrusted JSON text before any DOM is built from it. nlohmann::json parses
 // iteratively, but copying, comparing and dump() recurse, so a value nested tens of thousands
-// deep (100 KB of `[`) overflows the stack later; and a flat array of tiny values costs ~30×
-// its text as a DOM. This scan keeps a few counters, and stops at the first limit passed.
+// deep (100 KB of `[`) overflows the stack later; and a DOM of many tiny values costs 10–80×
+// its text. This scan keeps a few counters, and stops at the first limit passed.
 #include <cstddef>
 #include <optional>
 #include <string>
