@@ -60,8 +60,8 @@ fuzz() {
     local secs="$1"
     command -v clang++ >/dev/null || DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq clang libclang-rt-14-dev
     cmake --preset fuzz >/dev/null
-    cmake --build --preset fuzz --target fuzz_sse fuzz_config fuzz_import
-    for t in sse config import; do
+    cmake --build --preset fuzz --target fuzz_sse fuzz_config fuzz_import fuzz_request
+    for t in sse config import request; do
         mkdir -p "build-fuzz/corpus-$t"
         local extra=()
         [ "$t" = sse ] && [ -d ../shared/data/provider_streams/streams ] && extra=(../shared/data/provider_streams/streams)

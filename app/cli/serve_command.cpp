@@ -18,9 +18,12 @@ extern "C" void on_stop_signal(int) { g_stop = true; }
 } // namespace
 
 int cmd_serve(const std::vector<std::string>& args) {
-    Args a(args, {"no-history"}, {"config", "host", "port", "api-key-env", "max-runs", "keepalive-ms", "hold-ms"});
+    Args a(args, {"no-history", "expose-upstream-errors"},
+           {"config", "host", "port", "api-key-env", "max-runs", "keepalive-ms", "hold-ms", "allow-host", "max-connections",
+            "header-timeout-ms"});
     const char* usage = "usage: moa serve --config FILE [--config FILE ...] [--host 127.0.0.1] [--port N] "
-                        "[--api-key-env NAME] [--max-runs N] [--keepalive-ms N] [--hold-ms N] [--no-history]\n";
+                        "[--api-key-env NAME] [--max-runs N] [--keepalive-ms N] [--hold-ms N] [--no-history]\n"
+                        "       [--expose-upstream-errors] [--allow-host NAME ...] [--max-connections N] [--header-timeout-ms N]\n";
     if (!a.ok() || !a.positional().empty() || a.all("config").empty()) {
         std::cerr << "moa serve: " << (a.ok() ? (a.positional().empty() ? "--config FILE is required" : "unexpected argument " + a.positional()[0]) : a.error())
                   << "\n" << usage;
@@ -54,9 +57,15 @@ int cmd_serve(const std::vector<std::string>& args) {
         return false;
     };
     long port = 0, max_runs = opt.max_runs, keepalive = opt.keepalive_ms, hold = opt.hold_ms;
+    long max_connections = opt.max_connections, header_timeout = opt.header_timeout_ms;
     if (!number("port", 0, 65535, port) || !number("max-runs", 1, 10000, max_runs) ||
-        !number("keepalive-ms", 10, 600000, keepalive) || !number("hold-ms", 0, 600000, hold))
+        !number("keepalive-ms", 10, 600000, keepalive) || !number("hold-ms", 0, 600000, hold) ||
+        !number("max-connections", 1, 10000, max_connections) || !number("header-timeout-ms", 100, 600000, header_timeout))
         return kUsage;
+    opt.max_connections = static_cast<unsigned>(max_connections);
+    opt.header_timeout_ms = header_timeout;
+    opt.expose_upstream_errors = a.flag("expose-upstream-errors");
+    opt.allow_hosts = a.all("allow-host");
     opt.hold_ms = hold;
     opt.port = static_cast<int>(port);
     opt.max_runs = static_cast<int>(max_runs);

@@ -10,10 +10,15 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <iostream>
 #include <mutex>
+#include <set>
+#include <thread>
 #include <variant>
 
 #include "serve/openai_request.h"
+#include "serve/request_checks.h"
+#include "util/json_guard.h"
 
 namespace moa::serve {
 using nlohmann::json;
@@ -21,8 +26,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// One chat request's run, shared by the engine's sink (transport thread) and the connection's
-// thread (the access handler, then the content reader).
+// One chat request's run, shared by the connection's thread (the access handler, then the
+// content reader) and, weakly, by the engine's sink (transport thread). The sink must not own
+// the job: the run keeps its sink until the run is freed, and the job owns the run.
 struct Job {
     std::mutex mu;
     std::condition_variable cv;
@@ -31,9 +37,13 @@ struct Job {
     bool first_token = false;
     bool ended = false;
     bool tail_sent = false;
+    bool shutting_down = false; // the server is stopping: end with an error event
+    bool closed = false;        // the connection's request is over
     std::shared_ptr<const engine::RunRecord> final;
     std::shared_ptr<engine::Run> run;
-    ChatRequest req;
+    bool include_usage = false;
+    bool include_layers = false;
+    bool expose_errors = false;
     std::string id;
     std::string model;
     long created = 0;
@@ -46,9 +56,75 @@ struct Job {
     }
 };
 
+// A connection waiting for a request's headers, for the watchdog.
+struct Pending {
+    int fd = -1;
+    Clock::time_point since;
+    bool waiting = true;
+};
+
+} // namespace
+
+struct ChatServer::Live {
+    std::atomic<int> running{0};
+    std::atomic<bool> stopping{false};
+    std::mutex mu;
+    std::vector<std::weak_ptr<Job>> jobs; // open requests with a run
+    std::set<Pending*> pending;           // every open connection
+    std::condition_variable watchdog_cv;
+    bool watchdog_stop = false;
+    std::thread watchdog;
+    long header_timeout_ms = 10000;
+
+    void add_job(const std::shared_ptr<Job>& j) {
+        std::lock_guard<std::mutex> lock(mu);
+        std::erase_if(jobs, [](const std::weak_ptr<Job>& w) { return w.expired(); });
+        jobs.push_back(j);
+    }
+    std::vector<std::shared_ptr<Job>> open_jobs() {
+        std::lock_guard<std::mutex> lock(mu);
+        std::vector<std::shared_ptr<Job>> out;
+        for (const auto& w : jobs)
+            if (auto j = w.lock()) out.push_back(std::move(j));
+        return out;
+    }
+    // Closes connections whose request headers are late. The socket is shut down, not closed:
+    // libmicrohttpd's thread sees the end and closes it itself; the lock keeps `fd` from being
+    // reused meanwhile (the close notification removes the entry under the same lock first).
+    void watch() {
+        std::unique_lock<std::mutex> lock(mu);
+        while (!watchdog_stop) {
+            watchdog_cv.wait_for(lock, std::chrono::milliseconds(200));
+            const auto now = Clock::now();
+            for (Pending* p : pending)
+                if (p->waiting && now - p->since > std::chrono::milliseconds(header_timeout_ms)) {
+                    p->waiting = false;
+                    shutdown(p->fd, SHUT_RDWR);
+                }
+        }
+    }
+};
+
+namespace {
+
+// One of --max-runs, taken before the body is read and given back when the run ends (or when
+// the request ends without one).
+struct RunSlot {
+    std::shared_ptr<ChatServer::Live> live;
+    std::atomic<bool> held{true};
+    explicit RunSlot(std::shared_ptr<ChatServer::Live> l) : live(std::move(l)) {}
+    void release() {
+        if (held.exchange(false)) live->running--;
+    }
+    ~RunSlot() { release(); }
+};
+
 struct Conn {
     std::string body;
     bool too_large = false;
+    json_guard::Scanner scanner{{json_guard::kMaxDepth, kMaxRequestValues}};
+    bool refused = false; // the scanner stopped: the rest of the body is dropped unread
+    std::shared_ptr<RunSlot> slot;
     std::shared_ptr<Job> job;
 };
 
@@ -73,13 +149,36 @@ MHD_Result send_error(MHD_Connection* c, const RequestError& e) {
     return send_json(c, static_cast<unsigned>(e.status), error_body(e));
 }
 
-RequestError upstream_error(const engine::RunRecord& r) {
+const char* kGenericUpstream = "an upstream provider failed (the server's log says which and why; its operator "
+                               "can pass the details on with --expose-upstream-errors)";
+
+RequestError upstream_error(const engine::RunRecord& r, bool expose) {
     RequestError e;
     e.status = 502;
     e.type = "upstream_error";
     e.code = r.status == engine::RunStatus::Cancelled ? "cancelled" : "run_failed";
-    e.message = "the MoA run failed: " + r.error;
+    e.message = "the MoA run failed: " + (expose || r.status == engine::RunStatus::Cancelled ? r.error : kGenericUpstream);
     return e;
+}
+
+RequestError shutdown_error() {
+    return {503, "the server is shutting down; the run was stopped", "server_error", "server_shutdown", {}};
+}
+
+// The record as a client may see it: without providers' messages unless the operator opted in.
+engine::RunRecord for_client(const engine::RunRecord& r, bool expose) {
+    engine::RunRecord c = r;
+    if (expose) return c;
+    if (!c.error.empty()) c.error = kGenericUpstream;
+    for (auto& L : c.layers)
+        for (auto& a : L.agents)
+            if (a.error && *a.error != "cancelled") a.error = "failed (see the server's log)";
+    return c;
+}
+
+std::string header(MHD_Connection* c, const char* name) {
+    const char* v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+    return v ? std::string(v) : std::string();
 }
 
 } // namespace
@@ -89,38 +188,81 @@ struct ChatServer::Impl {
                              const char* upload, size_t* upload_size, void** con_cls) {
         auto* self = static_cast<ChatServer*>(cls);
         if (!*con_cls) {
-            *con_cls = new Conn();
-            return MHD_YES;
+            // The headers are complete: everything that needs no body is decided now, so that
+            // nobody without a key or a run slot makes the server buffer a body.
+            headers_arrived(self, c);
+            auto* conn = new Conn();
+            *con_cls = conn;
+            return first_call(self, c, url, method, conn);
         }
         auto* conn = static_cast<Conn*>(*con_cls);
         if (*upload_size) {
-            if (conn->body.size() + *upload_size > self->opt_.max_body_bytes) conn->too_large = true;
-            else conn->body.append(upload, *upload_size);
+            if (!conn->too_large && !conn->refused) {
+                if (conn->body.size() + *upload_size > self->opt_.max_body_bytes) {
+                    conn->too_large = true;
+                    std::string().swap(conn->body);
+                } else if (!conn->scanner.feed(std::string_view(upload, *upload_size))) {
+                    conn->refused = true;
+                    std::string().swap(conn->body);
+                } else {
+                    conn->body.append(upload, *upload_size);
+                }
+            }
             *upload_size = 0;
             return MHD_YES;
         }
+        if (conn->too_large) return send_error(c, too_large(self));
+        if (conn->refused)
+            return send_error(c, {400, "the request body " + conn->scanner.error() + ": it is not accepted",
+                                  "invalid_request_error", "invalid_json", {}});
+        return chat(self, c, conn);
+    }
+
+    static RequestError too_large(ChatServer* self) {
+        return {413, "the request body is larger than " + std::to_string(self->opt_.max_body_bytes) + " bytes",
+                "invalid_request_error", "request_too_large", {}};
+    }
+
+    static MHD_Result first_call(ChatServer* self, MHD_Connection* c, const char* url, const char* method, Conn* conn) {
+        if (self->live_->stopping) return send_error(c, shutdown_error());
         std::string path = url, m = method;
         if (path.size() > 1 && path.back() == '/') path.pop_back();
-        if (path == "/v1/models" || path == "/models") {
-            if (m != "GET") return send_error(c, {405, "use GET for /v1/models", "invalid_request_error", "method_not_allowed", {}});
-            if (auto e = check_key(self, c)) return send_error(c, *e);
+        const bool models = path == "/v1/models" || path == "/models";
+        const bool chat = path == "/v1/chat/completions" || path == "/chat/completions";
+        if (!models && !chat)
+            return send_error(c, {404, "no such endpoint: " + m + " " + path + " (this server has /v1/chat/completions and /v1/models)",
+                                  "invalid_request_error", "not_found", {}});
+        if (models && m != "GET") return send_error(c, {405, "use GET for /v1/models", "invalid_request_error", "method_not_allowed", {}});
+        if (chat && m != "POST")
+            return send_error(c, {405, "use POST for /v1/chat/completions", "invalid_request_error", "method_not_allowed", {}});
+        if (auto e = check_origin(header(c, "Host"), header(c, "Origin"), self->opt_.host, self->opt_.allow_hosts))
+            return send_error(c, *e);
+        if (auto e = check_key(self, c)) return send_error(c, *e);
+        if (models) {
             json data = json::array();
             for (const auto& cfg : self->opt_.configs)
                 data.push_back({{"id", cfg.name}, {"object", "model"}, {"created", 0}, {"owned_by", "moa-workbench"},
                                 {"description", cfg.description}});
             return send_json(c, 200, {{"object", "list"}, {"data", data}});
         }
-        if (path == "/v1/chat/completions" || path == "/chat/completions") {
-            if (m != "POST")
-                return send_error(c, {405, "use POST for /v1/chat/completions", "invalid_request_error", "method_not_allowed", {}});
-            if (auto e = check_key(self, c)) return send_error(c, *e);
-            if (conn->too_large)
-                return send_error(c, {413, "the request body is larger than " + std::to_string(self->opt_.max_body_bytes) + " bytes",
-                                      "invalid_request_error", "request_too_large", {}});
-            return chat(self, c, conn);
+        if (auto e = check_content_type(header(c, "Content-Type"))) return send_error(c, *e);
+        // A declared length past the cap is refused before a byte of it is read.
+        const std::string length = header(c, "Content-Length");
+        if (!length.empty()) {
+            char* end = nullptr;
+            unsigned long long n = std::strtoull(length.c_str(), &end, 10);
+            if (end && *end == '\0' && n > self->opt_.max_body_bytes) return send_error(c, too_large(self));
+            if (end && *end == '\0') conn->body.reserve(static_cast<std::size_t>(n));
         }
-        return send_error(c, {404, "no such endpoint: " + m + " " + path + " (this server has /v1/chat/completions and /v1/models)",
-                              "invalid_request_error", "not_found", {}});
+        // Admission: a slot for this run, or 429.
+        int now = self->live_->running.load();
+        do {
+            if (now >= self->opt_.max_runs)
+                return send_error(c, {429, "the server is running " + std::to_string(now) + " MoA runs, its limit; retry shortly",
+                                      "rate_limit_error", "rate_limit_exceeded", {}});
+        } while (!self->live_->running.compare_exchange_weak(now, now + 1));
+        conn->slot = std::make_shared<RunSlot>(self->live_);
+        return MHD_YES;
     }
 
     static std::optional<RequestError> check_key(ChatServer* self, MHD_Connection* c) {
@@ -133,6 +275,7 @@ struct ChatServer::Impl {
 
     static MHD_Result chat(ChatServer* self, MHD_Connection* c, Conn* conn) {
         auto parsed = parse_chat_request(conn->body);
+        std::string().swap(conn->body); // the request holds what is needed now
         if (auto* e = std::get_if<RequestError>(&parsed)) return send_error(c, *e);
         ChatRequest req = std::get<ChatRequest>(std::move(parsed));
         const config::Config* base = nullptr;
@@ -144,24 +287,30 @@ struct ChatServer::Impl {
         if (!base)
             return send_error(c, {404, "the model \"" + req.model + "\" does not exist (served: " + names + ")",
                                   "invalid_request_error", "model_not_found", std::string("model")});
-        // Admission: a slot for this run, or 429.
-        int now = self->running_.load();
-        do {
-            if (now >= self->opt_.max_runs)
-                return send_error(c, {429, "the server is running " + std::to_string(now) + " MoA runs, its limit; retry shortly",
-                                      "rate_limit_error", "rate_limit_exceeded", {}});
-        } while (!self->running_.compare_exchange_weak(now, now + 1));
 
         auto job = std::make_shared<Job>();
         conn->job = job;
-        job->req = req;
+        job->include_usage = req.include_usage;
+        job->include_layers = req.include_layers;
+        job->expose_errors = self->opt_.expose_upstream_errors;
         job->model = base->name;
         job->keepalive_ms = self->opt_.keepalive_ms;
         job->created = static_cast<long>(std::time(nullptr));
         const config::Config cfg = apply_request(*base, req);
         const int last_layer = static_cast<int>(cfg.layers.size()) - 1;
-        engine::EventSink sink = [self, job, last_layer](const engine::Event& e) {
+        std::weak_ptr<Job> weak = job;
+        std::shared_ptr<RunSlot> slot = conn->slot;
+        engine::EventSink sink = [weak, slot, last_layer](const engine::Event& e) {
             using T = engine::Event::Type;
+            const bool end = e.type == T::RunDone || e.type == T::RunFailed || e.type == T::RunCancelled;
+            if (end) {
+                slot->release();
+                if (e.final_record && e.final_record->status != engine::RunStatus::Done &&
+                    e.final_record->status != engine::RunStatus::Cancelled)
+                    std::cerr << "moa serve: run " << e.run << " failed: " << e.final_record->error << std::endl;
+            }
+            auto job = weak.lock();
+            if (!job) return; // the client is gone; the run was cancelled
             std::lock_guard<std::mutex> lock(job->mu);
             if (e.type == T::AgentDelta && e.layer == last_layer) {
                 if (e.text.empty()) return;
@@ -172,19 +321,18 @@ struct ChatServer::Impl {
                 }
                 job->out.push_back(sse_data(job->chunk(std::move(delta))));
                 job->first_token = true;
-            } else if (job->req.include_layers && e.layer >= 0 && e.layer < last_layer &&
+            } else if (job->include_layers && e.layer >= 0 && e.layer < last_layer &&
                        (e.type == T::AgentDelta || e.type == T::AgentDone || e.type == T::AgentFailed)) {
                 json moa{{"layer", e.layer}, {"agent", e.agent}, {"event", engine::to_string(e.type)}};
                 if (e.type == T::AgentDelta) moa["delta"] = {{"content", e.text}, {"reasoning", e.reasoning}};
                 if (e.record) moa["model"] = e.record->model;
-                if (!e.message.empty()) moa["error"] = e.message;
+                if (!e.message.empty()) moa["error"] = job->expose_errors ? e.message : "failed (see the server's log)";
                 json chunk{{"id", job->id}, {"object", "chat.completion.chunk"}, {"created", job->created},
                            {"model", job->model}, {"choices", json::array()}, {"moa", moa}};
                 job->out.push_back(sse_data(chunk));
-            } else if (e.type == T::RunDone || e.type == T::RunFailed || e.type == T::RunCancelled) {
+            } else if (end) {
                 job->ended = true;
                 job->final = e.final_record;
-                self->running_--;
             } else {
                 return;
             }
@@ -193,28 +341,31 @@ struct ChatServer::Impl {
         if (self->recorder_) sink = self->recorder_->sink("serve", cfg, req.input, sink);
         {
             std::lock_guard<std::mutex> lock(job->mu);
-            job->run = self->engine_.start(cfg, req.input, sink);
+            job->run = self->engine_.start(cfg, std::move(req.input), sink);
             job->id = "chatcmpl-moa-" + std::to_string(job->run->id());
         }
+        conn->slot.reset(); // the run's sink holds it now
+        self->live_->add_job(job);
 
         if (!req.stream) {
             std::unique_lock<std::mutex> lock(job->mu);
-            while (!job->ended) {
+            while (!job->ended && !job->shutting_down) {
                 job->cv.wait_for(lock, std::chrono::milliseconds(250));
                 if (!job->ended && client_gone(c)) {
                     job->run->cancel();
                     return MHD_NO; // closes the connection
                 }
             }
+            if (job->shutting_down) return send_error(c, shutdown_error());
             const auto& r = *job->final;
-            if (r.status != engine::RunStatus::Done) return send_error(c, upstream_error(r));
+            if (r.status != engine::RunStatus::Done) return send_error(c, upstream_error(r, job->expose_errors));
             const auto& agg = r.layers.back().agents.back();
             json body{{"id", job->id}, {"object", "chat.completion"}, {"created", job->created}, {"model", job->model},
                       {"choices", json::array({{{"index", 0},
                                                 {"message", {{"role", "assistant"}, {"content", r.final_text.value_or("")}}},
                                                 {"finish_reason", agg.finish_reason.empty() ? "stop" : agg.finish_reason}}})},
                       {"usage", usage_json(r.totals)}};
-            if (req.include_layers) body["moa"] = engine::to_json(r);
+            if (job->include_layers) body["moa"] = engine::to_json(for_client(r, job->expose_errors));
             lock.unlock();
             return send_json(c, 200, body);
         }
@@ -223,15 +374,16 @@ struct ChatServer::Impl {
         {
             std::unique_lock<std::mutex> lock(job->mu);
             auto until = Clock::now() + std::chrono::milliseconds(self->opt_.hold_ms);
-            while (!job->ended && !job->first_token && Clock::now() < until) {
+            while (!job->ended && !job->first_token && !job->shutting_down && Clock::now() < until) {
                 job->cv.wait_until(lock, std::min(until, Clock::now() + std::chrono::milliseconds(250)));
                 if (!job->ended && !job->first_token && client_gone(c)) {
                     job->run->cancel();
                     return MHD_NO;
                 }
             }
+            if (job->shutting_down && !job->first_token) return send_error(c, shutdown_error());
             if (job->ended && job->final->status != engine::RunStatus::Done && !job->first_token)
-                return send_error(c, upstream_error(*job->final));
+                return send_error(c, upstream_error(*job->final, job->expose_errors));
         }
         auto* holder = new std::shared_ptr<Job>(job);
         MHD_Response* r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, &Impl::read_stream, holder,
@@ -248,24 +400,29 @@ struct ChatServer::Impl {
     static ssize_t read_stream(void* cls, uint64_t, char* buf, size_t max) {
         auto& job = *static_cast<std::shared_ptr<Job>*>(cls);
         std::unique_lock<std::mutex> lock(job->mu);
-        if (job->out.empty() && !job->ended) {
+        if (job->out.empty() && !job->ended && !job->shutting_down) {
             job->cv.wait_for(lock, std::chrono::milliseconds(job->keepalive_ms),
-                             [&] { return !job->out.empty() || job->ended; });
-            if (job->out.empty() && !job->ended) {
+                             [&] { return !job->out.empty() || job->ended || job->shutting_down; });
+            if (job->out.empty() && !job->ended && !job->shutting_down) {
                 static const char kKeepAlive[] = ": keep-alive\n\n";
                 std::size_t n = std::min(max, sizeof kKeepAlive - 1);
                 std::memcpy(buf, kKeepAlive, n);
                 return static_cast<ssize_t>(n);
             }
         }
-        if (job->out.empty() && job->ended) {
+        if (job->shutting_down && !job->tail_sent) {
+            // What was produced goes out, then the error; no [DONE]: the answer is not complete.
+            job->tail_sent = true;
+            job->out.push_back(sse_data(error_body(shutdown_error())));
+        }
+        if (job->out.empty() && (job->ended || job->shutting_down)) {
             if (job->tail_sent) return MHD_CONTENT_READER_END_OF_STREAM;
             job->tail_sent = true;
             const auto& r = *job->final;
             if (r.status == engine::RunStatus::Done) {
                 const auto& agg = r.layers.back().agents.back();
                 job->out.push_back(sse_data(job->chunk(json::object(), agg.finish_reason.empty() ? "stop" : agg.finish_reason)));
-                if (job->req.include_usage) {
+                if (job->include_usage) {
                     json u{{"id", job->id}, {"object", "chat.completion.chunk"}, {"created", job->created},
                            {"model", job->model}, {"choices", json::array()}, {"usage", usage_json(r.totals)}};
                     job->out.push_back(sse_data(u));
@@ -274,7 +431,7 @@ struct ChatServer::Impl {
             } else {
                 // The status line is gone already: the error travels in the stream, as
                 // OpenAI-compatible providers send it, and there is no [DONE].
-                job->out.push_back(sse_data(error_body(upstream_error(r))));
+                job->out.push_back(sse_data(error_body(upstream_error(r, job->expose_errors))));
             }
         }
         std::size_t written = 0;
@@ -302,22 +459,60 @@ struct ChatServer::Impl {
         delete holder;
     }
 
-    static void completed(void*, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
+    static void completed(void* cls, MHD_Connection* c, void** con_cls, MHD_RequestTerminationCode) {
+        auto* self = static_cast<ChatServer*>(cls);
+        if (const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+            info && info->socket_context) {
+            // The next request on this connection (keep-alive) has the same time for its headers.
+            std::lock_guard<std::mutex> lock(self->live_->mu);
+            auto* p = static_cast<Pending*>(info->socket_context);
+            p->waiting = true;
+            p->since = Clock::now();
+        }
         auto* conn = static_cast<Conn*>(*con_cls);
         if (!conn) return;
         if (conn->job) {
             std::lock_guard<std::mutex> lock(conn->job->mu);
             if (!conn->job->ended && conn->job->run) conn->job->run->cancel();
+            conn->job->closed = true;
         }
         delete conn;
         *con_cls = nullptr;
     }
+
+    static void headers_arrived(ChatServer* self, MHD_Connection* c) {
+        const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (!info || !info->socket_context) return;
+        std::lock_guard<std::mutex> lock(self->live_->mu);
+        static_cast<Pending*>(info->socket_context)->waiting = false;
+    }
+
+    static void connection_event(void* cls, MHD_Connection* c, void** socket_context, MHD_ConnectionNotificationCode code) {
+        auto* live = static_cast<ChatServer::Live*>(cls);
+        std::lock_guard<std::mutex> lock(live->mu);
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+            const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+            if (!info) return;
+            auto* p = new Pending{info->connect_fd, Clock::now(), true};
+            live->pending.insert(p);
+            *socket_context = p;
+        } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+            auto* p = static_cast<Pending*>(*socket_context);
+            live->pending.erase(p);
+            delete p;
+            *socket_context = nullptr;
+        }
+    }
 };
 
 ChatServer::ChatServer(ServeOptions options, const accounting::Catalog& catalog, store::HistoryRecorder* recorder)
-    : opt_(std::move(options)), engine_(catalog), recorder_(recorder) {}
+    : opt_(std::move(options)), engine_(catalog), recorder_(recorder), live_(std::make_shared<Live>()) {
+    live_->header_timeout_ms = opt_.header_timeout_ms;
+}
 
 ChatServer::~ChatServer() { stop(); }
+
+int ChatServer::running_runs() const { return live_->running; }
 
 Result<int> ChatServer::start() {
     addrinfo hints{};
@@ -332,21 +527,49 @@ Result<int> ChatServer::start() {
     if (res->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     daemon_ = MHD_start_daemon(flags, 0, nullptr, nullptr, &Impl::handle, this,
                                MHD_OPTION_SOCK_ADDR, res->ai_addr,
-                               MHD_OPTION_NOTIFY_COMPLETED, &Impl::completed, nullptr,
+                               MHD_OPTION_NOTIFY_COMPLETED, &Impl::completed, this,
+                               MHD_OPTION_NOTIFY_CONNECTION, &Impl::connection_event, live_.get(),
                                MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-                               MHD_OPTION_CONNECTION_LIMIT, 512u,
+                               MHD_OPTION_CONNECTION_LIMIT, opt_.max_connections,
                                MHD_OPTION_END);
     freeaddrinfo(res);
     if (!daemon_) return Error{"cannot listen on " + opt_.host + ":" + port + " (is the port in use?)"};
+    live_->watchdog = std::thread([live = live_] { live->watch(); });
     const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
     return info ? static_cast<int>(info->port) : opt_.port;
 }
 
 void ChatServer::stop() {
-    if (daemon_) {
-        MHD_stop_daemon(daemon_);
-        daemon_ = nullptr;
+    if (!daemon_) return;
+    live_->stopping = true;
+    const auto jobs = live_->open_jobs();
+    for (const auto& j : jobs) {
+        std::lock_guard<std::mutex> lock(j->mu);
+        j->shutting_down = true;
+        if (j->run && !j->ended) j->run->cancel();
+        j->cv.notify_all();
     }
+    // The connections send their error event or 503 and end; a few seconds at most.
+    const auto until = Clock::now() + std::chrono::seconds(3);
+    auto all_closed = [&] {
+        for (const auto& j : jobs) {
+            std::lock_guard<std::mutex> lock(j->mu);
+            if (!j->closed) return false;
+        }
+        return true;
+    };
+    while (!all_closed() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    MHD_stop_daemon(daemon_);
+    daemon_ = nullptr;
+    // The runs' sinks may still be called (the history recorder among them): let them end.
+    for (const auto& j : jobs)
+        if (j->run) j->run->wait_for(std::chrono::seconds(5));
+    {
+        std::lock_guard<std::mutex> lock(live_->mu);
+        live_->watchdog_stop = true;
+    }
+    live_->watchdog_cv.notify_all();
+    if (live_->watchdog.joinable()) live_->watchdog.join();
 }
 
 } // namespace moa::serve

@@ -2,7 +2,8 @@
 #pragma once
 // `moa serve`: MoA configurations behind an OpenAI-compatible HTTP/1.1 endpoint, on GNU
 // libmicrohttpd (thread per connection). The final aggregator's tokens are sent the moment they
-// arrive; while the proposer layers work, SSE comments keep the connection alive.
+// arrive; while the proposer layers work, SSE comments keep the connection alive. Checks that
+// cost nothing (Host, Origin, key, Content-Type, a run slot) come before the body is read.
 #include <atomic>
 #include <memory>
 #include <string>
@@ -28,6 +29,15 @@ struct ServeOptions {
     long hold_ms = 2000;                 // a streaming request waits this long for the first token
                                          // before sending 200, so early failures get a real 502
     std::size_t max_body_bytes = 8u << 20;
+    // Clients get "an upstream provider failed" unless the operator opts in to pass providers'
+    // own messages on (they can hold details of the operator's account or gateway).
+    bool expose_upstream_errors = false;
+    // Host header names accepted besides localhost, IP literals and --host (DNS rebinding).
+    std::vector<std::string> allow_hosts;
+    unsigned max_connections = 256;
+    // A request's headers must be complete this soon after its connection is opened (or after
+    // the previous request on it ended), or the connection is closed.
+    long header_timeout_ms = 10000;
 };
 
 class ChatServer {
@@ -36,17 +46,20 @@ public:
     ~ChatServer();
     // Binds and starts serving; returns the bound port.
     Result<int> start();
+    // Ends every open stream with an error event (no [DONE]), answers waiting requests with 503,
+    // cancels their runs and waits (a few seconds at most) for them, then closes the server.
     void stop();
-    int running_runs() const { return running_; }
+    int running_runs() const;
 
     struct Impl; // the request handling, in the .cpp
+    struct Live; // what outlives a request: run slots, open jobs, the header watchdog
 
 private:
     ServeOptions opt_;
     engine::Engine engine_;
     store::HistoryRecorder* recorder_;
     MHD_Daemon* daemon_ = nullptr;
-    std::atomic<int> running_{0};
+    std::shared_ptr<Live> live_;
     friend struct Impl;
 };
 

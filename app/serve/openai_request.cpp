@@ -3,6 +3,8 @@
 
 #include <variant>
 
+#include "util/json_guard.h"
+
 namespace moa::serve {
 using nlohmann::json;
 
@@ -17,6 +19,12 @@ RequestError bad(std::string message, std::string param) {
 } // namespace
 
 std::variant<ChatRequest, RequestError> parse_chat_request(const std::string& body) {
+    if (auto e = json_guard::check(body, {json_guard::kMaxDepth, kMaxRequestValues})) {
+        RequestError r;
+        r.message = "the request body " + *e + ": it is not accepted";
+        r.code = "invalid_json";
+        return r;
+    }
     json j = json::parse(body, nullptr, false);
     if (j.is_discarded()) {
         RequestError e;

@@ -31,6 +31,10 @@ struct RequestError {
     std::optional<std::string> param;
 };
 
+// A request's JSON: nested 64 deep at most (json_guard::kMaxDepth) and 200,000 values at most
+// (objects, arrays, scalars and keys), so that its DOM costs a few times its text, not 30×.
+constexpr std::size_t kMaxRequestValues = 200000;
+
 // Parses and checks a request body; the error names the field that is wrong.
 std::variant<ChatRequest, RequestError> parse_chat_request(const std::string& body);
 

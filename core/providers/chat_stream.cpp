@@ -3,6 +3,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <cstdio>
+
+#include "util/json_guard.h"
 #include "util/text.h"
 
 namespace moa::providers {
@@ -10,23 +14,69 @@ using nlohmann::json;
 
 namespace {
 
-std::string error_text(const json& err) {
-    if (err.is_string()) return err.get<std::string>();
-    if (err.is_object()) {
-        std::string msg;
-        if (auto m = err.find("message"); m != err.end() && m->is_string()) msg = m->get<std::string>();
-        else msg = err.dump();
-        std::string code;
-        for (const char* k : {"code", "type"}) {
-            if (auto c = err.find(k); c != err.end() && !c->is_null()) {
-                code = c->is_string() ? c->get<std::string>() : c->dump();
-                break;
-            }
-        }
-        if (!code.empty() && msg.find(code) == std::string::npos) msg += " (" + code + ")";
-        return msg;
+// Provider messages are shown and stored: a few KB at most.
+constexpr std::size_t kMaxMessageBytes = 2000;
+
+std::string clip(std::string s) {
+    if (s.size() <= kMaxMessageBytes) return s;
+    std::size_t n = kMaxMessageBytes;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n; // a UTF-8 boundary
+    s.resize(n);
+    return s + "…";
+}
+
+// A value as message text: strings, numbers and booleans as they are; objects and arrays by
+// their kind. Untrusted JSON is never dump()ed for a message: dump recurses as deep as the value.
+std::string scalar_text(const json& v) {
+    switch (v.type()) {
+    case json::value_t::string: return clip(v.get<std::string>());
+    case json::value_t::boolean: return v.get<bool>() ? "true" : "false";
+    case json::value_t::number_integer: return std::to_string(v.get<std::int64_t>());
+    case json::value_t::number_unsigned: return std::to_string(v.get<std::uint64_t>());
+    case json::value_t::number_float: {
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "%g", v.get<double>());
+        return buf;
     }
-    return err.dump();
+    case json::value_t::object: return "an object";
+    case json::value_t::array: return "a list";
+    default: return "null";
+    }
+}
+
+bool is_scalar(const json& v) { return !v.is_structured() && !v.is_null() && !v.is_discarded(); }
+
+// The message of an error object: its "message" and its code or type; with no message, its
+// other scalar members ("status INTERNAL, retry 3").
+std::string error_object_text(const json& err) {
+    std::string msg;
+    for (const char* k : {"message", "msg"}) { // "msg": FastAPI's validation errors
+        if (auto m = err.find(k); m != err.end() && is_scalar(*m)) {
+            msg = scalar_text(*m);
+            break;
+        }
+    }
+    std::string code;
+    for (const char* k : {"code", "type"}) {
+        if (auto c = err.find(k); c != err.end() && is_scalar(*c)) {
+            code = scalar_text(*c);
+            break;
+        }
+    }
+    if (msg.empty()) {
+        for (auto it = err.begin(); it != err.end() && msg.size() < kMaxMessageBytes; ++it)
+            if (is_scalar(it.value()) && it.key() != "code" && it.key() != "type" && it.key() != "msg")
+                msg += (msg.empty() ? "" : ", ") + clip(it.key()) + " " + scalar_text(it.value());
+        if (msg.empty()) msg = "an error without a message";
+    }
+    if (!code.empty() && msg.find(code) == std::string::npos) msg += " (" + code + ")";
+    return clip(msg);
+}
+
+std::string error_text(const json& err) {
+    if (err.is_object()) return error_object_text(err);
+    if (err.is_array() && !err.empty() && err[0].is_object()) return error_object_text(err[0]);
+    return scalar_text(err);
 }
 
 // Content as providers send it: a string, or (Mistral Magistral) a list of typed parts.
@@ -229,6 +279,8 @@ std::string why_not_json(std::string_view data) {
 } // namespace
 
 bool ChatStreamDecoder::on_data_dom(std::string_view data) {
+    if (auto deep = json_guard::check(data))
+        return fail("the stream sent a data line that " + *deep + ": \"" + text::quote_start(data, 60) + "\"");
     json j = json::parse(data, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded())
         return fail("the stream sent a data line that " + why_not_json(data) + ": \"" +
@@ -292,6 +344,8 @@ void ChatStreamDecoder::collect_logprobs(const json& choice) {
 }
 
 bool ChatStreamDecoder::on_body(std::string_view body) {
+    if (auto deep = json_guard::check(body))
+        return fail("the provider answered with a body that " + *deep + ": \"" + text::quote_start(body, 60) + "\"");
     json j = json::parse(body, nullptr, false);
     if (j.is_discarded())
         return fail("the provider answered with a body that " + why_not_json(body) + ": \"" +
@@ -324,12 +378,14 @@ bool ChatStreamDecoder::on_body(std::string_view body) {
 }
 
 std::string error_message_from_body(std::string_view body) {
+    if (auto deep = json_guard::check(body))
+        return "a body that " + *deep + ": \"" + text::quote_start(text::trim(body), 60) + "\"";
     json j = json::parse(body, nullptr, false);
     if (!j.is_discarded()) {
         if (j.is_object()) {
             if (auto e = j.find("error"); e != j.end() && !e->is_null()) return error_text(*e);
-            if (auto m = j.find("message"); m != j.end() && m->is_string()) return m->get<std::string>();
-            if (auto d = j.find("detail"); d != j.end()) return d->is_string() ? d->get<std::string>() : d->dump();
+            if (auto m = j.find("message"); m != j.end() && m->is_string()) return clip(m->get<std::string>());
+            if (auto d = j.find("detail"); d != j.end()) return error_text(*d);
         } else if (j.is_array() && !j.empty() && j[0].is_object() && j[0].contains("error")) {
             return error_text(j[0]["error"]); // Gemini wraps errors in a list
         }

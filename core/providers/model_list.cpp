@@ -7,11 +7,13 @@
 
 #include "providers/chat_call.h"
 #include "providers/chat_stream.h"
+#include "util/json_guard.h"
 
 namespace moa::providers {
 using nlohmann::json;
 
 Result<std::vector<std::string>> parse_model_list(const std::string& body) {
+    if (auto deep = json_guard::check(body)) return Error{"the model list " + *deep};
     json j = json::parse(body, nullptr, false);
     if (j.is_discarded()) return Error{"the model list is not JSON: " + error_message_from_body(body)};
     const json* arr = nullptr;

@@ -11,6 +11,7 @@
 
 #include "net/sse_parser.h"
 #include "providers/chat_stream.h"
+#include "util/json_guard.h"
 #include "util/text.h"
 
 using moa::net::SseParser;
@@ -80,6 +81,9 @@ private slots:
     void nonStreamingBodyDecodes();
     void errorBodiesGiveProviderMessages_data();
     void errorBodiesGiveProviderMessages();
+    void jsonGuardCountsDepthOutsideStrings();
+    void deepValuesFailWithoutADom();
+    void errorMessagesAreBuiltFromScalarsOnly();
 };
 
 void TestSse::recordedStreamsDecodeAsRecorded_data() {
@@ -296,6 +300,75 @@ void TestSse::utf8IsCheckedByteForByte() {
     moa::providers::ChatStreamDecoder d([](std::string_view, std::string_view) {});
     d.on_data("{\"choices\": [{\"delta\": {\"content\": \"x\xFF\"}}]}");
     QVERIFY2(d.error().find("not valid UTF-8 (byte 0xFF at offset 37)") != std::string::npos, d.error().c_str());
+}
+
+void TestSse::jsonGuardCountsDepthOutsideStrings() {
+    using moa::json_guard::check;
+    const std::string d64 = std::string(64, '[') + std::string(64, ']');
+    const std::string d65 = std::string(65, '{') + std::string(65, '}');
+    QVERIFY(!check(d64));
+    QVERIFY(check(d65));
+    QCOMPARE(QString::fromStdString(*check(d65)), QStringLiteral("nests deeper than 64 levels (at byte 64)"));
+    // Brackets in strings, escaped quotes included, are text.
+    QVERIFY(!check("{\"a\": \"" + std::string(1000, '[') + "\\\"" + std::string(1000, '{') + "\"}"));
+    QVERIFY(!check("[1, [2, [3]]]", {3, 0}));
+    QVERIFY(check("[1, [2, [3, [4]]]]", {3, 0}));
+    // The value count: objects, arrays, scalars and keys.
+    QVERIFY(!check("[1,2,3]", {64, 4}));
+    QVERIFY(check("[1,2,3,4]", {64, 4}));
+    QVERIFY(!check("{\"a\": true, \"b\": null}", {64, 5}));
+    QVERIFY2(check(std::string(8 << 20, '[')), "8 MB of [ stops at the limit");
+    // In pieces (a request body as it arrives): an escape at the end of a piece carries over.
+    moa::json_guard::Scanner sc({2, 0});
+    QVERIFY(sc.feed("[\"[[[\\"));
+    QVERIFY(sc.feed("\"]\", ["));
+    QVERIFY(!sc.feed("["));
+    QCOMPARE(QString::fromStdString(sc.error()), QStringLiteral("nests deeper than 2 levels (at byte 12)"));
+}
+
+// A data line, a body or an error body nested 50,000 deep (100 KB) fails with the limit named,
+// and is never turned into a DOM (whose dump() and copies recurse and overflow the stack).
+void TestSse::deepValuesFailWithoutADom() {
+    const std::string deep = std::string(50000, '[') + std::string(50000, ']');
+    for (const std::string field : {"message", "code"}) {
+        Pipeline p;
+        p.run("data: {\"choices\":[{\"delta\":{\"content\":\"ok\"}}]}\n\ndata: {\"error\": {\"" + field + "\": " + deep +
+                  "}}\n\n",
+              0);
+        QVERIFY(p.failed);
+        QCOMPARE(QString::fromStdString(p.text), QStringLiteral("ok"));
+        QVERIFY2(p.dec.error().find("nests deeper than 64 levels") != std::string::npos, p.dec.error().c_str());
+        QVERIFY(p.dec.error().size() < 300);
+    }
+    ChatStreamDecoder body([](std::string_view, std::string_view) {});
+    QVERIFY(!body.on_body("{\"choices\": " + deep + "}"));
+    QVERIFY2(body.error().find("nests deeper than 64 levels") != std::string::npos, body.error().c_str());
+    const std::string msg = moa::providers::error_message_from_body("{\"detail\": " + deep + "}");
+    QVERIFY2(msg.find("nests deeper than 64 levels") != std::string::npos, msg.c_str());
+    QVERIFY(msg.size() < 300);
+    // Deep but inside a string: an ordinary message.
+    QCOMPARE(moa::providers::error_message_from_body("{\"error\": {\"message\": \"" + std::string(100, '[') + "\"}}"),
+             std::string(100, '['));
+}
+
+void TestSse::errorMessagesAreBuiltFromScalarsOnly() {
+    using moa::providers::error_message_from_body;
+    // Objects and lists where a message belongs are named by their kind, never dumped.
+    QCOMPARE(error_message_from_body(R"({"error": {"message": {"a": [1, 2]}, "code": 500}})"),
+             std::string("an error without a message (500)"));
+    QCOMPARE(error_message_from_body(R"({"error": {"status": "INTERNAL", "retry": 3, "extra": {"x": 1}}})"),
+             std::string("retry 3, status INTERNAL")); // members in key order
+    QCOMPARE(error_message_from_body(R"({"error": {"message": "busy", "code": ["x"]}, "type": "t"})"), std::string("busy"));
+    QCOMPARE(error_message_from_body(R"({"detail": [{"loc": ["body", "x"], "msg": "field required", "type": "value_error"}]})"),
+             std::string("field required (value_error)"));
+    QCOMPARE(error_message_from_body(R"({"detail": "Not Found"})"), std::string("Not Found"));
+    QCOMPARE(error_message_from_body(R"({"error": 42})"), std::string("42"));
+    // And bounded: a 1 MB message is cut to about 2 KB at a UTF-8 boundary.
+    std::string big;
+    for (int i = 0; i < (1 << 19); ++i) big += "\xC3\xA9"; // é
+    const std::string huge = error_message_from_body("{\"error\": {\"message\": \"" + big + "\"}}");
+    QVERIFY(huge.size() > 1000 && huge.size() < 2100);
+    QVERIFY(moa::text::invalid_utf8_at(huge) == std::string_view::npos);
 }
 
 QTEST_GUILESS_MAIN(TestSse)

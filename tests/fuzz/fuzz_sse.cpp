@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t split = size ? data[0] % (size + 1) : 0;
     std::size_t text = 0;
     moa::providers::ChatStreamDecoder dec([&](std::string_view c, std::string_view r) { text += c.size() + r.size(); });
-    moa::net::SseParser parser([&](const moa::net::SseParser::Event& e) { dec.on_data(e.data); }, 1 << 16);
+    moa::net::SseParser parser([&](const moa::net::SseParser::Event& e) { dec.on_data(e.data); }, 1 << 20);
     parser.feed(in.substr(0, split));
     parser.feed(in.substr(split));
     parser.finish();

@@ -96,7 +96,9 @@ void TestServe::initTestCase() {
     args << "--config" << QString::fromStdString(write_config("moa-fails", {{"ok?tag=R-" + n_}, {"status?code=401&message=bad+upstream+key&tag=" + n_}}));
     args << "--config" << QString::fromStdString(write_config("moa-slow", {{"ok?chunks=40&delay_ms=100&tag=S1-" + n_, "ok?chunks=40&delay_ms=100&tag=S2-" + n_},
                                                                            {"ok?tag=SF-" + n_}}));
-    args << "--max-runs" << "40" << "--keepalive-ms" << "200";
+    // Providers' messages are passed on here, so that the 502 test can check them (by default a
+    // client gets a generic upstream error: tst_serve_hostile).
+    args << "--max-runs" << "40" << "--keepalive-ms" << "200" << "--expose-upstream-errors";
     serve_ = std::make_unique<ServeProcess>(args, env_);
     QVERIFY2(serve_->ok(), serve_->output().constData());
 }

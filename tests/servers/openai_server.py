@@ -4,8 +4,9 @@
 
 The model name chooses the behaviour: "<scenario>[?key=value&...]", for example
 "ok?chunks=20&delay_ms=10", "fail-then-ok?status=429&times=1&retry_after=0", "status?code=401",
-"cut", "malformed", "slow-first?delay_ms=3000", "json", "judge?prefer=TAG&p=0.8"; "ok?reply=TEXT" answers
-TEXT word for word. Otherwise the answer text is
+"cut", "malformed", "slow-first?delay_ms=3000", "json", "judge?prefer=TAG&p=0.8",
+"deep?depth=50000&field=code[&status=500]" (an error nested 50,000 deep, in the stream or as the body);
+"ok?reply=TEXT" answers TEXT word for word. Otherwise the answer text is
 "<model-tag> answers with <n> references" where n counts the numbered references in the
 aggregation prompt, followed by filler words, so tests can check what each layer received;
 "ok?text=..." answers exactly that (URL-encoded) text instead.
@@ -200,6 +201,26 @@ class Handler(BaseHTTPRequestHandler):
                                                     % self.server.server_address[1]))
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if name == "deep":  # an error whose message (or code) is a value nested `depth` deep
+            depth = int(params.get("depth", "50000"))
+            deep = "[" * depth + "]" * depth
+            field = params.get("field", "message")
+            err = '{"error": {"%s": %s%s}}' % (field, deep, ', "message": "deep"' if field != "message" else "")
+            if "status" in params:  # as an error body instead of a stream line
+                body = err.encode()
+                self.send_response(int(params["status"]))
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.chunk("data: " + err + "\n\n")
+            self.chunk(b"")
             return
         if name == "json" or not req.get("stream"):
             return self.send_json(200, {

@@ -74,6 +74,7 @@ public:
     bool ok() const { return port_ > 0; }
     std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
     QByteArray output() { return out_ += proc_.readAll(); }
+    qint64 pid() const { return proc_.processId(); }
 
 private:
     QProcess proc_;
