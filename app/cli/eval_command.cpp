@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "cli/cli.h"
+#include "cli/terminal.h"
 #include "eval/experiment_results.h"
 #include "eval/experiment_runner.h"
 #include "util/resources.h"
@@ -40,7 +41,7 @@ std::string bar(const eval::ExperimentProgress& p) {
 }
 
 void print_table(const eval::ExperimentResults& r) {
-    std::printf("\n%s: %s judge%s\n", r.name.c_str(), r.mode.c_str(),
+    std::printf("\n%s: %s judge%s\n", for_fd(1, r.name).c_str(), r.mode.c_str(),
                 r.reference_name.empty() ? "" : (", reference: " + r.reference_name).c_str());
     if (r.mode == "pairwise") {
         std::printf("%-28s %8s %15s %10s %10s %10s %8s %s\n", "configuration", "LC win", "win rate ± SE", "$/inst", "TFLOPs",
@@ -48,7 +49,7 @@ void print_table(const eval::ExperimentResults& r) {
         for (std::size_t i = 0; i < r.configs.size(); ++i) {
             const auto& c = r.configs[i];
             bool front = std::find(r.frontier.begin(), r.frontier.end(), i) != r.frontier.end();
-            std::printf("%-28.28s %8s %8.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d%s%s\n", c.name.c_str(),
+            std::printf("%-28.28s %8s %8.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d%s%s\n", for_fd(1, c.name).c_str(),
                         c.lc_win_rate ? std::to_string(std::round(*c.lc_win_rate * 100) / 100).substr(0, 5).c_str() : "n/a",
                         c.win.win_rate, c.win.standard_error, c.cost_per_instance, c.tflops_per_instance, c.latency_ms / 1000,
                         c.tokens_per_instance, c.win.n_total, front ? "  *frontier" : "",
@@ -58,7 +59,7 @@ void print_table(const eval::ExperimentResults& r) {
     } else {
         std::printf("%-28s %12s %10s %10s %10s %8s %s\n", "configuration", "score ± SE", "$/inst", "TFLOPs", "latency", "tokens", "n");
         for (const auto& c : r.configs)
-            std::printf("%-28.28s %6.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d\n", c.name.c_str(), c.score.value_or(NAN),
+            std::printf("%-28.28s %6.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d\n", for_fd(1, c.name).c_str(), c.score.value_or(NAN),
                         c.score_se.value_or(0), c.cost_per_instance, c.tflops_per_instance, c.latency_ms / 1000,
                         c.tokens_per_instance, c.judged);
     }
@@ -92,7 +93,7 @@ int cmd_eval(const std::vector<std::string>& args) {
         auto p = runner.progress();
         if (!quiet)
             std::fprintf(stderr, "%s: %zu configurations x %zu prompts, %s judge; %d of %d tasks already done (database %s)\n",
-                         e->name.c_str(), e->configs.size(), e->prompts.items.size(), e->judge.mode.c_str(), p.resumed,
+                         for_fd(2, e->name).c_str(), e->configs.size(), e->prompts.items.size(), e->judge.mode.c_str(), p.resumed,
                          p.total, (*store)->path().c_str());
     }
     runner.start([&](const eval::ExperimentProgress& p) {
@@ -120,10 +121,10 @@ int cmd_eval(const std::vector<std::string>& args) {
     auto outcome = runner.wait();
     std::signal(SIGINT, old);
     if (!quiet && tty) std::fprintf(stderr, "\n");
-    if (!outcome.message.empty()) std::fprintf(stderr, "%s\n", outcome.message.c_str());
+    if (!outcome.message.empty()) std::fprintf(stderr, "%s\n", for_fd(2, outcome.message).c_str());
     if (outcome.progress.failed > 0) {
         std::fprintf(stderr, "%d tasks failed (kept out of the results; running again retries them). The first:\n", outcome.progress.failed);
-        for (const auto& e : outcome.progress.errors) std::fprintf(stderr, "  %s\n", e.c_str());
+        for (const auto& e : outcome.progress.errors) std::fprintf(stderr, "  %s\n", for_fd(2, e).c_str());
     }
     auto results = eval::compute_results(*e, **store);
     if (a.flag("json")) {
