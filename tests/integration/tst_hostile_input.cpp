@@ -37,6 +37,7 @@ private slots:
     void newKeyServerPairIsPointedOut();
     void validateTakesPresetNamesAndSaysDirectory();
     void refusedRedirectNamesTheHost();
+    void serveTakesTheBearerSchemeInAnyCase();
     void terminalGetsNoRawEscapes();
 
 private:
@@ -167,6 +168,17 @@ void TestHostileInput::refusedRedirectNamesTheHost() {
     QCOMPARE(r.code, 3);
     QVERIFY2(r.err.contains(("HTTP 307: redirect to localhost:" + std::to_string(server_->port()) + " not followed").c_str()),
              r.err.constData());
+}
+
+// Item 15: "bearer KEY" was refused by moa serve (the scheme is case-insensitive, RFC 9110).
+void TestHostileInput::serveTakesTheBearerSchemeInAnyCase() {
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("MOA_SERVE_TEST_KEY", "serve-key-0123456789");
+    ServeProcess serve({"--config", "offline-demo", "--api-key-env", "MOA_SERVE_TEST_KEY", "--no-history"}, env);
+    QVERIFY(serve.ok());
+    for (const char* scheme : {"Bearer", "bearer", "BEARER"})
+        QCOMPARE(http_request("GET", serve.url("/v1/models"), {}, {"Authorization: " + QString(scheme) + " serve-key-0123456789"}).status, 200L);
+    QCOMPARE(http_request("GET", serve.url("/v1/models"), {}, {"Authorization: bearer wrong-key"}).status, 401L);
 }
 
 // Item 14: model text, provider errors and configuration names reached the terminal raw (a
