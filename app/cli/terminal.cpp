@@ -112,15 +112,9 @@ std::string terminal_safe(std::string_view s) {
 std::string for_fd(int fd, std::string_view s) { return ::isatty(fd) ? terminal_safe(s) : std::string(s); }
 
 void guard_terminal_output() {
-    // Static: the streams use them until the program ends.
-    if (::isatty(STDOUT_FILENO)) {
-        static FilterBuf out(std::cout.rdbuf());
-        std::cout.rdbuf(&out);
-    }
-    if (::isatty(STDERR_FILENO)) {
-        static FilterBuf err(std::cerr.rdbuf());
-        std::cerr.rdbuf(&err);
-    }
+    // Never freed: the streams are flushed at exit, after any static object would be destroyed.
+    if (::isatty(STDOUT_FILENO)) std::cout.rdbuf(new FilterBuf(std::cout.rdbuf()));
+    if (::isatty(STDERR_FILENO)) std::cerr.rdbuf(new FilterBuf(std::cerr.rdbuf()));
 }
 
 } // namespace moa::cli

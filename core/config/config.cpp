@@ -273,8 +273,8 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
     }
 }
 
-// A file the configuration names, from its own folder unless the user allowed otherwise.
-// Empty `outside` and an error, or the text.
+// A file the configuration names, from its own folder unless the user allowed otherwise. When
+// it is refused for lying outside, `outside` names the file it resolves to.
 Result<std::string> read_named_file(const std::string& name, const std::string& base_dir, const LoadOptions& options,
                                     std::string& outside) {
     namespace fs = std::filesystem;

@@ -67,6 +67,13 @@ void TestHostileInput::deepConfigEndsWithAClearError() {
         QVERIFY2(r.err.contains(want) && r.err.contains("values nested more than 512 levels deep"), r.err.constData());
     }
     QCOMPARE(server_->chat_requests(), 0);
+    // The experiment loader too (it maps lines with the same scanner).
+    const QString e = write_file(dir_, "deep.moa-experiment.json",
+                                 QByteArray::fromStdString("{\"name\": \"x\",\n\"configurations\": " + std::string(600, '[') +
+                                                           std::string(600, ']') + "}"));
+    auto r = run_moa({"eval", "--experiment", e, "--db", dir_.filePath("exp.sqlite")}, {}, 120000);
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains((e + ":2:").toUtf8()) && r.err.contains("values nested more than 512 levels deep"), r.err.constData());
 }
 
 // Item 6: --prompt-file /dev/zero aborted the process (bad_alloc); a FIFO hung it.
