@@ -32,8 +32,8 @@ Result<std::string> read_regular_file(const std::string& path, std::size_t max_b
     const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         const int e = errno;
-        if (e == ENOENT || e == ENOTDIR) return Error{path + ": no such file"};
-        return Error{path + ": cannot open the file: " + std::strerror(e)};
+        if (e == ENOENT || e == ENOTDIR) return Error{path + ": cannot read: no such file"};
+        return Error{path + ": cannot read the file: " + std::strerror(e)};
     }
     struct Closer {
         int fd;

@@ -16,8 +16,8 @@ inline constexpr std::size_t kMaxTemplateBytes = 1u << 20;  // a prompt template
 inline constexpr std::size_t kMaxPromptBytes = 16u << 20;   // --prompt-file
 inline constexpr std::size_t kMaxDataBytes = 1u << 30;      // data sets, annotations, catalogs
 
-// The whole file, or "<path>: <why>" (no such file, is a directory, is a FIFO, is a device,
-// is larger than N bytes, or the system's reason).
+// The whole file, or "<path>: <why>" (cannot read: no such file, is a directory, is a FIFO, is a
+// device, is larger than N MiB, or the system's reason).
 Result<std::string> read_regular_file(const std::string& path, std::size_t max_bytes);
 
 // "1 MiB", "16 MiB", "1234 bytes": a limit as people read it.

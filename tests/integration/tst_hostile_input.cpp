@@ -86,7 +86,7 @@ void TestHostileInput::promptFilesMustBeSmallRegularFiles() {
                                                     {d.filePath("fifo"), "is a FIFO"},
                                                     {d.filePath("folder"), "is a directory"},
                                                     {d.filePath("big.txt"), "is larger than 16 MiB"},
-                                                    {d.filePath("nope.txt"), "no such file"}};
+                                                    {d.filePath("nope.txt"), "cannot read: no such file"}};
     for (const auto& [path, why] : cases) {
         auto r = run_moa({"run", "--config", "offline-demo", "--prompt-file", path}, {}, 60000);
         QVERIFY2(r.code == 2, qPrintable(path + ": exit " + QString::number(r.code)));
