@@ -4,13 +4,15 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/terminal.h"
 
 namespace {
 const char* kUsage =
     "moa — Mixture-of-Agents from the command line (MoA Workbench " MOA_VERSION ")\n"
     "\n"
     "  moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events] [--no-history]\n"
-    "  moa validate FILE...\n"
+    "          [--allow-outside-files]\n"
+    "  moa validate FILE... [--allow-outside-files]\n"
     "  moa presets [NAME]\n"
     "  moa models --config FILE --provider NAME [--json]\n"
     "  moa serve --config FILE [--config FILE...] [--host 127.0.0.1] [--port N] [--api-key-env NAME]\n"
@@ -31,6 +33,7 @@ const char* kUsage =
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
+    moa::cli::guard_terminal_output(); // what others wrote is shown on a terminal, never obeyed
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || (args[0] == "help" && args.size() == 1)) {
         std::cout << kUsage;
         return args.empty() ? moa::cli::kUsage : moa::cli::kOk;

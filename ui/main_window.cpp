@@ -33,6 +33,7 @@
 
 #include <thread>
 
+#include "config/key_uses.h"
 #include "bridge/event_bridge.h"
 #include "engine/run_markdown.h"
 #include "engine/run_outcome.h"
@@ -570,7 +571,24 @@ void MainWindow::documentReplaced() {
 
 bool MainWindow::openFile(const QString& path) {
     QString err;
-    if (!doc_->load(path, &err)) {
+    QStringList outside;
+    bool loaded = doc_->load(path, &err, {}, &outside);
+    if (!loaded && !outside.isEmpty()) {
+        // A *.moa.json opens by double-click: reading a local file into prompts sent upstream
+        // is the user's decision, asked here (the CLI's is --allow-outside-files).
+        const auto b = QMessageBox::question(
+            this, tr("Open configuration"),
+            tr("This configuration reads files outside its folder:\n\n%1\n\nTheir text goes into the prompts sent to "
+               "its providers. Allow it to read them?")
+                .arg(outside.join("\n")),
+            QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+        if (b == QMessageBox::Yes) {
+            config::LoadOptions allow;
+            allow.allow_outside_files = true;
+            loaded = doc_->load(path, &err, allow);
+        }
+    }
+    if (!loaded) {
         statusBar()->showMessage(err.section('\n', 0, 0), 10000);
         QMessageBox::warning(this, tr("Open configuration"), err);
         return false;
@@ -657,6 +675,15 @@ bool MainWindow::startRunWith(const config::Config& cfg, const engine::RunInput&
     // alone: the transport thread never reaches back into the window.
     std::map<std::string, std::string> run_keys;
     for (const auto& [name, p] : cfg.providers) run_keys[name] = keys_->keyFor(p);
+    {
+        // A key going to a server it has not gone to from this machine is said (once).
+        config::KnownKeyUses known;
+        const auto fresh = known.unfamiliar(cfg);
+        QStringList notes;
+        for (const auto& u : fresh) notes << QString::fromStdString(u.describe());
+        known.remember(fresh);
+        if (!notes.isEmpty()) statusBar()->showMessage(tr("Note: %1").arg(notes.join("; ")), 30000);
+    }
     engine::RunOptions options;
     options.key_for = [run_keys](const config::Provider& p) {
         auto it = run_keys.find(p.name);

@@ -29,7 +29,9 @@ bool wants_help(const std::vector<std::string>& args);
 
 // Loads a configuration from a path, or a built-in preset by name; prints every issue to
 // stderr. Empty when it has errors.
-std::optional<config::Config> load_config_or_preset(const std::string& what);
+std::optional<config::Config> load_config_or_preset(const std::string& what, const config::LoadOptions& options = {});
+// `what` itself when it exists, else the path of the preset so named (when there is one).
+std::string config_path_or_preset(const std::string& what);
 
 // A tiny option reader: --name value / --name=value / flags.
 class Args {

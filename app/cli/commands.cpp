@@ -13,28 +13,33 @@
 
 namespace moa::cli {
 
-std::optional<config::Config> load_config_or_preset(const std::string& what) {
-    std::string path = what;
+std::string config_path_or_preset(const std::string& what) {
     std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
+    if (!std::filesystem::exists(what, ec)) {
         std::string preset = resources::preset_path(what);
-        if (!preset.empty()) path = preset;
+        if (!preset.empty()) return preset;
     }
-    auto r = config::load_config_file(path);
+    return what;
+}
+
+std::optional<config::Config> load_config_or_preset(const std::string& what, const config::LoadOptions& options) {
+    auto r = config::load_config_file(config_path_or_preset(what), options);
     for (const auto& i : r.issues) std::cerr << i.str() << "\n";
     if (!r.ok()) return std::nullopt;
     return r.config;
 }
 
 int cmd_validate(const std::vector<std::string>& args) {
-    Args a(args, {"quiet"}, {});
+    Args a(args, {"quiet", "allow-outside-files"}, {});
     if (!a.ok() || a.positional().empty()) {
         std::cerr << "moa validate: " << (a.ok() ? "name a file: moa validate FILE.moa.json" : a.error()) << "\n";
         return kUsage;
     }
+    config::LoadOptions options;
+    options.allow_outside_files = a.flag("allow-outside-files");
     int rc = kOk;
     for (const auto& f : a.positional()) {
-        auto r = config::load_config_file(f);
+        auto r = config::load_config_file(config_path_or_preset(f), options);
         for (const auto& i : r.issues) std::cerr << i.str() << "\n";
         if (!r.ok()) {
             int errors = 0;

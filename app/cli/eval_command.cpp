@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "cli/cli.h"
+#include "cli/terminal.h"
 #include "eval/experiment_results.h"
 #include "eval/experiment_runner.h"
 #include "util/resources.h"
@@ -50,7 +51,7 @@ std::string flags(const eval::ConfigResult& c, bool pairwise) {
 }
 
 void print_table(const eval::ExperimentResults& r) {
-    std::printf("\n%s: %s judge%s\n", r.name.c_str(), r.mode.c_str(),
+    std::printf("\n%s: %s judge%s\n", for_fd(1, r.name).c_str(), r.mode.c_str(),
                 r.reference_name.empty() ? "" : (", reference: " + r.reference_name).c_str());
     if (r.mode == "pairwise") {
         std::printf("%-28s %18s %15s %10s %10s %10s %8s %s\n", "configuration", r.lc_label.c_str(), "win rate ± SE", "$/inst",
@@ -61,7 +62,7 @@ void print_table(const eval::ExperimentResults& r) {
             char lc[64] = "n/a";
             if (c.lc_win_rate && c.lc_standard_error) std::snprintf(lc, sizeof lc, "%.2f ± %.2f", *c.lc_win_rate, *c.lc_standard_error);
             else if (c.lc_win_rate) std::snprintf(lc, sizeof lc, "%.2f", *c.lc_win_rate);
-            std::printf("%-28.28s %18s %8.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d%s%s\n", c.name.c_str(), lc,
+            std::printf("%-28.28s %18s %8.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d%s%s\n", for_fd(1, c.name).c_str(), lc,
                         c.win.win_rate, c.win.standard_error, c.cost_per_instance, c.tflops_per_instance, c.latency_ms / 1000,
                         c.tokens_per_instance, c.win.n_total, front ? "  *frontier" : "",
                         (flags(c, true) + (c.unreadable ? "  (" + std::to_string(c.unreadable) + " unreadable verdicts excluded)" : ""))
@@ -71,7 +72,7 @@ void print_table(const eval::ExperimentResults& r) {
     } else {
         std::printf("%-28s %12s %10s %10s %10s %8s %s\n", "configuration", "score ± SE", "$/inst", "TFLOPs", "latency", "tokens", "n");
         for (const auto& c : r.configs)
-            std::printf("%-28.28s %6.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d%s\n", c.name.c_str(), c.score.value_or(NAN),
+            std::printf("%-28.28s %6.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d%s\n", for_fd(1, c.name).c_str(), c.score.value_or(NAN),
                         c.score_se.value_or(0), c.cost_per_instance, c.tflops_per_instance, c.latency_ms / 1000,
                         c.tokens_per_instance, c.judged + c.failed, flags(c, false).c_str());
     }
@@ -79,8 +80,8 @@ void print_table(const eval::ExperimentResults& r) {
     int shown = 0;
     for (const auto& i : r.instances)
         if (i.reference_failed && shown++ < 5)
-            std::printf("  reference failed on %s (%s): %s\n", i.item_id.c_str(), i.config.c_str(), i.error.c_str());
-    if (r.incomplete) std::printf("%s\n", r.incomplete_note.c_str());
+            std::printf("  reference failed on %s (%s): %s\n", for_fd(1, i.item_id).c_str(), for_fd(1, i.config).c_str(), for_fd(1, i.error).c_str());
+    if (r.incomplete) std::printf("%s\n", for_fd(1, r.incomplete_note).c_str());
 }
 } // namespace
 
@@ -111,7 +112,7 @@ int cmd_eval(const std::vector<std::string>& args) {
         auto p = runner.progress();
         if (!quiet)
             std::fprintf(stderr, "%s: %zu configurations x %zu prompts, %s judge; %d of %d tasks already done (database %s)\n",
-                         e->name.c_str(), e->configs.size(), e->prompts.items.size(), e->judge.mode.c_str(), p.resumed,
+                         for_fd(2, e->name).c_str(), e->configs.size(), e->prompts.items.size(), e->judge.mode.c_str(), p.resumed,
                          p.total, (*store)->path().c_str());
     }
     runner.start([&](const eval::ExperimentProgress& p) {
@@ -139,11 +140,11 @@ int cmd_eval(const std::vector<std::string>& args) {
     auto outcome = runner.wait();
     std::signal(SIGINT, old);
     if (!quiet && tty) std::fprintf(stderr, "\n");
-    if (!outcome.message.empty()) std::fprintf(stderr, "%s\n", outcome.message.c_str());
+    if (!outcome.message.empty()) std::fprintf(stderr, "%s\n", for_fd(2, outcome.message).c_str());
     if (outcome.progress.failed > 0) {
         std::fprintf(stderr, "%d tasks failed (a failed generation counts as a loss or the lowest grade, an instance whose reference "
                              "failed is not judged; running again retries them). The first:\n", outcome.progress.failed);
-        for (const auto& e : outcome.progress.errors) std::fprintf(stderr, "  %s\n", e.c_str());
+        for (const auto& e : outcome.progress.errors) std::fprintf(stderr, "  %s\n", for_fd(2, e).c_str());
     }
     auto results = eval::compute_results(*e, **store);
     if (a.flag("json")) {

@@ -11,9 +11,11 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "config/key_uses.h"
 #include "engine/engine.h"
 #include "engine/run_outcome.h"
 #include "store/history_recorder.h"
+#include "util/file_read.h"
 #include "util/resources.h"
 #include "util/text.h"
 
@@ -117,10 +119,10 @@ void print_summary(const engine::RunRecord& r) {
 } // namespace
 
 int cmd_run(const std::vector<std::string>& args) {
-    Args a(args, {"json", "events", "quiet", "no-history"}, {"config", "prompt", "prompt-file", "system"});
+    Args a(args, {"json", "events", "quiet", "no-history", "allow-outside-files"}, {"config", "prompt", "prompt-file", "system"});
     if (!a.ok() || !a.positional().empty()) {
         std::cerr << "moa run: " << (a.ok() ? "unexpected argument " + a.positional()[0] : a.error())
-                  << "\nusage: moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events] [--no-history]\n";
+                  << "\nusage: moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events] [--no-history] [--allow-outside-files]\n";
         return kUsage;
     }
     if (!a.get("config")) {
@@ -134,11 +136,18 @@ int cmd_run(const std::vector<std::string>& args) {
     std::string prompt;
     if (auto pf = a.get("prompt-file")) {
         if (*pf == "-") {
-            std::ostringstream ss;
-            ss << std::cin.rdbuf();
-            prompt = ss.str();
-        } else if (!text::read_file(*pf, prompt)) {
-            std::cerr << "moa run: cannot read the prompt file " << *pf << "\n";
+            char buf[64 * 1024];
+            while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
+                prompt.append(buf, static_cast<std::size_t>(std::cin.gcount()));
+                if (prompt.size() > files::kMaxPromptBytes) {
+                    std::cerr << "moa run: the prompt on stdin is larger than " << files::size_text(files::kMaxPromptBytes) << "\n";
+                    return kUsage;
+                }
+            }
+        } else if (auto text = files::read_regular_file(*pf, files::kMaxPromptBytes)) {
+            prompt = std::move(*text);
+        } else {
+            std::cerr << "moa run: --prompt-file " << text.error() << "\n";
             return kUsage;
         }
     } else {
@@ -148,8 +157,17 @@ int cmd_run(const std::vector<std::string>& args) {
         std::cerr << "moa run: the prompt is empty\n";
         return kUsage;
     }
-    auto cfg = load_config_or_preset(*a.get("config"));
+    config::LoadOptions load_options;
+    load_options.allow_outside_files = a.flag("allow-outside-files");
+    auto cfg = load_config_or_preset(*a.get("config"), load_options);
     if (!cfg) return kUsage;
+    {
+        // A key going to a server it has not gone to before is said before anything is sent.
+        config::KnownKeyUses known;
+        auto fresh = known.unfamiliar(*cfg);
+        for (const auto& u : fresh) std::cerr << "moa: note: " << u.describe() << "\n";
+        if (auto e = known.remember(fresh); !e.empty()) std::cerr << "moa: warning: " << e << "\n";
+    }
 
     accounting::Catalog catalog;
     if (auto c = accounting::Catalog::load_file(resources::catalog_path())) catalog = std::move(*c);

@@ -268,7 +268,7 @@ struct ChatServer::Impl {
     static std::optional<RequestError> check_key(ChatServer* self, MHD_Connection* c) {
         if (self->opt_.api_key.empty()) return std::nullopt;
         const char* auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-        if (auth && std::string(auth) == "Bearer " + self->opt_.api_key) return std::nullopt;
+        if (auth && strncasecmp(auth, "Bearer ", 7) == 0 && std::string(auth + std::min<std::size_t>(7, std::strlen(auth))) == self->opt_.api_key) return std::nullopt; // the scheme is case-insensitive (RFC 9110)
         return RequestError{401, auth ? "the API key is not valid" : "an API key is required: Authorization: Bearer <key>",
                             "invalid_request_error", "invalid_api_key", {}};
     }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "config/json_lines.h"
+#include "util/file_read.h"
 #include "util/text.h"
 
 namespace moa::config {
@@ -40,6 +41,14 @@ const char* to_string(FailurePolicy p) { return p == FailurePolicy::Drop ? "drop
 
 namespace {
 
+// "api_key" in any spelling (apiKey, API-KEY, x-api-key), but not "api_key_env".
+bool api_key_name(const std::string& key) {
+    std::string n;
+    for (char c : key)
+        if (c != '_' && c != '-') n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return n.find("apikey") != std::string::npos && n != "apikeyenv";
+}
+
 // Collects every problem of a document instead of stopping at the first.
 class Checker {
 public:
@@ -56,7 +65,8 @@ public:
     void known_keys(const json& obj, const std::string& ptr, std::initializer_list<const char*> keys) {
         std::set<std::string> k(keys.begin(), keys.end());
         for (auto it = obj.begin(); it != obj.end(); ++it)
-            if (!k.count(it.key()) && it.key().rfind("x-", 0) != 0 && it.key() != "$comment")
+            // (A key's field is an error of its own, from refuse_keys_anywhere.)
+            if (!k.count(it.key()) && it.key().rfind("x-", 0) != 0 && it.key() != "$comment" && !api_key_name(it.key()))
                 warning(ptr + "/" + it.key(), "unknown field, ignored");
     }
 
@@ -115,6 +125,41 @@ private:
     std::string label_;
 };
 
+// RFC 9110 token characters: anything else in a name would break the request's header block.
+bool header_name_ok(const std::string& name) {
+    if (name.empty()) return false;
+    for (char c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos)
+            return false;
+    return true;
+}
+
+// Names that carry a credential (X-Api-Key, api-key, X-Auth-Token, Proxy-Authorization, Cookie):
+// their values would be stored in every run's configuration snapshot.
+bool key_bearing_header(const std::string& name) {
+    const std::string n = text::to_lower(name);
+    for (const char* word : {"key", "token", "auth", "secret", "password", "cookie"})
+        if (n.find(word) != std::string::npos) return true;
+    return false;
+}
+
+// "api_key" (any spelling: apiKey, API-KEY, x-api-key) anywhere in the document is an error,
+// wherever it is: a key in a shared file is as leaked at the top level as in a provider.
+void refuse_keys_anywhere(Checker& ck, const json& j, const std::string& ptr) {
+    if (j.is_array()) {
+        for (std::size_t i = 0; i < j.size(); ++i) refuse_keys_anywhere(ck, j[i], ptr + "/" + std::to_string(i));
+        return;
+    }
+    if (!j.is_object()) return;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        const std::string p = ptr + "/" + it.key();
+        if (api_key_name(it.key()) && ptr.find("/headers") == std::string::npos)
+            ck.error(p, "API keys never go into a configuration file; put the key in an environment "
+                        "variable and name that variable in \"api_key_env\"");
+        refuse_keys_anywhere(ck, *it, p);
+    }
+}
+
 void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider& p) {
     if (!pj.is_object()) {
         ck.error(ptr, "a provider must be an object");
@@ -123,8 +168,9 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
     ck.known_keys(pj, ptr, {"type", "base_url", "api_key_env", "max_concurrency", "connect_timeout_ms",
                             "first_token_timeout_ms", "idle_timeout_ms", "max_retries", "retry_base_ms",
                             "retry_max_ms", "headers", "tokens_per_second", "first_token_ms", "max_answer_bytes",
-                            "keychain_entry", "label", "models", "tls_verify", "ca_file"});
-    for (const char* secret : {"api_key", "key", "token", "apiKey"}) {
+                            "keychain_entry", "label", "models", "tls_verify", "ca_file", "key_header"});
+    // ("api_key" and its spellings are refused wherever they are, by refuse_keys_anywhere.)
+    for (const char* secret : {"key", "token"}) {
         if (pj.contains(secret))
             ck.error(ptr + "/" + secret,
                      "API keys never go into a configuration file; put the key in an environment "
@@ -178,6 +224,12 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
             ck.warning(ptr + "/ca_file", "no such file: " + *f + " (connections to this provider will fail)");
         p.ca_file = *f;
     }
+    if (auto kh = ck.str(pj, ptr, "key_header", false, true)) {
+        if (!header_name_ok(*kh)) ck.error(ptr + "/key_header", "not a valid header name");
+        else if (text::to_lower(*kh) == "authorization")
+            ck.error(ptr + "/key_header", "leave \"key_header\" out to send the key as \"Authorization: Bearer\"");
+        else p.key_header = *kh;
+    }
     if (auto ms = pj.find("models"); ms != pj.end()) {
         if (!ms->is_object()) ck.error(ptr + "/models", "must map model ids to {\"input_usd_per_mtok\", \"output_usd_per_mtok\", \"active_params_b\"}");
         else
@@ -203,13 +255,45 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
                     ck.error(ptr + "/headers/" + it.key(), "must be a string");
                     continue;
                 }
-                if (text::to_lower(it.key()) == "authorization")
-                    ck.error(ptr + "/headers/" + it.key(),
-                             "the Authorization header is built from \"api_key_env\"; keys never go "
-                             "into a configuration file");
-                else p.headers[it.key()] = it->get<std::string>();
+                const std::string hp = ptr + "/headers/" + it.key();
+                const std::string& v = it->get_ref<const std::string&>();
+                if (!header_name_ok(it.key()))
+                    ck.error(hp, "not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)");
+                else if (text::to_lower(it.key()) == "authorization")
+                    ck.error(hp, "the Authorization header is built from \"api_key_env\"; keys never go "
+                                 "into a configuration file");
+                else if (key_bearing_header(it.key()))
+                    ck.error(hp, "a header named like this carries a key, and keys never go into a configuration "
+                                 "file: put the key in an environment variable named in \"api_key_env\" and set "
+                                 "\"key_header\": \"" + it.key() + "\" to send it in this header");
+                else if (v.find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
+                    ck.error(hp, "must not contain CR, LF or NUL (they would start another header line)");
+                else p.headers[it.key()] = v;
             }
     }
+}
+
+// A file the configuration names, from its own folder unless the user allowed otherwise. When
+// it is refused for lying outside, `outside` names the file it resolves to.
+Result<std::string> read_named_file(const std::string& name, const std::string& base_dir, const LoadOptions& options,
+                                    std::string& outside) {
+    namespace fs = std::filesystem;
+    fs::path p(name);
+    if (p.is_relative()) p = fs::path(base_dir) / p;
+    if (!options.allow_outside_files) {
+        std::error_code ec1, ec2, ec3;
+        // Symbolic links and ".." are resolved first: a link in the folder to /proc/self/environ is outside.
+        const fs::path root = fs::weakly_canonical(fs::absolute(base_dir, ec1), ec2);
+        const fs::path real = fs::weakly_canonical(fs::absolute(p, ec1), ec3);
+        const fs::path rel = real.lexically_relative(root);
+        if (ec1 || ec2 || ec3 || rel.empty() || *rel.begin() == "..") {
+            outside = real.empty() ? p.string() : real.string();
+            return Error{"\"" + p.string() + "\" is outside the configuration's folder " + root.string() +
+                         "; a configuration reads files from its own folder only (to allow this one, run with "
+                         "--allow-outside-files, or confirm in the workbench)"};
+        }
+    }
+    return files::read_regular_file(p.string(), files::kMaxTemplateBytes);
 }
 
 void read_agent(Checker& ck, const json& aj, const std::string& ptr, const Config& c, Agent& a) {
@@ -240,8 +324,18 @@ void read_agent(Checker& ck, const json& aj, const std::string& ptr, const Confi
 
 } // namespace
 
-LoadResult load_config_text(const std::string& text, const std::string& label, const std::string& base_dir) {
+LoadResult load_config_text(const std::string& text, const std::string& label, const std::string& base_dir,
+                            const LoadOptions& options) {
     LoadResult r;
+    if (auto at = too_deep_at(text); at != std::string_view::npos) {
+        Issue i;
+        i.file = label;
+        line_column(text, at, i.line, i.column);
+        i.message = "values nested more than " + std::to_string(kMaxJsonDepth) +
+                    " levels deep; a configuration needs only a few levels";
+        r.issues.push_back(std::move(i));
+        return r;
+    }
     json j;
     try {
         j = json::parse(text);
@@ -285,6 +379,7 @@ LoadResult load_config_text(const std::string& text, const std::string& label, c
     }
     ck.known_keys(j, "", {"schema", "name", "description", "providers", "layers", "aggregation",
                           "on_agent_failure"});
+    refuse_keys_anywhere(ck, j, "");
     if (auto s = ck.str(j, "", "schema", true)) {
         if (*s != kSchema)
             ck.error("/schema", "unsupported schema \"" + *s + "\" (this version reads \"" + kSchema + "\")");
@@ -354,15 +449,15 @@ LoadResult load_config_text(const std::string& text, const std::string& label, c
             } else if (auto tn = ck.str(*ag, "/aggregation", "template", false, true)) {
                 c.aggregation.template_name = *tn;
                 if (*tn != "default") {
-                    std::filesystem::path p(*tn);
-                    if (p.is_relative()) p = std::filesystem::path(base_dir) / p;
-                    std::string body;
-                    if (!text::read_file(p.string(), body))
-                        ck.error("/aggregation/template", "cannot read the template file \"" + p.string() +
-                                                              "\" (use \"default\" or a readable file path)");
+                    std::string outside;
+                    auto body = read_named_file(*tn, base_dir, options, outside);
+                    if (!outside.empty()) r.outside_files.push_back(outside);
+                    if (!body)
+                        ck.error("/aggregation/template", "cannot read the template file: " + body.error() +
+                                                              " (use \"default\" or a file next to the configuration)");
                     else {
-                        if (!body.empty() && body.back() == '\n') body.pop_back();
-                        c.aggregation.template_text = body;
+                        if (!body->empty() && body->back() == '\n') body->pop_back();
+                        c.aggregation.template_text = std::move(*body);
                     }
                 }
             }
@@ -378,19 +473,20 @@ LoadResult load_config_text(const std::string& text, const std::string& label, c
     return r;
 }
 
-LoadResult load_config_file(const std::string& path) {
-    std::string text;
-    if (!text::read_file(path, text)) {
+LoadResult load_config_file(const std::string& path, const LoadOptions& options) {
+    auto text = files::read_regular_file(path, files::kMaxConfigBytes);
+    if (!text) {
         LoadResult r;
         Issue i;
         i.file = path;
-        std::error_code ec;
-        i.message = std::filesystem::exists(path, ec) ? "cannot read the file" : "no such file";
+        i.message = text.error();
+        // The message is "<path>: <why>"; the issue names the file already.
+        if (i.message.rfind(path + ": ", 0) == 0) i.message.erase(0, path.size() + 2);
         r.issues.push_back(i);
         return r;
     }
     auto dir = std::filesystem::path(path).parent_path().string();
-    auto r = load_config_text(text, path, dir.empty() ? "." : dir);
+    auto r = load_config_text(*text, path, dir.empty() ? "." : dir, options);
     if (r.config) r.config->source_path = path;
     return r;
 }
@@ -419,6 +515,7 @@ json to_json(const Config& c) {
             if (p.retry_max_ms != d.retry_max_ms) pj["retry_max_ms"] = p.retry_max_ms;
             if (p.max_answer_bytes != d.max_answer_bytes) pj["max_answer_bytes"] = p.max_answer_bytes;
             if (!p.headers.empty()) pj["headers"] = p.headers;
+            if (!p.key_header.empty()) pj["key_header"] = p.key_header;
             if (!p.tls_verify) pj["tls_verify"] = false;
             if (!p.ca_file.empty()) pj["ca_file"] = p.ca_file;
         }

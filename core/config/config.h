@@ -39,7 +39,10 @@ struct Provider {
     int max_retries = 3;
     long retry_base_ms = 1'000;
     long retry_max_ms = 30'000;
+    // Extra request headers. Names that carry credentials are refused; values hold no CR, LF, NUL.
     std::map<std::string, std::string> headers;
+    // The header the key is sent in (e.g. "api-key", "x-api-key"); empty: "Authorization: Bearer".
+    std::string key_header;
     // TLS: certificates are always verified, against the system's CAs or, for a server with a
     // self-signed certificate, against `ca_file` (PEM). `tls_verify = false` is the explicit,
     // warned-about opt-out.
@@ -105,14 +108,25 @@ struct Issue {
 struct LoadResult {
     std::optional<Config> config; // set when there are no errors (warnings may exist)
     std::vector<Issue> issues;
+    // Files the configuration names that were refused for lying outside its folder (each also
+    // an issue): what a confirmation would allow.
+    std::vector<std::string> outside_files;
     bool ok() const { return config.has_value(); }
     std::string summary() const; // every issue, one per line
 };
 
-// `label` names the document in messages; `base_dir` resolves relative template paths.
+struct LoadOptions {
+    // A configuration may name files (aggregation.template) outside its own folder. Off by
+    // default: a shared *.moa.json must not put /proc/self/environ or ~/.ssh into a prompt sent
+    // upstream. On when the user says so (`--allow-outside-files`, a confirmation in the workbench).
+    bool allow_outside_files = false;
+};
+
+// `label` names the document in messages; `base_dir` resolves relative template paths and is
+// the folder named files must lie in.
 LoadResult load_config_text(const std::string& text, const std::string& label,
-                            const std::string& base_dir = ".");
-LoadResult load_config_file(const std::string& path);
+                            const std::string& base_dir = ".", const LoadOptions& options = {});
+LoadResult load_config_file(const std::string& path, const LoadOptions& options = {});
 
 nlohmann::json to_json(const Config& c);
 

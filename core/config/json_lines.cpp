@@ -11,6 +11,7 @@ struct Scanner {
     int line = 1;
     std::unordered_map<std::string, int>& out;
     int depth = 0;
+    static constexpr int kMaxDepth = 512;
 
     void ws() {
         while (i < s.size()) {
@@ -49,8 +50,42 @@ struct Scanner {
         }
         return r;
     }
+    // Consumes one value without mapping what is inside it: past the depth limit, and without
+    // recursion, so that no nesting can exhaust the stack or leave the value unread.
+    void skip_value() {
+        ws();
+        int open = 0;
+        while (i < s.size()) {
+            const char c = s[i];
+            if (c == '"') {
+                string_token();
+                if (open == 0) return;
+            } else if (c == '{' || c == '[') {
+                ++open;
+                ++i;
+            } else if (c == '}' || c == ']') {
+                if (open == 0) return; // the end of the enclosing container, not ours
+                ++i;
+                if (--open == 0) return;
+            } else if (c == ',' && open == 0) {
+                return; // the end of a scalar
+            } else {
+                if (c == '\n') ++line;
+                ++i;
+            }
+        }
+    }
     void value(const std::string& ptr) {
-        if (++depth > 512) return; // pathological nesting: stop mapping, lines stay coarse
+        if (depth >= kMaxDepth) {
+            // Pathological nesting: the lines below this depth stay coarse (the parent's line).
+            skip_value();
+            return;
+        }
+        ++depth;
+        map_value(ptr);
+        --depth;
+    }
+    void map_value(const std::string& ptr) {
         ws();
         if (i >= s.size()) return;
         out.emplace(ptr, line);
@@ -59,6 +94,7 @@ struct Scanner {
             ++i;
             ws();
             while (i < s.size() && s[i] != '}') {
+                const std::size_t before = i;
                 if (s[i] != '"') return;
                 std::string key = string_token();
                 ws();
@@ -69,6 +105,7 @@ struct Scanner {
                     ++i;
                     ws();
                 }
+                if (i == before) i = s.size(); // no progress: text this scanner does not understand
             }
             ++i;
         } else if (c == '[') {
@@ -76,12 +113,14 @@ struct Scanner {
             ws();
             int idx = 0;
             while (i < s.size() && s[i] != ']') {
+                const std::size_t before = i;
                 value(ptr + "/" + std::to_string(idx++));
                 ws();
                 if (i < s.size() && s[i] == ',') {
                     ++i;
                     ws();
                 }
+                if (i == before) i = s.size(); // no progress: text this scanner does not understand
             }
             ++i;
         } else if (c == '"') {
@@ -91,7 +130,6 @@ struct Scanner {
                    s[i] != ' ' && s[i] != '\r' && s[i] != '\t')
                 ++i;
         }
-        --depth;
     }
 };
 
@@ -112,7 +150,33 @@ int JsonLineMap::line_of(const std::string& pointer) const {
     }
 }
 
+std::size_t too_deep_at(std::string_view text, int max_depth) {
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth) return i;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return std::string_view::npos;
+}
+
 nlohmann::json parse_with_position(const std::string& text, const std::string& path, std::string& error, const std::string& hint) {
+    if (auto at = too_deep_at(text); at != std::string_view::npos) {
+        int line = 0, col = 0;
+        line_column(text, at, line, col);
+        error = path + ":" + std::to_string(line) + ":" + std::to_string(col) + ": values nested more than " +
+                std::to_string(kMaxJsonDepth) + " levels deep" + hint;
+        return nlohmann::json(nlohmann::json::value_t::discarded);
+    }
     nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
     if (!j.is_discarded()) return j;
     // nlohmann reports the byte offset of a syntax error only in its exception.

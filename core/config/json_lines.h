@@ -28,8 +28,16 @@ void line_column(std::string_view text, std::size_t offset, int& line, int& colu
 // number overflow), with the line and column of the value it quotes when it can be found.
 std::string json_value_error(const std::string& text, const std::string& what, int& line, int& column);
 
+// The deepest nesting a document we read may have. Configurations, experiments and data files
+// are a few levels deep; a limit keeps a hostile file from costing a DOM node per bracket.
+inline constexpr int kMaxJsonDepth = 512;
+
+// The byte offset of the first `[` or `{` that opens a level deeper than `max_depth`, or npos.
+// One pass without recursion, before any DOM is built.
+std::size_t too_deep_at(std::string_view text, int max_depth = kMaxJsonDepth);
+
 // Parses `text`; on malformed JSON, `error` becomes "<path>:<line>:<column>: not valid JSON"
-// (plus `hint`) and the result is discarded.
+// (plus `hint`) and the result is discarded; nesting deeper than kMaxJsonDepth is refused the same way.
 nlohmann::json parse_with_position(const std::string& text, const std::string& path, std::string& error,
                                    const std::string& hint = {});
 

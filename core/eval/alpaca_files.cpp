@@ -10,6 +10,7 @@
 #include "config/json_lines.h"
 #include "util/csv.h"
 #include "util/text.h"
+#include "util/file_read.h"
 
 namespace moa::eval {
 
@@ -102,9 +103,9 @@ std::string AnnotationFile::generator() const {
 }
 
 Result<AnnotationFile> load_annotations(const std::string& path) {
-    std::string text;
-    if (!text::read_file(path, text)) return Error{path + ": cannot read the file"};
-    return parse_annotations(text, path);
+    auto text = files::read_regular_file(path, files::kMaxDataBytes);
+    if (!text) return Error{text.error()};
+    return parse_annotations(*text, path);
 }
 
 Result<AnnotationFile> parse_annotations(const std::string& input, const std::string& path) {
@@ -144,9 +145,9 @@ Result<AnnotationFile> parse_annotations(const std::string& input, const std::st
 }
 
 Result<std::vector<ModelOutput>> load_model_outputs(const std::string& path) {
-    std::string text;
-    if (!text::read_file(path, text)) return Error{path + ": cannot read the file"};
-    return parse_model_outputs(text, path);
+    auto text = files::read_regular_file(path, files::kMaxDataBytes);
+    if (!text) return Error{text.error()};
+    return parse_model_outputs(*text, path);
 }
 
 Result<std::vector<ModelOutput>> parse_model_outputs(const std::string& input, const std::string& path) {

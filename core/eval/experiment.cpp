@@ -8,6 +8,7 @@
 #include "util/resources.h"
 #include "util/sha256.h"
 #include "util/text.h"
+#include "util/file_read.h"
 
 namespace moa::eval {
 
@@ -107,8 +108,9 @@ void known(Ctx& c, const json& o, const std::string& ptr, std::initializer_list<
 } // namespace
 
 Result<Experiment> load_experiment(const std::string& path) {
-    std::string text;
-    if (!text::read_file(path, text)) return Error{path + ": cannot read the experiment file"};
+    auto read = files::read_regular_file(path, files::kMaxConfigBytes);
+    if (!read) return Error{read.error() + " (the experiment file)"};
+    const std::string& text = *read;
     std::string parse_error;
     json j = config::parse_with_position(text, path, parse_error);
     if (j.is_discarded()) return Error{parse_error};

@@ -13,6 +13,7 @@
 #include "util/csv.h"
 #include "util/resources.h"
 #include "util/text.h"
+#include "util/file_read.h"
 
 namespace moa::eval {
 
@@ -205,9 +206,9 @@ bool ends_with(const std::string& s, const std::string& e) {
 } // namespace
 
 Result<PromptSet> load_prompt_set(const std::string& path, PromptFormat format, const ColumnMapping& mapping) {
-    std::string text;
-    if (!text::read_file(path, text)) return Error{path + ": cannot read the file"};
-    return parse_prompt_set(text, path, format, mapping);
+    auto text = files::read_regular_file(path, files::kMaxDataBytes);
+    if (!text) return Error{text.error()};
+    return parse_prompt_set(*text, path, format, mapping);
 }
 
 Result<PromptSet> parse_prompt_set(const std::string& text, const std::string& path, PromptFormat format, const ColumnMapping& mapping) {
@@ -250,9 +251,9 @@ Result<PromptSet> load_starter_set() {
 }
 
 Result<int> attach_mt_bench_references(PromptSet& set, const std::string& path) {
-    std::string text;
-    if (!text::read_file(path, text)) return Error{path + ": cannot read the file"};
-    auto lines = read_jsonl(path, text);
+    auto text = files::read_regular_file(path, files::kMaxDataBytes);
+    if (!text) return Error{text.error()};
+    auto lines = read_jsonl(path, *text);
     if (!lines) return Error{lines.error()};
     int n = 0;
     for (const auto& [line, o] : *lines) {

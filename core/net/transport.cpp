@@ -96,6 +96,7 @@ struct Transport::Impl {
         std::string value = text::trim(line.substr(colon + 1));
         if (name == "content-type") ex->head.content_type = value;
         else if (name == "retry-after") ex->head.retry_after_ms = parse_retry_after(value);
+        else if (name == "location") ex->head.location = value.substr(0, 2048);
         else if (name == "retry-after-ms") {
             try { ex->head.retry_after_ms = std::stol(value); } catch (...) {}
         }

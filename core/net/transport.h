@@ -33,6 +33,7 @@ struct HttpHead {
     long status = 0;
     std::string content_type;
     std::optional<long> retry_after_ms; // from a Retry-After header (seconds or HTTP date)
+    std::string location;               // a redirect's target (never followed)
 };
 
 // Tls: the server's certificate could not be verified (retrying will not help).

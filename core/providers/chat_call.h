@@ -58,6 +58,10 @@ std::string build_chat_body(const CallRequest& r, bool stream);
 // The message for a TLS failure with `provider`: curl's reason and what the user can do.
 std::string tls_failure_message(const config::Provider& provider, const std::string& reason);
 
+// "redirect to HOST not followed (...)": redirects are never followed, so a key cannot be sent
+// on to another address; the user sets base_url to the final address instead.
+std::string redirect_message(const std::string& location);
+
 // Usage estimated from the text when the provider reported none (about 4 bytes a token).
 Usage estimate_usage(const std::vector<Message>& messages, std::string_view answer);
 

@@ -7,6 +7,7 @@
 
 #include "providers/chat_call.h"
 #include "providers/chat_stream.h"
+#include "providers/redact.h"
 #include "util/json_guard.h"
 
 namespace moa::providers {
@@ -47,7 +48,7 @@ Result<std::vector<std::string>> list_models(net::Transport& t, const config::Pr
     struct Shared {
         std::promise<void> done;
         long status = 0;
-        std::string body;
+        std::string body, location;
         net::HttpResult result;
     };
     auto sh = std::make_shared<Shared>();
@@ -59,10 +60,14 @@ Result<std::vector<std::string>> list_models(net::Transport& t, const config::Pr
     req.max_response_bytes = 32u << 20;
     req.verify_tls = p.tls_verify;
     req.ca_file = p.ca_file;
-    if (!api_key.empty()) req.headers.push_back("Authorization: Bearer " + api_key);
+    if (!api_key.empty())
+        req.headers.push_back(p.key_header.empty() ? "Authorization: Bearer " + api_key : p.key_header + ": " + api_key);
     for (const auto& [k, v] : p.headers) req.headers.push_back(k + ": " + v);
     net::HttpHandler h;
-    h.on_head = [sh](const net::HttpHead& head) { sh->status = head.status; };
+    h.on_head = [sh](const net::HttpHead& head) {
+        sh->status = head.status;
+        sh->location = head.location;
+    };
     h.on_body = [sh](std::string_view b) {
         sh->body.append(b);
         return true;
@@ -86,9 +91,11 @@ Result<std::vector<std::string>> list_models(net::Transport& t, const config::Pr
         return Error{"provider \"" + p.name + "\": " + p.base_url + "/models: " + sh->result.message};
     if (sh->status < 200 || sh->status >= 300)
         return Error{"provider \"" + p.name + "\": " + p.base_url + "/models: HTTP " + std::to_string(sh->status) +
-                     ": " + error_message_from_body(sh->body)};
+                     ": " +
+                     (sh->status >= 300 && sh->status < 400 ? redirect_message(sh->location)
+                                                            : redact_secret(error_message_from_body(sh->body), api_key))};
     auto r = parse_model_list(sh->body);
-    if (!r) return Error{"provider \"" + p.name + "\": " + r.error()};
+    if (!r) return Error{"provider \"" + p.name + "\": " + redact_secret(r.error(), api_key)};
     return r;
 }
 

@@ -5,10 +5,12 @@
 
 #include <random>
 
+#include "config/key_uses.h"
 #include "net/sse_parser.h"
 #include "providers/chat_call.h"
 #include "providers/chat_stream.h"
 #include "providers/openai_chat.h"
+#include "providers/redact.h"
 #include "util/text.h"
 
 namespace moa::providers {
@@ -120,7 +122,9 @@ private:
         req.ca_file = r_.provider.ca_file;
         req.headers.push_back("Content-Type: application/json");
         req.headers.push_back("Accept: text/event-stream, application/json");
-        if (!r_.api_key.empty()) req.headers.push_back("Authorization: Bearer " + r_.api_key);
+        if (!r_.api_key.empty())
+            req.headers.push_back(r_.provider.key_header.empty() ? "Authorization: Bearer " + r_.api_key
+                                                                 : r_.provider.key_header + ": " + r_.api_key);
         for (const auto& [k, v] : r_.provider.headers) req.headers.push_back(k + ": " + v);
 
         auto self = shared_from_this();
@@ -143,6 +147,7 @@ private:
     void on_head(const net::HttpHead& head) {
         status_ = head.status;
         retry_after_ms_ = head.retry_after_ms;
+        location_ = head.location;
         if (status_ >= 200 && status_ < 300) {
             std::string ct = text::to_lower(head.content_type);
             // A JSON body means the provider ignored stream=true; anything else is read as SSE.
@@ -217,7 +222,9 @@ private:
             break;
         }
         if (status_ < 200 || status_ >= 300) {
-            std::string msg = "HTTP " + std::to_string(status_) + ": " + error_message_from_body(error_body_);
+            std::string msg = "HTTP " + std::to_string(status_) + ": " +
+                              (status_ >= 300 && status_ < 400 ? redirect_message(location_)
+                                                               : error_message_from_body(error_body_));
             if ((status_ == 401 || status_ == 403) && r_.api_key.empty() && !r_.provider.api_key_env.empty())
                 msg += " — the environment variable " + r_.provider.api_key_env + " is not set";
             else if (status_ == 401 || status_ == 403)
@@ -323,6 +330,7 @@ private:
     bool answer_too_large_ = false;
     std::size_t reasoning_bytes_ = 0;
     std::string decode_error_;
+    std::string location_;
     std::string error_body_;
     std::string json_body_;
     std::string text_;
@@ -331,9 +339,20 @@ private:
 } // namespace
 
 std::shared_ptr<ChatCall> start_openai_chat(net::Transport& t, CallRequest r, CallEvents e) {
+    // Every message this call makes (retry reasons, its error) leaves it without the key.
+    e = redacting_events(std::move(e), r.api_key);
     auto call = std::make_shared<OpenAiChatCall>(t, std::move(r), std::move(e));
     call->begin();
     return call;
+}
+
+std::string redirect_message(const std::string& location) {
+    if (location.empty()) return "a redirect without a Location, not followed";
+    std::string host = config::key_server(location);
+    if (auto scheme = host.find("://"); scheme != std::string::npos) host.erase(0, scheme + 3);
+    return "redirect to " + text::quote_start(host.empty() ? location : host, 200) +
+           " not followed (redirects are never followed, so the key stays with base_url; set base_url to the "
+           "address the server redirects to)";
 }
 
 std::string tls_failure_message(const config::Provider& provider, const std::string& reason) {

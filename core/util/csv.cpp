@@ -2,6 +2,7 @@
 #include "util/csv.h"
 
 #include "util/text.h"
+#include "util/file_read.h"
 
 namespace moa::csv {
 
@@ -85,7 +86,8 @@ Result<Table> parse(std::string_view text, const std::string& file) {
 
 Result<Table> read_file(const std::string& path) {
     std::string text;
-    if (!text::read_file(path, text)) return Error{path + ": cannot read the file"};
+    if (auto r = files::read_regular_file(path, files::kMaxDataBytes)) text = std::move(*r);
+    else return Error{r.error()};
     return parse(text, path);
 }
 

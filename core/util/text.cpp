@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "util/text.h"
 
+#include "util/file_read.h"
+
 #include <cctype>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 namespace moa::text {
 
@@ -110,12 +110,9 @@ std::string to_lower(std::string_view s) {
 }
 
 bool read_file(const std::string& path, std::string& out) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    if (f.bad()) return false;
-    out = ss.str();
+    auto r = files::read_regular_file(path, files::kMaxDataBytes);
+    if (!r) return false;
+    out = std::move(*r);
     return true;
 }
 

@@ -26,7 +26,8 @@ std::string trim(std::string_view s);
 bool starts_with_ci(std::string_view s, std::string_view prefix);
 std::string to_lower(std::string_view s);
 
-// Reads a whole file; false when it cannot be read.
+// Reads a whole regular file of at most files::kMaxDataBytes; false when it cannot be read
+// (files::read_regular_file says why).
 bool read_file(const std::string& path, std::string& out);
 
 } // namespace moa::text

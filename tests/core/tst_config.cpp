@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Loading and validating *.moa.json, and the exact messages each agent is sent.
+#include <QFileInfo>
 #include <QtTest>
 
 #include <fstream>
@@ -8,7 +9,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/stat.h>
+
 #include "config/config.h"
+#include "config/json_lines.h"
 #include "engine/prompt_builder.h"
 #include "util/resources.h"
 
@@ -54,6 +58,14 @@ private slots:
     void missingAnswersAreCounted();
     void defaultTemplateIsThePapersPrompt();
     void templateFileIsReadRelativeToConfig();
+    void deepNestingIsAnErrorNotAHang();
+    void lineMapFinishesPastItsDepthLimit();
+    void headerValuesAndKeyHeadersAreChecked_data();
+    void headerValuesAndKeyHeadersAreChecked();
+    void keyHeaderSendsTheKeyInANamedHeader();
+    void apiKeyAnywhereIsAnError();
+    void templateOutsideTheFolderIsRefused();
+    void templateMustBeASmallRegularFile();
 };
 
 void TestConfig::issueExampleLoads() {
@@ -235,6 +247,157 @@ void TestConfig::numberTooLargeIsAnIssueNotACrash() {
     QCOMPARE(r.issues[0].column, 14);
     QVERIFY2(r.issues[0].message.find("a number too large to read") != std::string::npos, r.issues[0].message.c_str());
     QVERIFY(r.summary().find("big.moa.json:3:14") != std::string::npos);
+}
+
+void TestConfig::deepNestingIsAnErrorNotAHang() {
+    // Issue 12 item 9: arrays nested past 512 levels hung every loader (the line scanner stopped
+    // at its depth limit without consuming the value and its caller spun).
+    for (int depth : {512, 600, 100000}) {
+        for (const auto& [open, close] : {std::pair{"[", "]"}, std::pair{"{\"a\":", "}"}}) {
+            std::string nested;
+            for (int i = 0; i < depth; ++i) nested += open;
+            nested += "1";
+            for (int i = 0; i < depth; ++i) nested += close;
+            const std::string doc = "{\n\"schema\": \"moa-workbench/config@1\",\n\"name\": \"deep\",\n\"x-deep\": " +
+                                    nested + "\n}";
+            auto r = config::load_config_text(doc, "deep.moa.json");
+            QVERIFY(!r.ok());
+            const QString all = issue_strings(r).join('\n');
+            // With the document's own braces, 512 in x-deep make 513 levels.
+            QVERIFY2(all.contains("deep.moa.json:4:") && all.contains("values nested more than 512 levels deep"),
+                     qPrintable(QString::number(depth) + ": " + all));
+        }
+    }
+    std::string ok_depth = "{\"schema\": \"moa-workbench/config@1\", \"x-deep\": " + std::string(511, '[') +
+                           std::string(511, ']') + "}";
+    auto r = config::load_config_text(ok_depth, "deep.moa.json");
+    QVERIFY(r.summary().find("nested") == std::string::npos);
+    QVERIFY(r.summary().find("/name: required") != std::string::npos);
+}
+
+void TestConfig::lineMapFinishesPastItsDepthLimit() {
+    // The line map used after parsing (experiments, data files) must consume what it does not map.
+    std::string deep = std::string(600, '[') + "1, \"a]b\\\"\", {\"k\": [2, {}]}, null" + std::string(600, ']');
+    const std::string text = "{\n\"a\": 1,\n\"deep\": " + deep + ",\n\"b\": [\n2]\n}";
+    config::JsonLineMap m(text);
+    QCOMPARE(m.line_of("/a"), 2);
+    QCOMPARE(m.line_of("/deep/0/0"), 3);
+    QCOMPARE(m.line_of("/b"), 4);
+    QCOMPARE(m.line_of("/b/0"), 5);
+}
+
+namespace {
+// The issue 2 example with `extra` members added to provider "together".
+std::string with_provider_fields(const std::string& extra) {
+    std::string doc = kExample;
+    const std::string anchor = "\"api_key_env\": \"TOGETHER_API_KEY\"";
+    doc.replace(doc.find(anchor), anchor.size(), anchor + ", " + extra);
+    return doc;
+}
+} // namespace
+
+void TestConfig::headerValuesAndKeyHeadersAreChecked_data() {
+    QTest::addColumn<QString>("headers");
+    QTest::addColumn<QString>("expected");
+    // Issue 12 item 7: CR/LF in a value injected header lines; key headers were stored in the clear.
+    QTest::newRow("LF injects a line") << R"({"X-Title": "a\nAuthorization: Bearer x"})"
+                                       << "/providers/together/headers/X-Title: must not contain CR, LF or NUL";
+    QTest::newRow("CR") << R"({"X-Title": "a\rb"})" << "/providers/together/headers/X-Title: must not contain CR, LF or NUL";
+    QTest::newRow("NUL") << R"({"X-Title": "a\u0000b"})" << "/providers/together/headers/X-Title: must not contain CR, LF or NUL";
+    QTest::newRow("bad name") << R"({"X Title:": "a"})" << "/providers/together/headers/X Title:: not a valid header name";
+    QTest::newRow("X-Api-Key") << R"({"X-Api-Key": "k"})" << "/providers/together/headers/X-Api-Key: a header named like this carries a key";
+    QTest::newRow("api-key") << R"({"api-key": "k"})" << "\"key_header\": \"api-key\"";
+    QTest::newRow("X-Auth-Token") << R"({"X-Auth-Token": "k"})" << "/providers/together/headers/X-Auth-Token: a header named like this carries a key";
+    QTest::newRow("authorization, any case") << R"({"AUTHORIZATION": "Bearer k"})"
+                                             << "/providers/together/headers/AUTHORIZATION: the Authorization header is built from";
+}
+
+void TestConfig::headerValuesAndKeyHeadersAreChecked() {
+    QFETCH(QString, headers);
+    QFETCH(QString, expected);
+    auto r = config::load_config_text(with_provider_fields("\"headers\": " + headers.toStdString()), "h.moa.json");
+    QVERIFY(!r.ok());
+    const QString all = issue_strings(r).join('\n');
+    QVERIFY2(all.contains(expected), qPrintable(all));
+    QVERIFY2(all.startsWith("h.moa.json:5: "), qPrintable(all)); // the provider's line
+    // A harmless header still passes.
+    auto ok = config::load_config_text(with_provider_fields(R"("headers": {"X-Title": "MoA", "HTTP-Referer": "https://x"})"), "h.moa.json");
+    QVERIFY2(ok.ok(), ok.summary().c_str());
+    QCOMPARE(ok.config->provider("together")->headers.at("X-Title"), std::string("MoA"));
+}
+
+void TestConfig::keyHeaderSendsTheKeyInANamedHeader() {
+    auto r = config::load_config_text(with_provider_fields(R"("key_header": "api-key")"), "k.moa.json");
+    QVERIFY2(r.ok(), r.summary().c_str());
+    QCOMPARE(r.config->provider("together")->key_header, std::string("api-key"));
+    auto again = config::load_config_text(config::to_json(*r.config).dump(), "k2.moa.json");
+    QCOMPARE(again.config->provider("together")->key_header, std::string("api-key"));
+    auto bad = config::load_config_text(with_provider_fields(R"("key_header": "Authorization")"), "k.moa.json");
+    QVERIFY(!bad.ok());
+    QVERIFY(bad.summary().find("/providers/together/key_header: leave \"key_header\" out") != std::string::npos);
+}
+
+void TestConfig::apiKeyAnywhereIsAnError() {
+    // Issue 12 item 7: outside a provider, "api_key" was only an unknown field (a warning).
+    std::string doc = kExample;
+    doc.replace(doc.find("\"name\": \"MoA-Lite\""), 18, "\"name\": \"MoA-Lite\", \"api_key\": \"sk-1\", \"x-opts\": {\"API-KEY\": \"sk-2\"}");
+    doc.replace(doc.find("\"temperature\": 0.7"), 18, "\"temperature\": 0.7, \"apiKey\": \"sk-3\"");
+    auto r = config::load_config_text(doc, "a.moa.json");
+    QVERIFY(!r.ok());
+    const QString all = issue_strings(r).join('\n');
+    for (const char* p : {"/api_key: API keys never go", "/x-opts/API-KEY: API keys never go", "/layers/0/agents/0/apiKey: API keys never go"})
+        QVERIFY2(all.contains(p), qPrintable(all));
+    QVERIFY2(!all.contains("warning"), qPrintable(all));
+    QVERIFY(config::load_config_text(kExample, "a.moa.json").ok()); // api_key_env is not a key
+}
+
+void TestConfig::templateOutsideTheFolderIsRefused() {
+    // Issue 12 item 6: "template": "/proc/self/environ" put every key into the aggregator's prompt.
+    QTemporaryDir dir, other;
+    const std::string d = dir.path().toStdString();
+    { std::ofstream(other.path().toStdString() + "/t.txt") << "outside\n"; }
+    std::filesystem::create_symlink("/proc/self/environ", d + "/link.txt");
+    for (const std::string& name : {std::string("/proc/self/environ"), std::string("../") + QFileInfo(other.path()).fileName().toStdString() + "/t.txt",
+                                    other.path().toStdString() + "/t.txt", std::string("link.txt")}) {
+        std::string doc = kExample;
+        doc.replace(doc.find("\"template\": \"default\""), 21, "\"template\": " + nlohmann::json(name).dump());
+        { std::ofstream(d + "/c.moa.json") << doc; }
+        auto r = config::load_config_file(d + "/c.moa.json");
+        QVERIFY2(!r.ok(), name.c_str());
+        const QString all = issue_strings(r).join('\n');
+        QVERIFY2(all.contains("/aggregation/template: cannot read the template file") &&
+                     all.contains("is outside the configuration's folder") && all.contains("--allow-outside-files"),
+                 qPrintable(all));
+        QCOMPARE(r.outside_files.size(), std::size_t(1));
+        // The user may allow it.
+        config::LoadOptions allow;
+        allow.allow_outside_files = true;
+        auto ok = config::load_config_file(d + "/c.moa.json", allow);
+        QVERIFY2(ok.ok(), (name + ": " + ok.summary()).c_str());
+    }
+}
+
+void TestConfig::templateMustBeASmallRegularFile() {
+    QTemporaryDir dir;
+    const std::string d = dir.path().toStdString();
+    std::filesystem::create_directory(d + "/sub");
+    QCOMPARE(::mkfifo((d + "/fifo").c_str(), 0600), 0); // nobody writes: opening it must not wait
+    { std::ofstream(d + "/big.txt") << std::string((1u << 20) + 1, 'x'); }
+    const std::pair<std::string, std::string> cases[] = {
+        {"sub", "is a directory"}, {"fifo", "is a FIFO"}, {"big.txt", "is larger than 1 MiB"}, {"/dev/zero", "is a character device"}};
+    for (const auto& [name, why] : cases) {
+        std::string doc = kExample;
+        doc.replace(doc.find("\"template\": \"default\""), 21, "\"template\": \"" + name + "\"");
+        config::LoadOptions allow; // /dev/zero is outside; allowed, it is still refused as a device
+        allow.allow_outside_files = true;
+        auto r = config::load_config_text(doc, "c.moa.json", d, allow);
+        QVERIFY2(!r.ok(), name.c_str());
+        QVERIFY2(r.summary().find(why) != std::string::npos, r.summary().c_str());
+    }
+    // The configuration file itself: a directory says so.
+    auto r = config::load_config_file(d + "/sub");
+    QVERIFY(!r.ok());
+    QVERIFY2(r.summary().find("/sub: is a directory") != std::string::npos, r.summary().c_str());
 }
 
 QTEST_GUILESS_MAIN(TestConfig)

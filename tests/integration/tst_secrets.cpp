@@ -10,6 +10,7 @@
 
 #include <fstream>
 
+#include "providers/redact.h"
 #include "run_helpers.h"
 #include "test_server.h"
 
@@ -34,6 +35,8 @@ class TestSecrets : public QObject {
     Q_OBJECT
 private slots:
     void fakeKeyLeavesNoTrace();
+    void keyEchoedByTheServerIsRedactedEverywhere();
+    void redactorCatchesEverySpelling();
 };
 
 void TestSecrets::fakeKeyLeavesNoTrace() {
@@ -86,6 +89,64 @@ void TestSecrets::fakeKeyLeavesNoTrace() {
     const QStringList hits = files_with_key(dir.path());
     QVERIFY2(hits.isEmpty(), qPrintable("the key was found in: " + hits.join(", ")));
     QVERIFY(QFile::exists(dir.filePath("history.sqlite")));
+}
+
+// Issue 12 item 5: a gateway that echoes the Authorization header in its error body put the key
+// on stderr (each retry line too), in --json, --events, the history and its exports.
+void TestSecrets::keyEchoedByTheServerIsRedactedEverywhere() {
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("MOA_SECRET_TEST_KEY", QString::fromLatin1(kKey));
+    env.insert("MOA_HISTORY_DB", dir.filePath("history.sqlite"));
+    env.insert("MOA_KNOWN_KEYS", dir.filePath("known-keys.json"));
+    std::string n = nonce();
+    // A retryable 500 (retried twice), a 401, and an error event inside a 200 stream, each echoing the key.
+    auto j = config_json(server.base_url(),
+                         {{"ok?tag=A-" + n, "echo-auth?code=500&tag=" + n, "echo-auth?code=401&tag=" + n,
+                           "echo-auth-stream?tag=" + n},
+                          {"ok?tag=F-" + n}},
+                         {{"api_key_env", "MOA_SECRET_TEST_KEY"}, {"max_retries", 2}, {"retry_base_ms", 1}, {"retry_max_ms", 5}});
+    const QString cfg = dir.filePath("echo.moa.json");
+    std::ofstream(cfg.toStdString()) << j.dump(2);
+
+    QByteArray everything;
+    for (const QStringList& extra : {QStringList{}, QStringList{"--json"}, QStringList{"--events"}}) {
+        auto r = run_moa(QStringList{"run", "--config", cfg, "--prompt", "Echo my key?"} + extra, {}, 60000, env);
+        QCOMPARE(r.code, 0);
+        everything += r.out + r.err;
+        if (extra.isEmpty()) {
+            QVERIFY2(r.err.contains("retry: L1.2 attempt 2") && r.err.contains("retry: L1.2 attempt 3"), r.err.constData());
+            QVERIFY2(r.err.contains("denied Bearer [redacted]"), r.err.constData()); // the message is kept, the key is not
+        }
+    }
+    for (const char* fmt : {"--json", "--markdown"}) {
+        auto r = run_moa({"history", "show", "1", fmt}, {}, 60000, env);
+        QCOMPARE(r.code, 0);
+        everything += r.out + r.err;
+    }
+    // The upstream really got the key, and echoed it back.
+    QVERIFY(server.bearer(QString::fromStdString(n), QString::fromLatin1(kKey)).with_key >= 9);
+    QVERIFY2(!everything.contains(kKey), "the key appeared in the output of moa");
+    QVERIFY2(!everything.contains(kKey.left(16)), "a cut copy of the key appeared in the output of moa");
+    const QStringList hits = files_with_key(dir.path());
+    QVERIFY2(hits.isEmpty(), qPrintable("the key was found in: " + hits.join(", ")));
+}
+
+void TestSecrets::redactorCatchesEverySpelling() {
+    using moa::providers::redact_secret;
+    const std::string key = "sk-live-0123456789abcdef/xyz";
+    QCOMPARE(redact_secret("denied Bearer " + key + " here", key), std::string("denied Bearer [redacted] here"));
+    QCOMPARE(redact_secret("authorization: bearer " + key, key), std::string("authorization: bearer [redacted]"));
+    QCOMPARE(redact_secret("BEARER\tsome-other-token-123", key), std::string("BEARER\t[redacted]"));
+    QCOMPARE(redact_secret("key=" + key + ";", key), std::string("key=[redacted];"));
+    QCOMPARE(redact_secret("{\"k\": \"sk-live-0123456789abcdef\\/xyz\"}", key), std::string("{\"k\": \"[redacted]\"}"));
+    QCOMPARE(redact_secret("cut sk-live-01234567…", key), std::string("cut [redacted]…"));
+    // Prose stays readable: a short word after "Bearer", and text without the key, are kept.
+    QCOMPARE(redact_secret("a Bearer token is required", key), std::string("a Bearer token is required"));
+    QCOMPARE(redact_secret("sk-live is a prefix", key), std::string("sk-live is a prefix"));
+    QCOMPARE(redact_secret("no key here", ""), std::string("no key here"));
 }
 
 QTEST_GUILESS_MAIN(TestSecrets)

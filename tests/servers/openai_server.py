@@ -148,6 +148,23 @@ class Handler(BaseHTTPRequestHandler):
         messages = req.get("messages", [])
         text = answer_text(model, params, messages)
 
+        if name == "echo-auth":  # a gateway that echoes the request's key in its error (issue 12 item 5)
+            auth = self.headers.get("Authorization") or ""
+            key = auth.split(" ", 1)[-1]
+            msg = "denied %s; bearer %s; key=%s; cut %s" % (auth, key, key, key[:16])
+            return self.send_json(int(params.get("code", "500")), {"error": {"message": msg, "type": "echo"}})
+        if name == "echo-auth-stream":  # the same echo as an error event inside a 200 stream
+            auth = self.headers.get("Authorization") or ""
+            body = ("data: " + json.dumps({"error": {"message": "stream denied " + auth, "code": auth}}) + "\n\n").encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if name == "escapes":  # model text full of terminal control sequences (issue 12 item 14)
+            text = ("title\x1b]0;pwned\x07 clip\x1b]52;c;c2VjcmV0\x07 clear\x1b[2J\x1b[H c1\u009b31m "
+                    "del\x7f cr\r bell\x07 end")
         if name == "status":
             code = int(params.get("code", "500"))
             return self.send_json(code, {"error": {"message": params.get("message", "scripted failure %d" % code),

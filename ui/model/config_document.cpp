@@ -65,6 +65,7 @@ ConfigDocument::ConfigDocument(QObject* parent) : QObject(parent) {
 }
 
 void ConfigDocument::reset(const config::Config& c, const QString& path) {
+    load_options_ = {}; // a confirmation was for the file it was given for
     undo_.clear();
     config_ = c;
     path_ = path;
@@ -74,13 +75,16 @@ void ConfigDocument::reset(const config::Config& c, const QString& path) {
     emit dirtyChanged(false);
 }
 
-bool ConfigDocument::load(const QString& path, QString* error) {
-    auto r = config::load_config_file(path.toStdString());
+bool ConfigDocument::load(const QString& path, QString* error, const config::LoadOptions& options, QStringList* outside) {
+    auto r = config::load_config_file(path.toStdString(), options);
+    if (outside)
+        for (const auto& f : r.outside_files) *outside << QString::fromStdString(f);
     if (!r.ok()) {
         if (error) *error = QString::fromStdString(r.summary()).trimmed();
         return false;
     }
     reset(*r.config, path);
+    load_options_ = options;
     return true;
 }
 
@@ -180,7 +184,7 @@ void ConfigDocument::setAgent(int layer, int index, const config::Agent& agent, 
 
 std::vector<config::Issue> ConfigDocument::issues() const {
     auto r = config::load_config_text(config::to_json(config_).dump(2), path_.isEmpty() ? "unsaved" : path_.toStdString(),
-                                      path_.isEmpty() ? "." : QFileInfo(path_).absolutePath().toStdString());
+                                      path_.isEmpty() ? "." : QFileInfo(path_).absolutePath().toStdString(), load_options_);
     return r.issues;
 }
 

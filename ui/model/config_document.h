@@ -5,6 +5,7 @@
 // operations); consecutive changes of the same field or drags of the same agent merge.
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QUndoStack>
 
 #include <functional>
@@ -25,7 +26,10 @@ public:
 
     // Replaces the document (no undo); `path` may be empty for a new or preset-based one.
     void reset(const config::Config& c, const QString& path);
-    bool load(const QString& path, QString* error);
+    // With `options.allow_outside_files` (the user confirmed it) the configuration may read files
+    // outside its folder, for as long as it stays this document. `outside`, when given, receives
+    // the files refused for lying outside (what a confirmation would allow).
+    bool load(const QString& path, QString* error, const config::LoadOptions& options = {}, QStringList* outside = nullptr);
     // Atomic (write to a temporary file, then rename): a failure leaves the old file whole.
     bool save(const QString& path, QString* error);
 
@@ -56,6 +60,7 @@ private:
     config::Config config_;
     QUndoStack undo_;
     QString path_;
+    config::LoadOptions load_options_;
 };
 
 // File > New: one offline-demo aggregator on an otherwise empty canvas.

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// Model text, provider errors and configuration names come from others. Written raw to a
+// terminal, their control sequences are obeyed: a window title, a cleared screen, an OSC 52
+// write to the clipboard. On a terminal they are shown instead: C0 controls other than newline
+// and tab, ESC, DEL and C1 become visible pictures. Pipes and files get the bytes unchanged.
+#include <string>
+#include <string_view>
+
+namespace moa::cli {
+
+// `s` with every control character but \n and \t replaced by a visible stand-in (U+2400's
+// control pictures for C0 and DEL, U+FFFD for C1 and stray UTF-8 continuation bytes).
+std::string terminal_safe(std::string_view s);
+
+// Puts the filter in front of std::cout and std::cerr where they are terminals. Once, at start.
+void guard_terminal_output();
+
+// `s` made safe when the file descriptor `fd` is a terminal, else unchanged (for printf).
+std::string for_fd(int fd, std::string_view s);
+
+} // namespace moa::cli

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+// Issue 12: hostile configurations and files given to the `moa` command. Each of them ends with
+// a clear message naming what was wrong and where, never with a hang, a crash or a leak.
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "run_helpers.h"
+#include "test_server.h"
+
+using namespace testing_support;
+
+namespace {
+QString write_file(const QTemporaryDir& dir, const QString& name, const QByteArray& content) {
+    QString path = dir.filePath(name);
+    QFile f(path);
+    f.open(QIODevice::WriteOnly);
+    f.write(content);
+    return path;
+}
+} // namespace
+
+class TestHostileInput : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void deepConfigEndsWithAClearError();
+    void promptFilesMustBeSmallRegularFiles();
+    void templateOutsideTheFolderNeedsTheFlag();
+    void newKeyServerPairIsPointedOut();
+    void validateTakesPresetNamesAndSaysDirectory();
+    void refusedRedirectNamesTheHost();
+    void serveTakesTheBearerSchemeInAnyCase();
+    void terminalGetsNoRawEscapes();
+
+private:
+    std::unique_ptr<TestServer> server_;
+    QTemporaryDir dir_;
+};
+
+void TestHostileInput::initTestCase() {
+    server_ = std::make_unique<TestServer>();
+    QVERIFY(server_->ok());
+    QVERIFY(dir_.isValid());
+    qputenv("MOA_HISTORY_DB", dir_.filePath("history.sqlite").toUtf8()); // the children inherit it
+    qputenv("XDG_DATA_HOME", dir_.filePath("data").toUtf8());
+}
+
+// Item 9: arrays nested past 512 levels hung `moa validate` and `moa run` for ever.
+void TestHostileInput::deepConfigEndsWithAClearError() {
+    auto j = config_json(server_->base_url(), {{"ok"}});
+    std::string doc = j.dump(2);
+    doc.insert(doc.rfind('}'), ",\n  \"x-deep\": " + std::string(100000, '[') + std::string(100000, ']') + "\n");
+    const QString f = write_file(dir_, "deep.moa.json", QByteArray::fromStdString(doc));
+    const int line = int(std::count(doc.begin(), doc.end(), '\n')); // the x-deep line
+    for (const QStringList& args : {QStringList{"validate", f}, QStringList{"run", "--config", f, "--prompt", "hi"}}) {
+        auto r = run_moa(args, {}, 120000);
+        QVERIFY2(r.code == 2, qPrintable(args.first() + ": exit " + QString::number(r.code) + " " + r.err));
+        const QByteArray want = (f + ":" + QString::number(line) + ":").toUtf8();
+        QVERIFY2(r.err.contains(want) && r.err.contains("values nested more than 512 levels deep"), r.err.constData());
+    }
+    QCOMPARE(server_->chat_requests(), 0);
+    // The experiment loader too (it maps lines with the same scanner).
+    const QString e = write_file(dir_, "deep.moa-experiment.json",
+                                 QByteArray::fromStdString("{\"name\": \"x\",\n\"configurations\": " + std::string(600, '[') +
+                                                           std::string(600, ']') + "}"));
+    auto r = run_moa({"eval", "--experiment", e, "--db", dir_.filePath("exp.sqlite")}, {}, 120000);
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains((e + ":2:").toUtf8()) && r.err.contains("values nested more than 512 levels deep"), r.err.constData());
+}
+
+// Item 6: --prompt-file /dev/zero aborted the process (bad_alloc); a FIFO hung it.
+void TestHostileInput::promptFilesMustBeSmallRegularFiles() {
+    QTemporaryDir d;
+    QVERIFY(::mkfifo(d.filePath("fifo").toUtf8().constData(), 0600) == 0);
+    QDir(d.path()).mkdir("folder");
+    write_file(d, "big.txt", QByteArray((16 << 20) + 1, 'x'));
+    const std::pair<QString, QByteArray> cases[] = {{"/dev/zero", "is a character device"},
+                                                    {d.filePath("fifo"), "is a FIFO"},
+                                                    {d.filePath("folder"), "is a directory"},
+                                                    {d.filePath("big.txt"), "is larger than 16 MiB"},
+                                                    {d.filePath("nope.txt"), "cannot read: no such file"}};
+    for (const auto& [path, why] : cases) {
+        auto r = run_moa({"run", "--config", "offline-demo", "--prompt-file", path}, {}, 60000);
+        QVERIFY2(r.code == 2, qPrintable(path + ": exit " + QString::number(r.code)));
+        QVERIFY2(r.err.contains(("moa run: --prompt-file " + path + ": ").toUtf8() + why), r.err.constData());
+    }
+}
+
+// Item 6: "template": "/proc/self/environ" sent every key in the environment upstream.
+void TestHostileInput::templateOutsideTheFolderNeedsTheFlag() {
+    QTemporaryDir d;
+    std::string n = nonce();
+    auto j = config_json(server_->base_url(), {{"ok?tag=A-" + n}, {"ok?tag=F-" + n}});
+    j["aggregation"] = {{"template", "/proc/self/environ"}};
+    const QString f = write_file(d, "env.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("MOA_ENVIRON_MARKER", "marker-" + QString::fromStdString(n));
+    for (const QStringList& args : {QStringList{"validate", f}, QStringList{"run", "--config", f, "--prompt", "hi"}}) {
+        auto r = run_moa(args, {}, 60000, env);
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("/aggregation/template: cannot read the template file: \"/proc/self/environ\" is outside the "
+                                "configuration's folder") && r.err.contains("--allow-outside-files"),
+                 r.err.constData());
+    }
+    QCOMPARE(server_->bearer(QString::fromStdString(n), "x").calls, 0); // nothing was sent
+    // Opting in reads it (the user's choice); a template inside the folder needs no flag.
+    auto r = run_moa({"validate", f, "--allow-outside-files"}, {}, 60000, env);
+    QVERIFY2(r.code == 0, r.err.constData());
+    write_file(d, "mine.txt", "Merge these:\n");
+    j["aggregation"] = {{"template", "mine.txt"}};
+    const QString g = write_file(d, "in.moa.json", QByteArray::fromStdString(j.dump(2)));
+    r = run_moa({"run", "--config", g, "--prompt", "hi", "--json", "--no-history"});
+    QVERIFY2(r.code == 0, r.err.constData());
+}
+
+// Item 6: a configuration naming a key variable next to a server that key never went to.
+void TestHostileInput::newKeyServerPairIsPointedOut() {
+    QTemporaryDir d;
+    std::string n = nonce();
+    auto j = config_json(server_->base_url(), {{"ok?tag=A-" + n}}, {{"api_key_env", "MOA_HOSTILE_TEST_KEY"}});
+    const QString f = write_file(d, "k.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("MOA_KNOWN_KEYS", d.filePath("known-keys.json"));
+    const QByteArray note = "moa: note: provider \"local\" sends the key in $MOA_HOSTILE_TEST_KEY to http://127.0.0.1:" +
+                            QByteArray::number(server_->port()) + ", which has not been done on this machine before";
+    // Unset: no key would go anywhere, nothing to say.
+    auto r = run_moa({"run", "--config", f, "--prompt", "hi", "--quiet", "--no-history"}, {}, 60000, env);
+    QCOMPARE(r.code, 0);
+    QVERIFY(!r.err.contains("moa: note:"));
+    env.insert("MOA_HOSTILE_TEST_KEY", "not-a-real-key-1234");
+    r = run_moa({"run", "--config", f, "--prompt", "hi", "--quiet", "--no-history"}, {}, 60000, env);
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.err.contains(note), r.err.constData());
+    QVERIFY(QFile::exists(d.filePath("known-keys.json")));
+    QFile known(d.filePath("known-keys.json"));
+    QVERIFY(known.open(QIODevice::ReadOnly));
+    const QByteArray pairs = known.readAll();
+    QVERIFY2(pairs.contains("MOA_HOSTILE_TEST_KEY") && !pairs.contains("not-a-real-key"), pairs.constData()); // names, never keys
+    // Said once: the second run is quiet.
+    r = run_moa({"run", "--config", f, "--prompt", "hi", "--quiet", "--no-history"}, {}, 60000, env);
+    QCOMPARE(r.code, 0);
+    QVERIFY2(!r.err.contains("moa: note:"), r.err.constData());
+}
+
+// Item 15: run and serve took preset names, validate said "no such file"; a directory read as
+// "malformed JSON".
+void TestHostileInput::validateTakesPresetNamesAndSaysDirectory() {
+    auto r = run_moa({"validate", "moa-lite"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY(r.out.contains("ok: \"MoA-Lite\""));
+    QTemporaryDir d;
+    r = run_moa({"validate", d.path()});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains((d.path() + ": is a directory").toUtf8()), r.err.constData());
+    r = run_moa({"run", "--config", d.path(), "--prompt", "x"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains((d.path() + ": is a directory").toUtf8()), r.err.constData());
+}
+
+// Item 15: a refused redirect said "no message in the response body".
+void TestHostileInput::refusedRedirectNamesTheHost() {
+    QTemporaryDir d;
+    const std::string to = "http://localhost:" + std::to_string(server_->port()) + "/v1/chat/completions";
+    auto j = config_json(server_->base_url(), {{"redirect?to=" + to + "&tag=" + nonce()}});
+    const QString f = write_file(d, "r.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"run", "--config", f, "--prompt", "hi", "--no-history"});
+    QCOMPARE(r.code, 3);
+    QVERIFY2(r.err.contains(("HTTP 307: redirect to localhost:" + std::to_string(server_->port()) + " not followed").c_str()),
+             r.err.constData());
+}
+
+// Item 15: "bearer KEY" was refused by moa serve (the scheme is case-insensitive, RFC 9110).
+void TestHostileInput::serveTakesTheBearerSchemeInAnyCase() {
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("MOA_SERVE_TEST_KEY", "serve-key-0123456789");
+    ServeProcess serve({"--config", "offline-demo", "--api-key-env", "MOA_SERVE_TEST_KEY", "--no-history"}, env);
+    QVERIFY(serve.ok());
+    for (const char* scheme : {"Bearer", "bearer", "BEARER"})
+        QCOMPARE(http_request("GET", serve.url("/v1/models"), {}, {"Authorization: " + QString(scheme) + " serve-key-0123456789"}).status, 200L);
+    QCOMPARE(http_request("GET", serve.url("/v1/models"), {}, {"Authorization: bearer wrong-key"}).status, 401L);
+}
+
+// Item 14: model text, provider errors and configuration names reached the terminal raw (a
+// window title, a cleared screen, an OSC 52 clipboard write).
+void TestHostileInput::terminalGetsNoRawEscapes() {
+    QTemporaryDir d;
+    std::string n = nonce();
+    auto j = config_json(server_->base_url(), {{"escapes?tag=A-" + n, "status?code=404&message=gone%1B%5D0%3Btitle%07%1B%5B2J&tag=" + n},
+                                               {"escapes?tag=F-" + n}});
+    j["name"] = "evil\x1b]0;name\x07\xc2\x9b";
+    const QString f = write_file(d, "esc.moa.json", QByteArray::fromStdString(j.dump(2)));
+    // A pseudo-terminal: the child's stdout and stderr are both a TTY, as in a user's shell.
+    const QString pty_run = write_file(d, "pty_run.py",
+                                       "import os, pty, sys\n"
+                                       "pid, fd = pty.fork()\n"
+                                       "if pid == 0:\n"
+                                       "    os.execv(sys.argv[1], sys.argv[1:])\n"
+                                       "out = b''\n"
+                                       "while True:\n"
+                                       "    try:\n"
+                                       "        data = os.read(fd, 65536)\n"
+                                       "    except OSError:\n"
+                                       "        break\n"
+                                       "    if not data:\n"
+                                       "        break\n"
+                                       "    out += data\n"
+                                       "_, status = os.waitpid(pid, 0)\n"
+                                       "sys.stdout.buffer.write(out)\n"
+                                       "sys.exit(os.waitstatus_to_exitcode(status))\n");
+    auto in_pty = [&](const QStringList& args) {
+        QProcess p;
+        p.start("python3", QStringList{pty_run, QStringLiteral(MOA_BINARY)} + args);
+        p.waitForStarted();
+        p.closeWriteChannel();
+        ProcessResult r;
+        if (!p.waitForFinished(60000)) {
+            p.kill();
+            p.waitForFinished();
+            return r;
+        }
+        r.code = p.exitCode();
+        r.out = p.readAllStandardOutput();
+        r.err = p.readAllStandardError();
+        return r;
+    };
+    auto r = in_pty({"run", "--config", f, "--prompt", "hi"});
+    QCOMPARE(r.code, 0);
+    const QString shown = QString::fromUtf8(r.out);
+    QVERIFY2(shown.contains(QString::fromStdString("A-" + n)) || shown.contains("title"), r.out.constData());
+    QVERIFY2(!r.out.contains('\x1b') && !r.out.contains('\x07') && !r.out.contains("\xc2\x9b"), r.out.toHex().constData());
+    QVERIFY2(shown.contains(QString::fromUtf8("title␛]0;pwned␇")) && shown.contains(QString::fromUtf8("clear␛[2J")) &&
+                 shown.contains(QString::fromUtf8("gone␛]0;title␇")),
+             r.out.constData());
+    // The history list shows the configuration's name, and `history show` the texts.
+    const auto at = r.out.indexOf("recorded as run ");
+    QVERIFY(at >= 0);
+    const QByteArray id = r.out.mid(at + 16).split(' ').first();
+    for (const QStringList& args : {QStringList{"history"}, QStringList{"history", "show", QString::fromLatin1(id)}}) {
+        r = in_pty(args);
+        QCOMPARE(r.code, 0);
+        QVERIFY2(!r.out.contains('\x1b') && !r.out.contains('\x07') && !r.out.contains("\xc2\x9b"), r.out.constData());
+    }
+    QVERIFY2(QString::fromUtf8(r.out).contains(QString::fromUtf8("evil␛]0;name␇")), r.out.constData());
+    // Into a pipe or a file the bytes are unchanged: --json keeps the model's text exactly.
+    auto piped = run_moa({"run", "--config", f, "--prompt", "hi", "--json", "--no-history"});
+    QCOMPARE(piped.code, 0);
+    QVERIFY(piped.out.contains("\\u001b]52;c;c2VjcmV0"));
+}
+
+QTEST_GUILESS_MAIN(TestHostileInput)
+#include "tst_hostile_input.moc"
