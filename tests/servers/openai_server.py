@@ -24,6 +24,7 @@ from urllib.parse import parse_qs
 
 LOCK = threading.Lock()
 REQUESTS = []
+MODELS_AUTH = []  # the Authorization header of every GET .../models, in order
 COUNTS = {}
 ABORTED = {}  # model -> streams the client closed before their end
 
@@ -122,8 +123,11 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_json(200, REQUESTS)
         elif self.path == "/_stats":
             with LOCK:
-                self.send_json(200, {"chat_requests": len(REQUESTS), "per_model": COUNTS, "aborted": ABORTED})
+                self.send_json(200, {"chat_requests": len(REQUESTS), "per_model": COUNTS, "aborted": ABORTED,
+                                     "models_authorization": MODELS_AUTH})
         elif self.path.endswith("/models"):
+            with LOCK:
+                MODELS_AUTH.append(self.headers.get("Authorization"))
             self.send_json(200, {"object": "list", "data": [{"id": "ok", "object": "model"},
                                                               {"id": "slow-first", "object": "model"}]})
         else:

@@ -3,6 +3,10 @@
 // the user allows it, and a key going to a server it never went to is said before the run.
 #include <QAbstractButton>
 #include <QApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QStandardPaths>
@@ -44,6 +48,7 @@ private slots:
     void initTestCase();
     void templateOutsideTheFolderIsAskedFor();
     void newKeyServerPairIsSaidBeforeTheRun();
+    void openingAFileSendsNoEnvironmentKeyToANewServer();
 
 private:
     QTemporaryDir dir_;
@@ -103,6 +108,27 @@ void TestHostileGui::newKeyServerPairIsSaidBeforeTheRun() {
     QVERIFY(w.startRun());
     QVERIFY(!w.statusBar()->currentMessage().contains("sends the key"));
     QVERIFY(finished.wait(60000) || finished.count() > 1);
+}
+
+// A shared *.moa.json can name a well-known key variable beside its own base_url. Opening it starts
+// the status bar's reachability check; that check must not send the key to a server it has never
+// gone to from this machine (the first run says so and sends it, as above).
+void TestHostileGui::openingAFileSendsNoEnvironmentKeyToANewServer() {
+    TestServer server;
+    QVERIFY(server.ok());
+    qputenv("MOA_GUI_OPEN_KEY", "not-a-real-key-open-4321");
+    auto j = config_json(server.base_url(), {{"ok?tag=O-" + nonce()}}, {{"api_key_env", "MOA_GUI_OPEN_KEY"}});
+    const QString path = dir_.filePath("open-key.moa.json");
+    std::ofstream(path.toStdString()) << j.dump(2);
+    ui::MainWindow w(nullptr);
+    w.show();
+    QVERIFY(w.openFile(path));
+    QTRY_VERIFY_WITH_TIMEOUT(w.providersStatus()->text().contains("key not sent yet"), 15000);
+    QVERIFY2(w.providersStatus()->toolTip().contains("$MOA_GUI_OPEN_KEY"), qPrintable(w.providersStatus()->toolTip()));
+    const auto stats = QJsonDocument::fromJson(http_get("http://127.0.0.1:" + std::to_string(server.port()) + "/_stats")).object();
+    const auto auths = stats["models_authorization"].toArray();
+    QVERIFY2(!auths.isEmpty(), "the reachability check did reach the server");
+    for (const auto& a : auths) QVERIFY2(!a.toString().contains("not-a-real-key-open-4321"), qPrintable(a.toString()));
 }
 
 QTEST_MAIN(TestHostileGui)

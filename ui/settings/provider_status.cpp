@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "config/key_uses.h"
 #include "model/config_document.h"
 #include "net/transport.h"
 #include "providers/model_list.h"
@@ -48,12 +49,25 @@ void ProviderStatus::check() {
     struct Item {
         config::Provider p;
         std::string key;
+        bool key_withheld = false; // an environment key not yet used with this server
     };
     std::vector<Item> items;
     QStringList parts;
+    // An environment key is sent only to a server it has gone to from this machine before: a
+    // shared *.moa.json may name OPENAI_API_KEY beside its own base_url, and merely opening it
+    // must not hand the key over. Such a provider is checked without its key (reachability
+    // only); the first run says so and remembers the pair (KnownKeyUses). Keychain keys are
+    // stored per base URL, so they only ever go where the user saved them for.
+    const auto unfamiliar = config::KnownKeyUses().unfamiliar(doc_->config());
     for (const auto& [name, p] : doc_->config().providers) {
         if (p.type == config::ProviderType::Demo) continue;
-        items.push_back({p, keys_->keyFor(p)});
+        Item item{p, keys_->keyFor(p), false};
+        const bool fresh = std::any_of(unfamiliar.begin(), unfamiliar.end(), [&](const auto& u) { return u.provider == name; });
+        if (fresh && keys_->sourceFor(p) == KeyStore::Source::Environment) {
+            item.key.clear();
+            item.key_withheld = true;
+        }
+        items.push_back(std::move(item));
         parts << tr("%1 …").arg(QString::fromStdString(name));
     }
     const bool demo =
@@ -72,6 +86,18 @@ void ProviderStatus::check() {
             it.p.connect_timeout_ms = std::min<long>(it.p.connect_timeout_ms, 4000);
             it.p.first_token_timeout_ms = std::min<long>(it.p.first_token_timeout_ms, 6000);
             const QString name = QString::fromStdString(it.p.name);
+            if (it.key_withheld) {
+                // Reachability without the key: any HTTP answer (even 401) means the server is there.
+                auto r = providers::list_models(net::Transport::shared(), it.p, std::string());
+                const bool answered = r || r.error().find("HTTP ") != std::string::npos;
+                out << (answered ? QObject::tr("%1 ? key not sent yet").arg(name) : QObject::tr("%1 ✗").arg(name));
+                details << (answered ? QObject::tr("%1: the server answers; $%2 has not been sent to it from this machine before, "
+                                                   "so it was not sent to check (the first run sends it and says so)")
+                                           .arg(name, QString::fromStdString(it.p.api_key_env))
+                                     : QString::fromStdString(r.error()));
+                if (!answered) dead[it.p.name] = r.error();
+                continue;
+            }
             if (it.key.empty() && !it.p.api_key_env.empty()) {
                 out << QObject::tr("%1 ✗ no key").arg(name);
                 details << QObject::tr("%1: no key in the keychain and %2 is not set")
