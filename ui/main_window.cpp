@@ -673,10 +673,17 @@ void MainWindow::refreshHistory() {
     QPointer<MainWindow> self(this);
     std::thread([self, path, search] {
         std::vector<store::RunSummary> runs;
-        if (auto h = store::History::open(path)) runs = (*h)->list(search, 200);
-        QMetaObject::invokeMethod(qApp, [self, runs, search] {
+        std::string problem;
+        if (auto h = store::History::open(path)) {
+            if (auto listed = (*h)->list(search, 200)) runs = std::move(*listed);
+            else problem = listed.error();
+        } else {
+            problem = h.error();
+        }
+        QMetaObject::invokeMethod(qApp, [self, runs, search, problem] {
             if (!self || self->history_search_->text().toStdString() != search) return;
             self->history_list_->clear();
+            if (!problem.empty()) self->history_list_->addItem(QString::fromStdString(problem));
             for (const auto& r : runs) {
                 // Three short lines, each shortened to the panel's width: what ran and how it
                 // ended; when, what it cost and how long it took; the prompt on one line.
@@ -793,7 +800,8 @@ void MainWindow::loadRuns(const QList<qint64>& ids, std::function<void(const std
                 auto rec = (*h)->load(id);
                 auto snap = (*h)->config_snapshot(id);
                 if (!rec || !snap) {
-                    problem = QObject::tr("run %1 is not in the history").arg(id);
+                    problem = (*h)->read_error().empty() ? QObject::tr("run %1 is not in the history").arg(id)
+                                                         : QString::fromStdString((*h)->read_error());
                     continue;
                 }
                 auto cfg = config::load_config_text(snap->dump(), "history run " + std::to_string(id));

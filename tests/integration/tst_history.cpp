@@ -10,6 +10,8 @@
 
 #include <csignal>
 #include <fstream>
+#include <latch>
+#include <thread>
 #include <map>
 
 #include <sqlite3.h>
@@ -37,6 +39,10 @@ private slots:
     void sigkillOfMoaRunLosesNoFinishedAnswer();
     void schemaOneDatabaseIsUpgradedKeepingEveryRun();
     void timelineIsRecordedForReplay();
+    void firstOpensAtTheSameMomentAllSucceed();
+    void halfUpgradedFileIsRepaired();
+    void twoMoaRunsOnANewHistoryAreBothRecorded();
+    void damagedHistoryIsSaidToBeDamaged();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -134,13 +140,13 @@ void TestHistory::searchFindsPromptsConfigsAndAnswers() {
     }
     rec.flush();
     auto h2 = store::History::open(db("c.sqlite"));
-    QCOMPARE((*h2)->list().size(), std::size_t(2));
-    auto found = (*h2)->list("penguin");
+    QCOMPARE((*h2)->list()->size(), std::size_t(2));
+    auto found = *(*h2)->list("penguin");
     QCOMPARE(found.size(), std::size_t(1));
     QCOMPARE(found[0].prompt, std::string("about penguins"));
     QCOMPARE(found[0].source, std::string("gui"));
-    QCOMPARE((*h2)->list("zebra-").size(), std::size_t(2)); // found in the answers
-    QCOMPARE((*h2)->list("nothing like this").size(), std::size_t(0));
+    QCOMPARE((*h2)->list("zebra-")->size(), std::size_t(2)); // found in the answers
+    QCOMPARE((*h2)->list("nothing like this")->size(), std::size_t(0));
 }
 
 void TestHistory::databaseIsInWalMode() {
@@ -250,7 +256,7 @@ void TestHistory::schemaOneDatabaseIsUpgradedKeepingEveryRun() {
     auto h = store::History::open(path);
     QVERIFY2(h.ok(), h.ok() ? "" : h.error().c_str());
     QCOMPARE((*h)->migrated_from(), 1);
-    auto runs = (*h)->list();
+    auto runs = *(*h)->list();
     QCOMPARE(runs.size(), std::size_t(1));
     QCOMPARE(runs[0].config_name, std::string("Offline demo"));
     QVERIFY(!runs[0].rerun_of);
@@ -264,7 +270,7 @@ void TestHistory::schemaOneDatabaseIsUpgradedKeepingEveryRun() {
                               engine::RunInput::from_prompt("again"), "Offline demo");
     QVERIFY(id.ok());
     QVERIFY((*h)->set_rerun_of(*id, runs[0].id).ok());
-    QCOMPARE(*(*h)->list()[0].rerun_of, runs[0].id);
+    QCOMPARE(*(*(*h)->list())[0].rerun_of, runs[0].id);
     h->reset();
     // Opening it again migrates nothing.
     auto again = store::History::open(path);
@@ -285,7 +291,7 @@ void TestHistory::timelineIsRecordedForReplay() {
     run->wait();
     rec.flush();
     auto h2 = store::History::open(db("t.sqlite"));
-    auto r = (*h2)->load((*h2)->list()[0].id);
+    auto r = (*h2)->load((*(*h2)->list())[0].id);
     QVERIFY(r);
     const auto& a = r->layers[0].agents[0];
     QVERIFY2(a.timeline.size() >= 4, qPrintable(QString::number(a.timeline.size())));
@@ -295,6 +301,196 @@ void TestHistory::timelineIsRecordedForReplay() {
     }
     QVERIFY(a.timeline.back().second <= a.text.size());
     QVERIFY(a.timeline.front().first >= a.start_ms && a.timeline.back().first <= a.end_ms + 1);
+}
+
+namespace {
+// The schema version and the runs table of a history file, read with a plain connection.
+std::pair<int, int> version_and_runs(const std::string& path) {
+    sqlite3* c = nullptr;
+    sqlite3_open_v2(path.c_str(), &c, SQLITE_OPEN_READONLY, nullptr);
+    auto one = [c](const char* sql) {
+        sqlite3_stmt* s = nullptr;
+        sqlite3_prepare_v2(c, sql, -1, &s, nullptr);
+        int v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+        sqlite3_finalize(s);
+        return v;
+    };
+    std::pair<int, int> r{one("SELECT CAST(value AS INTEGER) FROM meta WHERE key='schema_version'"),
+                          one("SELECT count(*) FROM runs")};
+    sqlite3_close(c);
+    return r;
+}
+} // namespace
+
+void TestHistory::firstOpensAtTheSameMomentAllSucceed() {
+    // Four connections open the same new file at the same moment (released together by a latch),
+    // forty times: each open succeeds, each records its run, and the file ends at this build's
+    // schema. Before the upgrade took the write lock, a late opener set the version back to 1
+    // and then failed on a column that existed, and the file stayed broken for every later run.
+    constexpr int kOpeners = 4, kRounds = 40;
+    int failures = 0;
+    QString first_error;
+    for (int round = 0; round < kRounds; ++round) {
+        const std::string path = db(("race-" + std::to_string(round) + ".sqlite").c_str());
+        std::latch go(kOpeners);
+        std::vector<std::string> errors(kOpeners);
+        std::vector<std::thread> threads;
+        for (int t = 0; t < kOpeners; ++t)
+            threads.emplace_back([&, t] {
+                go.arrive_and_wait();
+                auto h = store::History::open(path);
+                if (!h) {
+                    errors[t] = h.error();
+                    return;
+                }
+                auto id = (*h)->begin_run("cli", nlohmann::json::object(), engine::RunInput::from_prompt("race"), "race");
+                if (!id) errors[t] = id.error();
+            });
+        for (auto& th : threads) th.join();
+        for (const auto& e : errors)
+            if (!e.empty()) {
+                ++failures;
+                if (first_error.isEmpty()) first_error = QString::fromStdString(e);
+            }
+        const auto [version, runs] = version_and_runs(path);
+        QVERIFY2(version == store::kHistorySchemaVersion,
+                 qPrintable(QString("round %1: schema version %2 after the race").arg(round).arg(version)));
+        QVERIFY2(failures == 0, qPrintable(QString("round %1: %2").arg(round).arg(first_error)));
+        QCOMPARE(runs, kOpeners);
+        // And the file stays good for the next process.
+        auto again = store::History::open(path);
+        QVERIFY2(again.ok(), again.ok() ? "" : again.error().c_str());
+        QCOMPARE((*again)->migrated_from(), 0);
+    }
+}
+
+void TestHistory::halfUpgradedFileIsRepaired() {
+    // A file left by the old race: schema 2's columns are there, the version says 1. Opening it
+    // upgrades it (the step sees its columns exist) instead of failing on it for ever.
+    const std::string path = db("half.sqlite");
+    {
+        auto h = store::History::open(path);
+        QVERIFY(h.ok());
+    }
+    sqlite3* c = nullptr;
+    sqlite3_open(path.c_str(), &c);
+    QCOMPARE(sqlite3_exec(c, "UPDATE meta SET value='1' WHERE key='schema_version'", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(c);
+    auto h = store::History::open(path);
+    QVERIFY2(h.ok(), h.ok() ? "" : h.error().c_str());
+    QCOMPARE((*h)->migrated_from(), 1);
+    QVERIFY((*h)->begin_run("cli", nlohmann::json::object(), engine::RunInput::from_prompt("after repair"), "x").ok());
+    h->reset();
+    QCOMPARE(version_and_runs(path), std::make_pair(store::kHistorySchemaVersion, 1));
+}
+
+void TestHistory::twoMoaRunsOnANewHistoryAreBothRecorded() {
+    // Two `moa run` processes started together on a history file that does not exist yet, ten
+    // times: both exit 0 with no history warning, and both runs are in the file.
+    const QString cfg = dir_.filePath("pair.moa.json");
+    std::ofstream(cfg.toStdString()) << config_json(server_->base_url(), {{"ok?tag=P-" + nonce()}}).dump(2);
+    for (int round = 0; round < 10; ++round) {
+        const QString dbpath = dir_.filePath(QString("pair-%1.sqlite").arg(round));
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("MOA_HISTORY_DB", dbpath);
+        QProcess p[2];
+        for (int i = 0; i < 2; ++i) {
+            p[i].setProcessEnvironment(env);
+            p[i].setProgram(MOA_BINARY);
+            p[i].setArguments({"run", "--config", cfg, "--prompt", QString("pair %1.%2").arg(round).arg(i), "--quiet"});
+        }
+        p[0].start();
+        p[1].start();
+        for (auto& q : p) {
+            QVERIFY(q.waitForFinished(60000));
+            const QString err = QString::fromUtf8(q.readAllStandardError());
+            QVERIFY2(q.exitCode() == 0 && !err.contains("history"), qPrintable(QString("round %1: %2").arg(round).arg(err)));
+        }
+        QCOMPARE(version_and_runs(dbpath.toStdString()), std::make_pair(store::kHistorySchemaVersion, 2));
+    }
+}
+
+void TestHistory::damagedHistoryIsSaidToBeDamaged() {
+    // Sixty runs, then garbage written over the middle fifth of the file (the runs' pages).
+    const std::string path = db("damaged.sqlite");
+    {
+        auto h = store::History::open(path);
+        QVERIFY(h.ok());
+        engine::RunRecord end;
+        end.status = engine::RunStatus::Done;
+        for (int i = 0; i < 60; ++i) {
+            auto id = (*h)->begin_run("cli", nlohmann::json::object(),
+                                      engine::RunInput::from_prompt("run " + std::to_string(i) + " " + std::string(1000, 'p')), "c");
+            QVERIFY(id.ok());
+            end.final_text = "answer " + std::to_string(i);
+            QVERIFY((*h)->finish_run(*id, end).ok());
+        }
+        QCOMPARE((*h)->list({}, 1000)->size(), std::size_t(60));
+    } // the last connection closes: the WAL is folded into the file
+    {
+        QFile f(QString::fromStdString(path));
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        const qint64 size = f.size();
+        QVERIFY(size > 40 * 4096);
+        QVERIFY(f.seek(size * 2 / 5));
+        QByteArray junk(static_cast<int>(size / 5), '\0');
+        for (int i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>(QRandomGenerator::global()->bounded(256));
+        QVERIFY(f.write(junk) == junk.size());
+    }
+    const QString wal = QString::fromStdString(path) + "-wal";
+    QFile::remove(wal);
+
+    // The list is an error naming the damage, never a shorter list.
+    {
+        auto h = store::History::open(path);
+        QVERIFY2(h.ok(), h.ok() ? "" : h.error().c_str()); // the first pages are fine
+        auto runs = (*h)->list({}, 1000);
+        QVERIFY2(!runs.ok(), qPrintable(QString("listed %1 of 60 runs as if that were all").arg(runs.ok() ? runs->size() : 0)));
+        QVERIFY2(QString::fromStdString(runs.error()).contains("the history file is damaged"), runs.error().c_str());
+        QVERIFY((*h)->damaged());
+        QVERIFY(!(*h)->begin_run("cli", nlohmann::json::object(), engine::RunInput::from_prompt("x"), "c").ok());
+    }
+
+    // `moa history` says so, with what to do, and exits non-zero.
+    QProcess p;
+    p.start(MOA_BINARY, {"history", "--db", QString::fromStdString(path)});
+    QVERIFY(p.waitForFinished(60000));
+    const QString out = QString::fromUtf8(p.readAllStandardOutput()), err = QString::fromUtf8(p.readAllStandardError());
+    QVERIFY2(p.exitCode() != 0, qPrintable(out));
+    QVERIFY2(err.contains("the history file is damaged") && err.contains(QString::fromStdString(path)) &&
+                 err.contains("mv '") && err.contains(".recover"),
+             qPrintable(err));
+    QVERIFY2(out.isEmpty(), qPrintable(out));
+
+    // A run recorded into it: the recorder reads every page before its first write, says what is
+    // wrong, and writes nothing into the damaged file.
+    QFile::remove(wal);
+    const QByteArray before = [&] {
+        QFile f(QString::fromStdString(path));
+        f.open(QIODevice::ReadOnly);
+        return f.readAll();
+    }();
+    {
+        auto h = store::History::open(path);
+        QVERIFY(h.ok());
+        store::HistoryRecorder rec(std::move(*h));
+        auto cfg = make_config(config_json(server_->base_url(), {{"ok?tag=DMG-" + nonce()}}));
+        accounting::Catalog catalog;
+        engine::Engine eng(catalog);
+        auto input = engine::RunInput::from_prompt("into a damaged file?");
+        auto run = eng.start(cfg, input, rec.sink("cli", cfg, input, {}));
+        run->wait();
+        rec.flush();
+        QCOMPARE(run->record().status, engine::RunStatus::Done); // the run itself goes on
+        const auto errors = rec.errors();
+        QVERIFY(!errors.empty());
+        QVERIFY2(QString::fromStdString(errors[0]).contains("the history file is damaged"), errors[0].c_str());
+        QCOMPARE(rec.stored_id(run->record().id), std::int64_t(0));
+    }
+    QFile f(QString::fromStdString(path));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(f.readAll() == before);
+    QVERIFY(!QFile::exists(wal) || QFileInfo(wal).size() == 0);
 }
 
 QTEST_GUILESS_MAIN(TestHistory)
