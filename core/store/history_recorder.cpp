@@ -3,13 +3,11 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <future>
+#include <thread>
+
+#include "store/ack_order.h"
 
 namespace moa::store {
-
-namespace {
-constexpr std::chrono::seconds kCommitWait{2};
-} // namespace
 
 HistoryRecorder::HistoryRecorder(std::unique_ptr<History> history)
     : history_(std::move(history)), commit_delay_ms_(commit_delay_from_environment()), thread_([this] { loop(); }) {}
@@ -105,8 +103,9 @@ engine::EventSink HistoryRecorder::sink(const std::string& source, const config:
     auto state = std::make_shared<RunState>();
     auto snapshot = std::make_shared<nlohmann::json>(config::to_json(config));
     auto in = std::make_shared<engine::RunInput>(input);
+    auto order = std::make_shared<AckOrder>(std::move(next));
     std::string name = config.name;
-    return [this, state, snapshot, in, name, source, next, rerun_of](const engine::Event& e) {
+    return [this, state, snapshot, in, name, source, order, rerun_of](const engine::Event& e) {
         using T = engine::Event::Type;
         auto note = [this](const std::string& err) { this->note(err); };
         switch (e.type) {
@@ -127,36 +126,41 @@ engine::EventSink HistoryRecorder::sink(const std::string& source, const config:
         case T::AgentFailed:
             if (e.record) {
                 // The answer is committed before anyone hears it is done: whatever a user saw
-                // finish survives a crash a moment later. The wait is one small WAL commit; a
-                // disk that hangs holds the run back at most kCommitWait, then it goes on.
+                // finish survives a crash a moment later. The transport thread does not wait
+                // for the disk: the done is held, and the writer passes it on once committed
+                // (a failed write is noted in errors(); the done goes on all the same).
                 auto rec = std::make_shared<engine::AgentRecord>(*e.record);
-                auto committed = std::make_shared<std::promise<void>>();
-                auto ticket = committed->get_future();
-                post([this, state, rec, note, committed](History& h) {
+                const auto ticket = order->hold(e);
+                post([this, state, rec, note, order, ticket](History& h) {
                     slow_disk();
                     if (state->id)
                         if (auto ok = h.record_agent(state->id, *rec); !ok) note(ok.error());
-                    committed->set_value();
+                    order->ack(ticket);
                 });
-                ticket.wait_for(kCommitWait);
+                return;
             }
             break;
         case T::RunDone:
         case T::RunFailed:
         case T::RunCancelled:
             if (e.final_record) {
+                // Likewise the run's end: reported once the whole record is committed, and after
+                // every answer's done.
                 auto rec = e.final_record;
-                post([this, state, rec, note](History& h) {
+                const auto ticket = order->hold(e);
+                post([this, state, rec, note, order, ticket](History& h) {
                     slow_disk();
-                    if (!state->id) return;
-                    if (auto ok = h.finish_run(state->id, *rec); !ok) note(ok.error());
+                    if (state->id)
+                        if (auto ok = h.finish_run(state->id, *rec); !ok) note(ok.error());
+                    order->ack(ticket);
                 });
+                return;
             }
             break;
         default:
             break;
         }
-        if (next) next(e);
+        order->pass(e);
     };
 }
 

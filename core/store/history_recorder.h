@@ -2,8 +2,11 @@
 #pragma once
 // Writes runs into the History as they happen, on a writer thread of its own: the transport
 // thread never waits on the disk. Each finished answer is committed when its event arrives, and
-// the event goes on to the next sink (the screen, the CLI's output) only once it is committed;
-// the run's end rewrites the whole record once more.
+// the event goes on to the next sink (the screen, the CLI's output) only once it is committed,
+// passed on from the writer thread when it acknowledges the commit (AckOrder keeps the order;
+// other agents' text flows on meanwhile). The run's end rewrites the whole record once more and
+// is passed on once that is committed. The next sink must be thread-safe: it is called from the
+// engine's thread and from the writer's, one call at a time per run.
 #include <condition_variable>
 #include <deque>
 #include <functional>

@@ -43,6 +43,7 @@ private slots:
     void halfUpgradedFileIsRepaired();
     void twoMoaRunsOnANewHistoryAreBothRecorded();
     void damagedHistoryIsSaidToBeDamaged();
+    void doneIsReportedWhenTheWriterAcknowledges();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -491,6 +492,88 @@ void TestHistory::damagedHistoryIsSaidToBeDamaged() {
     QVERIFY(f.open(QIODevice::ReadOnly));
     QVERIFY(f.readAll() == before);
     QVERIFY(!QFile::exists(wal) || QFileInfo(wal).size() == 0);
+}
+
+void TestHistory::doneIsReportedWhenTheWriterAcknowledges() {
+    // Every commit slowed to 1.5 s (the test hook): A finishes at once, B streams a token every
+    // 50 ms for about two seconds. A's done reaches the screen only once its answer is in the
+    // file, and B's tokens keep coming while A's commit is under way: the transport thread does
+    // not wait on the disk (it used to wait up to 2 s per finished answer, stopping every stream).
+    qputenv("MOA_TEST_COMMIT_DELAY_MS", "1500");
+    auto h = store::History::open(db("ack.sqlite"));
+    QVERIFY(h.ok());
+    store::HistoryRecorder rec(std::move(*h));
+    qunsetenv("MOA_TEST_COMMIT_DELAY_MS");
+    const std::string n = nonce();
+    auto cfg = make_config(config_json(server_->base_url(), {{"ok?chunks=2&tag=A-" + n, "ok?chunks=40&delay_ms=50&tag=B-" + n},
+                                                            {"ok?tag=F-" + n}}));
+    struct Seen {
+        engine::Event event;
+        bool stored = false; // AgentDone: the answer was in the file when the done arrived
+    };
+    std::mutex mu;
+    std::vector<Seen> seen;
+    sqlite3* reader = nullptr;
+    engine::EventSink screen = [&](const engine::Event& e) {
+        Seen s{e, false};
+        if (e.type == engine::Event::Type::AgentDone) {
+            if (!reader) sqlite3_open_v2(db("ack.sqlite").c_str(), &reader, SQLITE_OPEN_READONLY, nullptr);
+            sqlite3_stmt* st = nullptr;
+            sqlite3_prepare_v2(reader, "SELECT count(*) FROM responses WHERE layer=? AND agent=? AND state='done'", -1, &st, nullptr);
+            sqlite3_bind_int(st, 1, e.layer);
+            sqlite3_bind_int(st, 2, e.agent);
+            s.stored = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+            sqlite3_finalize(st);
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        seen.push_back(std::move(s));
+    };
+    accounting::Catalog catalog;
+    engine::Engine eng(catalog);
+    auto input = engine::RunInput::from_prompt("ack?");
+    auto run = eng.start(cfg, input, rec.sink("cli", cfg, input, screen));
+    run->wait();
+    rec.flush();
+    sqlite3_close(reader);
+    QVERIFY(rec.errors().empty());
+    QCOMPARE(run->record().status, engine::RunStatus::Done);
+
+    using T = engine::Event::Type;
+    std::lock_guard<std::mutex> lock(mu);
+    QVERIFY(!seen.empty());
+    QCOMPARE(seen.back().event.type, T::RunDone); // the end comes last, after its commit
+    int dones = 0;
+    std::optional<std::size_t> a_done;
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+        const auto& e = seen[i].event;
+        if (e.type != T::AgentDone) continue;
+        ++dones;
+        QVERIFY2(seen[i].stored, qPrintable(QString("L%1.%2 reported done before it was committed").arg(e.layer + 1).arg(e.agent + 1)));
+        if (e.layer == 0 && e.agent == 0) a_done = i;
+        for (std::size_t j = i + 1; j < seen.size(); ++j) {
+            const auto& later = seen[j].event;
+            QVERIFY2(!(later.layer == e.layer && later.agent == e.agent), "an agent's event came after its done");
+        }
+    }
+    QCOMPARE(dones, 3);
+    // The aggregator's first event comes after both proposers' dones.
+    std::size_t first_l1 = seen.size(), last_l0_done = 0;
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+        if (seen[i].event.layer == 1 && first_l1 == seen.size()) first_l1 = i;
+        if (seen[i].event.layer == 0 && seen[i].event.type == T::AgentDone) last_l0_done = i;
+    }
+    QVERIFY(last_l0_done < first_l1);
+    // B's tokens produced after A had finished, and shown before A's done was: the stream went on
+    // during A's commit.
+    QVERIFY(a_done);
+    const double a_end = seen[*a_done].event.record->end_ms;
+    int b_during = 0;
+    for (std::size_t i = 0; i < *a_done; ++i) {
+        const auto& e = seen[i].event;
+        if (e.type == T::AgentDelta && e.layer == 0 && e.agent == 1 && e.t_ms > a_end) ++b_during;
+    }
+    qInfo("%d tokens of B shown while A's 1.5 s commit was under way", b_during);
+    QVERIFY2(b_during >= 5, qPrintable(QString::number(b_during)));
 }
 
 QTEST_GUILESS_MAIN(TestHistory)
