@@ -2,6 +2,7 @@
 #include "store/history.h"
 
 #include "util/resources.h"
+#include "util/sha256.h"
 
 #include <chrono>
 #include <cmath>
@@ -72,19 +73,15 @@ std::string now_iso() {
     return buf;
 }
 
-json messages_json(const std::vector<engine::Message>& ms) {
-    json a = json::array();
-    for (const auto& m : ms) a.push_back({{"role", m.role}, {"content", m.content}});
-    return a;
-}
+constexpr std::size_t kBlobMinBytes = 1024;
+// The run list's copy of the prompt (for listing and search); the whole conversation is kept.
+constexpr std::size_t kListedPromptBytes = 64 * 1024;
 
-std::vector<engine::Message> messages_from(const std::string& s) {
-    std::vector<engine::Message> out;
-    json a = json::parse(s, nullptr, false);
-    if (!a.is_array()) return out;
-    for (const auto& m : a)
-        if (m.is_object()) out.push_back({m.value("role", ""), m.value("content", "")});
-    return out;
+std::string listed_prompt(const std::string& p) {
+    if (p.size() <= kListedPromptBytes) return p;
+    std::size_t cut = kListedPromptBytes;
+    while (cut > 0 && (static_cast<unsigned char>(p[cut]) & 0xC0) == 0x80) --cut; // not inside a UTF-8 sequence
+    return p.substr(0, cut);
 }
 
 engine::AgentState state_from(const std::string& s) {
@@ -129,7 +126,9 @@ bool set_up_connection(Database& db) {
         if (std::chrono::steady_clock::now() > until) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    return db.exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    // The WAL shrinks back to 4 MB after a checkpoint instead of keeping its largest size (one
+    // big run made it as large as that run for good).
+    return db.exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=4194304;");
 }
 
 // The file's schema version: 0 for a new file (no meta table or no version row yet).
@@ -178,6 +177,11 @@ const Migration kMigrations[] = {
          return add_column_if_missing(db, "responses", "timeline_json", "TEXT") &&
                 add_column_if_missing(db, "runs", "rerun_of", "INTEGER");
      }},
+    // 3: long message contents (the conversation every agent was sent, references) stored once
+    // per run, by hash, instead of once per agent and again in the run's input. Rows written
+    // before keep their inline contents and read as before.
+    {3, "upgrade the history to schema 3",
+     [](Database& db) { return db.exec("CREATE TABLE IF NOT EXISTS blobs(hash TEXT PRIMARY KEY, body TEXT NOT NULL);"); }},
 };
 
 // Upgrades the file to this build's schema in one write transaction. The version is read again
@@ -216,6 +220,46 @@ std::string History::damage_message(const std::string& path, const std::string& 
            "); new runs are not written into it. Move it aside (mv '" + path + "' '" + path +
            ".damaged'; the next run starts a new history) and salvage what it still holds with: sqlite3 '" + path +
            ".damaged' .recover | sqlite3 '" + path + ".recovered'";
+}
+
+Result<std::string> History::encode_messages(const std::vector<engine::Message>& ms) {
+    json a = json::array();
+    for (const auto& m : ms) {
+        if (m.content.size() < kBlobMinBytes) {
+            a.push_back({{"role", m.role}, {"content", m.content}});
+            continue;
+        }
+        const std::string hash = util::sha256_hex(m.content);
+        Statement put(db_.handle(), "INSERT OR IGNORE INTO blobs(hash, body) VALUES(?, ?)");
+        put.bind(1, hash).bind(2, m.content);
+        if (!put.run()) return Error{write_failed("cannot store a message")};
+        a.push_back({{"role", m.role}, {"ref", hash}});
+    }
+    return a.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<std::vector<engine::Message>> History::decode_messages(const std::string& stored, const std::string& what) {
+    std::vector<engine::Message> out;
+    json a = json::parse(stored, nullptr, false);
+    if (!a.is_array()) return out;
+    for (const auto& m : a) {
+        if (!m.is_object()) continue;
+        auto ref = m.find("ref");
+        if (ref == m.end() || !ref->is_string()) {
+            out.push_back({m.value("role", ""), m.value("content", "")});
+            continue;
+        }
+        Statement get(db_.handle(), "SELECT body FROM blobs WHERE hash=?");
+        get.bind(1, ref->get<std::string>());
+        if (!get.step()) {
+            if (get.failed()) read_failed(what);
+            else read_error_ = path_ + ": " + what + " refers to a message that is not in the file (blob " +
+                               ref->get<std::string>() + ")";
+            return std::nullopt;
+        }
+        out.push_back({m.value("role", ""), get.text(0)});
+    }
+    return out;
 }
 
 std::string History::read_failed(const std::string& what) {
@@ -271,26 +315,39 @@ Result<std::unique_ptr<History>> History::open(const std::string& path) {
 
 Result<std::int64_t> History::begin_run(const std::string& source, const json& config_snapshot,
                                         const engine::RunInput& input, const std::string& config_name) {
+    if (!damage_.empty()) return Error{damage_};
+    if (!db_.exec("BEGIN;")) return Error{write_failed("cannot record the run")};
+    auto conversation = encode_messages(input.conversation);
+    if (!conversation) {
+        db_.exec("ROLLBACK;");
+        return Error{conversation.error()};
+    }
     Statement s(db_.handle(), "INSERT INTO runs(started_at, source, config_name, config_json, input_json, prompt, status) "
                               "VALUES(?, ?, ?, ?, ?, ?, 'running')");
-    if (!damage_.empty()) return Error{damage_};
     s.bind(1, now_iso()).bind(2, source).bind(3, config_name).bind(4, config_snapshot.dump())
-        .bind(5, messages_json(input.conversation).dump(-1, ' ', false, json::error_handler_t::replace))
-        .bind(6, input.last_user_text());
-    if (!s.run()) return Error{write_failed("cannot record the run")};
-    return db_.last_insert_id();
+        .bind(5, *conversation).bind(6, listed_prompt(input.last_user_text()));
+    if (!s.run()) {
+        std::string e = write_failed("cannot record the run");
+        db_.exec("ROLLBACK;");
+        return Error{e};
+    }
+    const std::int64_t id = db_.last_insert_id();
+    if (!db_.exec("COMMIT;")) return Error{write_failed("cannot commit the run's start")};
+    return id;
 }
 
 Result<bool> History::record_agent(std::int64_t run, const engine::AgentRecord& a) {
+    if (!damage_.empty()) return Error{damage_};
+    auto messages = encode_messages(a.messages);
+    if (!messages) return Error{messages.error()};
     Statement s(db_.handle(),
                 "INSERT OR REPLACE INTO responses(run_id, layer, agent, provider, model, demo, state, messages_json, text, "
                 "reasoning, prompt_tokens, completion_tokens, usage_estimated, ttft_ms, duration_ms, start_ms, end_ms, "
                 "tokens_per_s, cost_usd, tflops, attempts, finish_reason, error, timeline_json) "
                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    if (!damage_.empty()) return Error{damage_};
     s.bind(1, run).bind(2, a.layer).bind(3, a.index).bind(4, a.provider).bind(5, a.model).bind(6, a.demo ? 1 : 0)
         .bind(7, engine::to_string(a.state))
-        .bind(8, messages_json(a.messages).dump(-1, ' ', false, json::error_handler_t::replace))
+        .bind(8, *messages)
         .bind(9, a.text).bind(10, a.reasoning).bind(11, static_cast<std::int64_t>(a.usage.prompt_tokens))
         .bind(12, static_cast<std::int64_t>(a.usage.completion_tokens)).bind(13, a.usage.estimated ? 1 : 0)
         .bind(14, a.ttft_ms).bind(15, a.duration_ms).bind(16, a.start_ms).bind(17, a.end_ms).bind(18, a.tokens_per_s)
@@ -325,6 +382,9 @@ Result<bool> History::finish_run(std::int64_t run, const engine::RunRecord& r) {
         return Error{e};
     }
     if (!db_.exec("COMMIT;")) return Error{write_failed("cannot commit the end of the run")};
+    // Fold the WAL into the file at the end of each run, without waiting for readers; the next
+    // write then starts the WAL again from its beginning (and trims it to journal_size_limit).
+    db_.exec("PRAGMA wal_checkpoint(PASSIVE);");
     return true;
 }
 
@@ -388,7 +448,9 @@ std::optional<engine::RunRecord> History::load(std::int64_t run) {
     engine::RunRecord r;
     r.id = static_cast<std::uint64_t>(run);
     r.config_name = s.text(0);
-    r.input.conversation = messages_from(s.text(1));
+    auto conversation = decode_messages(s.text(1), "run " + std::to_string(run));
+    if (!conversation) return std::nullopt;
+    r.input.conversation = std::move(*conversation);
     r.status = status_from(s.text(2));
     r.error = s.opt_text(3).value_or("");
     r.final_text = s.opt_text(4);
@@ -441,7 +503,9 @@ std::optional<engine::RunRecord> History::load(std::int64_t run) {
         a.model = q.text(3);
         a.demo = q.i64(4) != 0;
         a.state = state_from(q.text(5));
-        a.messages = messages_from(q.text(6));
+        auto messages = decode_messages(q.text(6), "an answer of run " + std::to_string(run));
+        if (!messages) return std::nullopt;
+        a.messages = std::move(*messages);
         a.text = q.text(7);
         a.reasoning = q.text(8);
         a.usage.prompt_tokens = static_cast<long>(q.i64(9));

@@ -17,7 +17,7 @@
 
 namespace moa::store {
 
-inline constexpr int kHistorySchemaVersion = 2;
+inline constexpr int kHistorySchemaVersion = 3;
 
 struct RunSummary {
     std::int64_t id = 0;
@@ -65,6 +65,10 @@ public:
     int migrated_from() const { return migrated_from_; }
 
 private:
+    // Messages as stored: a content of kBlobMinBytes or more is kept once in `blobs`, by its
+    // SHA-256, and referred to ({"role", "ref"}); shorter ones inline ({"role", "content"}).
+    Result<std::string> encode_messages(const std::vector<engine::Message>& ms);
+    std::optional<std::vector<engine::Message>> decode_messages(const std::string& stored, const std::string& what);
     std::string read_failed(const std::string& what);
     std::string write_failed(const std::string& what);
 

@@ -44,6 +44,8 @@ private slots:
     void twoMoaRunsOnANewHistoryAreBothRecorded();
     void damagedHistoryIsSaidToBeDamaged();
     void doneIsReportedWhenTheWriterAcknowledges();
+    void bigPromptIsStoredOnce();
+    void schemaTwoDatabaseIsUpgradedKeepingEveryRun();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -574,6 +576,84 @@ void TestHistory::doneIsReportedWhenTheWriterAcknowledges() {
     }
     qInfo("%d tokens of B shown while A's 1.5 s commit was under way", b_during);
     QVERIFY2(b_during >= 5, qPrintable(QString::number(b_during)));
+}
+
+void TestHistory::bigPromptIsStoredOnce() {
+    // An 8 MB prompt through three proposers and an aggregator: every agent was sent it, but the
+    // history holds it once (the file and its WAL together), and gives the run back exactly.
+    const std::string path = db("big.sqlite");
+    auto h = store::History::open(path);
+    QVERIFY(h.ok());
+    store::HistoryRecorder rec(std::move(*h));
+    const std::string n = nonce();
+    auto cfg = make_config(config_json(server_->base_url(), {{"ok?tag=P1-" + n, "ok?tag=P2-" + n, "ok?tag=P3-" + n}, {"ok?tag=F-" + n}}));
+    std::string prompt;
+    while (prompt.size() < (8u << 20)) prompt += "word" + std::to_string(prompt.size() % 9973) + " ";
+    accounting::Catalog catalog;
+    engine::Engine eng(catalog);
+    auto input = engine::RunInput::from_prompt(prompt, "Be brief.");
+    auto run = eng.start(cfg, input, rec.sink("serve", cfg, input, {}));
+    run->wait();
+    rec.flush();
+    QVERIFY(rec.errors().empty());
+    QCOMPARE(run->record().status, engine::RunStatus::Done);
+    const qint64 bytes = QFileInfo(QString::fromStdString(path)).size() + QFileInfo(QString::fromStdString(path + "-wal")).size();
+    qInfo("an %zu-byte prompt, 3 proposers + aggregator: history file + WAL %lld bytes (%.2f x the prompt)", prompt.size(),
+          bytes, double(bytes) / double(prompt.size()));
+    auto h2 = store::History::open(path);
+    auto loaded = (*h2)->load(rec.stored_id(run->record().id));
+    QVERIFY(loaded);
+    QVERIFY(engine::to_json(*loaded) == engine::to_json(run->record()));
+    QVERIFY(double(bytes) < 2.5 * double(prompt.size()));
+}
+
+void TestHistory::schemaTwoDatabaseIsUpgradedKeepingEveryRun() {
+    // A schema-2 file (the 0.1.0 dump upgraded as 0.2 did: two columns added), whose answers
+    // hold their messages inline: schema 3 reads them as before and stores new ones once.
+    QFile f(QStringLiteral(MOA_SOURCE_ROOT "/tests/fixtures/history-v1.sql"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const std::string path = db("v2.sqlite");
+    std::vector<std::string> inline_messages;
+    {
+        sqlite3* raw = nullptr;
+        QCOMPARE(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(raw, f.readAll().constData(), nullptr, nullptr, nullptr), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(raw, "ALTER TABLE responses ADD COLUMN timeline_json TEXT; ALTER TABLE runs ADD COLUMN rerun_of INTEGER; "
+                                   "UPDATE meta SET value='2' WHERE key='schema_version';", nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_stmt* st = nullptr;
+        sqlite3_prepare_v2(raw, "SELECT messages_json FROM responses ORDER BY layer, agent", -1, &st, nullptr);
+        while (sqlite3_step(st) == SQLITE_ROW) inline_messages.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+        sqlite3_finalize(st);
+        sqlite3_close(raw);
+    }
+    QVERIFY(!inline_messages.empty());
+    auto h = store::History::open(path);
+    QVERIFY2(h.ok(), h.ok() ? "" : h.error().c_str());
+    QCOMPARE((*h)->migrated_from(), 2);
+    auto runs = (*h)->list();
+    QVERIFY(runs.ok());
+    QCOMPARE(runs->size(), std::size_t(1));
+    auto old = (*h)->load((*runs)[0].id);
+    QVERIFY(old);
+    std::size_t i = 0;
+    for (const auto& L : old->layers)
+        for (const auto& a : L.agents) {
+            if (a.attempts == 0) continue;
+            QVERIFY(i < inline_messages.size());
+            nlohmann::json stored = nlohmann::json::parse(inline_messages[i++]), loaded = nlohmann::json::array();
+            for (const auto& m : a.messages) loaded.push_back({{"role", m.role}, {"content", m.content}});
+            QCOMPARE(loaded, stored);
+        }
+    QCOMPARE(i, inline_messages.size());
+    // A new run with a long conversation: stored by reference, read back whole.
+    const std::string long_prompt(5000, 'L');
+    auto id = (*h)->begin_run("cli", nlohmann::json::object(), engine::RunInput::from_prompt(long_prompt, "sys"), "x");
+    QVERIFY(id.ok());
+    auto again = (*h)->load(*id);
+    QVERIFY(again);
+    QCOMPARE(again->input.conversation.back().content, long_prompt);
+    h->reset();
+    QCOMPARE(version_and_runs(path), std::make_pair(store::kHistorySchemaVersion, 2));
 }
 
 QTEST_GUILESS_MAIN(TestHistory)
