@@ -350,7 +350,7 @@ void TestServe::runsAreRecordedInHistory() {
     int serve_runs = 0;
     for (const auto& r : *runs) serve_runs += r.source == "serve";
     QVERIFY(serve_runs >= 32);
-    QCOMPARE(runs.front().source, std::string("serve"));
+    QCOMPARE(runs->front().source, std::string("serve"));
 }
 
 QTEST_GUILESS_MAIN(TestServe)
