@@ -13,7 +13,7 @@
 namespace moa::cli {
 
 int cmd_history(const std::vector<std::string>& args) {
-    Args a(args, {"json", "markdown", "html"}, {"search", "limit", "db"});
+    Args a(args, {"json", "markdown", "html", "no-check"}, {"search", "limit", "db"});
     if (!a.ok()) {
         std::cerr << "moa history: " << a.error() << "\n";
         return kUsage;
@@ -24,6 +24,14 @@ int cmd_history(const std::vector<std::string>& args) {
         std::cerr << "moa history: " << h.error() << "\n";
         return kRunFailed;
     }
+    // Every page is read first (about 7 ms per MB): a damaged file is said to be damaged, with
+    // what to do, rather than listed in part. --no-check skips it for a very large history;
+    // read errors are still reported.
+    if (!a.flag("no-check"))
+        if (auto ok = (*h)->check(); !ok) {
+            std::cerr << "moa history: " << ok.error() << "\n";
+            return kRunFailed;
+        }
     const auto& pos = a.positional();
     if (!pos.empty() && pos[0] == "show") {
         if (pos.size() != 2) {
@@ -38,6 +46,10 @@ int cmd_history(const std::vector<std::string>& args) {
             return kUsage;
         }
         auto rec = (*h)->load(id);
+        if (!rec && !(*h)->read_error().empty()) {
+            std::cerr << "moa history: " << (*h)->read_error() << "\n";
+            return kRunFailed;
+        }
         if (!rec) {
             std::cerr << "moa history: no run " << id << " in " << path << "\n";
             return kUsage;
@@ -81,7 +93,12 @@ int cmd_history(const std::vector<std::string>& args) {
             return kUsage;
         }
     }
-    auto runs = (*h)->list(a.get("search").value_or(""), limit);
+    auto listed = (*h)->list(a.get("search").value_or(""), limit);
+    if (!listed) {
+        std::cerr << "moa history: " << listed.error() << "\n";
+        return kRunFailed;
+    }
+    const auto& runs = *listed;
     if (a.flag("json")) {
         nlohmann::json arr = nlohmann::json::array();
         for (const auto& r : runs)

@@ -166,7 +166,7 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
         return;
     }
     ck.known_keys(pj, ptr, {"type", "base_url", "api_key_env", "max_concurrency", "connect_timeout_ms",
-                            "first_token_timeout_ms", "idle_timeout_ms", "max_retries", "retry_base_ms",
+                            "first_token_timeout_ms", "idle_timeout_ms", "call_timeout_ms", "max_retries", "retry_base_ms",
                             "retry_max_ms", "headers", "tokens_per_second", "first_token_ms", "max_answer_bytes",
                             "keychain_entry", "label", "models", "tls_verify", "ca_file", "key_header"});
     // ("api_key" and its spellings are refused wherever they are, by refuse_keys_anywhere.)
@@ -202,6 +202,7 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
     if (auto v = ck.num(pj, ptr, "connect_timeout_ms", 1, 600'000, true)) p.connect_timeout_ms = long(*v);
     if (auto v = ck.num(pj, ptr, "first_token_timeout_ms", 1, 3'600'000, true)) p.first_token_timeout_ms = long(*v);
     if (auto v = ck.num(pj, ptr, "idle_timeout_ms", 1, 3'600'000, true)) p.idle_timeout_ms = long(*v);
+    if (auto v = ck.num(pj, ptr, "call_timeout_ms", 1, 86'400'000, true)) p.call_timeout_ms = long(*v);
     if (auto v = ck.num(pj, ptr, "max_retries", 0, 20, true)) p.max_retries = int(*v);
     if (auto v = ck.num(pj, ptr, "retry_base_ms", 0, 600'000, true)) p.retry_base_ms = long(*v);
     if (auto v = ck.num(pj, ptr, "retry_max_ms", 0, 3'600'000, true)) p.retry_max_ms = long(*v);
@@ -510,6 +511,7 @@ json to_json(const Config& c) {
             if (p.connect_timeout_ms != d.connect_timeout_ms) pj["connect_timeout_ms"] = p.connect_timeout_ms;
             if (p.first_token_timeout_ms != d.first_token_timeout_ms) pj["first_token_timeout_ms"] = p.first_token_timeout_ms;
             if (p.idle_timeout_ms != d.idle_timeout_ms) pj["idle_timeout_ms"] = p.idle_timeout_ms;
+            if (p.call_timeout_ms != d.call_timeout_ms) pj["call_timeout_ms"] = p.call_timeout_ms;
             if (p.max_retries != d.max_retries) pj["max_retries"] = p.max_retries;
             if (p.retry_base_ms != d.retry_base_ms) pj["retry_base_ms"] = p.retry_base_ms;
             if (p.retry_max_ms != d.retry_max_ms) pj["retry_max_ms"] = p.retry_max_ms;

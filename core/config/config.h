@@ -35,7 +35,12 @@ struct Provider {
     int max_concurrency = 8;
     long connect_timeout_ms = 10'000;
     long first_token_timeout_ms = 120'000;
+    // After the first token: no answer text (or reasoning) for this long fails the call;
+    // keep-alive comments and empty deltas do not count as progress.
     long idle_timeout_ms = 60'000;
+    // The whole call, every attempt and wait included: past it the call fails, whatever the
+    // server still sends.
+    long call_timeout_ms = 900'000;
     int max_retries = 3;
     long retry_base_ms = 1'000;
     long retry_max_ms = 30'000;

@@ -60,7 +60,10 @@ public:
 
     void begin() {
         auto self = shared_from_this();
-        t_.post([self] { self->attempt(); });
+        t_.post([self] {
+            self->arm_call_deadline();
+            self->attempt();
+        });
     }
 
     void cancel() override {
@@ -82,6 +85,51 @@ private:
 
     std::string who() const { return "provider \"" + r_.provider.name + "\" (model " + r_.model + ")"; }
 
+    // The whole call, retries and their waits included, has call_timeout_ms: a server that keeps
+    // a stream alive for ever cannot hold a run (or a serve slot, or an experiment) for ever.
+    void arm_call_deadline() {
+        if (r_.provider.call_timeout_ms <= 0) return;
+        auto self = shared_from_this();
+        call_timer_ = t_.schedule(std::chrono::milliseconds(r_.provider.call_timeout_ms), [self] {
+            self->call_timer_ = 0;
+            if (self->finished_) return;
+            self->call_timed_out_ = true;
+            if (self->request_id_) return self->t_.cancel(self->request_id_); // on_done reports it
+            if (self->retry_timer_) t_cancel_timer(self);
+            self->fail(self->call_timeout_message());
+        });
+    }
+
+    std::string call_timeout_message() const {
+        return "the call took longer than " + std::to_string(r_.provider.call_timeout_ms) + " ms (call_timeout_ms) after " +
+               std::to_string(attempts_) + (attempts_ == 1 ? " attempt" : " attempts") + " and " +
+               std::to_string(text_.size()) + " bytes of answer";
+    }
+
+    // After the first token, only bytes that add answer text or reasoning count as progress: the
+    // transport's own idle timer is reset by any byte, keep-alive comments and empty deltas too.
+    // One timer per idle period, not one per token: it looks at the last progress when it fires.
+    void arm_progress_check(long delay_ms) {
+        if (r_.provider.idle_timeout_ms <= 0) return;
+        auto self = shared_from_this();
+        progress_timer_ = t_.schedule(std::chrono::milliseconds(delay_ms), [self] {
+            self->progress_timer_ = 0;
+            if (self->finished_ || !self->request_id_) return;
+            const long idle = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    net::Transport::Clock::now() - self->last_progress_)
+                                                    .count());
+            if (idle < self->r_.provider.idle_timeout_ms) return self->arm_progress_check(self->r_.provider.idle_timeout_ms - idle);
+            self->stalled_ = true;
+            self->t_.cancel(self->request_id_);
+        });
+    }
+
+    void stop_timers() {
+        if (call_timer_) t_.cancel_timer(call_timer_);
+        if (progress_timer_) t_.cancel_timer(progress_timer_);
+        call_timer_ = progress_timer_ = 0;
+    }
+
     void attempt() {
         if (finished_ || user_cancelled_) return;
         retry_timer_ = 0;
@@ -94,10 +142,12 @@ private:
         text_.clear();
         reasoning_bytes_ = 0;
         decoder_ = std::make_unique<ChatStreamDecoder>([this](std::string_view c, std::string_view rs) {
+            last_progress_ = net::Transport::Clock::now();
             if (!got_token_) {
                 got_token_ = true;
                 if (first_token_timer_) t_.cancel_timer(first_token_timer_);
                 first_token_timer_ = 0;
+                arm_progress_check(r_.provider.idle_timeout_ms);
             }
             text_.append(c);
             reasoning_bytes_ += rs.size();
@@ -190,8 +240,18 @@ private:
             t_.cancel_timer(first_token_timer_);
             first_token_timer_ = 0;
         }
+        if (progress_timer_) {
+            t_.cancel_timer(progress_timer_);
+            progress_timer_ = 0;
+        }
         if (finished_) return;
         if (user_cancelled_) return finish_cancelled();
+        if (call_timed_out_) return fail(call_timeout_message());
+        if (stalled_)
+            return fail("the stream stalled: no answer text for " + std::to_string(r_.provider.idle_timeout_ms) +
+                        " ms (idle_timeout_ms) after " + std::to_string(text_.size()) +
+                        " bytes of answer; the server kept the connection busy without adding to the answer "
+                        "(keep-alive comments or empty deltas)");
         if (first_token_timed_out_)
             return retry_or_fail("no first token within " + std::to_string(r_.provider.first_token_timeout_ms) +
                                  " ms (first-token timeout)");
@@ -302,6 +362,7 @@ private:
     void done(const CallOutcome& o) {
         if (finished_) return;
         finished_ = true;
+        stop_timers();
         if (e_.on_done) e_.on_done(o);
         // Break cycles: the handlers hold shared pointers to this call.
         decoder_.reset();
@@ -318,6 +379,9 @@ private:
     net::Transport::Id request_id_ = 0;
     net::Transport::Id retry_timer_ = 0;
     net::Transport::Id first_token_timer_ = 0;
+    net::Transport::Id call_timer_ = 0;
+    net::Transport::Id progress_timer_ = 0;
+    net::Transport::Clock::time_point last_progress_{};
     int attempts_ = 0;
     long status_ = 0;
     std::optional<long> retry_after_ms_;
@@ -326,6 +390,8 @@ private:
     bool finished_ = false;
     bool user_cancelled_ = false;
     bool first_token_timed_out_ = false;
+    bool call_timed_out_ = false;
+    bool stalled_ = false;
     bool decode_failed_ = false;
     bool answer_too_large_ = false;
     std::size_t reasoning_bytes_ = 0;

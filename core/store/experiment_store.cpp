@@ -34,6 +34,12 @@ CREATE TABLE IF NOT EXISTS experiments(
     path TEXT PRIMARY KEY, name TEXT, status TEXT,
     updated_at TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));
 )SQL";
+// What to do about a damaged file (empty for other errors).
+std::string damage_hint(const std::string& path, const Database& db) {
+    if (!db.damaged()) return {};
+    return "; the file is damaged: move it aside (mv '" + path + "' '" + path +
+           ".damaged') and salvage it with: sqlite3 '" + path + ".damaged' .recover | sqlite3 '" + path + ".recovered'";
+}
 } // namespace
 
 Result<std::shared_ptr<ExperimentStore>> ExperimentStore::open(const std::string& path) {
@@ -56,7 +62,9 @@ Result<std::shared_ptr<ExperimentStore>> ExperimentStore::open(const std::string
             return Error{path + ": cannot update the experiment tables: " + s->db_.error()};
     }
     Statement v(s->db_.handle(), "SELECT value FROM meta WHERE key='schema_version'");
-    if (v.step()) {
+    const bool has_version = v.step();
+    if (v.failed()) return Error{path + ": cannot read the experiment database (" + s->db_.error() + ")" + damage_hint(path, s->db_)};
+    if (has_version) {
         int have = std::atoi(v.text(0).c_str());
         if (have > kExperimentSchemaVersion)
             return Error{path + ": the experiment database has schema version " + std::to_string(have) +
@@ -74,7 +82,10 @@ std::optional<engine::CachedAnswer> ExperimentStore::lookup(const std::string& k
     Statement q(db_.handle(), "SELECT text, reasoning, finish_reason, prompt_tokens, completion_tokens, usage_estimated, "
                               "logprobs FROM call_cache WHERE key=?");
     q.bind(1, key);
-    if (!q.step()) return std::nullopt;
+    if (!q.step()) {
+        if (q.failed()) note_read_error("a cached response");
+        return std::nullopt;
+    }
     engine::CachedAnswer a;
     a.text = q.text(0);
     a.reasoning = q.text(1);
@@ -119,7 +130,10 @@ std::optional<Generation> ExperimentStore::generation(const std::string& ck, con
     Statement q(db_.handle(), "SELECT ok, turns, error, cost_usd, paid_usd, cost_complete, tflops, wall_ms, critical_path_ms, "
                               "prompt_tokens, completion_tokens, calls, cached_calls FROM generations WHERE config_key=? AND item_id=?");
     q.bind(1, ck).bind(2, item);
-    if (!q.step()) return std::nullopt;
+    if (!q.step()) {
+        if (q.failed()) note_read_error("a result");
+        return std::nullopt;
+    }
     Generation g;
     g.config_key = ck;
     g.item_id = item;
@@ -162,7 +176,10 @@ std::optional<Judgment> ExperimentStore::judgment(const std::string& jk, const s
     Statement q(db_.handle(), "SELECT preference, score, detail, raw, error, cost_usd, paid_usd, texts_key FROM judgments "
                               "WHERE judge_key=? AND item_id=? AND config_key=? AND ref_key=?");
     q.bind(1, jk).bind(2, item).bind(3, ck).bind(4, rk);
-    if (!q.step()) return std::nullopt;
+    if (!q.step()) {
+        if (q.failed()) note_read_error("a judgment");
+        return std::nullopt;
+    }
     Judgment j;
     j.judge_key = jk;
     j.item_id = item;
@@ -200,7 +217,14 @@ void ExperimentStore::note_experiment(const std::string& path, const std::string
 std::int64_t ExperimentStore::cache_entries() {
     std::lock_guard<std::mutex> lock(mu_);
     Statement q(db_.handle(), "SELECT count(*) FROM call_cache");
-    return q.step() ? q.i64(0) : 0;
+    if (q.step()) return q.i64(0);
+    note_read_error("the response cache");
+    return 0;
+}
+
+void ExperimentStore::note_read_error(const std::string& what) {
+    // A read that fails is not a miss to pay for again silently: the run says so at its end.
+    if (write_error_.empty()) write_error_ = path_ + ": cannot read " + what + " (" + db_.error() + ")" + damage_hint(path_, db_);
 }
 
 std::string ExperimentStore::write_error() const {

@@ -70,10 +70,12 @@ public:
 
     std::int64_t cache_entries();
     std::int64_t cache_hits() const { return hits_; }
-    // The first error of a failed write (a full disk); empty when all went well.
+    // The first error of a failed write (a full disk) or read (a damaged file); empty when all
+    // went well.
     std::string write_error() const;
 
 private:
+    void note_read_error(const std::string& what); // with mu_ held
     Database db_;
     std::string path_;
     mutable std::mutex mu_;

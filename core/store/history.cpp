@@ -2,12 +2,16 @@
 #include "store/history.h"
 
 #include "util/resources.h"
+#include "util/sha256.h"
 
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <thread>
+
+#include <sqlite3.h>
 
 namespace moa::store {
 using nlohmann::json;
@@ -69,19 +73,15 @@ std::string now_iso() {
     return buf;
 }
 
-json messages_json(const std::vector<engine::Message>& ms) {
-    json a = json::array();
-    for (const auto& m : ms) a.push_back({{"role", m.role}, {"content", m.content}});
-    return a;
-}
+constexpr std::size_t kBlobMinBytes = 1024;
+// The run list's copy of the prompt (for listing and search); the whole conversation is kept.
+constexpr std::size_t kListedPromptBytes = 64 * 1024;
 
-std::vector<engine::Message> messages_from(const std::string& s) {
-    std::vector<engine::Message> out;
-    json a = json::parse(s, nullptr, false);
-    if (!a.is_array()) return out;
-    for (const auto& m : a)
-        if (m.is_object()) out.push_back({m.value("role", ""), m.value("content", "")});
-    return out;
+std::string listed_prompt(const std::string& p) {
+    if (p.size() <= kListedPromptBytes) return p;
+    std::size_t cut = kListedPromptBytes;
+    while (cut > 0 && (static_cast<unsigned char>(p[cut]) & 0xC0) == 0x80) --cut; // not inside a UTF-8 sequence
+    return p.substr(0, cut);
 }
 
 engine::AgentState state_from(const std::string& s) {
@@ -115,7 +115,176 @@ std::vector<std::pair<double, std::size_t>> timeline_from(const std::string& s) 
             out.emplace_back(p[0].get<double>(), p[1].get<std::size_t>());
     return out;
 }
+
+// WAL mode, set on a new file by whichever process comes first. Switching the journal mode needs
+// the file to itself and SQLite reports "database is locked" at once (no busy wait) when another
+// process opens the same new file at that moment: try again for as long as the busy timeout.
+bool set_up_connection(Database& db) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!db.exec("PRAGMA journal_mode=WAL;")) {
+        if (db.error_code() != SQLITE_BUSY && db.error_code() != SQLITE_LOCKED) return false;
+        if (std::chrono::steady_clock::now() > until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    // The WAL shrinks back to 4 MB after a checkpoint instead of keeping its largest size (one
+    // big run made it as large as that run for good).
+    return db.exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=4194304;");
+}
+
+// The file's schema version: 0 for a new file (no meta table or no version row yet).
+Result<int> read_schema_version(Database& db) {
+    Statement has(db.handle(), "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'");
+    if (has.step()) {
+        Statement v(db.handle(), "SELECT value FROM meta WHERE key='schema_version'");
+        if (v.step()) return std::atoi(v.text(0).c_str());
+        if (v.failed()) return Error{db.error()};
+        return 0;
+    }
+    if (has.failed()) return Error{db.error()};
+    return 0;
+}
+
+Error newer_schema_error(const std::string& path, int version) {
+    return Error{path + ": the history was written by a newer MoA Workbench (schema " + std::to_string(version) +
+                 ", this one reads up to " + std::to_string(kHistorySchemaVersion) + ")"};
+}
+
+bool has_column(Database& db, const char* table, const char* column) {
+    Statement s(db.handle(), std::string("SELECT 1 FROM pragma_table_info('") + table + "') WHERE name=?");
+    s.bind(1, column);
+    return s.step();
+}
+
+// Each step can run on a file where it already ran (wholly or in part): two processes that
+// opened a new file at the same moment, or a file left half-upgraded by an older build.
+bool add_column_if_missing(Database& db, const char* table, const char* column, const char* type) {
+    if (has_column(db, table, column)) return true;
+    return db.exec(std::string("ALTER TABLE ") + table + " ADD COLUMN " + column + " " + type + ";");
+}
+
+struct Migration {
+    int to;
+    const char* what;
+    bool (*apply)(Database&);
+};
+
+const Migration kMigrations[] = {
+    {1, "create the history tables", [](Database& db) { return db.exec(kSchemaV1); }},
+    // 2: how each answer's text grew (replays at the recorded pace), and re-runs linked to
+    // the run they repeat.
+    {2, "upgrade the history to schema 2",
+     [](Database& db) {
+         return add_column_if_missing(db, "responses", "timeline_json", "TEXT") &&
+                add_column_if_missing(db, "runs", "rerun_of", "INTEGER");
+     }},
+    // 3: long message contents (the conversation every agent was sent, references) stored once
+    // per run, by hash, instead of once per agent and again in the run's input. Rows written
+    // before keep their inline contents and read as before.
+    {3, "upgrade the history to schema 3",
+     [](Database& db) { return db.exec("CREATE TABLE IF NOT EXISTS blobs(hash TEXT PRIMARY KEY, body TEXT NOT NULL);"); }},
+};
+
+// Upgrades the file to this build's schema in one write transaction. The version is read again
+// once the write lock is held: another process may have upgraded the file since we looked, and
+// the version is only ever raised.
+Result<bool> migrate(Database& db, const std::string& path) {
+    if (!db.exec("BEGIN IMMEDIATE;")) return Error{path + ": cannot lock the history to upgrade it: " + db.error()};
+    auto fail = [&](const std::string& e) {
+        db.exec("ROLLBACK;");
+        return Error{e};
+    };
+    auto version = read_schema_version(db);
+    if (!version) return fail(path + ": cannot read the history's schema version: " + version.error());
+    if (*version > kHistorySchemaVersion) return fail(newer_schema_error(path, *version).message);
+    const int from = *version;
+    for (const Migration& m : kMigrations) {
+        if (*version >= m.to) continue;
+        if (!m.apply(db))
+            return fail(path + ": cannot " + m.what + " (schema " + std::to_string(*version) + " to " +
+                        std::to_string(m.to) + "): " + db.error() + "; the file is unchanged");
+        *version = m.to;
+    }
+    if (*version > from) {
+        Statement set(db.handle(), "INSERT INTO meta(key, value) VALUES('schema_version', ?1) "
+                                   "ON CONFLICT(key) DO UPDATE SET value=?1 WHERE CAST(value AS INTEGER) < CAST(?1 AS INTEGER)");
+        set.bind(1, std::to_string(*version));
+        if (!set.run()) return fail(path + ": cannot record the schema version: " + db.error() + "; the file is unchanged");
+    }
+    if (!db.exec("COMMIT;")) return fail(path + ": cannot commit the history upgrade: " + db.error() + "; the file is unchanged");
+    return true;
+}
 } // namespace
+
+std::string History::damage_message(const std::string& path, const std::string& sqlite_error) {
+    return path + ": the history file is damaged (SQLite: " + sqlite_error +
+           "); new runs are not written into it. Move it aside (mv '" + path + "' '" + path +
+           ".damaged'; the next run starts a new history) and salvage what it still holds with: sqlite3 '" + path +
+           ".damaged' .recover | sqlite3 '" + path + ".recovered'";
+}
+
+Result<std::string> History::encode_messages(const std::vector<engine::Message>& ms) {
+    json a = json::array();
+    for (const auto& m : ms) {
+        if (m.content.size() < kBlobMinBytes) {
+            a.push_back({{"role", m.role}, {"content", m.content}});
+            continue;
+        }
+        const std::string hash = util::sha256_hex(m.content);
+        Statement put(db_.handle(), "INSERT OR IGNORE INTO blobs(hash, body) VALUES(?, ?)");
+        put.bind(1, hash).bind(2, m.content);
+        if (!put.run()) return Error{write_failed("cannot store a message")};
+        a.push_back({{"role", m.role}, {"ref", hash}});
+    }
+    return a.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<std::vector<engine::Message>> History::decode_messages(const std::string& stored, const std::string& what) {
+    std::vector<engine::Message> out;
+    json a = json::parse(stored, nullptr, false);
+    if (!a.is_array()) return out;
+    for (const auto& m : a) {
+        if (!m.is_object()) continue;
+        auto ref = m.find("ref");
+        if (ref == m.end() || !ref->is_string()) {
+            out.push_back({m.value("role", ""), m.value("content", "")});
+            continue;
+        }
+        Statement get(db_.handle(), "SELECT body FROM blobs WHERE hash=?");
+        get.bind(1, ref->get<std::string>());
+        if (!get.step()) {
+            if (get.failed()) read_failed(what);
+            else read_error_ = path_ + ": " + what + " refers to a message that is not in the file (blob " +
+                               ref->get<std::string>() + ")";
+            return std::nullopt;
+        }
+        out.push_back({m.value("role", ""), get.text(0)});
+    }
+    return out;
+}
+
+std::string History::read_failed(const std::string& what) {
+    if (db_.damaged() && damage_.empty()) damage_ = damage_message(path_, db_.error());
+    read_error_ = db_.damaged() ? damage_ : path_ + ": cannot read " + what + ": " + db_.error();
+    return read_error_;
+}
+
+std::string History::write_failed(const std::string& what) {
+    if (db_.damaged() && damage_.empty()) damage_ = damage_message(path_, db_.error());
+    return db_.damaged() ? damage_ : path_ + ": " + what + ": " + db_.error();
+}
+
+Result<bool> History::check() {
+    Statement q(db_.handle(), "PRAGMA quick_check(5)");
+    std::string problems;
+    while (q.step()) {
+        std::string line = q.text(0);
+        if (line == "ok") return true;
+        problems += (problems.empty() ? "" : "; ") + line;
+    }
+    if (q.failed()) return Error{read_failed("the file")};
+    damage_ = read_error_ = damage_message(path_, problems.empty() ? "quick_check found problems" : problems);
+    return Error{damage_};
+}
 
 std::string History::default_path() { return resources::data_path("MOA_HISTORY_DB", "history.sqlite"); }
 
@@ -126,43 +295,19 @@ Result<std::unique_ptr<History>> History::open(const std::string& path) {
     auto dir = std::filesystem::path(path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir, ec);
     if (!h->db_.open(path)) return Error{path + ": cannot open the history database: " + h->db_.error()};
-    if (!h->db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"))
-        return Error{path + ": cannot set up the history database: " + h->db_.error()};
-    int version = 0;
-    {
-        Statement has(h->db_.handle(), "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'");
-        if (has.step()) {
-            Statement v(h->db_.handle(), "SELECT value FROM meta WHERE key='schema_version'");
-            if (v.step()) version = std::atoi(v.text(0).c_str());
-        }
-    }
-    if (version > kHistorySchemaVersion)
-        return Error{path + ": the history was written by a newer MoA Workbench (schema " + std::to_string(version) +
-                     ", this one reads up to " + std::to_string(kHistorySchemaVersion) + ")"};
-    const int initial = version;
-    // Migrations, one transaction each, from whatever version the file has up to this build's.
-    struct Step {
-        int to;
-        const char* sql;
-        const char* what;
-    };
-    const Step steps[] = {
-        {1, kSchemaV1, "create the history tables"},
-        // 2: how each answer's text grew (replays at the recorded pace), and re-runs linked to
-        // the run they repeat.
-        {2, "ALTER TABLE responses ADD COLUMN timeline_json TEXT; ALTER TABLE runs ADD COLUMN rerun_of INTEGER;",
-         "upgrade the history to schema 2"},
-    };
-    for (const Step& st : steps) {
-        if (version >= st.to) continue;
-        if (!h->db_.exec(std::string("BEGIN;") + st.sql + "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '" +
-                         std::to_string(st.to) + "'); COMMIT;")) {
-            std::string e = h->db_.error();
-            h->db_.exec("ROLLBACK;");
-            return Error{path + ": cannot " + st.what + " (schema " + std::to_string(version) + " to " +
-                         std::to_string(st.to) + "): " + e + "; the file is unchanged"};
-        }
-        version = st.to;
+    if (!set_up_connection(h->db_))
+        return Error{h->db_.damaged() ? damage_message(path, h->db_.error())
+                                      : path + ": cannot set up the history database: " + h->db_.error()};
+    // A quick look first: an up-to-date file (the usual case) is opened without taking the
+    // write lock.
+    auto version = read_schema_version(h->db_);
+    if (!version)
+        return Error{h->db_.damaged() ? damage_message(path, version.error())
+                                      : path + ": cannot read the history's schema version: " + version.error()};
+    if (*version > kHistorySchemaVersion) return newer_schema_error(path, *version);
+    const int initial = *version;
+    if (initial < kHistorySchemaVersion) {
+        if (auto ok = migrate(h->db_, path); !ok) return Error{ok.error()};
     }
     if (initial > 0 && initial < kHistorySchemaVersion) h->migrated_from_ = initial;
     return h;
@@ -170,16 +315,31 @@ Result<std::unique_ptr<History>> History::open(const std::string& path) {
 
 Result<std::int64_t> History::begin_run(const std::string& source, const json& config_snapshot,
                                         const engine::RunInput& input, const std::string& config_name) {
+    if (!damage_.empty()) return Error{damage_};
+    if (!db_.exec("BEGIN;")) return Error{write_failed("cannot record the run")};
+    auto conversation = encode_messages(input.conversation);
+    if (!conversation) {
+        db_.exec("ROLLBACK;");
+        return Error{conversation.error()};
+    }
     Statement s(db_.handle(), "INSERT INTO runs(started_at, source, config_name, config_json, input_json, prompt, status) "
                               "VALUES(?, ?, ?, ?, ?, ?, 'running')");
     s.bind(1, now_iso()).bind(2, source).bind(3, config_name).bind(4, config_snapshot.dump())
-        .bind(5, messages_json(input.conversation).dump(-1, ' ', false, json::error_handler_t::replace))
-        .bind(6, input.last_user_text());
-    if (!s.run()) return Error{path_ + ": cannot record the run: " + db_.error()};
-    return db_.last_insert_id();
+        .bind(5, *conversation).bind(6, listed_prompt(input.last_user_text()));
+    if (!s.run()) {
+        std::string e = write_failed("cannot record the run");
+        db_.exec("ROLLBACK;");
+        return Error{e};
+    }
+    const std::int64_t id = db_.last_insert_id();
+    if (!db_.exec("COMMIT;")) return Error{write_failed("cannot commit the run's start")};
+    return id;
 }
 
 Result<bool> History::record_agent(std::int64_t run, const engine::AgentRecord& a) {
+    if (!damage_.empty()) return Error{damage_};
+    auto messages = encode_messages(a.messages);
+    if (!messages) return Error{messages.error()};
     Statement s(db_.handle(),
                 "INSERT OR REPLACE INTO responses(run_id, layer, agent, provider, model, demo, state, messages_json, text, "
                 "reasoning, prompt_tokens, completion_tokens, usage_estimated, ttft_ms, duration_ms, start_ms, end_ms, "
@@ -187,19 +347,20 @@ Result<bool> History::record_agent(std::int64_t run, const engine::AgentRecord& 
                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     s.bind(1, run).bind(2, a.layer).bind(3, a.index).bind(4, a.provider).bind(5, a.model).bind(6, a.demo ? 1 : 0)
         .bind(7, engine::to_string(a.state))
-        .bind(8, messages_json(a.messages).dump(-1, ' ', false, json::error_handler_t::replace))
+        .bind(8, *messages)
         .bind(9, a.text).bind(10, a.reasoning).bind(11, static_cast<std::int64_t>(a.usage.prompt_tokens))
         .bind(12, static_cast<std::int64_t>(a.usage.completion_tokens)).bind(13, a.usage.estimated ? 1 : 0)
         .bind(14, a.ttft_ms).bind(15, a.duration_ms).bind(16, a.start_ms).bind(17, a.end_ms).bind(18, a.tokens_per_s)
         .bind(19, a.cost_usd).bind(20, a.tflops).bind(21, a.attempts)
         .bind(22, a.finish_reason.empty() ? std::optional<std::string>() : a.finish_reason).bind(23, a.error)
         .bind(24, timeline_json(a.timeline));
-    if (!s.run()) return Error{path_ + ": cannot record the answer of L" + std::to_string(a.layer + 1) + "." +
-                               std::to_string(a.index + 1) + ": " + db_.error()};
+    if (!s.run())
+        return Error{write_failed("cannot record the answer of L" + std::to_string(a.layer + 1) + "." + std::to_string(a.index + 1))};
     return true;
 }
 
 Result<bool> History::finish_run(std::int64_t run, const engine::RunRecord& r) {
+    if (!damage_.empty()) return Error{damage_};
     db_.exec("BEGIN;");
     for (const auto& L : r.layers)
         for (const auto& a : L.agents)
@@ -216,22 +377,26 @@ Result<bool> History::finish_run(std::int64_t run, const engine::RunRecord& r) {
         .bind(3, r.error.empty() ? std::optional<std::string>() : r.error).bind(4, r.final_text)
         .bind(5, engine::to_json(r.totals).dump()).bind(6, layers.dump()).bind(7, run);
     if (!s.run()) {
-        std::string e = db_.error();
+        std::string e = write_failed("cannot record the end of the run");
         db_.exec("ROLLBACK;");
-        return Error{path_ + ": cannot record the end of the run: " + e};
+        return Error{e};
     }
-    if (!db_.exec("COMMIT;")) return Error{path_ + ": cannot commit the end of the run: " + db_.error()};
+    if (!db_.exec("COMMIT;")) return Error{write_failed("cannot commit the end of the run")};
+    // Fold the WAL into the file at the end of each run, without waiting for readers; the next
+    // write then starts the WAL again from its beginning (and trims it to journal_size_limit).
+    db_.exec("PRAGMA wal_checkpoint(PASSIVE);");
     return true;
 }
 
 Result<bool> History::set_rerun_of(std::int64_t run, std::int64_t original) {
+    if (!damage_.empty()) return Error{damage_};
     Statement s(db_.handle(), "UPDATE runs SET rerun_of=? WHERE id=?");
     s.bind(1, original).bind(2, run);
-    if (!s.run()) return Error{path_ + ": cannot link the re-run: " + db_.error()};
+    if (!s.run()) return Error{write_failed("cannot link the re-run")};
     return true;
 }
 
-std::vector<RunSummary> History::list(const std::string& search, int limit) {
+Result<std::vector<RunSummary>> History::list(const std::string& search, int limit) {
     std::vector<RunSummary> out;
     Statement s(db_.handle(),
                 "SELECT id, started_at, source, config_name, prompt, status, totals_json, rerun_of, "
@@ -258,13 +423,18 @@ std::vector<RunSummary> History::list(const std::string& search, int limit) {
         r.dropped = static_cast<int>(s.i64(9));
         out.push_back(std::move(r));
     }
+    if (s.failed()) return Error{read_failed("the list of runs")};
     return out;
 }
 
 std::optional<json> History::config_snapshot(std::int64_t run) {
     Statement s(db_.handle(), "SELECT config_json FROM runs WHERE id=?");
     s.bind(1, run);
-    if (!s.step()) return std::nullopt;
+    read_error_.clear();
+    if (!s.step()) {
+        if (s.failed()) read_failed("run " + std::to_string(run));
+        return std::nullopt;
+    }
     json j = json::parse(s.text(0), nullptr, false);
     if (j.is_discarded()) return std::nullopt;
     return j;
@@ -274,11 +444,17 @@ std::optional<engine::RunRecord> History::load(std::int64_t run) {
     Statement s(db_.handle(), "SELECT config_name, input_json, status, error, final_text, totals_json, config_json, layers_json "
                               "FROM runs WHERE id=?");
     s.bind(1, run);
-    if (!s.step()) return std::nullopt;
+    read_error_.clear();
+    if (!s.step()) {
+        if (s.failed()) read_failed("run " + std::to_string(run));
+        return std::nullopt;
+    }
     engine::RunRecord r;
     r.id = static_cast<std::uint64_t>(run);
     r.config_name = s.text(0);
-    r.input.conversation = messages_from(s.text(1));
+    auto conversation = decode_messages(s.text(1), "run " + std::to_string(run));
+    if (!conversation) return std::nullopt;
+    r.input.conversation = std::move(*conversation);
     r.status = status_from(s.text(2));
     r.error = s.opt_text(3).value_or("");
     r.final_text = s.opt_text(4);
@@ -331,7 +507,9 @@ std::optional<engine::RunRecord> History::load(std::int64_t run) {
         a.model = q.text(3);
         a.demo = q.i64(4) != 0;
         a.state = state_from(q.text(5));
-        a.messages = messages_from(q.text(6));
+        auto messages = decode_messages(q.text(6), "an answer of run " + std::to_string(run));
+        if (!messages) return std::nullopt;
+        a.messages = std::move(*messages);
         a.text = q.text(7);
         a.reasoning = q.text(8);
         a.usage.prompt_tokens = static_cast<long>(q.i64(9));
@@ -348,6 +526,10 @@ std::optional<engine::RunRecord> History::load(std::int64_t run) {
         a.finish_reason = q.opt_text(20).value_or("");
         a.error = q.opt_text(21);
         a.timeline = timeline_from(q.opt_text(22).value_or(""));
+    }
+    if (q.failed()) {
+        read_failed("the answers of run " + std::to_string(run));
+        return std::nullopt;
     }
     if (layer_times.is_array() && layer_times.size() == r.layers.size()) {
         for (std::size_t i = 0; i < r.layers.size(); ++i) {

@@ -17,7 +17,7 @@
 
 namespace moa::store {
 
-inline constexpr int kHistorySchemaVersion = 2;
+inline constexpr int kHistorySchemaVersion = 3;
 
 struct RunSummary {
     std::int64_t id = 0;
@@ -37,6 +37,12 @@ class History {
 public:
     // Opens or creates the database, upgrading an older schema. The error names the file.
     static Result<std::unique_ptr<History>> open(const std::string& path);
+    // Reads every page (PRAGMA quick_check; about 7.5 ms per MB, measured: 3.4 s for 450 MB).
+    // A damaged file is refused for writing from then on; the error says what to do.
+    Result<bool> check();
+    // What to tell the user about a damaged history: that it is, and how to move it aside and
+    // salvage what it holds.
+    static std::string damage_message(const std::string& path, const std::string& sqlite_error);
     // $MOA_HISTORY_DB, else $XDG_DATA_HOME/moa-workbench/history.sqlite (~/.local/share/...).
     static std::string default_path();
 
@@ -47,16 +53,30 @@ public:
     // Marks `run` as a re-run of `original` (same configuration and prompt).
     Result<bool> set_rerun_of(std::int64_t run, std::int64_t original);
 
-    std::vector<RunSummary> list(const std::string& search = {}, int limit = 100);
-    // The run as it was recorded; the record has the same shape as a live run's.
+    // The newest runs first. A read error (a damaged page) is an error, never a shorter list.
+    Result<std::vector<RunSummary>> list(const std::string& search = {}, int limit = 100);
+    // The run as it was recorded; the record has the same shape as a live run's. Empty when
+    // there is no such run or it could not be read: read_error() tells which.
     std::optional<engine::RunRecord> load(std::int64_t run);
     std::optional<nlohmann::json> config_snapshot(std::int64_t run);
+    // The last read that failed (empty when none did), with what to do when the file is damaged.
+    const std::string& read_error() const { return read_error_; }
+    bool damaged() const { return !damage_.empty(); }
     const std::string& path() const { return path_; }
     // The schema version the file had when it was opened, when open() upgraded it (else 0).
     int migrated_from() const { return migrated_from_; }
 
 private:
+    // Messages as stored: a content of kBlobMinBytes or more is kept once in `blobs`, by its
+    // SHA-256, and referred to ({"role", "ref"}); shorter ones inline ({"role", "content"}).
+    Result<std::string> encode_messages(const std::vector<engine::Message>& ms);
+    std::optional<std::vector<engine::Message>> decode_messages(const std::string& stored, const std::string& what);
+    std::string read_failed(const std::string& what);
+    std::string write_failed(const std::string& what);
+
     int migrated_from_ = 0;
+    std::string damage_; // set once the file is known to be damaged: no write is tried after
+    std::string read_error_;
     Database db_;
     std::string path_;
 };

@@ -1,16 +1,35 @@
 // SPDX-License-Identifier: MIT
 #include "store/history_recorder.h"
 
-#include <future>
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
+
+#include "store/ack_order.h"
 
 namespace moa::store {
 
-namespace {
-constexpr std::chrono::seconds kCommitWait{2};
-} // namespace
-
 HistoryRecorder::HistoryRecorder(std::unique_ptr<History> history)
-    : history_(std::move(history)), thread_([this] { loop(); }) {}
+    : history_(std::move(history)), commit_delay_ms_(commit_delay_from_environment()), thread_([this] { loop(); }) {}
+
+long HistoryRecorder::commit_delay_from_environment() {
+    const char* v = std::getenv("MOA_TEST_COMMIT_DELAY_MS");
+    return v ? std::max(0L, std::atol(v)) : 0;
+}
+
+void HistoryRecorder::slow_disk() const {
+    if (commit_delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(commit_delay_ms_));
+}
+
+void HistoryRecorder::note(const std::string& err) {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const auto& e : errors_)
+            if (e == err) return; // a damaged file refuses every run the same way: said once
+        errors_.push_back(err);
+    }
+    if (on_error_) on_error_();
+}
 
 HistoryRecorder::~HistoryRecorder() {
     {
@@ -68,19 +87,27 @@ engine::EventSink HistoryRecorder::sink(const std::string& source, const config:
     struct RunState {
         std::int64_t id = 0; // written only by the writer thread
     };
+    bool first = false;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        first = !checked_;
+        checked_ = true;
+    }
+    // Every page is read once before the first write, on the writer thread (nobody waits for
+    // it; on_error is set by now): a damaged file gets no new runs, and the user hears what to
+    // do about it.
+    if (first)
+        post([this](History& h) {
+            if (auto ok = h.check(); !ok) note(ok.error());
+        });
     auto state = std::make_shared<RunState>();
     auto snapshot = std::make_shared<nlohmann::json>(config::to_json(config));
     auto in = std::make_shared<engine::RunInput>(input);
+    auto order = std::make_shared<AckOrder>(std::move(next));
     std::string name = config.name;
-    return [this, state, snapshot, in, name, source, next, rerun_of](const engine::Event& e) {
+    return [this, state, snapshot, in, name, source, order, rerun_of](const engine::Event& e) {
         using T = engine::Event::Type;
-        auto note = [this](const std::string& err) {
-            {
-                std::lock_guard<std::mutex> lock(mu_);
-                errors_.push_back(err);
-            }
-            if (on_error_) on_error_();
-        };
+        auto note = [this](const std::string& err) { this->note(err); };
         switch (e.type) {
         case T::RunStarted: {
             std::uint64_t engine_id = e.run;
@@ -99,34 +126,41 @@ engine::EventSink HistoryRecorder::sink(const std::string& source, const config:
         case T::AgentFailed:
             if (e.record) {
                 // The answer is committed before anyone hears it is done: whatever a user saw
-                // finish survives a crash a moment later. The wait is one small WAL commit; a
-                // disk that hangs holds the run back at most kCommitWait, then it goes on.
+                // finish survives a crash a moment later. The transport thread does not wait
+                // for the disk: the done is held, and the writer passes it on once committed
+                // (a failed write is noted in errors(); the done goes on all the same).
                 auto rec = std::make_shared<engine::AgentRecord>(*e.record);
-                auto committed = std::make_shared<std::promise<void>>();
-                auto ticket = committed->get_future();
-                post([state, rec, note, committed](History& h) {
+                const auto ticket = order->hold(e);
+                post([this, state, rec, note, order, ticket](History& h) {
+                    slow_disk();
                     if (state->id)
                         if (auto ok = h.record_agent(state->id, *rec); !ok) note(ok.error());
-                    committed->set_value();
+                    order->ack(ticket);
                 });
-                ticket.wait_for(kCommitWait);
+                return;
             }
             break;
         case T::RunDone:
         case T::RunFailed:
         case T::RunCancelled:
             if (e.final_record) {
+                // Likewise the run's end: reported once the whole record is committed, and after
+                // every answer's done.
                 auto rec = e.final_record;
-                post([state, rec, note](History& h) {
-                    if (!state->id) return;
-                    if (auto ok = h.finish_run(state->id, *rec); !ok) note(ok.error());
+                const auto ticket = order->hold(e);
+                post([this, state, rec, note, order, ticket](History& h) {
+                    slow_disk();
+                    if (state->id)
+                        if (auto ok = h.finish_run(state->id, *rec); !ok) note(ok.error());
+                    order->ack(ticket);
                 });
+                return;
             }
             break;
         default:
             break;
         }
-        if (next) next(e);
+        order->pass(e);
     };
 }
 

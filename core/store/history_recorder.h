@@ -2,8 +2,11 @@
 #pragma once
 // Writes runs into the History as they happen, on a writer thread of its own: the transport
 // thread never waits on the disk. Each finished answer is committed when its event arrives, and
-// the event goes on to the next sink (the screen, the CLI's output) only once it is committed;
-// the run's end rewrites the whole record once more.
+// the event goes on to the next sink (the screen, the CLI's output) only once it is committed,
+// passed on from the writer thread when it acknowledges the commit (AckOrder keeps the order;
+// other agents' text flows on meanwhile). The run's end rewrites the whole record once more and
+// is passed on once that is committed. The next sink must be thread-safe: it is called from the
+// engine's thread and from the writer's, one call at a time per run.
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -41,15 +44,22 @@ public:
 
 private:
     void post(std::function<void(History&)> job);
+    void note(const std::string& err); // adds to errors() (once) and calls on_error
+    // Test hook: MOA_TEST_COMMIT_DELAY_MS slows every commit of an answer or a run's end by that
+    // much, as a slow disk would (benchmarks and tests of the writer's acknowledgements).
+    static long commit_delay_from_environment();
+    void slow_disk() const;
     void loop();
 
     std::unique_ptr<History> history_;
+    const long commit_delay_ms_;
     mutable std::mutex mu_;
     std::condition_variable cv_;
     std::condition_variable idle_cv_;
     std::deque<std::function<void(History&)>> jobs_;
     bool busy_ = false;
     bool stop_ = false;
+    bool checked_ = false; // the file's check is queued (before the first run's writes)
     std::vector<std::string> errors_;
     std::function<void()> on_error_;
     std::vector<std::pair<std::uint64_t, std::int64_t>> ids_;

@@ -34,6 +34,7 @@ bool Statement::step() {
     last_ = sqlite3_step(stmt_);
     return last_ == SQLITE_ROW;
 }
+bool Statement::failed() const { return !stmt_ || (last_ != 0 && last_ != SQLITE_ROW && last_ != SQLITE_DONE); }
 bool Statement::run() {
     if (!stmt_) return false;
     while ((last_ = sqlite3_step(stmt_)) == SQLITE_ROW) {
@@ -77,6 +78,11 @@ bool Database::exec(std::string_view sql) {
 }
 
 std::string Database::error() const { return db_ ? sqlite3_errmsg(db_) : "the database is not open"; }
+int Database::error_code() const { return db_ ? (sqlite3_extended_errcode(db_) & 0xff) : SQLITE_CANTOPEN; }
+bool Database::damaged() const {
+    const int c = error_code();
+    return c == SQLITE_CORRUPT || c == SQLITE_NOTADB;
+}
 std::int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
 
 } // namespace moa::store

@@ -30,8 +30,13 @@ public:
     Statement& bind(int i, const std::optional<std::string>& v);
     Statement& bind_null(int i);
 
-    // Steps once: true when a row is available.
+    // Steps once: true when a row is available. False at the end of the rows and on an error:
+    // tell them apart with failed() (a damaged page must not read as "no more rows").
     bool step();
+    // The statement could not be prepared, or its last step or run() ended in an error.
+    bool failed() const;
+    // SQLite's result code of the last step (SQLITE_ROW, SQLITE_DONE, SQLITE_CORRUPT, ...).
+    int status() const { return last_; }
     // Runs to completion; false on an error (see Database::error()).
     bool run();
     void reset();
@@ -59,6 +64,10 @@ public:
     bool open(const std::string& path, bool create = true);
     bool exec(std::string_view sql);
     std::string error() const;
+    // SQLite's primary result code of the last failed call on this connection.
+    int error_code() const;
+    // The file is damaged or is no database at all (SQLITE_CORRUPT, SQLITE_NOTADB).
+    bool damaged() const;
     sqlite3* handle() const { return db_; }
     std::int64_t last_insert_id() const;
 

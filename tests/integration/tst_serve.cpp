@@ -318,7 +318,9 @@ void TestServe::clientDisconnectCancelsTheRunAndUpstreamCalls() {
     for (const auto& q : upstream_->requests()) QVERIFY(!q.toObject()["model"].toString().contains(QString::fromStdString("DF-" + n_)));
     auto status = [&] {
         auto h = moa::store::History::open(dir_.filePath("history.sqlite").toStdString());
-        for (const auto& run : (*h)->list("moa-leave")) return run.status;
+        auto runs = (*h)->list("moa-leave");
+        if (!runs) return runs.error();
+        for (const auto& run : *runs) return run.status;
         return std::string("not recorded");
     };
     QTRY_COMPARE_WITH_TIMEOUT(status(), std::string("cancelled"), 3000);
@@ -346,10 +348,11 @@ void TestServe::runsAreRecordedInHistory() {
     auto h = moa::store::History::open(dir_.filePath("history.sqlite").toStdString());
     QVERIFY(h.ok());
     auto runs = (*h)->list({}, 1000);
+    QVERIFY2(runs.ok(), runs.ok() ? "" : runs.error().c_str());
     int serve_runs = 0;
-    for (const auto& r : runs) serve_runs += r.source == "serve";
+    for (const auto& r : *runs) serve_runs += r.source == "serve";
     QVERIFY(serve_runs >= 32);
-    QCOMPARE(runs.front().source, std::string("serve"));
+    QCOMPARE(runs->front().source, std::string("serve"));
 }
 
 QTEST_GUILESS_MAIN(TestServe)

@@ -266,6 +266,25 @@ class Handler(BaseHTTPRequestHandler):
                 with LOCK:
                     ABORTED[model] = ABORTED.get(model, 0) + 1
             return
+        if name == "keepalive":  # one token, then only keep-alive comments, empty deltas or a trickle
+            mode = params.get("mode", "comment")  # comment | empty | trickle (a real token each time)
+            every = int(params.get("every_ms", "50")) / 1000.0
+            filler = {"comment": b": keep-alive\n\n",
+                      "empty": ("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": ""},
+                                                                   "finish_reason": None}]}) + "\n\n").encode(),
+                      "trickle": ("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": "more "},
+                                                                     "finish_reason": None}]}) + "\n\n").encode()}[mode]
+            end = time.time() + float(params.get("seconds", "60"))
+            try:
+                self.chunk(("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": "First "},
+                                                                "finish_reason": None}]}) + "\n\n").encode())
+                while time.time() < end:
+                    time.sleep(every)
+                    self.chunk(filler)
+            except (BrokenPipeError, ConnectionResetError):
+                with LOCK:
+                    ABORTED[model] = ABORTED.get(model, 0) + 1
+            return
         if name == "garbage":  # megabytes of bytes that are no event stream at all
             import os
             try:

@@ -197,7 +197,9 @@ void TestMainWindow::historyReplayRerunAndCompare() {
     w.history()->flush();
     {
         auto h2 = store::History::open(dbpath.toStdString());
-        auto runs = (*h2)->list();
+        auto listed = (*h2)->list();
+        QVERIFY2(listed.ok(), listed.ok() ? "" : listed.error().c_str());
+        const auto& runs = *listed;
         QCOMPARE(runs.size(), std::size_t(2));
         QVERIFY(runs[0].rerun_of && *runs[0].rerun_of == first);
         QCOMPARE(runs[0].prompt, std::string("Replay me"));

@@ -30,7 +30,8 @@ void load_stored_runs(const std::string& db, const QList<qint64>& ids, QObject* 
                 auto rec = (*h)->load(id);
                 auto snap = (*h)->config_snapshot(id);
                 if (!rec || !snap) {
-                    problem = QObject::tr("run %1 is not in the history").arg(id);
+                    problem = (*h)->read_error().empty() ? QObject::tr("run %1 is not in the history").arg(id)
+                                                         : QString::fromStdString((*h)->read_error());
                     continue;
                 }
                 auto cfg = config::load_config_text(snap->dump(), "history run " + std::to_string(id));
@@ -117,10 +118,17 @@ void HistoryPanel::refresh() {
     QPointer<HistoryPanel> self(this);
     std::thread([self, path, search, generation] {
         std::vector<store::RunSummary> runs;
-        if (auto h = store::History::open(path)) runs = (*h)->list(search, 200);
-        QMetaObject::invokeMethod(qApp, [self, runs, generation] {
+        std::string problem; // a read error is said, never taken for the end of the list
+        if (auto h = store::History::open(path)) {
+            if (auto listed = (*h)->list(search, 200)) runs = std::move(*listed);
+            else problem = listed.error();
+        } else {
+            problem = h.error();
+        }
+        QMetaObject::invokeMethod(qApp, [self, runs, problem, generation] {
             if (!self || self->generation_ != generation) return;
             self->list_->clear();
+            if (!problem.empty()) self->list_->addItem(QString::fromStdString(problem));
             for (const auto& r : runs) {
                 // Three short lines, each shortened to the panel's width: what ran and how it
                 // ended; when, what it cost and how long it took; the prompt on one line.
