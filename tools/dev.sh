@@ -3,7 +3,7 @@
 # The two commands of README's quick start, on a fresh Debian 12 machine (as root, or with sudo):
 #   bash tools/dev.sh start   install dependencies, build, start the application
 #   bash tools/dev.sh test    install dependencies, build, run the whole test suite
-# Also: build (dependencies + build only), bench (run the benchmarks), fuzz SECONDS.
+# Also: deps (the dependencies only: the same PACKAGES start and test install), build (dependencies + build only), bench (run the benchmarks), fuzz SECONDS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -123,6 +123,12 @@ test)
     # Then every fuzz target for a fixed budget (MOA_FUZZ_SECONDS, 60 s each by default).
     fuzz "${MOA_FUZZ_SECONDS:-60}"
     ;;
+deps)
+    deps
+    ;;
+packages)
+    echo "${PACKAGES[@]}"
+    ;;
 build)
     build
     ;;
@@ -136,7 +142,7 @@ fuzz)
     fuzz "${2:-60}"
     ;;
 *)
-    echo "usage: bash tools/dev.sh start|test|build|bench|screenshots|fuzz [SECONDS]" >&2
+    echo "usage: bash tools/dev.sh start|test|deps|build|bench|screenshots|fuzz [SECONDS]" >&2
     exit 2
     ;;
 esac
