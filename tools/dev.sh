@@ -117,6 +117,9 @@ screenshots)
     ;;
 test)
     build
+    # Fast (seconds): every system file the configure step used comes from PACKAGES or what
+    # they pull in, so a fresh machine configures too (tools/check_deps.py names what is missing).
+    python3 tools/check_deps.py build
     test_servers
     export MOA_REQUIRE_THIRD_PARTY_SERVER=1
     ctest --preset default
