@@ -184,7 +184,11 @@ struct ChatServer::Impl {
             } else if (e.type == T::RunDone || e.type == T::RunFailed || e.type == T::RunCancelled) {
                 job->ended = true;
                 job->final = e.final_record;
+                // Under runs_mu_, notifying included: stop() (and the server's destruction) can
+                // only go on once this sink no longer touches the server.
+                std::lock_guard<std::mutex> runs_lock(self->runs_mu_);
                 self->running_--;
+                self->runs_cv_.notify_all();
             } else {
                 return;
             }
@@ -344,9 +348,11 @@ Result<int> ChatServer::start() {
 
 void ChatServer::stop() {
     if (daemon_) {
-        MHD_stop_daemon(daemon_);
+        MHD_stop_daemon(daemon_); // every connection is closed: each cancels its run
         daemon_ = nullptr;
     }
+    std::unique_lock<std::mutex> lock(runs_mu_);
+    runs_cv_.wait(lock, [this] { return running_.load() == 0; });
 }
 
 } // namespace moa::serve

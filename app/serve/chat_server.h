@@ -4,7 +4,9 @@
 // libmicrohttpd (thread per connection). The final aggregator's tokens are sent the moment they
 // arrive; while the proposer layers work, SSE comments keep the connection alive.
 #include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,8 @@ public:
     ~ChatServer();
     // Binds and starts serving; returns the bound port.
     Result<int> start();
+    // Stops serving, cancels the runs still going and returns once they have ended: their
+    // engine and sinks (which count them here) belong to this server.
     void stop();
     int running_runs() const { return running_; }
 
@@ -47,6 +51,8 @@ private:
     store::HistoryRecorder* recorder_;
     MHD_Daemon* daemon_ = nullptr;
     std::atomic<int> running_{0};
+    std::mutex runs_mu_; // with runs_cv_: a run's end, for stop()
+    std::condition_variable runs_cv_;
     friend struct Impl;
 };
 
