@@ -3,7 +3,8 @@
 # The two commands of README's quick start, on a fresh Debian 12 machine (as root, or with sudo):
 #   bash tools/dev.sh start   install dependencies, build, start the application
 #   bash tools/dev.sh test    install dependencies, build, run the whole test suite
-# Also: build (dependencies + build only), bench (run the benchmarks), fuzz SECONDS.
+# Also: deps (the dependencies only: the same PACKAGES start and test install), build (dependencies + build only),
+# sanitize (the chosen suites under ASan + UBSan, as test runs them), bench (run the benchmarks), fuzz SECONDS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +53,22 @@ test_servers() {
     fi
 }
 
+
+# The core, serve and GUI suites again under ASan + UBSan (clang, the `sanitize` preset, ccache), so
+# that a use after free or undefined behaviour fails CI. A chosen subset, to keep CI well under
+# 30 min on 2 cores (README, Tests): the engine over HTTP, the exact numbers, moa serve, the
+# lifetimes of window, server and experiment runner, and the main window and run view.
+SANITIZE_TESTS=(tst_sse_parser tst_config tst_accounting tst_lc_formula tst_engine_http tst_exact_numbers
+                tst_serve tst_lifetimes tst_main_window tst_run_view)
+sanitize() {
+    command -v clang++ >/dev/null || DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq clang libclang-rt-14-dev
+    cmake --preset sanitize >/dev/null
+    cmake --build --preset sanitize --target "${SANITIZE_TESTS[@]}"
+    [ -e build-sanitize/npm ] || ln -s ../build/npm build-sanitize/npm # the third-party test peers
+    local names
+    names=$(IFS='|'; echo "${SANITIZE_TESTS[*]}")
+    ctest --preset sanitize -R "^($names)\$"
+}
 
 # The libFuzzer targets (clang, ASan+UBSan) for SECONDS each, from the committed seed corpora (and
 # the recorded provider streams and presets). A crash fails the run; its input goes into
@@ -117,11 +134,21 @@ screenshots)
     ;;
 test)
     build
+    # Fast (seconds): every system file the configure step used comes from PACKAGES or what
+    # they pull in, so a fresh machine configures too (tools/check_deps.py names what is missing).
+    python3 tools/check_deps.py build
     test_servers
     export MOA_REQUIRE_THIRD_PARTY_SERVER=1
     ctest --preset default
+    sanitize
     # Then every fuzz target for a fixed budget (MOA_FUZZ_SECONDS, 60 s each by default).
     fuzz "${MOA_FUZZ_SECONDS:-60}"
+    ;;
+deps)
+    deps
+    ;;
+packages)
+    echo "${PACKAGES[@]}"
     ;;
 build)
     build
@@ -135,8 +162,12 @@ fuzz)
     deps
     fuzz "${2:-60}"
     ;;
+sanitize)
+    deps
+    sanitize
+    ;;
 *)
-    echo "usage: bash tools/dev.sh start|test|build|bench|screenshots|fuzz [SECONDS]" >&2
+    echo "usage: bash tools/dev.sh start|test|deps|build|bench|screenshots|sanitize|fuzz [SECONDS]" >&2
     exit 2
     ;;
 esac

@@ -338,8 +338,11 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
 
 MainWindow::~MainWindow() {
     if (run_) {
+        // Until its end the run uses the engine, the catalog and the history writer, which die
+        // with this window: wait for it. Cancelling closes its connections at once, so the end
+        // comes as soon as the transport thread has done its current job (never on this thread).
         run_->cancel();
-        run_->wait_for(std::chrono::milliseconds(2000));
+        run_->wait();
     }
 }
 

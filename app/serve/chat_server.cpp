@@ -561,9 +561,13 @@ void ChatServer::stop() {
     while (!all_closed() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     MHD_stop_daemon(daemon_);
     daemon_ = nullptr;
-    // The runs' sinks may still be called (the history recorder among them): let them end.
+    // The runs' sinks may still be called (the history recorder among them), and the runs use
+    // this server's engine: every run was cancelled above or by its connection's end, so wait
+    // for each to end (its slot is released by its end event), however long the network thread
+    // takes to deliver that, and only then let the server be destroyed.
+    while (live_->running.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     for (const auto& j : jobs)
-        if (j->run) j->run->wait_for(std::chrono::seconds(5));
+        if (j->run) j->run->wait();
     {
         std::lock_guard<std::mutex> lock(live_->mu);
         live_->watchdog_stop = true;

@@ -5,7 +5,9 @@
 // arrive; while the proposer layers work, SSE comments keep the connection alive. Checks that
 // cost nothing (Host, Origin, key, Content-Type, a run slot) come before the body is read.
 #include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -47,7 +49,8 @@ public:
     // Binds and starts serving; returns the bound port.
     Result<int> start();
     // Ends every open stream with an error event (no [DONE]), answers waiting requests with 503,
-    // cancels their runs and waits (a few seconds at most) for them, then closes the server.
+    // cancels their runs, closes the server and returns once every run has ended (their
+    // engine belongs to this server).
     void stop();
     int running_runs() const;
 

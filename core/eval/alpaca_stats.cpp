@@ -42,6 +42,12 @@ WinRate win_rate(const std::vector<Judged>& rows) {
     return r;
 }
 
+double lc_from_coefficients(double beta_identity, double beta_difficulty, const std::vector<double>& difficulties) {
+    double s = 0;
+    for (double d : difficulties) s += sigmoid(beta_identity + beta_difficulty * d);
+    return difficulties.empty() ? 50.0 : 100.0 * s / double(difficulties.size());
+}
+
 namespace {
 // `fixed_C` > 0 holds C there; otherwise it is chosen by 5-fold cross-validation.
 Result<LengthControlled> fit_lc(const std::vector<Judged>& rows, const std::vector<double>& difficulty,
@@ -103,9 +109,9 @@ Result<LengthControlled> fit_lc(const std::vector<Judged>& rows, const std::vect
     }
     const double b_id = out.beta.back();
     const double b_d = out.used_difficulty ? out.beta[1] : 0.0;
-    double s = 0;
-    for (std::size_t i : idx) s += sigmoid(b_id + b_d * (out.used_difficulty ? difficulty[i] : 0.0));
-    out.lc_win_rate = 100.0 * s / double(idx.size());
+    std::vector<double> judged_difficulty;
+    for (std::size_t i : idx) judged_difficulty.push_back(out.used_difficulty ? difficulty[i] : 0.0);
+    out.lc_win_rate = lc_from_coefficients(b_id, b_d, judged_difficulty);
     out.note = std::string("L1 logistic model on tanh(length difference / sd)") +
                (out.used_difficulty ? ", instruction difficulty" : " (no instruction difficulty given: fitted without it)") +
                " and identity; " +

@@ -50,6 +50,12 @@ struct LengthControlled {
     std::string note; // how it was fitted, for the user
 };
 
+// The LC win rate from a fitted model's coefficients: 100 x the mean over `difficulties` (one
+// per judged instruction) of sigmoid(beta_identity + beta_difficulty x d), the model's predicted
+// preference with the length term set to 0. Kept apart from the fit so that it can be checked
+// against AlpacaEval's published coefficients and leaderboard (tests/core/tst_lc_formula).
+double lc_from_coefficients(double beta_identity, double beta_difficulty, const std::vector<double>& difficulties);
+
 // `difficulty` is looked up by row POSITION (AlpacaEval's quirk); pass an empty vector to fit
 // without that feature. Errors when there are too few rows or no length variation.
 Result<LengthControlled> length_controlled_win_rate(const std::vector<Judged>& rows,

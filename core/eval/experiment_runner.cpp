@@ -248,6 +248,9 @@ void ExperimentRunner::loop() {
         }
         cv_.wait(lock);
     }
+    // The last task's report() runs after its count went down: the runner (which the caller may
+    // destroy once wait() returns) must outlive it.
+    cv_.wait(lock, [this] { return reporting_ == 0; });
     finished_ = true;
     outcome_.progress = prog_;
     const char* status = to_string(outcome_.status);
@@ -545,9 +548,15 @@ void ExperimentRunner::finish_task(std::size_t ti, bool failed, double paid, con
         prog_.eta_s = done_this_session_ > 0 ? elapsed / done_this_session_ * left : -1;
         // Forget finished runs (their records were consumed above).
         runs_.erase(std::remove_if(runs_.begin(), runs_.end(), [](const auto& r) { return r->finished(); }), runs_.end());
+        ++reporting_;
         cv_.notify_all();
     }
     report();
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        --reporting_;
+    }
+    cv_.notify_all();
 }
 
 } // namespace moa::eval

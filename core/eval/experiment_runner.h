@@ -108,6 +108,7 @@ private:
     std::function<void(const ExperimentProgress&)> on_progress_;
     std::vector<std::shared_ptr<engine::Run>> runs_;
     bool paused_ = false, cancelled_ = false, finished_ = false;
+    int reporting_ = 0; // finish_task() calls between their count and the end of their report()
     double reserved_usd_ = 0;
     ExperimentProgress prog_;
     ExperimentOutcome outcome_;

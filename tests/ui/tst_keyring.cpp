@@ -153,7 +153,7 @@ void TestKeyring::keyIsKeptInTheKeyringReadBackByANewWindowAndForgotten() {
         QCOMPARE(sent.with_key, sent.calls);
         QString err;
         QVERIFY(w.document()->save(path, &err));
-        QTest::qWait(300); // the history writer commits on its own thread
+        w.history()->flush(); // everything the history writer was given is on disk
 
         // In plain text, in no file: not the configuration, the history, nor the keyring's file.
         int files = 0, keyring_files = 0;

@@ -749,7 +749,8 @@ void ExperimentWindow::showSweepDialog() {
     buttons->button(QDialogButtonBox::Ok)->setText(tr("Create sweep"));
     form->addRow(buttons);
     connect(buttons, &QDialogButtonBox::rejected, &d, &QDialog::reject);
-    connect(buttons, &QDialogButtonBox::accepted, &d, [&] {
+    // The line edits by value: clang before 16 cannot capture structured bindings.
+    connect(buttons, &QDialogButtonBox::accepted, &d, [&, base = base, judge = judge, ref = ref, dir = dir] {
         auto r = createSweep(base->text(), kind->currentData().toString(), max->value(), models->text(), combo_source(judge), ref->text(),
                              sample->value(), dir->text());
         if (r) d.accept();

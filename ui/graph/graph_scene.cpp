@@ -350,7 +350,7 @@ void GraphScene::onDropped(AgentNode* n, QPointF pos) {
         return;
     }
     // Deferred: the rebuild destroys the node whose event we are in.
-    QMetaObject::invokeMethod(this, [this, from_l, from_i, layer, index] {
+    QMetaObject::invokeMethod(this, [this, from_l, from_i, layer = layer, index = index] { // by value: clang 14 cannot capture bindings
         doc_->moveAgent(from_l, from_i, layer, index);
         selectAgent(layer, index);
     }, Qt::QueuedConnection);
