@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <algorithm>
 #include "net/transport.h"
 
 #include <curl/curl.h>
@@ -376,6 +377,16 @@ Transport::Id Transport::schedule(std::chrono::milliseconds delay, std::function
 void Transport::cancel_timer(Id timer) {
     if (on_transport_thread()) {
         d_->timers.erase(timer); // takes effect at once, even among timers due in this pass
+        // A timer scheduled in this same pass is still waiting to be moved into `timers`: drop it
+        // there too, or it would run (and keep what its function holds alive) until it is due.
+        std::function<void()> dropped; // destroyed after the lock: it may hold the last owner of anything
+        std::lock_guard<std::mutex> lock(d_->mu);
+        auto& pending = d_->to_schedule;
+        auto it = std::find_if(pending.begin(), pending.end(), [timer](const auto& s) { return s.second.first == timer; });
+        if (it != pending.end()) {
+            dropped = std::move(it->second.second);
+            pending.erase(it);
+        }
         return;
     }
     std::lock_guard<std::mutex> lock(d_->mu);

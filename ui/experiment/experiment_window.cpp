@@ -532,8 +532,16 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
     // The jargon explained where it is read.
     for (int col = 0; col < head.size(); ++col) {
         const QString h = head[col];
-        QString tip = h == tr("LC win rate") ? tr("Length-controlled win rate (AlpacaEval 2.0): the win rate against the reference with the "
-                                                  "advantage of simply writing longer answers removed")
+        const bool lc = h.startsWith("LC");
+        QString tip = lc && h.contains(tr("unregularised"))
+                          ? tr("Length-controlled win rate (AlpacaEval 2.0's model): the win rate against the reference with the "
+                               "advantage of simply writing longer answers removed. Unregularised: fitted without baseline-variant "
+                               "rows, so its length term is less reliable than AlpacaEval's and not directly comparable to published LC")
+                      : h == tr("LC ± SE") ? tr("The LC's standard error, from a seeded bootstrap over the instances")
+                      : lc ? tr("Length-controlled win rate (AlpacaEval 2.0): the win rate against the reference with the "
+                                "advantage of simply writing longer answers removed")
+                      : h == tr("Failed") ? tr("Prompts this configuration failed to answer: each counts (a loss, or the lowest grade)")
+                      : h == tr("Reference failed") ? tr("Prompts whose reference answer failed: not judged, tried again on the next run")
                       : h == tr("Win rate")   ? tr("How often the judge preferred this configuration's answer to the reference's (0–100)")
                       : h == tr("± SE")       ? tr("Standard error: the uncertainty of the estimate; about 2 SE either side is a 95% interval")
                       : h == tr("$ / instance") ? tr("What one prompt costs this configuration at list prices (every agent of every layer)")
@@ -576,7 +584,9 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
         else if (v) verdict = num_item(*v, 3);
         else verdict = new QTableWidgetItem(in.error.empty() ? tr("not judged yet")
                                                              : tr("unreadable: %1").arg(QString::fromStdString(in.error).left(120)));
-        if (in.failed_generation) verdict->setText(verdict->text() + tr(" (generation failed)"));
+        if (in.failed_generation)
+            verdict->setText(tr("failed: %1 (%2)").arg(QString::fromStdString(in.error).left(120),
+                                                      pairwise ? tr("counted as a loss") : tr("graded lowest")));
         if (!in.error.empty()) verdict->setToolTip(QString::fromStdString(in.error));
         instances_->setItem(i, 3, verdict);
         instances_->setItem(i, 4, new QTableWidgetItem(QString::fromStdString(in.instruction).left(160).replace('\n', ' ')));
