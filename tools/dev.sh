@@ -114,7 +114,8 @@ screenshots)
     q="How should a small team choose between one large model and a mixture of agents?"
     mkdir -p docs/screenshots
     build/app/moa-workbench --preset moa-paper --screenshot docs/screenshots/editor.png
-    build/app/moa-workbench --screenshot docs/screenshots/run-in-progress.png --prompt "$q" --screenshot-during 3500
+    # Its own history: the run it interrupts must not show as "cancelled" in the other pictures.
+    MOA_HISTORY_DB="$tmp/in-progress.sqlite" build/app/moa-workbench --screenshot docs/screenshots/run-in-progress.png --prompt "$q" --screenshot-during 3500
     build/app/moa-workbench --screenshot docs/screenshots/finished-run.png --prompt "$q"
     build/app/moa-workbench --screenshot docs/screenshots/compare-answers.png --prompt "$q" --screenshot-answers
     build/app/moa-workbench --preset moa-lite --raise-dock providers --screenshot docs/screenshots/providers.png
