@@ -21,7 +21,7 @@ const char* kUsage =
     "  moa sweep --base CONFIG --kind proposers|layers|aggregator|samples|ranker --out DIR --judge CONFIG\n"
     "            (--reference CONFIG | --outputs FILE) [--max N] [--models a,b] [--prompts starter|FILE] [--sample N]\n"
     "  moa stats --annotations FILE [--difficulty FILE] [--baseline-variants FILE] [--json]\n"
-    "  moa history [--search TEXT] [--limit N] [--json]    moa history show ID [--json|--markdown]\n"
+    "  moa history [--search TEXT] [--limit N] [--json] [--no-check]    moa history show ID [--json|--markdown|--html]\n"
     "  moa --version\n"
     "\n"
     "moa COMMAND --help (or moa help COMMAND) explains one command.\n"

@@ -67,7 +67,9 @@ int cmd_presets(const std::vector<std::string>& args) {
             auto r = config::load_config_file(resources::preset_path(n));
             std::cout << n;
             if (r.config) {
-                std::cout << "\t" << r.config->layers.size() << " layers, " << r.config->agent_count() << " agents";
+                const auto layers = r.config->layers.size();
+                const auto agents = r.config->agent_count();
+                std::cout << "\t" << layers << (layers == 1 ? " layer, " : " layers, ") << agents << (agents == 1 ? " agent" : " agents");
                 if (!r.config->description.empty()) std::cout << "\t" << r.config->description;
             }
             std::cout << "\n";

@@ -15,6 +15,7 @@ struct Usage {
 const Usage kUsages[] = {
     {"run",
      "usage: moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events] [--quiet] [--no-history]\n"
+     "               [--allow-outside-files]\n"
      "\n"
      "Runs one prompt through a Mixture-of-Agents configuration and prints the final answer.\n"
      "  --config FILE        a *.moa.json file or a built-in preset name (moa presets lists them)\n"
@@ -23,9 +24,10 @@ const Usage kUsages[] = {
      "  --json               print the whole run record as JSON\n"
      "  --events             stream the run's events as JSON lines\n"
      "  --quiet              print only the final answer\n"
-     "  --no-history         do not record the run in the history database\n"},
+     "  --no-history         do not record the run in the history database\n"
+     "  --allow-outside-files  let the configuration read files (its template) outside its own folder\n"},
     {"validate",
-     "usage: moa validate FILE...\n"
+     "usage: moa validate FILE... [--allow-outside-files]\n"
      "\n"
      "Checks configuration files (or preset names); every problem is printed as file:line: /pointer: message.\n"},
     {"presets",
@@ -64,8 +66,8 @@ const Usage kUsages[] = {
      "\n"
      "Win rates and length-controlled win rates from AlpacaEval annotation files.\n"},
     {"history",
-     "usage: moa history [--search TEXT] [--limit N] [--db PATH] [--json]\n"
-     "       moa history show ID [--json | --markdown] [--db PATH]\n"
+     "usage: moa history [--search TEXT] [--limit N] [--db PATH] [--json] [--no-check]\n"
+     "       moa history show ID [--json | --markdown | --html] [--db PATH]\n"
      "\n"
      "Lists recorded runs (newest first), or shows one run whole.\n"},
 };

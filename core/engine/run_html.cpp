@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "engine/run_outcome.h"
 #include "engine/run_provenance.h"
 
 namespace moa::engine {
@@ -137,8 +138,8 @@ std::string to_html(const RunRecord& r) {
     std::ostringstream o;
     o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" "
          "content=\"width=device-width\">\n<title>"
-      << esc(r.config_name) << " — run " << to_string(r.status) << "</title>\n<style>" << kStyle << "</style></head><body>\n";
-    o << "<h1>" << esc(r.config_name) << " — run " << to_string(r.status) << "</h1>\n";
+      << esc(r.config_name) << " — run " << outcome_text(r) << "</title>\n<style>" << kStyle << "</style></head><body>\n";
+    o << "<h1>" << esc(r.config_name) << " — run " << outcome_text(r) << "</h1>\n";
     for (const auto& m : r.input.conversation)
         o << "<p class=\"meta\">" << esc(m.role) << "</p><pre class=\"prompt\">" << esc(m.content) << "</pre>\n";
     o << "<h2>How the layers used each other</h2>\n<p>An edge A→B is labelled \"x% of B comes from A\": the share of B's "

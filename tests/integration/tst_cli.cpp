@@ -210,6 +210,18 @@ void TestCli::droppedAgentsAreNamedAndExitIsZero() {
     auto failed = doc["layers"].toArray()[0].toObject()["agents"].toArray()[1].toObject();
     QVERIFY(failed["error"].toString().contains("HTTP 404: model not found"));
     QCOMPARE(failed["state"].toString(), QStringLiteral("dropped"));
+    // The history says so too, in the same words: its list (text and --json) and the HTML page.
+    const QString said = QString::fromUtf8("done — 1 of 3 dropped");
+    auto listed = run_moa({"history", "--limit", "1", "--json"}); // the newest run: this one
+    QCOMPARE(listed.code, 0);
+    auto runs = QJsonDocument::fromJson(listed.out).array();
+    QCOMPARE(runs.size(), 1);
+    QCOMPARE(runs[0].toObject()["outcome"].toString(), said);
+    const QString id = QString::number(runs[0].toObject()["id"].toInteger());
+    auto text = run_moa({"history", "--limit", "1"});
+    QVERIFY2(QString::fromUtf8(text.out).contains(said), text.out.constData());
+    auto html = run_moa({"history", "show", id, "--html"});
+    QVERIFY2(QString::fromUtf8(html.out).contains("run " + said + "</title>"), html.out.left(400).constData());
 }
 
 void TestCli::failedRunExitsThreeWithMessage() {

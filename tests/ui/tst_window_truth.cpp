@@ -216,6 +216,8 @@ void TestWindowTruth::aDroppedAgentIsSaidEverywhere() {
     qInfo("the dropped pane says: %s", qPrintable(error));
     auto* err_label = pane->findChild<QLabel*>("agent_error");
     QVERIFY(err_label && err_label->isVisible() && err_label->wordWrap());
+    // It produced no token: $0, said as not billed (as moa run says), never "$?".
+    QVERIFY2(pane->statsText().contains("$0 (not billed"), qPrintable(pane->statsText()));
     // The history panel and Compare runs use the same words.
     auto* list = w.findChild<QListWidget*>();
     QTRY_VERIFY_WITH_TIMEOUT(list->count() == 1 && list->item(0)->text().contains(said), 5000);

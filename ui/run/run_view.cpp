@@ -142,7 +142,9 @@ void AgentPane::setRecord(const engine::AgentRecord& r) {
     if (r.ttft_ms) parts << tr("ttft %1 ms").arg(*r.ttft_ms, 0, 'f', 0);
     if (r.tokens_per_s) parts << tr("%1 tok/s").arg(*r.tokens_per_s, 0, 'f', 0);
     parts << tr("%1+%2 tok%3").arg(r.usage.prompt_tokens).arg(r.usage.completion_tokens).arg(r.usage.estimated ? tr(" (est.)") : "");
-    parts << tr("%1 s").arg(r.duration_ms / 1000.0, 0, 'f', 2) << format_money(r.cost_usd);
+    // A call that produced no token was not billed: $0, said as such (never "$?").
+    parts << tr("%1 s").arg(r.duration_ms / 1000.0, 0, 'f', 2)
+          << (r.not_billed ? tr("$0 (not billed: no tokens were produced)") : format_money(r.cost_usd));
     if (r.attempts > 1) parts << tr("%1 attempts").arg(r.attempts);
     base_stats_ = parts.join(" · ");
     stats_->setText(base_stats_);
