@@ -136,6 +136,15 @@ bool header_name_ok(const std::string& name) {
 
 // Names that carry a credential (X-Api-Key, api-key, X-Auth-Token, Proxy-Authorization, Cookie):
 // their values would be stored in every run's configuration snapshot.
+// Headers that frame or route the request: set by libcurl from base_url and the body, never by a file.
+bool framing_header(const std::string& name) {
+    const std::string n = text::to_lower(name);
+    for (const char* f : {"host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer",
+                          "expect", "keep-alive", "proxy-connection", "content-encoding"})
+        if (n == f) return true;
+    return false;
+}
+
 bool key_bearing_header(const std::string& name) {
     const std::string n = text::to_lower(name);
     for (const char* word : {"key", "token", "auth", "secret", "password", "cookie"})
@@ -263,6 +272,10 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
                 else if (text::to_lower(it.key()) == "authorization")
                     ck.error(hp, "the Authorization header is built from \"api_key_env\"; keys never go "
                                  "into a configuration file");
+                else if (framing_header(it.key()))
+                    ck.error(hp, "this header frames or routes the request (Host, Content-Length, Transfer-Encoding, "
+                                 "Connection, …): libcurl sets it from base_url and the body, and a value here could "
+                                 "send the key to another host or smuggle a second request");
                 else if (key_bearing_header(it.key()))
                     ck.error(hp, "a header named like this carries a key, and keys never go into a configuration "
                                  "file: put the key in an environment variable named in \"api_key_env\" and set "
@@ -279,9 +292,19 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
 Result<std::string> read_named_file(const std::string& name, const std::string& base_dir, const LoadOptions& options,
                                     std::string& outside) {
     namespace fs = std::filesystem;
+    if (name.find('\0') != std::string::npos) return Error{"the file name contains a NUL character"};
     fs::path p(name);
     if (p.is_relative()) p = fs::path(base_dir) / p;
     if (!options.allow_outside_files) {
+        // Hidden files and folders (.aws/credentials, .ssh/…, .env) are not templates: a
+        // configuration saved in a home folder must not be able to name them.
+        for (const auto& part : fs::path(name))
+            if (const std::string s = part.string(); s.size() > 1 && s[0] == '.' && s != "..") {
+                outside = p.string();
+                return Error{"\"" + name + "\" names a hidden file or folder (" + s +
+                             "); a configuration reads only ordinary files from its own folder (to allow this one, run "
+                             "with --allow-outside-files, or confirm in the workbench)"};
+            }
         std::error_code ec1, ec2, ec3;
         // Symbolic links and ".." are resolved first: a link in the folder to /proc/self/environ is outside.
         const fs::path root = fs::weakly_canonical(fs::absolute(base_dir, ec1), ec2);

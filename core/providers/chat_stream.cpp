@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 
@@ -106,15 +107,29 @@ void collect_message(const json& m, std::string& text, std::string& reasoning) {
     else if (auto r = m.find("reasoning"); r != m.end() && r->is_string()) reasoning += r->get_ref<const std::string&>();
 }
 
+// A provider's token count: a finite whole number from 0 to 10^12, else -1 (not believed). A
+// double like 1e308 cast to long is undefined, and a negative count makes a negative cost.
+long token_count(double v) {
+    if (!std::isfinite(v) || v < 0 || v > 1e12 || v != std::floor(v)) return -1;
+    return static_cast<long>(v);
+}
+
+// Usage whose counts are not believable is no usage: the call's tokens are then estimated and
+// marked as estimated, never taken from a hostile or broken server as they are.
+std::optional<Usage> believable(std::optional<Usage> u) {
+    if (u && (u->prompt_tokens < 0 || u->completion_tokens < 0)) return std::nullopt;
+    return u;
+}
+
 std::optional<Usage> read_usage(const json& u) {
     if (!u.is_object()) return std::nullopt;
     Usage out;
     auto p = u.find("prompt_tokens");
     auto c = u.find("completion_tokens");
     if (p == u.end() && c == u.end()) return std::nullopt;
-    if (p != u.end() && p->is_number()) out.prompt_tokens = p->get<long>();
-    if (c != u.end() && c->is_number()) out.completion_tokens = c->get<long>();
-    return out;
+    if (p != u.end() && p->is_number()) out.prompt_tokens = token_count(p->get<double>());
+    if (c != u.end() && c->is_number()) out.completion_tokens = token_count(c->get<double>());
+    return believable(out);
 }
 
 } // namespace
@@ -155,11 +170,11 @@ struct ChunkSax : nlohmann::json_sax<json> {
     bool number_unsigned(number_unsigned_t v) override { return number(static_cast<double>(v)); }
     bool number_float(number_float_t v, const string_t&) override { return number(v); }
     bool number(double v) {
-        if (depth == 3 && in_choices && choice_key == "index") choices.back().index = static_cast<long>(v);
+        if (depth == 3 && in_choices && choice_key == "index") choices.back().index = token_count(v); // -1 (not 0) when absurd
         else if (depth == 2 && top_key == "usage") {
             if (!usage) usage = Usage{};
-            if (inner_key == "prompt_tokens") usage->prompt_tokens = static_cast<long>(v);
-            else if (inner_key == "completion_tokens") usage->completion_tokens = static_cast<long>(v);
+            if (inner_key == "prompt_tokens") usage->prompt_tokens = token_count(v);
+            else if (inner_key == "completion_tokens") usage->completion_tokens = token_count(v);
         }
         return true;
     }
@@ -239,7 +254,7 @@ bool ChatStreamDecoder::on_data(std::string_view data) {
         ChunkSax sax;
         bool ok = json::sax_parse(data, &sax, json::input_format_t::json, /*strict=*/true);
         if (ok && !sax.give_up && sax.depth == 0) {
-            if (sax.usage) usage_ = sax.usage;
+            if (auto us = believable(sax.usage)) usage_ = us;
             for (auto& c : sax.choices) {
                 if (c.index != 0) continue;
                 if (c.finish_reason) finish_reason_ = std::move(c.finish_reason);

@@ -66,6 +66,7 @@ private slots:
     void apiKeyAnywhereIsAnError();
     void templateOutsideTheFolderIsRefused();
     void templateMustBeASmallRegularFile();
+    void templateMayNotBeHiddenOrHoldNul();
 };
 
 void TestConfig::issueExampleLoads() {
@@ -308,6 +309,10 @@ void TestConfig::headerValuesAndKeyHeadersAreChecked_data() {
     QTest::newRow("X-Api-Key") << R"({"X-Api-Key": "k"})" << "/providers/together/headers/X-Api-Key: a header named like this carries a key";
     QTest::newRow("api-key") << R"({"api-key": "k"})" << "\"key_header\": \"api-key\"";
     QTest::newRow("X-Auth-Token") << R"({"X-Auth-Token": "k"})" << "/providers/together/headers/X-Auth-Token: a header named like this carries a key";
+    // Found by the hostile review: framing headers routed the key to another virtual host or smuggled a request.
+    QTest::newRow("Host") << R"({"Host": "evil.example"})" << "/providers/together/headers/Host: this header frames or routes the request";
+    QTest::newRow("Content-Length") << R"({"content-length": "0"})" << "headers/content-length: this header frames or routes";
+    QTest::newRow("Transfer-Encoding") << R"({"Transfer-Encoding": "chunked"})" << "headers/Transfer-Encoding: this header frames or routes";
     QTest::newRow("authorization, any case") << R"({"AUTHORIZATION": "Bearer k"})"
                                              << "/providers/together/headers/AUTHORIZATION: the Authorization header is built from";
 }
@@ -375,6 +380,39 @@ void TestConfig::templateOutsideTheFolderIsRefused() {
         auto ok = config::load_config_file(d + "/c.moa.json", allow);
         QVERIFY2(ok.ok(), (name + ": " + ok.summary()).c_str());
     }
+}
+
+// Found by the hostile review: a configuration saved in a home folder named ".aws/credentials" as
+// its template, which lies inside its folder. Hidden files and folders are refused, and a NUL in
+// the name is not silently cut.
+void TestConfig::templateMayNotBeHiddenOrHoldNul() {
+    QTemporaryDir dir;
+    const std::string d = dir.path().toStdString();
+    std::filesystem::create_directory(d + "/.aws");
+    { std::ofstream(d + "/.aws/credentials") << "aws_secret_access_key = not-real\n"; }
+    { std::ofstream(d + "/.env") << "KEY=not-real\n"; }
+    { std::ofstream(d + "/t.txt") << "Merge these:\n"; }
+    for (const std::string& name : {std::string(".aws/credentials"), std::string(".env"), std::string("./.env")}) {
+        std::string doc = kExample;
+        doc.replace(doc.find("\"template\": \"default\""), 21, "\"template\": " + nlohmann::json(name).dump());
+        { std::ofstream(d + "/c.moa.json") << doc; }
+        auto r = config::load_config_file(d + "/c.moa.json");
+        QVERIFY2(!r.ok(), name.c_str());
+        QVERIFY2(issue_strings(r).join('\n').contains("names a hidden file or folder"), qPrintable(issue_strings(r).join('\n')));
+        QCOMPARE(r.outside_files.size(), std::size_t(1)); // the workbench asks, as for a file outside
+    }
+    std::string doc = kExample;
+    doc.replace(doc.find("\"template\": \"default\""), 21, std::string("\"template\": \"t.txt\\u0000x\""));
+    { std::ofstream(d + "/c.moa.json") << doc; }
+    auto r = config::load_config_file(d + "/c.moa.json");
+    QVERIFY(!r.ok());
+    QVERIFY2(issue_strings(r).join('\n').contains("NUL"), qPrintable(issue_strings(r).join('\n')));
+    // An ordinary file next to it still loads.
+    doc = kExample;
+    doc.replace(doc.find("\"template\": \"default\""), 21, std::string("\"template\": \"t.txt\""));
+    { std::ofstream(d + "/c.moa.json") << doc; }
+    auto ok = config::load_config_file(d + "/c.moa.json");
+    QVERIFY2(ok.ok(), ok.summary().c_str());
 }
 
 void TestConfig::templateMustBeASmallRegularFile() {

@@ -84,6 +84,8 @@ private slots:
     void jsonGuardCountsDepthOutsideStrings();
     void deepValuesFailWithoutADom();
     void errorMessagesAreBuiltFromScalarsOnly();
+    void absurdUsageIsNotBelieved_data();
+    void absurdUsageIsNotBelieved();
 };
 
 void TestSse::recordedStreamsDecodeAsRecorded_data() {
@@ -239,6 +241,33 @@ void TestSse::usageOnLastContentChunk() {
           "\"completion_tokens\":2}}\n\ndata: [DONE]\n\n", 0);
     QCOMPARE(p.dec.usage()->prompt_tokens, 9L);
     p = {};
+}
+
+// A hostile or broken server's token counts: 1e308 used to be cast to long (undefined behaviour:
+// -9223372036854775808 tokens), and a negative count made a negative cost that defeats budgets.
+// Such usage is dropped (the tokens are then estimated and marked so), on the fast path and the DOM path.
+void TestSse::absurdUsageIsNotBelieved_data() {
+    QTest::addColumn<QString>("usage");
+    QTest::addRow("huge") << R"({"prompt_tokens":1e308,"completion_tokens":3})";
+    QTest::addRow("negative") << R"({"prompt_tokens":9,"completion_tokens":-5})";
+    QTest::addRow("fraction") << R"({"prompt_tokens":9.5,"completion_tokens":2})";
+    QTest::addRow("past 10^12") << R"({"prompt_tokens":9,"completion_tokens":2000000000000})";
+}
+
+void TestSse::absurdUsageIsNotBelieved() {
+    QFETCH(QString, usage);
+    for (const char* extra : {"", ",\"x_other\":[1]"}) { // the second takes the DOM path
+        Pipeline p;
+        p.run("data: {\"choices\":[{\"delta\":{\"content\":\"x\"},\"finish_reason\":\"stop\"}],\"usage\":" +
+                  usage.toStdString() + extra + "}\n\ndata: [DONE]\n\n",
+              0);
+        QVERIFY2(!p.dec.usage().has_value(), qPrintable(usage));
+        QCOMPARE(p.text, std::string("x"));
+    }
+    Pipeline ok;
+    ok.run("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":0}}\n\ndata: [DONE]\n\n", 0);
+    QVERIFY(ok.dec.usage().has_value());
+    QCOMPARE(ok.dec.usage()->completion_tokens, 0L);
 }
 
 void TestSse::streamWithoutDoneButFinishReasonIsComplete() {
