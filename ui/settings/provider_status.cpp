@@ -62,7 +62,8 @@ void ProviderStatus::check() {
     for (const auto& [name, p] : doc_->config().providers) {
         if (p.type == config::ProviderType::Demo) continue;
         Item item{p, keys_->keyFor(p), false};
-        const bool fresh = std::any_of(unfamiliar.begin(), unfamiliar.end(), [&](const auto& u) { return u.provider == name; });
+        const std::string& pname = name; // clang before 16 cannot capture a structured binding
+        const bool fresh = std::any_of(unfamiliar.begin(), unfamiliar.end(), [&](const auto& u) { return u.provider == pname; });
         if (fresh && keys_->sourceFor(p) == KeyStore::Source::Environment) {
             item.key.clear();
             item.key_withheld = true;
