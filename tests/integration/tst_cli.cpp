@@ -22,16 +22,6 @@
 
 using namespace testing_support;
 
-namespace {
-QString write_file(const QTemporaryDir& dir, const QString& name, const QByteArray& content) {
-    QString path = dir.filePath(name);
-    QFile f(path);
-    f.open(QIODevice::WriteOnly);
-    f.write(content);
-    return path;
-}
-} // namespace
-
 class TestCli : public QObject {
     Q_OBJECT
 private slots:

@@ -178,3 +178,11 @@ void with_read_only_folder(const QString& dir, const std::function<void()>& fn) 
     if (root && seteuid(0) != 0) std::abort(); // cannot happen: the saved set-user-ID is root
     QFile::setPermissions(dir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
 }
+
+QString write_file(const QTemporaryDir& dir, const QString& name, const QByteArray& content) {
+    QString path = dir.filePath(name);
+    QFile f(path);
+    f.open(QIODevice::WriteOnly);
+    f.write(content);
+    return path;
+}

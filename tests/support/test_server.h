@@ -8,6 +8,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QString>
+#include <QTemporaryDir>
 #include <functional>
 #include <string>
 
@@ -52,6 +53,9 @@ struct ProcessResult {
     QByteArray out, err;
 };
 // Runs the `moa` binary to the end (stdin closed after `stdin_data`).
+// Writes `content` to `name` in `dir` and returns its path.
+QString write_file(const QTemporaryDir& dir, const QString& name, const QByteArray& content);
+
 ProcessResult run_moa(const QStringList& args, const QByteArray& stdin_data = {}, int timeout_ms = 60000,
                       const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment());
 
