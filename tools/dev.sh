@@ -72,25 +72,28 @@ sanitize() {
 
 # The libFuzzer targets (clang, ASan+UBSan) for SECONDS each, from the committed seed corpora (and
 # the recorded provider streams and presets). A crash fails the run; its input goes into
-# tests/fuzz/corpus/ and so becomes a regression test of the ordinary build.
+# tests/fuzz/corpus/ and so becomes a regression test of the ordinary build. PRESET is `fuzz` (-O2,
+# its own tree: for long runs) or `sanitize` (what `test` uses: the tree the sanitized suites were
+# just built in, so CI compiles the core with clang once).
 fuzz() {
-    local secs="$1"
+    local secs="$1" preset="${2:-fuzz}"
     command -v clang++ >/dev/null || DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq clang libclang-rt-14-dev
-    cmake --preset fuzz >/dev/null
-    cmake --build --preset fuzz --target fuzz_sse fuzz_config fuzz_import fuzz_request
+    cmake --preset "$preset" >/dev/null
+    cmake --build --preset "$preset" --target fuzz_sse fuzz_config fuzz_import fuzz_request
+    local dir="build-$preset"
     for t in sse config import request; do
-        mkdir -p "build-fuzz/corpus-$t"
+        mkdir -p "$dir/corpus-$t"
         local extra=()
         [ "$t" = sse ] && [ -d ../shared/data/provider_streams/streams ] && extra=(../shared/data/provider_streams/streams)
         [ "$t" = config ] && extra=(resources/presets)
         echo "== fuzz_$t for $secs s"
-        if ! "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=65536 -print_final_stats=1 -artifact_prefix="build-fuzz/crash-$t-" \
-            "build-fuzz/corpus-$t" "tests/fuzz/corpus/$t" "${extra[@]}" >"build-fuzz/fuzz-$t.log" 2>&1; then
-            tail -n 60 "build-fuzz/fuzz-$t.log"
-            echo "fuzz_$t found a crash: the input is build-fuzz/crash-$t-*; add it to tests/fuzz/corpus/$t"
+        if ! "$dir/tests/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=65536 -print_final_stats=1 -artifact_prefix="$dir/crash-$t-" \
+            "$dir/corpus-$t" "tests/fuzz/corpus/$t" "${extra[@]}" >"$dir/fuzz-$t.log" 2>&1; then
+            tail -n 60 "$dir/fuzz-$t.log"
+            echo "fuzz_$t found a crash: the input is $dir/crash-$t-*; add it to tests/fuzz/corpus/$t"
             return 1
         fi
-        grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "build-fuzz/fuzz-$t.log" || true
+        grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "$dir/fuzz-$t.log" || true
     done
 }
 
@@ -142,8 +145,9 @@ test)
     export MOA_REQUIRE_THIRD_PARTY_SERVER=1
     ctest --preset default
     sanitize
-    # Then every fuzz target for a fixed budget (MOA_FUZZ_SECONDS, 60 s each by default).
-    fuzz "${MOA_FUZZ_SECONDS:-60}"
+    # Then every fuzz target for a fixed budget (MOA_FUZZ_SECONDS, 30 s each by default), built in
+    # the sanitize tree (its core is already compiled with the fuzzer's coverage hooks).
+    fuzz "${MOA_FUZZ_SECONDS:-30}" sanitize
     ;;
 deps)
     deps
