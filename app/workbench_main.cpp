@@ -17,8 +17,10 @@
 #include "eval/experiment_results.h"
 #include "experiment/experiment_window.h"
 #include "experiment/result_chart.h"
+#include "graph/graph_scene.h"
 #include "main_window.h"
 #include "run/diff_view.h"
+#include "run/walkthrough.h"
 #include "run/run_view.h"
 #include "settings/key_store.h"
 #include "store/experiment_store.h"
@@ -54,9 +56,13 @@ int main(int argc, char** argv) {
                                            "reference and LC fit)");
     QCommandLineOption experiment_tab("experiment-tab", "With --experiment --screenshot: the tab to show", "title");
     QCommandLineOption shot_answers("screenshot-answers", "With --prompt and --screenshot: grab the compare-answers dialog after the run");
+    QCommandLineOption shot_walk("screenshot-walkthrough", "With --prompt and --screenshot: grab the Layers walkthrough at this layer (1-based)", "layer");
+    QCommandLineOption shot_sentence("screenshot-sentence", "With --prompt and --screenshot: click this sentence (1-based) of the final aggregator's answer first, so its sources light up", "n");
+    QCommandLineOption shot_graph("screenshot-graph", "With --prompt and --screenshot: grab the layer graph with its provenance weights");
+    QCommandLineOption window_size("window-size", "The window's size for --screenshot (default 1400x900)", "WxH");
     QCommandLineOption raise_dock("raise-dock", "Bring a dock to the front (providers, inspector, models, configurations, history)", "name");
     QCommandLineOption palette_opt("palette", "Review the window under a light or dark palette (the system's is the default)", "light|dark");
-    cli.addOptions({shot_answers, raise_dock, palette_opt, with_paper});
+    cli.addOptions({shot_answers, raise_dock, palette_opt, with_paper, shot_walk, shot_sentence, shot_graph, window_size});
     cli.addOptions({shot, prompt, preset, during, experiment, experiment_db, run_experiment, render_chart, chart_x, log_x, no_paper, experiment_tab});
     cli.process(app);
     app.setStyleSheet(moa::ui::focus_style_sheet()); // a focus frame that can be seen
@@ -134,6 +140,10 @@ int main(int argc, char** argv) {
         bool done = false;
     } first_paint;
     if (qEnvironmentVariableIsSet("MOA_REPORT_FIRST_PAINT")) w.installEventFilter(&first_paint);
+    if (cli.isSet(window_size)) {
+        const QStringList wh = cli.value(window_size).split('x');
+        if (wh.size() == 2) w.resize(wh[0].toInt(), wh[1].toInt());
+    }
     w.show();
     if (cli.isSet(raise_dock)) {
         const QString name = cli.value(raise_dock) + "Dock";
@@ -167,7 +177,56 @@ int main(int argc, char** argv) {
     } else if (cli.isSet(shot)) {
         const QString out = cli.value(shot);
         const bool answers = cli.isSet(shot_answers);
-        auto grab = [&w, out, answers] {
+        const int walk_layer = cli.isSet(shot_walk) ? cli.value(shot_walk).toInt() : 0;
+        const int sentence = cli.isSet(shot_sentence) ? cli.value(shot_sentence).toInt() : 0;
+        const bool graph = cli.isSet(shot_graph);
+        const QSize size = w.size();
+        auto save = [out](QWidget* what) {
+            bool ok = what->grab().save(out);
+            std::cout << (ok ? "wrote " : "could not write ") << out.toStdString() << "\n";
+            QApplication::exit(ok ? 0 : 1);
+        };
+        auto grab = [&w, out, answers, walk_layer, sentence, graph, size, save] {
+            if (walk_layer > 0) {
+                auto* walk = w.openWalkthrough();
+                if (!walk) return QApplication::exit(1);
+                walk->showNormal();
+                walk->resize(size);
+                QObject::connect(walk, &moa::ui::LayersWalkthrough::provenanceReady, walk, [walk, walk_layer, save] {
+                    walk->setLayer(walk_layer - 1);
+                    QTimer::singleShot(300, walk, [walk, save] { save(walk); });
+                });
+                return;
+            }
+            if (sentence > 0 || graph) {
+                // After the provenance is on the panes and the graph (computed off the GUI thread).
+                auto* rv = w.runView();
+                auto go = [&w, rv, sentence, graph, save] {
+                    if (sentence > 0) {
+                        const int last = static_cast<int>(rv->config().layers.size()) - 1;
+                        const auto& agg = rv->provenance()->layers[static_cast<std::size_t>(last)][0];
+                        if (static_cast<int>(agg.detail.sentences.size()) < sentence) return QApplication::exit(1);
+                        const auto& text = rv->provenanceRecord()->layers[static_cast<std::size_t>(last)].agents[0].text;
+                        const auto begin = agg.detail.sentences[static_cast<std::size_t>(sentence - 1)].span.begin;
+                        rv->showSentenceSources(last, 0, QString::fromStdString(text.substr(0, begin)).size());
+                    }
+                    QTimer::singleShot(300, &w, [&w, graph, save] {
+                        if (graph) {
+                            w.setRunningLayout(false); // the graph gets the room
+                            QTimer::singleShot(300, &w, [&w, save] {
+                                auto* view = w.findChild<moa::ui::GraphView*>();
+                                if (view) view->fit();
+                                QTimer::singleShot(200, &w, [&w, save] { save(&w); });
+                            });
+                            return;
+                        }
+                        save(&w);
+                    });
+                };
+                if (rv->provenance()) go();
+                else QObject::connect(rv, &moa::ui::RunView::provenanceComputed, &w, go);
+                return;
+            }
             if (answers) {
                 w.compareAnswers();
                 auto* d = qobject_cast<moa::ui::AnswersDiffDialog*>(w.lastDialog());
