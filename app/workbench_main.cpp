@@ -20,6 +20,7 @@
 #include "graph/graph_scene.h"
 #include "main_window.h"
 #include "run/diff_view.h"
+#include "run/run_presenter.h"
 #include "run/walkthrough.h"
 #include "run/run_view.h"
 #include "settings/key_store.h"
@@ -201,6 +202,16 @@ int main(int argc, char** argv) {
             if (sentence > 0 || graph) {
                 // After the provenance is on the panes and the graph (computed off the GUI thread).
                 auto* rv = w.runView();
+                if (sentence > 0) {
+                    // The run's panes alone at the window's size (a second view of the record), so
+                    // the highlight is large enough to read.
+                    rv = new moa::ui::RunView;
+                    rv->setAttribute(Qt::WA_DeleteOnClose);
+                    rv->resize(w.size());
+                    rv->setFinalRoom(false);
+                    rv->show();
+                    rv->showRecord(w.presenter()->shownConfig(), *w.presenter()->lastRecord());
+                }
                 auto go = [&w, rv, sentence, graph, save] {
                     if (sentence > 0) {
                         const int last = static_cast<int>(rv->config().layers.size()) - 1;
@@ -210,13 +221,21 @@ int main(int argc, char** argv) {
                         const auto begin = agg.detail.sentences[static_cast<std::size_t>(sentence - 1)].span.begin;
                         rv->showSentenceSources(last, 0, QString::fromStdString(text.substr(0, begin)).size());
                     }
-                    QTimer::singleShot(300, &w, [&w, graph, save] {
+                    QTimer::singleShot(300, &w, [&w, rv, sentence, graph, save] {
+                        if (sentence > 0) return save(rv);
                         if (graph) {
-                            w.setRunningLayout(false); // the graph gets the room
-                            QTimer::singleShot(300, &w, [&w, save] {
-                                auto* view = w.findChild<moa::ui::GraphView*>();
-                                if (view) view->fit();
-                                QTimer::singleShot(200, &w, [&w, save] { save(&w); });
+                            // The graph on screen, alone at the window's size (a second view of its scene).
+                            auto* view = new moa::ui::GraphView(w.presenter()->shownScene());
+                            view->setAttribute(Qt::WA_DeleteOnClose);
+                            view->resize(w.size());
+                            view->show();
+                            QTimer::singleShot(300, view, [view, save] {
+                                // Magnified to fill the picture (the window never magnifies past 1:1).
+                                const QRectF r = view->sceneRect();
+                                const qreal k = std::min(view->viewport()->width() / r.width(), view->viewport()->height() / r.height()) * 0.95;
+                                view->setTransform(QTransform::fromScale(k, k));
+                                view->centerOn(r.center());
+                                QTimer::singleShot(200, view, [view, save] { save(view); });
                             });
                             return;
                         }
@@ -224,7 +243,16 @@ int main(int argc, char** argv) {
                     });
                 };
                 if (rv->provenance()) go();
-                else QObject::connect(rv, &moa::ui::RunView::provenanceComputed, &w, go);
+                else QObject::connect(rv, &moa::ui::RunView::provenanceComputed, &w, [rv, go] {
+                    // Once the answers are laid out (they are shown frame by frame).
+                    auto* poll = new QTimer(rv);
+                    QObject::connect(poll, &QTimer::timeout, rv, [rv, poll, go] {
+                        if (rv->isCatchingUp()) return;
+                        poll->stop();
+                        go();
+                    });
+                    poll->start(50);
+                });
                 return;
             }
             if (answers) {

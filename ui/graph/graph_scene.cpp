@@ -380,8 +380,8 @@ void GraphScene::setProvenance(const engine::RunRecord& r, const engine::RunProv
                 const QString text = comes_from_text(share, b, a);
                 e->setToolTip(text + ".\n\n" + measure_explanation());
                 if (share < eval::kIgnored) continue; // a label on every near-zero edge would only clutter
-                // The label sits a third of the way along its edge: edges leaving one node fan out
-                // there, so the labels of a node's edges do not stack.
+                // The label sits near B, where the edges from the layer before arrive apart: read
+                // at B, the labels say how much of B comes from each source (framed in its colour).
                 auto* label = addSimpleText(percent_text(share));
                 QFont f = label->font();
                 f.setBold(true);
@@ -390,12 +390,16 @@ void GraphScene::setProvenance(const engine::RunRecord& r, const engine::RunProv
                 label->setToolTip(e->toolTip());
                 label->setZValue(2);
                 const QRectF br = label->boundingRect();
-                label->setPos(e->path().pointAtPercent(0.3) - QPointF(br.width() / 2, br.height() / 2));
+                label->setPos(e->path().pointAtPercent(0.72) - QPointF(br.width() / 2, br.height() / 2));
                 auto* back = new QGraphicsRectItem(br.adjusted(-2, 0, 2, 0), label);
-                QColor bg = pal.color(QPalette::Base);
-                bg.setAlphaF(0.85);
+                QColor bg = pal.color(QPalette::Base), tint = source_colour(s.agent);
+                bg.setAlphaF(0.9);
+                tint.setAlphaF(0.3);
                 back->setBrush(bg);
-                back->setPen(QPen(c, 1));
+                back->setPen(QPen(source_colour(s.agent), 1.5));
+                auto* tinted = new QGraphicsRectItem(back->rect(), back); // the source's colour, readable on any palette
+                tinted->setBrush(tint);
+                tinted->setPen(Qt::NoPen);
                 back->setFlag(QGraphicsItem::ItemStacksBehindParent);
                 edge_labels_[{s.layer, s.agent, k}] = label;
             }

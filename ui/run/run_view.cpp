@@ -128,7 +128,7 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     sentence_->setWordWrap(true);
     sentence_->setStyleSheet("background: rgba(255, 200, 0, 0.25); padding: 2px");
     sentence_->hide();
-    v->addWidget(sentence_);
+    v->insertWidget(v->indexOf(body_), sentence_); // above the answer: seen however tall the pane
 }
 
 void AgentPane::setProvenance(const QString& text, bool ignored) {
@@ -523,7 +523,9 @@ bool RunView::showSentenceSources(int layer, int index, int text_index) {
         return sel;
     };
     QList<QTextEdit::ExtraSelection> own;
-    own << selection(here->body(), map, sentence->span, QColor(255, 200, 0, 90), true);
+    // The sentence clicked: underlined (its matched words get their source's colour below), or
+    // yellow when it comes from no earlier answer.
+    own << selection(here->body(), map, sentence->span, sentence->sources.empty() ? QColor(255, 200, 0, 90) : QColor(Qt::transparent), true);
     QStringList from;
     for (const auto& src : sentence->sources) {
         const int j = agent.detail_sources[src.source];
@@ -531,7 +533,8 @@ bool RunView::showSentenceSources(int layer, int index, int text_index) {
         const auto& source_text = prov_record_->layers[static_cast<std::size_t>(layer - 1)].agents[static_cast<std::size_t>(j)].text;
         QColor c = source_colour(j);
         c.setAlpha(110);
-        for (const auto& sp : src.in_b) own << selection(here->body(), map, sp, c, false);
+        if (&src == &sentence->sources.front()) // in its own pane, the main source's colour (as the HTML page)
+            for (const auto& sp : src.in_b) own << selection(here->body(), map, sp, c, false);
         from << tr("%1 from %2").arg(percent_text(src.share), agent_name(layer - 1, j));
         if (!source || source->text() != QString::fromStdString(source_text)) continue;
         const Utf16Map source_map(source_text);

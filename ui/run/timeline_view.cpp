@@ -140,22 +140,25 @@ void TimelineView::paintEvent(QPaintEvent*) {
     p.setFont(f);
     const QFontMetrics fm(f);
     const QColor streaming(0x2E, 0x9E, 0x5B), done(0x3A, 0x7B, 0xD5), failed(0xD0, 0x3A, 0x3A);
-    auto light = [&pal](QPainter& q, const QRectF& r, const QColor& c) {
+    // Waiting for the first token: light amber on every bar (amber is "waiting" on the graph's
+    // nodes too), whatever the call's state after it.
+    const QColor waiting(0xE0, 0xA8, 0x00);
+    auto light = [&pal, waiting](QPainter& q, const QRectF& r) {
         q.fillRect(r, pal.color(QPalette::Base));
-        q.fillRect(r, QColor(c.red(), c.green(), c.blue(), 90));
+        q.fillRect(r, QColor(waiting.red(), waiting.green(), waiting.blue(), 110));
     };
     // The legend: what the two tones of a bar mean.
     {
         int x = 4;
-        auto item = [&](const QColor& c, bool waiting, const QString& text) {
+        auto item = [&](const QColor& c, bool is_waiting, const QString& text) {
             const QRectF sw(x, 4, 18, 10);
-            if (waiting) light(p, sw, c);
+            if (is_waiting) light(p, sw);
             else p.fillRect(sw, c);
             p.setPen(pal.color(QPalette::Text));
             p.drawText(QRect(x + 22, 0, fm.horizontalAdvance(text) + 4, kLegendHeight), Qt::AlignVCenter | Qt::AlignLeft, text);
             x += 22 + fm.horizontalAdvance(text) + 16;
         };
-        item(streaming, true, tr("waiting for the first token"));
+        item(waiting, true, tr("waiting for the first token"));
         item(streaming, false, tr("streaming"));
         item(done, false, tr("done"));
         item(failed, false, tr("failed or dropped"));
@@ -196,7 +199,7 @@ void TimelineView::paintEvent(QPaintEvent*) {
             p.fillRect(r, c);
             // Waiting for the first token is drawn lighter (the whole bar while no token came).
             const double wait_to = bar.first_token >= 0 ? bar.first_token : (bar.end >= 0 ? bar.end : now_);
-            light(p, QRectF(r.left(), r.top(), std::min(r.width(), (wait_to - bar.start) / span * w), r.height()), c);
+            light(p, QRectF(r.left(), r.top(), std::min(r.width(), (wait_to - bar.start) / span * w), r.height()));
         }
         ++row;
     }

@@ -166,9 +166,11 @@ QString LayersWalkthrough::agentHtml(std::size_t l, std::size_t k) const {
                     .arg(K)
                     .arg(rgba(source_colour(K), 130), agent_name(L, K), QString::fromStdString(a.model).toHtmlEscaped());
     if (a.demo) h += QStringLiteral("<p style='color:gray'>%1</p>").arg(tr("offline demo, not a real model"));
-    h += QStringLiteral("<h3>%1</h3>").arg(tr("What it was sent"));
+    // Side by side, so a class sees both at once: what it was sent | its answer and what changed.
+    h += QStringLiteral("<table width='100%' cellspacing='0' cellpadding='6'><tr><td width='50%' valign='top'><h3>%1</h3>")
+             .arg(tr("What it was sent"));
     h += sentHtml(l, k);
-    h += QStringLiteral("<h3>%1</h3>").arg(tr("Its answer"));
+    h += QStringLiteral("</td><td width='50%' valign='top'><a name='answer%1'></a><h3>%2</h3>").arg(K).arg(tr("Its answer"));
     h += answerHtml(l, k);
     if (provenance_) {
         const auto& p = provenance_->layers[l][k];
@@ -192,7 +194,7 @@ QString LayersWalkthrough::agentHtml(std::size_t l, std::size_t k) const {
         if (!lines.isEmpty()) h += "<p>" + lines.join("<br>") + "</p>";
     }
     if (a.error) h += QStringLiteral("<p style='color:#D03A3A'>%1</p>").arg(QString::fromStdString(*a.error).toHtmlEscaped());
-    return h + "<hr>";
+    return h + "</td></tr></table><hr>";
 }
 
 QString LayersWalkthrough::sentHtml(std::size_t l, std::size_t k) const {
