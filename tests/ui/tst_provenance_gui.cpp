@@ -42,6 +42,7 @@ private slots:
     void walkthroughStepsThroughTheLayers();
     void walkthroughAndHtmlFromTheWindow();
     void timelineHasAxisLegendAndTooltips();
+    void spansMapToTheViewsText();
 };
 
 namespace {
@@ -365,6 +366,22 @@ void TestProvenanceGui::timelineHasAxisLegendAndTooltips() {
     QVERIFY2(waiting.lightness() > streaming.lightness() + 40, qPrintable(waiting.name() + " " + streaming.name()));
     QCOMPARE(img.pixelColor(13, 9).rgb(), waiting.rgb()); // the legend's "waiting for the first token" swatch: that tone
     QVERIFY(waiting.red() > waiting.blue() + 40);          // amber, as "waiting" is on the graph's nodes
+}
+
+void TestProvenanceGui::spansMapToTheViewsText() {
+    // The measure's spans are UTF-8 bytes; the panes index the QString made from the same bytes,
+    // whatever they hold: accents, a character outside the BMP (two UTF-16 units), bytes that
+    // are not UTF-8 (a lone continuation byte, a cut sequence, an overlong one).
+    const std::string texts[] = {"plain", "café crème", "a 😀 b", "x\x80y", "bad \xE2\x82 cut", "\xC0\xAF over", "\xF0\x9F\x98 end",
+                                 "\xED\xA0\x80 surrogate", "\xF4\x90\x80\x80 past", "\xE0\x80\xAF over3"};
+    for (const auto& t : texts) {
+        const Utf16Map m(t);
+        const QString q = QString::fromStdString(t);
+        QCOMPARE(m.toUtf16(t.size()), static_cast<int>(q.size()));
+        const auto space = t.rfind(' ');
+        if (space != std::string::npos) // the last word starts at the same character in both
+            QCOMPARE(q.mid(m.toUtf16(space + 1)), QString::fromStdString(t.substr(space + 1)));
+    }
 }
 
 QTEST_MAIN(TestProvenanceGui)

@@ -45,10 +45,16 @@ Utf16Map::Utf16Map(const std::string& utf8) {
         const auto c = static_cast<unsigned char>(utf8[i]);
         // QString::fromStdString turns each malformed byte into one U+FFFD; a well-formed
         // sequence of 4 bytes into a surrogate pair.
-        std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+        // Well-formed sequences only (Unicode table 3-7: no overlong forms, no surrogates, nothing
+        // past U+10FFFF); anything else is one unit per byte.
+        std::size_t len = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 1;
         if (i + len > utf8.size()) len = 1;
         for (std::size_t k = 1; k < len; ++k)
             if ((static_cast<unsigned char>(utf8[i + k]) & 0xC0) != 0x80) len = 1;
+        if (len > 2) {
+            const auto c1 = static_cast<unsigned char>(utf8[i + 1]);
+            if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F)) len = 1;
+        }
         const int units = len == 4 ? 2 : 1;
         for (std::size_t k = 0; k < len; ++k) at_byte_[i + k] = u;
         for (int k = 0; k < units; ++k) at_utf16_.push_back(i);
