@@ -17,8 +17,11 @@
 #include "eval/experiment_results.h"
 #include "experiment/experiment_window.h"
 #include "experiment/result_chart.h"
+#include "graph/graph_scene.h"
 #include "main_window.h"
 #include "run/diff_view.h"
+#include "run/run_presenter.h"
+#include "run/walkthrough.h"
 #include "run/run_view.h"
 #include "settings/key_store.h"
 #include "store/experiment_store.h"
@@ -54,9 +57,13 @@ int main(int argc, char** argv) {
                                            "reference and LC fit)");
     QCommandLineOption experiment_tab("experiment-tab", "With --experiment --screenshot: the tab to show", "title");
     QCommandLineOption shot_answers("screenshot-answers", "With --prompt and --screenshot: grab the compare-answers dialog after the run");
+    QCommandLineOption shot_walk("screenshot-walkthrough", "With --prompt and --screenshot: grab the Layers walkthrough at this layer (1-based)", "layer");
+    QCommandLineOption shot_sentence("screenshot-sentence", "With --prompt and --screenshot: click this sentence (1-based) of the final aggregator's answer first, so its sources light up", "n");
+    QCommandLineOption shot_graph("screenshot-graph", "With --prompt and --screenshot: grab the layer graph with its provenance weights");
+    QCommandLineOption window_size("window-size", "The window's size for --screenshot (default 1400x900)", "WxH");
     QCommandLineOption raise_dock("raise-dock", "Bring a dock to the front (providers, inspector, models, configurations, history)", "name");
     QCommandLineOption palette_opt("palette", "Review the window under a light or dark palette (the system's is the default)", "light|dark");
-    cli.addOptions({shot_answers, raise_dock, palette_opt, with_paper});
+    cli.addOptions({shot_answers, raise_dock, palette_opt, with_paper, shot_walk, shot_sentence, shot_graph, window_size});
     cli.addOptions({shot, prompt, preset, during, experiment, experiment_db, run_experiment, render_chart, chart_x, log_x, no_paper, experiment_tab});
     cli.process(app);
     app.setStyleSheet(moa::ui::focus_style_sheet()); // a focus frame that can be seen
@@ -134,6 +141,10 @@ int main(int argc, char** argv) {
         bool done = false;
     } first_paint;
     if (qEnvironmentVariableIsSet("MOA_REPORT_FIRST_PAINT")) w.installEventFilter(&first_paint);
+    if (cli.isSet(window_size)) {
+        const QStringList wh = cli.value(window_size).split('x');
+        if (wh.size() == 2) w.resize(wh[0].toInt(), wh[1].toInt());
+    }
     w.show();
     if (cli.isSet(raise_dock)) {
         const QString name = cli.value(raise_dock) + "Dock";
@@ -167,7 +178,83 @@ int main(int argc, char** argv) {
     } else if (cli.isSet(shot)) {
         const QString out = cli.value(shot);
         const bool answers = cli.isSet(shot_answers);
-        auto grab = [&w, out, answers] {
+        const int walk_layer = cli.isSet(shot_walk) ? cli.value(shot_walk).toInt() : 0;
+        const int sentence = cli.isSet(shot_sentence) ? cli.value(shot_sentence).toInt() : 0;
+        const bool graph = cli.isSet(shot_graph);
+        const QSize size = w.size();
+        auto save = [out](QWidget* what) {
+            bool ok = what->grab().save(out);
+            std::cout << (ok ? "wrote " : "could not write ") << out.toStdString() << "\n";
+            QApplication::exit(ok ? 0 : 1);
+        };
+        auto grab = [&w, out, answers, walk_layer, sentence, graph, size, save] {
+            if (walk_layer > 0) {
+                auto* walk = w.openWalkthrough();
+                if (!walk) return QApplication::exit(1);
+                walk->showNormal();
+                walk->resize(size);
+                QObject::connect(walk, &moa::ui::LayersWalkthrough::provenanceReady, walk, [walk, walk_layer, save] {
+                    walk->setLayer(walk_layer - 1);
+                    QTimer::singleShot(300, walk, [walk, save] { save(walk); });
+                });
+                return;
+            }
+            if (sentence > 0 || graph) {
+                // After the provenance is on the panes and the graph (computed off the GUI thread).
+                auto* rv = w.runView();
+                if (sentence > 0) {
+                    // The run's panes alone at the window's size (a second view of the record), so
+                    // the highlight is large enough to read.
+                    rv = new moa::ui::RunView;
+                    rv->setAttribute(Qt::WA_DeleteOnClose);
+                    rv->resize(w.size());
+                    rv->setFinalRoom(false);
+                    rv->show();
+                    rv->showRecord(w.presenter()->shownConfig(), *w.presenter()->lastRecord());
+                }
+                auto go = [&w, rv, sentence, graph, save] {
+                    if (sentence > 0) {
+                        const int last = static_cast<int>(rv->config().layers.size()) - 1;
+                        const auto& agg = rv->provenance()->layers[static_cast<std::size_t>(last)][0];
+                        if (static_cast<int>(agg.detail.sentences.size()) < sentence) return QApplication::exit(1);
+                        const auto& text = rv->provenanceRecord()->layers[static_cast<std::size_t>(last)].agents[0].text;
+                        const auto begin = agg.detail.sentences[static_cast<std::size_t>(sentence - 1)].span.begin;
+                        rv->showSentenceSources(last, 0, QString::fromStdString(text.substr(0, begin)).size());
+                    }
+                    QTimer::singleShot(300, &w, [&w, rv, sentence, graph, save] {
+                        if (sentence > 0) return save(rv);
+                        if (graph) {
+                            // The graph on screen, alone at the window's size (a second view of its scene).
+                            auto* view = new moa::ui::GraphView(w.presenter()->shownScene());
+                            view->setAttribute(Qt::WA_DeleteOnClose);
+                            view->resize(w.size());
+                            view->show();
+                            QTimer::singleShot(300, view, [view, save] {
+                                // Magnified to fill the picture (the window never magnifies past 1:1).
+                                const QRectF r = view->sceneRect();
+                                const qreal k = std::min(view->viewport()->width() / r.width(), view->viewport()->height() / r.height()) * 0.95;
+                                view->setTransform(QTransform::fromScale(k, k));
+                                view->centerOn(r.center());
+                                QTimer::singleShot(200, view, [view, save] { save(view); });
+                            });
+                            return;
+                        }
+                        save(&w);
+                    });
+                };
+                if (rv->provenance()) go();
+                else QObject::connect(rv, &moa::ui::RunView::provenanceComputed, &w, [rv, go] {
+                    // Once the answers are laid out (they are shown frame by frame).
+                    auto* poll = new QTimer(rv);
+                    QObject::connect(poll, &QTimer::timeout, rv, [rv, poll, go] {
+                        if (rv->isCatchingUp()) return;
+                        poll->stop();
+                        go();
+                    });
+                    poll->start(50);
+                });
+                return;
+            }
             if (answers) {
                 w.compareAnswers();
                 auto* d = qobject_cast<moa::ui::AnswersDiffDialog*>(w.lastDialog());

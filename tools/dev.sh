@@ -121,6 +121,13 @@ screenshots)
     MOA_HISTORY_DB="$tmp/in-progress.sqlite" build/app/moa-workbench --screenshot docs/screenshots/run-in-progress.png --prompt "$q" --screenshot-during 3500
     build/app/moa-workbench --screenshot docs/screenshots/finished-run.png --prompt "$q"
     build/app/moa-workbench --screenshot docs/screenshots/compare-answers.png --prompt "$q" --screenshot-answers
+    # Provenance: the weighted graph, a clicked sentence's sources, the Layers walkthrough (two sizes).
+    for size in 1400x900 1024x700; do
+        sfx=$([ "$size" = 1024x700 ] && echo -1024 || true)
+        build/app/moa-workbench --window-size $size --screenshot docs/screenshots/weighted-graph$sfx.png --prompt "$q" --screenshot-graph
+        build/app/moa-workbench --window-size $size --screenshot docs/screenshots/provenance-highlight$sfx.png --prompt "$q" --screenshot-sentence 5
+        build/app/moa-workbench --window-size $size --screenshot docs/screenshots/walkthrough$sfx.png --prompt "$q" --screenshot-walkthrough 2
+    done
     build/app/moa-workbench --preset moa-lite --raise-dock providers --screenshot docs/screenshots/providers.png
     build/app/moa-workbench --palette dark --screenshot docs/screenshots/finished-run-dark.png --prompt "$q"
     # An experiment against the local scripted server: results table and cost/quality chart.

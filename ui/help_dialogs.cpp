@@ -27,6 +27,10 @@ QMessageBox* shortcuts_dialog(QWidget* parent) {
             "<tr><td><b>Ctrl++ / Ctrl+- / Ctrl+0</b></td><td>Zoom in, out, fit the graph</td></tr>"
             "<tr><td><b>Ctrl+1 / Ctrl+2</b></td><td>Editing layout, running layout</td></tr>"
             "<tr><td><b>Ctrl+Shift+E</b></td><td>Experiments</td></tr>"
+            "<tr><td><b>F11</b></td><td>Layers walkthrough of the run shown (then ← / → step "
+            "through the layers, Esc closes it)</td></tr>"
+            "<tr><td><b>Click a sentence</b></td><td>In an answer of layer 2 or later: its sources "
+            "light up in the layer before</td></tr>"
             "</table>"),
         QMessageBox::Close, parent);
     d->setObjectName("shortcuts_help");

@@ -35,6 +35,7 @@
 
 #include "config/key_uses.h"
 #include "bridge/event_bridge.h"
+#include "engine/run_html.h"
 #include "engine/run_markdown.h"
 #include "engine/run_outcome.h"
 #include "common/folders.h"
@@ -52,6 +53,7 @@
 #include "run/run_presenter.h"
 #include "run/run_view.h"
 #include "run/timeline_view.h"
+#include "run/walkthrough.h"
 #include "settings/key_store.h"
 #include "settings/model_palette.h"
 #include "settings/provider_status.h"
@@ -260,7 +262,9 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     connect(run_view_, &RunView::agentStateChanged, this, [this](int l, int i, engine::AgentState s) {
         presenter_->shownScene()->setAgentState(l, i, s);
     });
-    connect(run_view_, &RunView::overlapComputed, this, [this](int l, int i, double v) { presenter_->shownScene()->setOverlap(l, i, v); });
+    connect(run_view_, &RunView::provenanceComputed, this, [this] {
+        if (run_view_->provenance()) presenter_->shownScene()->setProvenance(*run_view_->provenanceRecord(), *run_view_->provenance());
+    });
     connect(run_view_, &RunView::messagesRequested, this, &MainWindow::showMessages);
     connect(presenter_, &RunPresenter::recordAvailable, prompt_panel_, &PromptPanel::setCompareEnabled);
     connect(presenter_, &RunPresenter::readOnlyChanged, this, [this](bool ro) {
@@ -371,6 +375,7 @@ void MainWindow::buildMenus() {
     file->addAction(tr("Save &As…"), QKeySequence::SaveAs, this, [this] { saveAs(); });
     file->addSeparator();
     file->addAction(tr("&Export run…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportRun);
+    file->addAction(tr("Export run as &HTML…"), this, &MainWindow::exportRunHtml);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -443,6 +448,7 @@ void MainWindow::buildMenus() {
     view->addAction(tr("Zoom &in"), QKeySequence::ZoomIn, this, [this] { view_->zoomBy(1.2); });
     view->addAction(tr("Zoom &out"), QKeySequence::ZoomOut, this, [this] { view_->zoomBy(1 / 1.2); });
     view->addAction(tr("&Fit"), QKeySequence(Qt::CTRL | Qt::Key_0), this, [this] { view_->fit(); });
+    view->addAction(tr("&Layers walkthrough"), QKeySequence(Qt::Key_F11), this, [this] { openWalkthrough(); });
     view->addSeparator();
     auto* editing = view->addAction(tr("&Editing layout"), QKeySequence(Qt::CTRL | Qt::Key_1), this, [this] { setRunningLayout(false); });
     editing->setObjectName("editing_layout");
@@ -523,11 +529,35 @@ void MainWindow::exportRun() {
     exportRunTo(f, selected.startsWith("JSON"));
 }
 
+void MainWindow::exportRunHtml() {
+    if (!presenter_->lastRecord()) {
+        statusBar()->showMessage(tr("No run to export yet: run a prompt or open one from the history"), 5000);
+        return;
+    }
+    const QString f = QFileDialog::getSaveFileName(this, tr("Export run as HTML"),
+                                                   start_path(QString::fromStdString(presenter_->lastRecord()->config_name) + ".html"),
+                                                   tr("A self-contained HTML page (*.html)"));
+    if (!f.isEmpty()) exportRunTo(f);
+}
+
+LayersWalkthrough* MainWindow::openWalkthrough() {
+    if (!presenter_->lastRecord()) {
+        statusBar()->showMessage(tr("No finished run to walk through yet: run a prompt or open one from the history"), 5000);
+        return nullptr;
+    }
+    auto* w = new LayersWalkthrough(*presenter_->lastRecord(), this);
+    w->setAttribute(Qt::WA_DeleteOnClose);
+    w->showMaximized(); // for a projector: the whole screen
+    return w;
+}
+
 bool MainWindow::exportRunTo(const QString& f, bool as_json) {
     if (!presenter_->lastRecord()) return false;
     const bool json = as_json || f.endsWith(".json");
-    const std::string text = json ? engine::to_json(*presenter_->lastRecord()).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
-                                  : engine::to_markdown(*presenter_->lastRecord());
+    const bool html = !json && (f.endsWith(".html", Qt::CaseInsensitive) || f.endsWith(".htm", Qt::CaseInsensitive));
+    const std::string text = json   ? engine::to_json(*presenter_->lastRecord()).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
+                             : html ? engine::to_html(*presenter_->lastRecord())
+                                    : engine::to_markdown(*presenter_->lastRecord());
     QSaveFile out(f);
     if (!out.open(QIODevice::WriteOnly | QIODevice::Unbuffered) || out.write(text.data(), static_cast<qint64>(text.size())) < 0 || !out.commit()) {
         QMessageBox::warning(this, tr("Export run"), tr("%1: cannot write: %2").arg(f, out.errorString()));

@@ -37,6 +37,7 @@ class GraphScene;
 class GraphView;
 class HistoryPanel;
 class Inspector;
+class LayersWalkthrough;
 class PromptPanel;
 class ProviderStatus;
 class ReplayPlayer;
@@ -51,8 +52,12 @@ public:
     // The teaching view: exactly what an agent was sent (and its text, exactly, for tests).
     void showMessages(int layer, int index);
     QString messagesShown() const;
-    // Writes the run shown as Markdown, or as the `moa run --json` document (.json or as_json).
+    // Writes the run shown as Markdown, as the `moa run --json` document (.json or as_json), or
+    // as the self-contained HTML page of `moa history show ID --html` (.html/.htm).
     bool exportRunTo(const QString& file, bool as_json = false);
+    // The "Layers" walkthrough of the run shown (a live run once finished, or a stored one);
+    // null, with a word in the status bar, when there is none yet.
+    LayersWalkthrough* openWalkthrough();
     // `history` may be null (no history: the window says so).
     MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -108,6 +113,7 @@ private:
     void updateBanner();
     bool maybeSave();
     void exportRun();
+    void exportRunHtml();
     bool saveAs();
     bool startRunWith(const config::Config& cfg, const engine::RunInput& input, qint64 rerun_of);
     void loadRuns(const QList<qint64>& ids, std::function<void(const std::vector<StoredRun>&)> done);

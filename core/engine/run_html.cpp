@@ -17,6 +17,11 @@ namespace {
 const char* const kColours[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f"};
 constexpr std::size_t kColourCount = sizeof(kColours) / sizeof(kColours[0]);
 const char* colour(std::size_t i) { return kColours[i % kColourCount]; }
+} // namespace
+
+const char* agent_colour(std::size_t i) { return colour(i); }
+
+namespace {
 
 std::string esc(std::string_view s) {
     std::string out;
@@ -144,7 +149,8 @@ std::string to_html(const RunRecord& r) {
         o << "<p class=\"meta\">" << esc(m.role) << "</p><pre class=\"prompt\">" << esc(m.content) << "</pre>\n";
     o << "<h2>How the layers used each other</h2>\n<p>An edge A→B is labelled \"x% of B comes from A\": the share of B's "
          "words found in A, sentence by sentence with a word-level fallback. An answer the next layer took less than 5% "
-         "from is marked ignored.</p>\n";
+         "from is marked ignored.</p>\n<p>Each share is measured for its source alone, so the shares of one answer can add up "
+         "to more than 100%: a sentence that several sources say alike is found in each of them.</p>\n";
     o << graph(r, prov);
     o << "<table><tr><th>answer</th><th>comes from</th></tr>\n";
     for (std::size_t l = 1; l < r.layers.size(); ++l)

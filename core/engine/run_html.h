@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #pragma once
+#include <cstddef>
 #include <string>
 
 #include "engine/run_types.h"
@@ -10,4 +11,7 @@ namespace moa::engine {
 // sentences coloured by the answer of the layer before they come from. No script, no external
 // reference of any kind; all model text is escaped (it is untrusted).
 std::string to_html(const RunRecord& r);
+// The colour of agent i of a layer, as the source colour of its text in the next layer (#rrggbb);
+// the workbench's views use the same colours as the page.
+const char* agent_colour(std::size_t i);
 } // namespace moa::engine

@@ -8,10 +8,9 @@ namespace moa::engine {
 
 bool was_passed_on(const AgentRecord& a) { return a.state == AgentState::Done; }
 
-namespace {
 // The offline demo starts every answer with the same label, "[offline demo, not a real model:
 // MODEL]"; it is not what the answer says, so it is blanked (spaces keep the byte offsets).
-std::string measured(const std::string& text, bool demo) {
+std::string measured_text(const std::string& text, bool demo) {
     static const std::string label = "[offline demo, not a real model: ";
     if (!demo || text.compare(0, label.size(), label) != 0) return text;
     std::string out = text;
@@ -19,6 +18,9 @@ std::string measured(const std::string& text, bool demo) {
     std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(end == std::string::npos ? out.size() : end + 1), ' ');
     return out;
 }
+
+namespace {
+std::string measured(const std::string& text, bool demo) { return measured_text(text, demo); }
 } // namespace
 
 RunProvenance compute_provenance(const RunRecord& r) {

@@ -35,6 +35,10 @@ struct RunProvenance {
 // Whether the next layer was sent this answer (the engine passes on only finished answers).
 bool was_passed_on(const AgentRecord& a);
 
+// The text the measure reads: the answer with the offline demo's label blanked (same length, so
+// spans index the answer itself). Any view measuring a pair of its own (Compare answers) uses it.
+std::string measured_text(const std::string& text, bool demo);
+
 RunProvenance compute_provenance(const RunRecord& r);
 
 } // namespace moa::engine

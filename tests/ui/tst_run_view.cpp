@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "graph/graph_scene.h"
 #include "run/diff_view.h"
+#include "run/provenance_text.h"
 #include "run/run_view.h"
 #include "run/timeline_view.h"
 #include "run_helpers.h"
@@ -60,8 +61,8 @@ void TestRunView::panesGetTheRightTextAndStates() {
     connect(&bridge, &EventBridge::events, &view, &RunView::apply);
     connect(&view, &RunView::agentStateChanged, &scene, &GraphScene::setAgentState);
     engine::Engine eng(catalog_);
-    connect(&view, &RunView::overlapComputed, &scene, &GraphScene::setOverlap);
-    QSignalSpy overlaps(&view, &RunView::overlapComputed);
+    connect(&view, &RunView::provenanceComputed, &scene, [&] { scene.setProvenance(*view.provenanceRecord(), *view.provenance()); });
+    QSignalSpy computed(&view, &RunView::provenanceComputed);
     auto run = eng.start(cfg, engine::RunInput::from_prompt("Q"), bridge.sink());
     // The six proposers stream side by side before the aggregator starts.
     QTRY_VERIFY_WITH_TIMEOUT(view.pane(0, 5)->stateText().contains("streaming") || view.pane(0, 5)->stateText().contains("done"), 10000);
@@ -80,13 +81,16 @@ void TestRunView::panesGetTheRightTextAndStates() {
     // The teaching view has exactly what each agent was sent.
     QCOMPARE(view.messages(1, 0).size(), rec.layers[1].agents[0].messages.size());
     QCOMPARE(view.messages(1, 0)[0].content, rec.layers[1].agents[0].messages[0].content);
-    // The refinement view: ROUGE-L of the final answer against every proposer, on panes and edges.
-    QTRY_COMPARE_WITH_TIMEOUT(overlaps.count(), 6, 5000);
-    for (const auto& args : overlaps) {
-        double v = args.at(2).toDouble();
-        QVERIFY(v > 0 && v <= 1); // each proposer's "answers with 0 references. w0 ..." shares words with the final
+    // The refinement view: the provenance measure ("x% of the final answer comes from this
+    // answer") on every proposer's pane and node, the numbers of engine::compute_provenance.
+    QTRY_COMPARE_WITH_TIMEOUT(computed.count(), 1, 10000);
+    const auto prov = engine::compute_provenance(rec);
+    for (int i = 0; i < 6; ++i) {
+        const auto& p = prov.layers[0][static_cast<std::size_t>(i)];
+        QVERIFY(p.final_share);
+        QVERIFY2(view.pane(0, i)->provenanceText().contains(final_share_text(*p.final_share)), qPrintable(view.pane(0, i)->provenanceText()));
+        QVERIFY(scene.node(0, i)->provenanceLine().startsWith(percent_text(*p.final_share)) || p.ignored.value_or(false));
     }
-    QVERIFY(view.pane(0, 0)->statsText().contains("(ROUGE-L)"));
 }
 
 void TestRunView::bridgeBatchesTokensPerFrame() {

@@ -13,6 +13,8 @@
 #include <QStyleOptionGraphicsItem>
 #include <QWheelEvent>
 
+#include "run/provenance_text.h"
+
 namespace moa::ui {
 
 namespace {
@@ -46,8 +48,10 @@ AgentNode::AgentNode(int layer, int index, const config::Agent& a, bool aggregat
       demo_(demo) {
     setFlags(ItemIsSelectable | ItemIsMovable | ItemIsFocusable | ItemSendsGeometryChanges);
     setAcceptHoverEvents(true);
-    setToolTip(QObject::tr("%1\nprovider %2, %3").arg(model_, provider_, role_));
+    setToolTip(baseToolTip());
 }
+
+QString AgentNode::baseToolTip() const { return QObject::tr("%1\nprovider %2, %3").arg(model_, provider_, role_); }
 
 QRectF AgentNode::boundingRect() const { return QRectF(-6, -6, kWidth + 12, kHeight + 12); }
 
@@ -60,7 +64,7 @@ void AgentNode::paint(QPainter* p, const QStyleOptionGraphicsItem* o, QWidget*) 
         border = state_color(state_, pal);
         if (active_) fill = QColor::fromHsvF(border.hsvHueF(), 0.18, pal.color(QPalette::Base).valueF() > 0.5 ? 1.0 : 0.35);
     }
-    if (!problem_.isEmpty()) border = QColor(0xD0, 0x3A, 0x3A);
+    if (!problem_.isEmpty() || ignored_) border = QColor(0xD0, 0x3A, 0x3A);
     const bool selected = o->state & QStyle::State_Selected;
     if (selected) {
         // Selection: a tinted body, a thick highlight border and a soft outer ring, so it reads at
@@ -79,7 +83,8 @@ void AgentNode::paint(QPainter* p, const QStyleOptionGraphicsItem* o, QWidget*) 
         p->setBrush(tint);
         p->drawRoundedRect(QRectF(0, 0, kWidth, kHeight), 8, 8);
     } else {
-        p->setPen(QPen(border, has_state_ || !problem_.isEmpty() ? 2.5 : 1.2));
+        // An answer the next layer ignored: a dashed red outline, readable without colour too.
+        p->setPen(QPen(border, has_state_ || !problem_.isEmpty() ? 2.5 : 1.2, ignored_ ? Qt::DashLine : Qt::SolidLine));
         p->setBrush(fill);
         p->drawRoundedRect(QRectF(0, 0, kWidth, kHeight), 8, 8);
     }
@@ -96,10 +101,10 @@ void AgentNode::paint(QPainter* p, const QStyleOptionGraphicsItem* o, QWidget*) 
     QString line2 = provider_ + (demo_ ? QObject::tr(" · offline demo") : QString());
     p->drawText(QRectF(10, 25, kWidth - 20, 16), Qt::AlignLeft | Qt::AlignVCenter, line2);
     QString line3 = !problem_.isEmpty() ? QObject::tr("⚠ %1").arg(problem_)
-                    : overlap_ >= 0     ? QObject::tr("final keeps %1% (ROUGE-L)").arg(overlap_ * 100, 0, 'f', 0)
+                    : !prov_line_.isEmpty() ? prov_line_
                     : has_state_        ? role_ + " · " + QString::fromLatin1(engine::to_string(state_))
                                         : role_;
-    if (!problem_.isEmpty()) p->setPen(QColor(0xD0, 0x3A, 0x3A));
+    if (!problem_.isEmpty() || (ignored_ && !prov_line_.isEmpty())) p->setPen(QColor(0xD0, 0x3A, 0x3A));
     p->drawText(QRectF(10, 42, kWidth - 20, 16), Qt::AlignLeft | Qt::AlignVCenter,
                 QFontMetrics(f).elidedText(line3, Qt::ElideRight, int(kWidth - 20)));
 }
@@ -111,14 +116,17 @@ void AgentNode::setRunState(engine::AgentState s, bool active) {
     update();
 }
 
-void AgentNode::setOverlap(double recall) {
-    overlap_ = recall;
+void AgentNode::setProvenance(const QString& line, const QString& tip, bool ignored) {
+    prov_line_ = line;
+    prov_tip_ = tip;
+    ignored_ = ignored;
+    if (problem_.isEmpty()) setToolTip(tip.isEmpty() ? baseToolTip() : baseToolTip() + "\n\n" + tip);
     update();
 }
 
 void AgentNode::setProblem(const QString& message) {
     problem_ = message;
-    setToolTip(message.isEmpty() ? QObject::tr("%1\nprovider %2, %3").arg(model_, provider_, role_) : message);
+    setToolTip(!message.isEmpty() ? message : prov_tip_.isEmpty() ? baseToolTip() : baseToolTip() + "\n\n" + prov_tip_);
     update();
 }
 
@@ -160,7 +168,8 @@ void GraphScene::rebuild() {
     clear();
     drop_column_ = drop_bar_ = nullptr; // deleted by clear()
     nodes_.clear();
-    out_edges_.clear();
+    edges_.clear();
+    edge_labels_.clear();
     column_x_.clear();
     const auto& c = doc_->config();
     std::vector<int> shape;
@@ -209,14 +218,15 @@ void GraphScene::rebuild() {
     for (int li = 0; li + 1 < layers; ++li)
         for (int ai = 0; ai < static_cast<int>(anchors[static_cast<std::size_t>(li)].size()); ++ai) {
             const QPointF a = anchors[static_cast<std::size_t>(li)][static_cast<std::size_t>(ai)];
-            for (const auto& b : anchors[static_cast<std::size_t>(li + 1)]) {
+            for (int bi = 0; bi < static_cast<int>(anchors[static_cast<std::size_t>(li + 1)].size()); ++bi) {
+                const QPointF b = anchors[static_cast<std::size_t>(li + 1)][static_cast<std::size_t>(bi)];
                 QPointF from = a + QPointF(AgentNode::kWidth, 0);
                 QPainterPath path(from);
                 qreal dx = (b.x() - from.x()) / 2;
                 path.cubicTo(from + QPointF(dx, 0), b - QPointF(dx, 0), b);
                 auto* item = addPath(path, QPen(edge, 1.2));
                 item->setZValue(0);
-                out_edges_[{li, ai}].push_back(item);
+                edges_[{li, ai, bi}] = item;
             }
         }
     setSceneRect(itemsBoundingRect().adjusted(-20, -10, 20, 20));
@@ -314,20 +324,86 @@ void GraphScene::setAgentState(int layer, int index, engine::AgentState s) {
     if (auto* n = node(layer, index)) n->setRunState(s, s == S::Waiting || s == S::Streaming || s == S::Retrying);
 }
 
-void GraphScene::clearRunStates() {
-    overlaps_.clear();
-    rebuild();
+void GraphScene::clearRunStates() { rebuild(); }
+
+QGraphicsPathItem* GraphScene::edge(int layer, int from, int to) const {
+    auto it = edges_.find({layer, from, to});
+    return it == edges_.end() ? nullptr : it->second;
 }
 
-void GraphScene::setOverlap(int layer, int index, double recall) {
-    overlaps_[{layer, index}] = recall;
-    if (auto* n = node(layer, index)) n->setOverlap(recall);
-    QColor c(0x3A, 0x7B, 0xD5);
-    c.setAlphaF(0.25 + 0.65 * recall);
-    for (auto* e : out_edges_.value({layer, index})) {
-        e->setPen(QPen(c, 1.0 + 7.0 * recall));
-        e->setToolTip(tr("The final answer keeps %1% of this answer's words in order (ROUGE-L recall)").arg(recall * 100, 0, 'f', 0));
-    }
+QGraphicsSimpleTextItem* GraphScene::edgeLabel(int layer, int from, int to) const {
+    auto it = edge_labels_.find({layer, from, to});
+    return it == edge_labels_.end() ? nullptr : it->second;
+}
+
+void GraphScene::setProvenance(const engine::RunRecord& r, const engine::RunProvenance& prov) {
+    // A run of another shape (the document was edited since) would put numbers on the wrong nodes.
+    if (prov.layers.size() != shape_.size()) return;
+    for (std::size_t l = 0; l < shape_.size(); ++l)
+        if (static_cast<int>(prov.layers[l].size()) != shape_[l] || r.layers[l].agents.size() != prov.layers[l].size()) return;
+    for (auto& [key, label] : edge_labels_) delete label;
+    edge_labels_.clear();
+    const QPalette pal = QApplication::palette();
+    const int layers = static_cast<int>(prov.layers.size());
+    for (int l = 0; l < layers; ++l)
+        for (int k = 0; k < static_cast<int>(prov.layers[static_cast<std::size_t>(l)].size()); ++k) {
+            const auto& p = prov.layers[static_cast<std::size_t>(l)][static_cast<std::size_t>(k)];
+            const bool ignored = p.ignored.value_or(false);
+            QString line, tip;
+            if (p.final_share) {
+                line = tr("%1 of the final answer").arg(percent_text(*p.final_share));
+                tip = final_share_text(*p.final_share) + ".";
+            }
+            if (ignored) {
+                line = tr("ignored by the next layer");
+                tip += (tip.isEmpty() ? "" : "\n") + ignored_explanation();
+            }
+            if (!tip.isEmpty()) tip += "\n\n" + measure_explanation();
+            if (auto* n = node(l, k)) n->setProvenance(line, tip, ignored);
+            // Its incoming edges: "x% of this answer comes from that one".
+            for (const auto& s : p.sources) {
+                QGraphicsPathItem* e = edge(s.layer, s.agent, k);
+                if (!e) continue;
+                const QString b = agent_name(l, k), a = agent_name(s.layer, s.agent);
+                if (!s.share) {
+                    QColor faint = pal.color(QPalette::Text);
+                    faint.setAlphaF(0.15);
+                    e->setPen(QPen(faint, 1.0, Qt::DashLine));
+                    e->setToolTip(tr("No share of %1 from %2: %3").arg(b, a, QString::fromStdString(s.missing)));
+                    continue;
+                }
+                const double share = *s.share;
+                QColor c = source_colour(s.agent);
+                c.setAlphaF(0.2 + 0.75 * share);
+                e->setPen(QPen(c, 1.0 + 9.0 * share, share < eval::kIgnored ? Qt::DashLine : Qt::SolidLine));
+                e->setZValue(share); // the heavier edges on top
+                const QString text = comes_from_text(share, b, a);
+                e->setToolTip(text + ".\n\n" + measure_explanation());
+                if (share < eval::kIgnored) continue; // a label on every near-zero edge would only clutter
+                // The label sits near B, where the edges from the layer before arrive apart: read
+                // at B, the labels say how much of B comes from each source (framed in its colour).
+                auto* label = addSimpleText(percent_text(share));
+                QFont f = label->font();
+                f.setBold(true);
+                label->setFont(f);
+                label->setBrush(pal.color(QPalette::Text));
+                label->setToolTip(e->toolTip());
+                label->setZValue(2);
+                const QRectF br = label->boundingRect();
+                label->setPos(e->path().pointAtPercent(0.72) - QPointF(br.width() / 2, br.height() / 2));
+                auto* back = new QGraphicsRectItem(br.adjusted(-2, 0, 2, 0), label);
+                QColor bg = pal.color(QPalette::Base), tint = source_colour(s.agent);
+                bg.setAlphaF(0.9);
+                tint.setAlphaF(0.3);
+                back->setBrush(bg);
+                back->setPen(QPen(source_colour(s.agent), 1.5));
+                auto* tinted = new QGraphicsRectItem(back->rect(), back); // the source's colour, readable on any palette
+                tinted->setBrush(tint);
+                tinted->setPen(Qt::NoPen);
+                back->setFlag(QGraphicsItem::ItemStacksBehindParent);
+                edge_labels_[{s.layer, s.agent, k}] = label;
+            }
+        }
 }
 
 std::pair<int, int> GraphScene::dropTarget(QPointF pos) const {

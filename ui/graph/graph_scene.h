@@ -8,6 +8,10 @@
 #include <QGraphicsView>
 #include <QHash>
 
+#include <map>
+#include <tuple>
+
+#include "engine/run_provenance.h"
 #include "engine/run_types.h"
 #include "model/config_document.h"
 
@@ -23,7 +27,11 @@ public:
     int layer() const { return layer_; }
     int index() const { return index_; }
     void setRunState(engine::AgentState s, bool active);
-    void setOverlap(double recall);
+    // After a run: the node's provenance line ("42% of the final answer", or "ignored by the
+    // next layer"), its full wording for the tooltip; empty clears it.
+    void setProvenance(const QString& line, const QString& tip, bool ignored);
+    QString provenanceLine() const { return prov_line_; }
+    bool isIgnored() const { return ignored_; }
     void setProblem(const QString& message);
 
 signals:
@@ -42,7 +50,9 @@ private:
     engine::AgentState state_ = engine::AgentState::Queued;
     bool active_ = false;
     QString problem_;
-    double overlap_ = -1;
+    QString prov_line_, prov_tip_;
+    bool ignored_ = false;
+    QString baseToolTip() const;
     QPointF press_pos_;
 };
 
@@ -59,8 +69,14 @@ public:
     // Run state on the nodes; clearRunStates() when a new run starts or the graph changes.
     void setAgentState(int layer, int index, engine::AgentState s);
     void clearRunStates();
-    // The refinement view on the graph: an agent's outgoing edges weigh what the final answer kept.
-    void setOverlap(int layer, int index, double recall);
+    // The refinement view on the graph (engine/run_provenance.h): the edge A→B weighs "x% of B
+    // comes from A" (width, opacity, a label and a tooltip), a proposer's node says how much of
+    // the final answer comes from it, and an answer the next layer ignored is marked. The run
+    // must have the graph's shape (else nothing is shown).
+    void setProvenance(const engine::RunRecord& r, const engine::RunProvenance& p);
+    // The edge from agent `from` of `layer` to agent `to` of the next layer, and its label.
+    QGraphicsPathItem* edge(int layer, int from, int to) const;
+    QGraphicsSimpleTextItem* edgeLabel(int layer, int from, int to) const;
     // Where a node dropped at `pos` goes: (layer, index).
     std::pair<int, int> dropTarget(QPointF pos) const;
     // While something is dragged over the graph: the target layer tinted and a bar where the
@@ -83,8 +99,8 @@ private:
     void onDropped(AgentNode* n, QPointF pos);
     ConfigDocument* doc_;
     QHash<QPair<int, int>, AgentNode*> nodes_;
-    QHash<QPair<int, int>, QList<QGraphicsPathItem*>> out_edges_;
-    QHash<QPair<int, int>, double> overlaps_;
+    std::map<std::tuple<int, int, int>, QGraphicsPathItem*> edges_;
+    std::map<std::tuple<int, int, int>, QGraphicsSimpleTextItem*> edge_labels_;
     std::vector<qreal> column_x_;
     std::vector<int> shape_; // agents per layer, to tell structural edits from others
     QGraphicsRectItem* drop_column_ = nullptr;

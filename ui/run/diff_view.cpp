@@ -18,43 +18,57 @@
 #include <thread>
 
 #include "engine/run_outcome.h"
-#include "eval/overlap.h"
+#include "engine/run_provenance.h"
+#include "eval/sentence_diff.h"
+#include "run/provenance_text.h"
 #include "run/run_view.h"
 
 namespace moa::ui {
 
 namespace {
-QString html_of(const eval::TextDiff& d, bool left) {
-    using Op = eval::DiffPiece::Op;
-    // Translucent marks read on light and dark palettes alike.
+// One side of the sentence diff as HTML: sentences only on this side marked (struck through in
+// red on the left, green on the right), moved sentences in violet with a "moved" mark, and the
+// words a paired sentence changed marked like the unpaired ones. Translucent marks read on light
+// and dark palettes alike.
+QString html_of(const std::string& text, const std::vector<eval::SentenceDiffPiece>& pieces, bool left) {
+    using K = eval::SentenceDiffPiece::Kind;
+    const QString only = left ? "background-color: rgba(220,60,60,0.35); text-decoration: line-through"
+                              : "background-color: rgba(40,170,80,0.35)";
+    const QString word = left ? "background-color: rgba(220,60,60,0.55); text-decoration: line-through"
+                              : "background-color: rgba(40,170,80,0.55)";
+    // Untrusted answers can be megabytes: only about the first DiffView::kShownChars of each side
+    // are laid out (the summary covers everything).
+    std::size_t cut = std::min<std::size_t>(text.size(), static_cast<std::size_t>(DiffView::kShownChars));
+    while (cut < text.size() && cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut; // a whole character
+    auto esc = [&text, cut](std::size_t from, std::size_t to) {
+        to = std::min(to, cut);
+        return from >= to ? QString() : QString::fromStdString(text.substr(from, to - from)).toHtmlEscaped();
+    };
     QString out = "<div style='white-space: pre-wrap'>";
-    // Untrusted answers can be megabytes: only the first DiffView::kShownChars characters of each
-    // side are laid out (the percentages cover everything).
-    qsizetype shown = 0, hidden = 0;
-    for (const auto& p : d.pieces) {
-        if ((left && p.op == Op::Insert) || (!left && p.op == Op::Delete)) continue;
-        QString raw = QString::fromStdString(p.text);
-        if (shown + raw.size() > DiffView::kShownChars) {
-            qsizetype keep = std::max<qsizetype>(0, DiffView::kShownChars - shown);
-            if (keep > 0 && keep < raw.size() && raw.at(keep - 1).isHighSurrogate()) --keep;
-            hidden += raw.size() - keep;
-            raw.truncate(keep);
+    std::size_t at = 0;
+    for (const auto& p : pieces) {
+        if (p.span.begin >= cut) break;
+        out += esc(at, p.span.begin);
+        at = p.span.begin;
+        if (p.kind == K::Only) out += "<span class='only' style='" + only + "'>";
+        else if (p.kind == K::Moved)
+            out += QStringLiteral("<span class='moved' style='background-color: rgba(130,90,220,0.30)' title='%1'>⇅ ")
+                       .arg(QObject::tr("moved: sentence %1 of the other answer").arg(p.partner + 1));
+        for (const auto& w : p.changed_words) {
+            out += esc(at, w.begin) + "<span class='changed' style='" + word + "'>" + esc(w.begin, w.end) + "</span>";
+            at = w.end;
         }
-        shown += raw.size();
-        if (raw.isEmpty()) continue;
-        const QString t = raw.toHtmlEscaped();
-        if (p.op == Op::Equal) out += t;
-        else if (left && p.op == Op::Delete)
-            out += "<span style='background-color: rgba(220,60,60,0.35); text-decoration: line-through'>" + t + "</span>";
-        else if (!left && p.op == Op::Insert)
-            out += "<span style='background-color: rgba(40,170,80,0.35)'>" + t + "</span>";
+        out += esc(at, p.span.end);
+        at = p.span.end;
+        if (p.kind != K::Same) out += "</span>";
     }
+    out += esc(at, text.size());
     out += "</div>";
-    if (hidden > 0)
+    if (cut < text.size())
         out += "<p style='color: gray'><i>" +
                QObject::tr("… and %1 more characters, not shown: the texts are too long to lay out here responsively. "
                            "The percentages above cover all of them.")
-                   .arg(hidden)
+                   .arg(QString::fromStdString(text.substr(cut)).size())
                    .toHtmlEscaped() +
                "</i></p>";
     return out;
@@ -76,8 +90,8 @@ DiffView::DiffView(QWidget* parent) : QWidget(parent) {
     summary_ = new QLabel;
     summary_->setWordWrap(true);
     summary_->setAccessibleName(tr("Diff summary"));
-    left_ = plain_browser(tr("Left answer, words only here struck through"));
-    right_ = plain_browser(tr("Right answer, words only here highlighted"));
+    left_ = plain_browser(tr("Left answer, sentences and words only here struck through, moved ones marked"));
+    right_ = plain_browser(tr("Right answer, sentences and words only here highlighted, moved ones marked"));
     g->addWidget(summary_, 0, 0, 1, 2);
     g->addWidget(title_a_, 1, 0);
     g->addWidget(title_b_, 1, 1);
@@ -93,29 +107,45 @@ DiffView::DiffView(QWidget* parent) : QWidget(parent) {
     sync(left_->verticalScrollBar(), right_->verticalScrollBar());
 }
 
-void DiffView::setTexts(const QString& title_a, const QString& a, const QString& title_b, const QString& b) {
+void DiffView::setTexts(const QString& title_a, const QString& a, const QString& title_b, const QString& b, bool demo_a,
+                        bool demo_b) {
     title_a_->setText("<b>" + title_a.toHtmlEscaped() + "</b>");
     title_b_->setText("<b>" + title_b.toHtmlEscaped() + "</b>");
     summary_->setText(tr("Comparing…"));
+    b_from_a_.reset();
+    a_from_b_.reset();
+    counts_ = {};
     const int gen = ++generation_;
     QPointer<DiffView> self(this);
-    std::thread([self, gen, a = a.toStdString(), b = b.toStdString()] {
-        auto d = eval::diff_texts(a, b);
-        const QString l = html_of(d, true), r = html_of(d, false);
-        const QString how = d.granularity == eval::TextDiff::Granularity::Words
-                                ? QObject::tr("word diff (longest common subsequence)")
-                            : d.granularity == eval::TextDiff::Granularity::Lines
-                                ? QObject::tr("line diff (the texts differ too much for a word diff)")
-                                : QObject::tr("too different to align");
-        const QString sum = QObject::tr("%1: %2% of the left text is kept in the right; %3% of the right text comes from the left.")
-                                .arg(how)
-                                .arg(d.shared_a * 100, 0, 'f', 0)
-                                .arg(d.shared_b * 100, 0, 'f', 0);
-        QMetaObject::invokeMethod(qApp, [self, gen, l, r, sum] {
+    std::thread([self, gen, a = a.toStdString(), b = b.toStdString(), demo_a, demo_b] {
+        // The measure reads the answers as the run's provenance does (the demo's label blanked,
+        // same length), so its numbers are the graph's and the panes'.
+        const std::string ma = engine::measured_text(a, demo_a), mb = engine::measured_text(b, demo_b);
+        const auto d = eval::diff_sentences(ma, mb);
+        const auto b_from_a = eval::share_from(mb, ma), a_from_b = eval::share_from(ma, mb);
+        const QString l = html_of(a, d.a, true), r = html_of(b, d.b, false);
+        auto share = [](const std::optional<double>& s, const QString& x, const QString& y) {
+            return s ? comes_from_text(*s, x, y) : QObject::tr("%1 has no words").arg(x);
+        };
+        const QString sum =
+            QObject::tr("%1; %2. Sentence diff, then a word diff inside paired sentences: %3 moved (⇅), %4 only on the left "
+                        "(struck through), %5 only on the right (highlighted), %6 reworded.")
+                .arg(share(b_from_a, QObject::tr("the right answer"), QObject::tr("the left one")),
+                     share(a_from_b, QObject::tr("the left answer"), QObject::tr("the right one")))
+                .arg(d.moved)
+                .arg(d.deleted)
+                .arg(d.added)
+                .arg(d.changed);
+        const Counts counts{d.moved, d.deleted, d.added, d.changed};
+        QMetaObject::invokeMethod(qApp, [self, gen, l, r, sum, b_from_a, a_from_b, counts] {
             if (!self || gen != self->generation_) return;
             self->left_->setHtml(l);
             self->right_->setHtml(r);
             self->summary_->setText(sum);
+            self->summary_->setToolTip(measure_explanation());
+            self->b_from_a_ = b_from_a;
+            self->a_from_b_ = a_from_b;
+            self->counts_ = counts;
             emit self->ready();
         }, Qt::QueuedConnection);
     }).detach();
@@ -173,8 +203,12 @@ void AnswersDiffDialog::update() {
         const auto& L = record_.layers[static_cast<std::size_t>(k.x())];
         return QString::fromStdString(L.agents[static_cast<std::size_t>(k.y())].text);
     };
+    auto demo = [this](QComboBox* c) {
+        const QPoint k = c->currentData().toPoint();
+        return record_.layers[static_cast<std::size_t>(k.x())].agents[static_cast<std::size_t>(k.y())].demo;
+    };
     if (left_->count() == 0) return;
-    view_->setTexts(left_->currentText(), text(left_), right_->currentText(), text(right_));
+    view_->setTexts(left_->currentText(), text(left_), right_->currentText(), text(right_), demo(left_), demo(right_));
 }
 
 RunsCompareDialog::RunsCompareDialog(const QString& title_a, const engine::RunRecord& a, const QString& title_b,
@@ -223,8 +257,9 @@ RunsCompareDialog::RunsCompareDialog(const QString& title_a, const engine::RunRe
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     v->addWidget(buttons);
+    auto final_demo = [](const engine::RunRecord& r) { return !r.layers.empty() && !r.layers.back().agents.empty() && r.layers.back().agents.front().demo; };
     view_->setTexts(tr("Final answer of %1").arg(title_a), QString::fromStdString(a.final_text.value_or("")),
-                    tr("Final answer of %1").arg(title_b), QString::fromStdString(b.final_text.value_or("")));
+                    tr("Final answer of %1").arg(title_b), QString::fromStdString(b.final_text.value_or("")), final_demo(a), final_demo(b));
     resize(1100, 720);
 }
 

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Two answers side by side with their differences marked: words only in the left one struck
-// through in red, words only in the right one in green (a word diff by longest common
-// subsequence, computed off the GUI thread). Used for any two answers of a run (the refinement
-// view) and for the final answers of two runs (compare runs).
+// Two answers side by side with their differences marked, sentence by sentence first
+// (eval/sentence_diff.h): sentences only in the left one struck through in red, only in the right
+// one in green, moved ones marked as moved, and the changed words of a reworded sentence; above
+// them, "x% of the right answer comes from the left one" and the reverse (the provenance measure,
+// the same numbers as the graph and the panes). Computed off the GUI thread. Used for any two
+// answers of a run (the refinement view) and for the final answers of two runs (compare runs).
 #include <QDialog>
 #include <QWidget>
 
@@ -24,8 +26,17 @@ public:
     explicit DiffView(QWidget* parent = nullptr);
     // Characters of each side laid out at most (the rest is named, not shown).
     static constexpr qsizetype kShownChars = 100 * 1024;
-    void setTexts(const QString& title_a, const QString& a, const QString& title_b, const QString& b);
+    // `demo_a`/`demo_b`: the text is an offline demo answer (its label is not measured).
+    void setTexts(const QString& title_a, const QString& a, const QString& title_b, const QString& b, bool demo_a = false,
+                  bool demo_b = false);
     QString summary() const;
+    // Of the latest diff shown: "x% of the right comes from the left" and the reverse.
+    std::optional<double> rightFromLeft() const { return b_from_a_; }
+    std::optional<double> leftFromRight() const { return a_from_b_; }
+    struct Counts {
+        int moved = 0, deleted = 0, added = 0, changed = 0;
+    };
+    Counts counts() const { return counts_; }
     QString leftHtml() const;
     QString rightHtml() const;
 
@@ -34,6 +45,8 @@ signals:
 
 private:
     int generation_ = 0;
+    std::optional<double> b_from_a_, a_from_b_;
+    Counts counts_;
     QLabel* title_a_;
     QLabel* title_b_;
     QLabel* summary_;

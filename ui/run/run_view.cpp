@@ -11,8 +11,9 @@
 #include <thread>
 
 #include "engine/run_outcome.h"
-#include "eval/overlap.h"
+#include "run/provenance_text.h"
 #include <QElapsedTimer>
+#include <QMouseEvent>
 #include <QHBoxLayout>
 #include <QScrollArea>
 #include <QScrollBar>
@@ -114,7 +115,37 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     error_->setStyleSheet("color: #D03A3A");
     error_->hide();
     v->insertWidget(v->indexOf(body_), error_);
+    prov_ = new QLabel;
+    prov_->setObjectName("provenance");
+    prov_->setTextFormat(Qt::PlainText);
+    prov_->setWordWrap(true);
+    prov_->setToolTip(measure_explanation());
+    prov_->hide();
+    v->addWidget(prov_);
+    sentence_ = new QLabel;
+    sentence_->setObjectName("sentence_provenance");
+    sentence_->setTextFormat(Qt::PlainText);
+    sentence_->setWordWrap(true);
+    sentence_->setStyleSheet("background: rgba(255, 200, 0, 0.25); padding: 2px");
+    sentence_->hide();
+    v->insertWidget(v->indexOf(body_), sentence_); // above the answer: seen however tall the pane
 }
+
+void AgentPane::setProvenance(const QString& text, bool ignored) {
+    prov_->setText(text);
+    prov_->setStyleSheet(ignored ? "color: #D03A3A; font-weight: bold" : QString());
+    prov_->setToolTip(ignored ? ignored_explanation() + "\n\n" + measure_explanation() : measure_explanation());
+    prov_->setVisible(!text.isEmpty());
+}
+
+QString AgentPane::provenanceText() const { return prov_->text(); }
+
+void AgentPane::setSentenceNote(const QString& text) {
+    sentence_->setText(text);
+    sentence_->setVisible(!text.isEmpty());
+}
+
+QString AgentPane::sentenceNote() const { return sentence_->text(); }
 
 void AgentPane::setNotRun() {
     streaming_ = false;
@@ -215,11 +246,6 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
     v->addWidget(split);
 }
 
-void AgentPane::setOverlap(double recall) {
-    stats_->setText(base_stats_ + tr(" · final keeps %1% (ROUGE-L)").arg(recall * 100, 0, 'f', 0));
-    stats_->setToolTip(tr("ROUGE-L recall: the share of the final answer's words that appear, in order, in this answer"));
-}
-
 void RunView::setNote(const QString& text) {
     note_->setText(text);
     note_->setVisible(!text.isEmpty());
@@ -243,6 +269,8 @@ void RunView::prepareIdle(const config::Config& c) {
 
 void RunView::prepare(const config::Config& c) {
     ++generation_;
+    provenance_.reset();
+    prov_record_.reset();
     config_ = c;
     setNote({});
     messages_.clear();
@@ -276,6 +304,7 @@ void RunView::prepare(const config::Config& c) {
             panes_.insert({static_cast<int>(li), static_cast<int>(ai)}, pane);
             const int l = static_cast<int>(li), i = static_cast<int>(ai);
             connect(pane, &AgentPane::messagesRequested, this, [this, l, i] { emit messagesRequested(l, i); });
+            pane->body()->viewport()->installEventFilter(this); // a click on a sentence shows its sources
             order_.push_back(pane);
         }
         col->setMinimumWidth(columnMinWidth());
@@ -347,7 +376,7 @@ void RunView::apply(const std::vector<engine::Event>& batch) {
                 for (const auto& L : r.layers)
                     for (const auto& a : L.agents)
                         if (!a.messages.empty()) messages_[{a.layer, a.index}] = a.messages;
-                if (r.status == engine::RunStatus::Done) computeOverlaps(r);
+                computeProvenance(r);
                 emit runEnded(r);
             }
             break;
@@ -418,25 +447,128 @@ void RunView::flushPending(bool everything) {
     if (isCatchingUp()) flush_timer_->start();
 }
 
-void RunView::computeOverlaps(const engine::RunRecord& r) {
-    if (!r.final_text || r.layers.size() < 2) return;
+void RunView::computeProvenance(const engine::RunRecord& r) {
+    if (r.layers.size() < 2) return;
     auto record = std::make_shared<const engine::RunRecord>(r);
     QPointer<RunView> self(this);
     const int generation = generation_;
+    // Linear in the answers, but long answers still take a while (bench_provenance): never on
+    // the GUI thread.
     std::thread([self, record, generation] {
-        std::vector<std::tuple<int, int, double>> results;
-        for (std::size_t li = 0; li + 1 < record->layers.size(); ++li)
-            for (const auto& a : record->layers[li].agents)
-                if (a.state == engine::AgentState::Done)
-                    results.emplace_back(a.layer, a.index, eval::rouge_l(a.text, *record->final_text, 2000).recall);
-        QMetaObject::invokeMethod(qApp, [self, results, generation] {
+        auto prov = std::make_shared<const engine::RunProvenance>(engine::compute_provenance(*record));
+        QMetaObject::invokeMethod(qApp, [self, record, prov, generation] {
             if (!self || self->generation_ != generation) return;
-            for (const auto& [l, i, v] : results) {
-                if (auto* p = self->pane(l, i)) p->setOverlap(v);
-                emit self->overlapComputed(l, i, v);
-            }
+            self->prov_record_ = record;
+            self->provenance_ = prov;
+            self->applyProvenance();
+            emit self->provenanceComputed();
         }, Qt::QueuedConnection);
     }).detach();
+}
+
+void RunView::applyProvenance() {
+    const auto& prov = *provenance_;
+    for (std::size_t l = 0; l < prov.layers.size(); ++l)
+        for (std::size_t k = 0; k < prov.layers[l].size(); ++k) {
+            AgentPane* p = pane(static_cast<int>(l), static_cast<int>(k));
+            if (!p) continue;
+            const auto& a = prov.layers[l][k];
+            QStringList lines;
+            if (!a.sources.empty()) {
+                // "40% of this answer comes from L1.1, 12% from L1.2"
+                QStringList parts;
+                for (const auto& s : a.sources) {
+                    const QString from = agent_name(s.layer, s.agent);
+                    if (s.share) parts << (parts.isEmpty() ? tr("%1 of this answer comes from %2").arg(percent_text(*s.share), from)
+                                                           : tr("%1 from %2").arg(percent_text(*s.share), from));
+                }
+                if (!parts.isEmpty()) lines << parts.join(", ");
+            }
+            if (a.final_share) lines << final_share_text(*a.final_share);
+            const bool ignored = a.ignored.value_or(false);
+            if (ignored) lines << tr("Ignored by the next layer");
+            p->setProvenance(lines.join("\n"), ignored);
+        }
+}
+
+void RunView::clearSentenceSources() {
+    for (auto* p : std::as_const(order_)) {
+        p->body()->setExtraSelections({});
+        p->setSentenceNote({});
+    }
+}
+
+bool RunView::showSentenceSources(int layer, int index, int text_index) {
+    clearSentenceSources();
+    if (!provenance_ || !prov_record_ || layer < 1 || layer >= static_cast<int>(provenance_->layers.size())) return false;
+    const auto& row = provenance_->layers[static_cast<std::size_t>(layer)];
+    if (index < 0 || index >= static_cast<int>(row.size())) return false;
+    const auto& agent = row[static_cast<std::size_t>(index)];
+    const auto& text = prov_record_->layers[static_cast<std::size_t>(layer)].agents[static_cast<std::size_t>(index)].text;
+    AgentPane* here = pane(layer, index);
+    if (!here || here->text() != QString::fromStdString(text)) return false; // not (yet) the measured text
+    const Utf16Map map(text);
+    const std::size_t byte = map.toByte(text_index);
+    const eval::SentenceProvenance* sentence = nullptr;
+    for (const auto& s : agent.detail.sentences)
+        if (s.span.begin <= byte && byte < s.span.end) sentence = &s;
+    if (!sentence) return false;
+    auto selection = [](StreamTextView* v, const Utf16Map& m, eval::Span span, const QColor& c, bool underline) {
+        QTextEdit::ExtraSelection sel;
+        sel.cursor = QTextCursor(v->document());
+        sel.cursor.setPosition(v->documentPosition(m.toUtf16(span.begin)));
+        sel.cursor.setPosition(v->documentPosition(m.toUtf16(span.end)), QTextCursor::KeepAnchor);
+        sel.format.setBackground(c);
+        if (underline) sel.format.setFontUnderline(true);
+        return sel;
+    };
+    QList<QTextEdit::ExtraSelection> own;
+    // The sentence clicked: underlined (its matched words get their source's colour below), or
+    // yellow when it comes from no earlier answer.
+    own << selection(here->body(), map, sentence->span, sentence->sources.empty() ? QColor(255, 200, 0, 90) : QColor(Qt::transparent), true);
+    QStringList from;
+    for (const auto& src : sentence->sources) {
+        const int j = agent.detail_sources[src.source];
+        AgentPane* source = pane(layer - 1, j);
+        const auto& source_text = prov_record_->layers[static_cast<std::size_t>(layer - 1)].agents[static_cast<std::size_t>(j)].text;
+        QColor c = source_colour(j);
+        c.setAlpha(110);
+        if (&src == &sentence->sources.front()) // in its own pane, the main source's colour (as the HTML page)
+            for (const auto& sp : src.in_b) own << selection(here->body(), map, sp, c, false);
+        from << tr("%1 from %2").arg(percent_text(src.share), agent_name(layer - 1, j));
+        if (!source || source->text() != QString::fromStdString(source_text)) continue;
+        const Utf16Map source_map(source_text);
+        QList<QTextEdit::ExtraSelection> marks;
+        for (const auto& sp : src.in_source) marks << selection(source->body(), source_map, sp, c, false);
+        source->body()->setExtraSelections(marks);
+        if (!marks.isEmpty()) { // scrolled to the first match, nothing selected
+            QTextCursor at = marks.front().cursor;
+            at.clearSelection();
+            source->body()->setTextCursor(at);
+            source->body()->ensureCursorVisible();
+        }
+        source->setSentenceNote(tr("%1 of the selected sentence of %2 comes from this answer%3")
+                                    .arg(percent_text(src.share), agent_name(layer, index),
+                                         src.whole ? tr(" (a whole sentence)") : tr(" (runs of %1+ words)").arg(eval::kRun)));
+    }
+    here->body()->setExtraSelections(own);
+    here->setSentenceNote(from.isEmpty() ? tr("This sentence comes from no answer of layer %1.").arg(layer)
+                                         : tr("This sentence: %1").arg(from.join(", ")));
+    return true;
+}
+
+bool RunView::eventFilter(QObject* watched, QEvent* e) {
+    if (e->type() == QEvent::MouseButtonRelease && static_cast<QMouseEvent*>(e)->button() == Qt::LeftButton) {
+        for (auto it = panes_.cbegin(); it != panes_.cend(); ++it) {
+            StreamTextView* body = it.value()->body();
+            if (body->viewport() != watched || body->textCursor().hasSelection()) continue; // selecting text is not a click
+            const int pos = body->cursorForPosition(static_cast<QMouseEvent*>(e)->position().toPoint()).position();
+            if (it.key().first > 0) showSentenceSources(it.key().first, it.key().second, body->textIndex(pos));
+            else clearSentenceSources();
+            break;
+        }
+    }
+    return QWidget::eventFilter(watched, e);
 }
 
 void RunView::showRecord(const config::Config& c, const engine::RunRecord& r) {

@@ -16,8 +16,10 @@
 class QSplitter;
 
 #include <functional>
+#include <memory>
 
 #include "config/config.h"
+#include "engine/run_provenance.h"
 #include "engine/run_types.h"
 #include "run/stream_text_view.h"
 
@@ -63,7 +65,13 @@ public:
     StreamTextView* body() const { return body_; }
     QString stateText() const { return state_->text(); }
     bool isStreaming() const { return streaming_; }
-    void setOverlap(double recall);
+    // After a run: where this answer comes from and how much of the final answer comes from it
+    // (engine/run_provenance.h), on a line under the stats; `ignored` shows it in red.
+    void setProvenance(const QString& text, bool ignored);
+    QString provenanceText() const;
+    // Sentence provenance: the line that names the selected sentence's share (empty hides it).
+    void setSentenceNote(const QString& text);
+    QString sentenceNote() const;
     QString statsText() const { return stats_->text(); }
     // Before any run: no state ("not run yet"), not "queued".
     void setNotRun();
@@ -81,6 +89,8 @@ private:
     StreamTextView* body_;
     QLabel* stats_;
     QLabel* error_;
+    QLabel* prov_;
+    QLabel* sentence_;
     QString base_stats_;
 };
 
@@ -123,18 +133,35 @@ public:
     // What an agent was sent, once it started (empty before).
     std::vector<engine::Message> messages(int layer, int index) const { return messages_.value({layer, index}); }
 
+    // The provenance of the last finished run shown (null until computed, off the GUI thread),
+    // and the record it was computed from.
+    std::shared_ptr<const engine::RunProvenance> provenance() const { return provenance_; }
+    std::shared_ptr<const engine::RunRecord> provenanceRecord() const { return prov_record_; }
+    // Sentence provenance: the sentence of answer (layer, index) at `text_index` (an index into
+    // the pane's text) is highlighted, and its sources light up in the panes of the layer
+    // before (the matched spans, coloured like their source) with the share. A click in an
+    // answer of layer 2 or later does this. False when there is nothing to show there.
+    bool showSentenceSources(int layer, int index, int text_index);
+    void clearSentenceSources();
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* e) override;
+
 signals:
     void agentStateChanged(int layer, int index, moa::engine::AgentState state);
     void runEnded(const moa::engine::RunRecord& record);
     void messagesRequested(int layer, int index);
-    // The refinement view: how much of the final answer each earlier answer holds (ROUGE-L
-    // recall of the final answer), computed off the GUI thread after the run.
-    void overlapComputed(int layer, int index, double recall);
+    // The refinement view: the run's provenance ("x% of B comes from A") was computed (off the
+    // GUI thread, after the run) and is on the panes; provenance() has it.
+    void provenanceComputed();
 
 private:
     void setFinal(const QString& markdown);
     void showPlainFinal(const QString& text, const QString& note, bool reset = false);
-    void computeOverlaps(const engine::RunRecord& r);
+    void computeProvenance(const engine::RunRecord& r);
+    void applyProvenance();
+    std::shared_ptr<const engine::RunProvenance> provenance_;
+    std::shared_ptr<const engine::RunRecord> prov_record_;
     QHash<QPair<int, int>, std::vector<engine::Message>> messages_;
     int generation_ = 0; // bumps on prepare(), so late overlap results of an old run are dropped
     // Streamed text is laid out in the panes (and the plain-text final view) within a time

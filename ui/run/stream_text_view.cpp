@@ -80,6 +80,23 @@ int StreamTextView::continuationBlocks() const {
     return n;
 }
 
+int StreamTextView::documentPosition(int text_index) const {
+    // Each continuation block adds one position (its block break) that text() does not have.
+    int extra = 0;
+    for (QTextBlock b = document()->begin(); b.isValid(); b = b.next()) {
+        if (b.userState() == kContinuation) ++extra;
+        if (b.position() + b.length() - 1 >= text_index + extra) break;
+    }
+    return text_index + extra;
+}
+
+int StreamTextView::textIndex(int document_position) const {
+    int extra = 0;
+    for (QTextBlock b = document()->begin(); b.isValid() && b.position() <= document_position; b = b.next())
+        if (b.userState() == kContinuation) ++extra;
+    return std::max(0, document_position - extra);
+}
+
 QMimeData* StreamTextView::createMimeDataFromSelection() const {
     auto* data = new QMimeData;
     const QTextCursor c = textCursor();

@@ -26,6 +26,10 @@ public:
     QString text() const;
     // Display blocks that continue the previous line (for tests).
     int continuationBlocks() const;
+    // Between an index into text() and a position in the document (which has a block break
+    // wherever a long line was continued): for highlighting spans of the text.
+    int documentPosition(int text_index) const;
+    int textIndex(int document_position) const;
     QMimeData* createMimeDataFromSelectionForTest() const { return createMimeDataFromSelection(); }
 
 protected:

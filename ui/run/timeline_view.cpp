@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "run/timeline_view.h"
 
+#include <QHelpEvent>
 #include <QPainter>
+#include <QToolTip>
+
+#include <cmath>
 
 namespace moa::ui {
 
@@ -18,7 +22,7 @@ void TimelineView::prepare(const config::Config& c) {
                 QStringLiteral("L%1.%2 %3").arg(li + 1).arg(ai + 1).arg(QString::fromStdString(c.layers[li].agents[ai].model).section('/', -1));
     now_ = 0;
     running_ = false;
-    setMinimumHeight(static_cast<int>(bars_.size()) * 14 + 30);
+    setMinimumHeight(static_cast<int>(bars_.size()) * kRowHeight + kLegendHeight + kAxisHeight + 8);
     update();
 }
 
@@ -67,16 +71,114 @@ void TimelineView::showRecord(const engine::RunRecord& r) {
     update();
 }
 
+double TimelineView::tickStep(double span_ms, int max_ticks) {
+    // 1, 2 or 5 times a power of ten, the smallest giving at most max_ticks ticks.
+    const double raw = span_ms / std::max(1, max_ticks);
+    const double p = std::pow(10.0, std::floor(std::log10(std::max(raw, 1e-3))));
+    for (double m : {1.0, 2.0, 5.0, 10.0})
+        if (m * p >= raw) return m * p;
+    return 10 * p;
+}
+
+std::vector<double> TimelineView::ticks() const {
+    const double step = tickStep(span(), std::max(2, static_cast<int>(barsWidth() / 70)));
+    std::vector<double> t;
+    for (double x = 0; x <= span() + 1e-9; x += step) t.push_back(x);
+    return t;
+}
+
+QRectF TimelineView::barRect(int layer, int index) const {
+    int row = 0;
+    for (const auto& [key, bar] : bars_) {
+        if (key == std::pair{layer, index}) {
+            if (bar.start < 0) return {};
+            const double end = bar.end >= 0 ? bar.end : now_;
+            const double w = barsWidth();
+            return QRectF(kLabelWidth + bar.start / span() * w, kLegendHeight + 4 + row * kRowHeight + 2,
+                          std::max(2.0, (end - bar.start) / span() * w), kRowHeight - 4);
+        }
+        ++row;
+    }
+    return {};
+}
+
+QString TimelineView::toolTipAt(QPoint pos) const {
+    const int row = (pos.y() - kLegendHeight - 4) / kRowHeight;
+    if (pos.y() < kLegendHeight + 4 || row < 0 || row >= static_cast<int>(bars_.size())) return {};
+    auto it = std::next(bars_.begin(), row);
+    const Bar& b = it->second;
+    if (b.start < 0) return tr("%1: not started").arg(b.label);
+    auto s = [](double ms) { return QString::number(ms / 1000.0, 'f', 2); };
+    QString tip = tr("%1 (%2)\nstarted at %3 s").arg(b.label, QString::fromLatin1(engine::to_string(b.state)), s(b.start));
+    if (b.first_token >= 0) tip += tr("\nwaited %1 s for the first token (at %2 s)").arg(s(b.first_token - b.start), s(b.first_token));
+    else tip += tr("\nno token yet");
+    if (b.end >= 0) tip += tr("\n%1 at %2 s: %3 s in all").arg(b.first_token >= 0 ? tr("ended") : tr("stopped"), s(b.end), s(b.end - b.start));
+    if (b.first_token >= 0 && b.end >= 0) tip += tr(", %1 s streaming").arg(s(b.end - b.first_token));
+    return tip;
+}
+
+bool TimelineView::event(QEvent* e) {
+    if (e->type() == QEvent::ToolTip) {
+        auto* h = static_cast<QHelpEvent*>(e);
+        const QString tip = toolTipAt(h->pos());
+        if (tip.isEmpty()) QToolTip::hideText();
+        else QToolTip::showText(h->globalPos(), tip, this);
+        return true;
+    }
+    return QWidget::event(e);
+}
+
 void TimelineView::paintEvent(QPaintEvent*) {
     QPainter p(this);
     p.setRenderHint(QPainter::Antialiasing);
     const QPalette pal = palette();
-    const int label_w = 170, row_h = 14, top = 4;
-    const double span = std::max(now_, 1.0);
-    const double w = std::max(10, width() - label_w - 10);
+    const int label_w = kLabelWidth, row_h = kRowHeight, top = kLegendHeight + 4;
+    const double span = this->span();
+    const double w = barsWidth();
     QFont f = font();
-    f.setPointSizeF(f.pointSizeF() * 0.8);
+    f.setPointSizeF(std::max(8.0, f.pointSizeF() * 0.8));
     p.setFont(f);
+    const QFontMetrics fm(f);
+    const QColor streaming(0x2E, 0x9E, 0x5B), done(0x3A, 0x7B, 0xD5), failed(0xD0, 0x3A, 0x3A);
+    // Waiting for the first token: light amber on every bar (amber is "waiting" on the graph's
+    // nodes too), whatever the call's state after it.
+    const QColor waiting(0xE0, 0xA8, 0x00);
+    auto light = [&pal, waiting](QPainter& q, const QRectF& r) {
+        q.fillRect(r, pal.color(QPalette::Base));
+        q.fillRect(r, QColor(waiting.red(), waiting.green(), waiting.blue(), 110));
+    };
+    // The legend: what the two tones of a bar mean.
+    {
+        int x = 4;
+        auto item = [&](const QColor& c, bool is_waiting, const QString& text) {
+            const QRectF sw(x, 4, 18, 10);
+            if (is_waiting) light(p, sw);
+            else p.fillRect(sw, c);
+            p.setPen(pal.color(QPalette::Text));
+            p.drawText(QRect(x + 22, 0, fm.horizontalAdvance(text) + 4, kLegendHeight), Qt::AlignVCenter | Qt::AlignLeft, text);
+            x += 22 + fm.horizontalAdvance(text) + 16;
+        };
+        item(waiting, true, tr("waiting for the first token"));
+        item(streaming, false, tr("streaming"));
+        item(done, false, tr("done"));
+        item(failed, false, tr("failed or dropped"));
+    }
+    // The time axis: light grid lines behind the bars, seconds below them.
+    const int bottom = top + static_cast<int>(bars_.size()) * row_h;
+    const auto t = ticks();
+    const double step = t.size() > 1 ? t[1] - t[0] : span;
+    const int decimals = step >= 1000 ? 0 : step >= 100 ? 1 : 2;
+    for (double ms : t) {
+        const double x = label_w + ms / span * w;
+        QColor grid = pal.color(QPalette::Mid);
+        grid.setAlphaF(0.35);
+        p.setPen(QPen(grid, 0.5));
+        p.drawLine(QPointF(x, top), QPointF(x, bottom + 3));
+        p.setPen(pal.color(QPalette::PlaceholderText));
+        const QString label = tr("%1 s").arg(ms / 1000.0, 0, 'f', decimals);
+        const int lw = fm.horizontalAdvance(label);
+        p.drawText(QRectF(std::min(x - lw / 2.0, width() - lw - 2.0), bottom + 4, lw + 2, fm.height()), Qt::AlignLeft, label);
+    }
     int row = 0, last_layer = -1;
     for (const auto& [key, bar] : bars_) {
         const int y = top + row * row_h;
@@ -86,29 +188,25 @@ void TimelineView::paintEvent(QPaintEvent*) {
         }
         last_layer = key.first;
         p.setPen(pal.color(QPalette::Text));
-        p.drawText(QRect(4, y, label_w - 8, row_h), Qt::AlignVCenter | Qt::AlignLeft,
-                   QFontMetrics(f).elidedText(bar.label, Qt::ElideRight, label_w - 8));
+        p.drawText(QRect(4, y, label_w - 8, row_h), Qt::AlignVCenter | Qt::AlignLeft, fm.elidedText(bar.label, Qt::ElideRight, label_w - 8));
         if (bar.start >= 0) {
-            const double end = bar.end >= 0 ? bar.end : now_;
-            QRectF r(label_w + bar.start / span * w, y + 2, std::max(2.0, (end - bar.start) / span * w), row_h - 4);
+            const QRectF r = barRect(key.first, key.second);
             using S = engine::AgentState;
-            QColor c = bar.state == S::Failed || bar.state == S::Dropped ? QColor(0xD0, 0x3A, 0x3A)
+            QColor c = bar.state == S::Failed || bar.state == S::Dropped ? failed
                        : bar.state == S::Cancelled                        ? pal.color(QPalette::Mid)
-                       : bar.end >= 0                                     ? QColor(0x3A, 0x7B, 0xD5)
-                                                                          : QColor(0x2E, 0x9E, 0x5B);
+                       : bar.end >= 0                                     ? done
+                                                                          : streaming;
             p.fillRect(r, c);
-            if (bar.first_token >= 0) {
-                // Waiting for the first token is drawn lighter.
-                QRectF wait(r.left(), r.top(), std::min(r.width(), (bar.first_token - bar.start) / span * w), r.height());
-                p.fillRect(wait, pal.color(QPalette::Base));
-                p.fillRect(wait, QColor(c.red(), c.green(), c.blue(), 90));
-            }
+            // Waiting for the first token is drawn lighter (the whole bar while no token came).
+            const double wait_to = bar.first_token >= 0 ? bar.first_token : (bar.end >= 0 ? bar.end : now_);
+            light(p, QRectF(r.left(), r.top(), std::min(r.width(), (wait_to - bar.start) / span * w), r.height()));
         }
         ++row;
     }
-    p.setPen(pal.color(QPalette::PlaceholderText));
-    p.drawText(QRect(label_w, top + row * row_h, static_cast<int>(w), 14), Qt::AlignRight,
-               tr("%1 s%2").arg(span / 1000.0, 0, 'f', 2).arg(running_ ? tr(" · running") : QString()));
+    if (running_) {
+        p.setPen(pal.color(QPalette::PlaceholderText));
+        p.drawText(QRect(label_w, 0, static_cast<int>(w), kLegendHeight), Qt::AlignRight | Qt::AlignVCenter, tr("running"));
+    }
 }
 
 } // namespace moa::ui

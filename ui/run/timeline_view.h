@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 // Every call of a run on one time axis: a bar per agent from its start to its end, grouped by
-// layer, growing live while the run goes on; the first token marked on each bar.
+// layer, growing live while the run goes on. Each bar is lighter while the call waits for its
+// first token and solid while it streams; a legend says so, an axis below gives the seconds, and
+// a bar's tooltip gives its times.
 #include <QWidget>
 
 #include <map>
@@ -19,6 +21,13 @@ public:
     void apply(const std::vector<engine::Event>& batch);
     void showRecord(const engine::RunRecord& r);
     QSize sizeHint() const override { return {600, 160}; }
+    // Where agent (layer, index)'s bar is drawn (empty when it has not started), what its tooltip
+    // says, and the axis's ticks (ms) with their step.
+    QRectF barRect(int layer, int index) const;
+    QString toolTipAt(QPoint pos) const;
+    std::vector<double> ticks() const;
+    static double tickStep(double span_ms, int max_ticks);
+    static constexpr int kLabelWidth = 170, kRowHeight = 14, kLegendHeight = 18, kAxisHeight = 20;
 
     struct Bar {
         QString label;
@@ -29,8 +38,11 @@ public:
 
 protected:
     void paintEvent(QPaintEvent*) override;
+    bool event(QEvent* e) override;
 
 private:
+    double span() const { return std::max(now_, 1.0); }
+    double barsWidth() const { return std::max(10, width() - kLabelWidth - 10); }
     std::map<std::pair<int, int>, Bar> bars_;
     double now_ = 0;
     bool running_ = false;
