@@ -191,17 +191,43 @@ bool client_gone(MHD_Connection* c) {
     return n == 0; // orderly shutdown by the client
 }
 
-MHD_Result send_json(MHD_Connection* c, unsigned status, const json& body) {
+MHD_Result send_json(MHD_Connection* c, unsigned status, const json& body, bool close = false) {
     std::string s = body.dump(-1, ' ', false, json::error_handler_t::replace);
     MHD_Response* r = MHD_create_response_from_buffer(s.size(), s.data(), MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(r, "Content-Type", "application/json");
+    if (close) MHD_add_response_header(r, "Connection", "close");
     MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-MHD_Result send_error(MHD_Connection* c, const RequestError& e) {
-    return send_json(c, static_cast<unsigned>(e.status), error_body(e));
+MHD_Result send_error(MHD_Connection* c, const RequestError& e, bool close = false) {
+    return send_json(c, static_cast<unsigned>(e.status), error_body(e), close);
+}
+
+// Where a request's body ends must be beyond doubt: two Content-Length headers, or one beside
+// Transfer-Encoding, are how a request is smuggled past a proxy in front (each side reads a
+// different body). Refused, and the connection is closed (the rest of what it sent is no request).
+std::optional<RequestError> check_framing(MHD_Connection* c) {
+    struct Count {
+        int length = 0, encoding = 0;
+    } n;
+    MHD_get_connection_values(
+        c, MHD_HEADER_KIND,
+        [](void* cls, MHD_ValueKind, const char* key, const char*) -> MHD_Result {
+            auto* n = static_cast<Count*>(cls);
+            if (key && strcasecmp(key, "Content-Length") == 0) ++n->length;
+            if (key && strcasecmp(key, "Transfer-Encoding") == 0) ++n->encoding;
+            return MHD_YES;
+        },
+        &n);
+    if (n.length > 1)
+        return RequestError{400, "the request has " + std::to_string(n.length) + " Content-Length headers; one is allowed",
+                            "invalid_request_error", "bad_framing", {}};
+    if (n.length == 1 && n.encoding > 0)
+        return RequestError{400, "the request has both Content-Length and Transfer-Encoding; send one of them",
+                            "invalid_request_error", "bad_framing", {}};
+    return std::nullopt;
 }
 
 const char* kGenericUpstream = "an upstream provider failed (the server's log says which and why; its operator "
@@ -290,6 +316,7 @@ struct ChatServer::Impl {
 
     static MHD_Result first_call(ChatServer* self, MHD_Connection* c, const char* url, const char* method) {
         if (self->live_->stopping) return send_error(c, shutdown_error());
+        if (auto e = check_framing(c)) return send_error(c, *e, true);
         std::string path = url, m = method;
         if (path.size() > 1 && path.back() == '/') path.pop_back();
         const bool models = path == "/v1/models" || path == "/models";

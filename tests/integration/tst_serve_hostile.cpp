@@ -2,6 +2,7 @@
 // Hostile input against `moa run` and `moa serve` over real HTTP on 127.0.0.1 (issue 12): an
 // upstream that sends JSON nested 50,000 deep, clients that send huge or deep bodies, hold
 // connections open, or come from another web page; and memory that must stay flat.
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -117,6 +118,7 @@ private slots:
     void recordIsCappedPerRun();
     void slowBodyHoldsNoRunSlot();
     void idleConnectionsDoNotLockOthersOut();
+    void ambiguousFramingIsRefused();
 
 private:
     std::string write_config(const std::string& name, const std::vector<std::vector<std::string>>& layers);
@@ -595,6 +597,41 @@ void TestServeHostile::idleConnectionsDoNotLockOthersOut() {
     QVERIFY2(r.status == 200, qPrintable(QString("status %1 after %2 s").arg(r.status).arg(took)));
     QVERIFY2(took < 30, qPrintable(QString::number(took))); // the header time is 60 s
     QVERIFY(closed >= 300 - 256);
+}
+
+// Two Content-Length headers, or one beside Transfer-Encoding (how a request is smuggled past a
+// proxy in front): 400 with one status line, and the connection is closed. Before, the first
+// was served as if the second were not there, on a connection kept open.
+void TestServeHostile::ambiguousFramingIsRefused() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("framing", {{"ok?tag=FR-" + n_}}))}, env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    const QByteArray body = chat_body("framing", false);
+    const QByteArray head = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
+    const QByteArray length = "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+    struct Case {
+        QByteArray request;
+        QString says;
+    };
+    for (const Case& c : {Case{head + length + "Content-Length: 5\r\n\r\n" + body, "2 Content-Length headers"},
+                          Case{head + length + length + "\r\n" + body, "2 Content-Length headers"},
+                          Case{head + length + "Transfer-Encoding: chunked\r\n\r\n" + QByteArray::number(body.size(), 16) + "\r\n" +
+                                   body + "\r\n0\r\n\r\n",
+                               "both Content-Length and Transfer-Encoding"}}) {
+        QElapsedTimer t;
+        t.start();
+        const QByteArray r = raw_exchange(port, c.request, 20000);
+        QCOMPARE(status_of(r), 400L);
+        QCOMPARE(r.count("HTTP/1.1 "), 1);
+        QVERIFY2(error_of(r)["message"].toString().contains(c.says), r.constData());
+        QCOMPARE(error_of(r)["code"].toString(), QStringLiteral("bad_framing"));
+        QVERIFY2(t.elapsed() < 15000, "the connection was left open"); // raw_exchange waits for the close
+    }
+    QCOMPARE(upstream_calls("FR-"), 0);
+    // A Content-Length past 2^64 is refused by libmicrohttpd itself (413) and the connection closed.
+    const QByteArray huge = raw_exchange(port, head + "Content-Length: 1000000000000000000000000000000\r\n\r\n" + body, 20000);
+    QCOMPARE(status_of(huge), 413L);
+    QCOMPARE(http_request("POST", serve.url("/v1/chat/completions"), body).status, 200L);
 }
 
 QTEST_GUILESS_MAIN(TestServeHostile)
