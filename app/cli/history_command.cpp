@@ -68,6 +68,7 @@ int cmd_history(const std::vector<std::string>& args) {
         }
         std::cout << "run " << id << ": " << rec->config_name << " — " << engine::outcome_text(*rec) << "\n";
         std::cout << "prompt: " << rec->input.last_user_text() << "\n";
+        if (const std::string note = (*h)->record_note(id); !note.empty()) std::cout << note << "\n";
         for (const auto& L : rec->layers) {
             for (const auto& ag : L.agents) {
                 std::cout << "\n▸ L" << ag.layer + 1 << "." << ag.index + 1 << " " << ag.model << " (" << ag.provider
@@ -106,13 +107,15 @@ int cmd_history(const std::vector<std::string>& args) {
                            {"status", r.status}, {"outcome", engine::outcome_text({r.status, r.agents, r.dropped})},
                            {"prompt", r.prompt},
                            {"cost_usd", r.cost_usd ? nlohmann::json(*r.cost_usd) : nlohmann::json(nullptr)},
-                           {"wall_ms", r.wall_ms}});
+                           {"wall_ms", r.wall_ms},
+                           {"record_truncated", !r.record_note.empty()}});
         std::cout << arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return kOk;
     }
     for (const auto& r : runs) {
         std::cout << std::setw(5) << r.id << "  " << r.started_at << "  " << std::setw(5) << r.source << "  "
-                  << std::setw(9) << engine::outcome_text({r.status, r.agents, r.dropped}) << "  " << r.config_name << "  " << text::quote_start(r.prompt, 60) << "\n";
+                  << std::setw(9) << engine::outcome_text({r.status, r.agents, r.dropped}) << "  " << r.config_name << "  " << text::quote_start(r.prompt, 60)
+                  << (r.record_note.empty() ? "" : "  [record truncated]") << "\n";
     }
     return kOk;
 }

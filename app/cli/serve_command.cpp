@@ -18,12 +18,13 @@ extern "C" void on_stop_signal(int) { g_stop = true; }
 } // namespace
 
 int cmd_serve(const std::vector<std::string>& args) {
-    Args a(args, {"no-history", "expose-upstream-errors"},
+    Args a(args, {"no-history", "no-record", "expose-upstream-errors"},
            {"config", "host", "port", "api-key-env", "max-runs", "keepalive-ms", "hold-ms", "allow-host", "max-connections",
-            "header-timeout-ms"});
+            "header-timeout-ms", "body-timeout-ms", "record-max-bytes"});
     const char* usage = "usage: moa serve --config FILE [--config FILE ...] [--host 127.0.0.1] [--port N] "
-                        "[--api-key-env NAME] [--max-runs N] [--keepalive-ms N] [--hold-ms N] [--no-history]\n"
-                        "       [--expose-upstream-errors] [--allow-host NAME ...] [--max-connections N] [--header-timeout-ms N]\n";
+                        "[--api-key-env NAME] [--max-runs N] [--keepalive-ms N] [--hold-ms N]\n"
+                        "       [--no-record | --record-max-bytes N] [--expose-upstream-errors] [--allow-host NAME ...]\n"
+                        "       [--max-connections N] [--header-timeout-ms N] [--body-timeout-ms N]\n";
     if (!a.ok() || !a.positional().empty() || a.all("config").empty()) {
         std::cerr << "moa serve: " << (a.ok() ? (a.positional().empty() ? "--config FILE is required" : "unexpected argument " + a.positional()[0]) : a.error())
                   << "\n" << usage;
@@ -57,13 +58,18 @@ int cmd_serve(const std::vector<std::string>& args) {
         return false;
     };
     long port = 0, max_runs = opt.max_runs, keepalive = opt.keepalive_ms, hold = opt.hold_ms;
-    long max_connections = opt.max_connections, header_timeout = opt.header_timeout_ms;
+    long max_connections = opt.max_connections, header_timeout = opt.header_timeout_ms, body_timeout = opt.body_timeout_ms;
+    // Clients choose what a run records: without a cap, every 8 MB request stays in the history.
+    long record_max = 1L << 20;
     if (!number("port", 0, 65535, port) || !number("max-runs", 1, 10000, max_runs) ||
         !number("keepalive-ms", 10, 600000, keepalive) || !number("hold-ms", 0, 600000, hold) ||
-        !number("max-connections", 1, 10000, max_connections) || !number("header-timeout-ms", 100, 600000, header_timeout))
+        !number("max-connections", 1, 10000, max_connections) || !number("header-timeout-ms", 100, 600000, header_timeout) ||
+        !number("body-timeout-ms", 100, 3600000, body_timeout) ||
+        !number("record-max-bytes", 0, 1L << 40, record_max))
         return kUsage;
     opt.max_connections = static_cast<unsigned>(max_connections);
     opt.header_timeout_ms = header_timeout;
+    opt.body_timeout_ms = body_timeout;
     opt.expose_upstream_errors = a.flag("expose-upstream-errors");
     opt.allow_hosts = a.all("allow-host");
     opt.hold_ms = hold;
@@ -86,10 +92,13 @@ int cmd_serve(const std::vector<std::string>& args) {
     accounting::Catalog catalog;
     if (auto c = accounting::Catalog::load_file(resources::catalog_path())) catalog = std::move(*c);
     std::unique_ptr<store::HistoryRecorder> recorder;
-    if (!a.flag("no-history")) {
+    if (!a.flag("no-history") && !a.flag("no-record")) {
         auto h = store::History::open(store::History::default_path());
-        if (h) recorder = std::make_unique<store::HistoryRecorder>(std::move(*h));
-        else std::cerr << "moa serve: warning: " << h.error() << " (runs are not recorded)\n";
+        if (h) {
+            recorder = std::make_unique<store::HistoryRecorder>(std::move(*h));
+            recorder->set_message_cap(static_cast<std::size_t>(record_max));
+        } else
+            std::cerr << "moa serve: warning: " << h.error() << " (runs are not recorded)\n";
     }
     serve::ChatServer server(opt, catalog, recorder.get());
     auto bound = server.start();

@@ -19,55 +19,52 @@ void picture(std::string& out, unsigned char c) {
 }
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
-// Byte by byte, so that it works on a stream cut anywhere: a 0xC2 lead byte is held back until
-// the next byte says whether it starts a C1 control (U+0080..U+009F).
+// Code points that are not controls to a terminal but reorder what it shows (a filename or a
+// command that reads differently from what it is): the Unicode bidirectional controls.
+bool bidi_control(unsigned cp) {
+    return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F || cp == 0x061C;
+}
+
+// Byte by byte, so that it works on a stream cut anywhere: a multi-byte UTF-8 sequence is held
+// back until it is complete, then shown, or replaced when it is a C1 control (U+0080..U+009F)
+// or a bidirectional control.
 class Filter {
 public:
     void put(unsigned char c, std::string& out) {
-        if (held_c2_) {
-            held_c2_ = false;
-            if (c >= 0x80 && c <= 0x9F) {
-                out += kReplacement;
-                return;
+        if (c >= 0x80 && c < 0xC0 && need_ > 0) { // a continuation of the held sequence
+            seq_ += static_cast<char>(c);
+            cp_ = (cp_ << 6) | (c & 0x3Fu);
+            if (--need_ == 0) {
+                if (cp_ <= 0x9F || bidi_control(cp_)) out += kReplacement;
+                else out += seq_;
+                seq_.clear();
             }
-            out += '\xC2';
-            if (c >= 0xA0 && c <= 0xBF) {
-                out += static_cast<char>(c);
-                return;
-            }
-            // Not a continuation: the 0xC2 was cut short; go on with c on its own.
+            return;
         }
+        flush(out); // a sequence cut short goes out as it came
         if (c < 0x80) {
-            pending_ = 0;
             if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F) picture(out, c);
             else out += static_cast<char>(c);
             return;
         }
-        if (c < 0xC0) { // a continuation byte
-            if (pending_ > 0) {
-                --pending_;
-                out += static_cast<char>(c);
-            } else {
-                out += kReplacement; // stray: could be a raw 8-bit C1 such as 0x9B (CSI)
-            }
+        if (c < 0xC0) {
+            out += kReplacement; // stray: could be a raw 8-bit C1 such as 0x9B (CSI)
             return;
         }
-        if (c == 0xC2) {
-            held_c2_ = true;
-            pending_ = 0;
-            return;
-        }
-        pending_ = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
-        out += static_cast<char>(c);
+        need_ = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+        cp_ = c & (c >= 0xF0 ? 0x07u : c >= 0xE0 ? 0x0Fu : 0x1Fu);
+        seq_.assign(1, static_cast<char>(c));
     }
     void flush(std::string& out) {
-        if (held_c2_) out += '\xC2';
-        held_c2_ = false;
+        out += seq_;
+        seq_.clear();
+        need_ = 0;
     }
 
 private:
-    bool held_c2_ = false;
-    int pending_ = 0;
+    std::string seq_; // the lead byte and continuations so far
+    int need_ = 0;     // continuation bytes still to come
+    unsigned cp_ = 0;
 };
 
 class FilterBuf : public std::streambuf {

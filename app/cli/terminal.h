@@ -3,14 +3,16 @@
 // Model text, provider errors and configuration names come from others. Written raw to a
 // terminal, their control sequences are obeyed: a window title, a cleared screen, an OSC 52
 // write to the clipboard. On a terminal they are shown instead: C0 controls other than newline
-// and tab, ESC, DEL and C1 become visible pictures. Pipes and files get the bytes unchanged.
+// and tab, ESC, DEL and C1 become visible pictures, and Unicode's bidirectional controls (which
+// make text read in another order than it is) are replaced. Pipes and files get the bytes unchanged.
 #include <string>
 #include <string_view>
 
 namespace moa::cli {
 
 // `s` with every control character but \n and \t replaced by a visible stand-in (U+2400's
-// control pictures for C0 and DEL, U+FFFD for C1 and stray UTF-8 continuation bytes).
+// control pictures for C0 and DEL, U+FFFD for C1, the bidirectional controls U+061C, U+200E,
+// U+200F, U+202A..U+202E, U+2066..U+2069, and stray UTF-8 continuation bytes).
 std::string terminal_safe(std::string_view s);
 
 // Puts the filter in front of std::cout and std::cerr where they are terminals. Once, at start.

@@ -40,11 +40,15 @@ const Usage kUsages[] = {
      "Lists the models the provider NAME of a configuration offers (asks its /models endpoint).\n"},
     {"serve",
      "usage: moa serve --config FILE [--config FILE ...] [--host 127.0.0.1] [--port N] [--api-key-env NAME]\n"
-     "                 [--max-runs N] [--keepalive-ms N] [--hold-ms N] [--no-history]\n"
+     "                 [--max-runs N] [--keepalive-ms N] [--hold-ms N] [--no-record | --record-max-bytes N]\n"
+     "                 [--max-connections N] [--header-timeout-ms N] [--body-timeout-ms N]\n"
      "\n"
      "Serves configurations as an OpenAI-compatible chat completions endpoint (model = configuration name).\n"
      "  --api-key-env NAME   require the bearer key held in environment variable NAME\n"
-     "  --max-runs N         runs at once; more are refused with 429\n"},
+     "  --max-runs N         runs at once; more are refused with 429\n"
+     "  --record-max-bytes N messages one run leaves in the history (default 1048576; 0: no cap)\n"
+     "  --no-record          record nothing in the history (also --no-history)\n"
+     "  --body-timeout-ms N  a request's body must arrive within N ms of its headers (default 30000)\n"},
     {"eval",
      "usage: moa eval --experiment FILE [--db PATH] [--json] [--quiet]\n"
      "\n"

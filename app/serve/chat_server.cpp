@@ -56,11 +56,13 @@ struct Job {
     }
 };
 
-// A connection waiting for a request's headers, for the watchdog.
+// An open connection, for the watchdog: what it is waiting for the client to send, since when.
 struct Pending {
+    enum class Phase { Headers, Body, Busy }; // Busy: the server is answering; not watched
     int fd = -1;
     Clock::time_point since;
-    bool waiting = true;
+    Phase phase = Phase::Headers;
+    bool closing = false; // shut down by the watchdog or to make room
 };
 
 } // namespace
@@ -75,6 +77,10 @@ struct ChatServer::Live {
     bool watchdog_stop = false;
     std::thread watchdog;
     long header_timeout_ms = 10000;
+    long body_timeout_ms = 30000;
+    unsigned max_connections = 256;
+    std::atomic<std::size_t> buffered{0}; // bytes of request bodies held, over all connections
+    std::size_t body_budget = 0;
 
     void add_job(const std::shared_ptr<Job>& j) {
         std::lock_guard<std::mutex> lock(mu);
@@ -88,20 +94,47 @@ struct ChatServer::Live {
             if (auto j = w.lock()) out.push_back(std::move(j));
         return out;
     }
-    // Closes connections whose request headers are late. The socket is shut down, not closed:
-    // libmicrohttpd's thread sees the end and closes it itself; the lock keeps `fd` from being
-    // reused meanwhile (the close notification removes the entry under the same lock first).
+    // The socket is shut down, not closed: libmicrohttpd's thread sees the end and closes it
+    // itself; the lock (held by the caller) keeps `fd` from being reused meanwhile (the close
+    // notification removes the entry under the same lock first).
+    static void close_locked(Pending* p) {
+        p->closing = true;
+        shutdown(p->fd, SHUT_RDWR);
+    }
+    // Closes connections whose request headers or body are late.
     void watch() {
         std::unique_lock<std::mutex> lock(mu);
         while (!watchdog_stop) {
             watchdog_cv.wait_for(lock, std::chrono::milliseconds(200));
             const auto now = Clock::now();
-            for (Pending* p : pending)
-                if (p->waiting && now - p->since > std::chrono::milliseconds(header_timeout_ms)) {
-                    p->waiting = false;
-                    shutdown(p->fd, SHUT_RDWR);
-                }
+            for (Pending* p : pending) {
+                if (p->closing || p->phase == Pending::Phase::Busy) continue;
+                const long limit = p->phase == Pending::Phase::Headers ? header_timeout_ms : body_timeout_ms;
+                if (now - p->since > std::chrono::milliseconds(limit)) close_locked(p);
+            }
         }
+    }
+    // A new connection beyond max_connections: the one that has waited longest for its headers
+    // makes room (libmicrohttpd's own limit is a little higher, so that it accepts the newcomer).
+    void make_room_locked() {
+        std::size_t open = 0;
+        for (const Pending* p : pending) open += !p->closing;
+        while (open > max_connections) {
+            Pending* oldest = nullptr;
+            for (Pending* p : pending)
+                if (!p->closing && p->phase == Pending::Phase::Headers && (!oldest || p->since < oldest->since)) oldest = p;
+            if (!oldest) return;
+            close_locked(oldest);
+            --open;
+        }
+    }
+    void set_phase(MHD_Connection* c, Pending::Phase phase) {
+        const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (!info || !info->socket_context) return;
+        std::lock_guard<std::mutex> lock(mu);
+        auto* p = static_cast<Pending*>(info->socket_context);
+        p->phase = phase;
+        p->since = Clock::now();
     }
 };
 
@@ -120,12 +153,34 @@ struct RunSlot {
 };
 
 struct Conn {
+    std::shared_ptr<ChatServer::Live> live;
     std::string body;
+    std::size_t accounted = 0; // of live->buffered, held by `body`
     bool too_large = false;
+    bool busy = false; // the bodies being received took the whole budget
     json_guard::Scanner scanner{{json_guard::kMaxDepth, kMaxRequestValues}};
     bool refused = false; // the scanner stopped: the rest of the body is dropped unread
     std::shared_ptr<RunSlot> slot;
     std::shared_ptr<Job> job;
+
+    explicit Conn(std::shared_ptr<ChatServer::Live> l) : live(std::move(l)) {}
+    ~Conn() { drop_body(); }
+    Conn(const Conn&) = delete;
+    Conn& operator=(const Conn&) = delete;
+    // Takes `n` more bytes of the budget for the body, or says there is no room.
+    bool account(std::size_t n) {
+        std::size_t now = live->buffered.load();
+        do {
+            if (now + n > live->body_budget) return false;
+        } while (!live->buffered.compare_exchange_weak(now, now + n));
+        accounted += n;
+        return true;
+    }
+    void drop_body() {
+        std::string().swap(body);
+        live->buffered -= accounted;
+        accounted = 0;
+    }
 };
 
 bool client_gone(MHD_Connection* c) {
@@ -136,17 +191,43 @@ bool client_gone(MHD_Connection* c) {
     return n == 0; // orderly shutdown by the client
 }
 
-MHD_Result send_json(MHD_Connection* c, unsigned status, const json& body) {
+MHD_Result send_json(MHD_Connection* c, unsigned status, const json& body, bool close = false) {
     std::string s = body.dump(-1, ' ', false, json::error_handler_t::replace);
     MHD_Response* r = MHD_create_response_from_buffer(s.size(), s.data(), MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(r, "Content-Type", "application/json");
+    if (close) MHD_add_response_header(r, "Connection", "close");
     MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-MHD_Result send_error(MHD_Connection* c, const RequestError& e) {
-    return send_json(c, static_cast<unsigned>(e.status), error_body(e));
+MHD_Result send_error(MHD_Connection* c, const RequestError& e, bool close = false) {
+    return send_json(c, static_cast<unsigned>(e.status), error_body(e), close);
+}
+
+// Where a request's body ends must be beyond doubt: two Content-Length headers, or one beside
+// Transfer-Encoding, are how a request is smuggled past a proxy in front (each side reads a
+// different body). Refused, and the connection is closed (the rest of what it sent is no request).
+std::optional<RequestError> check_framing(MHD_Connection* c) {
+    struct Count {
+        int length = 0, encoding = 0;
+    } n;
+    MHD_get_connection_values(
+        c, MHD_HEADER_KIND,
+        [](void* cls, MHD_ValueKind, const char* key, const char*) -> MHD_Result {
+            auto* n = static_cast<Count*>(cls);
+            if (key && strcasecmp(key, "Content-Length") == 0) ++n->length;
+            if (key && strcasecmp(key, "Transfer-Encoding") == 0) ++n->encoding;
+            return MHD_YES;
+        },
+        &n);
+    if (n.length > 1)
+        return RequestError{400, "the request has " + std::to_string(n.length) + " Content-Length headers; one is allowed",
+                            "invalid_request_error", "bad_framing", {}};
+    if (n.length == 1 && n.encoding > 0)
+        return RequestError{400, "the request has both Content-Length and Transfer-Encoding; send one of them",
+                            "invalid_request_error", "bad_framing", {}};
+    return std::nullopt;
 }
 
 const char* kGenericUpstream = "an upstream provider failed (the server's log says which and why; its operator "
@@ -183,6 +264,8 @@ std::string header(MHD_Connection* c, const char* name) {
 
 } // namespace
 
+constexpr unsigned kNewcomerRoom = 32;
+
 struct ChatServer::Impl {
     static MHD_Result handle(void* cls, MHD_Connection* c, const char* url, const char* method, const char*,
                              const char* upload, size_t* upload_size, void** con_cls) {
@@ -190,20 +273,23 @@ struct ChatServer::Impl {
         if (!*con_cls) {
             // The headers are complete: everything that needs no body is decided now, so that
             // nobody without a key or a run slot makes the server buffer a body.
-            headers_arrived(self, c);
-            auto* conn = new Conn();
+            self->live_->set_phase(c, Pending::Phase::Body);
+            auto* conn = new Conn(self->live_);
             *con_cls = conn;
-            return first_call(self, c, url, method, conn);
+            return first_call(self, c, url, method);
         }
         auto* conn = static_cast<Conn*>(*con_cls);
         if (*upload_size) {
-            if (!conn->too_large && !conn->refused) {
+            if (!conn->too_large && !conn->refused && !conn->busy) {
                 if (conn->body.size() + *upload_size > self->opt_.max_body_bytes) {
                     conn->too_large = true;
-                    std::string().swap(conn->body);
+                    conn->drop_body();
                 } else if (!conn->scanner.feed(std::string_view(upload, *upload_size))) {
                     conn->refused = true;
-                    std::string().swap(conn->body);
+                    conn->drop_body();
+                } else if (!conn->account(*upload_size)) {
+                    conn->busy = true;
+                    conn->drop_body();
                 } else {
                     conn->body.append(upload, *upload_size);
                 }
@@ -211,7 +297,12 @@ struct ChatServer::Impl {
             *upload_size = 0;
             return MHD_YES;
         }
+        // The body is complete: the server works on it from here (no body deadline).
+        self->live_->set_phase(c, Pending::Phase::Busy);
         if (conn->too_large) return send_error(c, too_large(self));
+        if (conn->busy)
+            return send_error(c, {503, "the server is receiving too many request bodies at once; retry shortly",
+                                  "server_error", "server_busy", {}});
         if (conn->refused)
             return send_error(c, {400, "the request body " + conn->scanner.error() + ": it is not accepted",
                                   "invalid_request_error", "invalid_json", {}});
@@ -223,8 +314,9 @@ struct ChatServer::Impl {
                 "invalid_request_error", "request_too_large", {}};
     }
 
-    static MHD_Result first_call(ChatServer* self, MHD_Connection* c, const char* url, const char* method, Conn* conn) {
+    static MHD_Result first_call(ChatServer* self, MHD_Connection* c, const char* url, const char* method) {
         if (self->live_->stopping) return send_error(c, shutdown_error());
+        if (auto e = check_framing(c)) return send_error(c, *e, true);
         std::string path = url, m = method;
         if (path.size() > 1 && path.back() == '/') path.pop_back();
         const bool models = path == "/v1/models" || path == "/models";
@@ -252,17 +344,26 @@ struct ChatServer::Impl {
             char* end = nullptr;
             unsigned long long n = std::strtoull(length.c_str(), &end, 10);
             if (end && *end == '\0' && n > self->opt_.max_body_bytes) return send_error(c, too_large(self));
-            if (end && *end == '\0') conn->body.reserve(static_cast<std::size_t>(n));
         }
-        // Admission: a slot for this run, or 429.
+        // Admission: no run slot free now, 429 before the body. The slot itself is taken once the
+        // body is complete (take_slot): a client that uploads slowly holds none.
+        if (const int now = self->live_->running.load(); now >= self->opt_.max_runs) return send_error(c, busy_runs(now));
+        return MHD_YES;
+    }
+
+    static RequestError busy_runs(int now) {
+        return {429, "the server is running " + std::to_string(now) + " MoA runs, its limit; retry shortly",
+                "rate_limit_error", "rate_limit_exceeded", {}};
+    }
+
+    // A slot for this run, or 429.
+    static std::optional<RequestError> take_slot(ChatServer* self, Conn* conn) {
         int now = self->live_->running.load();
         do {
-            if (now >= self->opt_.max_runs)
-                return send_error(c, {429, "the server is running " + std::to_string(now) + " MoA runs, its limit; retry shortly",
-                                      "rate_limit_error", "rate_limit_exceeded", {}});
+            if (now >= self->opt_.max_runs) return busy_runs(now);
         } while (!self->live_->running.compare_exchange_weak(now, now + 1));
         conn->slot = std::make_shared<RunSlot>(self->live_);
-        return MHD_YES;
+        return std::nullopt;
     }
 
     static std::optional<RequestError> check_key(ChatServer* self, MHD_Connection* c) {
@@ -275,7 +376,7 @@ struct ChatServer::Impl {
 
     static MHD_Result chat(ChatServer* self, MHD_Connection* c, Conn* conn) {
         auto parsed = parse_chat_request(conn->body);
-        std::string().swap(conn->body); // the request holds what is needed now
+        conn->drop_body(); // the request holds what is needed now
         if (auto* e = std::get_if<RequestError>(&parsed)) return send_error(c, *e);
         ChatRequest req = std::get<ChatRequest>(std::move(parsed));
         const config::Config* base = nullptr;
@@ -287,6 +388,7 @@ struct ChatServer::Impl {
         if (!base)
             return send_error(c, {404, "the model \"" + req.model + "\" does not exist (served: " + names + ")",
                                   "invalid_request_error", "model_not_found", std::string("model")});
+        if (auto e = take_slot(self, conn)) return send_error(c, *e);
 
         auto job = std::make_shared<Job>();
         conn->job = job;
@@ -466,7 +568,7 @@ struct ChatServer::Impl {
             // The next request on this connection (keep-alive) has the same time for its headers.
             std::lock_guard<std::mutex> lock(self->live_->mu);
             auto* p = static_cast<Pending*>(info->socket_context);
-            p->waiting = true;
+            p->phase = Pending::Phase::Headers;
             p->since = Clock::now();
         }
         auto* conn = static_cast<Conn*>(*con_cls);
@@ -480,22 +582,16 @@ struct ChatServer::Impl {
         *con_cls = nullptr;
     }
 
-    static void headers_arrived(ChatServer* self, MHD_Connection* c) {
-        const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        if (!info || !info->socket_context) return;
-        std::lock_guard<std::mutex> lock(self->live_->mu);
-        static_cast<Pending*>(info->socket_context)->waiting = false;
-    }
-
     static void connection_event(void* cls, MHD_Connection* c, void** socket_context, MHD_ConnectionNotificationCode code) {
         auto* live = static_cast<ChatServer::Live*>(cls);
         std::lock_guard<std::mutex> lock(live->mu);
         if (code == MHD_CONNECTION_NOTIFY_STARTED) {
             const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
             if (!info) return;
-            auto* p = new Pending{info->connect_fd, Clock::now(), true};
+            auto* p = new Pending{info->connect_fd, Clock::now()};
             live->pending.insert(p);
             *socket_context = p;
+            live->make_room_locked();
         } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
             auto* p = static_cast<Pending*>(*socket_context);
             live->pending.erase(p);
@@ -508,6 +604,9 @@ struct ChatServer::Impl {
 ChatServer::ChatServer(ServeOptions options, const accounting::Catalog& catalog, store::HistoryRecorder* recorder)
     : opt_(std::move(options)), engine_(catalog), recorder_(recorder), live_(std::make_shared<Live>()) {
     live_->header_timeout_ms = opt_.header_timeout_ms;
+    live_->body_timeout_ms = opt_.body_timeout_ms;
+    live_->max_connections = opt_.max_connections;
+    live_->body_budget = static_cast<std::size_t>(opt_.max_runs) * opt_.max_body_bytes;
 }
 
 ChatServer::~ChatServer() { stop(); }
@@ -530,7 +629,9 @@ Result<int> ChatServer::start() {
                                MHD_OPTION_NOTIFY_COMPLETED, &Impl::completed, this,
                                MHD_OPTION_NOTIFY_CONNECTION, &Impl::connection_event, live_.get(),
                                MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-                               MHD_OPTION_CONNECTION_LIMIT, opt_.max_connections,
+                               // Room for newcomers past max_connections, each of which closes
+                               // the connection that has waited longest for its headers.
+                               MHD_OPTION_CONNECTION_LIMIT, opt_.max_connections + kNewcomerRoom,
                                MHD_OPTION_END);
     freeaddrinfo(res);
     if (!daemon_) return Error{"cannot listen on " + opt_.host + ":" + port + " (is the port in use?)"};

@@ -36,10 +36,15 @@ struct ServeOptions {
     bool expose_upstream_errors = false;
     // Host header names accepted besides localhost, IP literals and --host (DNS rebinding).
     std::vector<std::string> allow_hosts;
+    // Open connections. One more is still accepted: the connection that has waited longest
+    // for its request's headers is closed to make room (idle connections cannot lock others out).
     unsigned max_connections = 256;
     // A request's headers must be complete this soon after its connection is opened (or after
     // the previous request on it ended), or the connection is closed.
     long header_timeout_ms = 10000;
+    // And its body this soon after its headers. A run slot is taken only once the body is
+    // complete; bodies being received share a budget of max_runs × max_body_bytes.
+    long body_timeout_ms = 30000;
 };
 
 class ChatServer {

@@ -11,6 +11,7 @@
 #include "util/csv.h"
 #include "util/text.h"
 #include "util/file_read.h"
+#include "util/json_guard.h"
 
 namespace moa::eval {
 
@@ -75,11 +76,11 @@ std::optional<double> read_preference(const json& v, std::string& why) {
         return std::nullopt;
     }
     if (!p || !std::isfinite(*p)) {
-        why = "the preference is not a number: " + text::quote_start(v.dump(), 40);
+        why = "the preference is not a number: " + text::quote_start(json_guard::brief(v, 200), 40);
         return std::nullopt;
     }
     if (*p < 1.0 || *p > 2.0) {
-        why = "the preference " + v.dump() + " is outside [1, 2]";
+        why = "the preference " + json_guard::brief(v) + " is outside [1, 2]";
         return std::nullopt;
     }
     return p;

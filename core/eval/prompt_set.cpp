@@ -9,11 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/json_lines.h"
 #include "eval/alpaca_files.h"
 #include "util/csv.h"
 #include "util/resources.h"
 #include "util/text.h"
 #include "util/file_read.h"
+#include "util/json_guard.h"
 
 namespace moa::eval {
 
@@ -33,8 +35,13 @@ namespace {
 
 std::string at(const std::string& path, int line) { return path + ":" + std::to_string(line); }
 
-// A JSON value as text for an id ("81" for 81).
-std::string id_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+// A JSON value as text for an id ("81" for 81). Ids come from the user's files: never dump()ed
+// (an id nested thousands deep would overflow the stack).
+std::string id_text(const json& v) {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_number_integer()) return json_guard::brief(v);
+    return "(" + json_guard::brief(v, 40) + ")"; // matches no prompt's id
+}
 
 struct JsonlLine {
     int line;
@@ -49,6 +56,8 @@ Result<std::vector<JsonlLine>> read_jsonl(const std::string& path, const std::st
     while (std::getline(in, l)) {
         ++n;
         if (text::trim(l).empty()) continue;
+        if (auto deep = json_guard::check(l, {static_cast<std::size_t>(config::kMaxJsonDepth), 0}))
+            return Error{at(path, n) + ": the line " + *deep + "; it is not read"};
         json j = json::parse(l, nullptr, false);
         if (j.is_discarded()) return Error{at(path, n) + ": not a JSON object (each line of a JSONL file must be one)"};
         if (!j.is_object()) return Error{at(path, n) + ": expected a JSON object, got " + std::string(j.type_name())};
@@ -64,7 +73,7 @@ Result<std::string> str_field(const std::string& path, int line, const json& o, 
         return std::string();
     }
     if (it->is_string()) return it->get<std::string>();
-    if (it->is_number()) return it->dump();
+    if (it->is_number()) return json_guard::brief(*it);
     return Error{at(path, line) + ": field \"" + field + "\": expected a string, got " + std::string(it->type_name())};
 }
 

@@ -124,6 +124,12 @@ private:
         });
     }
 
+    static bool has_visible(std::string_view s) {
+        for (char ch : s)
+            if (ch != ' ' && ch != '\n' && ch != '\r' && ch != '\t') return true;
+        return false;
+    }
+
     void stop_timers() {
         if (call_timer_) t_.cancel_timer(call_timer_);
         if (progress_timer_) t_.cancel_timer(progress_timer_);
@@ -142,7 +148,9 @@ private:
         text_.clear();
         reasoning_bytes_ = 0;
         decoder_ = std::make_unique<ChatStreamDecoder>([this](std::string_view c, std::string_view rs) {
-            last_progress_ = net::Transport::Clock::now();
+            // Whitespace alone is no progress: a stream of spaces and newlines is the same
+            // keep-alive as comments or empty deltas.
+            if (!got_token_ || has_visible(c) || has_visible(rs)) last_progress_ = net::Transport::Clock::now();
             if (!got_token_) {
                 got_token_ = true;
                 if (first_token_timer_) t_.cancel_timer(first_token_timer_);
@@ -251,7 +259,7 @@ private:
             return fail("the stream stalled: no answer text for " + std::to_string(r_.provider.idle_timeout_ms) +
                         " ms (idle_timeout_ms) after " + std::to_string(text_.size()) +
                         " bytes of answer; the server kept the connection busy without adding to the answer "
-                        "(keep-alive comments or empty deltas)");
+                        "(keep-alive comments, empty deltas or whitespace)");
         if (first_token_timed_out_)
             return retry_or_fail("no first token within " + std::to_string(r_.provider.first_token_timeout_ms) +
                                  " ms (first-token timeout)");

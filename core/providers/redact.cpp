@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "providers/redact.h"
 
+#include <algorithm>
 #include <cctype>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -9,14 +11,76 @@ namespace moa::providers {
 
 namespace {
 
-constexpr std::size_t kMinKey = 4;        // shorter keys would redact ordinary words
-constexpr std::size_t kMinPrefix = 12;    // a cut echo still this long is the key
-constexpr std::size_t kMinBearerToken = 8; // "Bearer token" in prose is not a credential
+constexpr std::size_t kMinKey = 4;          // shorter keys would redact ordinary words
+constexpr std::size_t kMinPrefix = 12;      // a cut echo still this long is the key
+constexpr std::size_t kMinBearerToken = 8;  // "Bearer token" in prose is not a credential
+constexpr std::size_t kMinBase64Middle = 16; // what base64 of the key shows whatever surrounds it
 
 bool token_char(char c) {
     // RFC 6750's b64token, and the other characters keys are made of.
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' ||
            c == '/' || c == '=' || c == ':';
+}
+
+std::string url_encoded(std::string_view key, const char* hex) {
+    std::string out;
+    for (char ch : key) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += ch;
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+// The part of base64(x + key + y) that depends on the key alone, for x of `offset` bytes: the
+// groups of three bytes that hold only key bytes.
+std::string base64_middle(std::string_view key, std::size_t offset, const char* alphabet) {
+    std::string bytes(offset, '\0');
+    bytes.append(key);
+    std::string enc;
+    const std::size_t groups = bytes.size() / 3;
+    for (std::size_t g = 0; g < groups; ++g) {
+        const auto b0 = static_cast<unsigned char>(bytes[3 * g]), b1 = static_cast<unsigned char>(bytes[3 * g + 1]),
+                   b2 = static_cast<unsigned char>(bytes[3 * g + 2]);
+        enc += alphabet[b0 >> 2];
+        enc += alphabet[((b0 & 3) << 4) | (b1 >> 4)];
+        enc += alphabet[((b1 & 15) << 2) | (b2 >> 6)];
+        enc += alphabet[b2 & 63];
+    }
+    const std::size_t skip = offset > 0 ? 4 : 0; // the first group mixes in unknown bytes
+    return enc.size() > skip ? enc.substr(skip) : std::string();
+}
+
+// Every spelling of `key` that is replaced wherever it appears, longest first.
+std::vector<std::string> key_forms(std::string_view key) {
+    std::vector<std::string> forms;
+    if (key.size() < kMinKey) return forms;
+    auto add = [&](std::string f) {
+        if (f.size() < kMinKey) return;
+        for (const auto& g : forms)
+            if (g == f) return;
+        forms.push_back(std::move(f));
+    };
+    // As a JSON string would carry it ("/" may come as "\/", quotes and controls escaped).
+    const std::string quoted = nlohmann::json(std::string(key)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    add(quoted.substr(1, quoted.size() - 2));
+    std::string slashed;
+    for (char c : key) slashed += c == '/' ? std::string("\\/") : std::string(1, c);
+    add(slashed);
+    add(url_encoded(key, "0123456789ABCDEF"));
+    add(url_encoded(key, "0123456789abcdef"));
+    add(std::string(key));
+    for (const char* alphabet : {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"})
+        for (std::size_t offset = 0; offset < 3; ++offset)
+            if (std::string m = base64_middle(key, offset, alphabet); m.size() >= kMinBase64Middle) add(std::move(m));
+    std::sort(forms.begin(), forms.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    return forms;
 }
 
 // Replaces every occurrence of `needle`, and of runs of at least `min_prefix` of its first bytes.
@@ -32,6 +96,12 @@ void redact_runs(std::string& s, std::string_view needle, std::size_t min_prefix
     }
 }
 
+void redact_forms(std::string& s, const std::vector<std::string>& forms, std::string_view key) {
+    if (forms.empty()) return;
+    for (const auto& f : forms) redact_runs(s, f, f.size());
+    redact_runs(s, key, kMinPrefix); // what is left of an echo cut short
+}
+
 void redact_bearer(std::string& s) {
     static constexpr std::string_view kBearer = "bearer";
     for (std::size_t i = 0; i + kBearer.size() < s.size(); ++i) {
@@ -40,7 +110,11 @@ void redact_bearer(std::string& s) {
             match = std::tolower(static_cast<unsigned char>(s[i + k])) == kBearer[k];
         if (!match) continue;
         std::size_t t = i + kBearer.size();
-        while (t < s.size() && (s[t] == ' ' || s[t] == '\t')) ++t;
+        while (t < s.size()) { // the separator: blanks, or as a URL or form encodes a space
+            if (s[t] == ' ' || s[t] == '\t' || s[t] == '+') ++t;
+            else if (s.compare(t, 3, "%20") == 0) t += 3;
+            else break;
+        }
         if (t == i + kBearer.size()) continue; // "Bearer" glued to something else
         std::size_t e = t;
         while (e < s.size() && token_char(s[e])) ++e;
@@ -55,20 +129,40 @@ void redact_bearer(std::string& s) {
 
 std::string redact_secret(std::string_view text, std::string_view key) {
     std::string s(text);
-    if (key.size() >= kMinKey) {
-        // Whole copies first, also as a JSON string would carry it ("/" may come as "\/", quotes
-        // and controls escaped).
-        const std::string quoted = nlohmann::json(std::string(key)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        const std::string_view inner = std::string_view(quoted).substr(1, quoted.size() - 2);
-        std::string slashed;
-        for (char c : key) slashed += c == '/' ? std::string("\\/") : std::string(1, c);
-        for (const std::string_view whole : {std::string_view(inner), std::string_view(slashed), key})
-            redact_runs(s, whole, whole.size());
-        // Then what is left of an echo cut short.
-        redact_runs(s, key, kMinPrefix);
-    }
+    redact_forms(s, key_forms(key), key);
     redact_bearer(s);
     return s;
+}
+
+StreamRedactor::StreamRedactor(std::string_view key) : key_(key), forms_(key_forms(key)) {}
+
+std::string StreamRedactor::feed(std::string_view piece) {
+    if (forms_.empty()) return std::string(piece);
+    held_.append(piece);
+    // Hold back from the first position where what arrived could still become a spelling of
+    // the key (or a run of its first bytes long enough to be redacted); before it, every match
+    // is complete and is replaced now.
+    std::size_t hold = held_.size();
+    const std::size_t longest = forms_.front().size();
+    for (std::size_t p = held_.size() > longest ? held_.size() - longest : 0; p < held_.size() && hold == held_.size(); ++p) {
+        const std::string_view tail = std::string_view(held_).substr(p);
+        for (const auto& f : forms_)
+            if (tail.size() < f.size() && f.compare(0, tail.size(), tail) == 0) {
+                hold = p;
+                break;
+            }
+    }
+    std::string out = held_.substr(0, hold);
+    held_.erase(0, hold);
+    redact_forms(out, forms_, key_);
+    return out;
+}
+
+std::string StreamRedactor::flush() {
+    std::string out;
+    out.swap(held_);
+    redact_forms(out, forms_, key_);
+    return out;
 }
 
 CallEvents redacting_events(CallEvents events, std::string key) {
@@ -76,8 +170,45 @@ CallEvents redacting_events(CallEvents events, std::string key) {
         events.on_retry = [retry, key](int next, long delay_ms, const std::string& why) {
             retry(next, delay_ms, redact_secret(why, key));
         };
+    if (key.size() < kMinKey) {
+        if (auto done = std::move(events.on_done))
+            events.on_done = [done, key](const CallOutcome& o) {
+                if (o.error.empty()) return done(o);
+                CallOutcome clean = o;
+                clean.error = redact_secret(o.error, key);
+                done(clean);
+            };
+        return events;
+    }
+    // One call's text and reasoning, each through its own window; a new attempt starts over
+    // (the engine drops a failed attempt's text).
+    struct Streams {
+        StreamRedactor text, reasoning;
+    };
+    auto streams = std::make_shared<Streams>(Streams{StreamRedactor(key), StreamRedactor(key)});
+    auto delta = events.on_delta;
+    if (auto attempt = std::move(events.on_attempt))
+        events.on_attempt = [attempt, streams] {
+            streams->text.reset();
+            streams->reasoning.reset();
+            attempt();
+        };
+    else
+        events.on_attempt = [streams] {
+            streams->text.reset();
+            streams->reasoning.reset();
+        };
+    if (delta)
+        events.on_delta = [delta, streams](std::string_view content, std::string_view reasoning) {
+            // Called even when all of it is held back: the engine times the first token by it.
+            delta(streams->text.feed(content), streams->reasoning.feed(reasoning));
+        };
     if (auto done = std::move(events.on_done))
-        events.on_done = [done, key](const CallOutcome& o) {
+        events.on_done = [done, delta, streams, key](const CallOutcome& o) {
+            if (delta) {
+                const std::string t = streams->text.flush(), r = streams->reasoning.flush();
+                if (!t.empty() || !r.empty()) delta(t, r);
+            }
             if (o.error.empty()) return done(o);
             CallOutcome clean = o;
             clean.error = redact_secret(o.error, key);

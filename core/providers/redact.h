@@ -3,8 +3,11 @@
 // Provider messages quote what a server sent back, and some gateways and proxies echo the
 // request's Authorization header in their error bodies. Every message of a call passes through
 // here before anything shows or stores it (stderr, --json, --events, history, exports, GUI, serve).
+// A 200 stream can carry the key too (a proxy that answers with the request it got, a model
+// that was shown the key): the answer text is redacted as it streams (StreamRedactor).
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "providers/chat_call.h"
 
@@ -12,13 +15,33 @@ namespace moa::providers {
 
 inline constexpr const char* kRedacted = "[redacted]";
 
-// `text` with the key removed: every occurrence of `key` (also JSON-escaped), every run of at
-// least 12 of its first bytes (an echo cut short by a length limit), and the token after any
-// "Bearer " (any case) that is at least 8 characters long, become "[redacted]". Keys shorter
-// than 4 bytes are only caught after "Bearer ".
+// `text` with the key removed: every occurrence of `key`, also as a JSON string carries it,
+// URL-encoded (%2F, either case) and inside base64 (at each of the three alignments, in both
+// alphabets, when at least 16 characters of it are known); every run of at least 12 of its
+// first bytes (an echo cut short by a length limit); and the token after any "Bearer " (any
+// case, also "Bearer%20" and "Bearer+") that is at least 8 characters long, become
+// "[redacted]". Keys shorter than 4 bytes are only caught after "Bearer ".
 std::string redact_secret(std::string_view text, std::string_view key);
 
-// `events` whose retry reasons and outcome errors are redacted for `key`.
+// The key removed from text that arrives in pieces (an answer as it streams), as redact_secret
+// does but without the "Bearer" rule (answers may explain bearer tokens). Only the end of what
+// arrived that could be the start of the key (in any of its spellings) is held back until the
+// next piece says; everything before it is passed on at once.
+class StreamRedactor {
+public:
+    explicit StreamRedactor(std::string_view key);
+    std::string feed(std::string_view piece);
+    std::string flush(); // what is held back, redacted (the stream ended)
+    void reset() { held_.clear(); }
+
+private:
+    std::string key_;
+    std::vector<std::string> forms_; // every spelling of the key that is replaced whole
+    std::string held_;
+};
+
+// `events` whose retry reasons and outcome errors are redacted for `key`, and whose answer
+// text and reasoning pass through a StreamRedactor (what it holds goes out before on_done).
 CallEvents redacting_events(CallEvents events, std::string key);
 
 } // namespace moa::providers

@@ -182,6 +182,9 @@ const Migration kMigrations[] = {
     // before keep their inline contents and read as before.
     {3, "upgrade the history to schema 3",
      [](Database& db) { return db.exec("CREATE TABLE IF NOT EXISTS blobs(hash TEXT PRIMARY KEY, body TEXT NOT NULL);"); }},
+    // 4: what a run's record left out (moa serve --record-max-bytes cut its messages).
+    {4, "upgrade the history to schema 4",
+     [](Database& db) { return add_column_if_missing(db, "runs", "record_note", "TEXT"); }},
 };
 
 // Upgrades the file to this build's schema in one write transaction. The version is read again
@@ -222,20 +225,29 @@ std::string History::damage_message(const std::string& path, const std::string& 
            ".damaged' .recover | sqlite3 '" + path + ".recovered'";
 }
 
-Result<std::string> History::encode_messages(const std::vector<engine::Message>& ms) {
+Result<std::string> History::encode_messages(const std::vector<engine::Message>& ms, RecordCap* cap) {
     json a = json::array();
     for (const auto& m : ms) {
-        if (m.content.size() < kBlobMinBytes) {
-            a.push_back({{"role", m.role}, {"content", m.content}});
+        const std::string& content = cap ? cap->apply(m.content) : m.content;
+        if (content.size() < kBlobMinBytes) {
+            a.push_back({{"role", m.role}, {"content", content}});
             continue;
         }
-        const std::string hash = util::sha256_hex(m.content);
+        const std::string hash = util::sha256_hex(content);
         Statement put(db_.handle(), "INSERT OR IGNORE INTO blobs(hash, body) VALUES(?, ?)");
-        put.bind(1, hash).bind(2, m.content);
+        put.bind(1, hash).bind(2, content);
         if (!put.run()) return Error{write_failed("cannot store a message")};
         a.push_back({{"role", m.role}, {"ref", hash}});
     }
     return a.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<bool> History::store_record_note(std::int64_t run, const RecordCap* cap) {
+    if (!cap || !cap->truncated()) return true;
+    Statement s(db_.handle(), "UPDATE runs SET record_note=? WHERE id=?");
+    s.bind(1, cap->note()).bind(2, run);
+    if (!s.run()) return Error{write_failed("cannot note that the run's record was truncated")};
+    return true;
 }
 
 std::optional<std::vector<engine::Message>> History::decode_messages(const std::string& stored, const std::string& what) {
@@ -314,10 +326,10 @@ Result<std::unique_ptr<History>> History::open(const std::string& path) {
 }
 
 Result<std::int64_t> History::begin_run(const std::string& source, const json& config_snapshot,
-                                        const engine::RunInput& input, const std::string& config_name) {
+                                        const engine::RunInput& input, const std::string& config_name, RecordCap* cap) {
     if (!damage_.empty()) return Error{damage_};
     if (!db_.exec("BEGIN;")) return Error{write_failed("cannot record the run")};
-    auto conversation = encode_messages(input.conversation);
+    auto conversation = encode_messages(input.conversation, cap);
     if (!conversation) {
         db_.exec("ROLLBACK;");
         return Error{conversation.error()};
@@ -332,13 +344,17 @@ Result<std::int64_t> History::begin_run(const std::string& source, const json& c
         return Error{e};
     }
     const std::int64_t id = db_.last_insert_id();
+    if (auto ok = store_record_note(id, cap); !ok) {
+        db_.exec("ROLLBACK;");
+        return Error{ok.error()};
+    }
     if (!db_.exec("COMMIT;")) return Error{write_failed("cannot commit the run's start")};
     return id;
 }
 
-Result<bool> History::record_agent(std::int64_t run, const engine::AgentRecord& a) {
+Result<bool> History::record_agent(std::int64_t run, const engine::AgentRecord& a, RecordCap* cap) {
     if (!damage_.empty()) return Error{damage_};
-    auto messages = encode_messages(a.messages);
+    auto messages = encode_messages(a.messages, cap);
     if (!messages) return Error{messages.error()};
     Statement s(db_.handle(),
                 "INSERT OR REPLACE INTO responses(run_id, layer, agent, provider, model, demo, state, messages_json, text, "
@@ -356,16 +372,16 @@ Result<bool> History::record_agent(std::int64_t run, const engine::AgentRecord& 
         .bind(24, timeline_json(a.timeline));
     if (!s.run())
         return Error{write_failed("cannot record the answer of L" + std::to_string(a.layer + 1) + "." + std::to_string(a.index + 1))};
-    return true;
+    return store_record_note(run, cap);
 }
 
-Result<bool> History::finish_run(std::int64_t run, const engine::RunRecord& r) {
+Result<bool> History::finish_run(std::int64_t run, const engine::RunRecord& r, RecordCap* cap) {
     if (!damage_.empty()) return Error{damage_};
     db_.exec("BEGIN;");
     for (const auto& L : r.layers)
         for (const auto& a : L.agents)
             if (a.attempts > 0 || a.state != engine::AgentState::Queued)
-                if (auto ok = record_agent(run, a); !ok) {
+                if (auto ok = record_agent(run, a, cap); !ok) {
                     db_.exec("ROLLBACK;");
                     return ok;
                 }
@@ -399,7 +415,7 @@ Result<bool> History::set_rerun_of(std::int64_t run, std::int64_t original) {
 Result<std::vector<RunSummary>> History::list(const std::string& search, int limit) {
     std::vector<RunSummary> out;
     Statement s(db_.handle(),
-                "SELECT id, started_at, source, config_name, prompt, status, totals_json, rerun_of, "
+                "SELECT id, started_at, source, config_name, prompt, status, totals_json, rerun_of, record_note, "
                 "(SELECT COUNT(*) FROM responses WHERE run_id = runs.id), "
                 "(SELECT COUNT(*) FROM responses WHERE run_id = runs.id AND state IN ('failed', 'dropped')) FROM runs "
                 "WHERE ?1 = '' OR prompt LIKE '%' || ?1 || '%' OR config_name LIKE '%' || ?1 || '%' "
@@ -419,8 +435,9 @@ Result<std::vector<RunSummary>> History::list(const std::string& search, int lim
             r.wall_ms = t.value("wall_ms", 0.0);
         }
         if (auto o = s.opt_f64(7)) r.rerun_of = static_cast<std::int64_t>(*o);
-        r.agents = static_cast<int>(s.i64(8));
-        r.dropped = static_cast<int>(s.i64(9));
+        r.record_note = s.opt_text(8).value_or("");
+        r.agents = static_cast<int>(s.i64(9));
+        r.dropped = static_cast<int>(s.i64(10));
         out.push_back(std::move(r));
     }
     if (s.failed()) return Error{read_failed("the list of runs")};
@@ -438,6 +455,13 @@ std::optional<json> History::config_snapshot(std::int64_t run) {
     json j = json::parse(s.text(0), nullptr, false);
     if (j.is_discarded()) return std::nullopt;
     return j;
+}
+
+std::string History::record_note(std::int64_t run) {
+    Statement s(db_.handle(), "SELECT record_note FROM runs WHERE id=?");
+    s.bind(1, run);
+    if (!s.step()) return {};
+    return s.opt_text(0).value_or("");
 }
 
 std::optional<engine::RunRecord> History::load(std::int64_t run) {

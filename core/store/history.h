@@ -12,12 +12,13 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/run_types.h"
+#include "store/record_cap.h"
 #include "store/sqlite_db.h"
 #include "util/result.h"
 
 namespace moa::store {
 
-inline constexpr int kHistorySchemaVersion = 3;
+inline constexpr int kHistorySchemaVersion = 4;
 
 struct RunSummary {
     std::int64_t id = 0;
@@ -31,6 +32,7 @@ struct RunSummary {
     std::optional<std::int64_t> rerun_of; // the run this one repeats
     int agents = 0;  // agents recorded (a run that finished ran them all)
     int dropped = 0; // of those, failed or dropped (see engine::outcome_text)
+    std::string record_note; // "record truncated: …" when messages were cut (RecordCap); else empty
 };
 
 class History {
@@ -46,10 +48,12 @@ public:
     // $MOA_HISTORY_DB, else $XDG_DATA_HOME/moa-workbench/history.sqlite (~/.local/share/...).
     static std::string default_path();
 
+    // With a `cap`, message contents are stored as cap->apply() gives them, and the run's row
+    // notes it once something was cut (record_note()).
     Result<std::int64_t> begin_run(const std::string& source, const nlohmann::json& config_snapshot,
-                                   const engine::RunInput& input, const std::string& config_name);
-    Result<bool> record_agent(std::int64_t run, const engine::AgentRecord& a);
-    Result<bool> finish_run(std::int64_t run, const engine::RunRecord& r);
+                                   const engine::RunInput& input, const std::string& config_name, RecordCap* cap = nullptr);
+    Result<bool> record_agent(std::int64_t run, const engine::AgentRecord& a, RecordCap* cap = nullptr);
+    Result<bool> finish_run(std::int64_t run, const engine::RunRecord& r, RecordCap* cap = nullptr);
     // Marks `run` as a re-run of `original` (same configuration and prompt).
     Result<bool> set_rerun_of(std::int64_t run, std::int64_t original);
 
@@ -59,6 +63,8 @@ public:
     // there is no such run or it could not be read: read_error() tells which.
     std::optional<engine::RunRecord> load(std::int64_t run);
     std::optional<nlohmann::json> config_snapshot(std::int64_t run);
+    // "record truncated: …" when the run's stored messages were cut (schema 4); else empty.
+    std::string record_note(std::int64_t run);
     // The last read that failed (empty when none did), with what to do when the file is damaged.
     const std::string& read_error() const { return read_error_; }
     bool damaged() const { return !damage_.empty(); }
@@ -69,7 +75,8 @@ public:
 private:
     // Messages as stored: a content of kBlobMinBytes or more is kept once in `blobs`, by its
     // SHA-256, and referred to ({"role", "ref"}); shorter ones inline ({"role", "content"}).
-    Result<std::string> encode_messages(const std::vector<engine::Message>& ms);
+    Result<std::string> encode_messages(const std::vector<engine::Message>& ms, RecordCap* cap);
+    Result<bool> store_record_note(std::int64_t run, const RecordCap* cap);
     std::optional<std::vector<engine::Message>> decode_messages(const std::string& stored, const std::string& what);
     std::string read_failed(const std::string& what);
     std::string write_failed(const std::string& what);

@@ -86,6 +86,7 @@ engine::EventSink HistoryRecorder::sink(const std::string& source, const config:
                                         const engine::RunInput& input, engine::EventSink next, std::int64_t rerun_of) {
     struct RunState {
         std::int64_t id = 0; // written only by the writer thread
+        std::unique_ptr<RecordCap> cap; // likewise used only there
     };
     bool first = false;
     {
@@ -101,6 +102,7 @@ engine::EventSink HistoryRecorder::sink(const std::string& source, const config:
             if (auto ok = h.check(); !ok) note(ok.error());
         });
     auto state = std::make_shared<RunState>();
+    if (const std::size_t cap = message_cap_; cap > 0) state->cap = std::make_unique<RecordCap>(cap);
     auto snapshot = std::make_shared<nlohmann::json>(config::to_json(config));
     auto in = std::make_shared<engine::RunInput>(input);
     auto order = std::make_shared<AckOrder>(std::move(next));
@@ -112,7 +114,7 @@ engine::EventSink HistoryRecorder::sink(const std::string& source, const config:
         case T::RunStarted: {
             std::uint64_t engine_id = e.run;
             post([this, state, snapshot, in, name, source, note, engine_id, rerun_of](History& h) {
-                auto id = h.begin_run(source, *snapshot, *in, name);
+                auto id = h.begin_run(source, *snapshot, *in, name, state->cap.get());
                 if (!id) return note(id.error());
                 state->id = *id;
                 if (rerun_of > 0)
@@ -134,7 +136,7 @@ engine::EventSink HistoryRecorder::sink(const std::string& source, const config:
                 post([this, state, rec, note, order, ticket](History& h) {
                     slow_disk();
                     if (state->id)
-                        if (auto ok = h.record_agent(state->id, *rec); !ok) note(ok.error());
+                        if (auto ok = h.record_agent(state->id, *rec, state->cap.get()); !ok) note(ok.error());
                     order->ack(ticket);
                 });
                 return;
@@ -151,7 +153,7 @@ engine::EventSink HistoryRecorder::sink(const std::string& source, const config:
                 post([this, state, rec, note, order, ticket](History& h) {
                     slow_disk();
                     if (state->id)
-                        if (auto ok = h.finish_run(state->id, *rec); !ok) note(ok.error());
+                        if (auto ok = h.finish_run(state->id, *rec, state->cap.get()); !ok) note(ok.error());
                     order->ack(ticket);
                 });
                 return;

@@ -7,6 +7,7 @@
 // other agents' text flows on meanwhile). The run's end rewrites the whole record once more and
 // is passed on once that is committed. The next sink must be thread-safe: it is called from the
 // engine's thread and from the writer's, one call at a time per run.
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -41,6 +42,9 @@ public:
     // The database id of the run with this engine run id, 0 until it was written.
     std::int64_t stored_id(std::uint64_t engine_run) const;
     const std::string& path() const { return history_->path(); }
+    // At most this many bytes of message contents per run from now on (0: no cap); see
+    // RecordCap. Set before the runs it is for start.
+    void set_message_cap(std::size_t bytes) { message_cap_ = bytes; }
 
 private:
     void post(std::function<void(History&)> job);
@@ -53,6 +57,7 @@ private:
 
     std::unique_ptr<History> history_;
     const long commit_delay_ms_;
+    std::atomic<std::size_t> message_cap_{0};
     mutable std::mutex mu_;
     std::condition_variable cv_;
     std::condition_variable idle_cv_;

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "util/json_guard.h"
 
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
 namespace moa::json_guard {
 
 bool Scanner::feed(std::string_view piece) {
@@ -63,6 +67,31 @@ std::optional<std::string> check(std::string_view text, const Limits& limits) {
     Scanner s(limits);
     if (s.feed(text)) return std::nullopt;
     return s.error();
+}
+
+std::string brief(const nlohmann::json& v, std::size_t max_bytes) {
+    using T = nlohmann::json::value_t;
+    switch (v.type()) {
+    case T::string: {
+        const auto& s = v.get_ref<const std::string&>();
+        if (s.size() <= max_bytes) return s;
+        std::size_t n = max_bytes;
+        while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n; // a UTF-8 boundary
+        return s.substr(0, n) + "…";
+    }
+    case T::boolean: return v.get<bool>() ? "true" : "false";
+    case T::number_integer: return std::to_string(v.get<std::int64_t>());
+    case T::number_unsigned: return std::to_string(v.get<std::uint64_t>());
+    case T::number_float: {
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "%.17g", v.get<double>());
+        return buf;
+    }
+    case T::object: return "an object of " + std::to_string(v.size()) + (v.size() == 1 ? " member" : " members");
+    case T::array: return "an array of " + std::to_string(v.size()) + (v.size() == 1 ? " value" : " values");
+    case T::null: return "null";
+    default: return "a value that is not text";
+    }
 }
 
 } // namespace moa::json_guard

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace moa::json_guard {
 
 // Deep enough for every real provider chunk, error body and chat request (they nest < 10).
@@ -37,5 +39,10 @@ private:
 // Why `text` must not become a DOM ("nests deeper than 64 levels (at byte 4096)"), or nothing
 // when it is within the limits. It does not check that `text` is JSON: the parser does that.
 std::optional<std::string> check(std::string_view text, const Limits& limits = {});
+
+// A value as text for a message, never by dump() (which recurses and copies the whole value):
+// strings (cut at `max_bytes` on a UTF-8 boundary, with "…"), numbers, booleans and null as
+// they are; an object or array as "an object of N members" / "an array of N values".
+std::string brief(const nlohmann::json& v, std::size_t max_bytes = 200);
 
 } // namespace moa::json_guard

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "engine/rate_limiter.h"
+#include "eval/alpaca_files.h"
 #include "eval/experiment_results.h"
 #include "eval/judge.h"
 #include "eval/prompt_set.h"
@@ -34,6 +35,7 @@ private slots:
     void genericJsonlAndCsvWithMapping();
     void brokenFilesNameFileLineAndField_data();
     void brokenFilesNameFileLineAndField();
+    void hostileIdsAndValuesAreNeverDumped();
     void sampleIsDeterministic();
     void pairwiseVerdictFromLogprobsOrText();
     void importedTemplateBecomesMessages();
@@ -145,6 +147,38 @@ void TestPromptSets::brokenFilesNameFileLineAndField() {
     auto s = load_prompt_set(p, static_cast<PromptFormat>(format));
     QVERIFY(!s.ok());
     QCOMPARE(QString::fromStdString(s.error()), QString::fromStdString(p) + expected);
+}
+
+// Ids and values from the user's files were dump()ed into ids and messages: an id nested
+// 100,000 deep overflowed the stack (dump recurses), a huge value was copied whole to quote 40
+// characters of it. Deep lines are refused naming file and line; values are described.
+void TestPromptSets::hostileIdsAndValuesAreNeverDumped() {
+    QTemporaryDir dir;
+    auto s = load_prompt_set(kData + "/mt_bench/question.jsonl");
+    QVERIFY(s.ok());
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    auto refs = write_temp(dir, "deep.jsonl", "{\"question_id\": 81, \"choices\": [{\"turns\": [\"a\"]}]}\n{\"question_id\": " +
+                                                  deep + ", \"choices\": [{\"turns\": [\"b\"]}]}\n");
+    auto n = attach_mt_bench_references(*s, refs);
+    QVERIFY(!n.ok());
+    QVERIFY2(n.error().find(refs + ":2: the line nests deeper than 512 levels") == 0, n.error().c_str());
+    // Within the depth limit, an object id matches no prompt and is not spelled out.
+    const std::string nested = std::string(400, '[') + std::string(400, ']');
+    refs = write_temp(dir, "odd.jsonl", "{\"question_id\": {\"x\": " + nested + "}, \"choices\": [{\"turns\": [\"b\"]}]}\n");
+    n = attach_mt_bench_references(*s, refs);
+    QVERIFY2(n.ok(), n.ok() ? "" : n.error().c_str());
+    QCOMPARE(*n, 0);
+    // A preference that is a 200,000-value array: the warning describes it in a few words.
+    std::string big = "[";
+    for (int i = 0; i < 200000; ++i) big += i ? ",0" : "0";
+    big += "]";
+    auto a = parse_annotations("[{\"instruction\": \"x\", \"output_1\": \"a\", \"output_2\": \"b\", \"preference\": " + big + "}]",
+                               "ann.json");
+    QVERIFY2(a.ok(), a.ok() ? "" : a.error().c_str());
+    QCOMPARE(a->warnings.size(), std::size_t(1));
+    QVERIFY2(a->warnings[0].find("the preference is not a number: an array of 200000 values") != std::string::npos,
+             a->warnings[0].c_str());
+    QVERIFY(a->warnings[0].size() < 200);
 }
 
 void TestPromptSets::sampleIsDeterministic() {

@@ -19,6 +19,7 @@ private slots:
     void initTestCase();
     void streamThatStopsAddingTextFailsOnTheIdleTimeout_data();
     void streamThatStopsAddingTextFailsOnTheIdleTimeout();
+    void streamOfWhitespaceFailsOnTheIdleTimeout();
     void streamThatNeverEndsFailsOnTheCallDeadline();
     void callDeadlineCoversTheWaitsBetweenRetries();
     void callTimeoutIsReadAndChecked();
@@ -60,6 +61,28 @@ void TestCallDeadlines::streamThatStopsAddingTextFailsOnTheIdleTimeout() {
     QVERIFY2(a.error->find("provider \"local\"") != std::string::npos, a.error->c_str());
     QCOMPARE(a.text, std::string("First "));
     // Bounded: far below the minute the server would go on for (generous for a loaded machine).
+    QVERIFY2(took < 30'000, qPrintable(QString::number(took)));
+}
+
+void TestCallDeadlines::streamOfWhitespaceFailsOnTheIdleTimeout() {
+    // One token, then deltas of spaces, newlines and tabs every 50 ms for a minute: text of a
+    // kind, but nothing a reader gets; the call ends at the idle timeout, not the 15 min deadline.
+    const std::string n = nonce();
+    const std::string bad = "keepalive?mode=blank&every_ms=50&seconds=60&tag=WS-" + n;
+    auto cfg = make_config(config_json(server_->base_url(), {{bad, "ok?tag=G-" + n}, {"ok?tag=F-" + n}},
+                                       {{"idle_timeout_ms", 600}, {"max_retries", 0}}));
+    QElapsedTimer clock;
+    clock.start();
+    auto rec = run_to_end(cfg, "Hi", nullptr, 50'000);
+    const qint64 took = clock.elapsed();
+    qInfo("whitespace: the run ended after %lld ms", took);
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    const auto& a = rec.layers[0].agents[0];
+    QCOMPARE(a.state, engine::AgentState::Dropped);
+    QVERIFY(a.error);
+    QVERIFY2(a.error->find("no answer text for 600 ms (idle_timeout_ms)") != std::string::npos, a.error->c_str());
+    QVERIFY2(a.error->find("whitespace") != std::string::npos, a.error->c_str());
+    QVERIFY(a.text.rfind("First ", 0) == 0);
     QVERIFY2(took < 30'000, qPrintable(QString::number(took)));
 }
 

@@ -226,6 +226,10 @@ void TestHostileInput::terminalGetsNoRawEscapes() {
     const QString shown = QString::fromUtf8(r.out);
     QVERIFY2(shown.contains(QString::fromStdString("A-" + n)) || shown.contains("title"), r.out.constData());
     QVERIFY2(!r.out.contains('\x1b') && !r.out.contains('\x07') && !r.out.contains("\xc2\x9b"), r.out.toHex().constData());
+    // Bidirectional controls (text that reads in another order than it is) are replaced too.
+    for (const char* bidi : {"\u202e", "\u202c", "\u2066", "\u2069", "\u200e", "\u200f", "\u061c"})
+        QVERIFY2(!r.out.contains(bidi), qPrintable(QString("U+%1 reached the terminal").arg(QString::fromUtf8(bidi).at(0).unicode(), 4, 16)));
+    QVERIFY2(shown.contains(QString::fromUtf8("bidi \uFFFDexe.txt\uFFFD \uFFFDiso\uFFFD \uFFFDlrm\uFFFD \uFFFDalm")), r.out.constData());
     QVERIFY2(shown.contains(QString::fromUtf8("title␛]0;pwned␇")) && shown.contains(QString::fromUtf8("clear␛[2J")) &&
                  shown.contains(QString::fromUtf8("gone␛]0;title␇")),
              r.out.constData());
@@ -243,6 +247,7 @@ void TestHostileInput::terminalGetsNoRawEscapes() {
     auto piped = run_moa({"run", "--config", f, "--prompt", "hi", "--json", "--no-history"});
     QCOMPARE(piped.code, 0);
     QVERIFY(piped.out.contains("\\u001b]52;c;c2VjcmV0"));
+    QVERIFY(piped.out.contains("\u202eexe.txt\u202c"));
 }
 
 QTEST_GUILESS_MAIN(TestHostileInput)

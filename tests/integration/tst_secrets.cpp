@@ -37,6 +37,7 @@ private slots:
     void fakeKeyLeavesNoTrace();
     void keyEchoedByTheServerIsRedactedEverywhere();
     void redactorCatchesEverySpelling();
+    void streamedAnswerIsRedactedAcrossPieces();
 };
 
 void TestSecrets::fakeKeyLeavesNoTrace() {
@@ -105,7 +106,7 @@ void TestSecrets::keyEchoedByTheServerIsRedactedEverywhere() {
     // A retryable 500 (retried twice), a 401, and an error event inside a 200 stream, each echoing the key.
     auto j = config_json(server.base_url(),
                          {{"ok?tag=A-" + n, "echo-auth?code=500&tag=" + n, "echo-auth?code=401&tag=" + n,
-                           "echo-auth-stream?tag=" + n},
+                           "echo-auth-stream?tag=" + n, "echo-auth-text?tag=" + n},
                           {"ok?tag=F-" + n}},
                          {{"api_key_env", "MOA_SECRET_TEST_KEY"}, {"max_retries", 2}, {"retry_base_ms", 1}, {"retry_max_ms", 5}});
     const QString cfg = dir.filePath("echo.moa.json");
@@ -125,6 +126,19 @@ void TestSecrets::keyEchoedByTheServerIsRedactedEverywhere() {
         auto r = run_moa({"history", "show", "1", fmt}, {}, 60000, env);
         QCOMPARE(r.code, 0);
         everything += r.out + r.err;
+        // An answer that quotes the key (cut across stream chunks) keeps its words, not the key.
+        QVERIFY2(r.out.contains("You sent [redacted] and Bearer [redacted] end"), r.out.constData());
+    }
+    // Through moa serve, with the layers' deltas streamed to the client as they come.
+    {
+        ServeProcess serve({"--config", cfg}, env);
+        QVERIFY(serve.ok());
+        auto reply = http_request("POST", serve.url("/v1/chat/completions"),
+                                  "{\"model\": \"test\", \"stream\": true, \"moa\": {\"include_layers\": true}, "
+                                  "\"messages\": [{\"role\": \"user\", \"content\": \"serve?\"}]}");
+        QCOMPARE(reply.status, 200L);
+        QVERIFY2(reply.body.contains("[redacted]"), reply.body.constData());
+        everything += reply.body + serve.output();
     }
     // The upstream really got the key, and echoed it back.
     QVERIFY(server.bearer(QString::fromStdString(n), QString::fromLatin1(kKey)).with_key >= 9);
@@ -147,6 +161,46 @@ void TestSecrets::redactorCatchesEverySpelling() {
     QCOMPARE(redact_secret("a Bearer token is required", key), std::string("a Bearer token is required"));
     QCOMPARE(redact_secret("sk-live is a prefix", key), std::string("sk-live is a prefix"));
     QCOMPARE(redact_secret("no key here", ""), std::string("no key here"));
+    // URL-encoded (either case of hex), JSON-escaped, inside base64 at any alignment, and
+    // "Bearer" as a URL or a form writes the space.
+    const std::string odd = "sk-proj+Ab/9z=QxY7wT3kLm";
+    QCOMPARE(redact_secret("url ?k=sk-proj%2BAb%2F9z%3DQxY7wT3kLm&x", odd), std::string("url ?k=[redacted]&x"));
+    QCOMPARE(redact_secret("url sk-proj%2bAb%2f9z%3dQxY7wT3kLm", odd), std::string("url [redacted]"));
+    QCOMPARE(redact_secret("{\"k\": \"sk-proj+Ab\\/9z=QxY7wT3kLm\"}", odd), std::string("{\"k\": \"[redacted]\"}"));
+    QCOMPARE(redact_secret("h=Bearer%20other-token-12345 x", key), std::string("h=Bearer%20[redacted] x"));
+    QCOMPARE(redact_secret("q=bearer+other-token-12345", key), std::string("q=bearer+[redacted]"));
+    for (const std::string& before : {std::string("user:"), std::string("ab:"), std::string("x:")}) {
+        const QByteArray b64 = QByteArray::fromStdString(before + odd + "@host").toBase64();
+        const std::string out = redact_secret("Basic " + b64.toStdString(), odd);
+        QVERIFY2(out.find("[redacted]") != std::string::npos, out.c_str());
+        // What is left cannot be decoded to the key.
+        QVERIFY(!QByteArray::fromBase64(QByteArray::fromStdString(out.substr(6))).contains(QByteArray::fromStdString(odd).left(8)));
+        const QByteArray url = QByteArray::fromStdString(before + odd).toBase64(QByteArray::Base64UrlEncoding);
+        QVERIFY(redact_secret(url.toStdString(), odd).find("[redacted]") != std::string::npos);
+    }
+}
+
+// An answer that quotes the key, however the stream cuts it: nothing of it passes, and all the
+// rest passes at once (only what could still become the key is held back).
+void TestSecrets::streamedAnswerIsRedactedAcrossPieces() {
+    using moa::providers::StreamRedactor;
+    const std::string key = "sk-live-0123456789abcdef/xyz";
+    const std::string text = "first part, then " + key + " and sk-live-012 then " + key + "!";
+    for (std::size_t cut1 = 0; cut1 <= text.size(); cut1 += 3)
+        for (std::size_t cut2 = cut1; cut2 <= text.size(); cut2 += 5) {
+            StreamRedactor r(key);
+            std::string out = r.feed(text.substr(0, cut1));
+            out += r.feed(text.substr(cut1, cut2 - cut1));
+            out += r.feed(text.substr(cut2));
+            out += r.flush();
+            QCOMPARE(out, std::string("first part, then [redacted] and sk-live-012 then [redacted]!"));
+        }
+    StreamRedactor r(key);
+    QCOMPARE(r.feed("Hello, "), std::string("Hello, ")); // nothing held: it cannot be the key
+    QCOMPARE(r.feed("see sk-li"), std::string("see "));  // could be
+    QCOMPARE(r.feed("ghtly"), std::string("sk-lightly"));
+    StreamRedactor none("");
+    QCOMPARE(none.feed("sk-live-0123456789abcdef/xyz"), std::string("sk-live-0123456789abcdef/xyz"));
 }
 
 QTEST_GUILESS_MAIN(TestSecrets)

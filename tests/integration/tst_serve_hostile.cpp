@@ -2,9 +2,11 @@
 // Hostile input against `moa run` and `moa serve` over real HTTP on 127.0.0.1 (issue 12): an
 // upstream that sends JSON nested 50,000 deep, clients that send huge or deep bodies, hold
 // connections open, or come from another web page; and memory that must stay flat.
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -113,6 +115,10 @@ private slots:
     void webPagesCannotDriveIt_data();
     void webPagesCannotDriveIt();
     void sigtermEndsOpenStreamsWithAnError();
+    void recordIsCappedPerRun();
+    void slowBodyHoldsNoRunSlot();
+    void idleConnectionsDoNotLockOthersOut();
+    void ambiguousFramingIsRefused();
 
 private:
     std::string write_config(const std::string& name, const std::vector<std::vector<std::string>>& layers);
@@ -470,6 +476,162 @@ void TestServeHostile::sigtermEndsOpenStreamsWithAnError() {
         QFile f(status);
         return f.open(QIODevice::ReadOnly) && f.readAll().contains("State:\tZ");
     }(), 15000);
+}
+
+// An 8 MB conversation through serve leaves at most --record-max-bytes (1 MiB by default) of
+// messages in the history, cut with a marker, and the run says its record was truncated;
+// --no-record leaves the history as it was.
+void TestServeHostile::recordIsCappedPerRun() {
+    auto env = env_;
+    const QString db = dir_.filePath("capped.sqlite");
+    env.insert("MOA_HISTORY_DB", db);
+    const QString cfg = QString::fromStdString(write_config("capped", {{"ok?tag=RC1-" + n_, "ok?tag=RC2-" + n_, "ok?tag=RC3-" + n_}, {"ok?tag=RCF-" + n_}}));
+    auto serve_one = [&](const QStringList& extra, const std::string& prompt) {
+        ServeProcess serve(QStringList{"--config", cfg} + extra, env);
+        if (!serve.ok()) return 0L;
+        return http_request("POST", serve.url("/v1/chat/completions"), chat_body("capped", false, prompt)).status;
+    }; // the server is stopped at the end: the history is closed and its WAL folded in
+    auto size = [&] { return QFileInfo(db).size() + QFileInfo(db + "-wal").size(); };
+    QCOMPARE(serve_one({}, "a small prompt first"), 200L);
+    const qint64 before = size();
+    const std::string big((8 << 20) - 1024, 'w');
+    QCOMPARE(serve_one({}, big), 200L);
+    const qint64 capped = size();
+    QCOMPARE(serve_one({"--no-record"}, big), 200L);
+    QCOMPARE(size(), capped);
+    QCOMPARE(serve_one({"--record-max-bytes", "0"}, big), 200L); // 0: no cap, for the figure
+    const qint64 uncapped = size();
+    qInfo("history growth for one 8 MB request through 3 proposers and an aggregator: %.2f MB with the default cap, "
+          "%.2f MB with --record-max-bytes 0, 0 with --no-record",
+          (capped - before) / 1048576.0, (uncapped - capped) / 1048576.0);
+    QVERIFY2(capped - before < (1 << 20) + (256 << 10), qPrintable(QString::number(capped - before)));
+    QVERIFY(uncapped - capped > (6 << 20)); // the cap is what made the difference
+
+    // The history says which run was cut, and the stored prompt ends with the marker.
+    auto list = run_moa({"history", "--json"}, {}, 60000, env);
+    QCOMPARE(list.code, 0);
+    const auto runs = QJsonDocument::fromJson(list.out).array();
+    QCOMPARE(runs.size(), 3);
+    QCOMPARE(runs[0].toObject()["record_truncated"].toBool(), false); // uncapped
+    QCOMPARE(runs[1].toObject()["record_truncated"].toBool(), true);
+    QCOMPARE(runs[2].toObject()["record_truncated"].toBool(), false); // the small one
+    const QString id = QString::number(runs[1].toObject()["id"].toInteger());
+    auto text = run_moa({"history"}, {}, 60000, env);
+    QVERIFY2(text.out.contains("[record truncated]"), text.out.constData());
+    auto show = run_moa({"history", "show", id}, {}, 60000, env);
+    QVERIFY2(show.out.contains("record truncated: 1048576 of "), show.out.left(300).constData());
+    auto doc = run_moa({"history", "show", id, "--json"}, {}, 60000, env);
+    const json rec = json::parse(doc.out.toStdString());
+    const std::string stored = rec["layers"][0]["agents"][0]["messages"].back()["content"].get<std::string>();
+    QVERIFY(stored.size() < (1 << 20) + 200);
+    QVERIFY2(stored.find("[moa: the history keeps only the first") != std::string::npos, stored.substr(stored.size() - 200).c_str());
+}
+
+// A client that sends its headers and then trickles its body holds no run slot: with
+// --max-runs 1, a normal request is answered meanwhile; the trickler is closed at the body time.
+void TestServeHostile::slowBodyHoldsNoRunSlot() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("upload", {{"ok?tag=UP-" + n_}})), "--max-runs", "1",
+                        "--body-timeout-ms", "2000"},
+                       env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    using Clock = std::chrono::steady_clock;
+    int fd = connect_to(port);
+    QVERIFY(fd >= 0);
+    const QByteArray head = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                            "Content-Length: 100000\r\n\r\n{";
+    QCOMPARE(send(fd, head.constData(), static_cast<std::size_t>(head.size()), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+    const auto opened = Clock::now();
+    std::atomic<double> closed_after{-1};
+    std::atomic<bool> stop{false};
+    std::thread trickler([&] {
+        while (!stop && closed_after < 0) {
+            char b;
+            const bool eof = recv(fd, &b, 1, MSG_DONTWAIT) == 0;
+            if (eof || send(fd, " ", 1, MSG_NOSIGNAL) < 0)
+                closed_after = std::chrono::duration<double>(Clock::now() - opened).count();
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+    });
+    auto end_trickler = qScopeGuard([&] { // also when a check below fails
+        stop = true;
+        trickler.join();
+        close(fd);
+    });
+    QTest::qWait(500);
+    const auto t0 = Clock::now();
+    const auto r = http_request("POST", serve.url("/v1/chat/completions"), chat_body("upload", false));
+    qInfo("answered in %.2f s while another client trickled its body (--max-runs 1)",
+          std::chrono::duration<double>(Clock::now() - t0).count());
+    QVERIFY2(r.status == 200, r.body.constData()); // it was 429: the trickler held the only slot
+    QTRY_VERIFY_WITH_TIMEOUT(closed_after >= 0, 30000);
+    qInfo("the trickling uploader was closed after %.2f s (--body-timeout-ms 2000)", closed_after.load());
+    QVERIFY2(closed_after >= 1.5, qPrintable(QString::number(closed_after.load())));
+}
+
+// 300 connections that send nothing, at the default --max-connections (256): a normal request
+// is answered well before the header time ends (it waited for the header time, or was refused).
+void TestServeHostile::idleConnectionsDoNotLockOthersOut() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("idle", {{"ok?tag=ID-" + n_}})), "--header-timeout-ms", "60000"},
+                       env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    std::vector<int> idle;
+    for (int i = 0; i < 300; ++i)
+        if (int fd = connect_to(port); fd >= 0) idle.push_back(fd);
+    QTest::qWait(1000); // let the server take them all in
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
+    HttpReply r;
+    for (int attempt = 0; attempt < 3 && r.status != 200; ++attempt) // a refused connect is retried at once
+        r = http_request("POST", serve.url("/v1/chat/completions"), chat_body("idle", false));
+    const double took = std::chrono::duration<double>(Clock::now() - t0).count();
+    int closed = 0;
+    for (int fd : idle) {
+        char b;
+        const ssize_t n = recv(fd, &b, 1, MSG_DONTWAIT);
+        closed += n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+        close(fd);
+    }
+    qInfo("answered in %.2f s beside 300 idle connections (%d of them closed to make room)", took, closed);
+    QVERIFY2(r.status == 200, qPrintable(QString("status %1 after %2 s").arg(r.status).arg(took)));
+    QVERIFY2(took < 30, qPrintable(QString::number(took))); // the header time is 60 s
+    QVERIFY(closed >= 300 - 256);
+}
+
+// Two Content-Length headers, or one beside Transfer-Encoding (how a request is smuggled past a
+// proxy in front): 400 with one status line, and the connection is closed. Before, the first
+// was served as if the second were not there, on a connection kept open.
+void TestServeHostile::ambiguousFramingIsRefused() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("framing", {{"ok?tag=FR-" + n_}}))}, env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    const QByteArray body = chat_body("framing", false);
+    const QByteArray head = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
+    const QByteArray length = "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+    struct Case {
+        QByteArray request;
+        QString says;
+    };
+    for (const Case& c : {Case{head + length + "Content-Length: 5\r\n\r\n" + body, "2 Content-Length headers"},
+                          Case{head + length + length + "\r\n" + body, "2 Content-Length headers"},
+                          Case{head + length + "Transfer-Encoding: chunked\r\n\r\n" + QByteArray::number(body.size(), 16) + "\r\n" +
+                                   body + "\r\n0\r\n\r\n",
+                               "both Content-Length and Transfer-Encoding"}}) {
+        QElapsedTimer t;
+        t.start();
+        const QByteArray r = raw_exchange(port, c.request, 20000);
+        QCOMPARE(status_of(r), 400L);
+        QCOMPARE(r.count("HTTP/1.1 "), 1);
+        QVERIFY2(error_of(r)["message"].toString().contains(c.says), r.constData());
+        QCOMPARE(error_of(r)["code"].toString(), QStringLiteral("bad_framing"));
+        QVERIFY2(t.elapsed() < 15000, "the connection was left open"); // raw_exchange waits for the close
+    }
+    QCOMPARE(upstream_calls("FR-"), 0);
+    // A Content-Length past 2^64 is refused by libmicrohttpd itself (413) and the connection closed.
+    const QByteArray huge = raw_exchange(port, head + "Content-Length: 1000000000000000000000000000000\r\n\r\n" + body, 20000);
+    QCOMPARE(status_of(huge), 413L);
+    QCOMPARE(http_request("POST", serve.url("/v1/chat/completions"), body).status, 200L);
 }
 
 QTEST_GUILESS_MAIN(TestServeHostile)

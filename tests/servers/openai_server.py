@@ -157,6 +157,21 @@ class Handler(BaseHTTPRequestHandler):
             key = auth.split(" ", 1)[-1]
             msg = "denied %s; bearer %s; key=%s; cut %s" % (auth, key, key, key[:16])
             return self.send_json(int(params.get("code", "500")), {"error": {"message": msg, "type": "echo"}})
+        if name == "echo-auth-text":  # a 200 stream whose answer quotes the key, cut across chunks (issue 12)
+            auth = self.headers.get("Authorization") or ""
+            key = auth.split(" ", 1)[-1]
+            pieces = ["You sent " + key[:5], key[5:19], key[19:] + " and ", auth[:12], auth[12:] + " end"]
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for p in pieces:
+                self.wfile.write(("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": p},
+                                                                      "finish_reason": None}]}) + "\n\n").encode())
+                self.wfile.flush()
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+            self.close_connection = True
+            return
         if name == "echo-auth-stream":  # the same echo as an error event inside a 200 stream
             auth = self.headers.get("Authorization") or ""
             body = ("data: " + json.dumps({"error": {"message": "stream denied " + auth, "code": auth}}) + "\n\n").encode()
@@ -168,7 +183,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         if name == "escapes":  # model text full of terminal control sequences (issue 12 item 14)
             text = ("title\x1b]0;pwned\x07 clip\x1b]52;c;c2VjcmV0\x07 clear\x1b[2J\x1b[H c1\u009b31m "
-                    "del\x7f cr\r bell\x07 end")
+                    "del\x7f cr\r bell\x07 bidi \u202eexe.txt\u202c \u2066iso\u2069 \u200elrm\u200f \u061calm end")
         if name == "status":
             code = int(params.get("code", "500"))
             return self.send_json(code, {"error": {"message": params.get("message", "scripted failure %d" % code),
@@ -267,10 +282,12 @@ class Handler(BaseHTTPRequestHandler):
                     ABORTED[model] = ABORTED.get(model, 0) + 1
             return
         if name == "keepalive":  # one token, then only keep-alive comments, empty deltas or a trickle
-            mode = params.get("mode", "comment")  # comment | empty | trickle (a real token each time)
+            mode = params.get("mode", "comment")  # comment | empty | blank (whitespace) | trickle (a real token each time)
             every = int(params.get("every_ms", "50")) / 1000.0
             filler = {"comment": b": keep-alive\n\n",
                       "empty": ("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": ""},
+                                                                   "finish_reason": None}]}) + "\n\n").encode(),
+                      "blank": ("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": " \n\t "},
                                                                    "finish_reason": None}]}) + "\n\n").encode(),
                       "trickle": ("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": "more "},
                                                                      "finish_reason": None}]}) + "\n\n").encode()}[mode]
