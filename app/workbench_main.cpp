@@ -17,6 +17,7 @@
 #include "eval/experiment_results.h"
 #include "experiment/experiment_window.h"
 #include "experiment/result_chart.h"
+#include "history/history_panel.h"
 #include "main_window.h"
 #include "run/diff_view.h"
 #include "run/run_view.h"
@@ -55,8 +56,9 @@ int main(int argc, char** argv) {
     QCommandLineOption experiment_tab("experiment-tab", "With --experiment --screenshot: the tab to show", "title");
     QCommandLineOption shot_answers("screenshot-answers", "With --prompt and --screenshot: grab the compare-answers dialog after the run");
     QCommandLineOption raise_dock("raise-dock", "Bring a dock to the front (providers, inspector, models, configurations, history)", "name");
+    QCommandLineOption window_size("window-size", "Open the window at this size (for screenshots: 1400x900, 1024x700)", "WxH");
     QCommandLineOption palette_opt("palette", "Review the window under a light or dark palette (the system's is the default)", "light|dark");
-    cli.addOptions({shot_answers, raise_dock, palette_opt, with_paper});
+    cli.addOptions({shot_answers, raise_dock, palette_opt, with_paper, window_size});
     cli.addOptions({shot, prompt, preset, during, experiment, experiment_db, run_experiment, render_chart, chart_x, log_x, no_paper, experiment_tab});
     cli.process(app);
     app.setStyleSheet(moa::ui::focus_style_sheet()); // a focus frame that can be seen
@@ -134,6 +136,15 @@ int main(int argc, char** argv) {
         bool done = false;
     } first_paint;
     if (qEnvironmentVariableIsSet("MOA_REPORT_FIRST_PAINT")) w.installEventFilter(&first_paint);
+    if (cli.isSet(window_size)) {
+        const QStringList wh = cli.value(window_size).split('x');
+        const QSize want = wh.size() == 2 ? QSize(wh[0].toInt(), wh[1].toInt()) : QSize();
+        if (want.width() < 200 || want.height() < 200) {
+            std::cerr << "moa-workbench: --window-size: \"" << cli.value(window_size).toStdString() << "\" is not WIDTHxHEIGHT (e.g. 1024x700)\n";
+            return 2;
+        }
+        w.resize(want);
+    }
     w.show();
     if (cli.isSet(raise_dock)) {
         const QString name = cli.value(raise_dock) + "Dock";
@@ -190,7 +201,11 @@ int main(int argc, char** argv) {
         if (cli.isSet(prompt)) {
             w.promptEditor()->setPlainText(cli.value(prompt));
             if (cli.isSet(during)) QTimer::singleShot(200 + cli.value(during).toInt(), &w, grab);
-            else QObject::connect(&w, &moa::ui::MainWindow::runFinished, &w, grab);
+            else
+                // After the run, once the history list shows it (it is read on a thread).
+                QObject::connect(&w, &moa::ui::MainWindow::runFinished, &w, [&w, grab] {
+                    QObject::connect(w.historyPanel(), &moa::ui::HistoryPanel::refreshed, &w, grab, Qt::SingleShotConnection);
+                });
             QTimer::singleShot(200, &w, [&w] { w.startRun(); });
         } else {
             grab();

@@ -114,6 +114,22 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     error_->setStyleSheet("color: #D03A3A");
     error_->hide();
     v->insertWidget(v->indexOf(body_), error_);
+    // A state's detail (a retry's when and why), whole and word-wrapped across the pane: beside
+    // the state in a narrow pane it was clipped to "retrying — attempt 2 in 1669 n…".
+    detail_ = new QLabel;
+    detail_->setObjectName("agent_detail");
+    detail_->setTextFormat(Qt::PlainText);
+    detail_->setWordWrap(true);
+    detail_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    detail_->setStyleSheet("color: #E07000");
+    detail_->hide();
+    v->insertWidget(v->indexOf(error_), detail_);
+}
+
+QString AgentPane::statsTip() {
+    return tr("ttft: time to first token, from sending the request until the first token of the answer arrived\n"
+              "tok/s: completion tokens per second after the first token\n"
+              "N+M tok: prompt + completion tokens (est.: counted here, the provider reported none)");
 }
 
 void AgentPane::setNotRun() {
@@ -132,9 +148,10 @@ void AgentPane::setState(engine::AgentState s, const QString& detail) {
     QString color = s == S::Streaming ? "#2E9E5B" : s == S::Done ? "#3A7BD5" : (s == S::Failed || s == S::Dropped) ? "#D03A3A"
                     : s == S::Retrying ? "#E07000" : s == S::Waiting ? "#B08800" : "gray";
     QString label = s == S::Waiting ? tr("waiting for the first token") : QString::fromLatin1(engine::to_string(s));
-    if (!detail.isEmpty()) label += " — " + detail;
     state_->setText(QStringLiteral("<span style='color:%1'>%2</span>").arg(color, label.toHtmlEscaped()));
     state_->setToolTip(detail);
+    detail_->setText(detail);
+    detail_->setVisible(!detail.isEmpty());
 }
 
 void AgentPane::setRecord(const engine::AgentRecord& r) {
@@ -148,6 +165,7 @@ void AgentPane::setRecord(const engine::AgentRecord& r) {
     if (r.attempts > 1) parts << tr("%1 attempts").arg(r.attempts);
     base_stats_ = parts.join(" · ");
     stats_->setText(base_stats_);
+    stats_->setToolTip(statsTip());
     if (r.state == engine::AgentState::Failed || r.state == engine::AgentState::Dropped) {
         const QString error = QString::fromStdString(r.error.value_or(""));
         setState(r.state);
@@ -217,7 +235,8 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
 
 void AgentPane::setOverlap(double recall) {
     stats_->setText(base_stats_ + tr(" · final keeps %1% (ROUGE-L)").arg(recall * 100, 0, 'f', 0));
-    stats_->setToolTip(tr("ROUGE-L recall: the share of the final answer's words that appear, in order, in this answer"));
+    stats_->setToolTip(statsTip() + "\n" +
+                       tr("ROUGE-L recall: the share of the final answer's words that appear, in order, in this answer"));
 }
 
 void RunView::setNote(const QString& text) {

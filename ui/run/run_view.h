@@ -62,9 +62,14 @@ public:
     QString text() const { return body_->text(); } // exactly as it came
     StreamTextView* body() const { return body_; }
     QString stateText() const { return state_->text(); }
+    // The current state's detail (a retry's when and why), shown whole below the state.
+    QString stateDetail() const { return detail_->text(); }
     bool isStreaming() const { return streaming_; }
     void setOverlap(double recall);
     QString statsText() const { return stats_->text(); }
+    QString statsToolTip() const { return stats_->toolTip(); }
+    // What the stats line's abbreviations mean (ttft, tok/s, tokens).
+    static QString statsTip();
     // Before any run: no state ("not run yet"), not "queued".
     void setNotRun();
     // The whole error of a failed or dropped agent, shown in the pane's body (empty: none).
@@ -81,6 +86,7 @@ private:
     StreamTextView* body_;
     QLabel* stats_;
     QLabel* error_;
+    QLabel* detail_;
     QString base_stats_;
 };
 
@@ -160,7 +166,8 @@ private:
     QSplitter* split_ = nullptr;
     bool final_wide_ = false;
     QList<QWidget*> layer_columns_;
-    int columnMinWidth() const { return final_wide_ ? 150 : 220; }
+    // Running: narrow enough that moa-paper's three layers fit beside the final answer at 1024×700.
+    int columnMinWidth() const { return final_wide_ ? 120 : 220; }
     QWidget* columns_ = nullptr;
     QHash<QPair<int, int>, AgentPane*> panes_;
     std::vector<QLabel*> layer_titles_;
