@@ -110,10 +110,6 @@ QString MainWindow::examplePrompt() {
 MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget* parent)
     : QMainWindow(parent), history_(std::move(history)) {
     setObjectName("MainWindow");
-    if (live_windows().empty()) {
-        static const bool registered = std::atexit(&MainWindow::abandonLiveRuns) == 0;
-        (void)registered;
-    }
     live_windows().insert(this);
     if (auto c = accounting::Catalog::load_file(resources::catalog_path())) catalog_ = std::move(*c);
     engine_ = std::make_unique<engine::Engine>(catalog_);
@@ -779,6 +775,11 @@ bool MainWindow::startRunWith(const config::Config& cfg, const engine::RunInput&
         return it == run_keys.end() ? std::string() : it->second;
     };
     run_ = engine_->start(cfg, input, sink, std::move(options));
+    // Registered after the first start: what exit() destroys is destroyed in reverse order, so
+    // the engine's transport (made on first use) still runs when the handler cancels the run.
+    // Registered before it, the handler waited on a run whose transport thread was gone.
+    static const bool registered = std::atexit(&MainWindow::abandonLiveRuns) == 0;
+    (void)registered;
     prompt_panel_->setRunning(true);
     return true;
 }

@@ -103,7 +103,7 @@ public:
     // The process is exiting with windows still alive (Qt calls exit(1) when the X11 connection
     // breaks: the window was killed, the display went away): each live run is cancelled and
     // waited for (bounded), and the history writes its end, so it is not left "running" forever.
-    // Registered with std::atexit by the first window; a no-op when every window was destroyed.
+    // Registered with std::atexit at the first run's start; a no-op once every window is destroyed.
     static void abandonLiveRuns();
 
 signals:
