@@ -9,9 +9,16 @@
 #include <QEvent>
 #include <QIcon>
 #include <QPalette>
+#include <QPointer>
+
+#include <QAbstractNativeEventFilter>
 
 #include <cstdio>
 #include <iostream>
+#if __has_include(<xcb/xcb.h>)
+#include <xcb/xcb.h>
+#define MOA_WATCH_X11_DESTROY 1
+#endif
 
 #include "common/keyboard.h"
 #include "eval/experiment_results.h"
@@ -24,6 +31,31 @@
 #include "settings/key_store.h"
 #include "store/experiment_store.h"
 #include "store/history_recorder.h"
+
+#ifdef MOA_WATCH_X11_DESTROY
+namespace {
+// Another X client destroyed the window's X window (`xdotool windowclose`, a window manager
+// tearing it down): Qt sends no close event, and the process went on with no window, its run
+// streaming (and paying) to the end. Closed as by the X button: the run is cancelled and
+// recorded as such, and the process exits.
+struct X11DestroyWatch : QAbstractNativeEventFilter {
+    QWidget* window = nullptr;
+    bool nativeEventFilter(const QByteArray& type, void* message, qintptr*) override {
+        if (type != "xcb_generic_event_t" || !window) return false;
+        const auto* ev = static_cast<const xcb_generic_event_t*>(message);
+        if ((ev->response_type & 0x7f) != XCB_DESTROY_NOTIFY) return false;
+        const auto* d = reinterpret_cast<const xcb_destroy_notify_event_t*>(ev);
+        if (d->window != static_cast<xcb_window_t>(window->internalWinId())) return false;
+        QPointer<QWidget> w(window);
+        window = nullptr;
+        QMetaObject::invokeMethod(qApp, [w] {
+            if (w && w->close()) QApplication::quit();
+        }, Qt::QueuedConnection);
+        return false;
+    }
+};
+} // namespace
+#endif
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
@@ -146,6 +178,13 @@ int main(int argc, char** argv) {
         w.resize(want);
     }
     w.show();
+#ifdef MOA_WATCH_X11_DESTROY
+    X11DestroyWatch x11_destroyed;
+    if (QGuiApplication::platformName() == "xcb") {
+        x11_destroyed.window = &w;
+        app.installNativeEventFilter(&x11_destroyed);
+    }
+#endif
     if (cli.isSet(raise_dock)) {
         const QString name = cli.value(raise_dock) + "Dock";
         for (auto* d : w.findChildren<QDockWidget*>())
