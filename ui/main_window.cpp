@@ -386,6 +386,11 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
 
 MainWindow::~MainWindow() {
     live_windows().erase(this);
+    // The children outlive this body (QWidget deletes them after the members are gone) and some
+    // signal on their way out (the undo stack's cleanChanged → updateTitle → updateBanner): a
+    // slot of this window then ran on destroyed members (a freed run, deleted labels), which
+    // corrupted the heap and crashed tst_window_truth now and then. No child calls back now.
+    for (QObject* child : findChildren<QObject*>()) QObject::disconnect(child, nullptr, this, nullptr);
     if (run_) {
         // Until its end the run uses the engine, the catalog and the history writer, which die
         // with this window: wait for it. Cancelling closes its connections at once, so the end
