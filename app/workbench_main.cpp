@@ -9,15 +9,23 @@
 #include <QEvent>
 #include <QIcon>
 #include <QPalette>
+#include <QPointer>
+
+#include <QAbstractNativeEventFilter>
 
 #include <cstdio>
 #include <iostream>
+#if __has_include(<xcb/xcb.h>)
+#include <xcb/xcb.h>
+#define MOA_WATCH_X11_DESTROY 1
+#endif
 
 #include "common/keyboard.h"
 #include "eval/experiment_results.h"
 #include "experiment/experiment_window.h"
 #include "experiment/result_chart.h"
 #include "graph/graph_scene.h"
+#include "history/history_panel.h"
 #include "main_window.h"
 #include "run/diff_view.h"
 #include "run/run_presenter.h"
@@ -26,6 +34,31 @@
 #include "settings/key_store.h"
 #include "store/experiment_store.h"
 #include "store/history_recorder.h"
+
+#ifdef MOA_WATCH_X11_DESTROY
+namespace {
+// Another X client destroyed the window's X window (`xdotool windowclose`, a window manager
+// tearing it down): Qt sends no close event, and the process went on with no window, its run
+// streaming (and paying) to the end. Closed as by the X button: the run is cancelled and
+// recorded as such, and the process exits.
+struct X11DestroyWatch : QAbstractNativeEventFilter {
+    QWidget* window = nullptr;
+    bool nativeEventFilter(const QByteArray& type, void* message, qintptr*) override {
+        if (type != "xcb_generic_event_t" || !window) return false;
+        const auto* ev = static_cast<const xcb_generic_event_t*>(message);
+        if ((ev->response_type & 0x7f) != XCB_DESTROY_NOTIFY) return false;
+        const auto* d = reinterpret_cast<const xcb_destroy_notify_event_t*>(ev);
+        if (d->window != static_cast<xcb_window_t>(window->internalWinId())) return false;
+        QPointer<QWidget> w(window);
+        window = nullptr;
+        QMetaObject::invokeMethod(qApp, [w] {
+            if (w && w->close()) QApplication::quit();
+        }, Qt::QueuedConnection);
+        return false;
+    }
+};
+} // namespace
+#endif
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
@@ -60,8 +93,8 @@ int main(int argc, char** argv) {
     QCommandLineOption shot_walk("screenshot-walkthrough", "With --prompt and --screenshot: grab the Layers walkthrough at this layer (1-based)", "layer");
     QCommandLineOption shot_sentence("screenshot-sentence", "With --prompt and --screenshot: click this sentence (1-based) of the final aggregator's answer first, so its sources light up", "n");
     QCommandLineOption shot_graph("screenshot-graph", "With --prompt and --screenshot: grab the layer graph with its provenance weights");
-    QCommandLineOption window_size("window-size", "The window's size for --screenshot (default 1400x900)", "WxH");
     QCommandLineOption raise_dock("raise-dock", "Bring a dock to the front (providers, inspector, models, configurations, history)", "name");
+    QCommandLineOption window_size("window-size", "Open the window at this size (for screenshots: 1400x900, 1024x700)", "WxH");
     QCommandLineOption palette_opt("palette", "Review the window under a light or dark palette (the system's is the default)", "light|dark");
     cli.addOptions({shot_answers, raise_dock, palette_opt, with_paper, shot_walk, shot_sentence, shot_graph, window_size});
     cli.addOptions({shot, prompt, preset, during, experiment, experiment_db, run_experiment, render_chart, chart_x, log_x, no_paper, experiment_tab});
@@ -143,9 +176,21 @@ int main(int argc, char** argv) {
     if (qEnvironmentVariableIsSet("MOA_REPORT_FIRST_PAINT")) w.installEventFilter(&first_paint);
     if (cli.isSet(window_size)) {
         const QStringList wh = cli.value(window_size).split('x');
-        if (wh.size() == 2) w.resize(wh[0].toInt(), wh[1].toInt());
+        const QSize want = wh.size() == 2 ? QSize(wh[0].toInt(), wh[1].toInt()) : QSize();
+        if (want.width() < 200 || want.height() < 200) {
+            std::cerr << "moa-workbench: --window-size: \"" << cli.value(window_size).toStdString() << "\" is not WIDTHxHEIGHT (e.g. 1024x700)\n";
+            return 2;
+        }
+        w.resize(want);
     }
     w.show();
+#ifdef MOA_WATCH_X11_DESTROY
+    X11DestroyWatch x11_destroyed;
+    if (QGuiApplication::platformName() == "xcb") {
+        x11_destroyed.window = &w;
+        app.installNativeEventFilter(&x11_destroyed);
+    }
+#endif
     if (cli.isSet(raise_dock)) {
         const QString name = cli.value(raise_dock) + "Dock";
         for (auto* d : w.findChildren<QDockWidget*>())
@@ -277,7 +322,11 @@ int main(int argc, char** argv) {
         if (cli.isSet(prompt)) {
             w.promptEditor()->setPlainText(cli.value(prompt));
             if (cli.isSet(during)) QTimer::singleShot(200 + cli.value(during).toInt(), &w, grab);
-            else QObject::connect(&w, &moa::ui::MainWindow::runFinished, &w, grab);
+            else
+                // After the run, once the history list shows it (it is read on a thread).
+                QObject::connect(&w, &moa::ui::MainWindow::runFinished, &w, [&w, grab] {
+                    QObject::connect(w.historyPanel(), &moa::ui::HistoryPanel::refreshed, &w, grab, Qt::SingleShotConnection);
+                });
             QTimer::singleShot(200, &w, [&w] { w.startRun(); });
         } else {
             grab();

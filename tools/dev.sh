@@ -116,11 +116,13 @@ screenshots)
     export QT_QPA_PLATFORM=offscreen MOA_HISTORY_DB="$tmp/history.sqlite" XDG_CONFIG_HOME="$tmp/config"
     q="How should a small team choose between one large model and a mixture of agents?"
     mkdir -p docs/screenshots
-    build/app/moa-workbench --preset moa-paper --screenshot docs/screenshots/editor.png
+    # The window fits the screen it opens on; the pictures are taken at a fixed size.
+    big=(--window-size 1400x900) small=(--window-size 1024x700)
+    build/app/moa-workbench "${big[@]}" --preset moa-paper --screenshot docs/screenshots/editor.png
     # Its own history: the run it interrupts must not show as "cancelled" in the other pictures.
-    MOA_HISTORY_DB="$tmp/in-progress.sqlite" build/app/moa-workbench --screenshot docs/screenshots/run-in-progress.png --prompt "$q" --screenshot-during 3500
-    build/app/moa-workbench --screenshot docs/screenshots/finished-run.png --prompt "$q"
-    build/app/moa-workbench --screenshot docs/screenshots/compare-answers.png --prompt "$q" --screenshot-answers
+    MOA_HISTORY_DB="$tmp/in-progress.sqlite" build/app/moa-workbench "${big[@]}" --screenshot docs/screenshots/run-in-progress.png --prompt "$q" --screenshot-during 3500
+    build/app/moa-workbench "${big[@]}" --screenshot docs/screenshots/finished-run.png --prompt "$q"
+    build/app/moa-workbench "${big[@]}" --screenshot docs/screenshots/compare-answers.png --prompt "$q" --screenshot-answers
     # Provenance: the weighted graph, a clicked sentence's sources, the Layers walkthrough (two sizes).
     for size in 1400x900 1024x700; do
         sfx=$([ "$size" = 1024x700 ] && echo -1024 || true)
@@ -128,8 +130,11 @@ screenshots)
         build/app/moa-workbench --window-size $size --screenshot docs/screenshots/provenance-highlight$sfx.png --prompt "$q" --screenshot-sentence 5
         build/app/moa-workbench --window-size $size --screenshot docs/screenshots/walkthrough$sfx.png --prompt "$q" --screenshot-walkthrough 2
     done
-    build/app/moa-workbench --preset moa-lite --raise-dock providers --screenshot docs/screenshots/providers.png
-    build/app/moa-workbench --palette dark --screenshot docs/screenshots/finished-run-dark.png --prompt "$q"
+    build/app/moa-workbench "${big[@]}" --preset moa-lite --raise-dock providers --screenshot docs/screenshots/providers.png
+    build/app/moa-workbench "${big[@]}" --palette dark --screenshot docs/screenshots/finished-run-dark.png --prompt "$q"
+    # The small screen (1024×700): the editor and a finished run.
+    build/app/moa-workbench "${small[@]}" --preset moa-paper --screenshot docs/screenshots/small-editor.png
+    build/app/moa-workbench "${small[@]}" --screenshot docs/screenshots/small-finished-run.png --prompt "$q"
     # An experiment against the local scripted server: results table and cost/quality chart.
     # The server stops when its stdin closes: the coproc's input pipe, closed at the end.
     coproc SERVER { exec python3 tests/servers/openai_server.py; }

@@ -19,6 +19,7 @@
 #include <QPlainTextEdit>
 #include <QPointer>
 #include <QPushButton>
+#include <QScreen>
 #include <QSaveFile>
 #include <QScrollArea>
 #include <QSettings>
@@ -31,6 +32,8 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
+#include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "config/key_uses.h"
@@ -82,6 +85,25 @@ QScrollArea* scrolling(QWidget* content, const char* name) {
 }
 } // namespace
 
+namespace {
+// The windows alive now (GUI thread only), for abandonLiveRuns at exit.
+std::set<MainWindow*>& live_windows() {
+    static std::set<MainWindow*> windows;
+    return windows;
+}
+} // namespace
+
+void MainWindow::abandonLiveRuns() {
+    for (auto* w : live_windows()) {
+        if (w->run_ && !w->run_->finished()) {
+            w->run_->cancel();
+            // Cancelling closes the connections at once; the transport thread then ends the run.
+            w->run_->wait_for(std::chrono::seconds(5));
+        }
+        if (w->history_) w->history_->flush();
+    }
+}
+
 QString MainWindow::examplePrompt() {
     return tr("In three short paragraphs: why can several language models answering together, and one "
               "synthesizing their answers, do better than the best of them alone?");
@@ -90,6 +112,7 @@ QString MainWindow::examplePrompt() {
 MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget* parent)
     : QMainWindow(parent), history_(std::move(history)) {
     setObjectName("MainWindow");
+    live_windows().insert(this);
     if (auto c = accounting::Catalog::load_file(resources::catalog_path())) catalog_ = std::move(*c);
     engine_ = std::make_unique<engine::Engine>(catalog_);
     if (history_) {
@@ -204,9 +227,15 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     dock(this, tr("Outline"), "outlineDock", outline_, Qt::RightDockWidgetArea);
     connect(outline_, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* it) {
         if (!it || !it->parent()) return;
-        scene_->selectAgent(it->data(0, Qt::UserRole).toInt(), it->data(0, Qt::UserRole + 1).toInt());
+        presenter_->shownScene()->selectAgent(it->data(0, Qt::UserRole).toInt(), it->data(0, Qt::UserRole + 1).toInt());
     });
     connect(doc_, &ConfigDocument::changed, this, &MainWindow::refreshOutline);
+    // A stored run shown read-only: the outline lists its agents, and the estimate says it is
+    // the document's (the edited document's were shown beside another run's graph).
+    connect(presenter_, &RunPresenter::shownChanged, this, [this] {
+        refreshOutline();
+        prompt_panel_->setShownRun(presenter_->recordedRun());
+    });
 
     auto* providers = new ProvidersPanel(doc_, keys_);
     auto* pdock = dock(this, tr("Providers"), "providersDock", scrolling(providers, "providersScroll"), Qt::RightDockWidgetArea);
@@ -240,6 +269,11 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     tabifyDockWidget(idock, pdock);
     idock->raise();
     connect(scene_, &GraphScene::agentSelected, inspector_, &Inspector::setAgent);
+    // Choosing an agent of the document to look at or edit, after a run: the editing layout
+    // brings the inspector back.
+    connect(scene_, &GraphScene::agentSelected, this, [this](int l, int) {
+        if (l >= 0 && running_layout_ && !isRunning() && !presenter_->showingRecorded()) setRunningLayout(false);
+    });
 
     providers_status_ = new ProviderStatus(doc_, keys_);
     statusBar()->addPermanentWidget(providers_status_);
@@ -288,7 +322,10 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
         presenter_->setBusy(false);
         // The same words as the final header, the history and Compare runs.
         statusBar()->showMessage(tr("Run %1").arg(QString::fromStdString(engine::outcome_text(r))), 8000);
-        QTimer::singleShot(300, history_panel_, &HistoryPanel::refresh); // after the writer thread committed
+        // The end arrives here only once the history's writer thread committed it (the
+        // recorder passes it on then), so the list is read now; a guessed 300 ms timer left the
+        // list empty in a picture taken at the run's end, and would on a slow disk.
+        history_panel_->refresh();
         checkHistoryErrors(); // and whenever the writer thread meets one later (on_error)
         emit runFinished();
     });
@@ -324,13 +361,24 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     }
 
     buildMenus();
-    resize(1400, 900);
+    // 1400×900, or the screen's available area when that is smaller; the last session's
+    // geometry only when it still fits on this screen (a laptop after a large monitor).
+    const QRect avail = availableArea();
+    resize(QSize(1400, 900).boundedTo(avail.size()));
     // The centre (graph, run, final answer) gets the room; the docks a sensible share. A saved
     // layout (restoreState below) wins.
     resizeDocks({cdock, idock}, {250, 320}, Qt::Horizontal);
     resizeDocks({tdock}, {120}, Qt::Vertical);
     QSettings s;
-    restoreGeometry(s.value("geometry").toByteArray());
+    const QByteArray saved = s.value("geometry").toByteArray();
+    if (!saved.isEmpty()) {
+        const QSize fitted = size();
+        if (restoreGeometry(saved) && !avail.contains(frameGeometry())) {
+            setWindowState(windowState() & ~(Qt::WindowMaximized | Qt::WindowFullScreen));
+            resize(fitted);
+            move(avail.topLeft());
+        }
+    }
     restoreState(s.value("windowState").toByteArray());
     openPreset("offline-demo");
     // First start on the demo: an example prompt is there, and focus is in the prompt, so
@@ -341,6 +389,12 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
 }
 
 MainWindow::~MainWindow() {
+    live_windows().erase(this);
+    // The children outlive this body (QWidget deletes them after the members are gone) and some
+    // signal on their way out (the undo stack's cleanChanged → updateTitle → updateBanner): a
+    // slot of this window then ran on destroyed members (a freed run, deleted labels), which
+    // corrupted the heap and crashed tst_window_truth now and then. No child calls back now.
+    for (QObject* child : findChildren<QObject*>()) QObject::disconnect(child, nullptr, this, nullptr);
     if (run_) {
         // Until its end the run uses the engine, the catalog and the history writer, which die
         // with this window: wait for it. Cancelling closes its connections at once, so the end
@@ -348,6 +402,11 @@ MainWindow::~MainWindow() {
         run_->cancel();
         run_->wait();
     }
+}
+
+QRect MainWindow::availableArea() const {
+    const QScreen* sc = screen() ? screen() : QGuiApplication::primaryScreen();
+    return sc ? sc->availableGeometry() : QRect(0, 0, 1400, 900);
 }
 
 QPlainTextEdit* MainWindow::promptEditor() const { return prompt_panel_->prompt(); }
@@ -486,21 +545,49 @@ void MainWindow::buildMenus() {
 }
 
 void MainWindow::setRunningLayout(bool running) {
+    const bool changed = running_layout_ != running;
     running_layout_ = running;
-    // Editing: the graph has the room. Running: the run view has it, and the final answer (the
-    // product of the run) a wide column; the graph stays as a strip that still shows the states.
+    // Like an IDE's modes. Editing: the graph has the room, the inspector, outline and providers
+    // are beside it. Running: those editing docks step aside (the View menu still opens them) and
+    // the run view has the room, the final answer (the product of the run) a wide column; the
+    // graph stays as a band that still shows the states, never a sliver.
+    if (changed && running) {
+        mode_hidden_.clear();
+        for (auto* d : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly))
+            if (dockWidgetArea(d) == Qt::RightDockWidgetArea && d->isVisible() && !d->isFloating()) {
+                mode_hidden_ << d;
+                d->hide();
+            }
+    } else if (changed) {
+        restoreModeDocks();
+    }
     const int total = std::max(300, centre_split_->height());
     const int prompt = prompt_panel_->sizeHint().height();
-    const int graph = running ? std::max(90, total / 5) : (total - prompt) * 2 / 5;
+    const int graph = running ? std::clamp(total / 4, std::min(150, total / 3), 260) : (total - prompt) * 2 / 5;
     centre_split_->setSizes({graph, std::max(100, total - prompt - graph), prompt});
     run_view_->setFinalRoom(running);
     if (running) QTimer::singleShot(0, view_, [v = view_] { v->fit(); });
 }
 
+void MainWindow::restoreModeDocks() {
+    for (auto& d : mode_hidden_)
+        if (d) d->show();
+    mode_hidden_.clear();
+}
+
 void MainWindow::refreshOutline() {
     const QSignalBlocker block(outline_);
     outline_->clear();
-    const auto& c = doc_->config();
+    // The graph on screen: a stored run shown read-only has its own layers and agents, said so.
+    const bool recorded = presenter_->showingRecorded();
+    const auto& c = recorded ? presenter_->recordedConfig() : doc_->config();
+    if (recorded) {
+        auto* head = new QTreeWidgetItem(outline_, {tr("Run #%1 as recorded (read-only)").arg(presenter_->recordedRun())});
+        head->setFlags(Qt::ItemIsEnabled);
+        QFont f = head->font(0);
+        f.setItalic(true);
+        head->setFont(0, f);
+    }
     for (std::size_t li = 0; li < c.layers.size(); ++li) {
         const bool last = li + 1 == c.layers.size();
         auto* layer = new QTreeWidgetItem(outline_, {last ? tr("Layer %1: final aggregator").arg(li + 1)
@@ -723,6 +810,11 @@ bool MainWindow::startRunWith(const config::Config& cfg, const engine::RunInput&
         return it == run_keys.end() ? std::string() : it->second;
     };
     run_ = engine_->start(cfg, input, sink, std::move(options));
+    // Registered after the first start: what exit() destroys is destroyed in reverse order, so
+    // the engine's transport (made on first use) still runs when the handler cancels the run.
+    // Registered before it, the handler waited on a run whose transport thread was gone.
+    static const bool registered = std::atexit(&MainWindow::abandonLiveRuns) == 0;
+    (void)registered;
     prompt_panel_->setRunning(true);
     return true;
 }
@@ -762,19 +854,33 @@ void MainWindow::updateBanner() {
     // Shown whenever any agent runs on the offline demo, however many other providers exist.
     const auto& c = doc_->config();
     int agents = 0, demo = 0;
-    for (const auto& L : c.layers)
-        for (const auto& a : L.agents) {
+    QStringList which; // "L1.2 model", as the timeline names agents
+    for (std::size_t li = 0; li < c.layers.size(); ++li)
+        for (std::size_t ai = 0; ai < c.layers[li].agents.size(); ++ai) {
+            const auto& a = c.layers[li].agents[ai];
             ++agents;
             const auto* p = c.provider(a.provider);
-            demo += p && p->type == config::ProviderType::Demo;
+            if (!p || p->type != config::ProviderType::Demo) continue;
+            ++demo;
+            which << QStringLiteral("L%1.%2 %3").arg(li + 1).arg(ai + 1).arg(QString::fromStdString(a.model).toHtmlEscaped());
         }
     banner_->setVisible(demo > 0);
     if (demo == 0) return;
     // Two lines at most: the centre is small at 1024×700; how to go real is in the tooltip.
-    const QString who = demo == agents ? tr("You are on the <b>offline demo provider</b>")
-                                       : tr("<b>%1 of %2 agents</b> run on the <b>offline demo provider</b>").arg(demo).arg(agents);
-    banner_text_->setText(who + tr(": deterministic filler, not a real model; no keys, no network. <b>Try it</b> (or "
-                                   "Ctrl+Enter) runs the example prompt."));
+    // On a mixed configuration the demo agents are named (three at most, then how many more).
+    constexpr int kNamed = 3;
+    QString names = QStringList(which.mid(0, kNamed)).join(", ");
+    if (which.size() > kNamed) names += tr(" and %1 more").arg(which.size() - kNamed);
+    if (demo == agents)
+        banner_text_->setText(tr("You are on the <b>offline demo provider</b>: deterministic filler, not a real model; no keys, "
+                                 "no network. <b>Try it</b> (or Ctrl+Enter) runs the example prompt."));
+    else
+        banner_text_->setText(tr("<b>%1 of %2 agents</b> run on the <b>offline demo provider</b> (%3): deterministic filler, "
+                                 "not a real model. The other %4 call their real providers.")
+                                  .arg(demo)
+                                  .arg(agents)
+                                  .arg(names)
+                                  .arg(agents - demo));
     banner_->setToolTip(tr("To use a real provider, open a preset such as moa-lite or groq and save its key in the "
                            "Providers panel (kept in your keychain), or set the environment variable it names (for "
                            "example TOGETHER_API_KEY)."));
@@ -808,10 +914,18 @@ void MainWindow::closeEvent(QCloseEvent* e) {
         e->ignore();
         return;
     }
+    // Closed mid-run (the X button, the window manager, the session ending): the run is
+    // cancelled now, so its end is recorded as cancelled and the process can exit; it never
+    // goes on streaming, and paying, behind a window that is gone.
+    if (isRunning()) run_->cancel();
+    restoreModeDocks(); // the editing docks are saved as the user has them, not as the mode hid them
     QSettings s;
     s.setValue("geometry", saveGeometry());
     s.setValue("windowState", saveState());
     if (!recovery_bar_->isVisible()) autosave_->clear(); // a clean exit leaves nothing to recover
+    // The experiments window belongs to this one: left open, it kept the process alive after the
+    // main window was closed.
+    if (experiments_) experiments_->close();
     e->accept();
 }
 

@@ -6,6 +6,7 @@
 // document being edited, RunPresenter for what the run view shows, HistoryPanel for the
 // stored runs); the window connects them, starts runs and keeps the session's totals.
 #include <QMainWindow>
+#include <QPointer>
 
 #include <functional>
 #include <memory>
@@ -18,6 +19,7 @@
 
 class QAction;
 class QDialog;
+class QDockWidget;
 class QTimer;
 class QLabel;
 class QPlainTextEdit;
@@ -69,6 +71,7 @@ public:
     RunPresenter* presenter() const { return presenter_; }
     PromptPanel* promptPanel() const { return prompt_panel_; }
     TimelineView* timeline() const { return timeline_; }
+    HistoryPanel* historyPanel() const { return history_panel_; }
     QPlainTextEdit* promptEditor() const;
     bool openFile(const QString& path);
     void openPreset(const QString& name);
@@ -100,6 +103,13 @@ public:
     // Editing layout (the graph has the room) or running layout (the run view has it).
     void setRunningLayout(bool running);
     bool runningLayout() const { return running_layout_; }
+    // The screen's area the window may take (it is never made larger than this).
+    QRect availableArea() const;
+    // The process is exiting with windows still alive (Qt calls exit(1) when the X11 connection
+    // breaks: the window was killed, the display went away): each live run is cancelled and
+    // waited for (bounded), and the history writes its end, so it is not left "running" forever.
+    // Registered with std::atexit at the first run's start; a no-op once every window is destroyed.
+    static void abandonLiveRuns();
 
 signals:
     void runFinished();
@@ -109,6 +119,7 @@ protected:
 
 private:
     void buildMenus();
+    void restoreModeDocks();
     void updateTitle();
     void updateBanner();
     bool maybeSave();
@@ -143,6 +154,7 @@ private:
     QWidget* recovery_bar_;
     QSplitter* centre_split_ = nullptr;
     bool running_layout_ = false;
+    QList<QPointer<QDockWidget>> mode_hidden_; // the editing docks the running layout hid
     QWidget* banner_;
     QLabel* banner_text_;
     QPushButton* try_it_;

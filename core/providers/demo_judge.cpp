@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The offline demo judge: the demo provider's answer for a model named "demo-judge…". It reads
 // the built-in judge templates (pairwise, single, skills) and decides by counting, openly:
-// how many of the instruction's key words an answer uses and how many sentences it has. Its
-// verdicts are deterministic and say what they counted; it is not a real judge and says so.
+// how many of the instruction's key words an answer uses and how many sentences it has (two
+// key words count as one sentence, up to eight sentences; equal points: the shorter answer
+// wins), leaving out the offline demo's own label line. So an answer composed from more
+// sources usually beats one model's. The verdicts are deterministic and say what they
+// counted; it is not a real judge and says so.
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -42,8 +45,20 @@ struct Counts {
     std::size_t used = 0, of = 0, sentences = 0, words = 0;
 };
 
-Counts count(const std::string& instruction, const std::string& answer) {
+// The offline demo's own label line ("[offline demo, not a real model: …] From the built-in
+// notes on …, for "the question":") is not part of the answer: it quotes the question, so
+// counting it gave every single-model answer the instruction's key words and the reference won
+// every pairwise verdict of the demo experiment (a win rate of 0 for every configuration).
+std::string without_demo_label(const std::string& answer) {
+    const auto start = answer.find_first_not_of(" \n");
+    if (start == std::string::npos || answer.compare(start, 13, "[offline demo") != 0) return answer;
+    const auto nl = answer.find('\n', start);
+    return nl == std::string::npos ? std::string() : answer.substr(nl + 1);
+}
+
+Counts count(const std::string& instruction, const std::string& full_answer) {
     Counts c;
+    const std::string answer = without_demo_label(full_answer);
     auto want = key_words(instruction), have = key_words(answer);
     c.of = want.size();
     for (const auto& w : want) c.used += have.count(w);

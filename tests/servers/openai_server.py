@@ -193,7 +193,8 @@ class Handler(BaseHTTPRequestHandler):
             headers = {}
             if "retry_after" in params:
                 headers["Retry-After"] = params["retry_after"]
-            return self.send_json(code, {"error": {"message": "scripted %d, attempt %d" % (code, seen)}}, headers)
+            message = params.get("message", "scripted %d, attempt %d" % (code, seen))
+            return self.send_json(code, {"error": {"message": message}}, headers)
         if name == "judge":
             verdict, logprobs = judge_answer(params, messages)
             choice = {"index": 0, "delta": {"content": verdict}, "finish_reason": None}

@@ -6,6 +6,9 @@
 #include <QGraphicsSimpleTextItem>
 #include <QtCharts/QChart>
 #include <QtCharts/QChartView>
+#include <QtCharts/QCategoryAxis>
+#include <QtCharts/QLegendMarker>
+#include <QtCharts/QScatterSeries>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -14,6 +17,7 @@
 #include <QtTest>
 
 #include "experiment/experiment_window.h"
+#include "eval/experiment_results.h"
 #include "experiment/result_chart.h"
 #include "test_server.h"
 
@@ -36,6 +40,7 @@ private slots:
     void pauseStopsNewWorkAndResumeFinishes();
     void brokenExperimentIsExplained();
     void pointLabelsDoNotOverlap();
+    void demoCostChartSaysZeroAndKeepsLabelsApart();
 };
 
 void TestExperimentWindow::runsShowsResultsAndChartsAndExports() {
@@ -175,3 +180,52 @@ void TestExperimentWindow::pointLabelsDoNotOverlap() {
 }
 
 #include "tst_experiment_window.moc"
+
+void TestExperimentWindow::demoCostChartSaysZeroAndKeepsLabelsApart() {
+    // The offline demo experiment: every configuration costs $0. The cost chart was an axis of
+    // millionths of a dollar with every point squashed against its edge and the labels on top
+    // of each other; now one "$0 (offline demo)" mark, said in the axis title, labels apart.
+    moa::eval::ExperimentResults r;
+    r.name = "Offline demo experiment";
+    r.mode = "pairwise";
+    r.reference_name = "One demo model";
+    for (auto [name, rate, tflops] : {std::tuple{"Demo MoA: 2 proposer layers + aggregator", 60.0, 70.0},
+                                      std::tuple{"Demo MoA: 1 proposer layer + aggregator", 60.0, 40.0},
+                                      std::tuple{"A third demo configuration", 40.0, 20.0}}) {
+        moa::eval::ConfigResult c;
+        c.name = name;
+        c.win.win_rate = rate;
+        c.win.standard_error = 5;
+        c.tflops_per_instance = tflops;
+        r.configs.push_back(c);
+    }
+    const auto spec = moa::ui::chart_spec(r, moa::ui::XAxis::Cost, false, false);
+    QVERIFY(spec.all_free);
+    QVERIFY2(spec.x_label.contains("$0") && spec.x_label.contains("offline demo"), qPrintable(spec.x_label));
+    // The TFLOPs chart keeps its own axis (the demo's configurations differ there).
+    QVERIFY(!moa::ui::chart_spec(r, moa::ui::XAxis::Tflops, false, false).all_free);
+    moa::ui::ResultChart chart;
+    chart.resize(640, 480);
+    chart.setSpec(spec);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    auto* qc = chart.view()->chart();
+    auto* ax = qobject_cast<QCategoryAxis*>(qc->axes(Qt::Horizontal).value(0));
+    QVERIFY(ax);
+    QCOMPARE(ax->categoriesLabels(), QStringList{"$0 (offline demo)"});
+    QVERIFY(ax->min() < 0 && ax->max() > 0); // the points stand in the middle, not on the edge
+    std::vector<QRectF> labels;
+    for (auto* item : qc->childItems())
+        if (auto* t = dynamic_cast<QGraphicsSimpleTextItem*>(item); t && t->data(1).toString() == "point") {
+            const QRectF rect(t->pos(), t->boundingRect().size());
+            QVERIFY2(qc->plotArea().adjusted(-1, -1, 1, 1).contains(rect), qPrintable(t->text()));
+            for (const QRectF& o : labels) QVERIFY2(!o.intersects(rect), qPrintable(t->text()));
+            labels.push_back(rect);
+        }
+    QCOMPARE(labels.size(), std::size_t(3));
+    // The legend's markers have the colours of their points.
+    for (auto* s : qc->series())
+        if (auto* sc = qobject_cast<QScatterSeries*>(s))
+            for (auto* m : qc->legend()->markers(sc))
+                if (m->isVisible()) QVERIFY2(m->brush().color() == sc->color(), qPrintable(sc->name()));
+}

@@ -96,6 +96,12 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
         xs.push_back(p.x);
         ys.push_back(p.y);
     }
+    if (x == XAxis::Cost && !s.points.empty() &&
+        std::all_of(s.points.begin(), s.points.end(), [](const ChartPoint& p) { return p.x == 0; })) {
+        s.all_free = true;
+        s.log_x = false;
+        s.x_label = "Cost per instance: $0 for every configuration (offline demo, nothing billed)";
+    }
     // The frontier of this x axis (cost or TFLOPs).
     for (auto i : eval::pareto_front(xs, ys)) s.points[i].frontier = true;
     if (with_paper && pairwise) {
@@ -148,7 +154,15 @@ void ResultChart::setSpec(const ChartSpec& spec) {
     if (percent) ymin = std::max(0.0, ymin), ymax = std::min(100.0, ymax);
 
     QAbstractAxis* ax;
-    if (spec.log_x) {
+    if (spec.all_free) {
+        // One mark in the middle: the points stand at $0 with room for their labels.
+        auto* a = new QCategoryAxis();
+        xmin = -1, xmax = 1;
+        a->setRange(xmin, xmax);
+        a->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+        a->append(tr("$0 (offline demo)"), 0);
+        ax = a;
+    } else if (spec.log_x) {
         auto* a = new QLogValueAxis();
         a->setBase(10);
         a->setLabelFormat("%.2g");
@@ -279,11 +293,13 @@ void ResultChart::setSpec(const ChartSpec& spec) {
                 const QPointF at = chart->mapToPosition(QPointF(t->data(0).toDouble(), t->data(2).toDouble()), on);
                 const QSizeF size = t->boundingRect().size();
                 const QRectF area = chart->plotArea();
-                // Right above the point, right below, left above, left below: the first that stays
-                // in the plot and clear of the labels placed so far; else the first in the plot,
-                // moved down past what it overlaps.
+                // Right above the point, right below, left above, left below, centred above, centred
+                // below: the first that stays in the plot and clear of the labels placed so far; else
+                // the first in the plot, moved down past what it overlaps. (Centred: a long name at a
+                // point in the middle, such as the offline demo's $0 mark, fits on neither side.)
                 const QPointF tries[] = {at + QPointF(9, -size.height() - 2), at + QPointF(9, 6),
-                                         at + QPointF(-9 - size.width(), -size.height() - 2), at + QPointF(-9 - size.width(), 6)};
+                                         at + QPointF(-9 - size.width(), -size.height() - 2), at + QPointF(-9 - size.width(), 6),
+                                         at + QPointF(-size.width() / 2, -size.height() - 8), at + QPointF(-size.width() / 2, 9)};
                 auto inside = [&](QPointF p) { return area.contains(QRectF(p, size)); };
                 auto clear = [&](QPointF p) {
                     const QRectF r(p, size);
@@ -298,11 +314,15 @@ void ResultChart::setSpec(const ChartSpec& spec) {
                         break;
                     }
                 if (!found) {
+                    bool in_plot = false;
                     for (const QPointF& p : tries)
                         if (inside(p)) {
                             pos = p;
+                            in_plot = true;
                             break;
                         }
+                    // Wider than either side of its point: kept within the plot's width.
+                    if (!in_plot) pos.setX(std::clamp(pos.x(), area.left(), std::max(area.left(), area.right() - size.width())));
                     for (bool moved = true; moved;) {
                         moved = false;
                         for (const QRectF& o : taken)

@@ -34,6 +34,9 @@ struct ChartSpec {
     QString title;
     QString x_label, y_label;
     bool log_x = false;
+    // Every point costs $0 (the offline demo): the x axis is one "$0" mark, not a range of
+    // millionths of a dollar with the points squashed against its edge.
+    bool all_free = false;
     std::vector<ChartPoint> points;
     std::vector<ReferenceLine> references;
     QString reference_source;

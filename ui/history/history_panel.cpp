@@ -147,6 +147,7 @@ void HistoryPanel::refresh() {
                 it->setData(Qt::UserRole, static_cast<qlonglong>(r.id));
                 self->list_->addItem(it);
             }
+            emit self->refreshed();
         }, Qt::QueuedConnection);
     }).detach();
 }

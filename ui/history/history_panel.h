@@ -37,6 +37,8 @@ public:
     // `db` empty: there is no history (the list says so).
     explicit HistoryPanel(std::string db, QWidget* parent = nullptr);
     void refresh();
+    // How many refreshes were started (each reads the database on a thread, then `refreshed`).
+    int refreshesStarted() const { return generation_; }
     QList<qint64> selectedRuns() const; // newest first
     double replaySpeed() const;
     QListWidget* list() const { return list_; }
@@ -48,6 +50,8 @@ signals:
     void rerunRequested(qint64 id);
     void compareRequested(qint64 older, qint64 newer);
     void message(const QString& text);
+    // The list was filled from the database (the newest refresh).
+    void refreshed();
 
 private:
     std::string db_;

@@ -63,14 +63,21 @@ void PromptPanel::setRunning(bool running) {
 
 void PromptPanel::setCompareEnabled(bool enabled) { compare_->setEnabled(enabled); }
 
+void PromptPanel::setShownRun(qint64 run) {
+    shown_run_ = run;
+    updateEstimate();
+}
+
 void PromptPanel::updateEstimate() {
     auto e = accounting::estimate_run(doc_->config(), catalog_, prompt_->toPlainText().toStdString());
-    estimate_->setFullText(tr("One run, at most: %1%2 · %3 TFLOPs%4 · %5 prompt + %6 completion tokens (max_tokens, 512 where unset)")
+    const QString whose = shown_run_ ? tr("Your document (not run #%1 shown above), one run, at most:").arg(shown_run_) : tr("One run, at most:");
+    estimate_->setFullText(tr("%7 %1%2 · %3 TFLOPs%4 · %5 prompt + %6 completion tokens (max_tokens, 512 where unset)")
                                .arg(format_money(e.cost_usd), e.cost_complete ? QString() : tr(" (some prices unknown)"))
                                .arg(e.tflops, 0, 'f', 1)
                                .arg(e.tflops_complete ? QString() : tr(" (some parameter counts unknown)"))
                                .arg(e.prompt_tokens)
-                               .arg(e.completion_tokens));
+                               .arg(e.completion_tokens)
+                               .arg(whose));
 }
 
 } // namespace moa::ui

@@ -26,6 +26,9 @@ public:
     void setRunning(bool running);
     void setCompareEnabled(bool enabled);
     void updateEstimate();
+    // While a stored run (`run` != 0) is shown above, the estimate says it is the document's,
+    // not that run's (the prompt and Run are always the document's).
+    void setShownRun(qint64 run);
 
 signals:
     void runRequested();
@@ -41,6 +44,7 @@ private:
     QPushButton* cancel_;
     QPushButton* compare_;
     ElidedLabel* estimate_;
+    qint64 shown_run_ = 0;
 };
 
 } // namespace moa::ui

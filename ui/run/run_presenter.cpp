@@ -51,6 +51,8 @@ RunPresenter::RunPresenter(ConfigDocument* doc, GraphScene* doc_scene, GraphView
     shown_config_ = doc_->config();
 }
 
+const config::Config& RunPresenter::recordedConfig() const { return recorded_doc_->config(); }
+
 GraphScene* RunPresenter::shownScene() const { return recorded_id_ ? recorded_scene_ : doc_scene_; }
 
 void RunPresenter::setRecorded(qint64 id, const config::Config& cfg, const QString& what) {
@@ -67,6 +69,7 @@ void RunPresenter::setRecorded(qint64 id, const config::Config& cfg, const QStri
     view_->setInteractive(id == 0);
     QTimer::singleShot(0, view_, [v = view_] { v->fit(); });
     if (was != showingRecorded()) emit readOnlyChanged(showingRecorded());
+    emit shownChanged(); // also from one recorded run to another (the outline follows)
 }
 
 void RunPresenter::prepareViews(const config::Config& cfg) {

@@ -62,6 +62,8 @@ public:
     qint64 recordedRun() const { return recorded_id_; }
     GraphScene* shownScene() const;
     GraphScene* recordedScene() const { return recorded_scene_; }
+    // The configuration of the recorded graph (meaningful while showingRecorded()).
+    const config::Config& recordedConfig() const;
     // The configuration whose run (or empty panes) the run view shows.
     const config::Config& shownConfig() const { return shown_config_; }
     const std::optional<engine::RunRecord>& lastRecord() const { return last_record_; }
@@ -78,6 +80,8 @@ signals:
     void editCopyRequested(const config::Config& c);
     void recordAvailable(bool available);
     void readOnlyChanged(bool read_only);
+    // The graph shown changed: the document's, or which recorded run's.
+    void shownChanged();
 
 private:
     void setRecorded(qint64 id, const config::Config& cfg, const QString& what);

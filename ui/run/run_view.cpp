@@ -129,6 +129,22 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     sentence_->setStyleSheet("background: rgba(255, 200, 0, 0.25); padding: 2px");
     sentence_->hide();
     v->insertWidget(v->indexOf(body_), sentence_); // above the answer: seen however tall the pane
+    // A state's detail (a retry's when and why), whole and word-wrapped across the pane: beside
+    // the state in a narrow pane it was clipped to "retrying — attempt 2 in 1669 n…".
+    detail_ = new QLabel;
+    detail_->setObjectName("agent_detail");
+    detail_->setTextFormat(Qt::PlainText);
+    detail_->setWordWrap(true);
+    detail_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    detail_->setStyleSheet("color: #E07000");
+    detail_->hide();
+    v->insertWidget(v->indexOf(error_), detail_);
+}
+
+QString AgentPane::statsTip() {
+    return tr("ttft: time to first token, from sending the request until the first token of the answer arrived\n"
+              "tok/s: completion tokens per second after the first token\n"
+              "N+M tok: prompt + completion tokens (est.: counted here, the provider reported none)");
 }
 
 void AgentPane::setProvenance(const QString& text, bool ignored) {
@@ -163,9 +179,10 @@ void AgentPane::setState(engine::AgentState s, const QString& detail) {
     QString color = s == S::Streaming ? "#2E9E5B" : s == S::Done ? "#3A7BD5" : (s == S::Failed || s == S::Dropped) ? "#D03A3A"
                     : s == S::Retrying ? "#E07000" : s == S::Waiting ? "#B08800" : "gray";
     QString label = s == S::Waiting ? tr("waiting for the first token") : QString::fromLatin1(engine::to_string(s));
-    if (!detail.isEmpty()) label += " — " + detail;
     state_->setText(QStringLiteral("<span style='color:%1'>%2</span>").arg(color, label.toHtmlEscaped()));
     state_->setToolTip(detail);
+    detail_->setText(detail);
+    detail_->setVisible(!detail.isEmpty());
 }
 
 void AgentPane::setRecord(const engine::AgentRecord& r) {
@@ -179,6 +196,7 @@ void AgentPane::setRecord(const engine::AgentRecord& r) {
     if (r.attempts > 1) parts << tr("%1 attempts").arg(r.attempts);
     base_stats_ = parts.join(" · ");
     stats_->setText(base_stats_);
+    stats_->setToolTip(statsTip());
     if (r.state == engine::AgentState::Failed || r.state == engine::AgentState::Dropped) {
         const QString error = QString::fromStdString(r.error.value_or(""));
         setState(r.state);

@@ -64,6 +64,8 @@ public:
     QString text() const { return body_->text(); } // exactly as it came
     StreamTextView* body() const { return body_; }
     QString stateText() const { return state_->text(); }
+    // The current state's detail (a retry's when and why), shown whole below the state.
+    QString stateDetail() const { return detail_->text(); }
     bool isStreaming() const { return streaming_; }
     // After a run: where this answer comes from and how much of the final answer comes from it
     // (engine/run_provenance.h), on a line under the stats; `ignored` shows it in red.
@@ -73,6 +75,9 @@ public:
     void setSentenceNote(const QString& text);
     QString sentenceNote() const;
     QString statsText() const { return stats_->text(); }
+    QString statsToolTip() const { return stats_->toolTip(); }
+    // What the stats line's abbreviations mean (ttft, tok/s, tokens).
+    static QString statsTip();
     // Before any run: no state ("not run yet"), not "queued".
     void setNotRun();
     // The whole error of a failed or dropped agent, shown in the pane's body (empty: none).
@@ -91,6 +96,7 @@ private:
     QLabel* error_;
     QLabel* prov_;
     QLabel* sentence_;
+    QLabel* detail_;
     QString base_stats_;
 };
 
@@ -187,7 +193,8 @@ private:
     QSplitter* split_ = nullptr;
     bool final_wide_ = false;
     QList<QWidget*> layer_columns_;
-    int columnMinWidth() const { return final_wide_ ? 150 : 220; }
+    // Running: narrow enough that moa-paper's three layers fit beside the final answer at 1024×700.
+    int columnMinWidth() const { return final_wide_ ? 120 : 220; }
     QWidget* columns_ = nullptr;
     QHash<QPair<int, int>, AgentPane*> panes_;
     std::vector<QLabel*> layer_titles_;

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: MIT
+// The window's layout and its last truths (issue 13): it fits the screen and restores only a
+// geometry that fits; the running layout gives the final answer real room at 1400×900 and
+// 1024×700 without resizing the window or overlapping anything; a stored run shows its own
+// outline and an estimate marked as the document's; the demo banner names the demo agents of
+// a mixed configuration; the history lists a run as soon as it ends; closing mid-run cancels
+// and records the run; a long retry message is readable; TTFT and the provenance measure are explained.
+// Real HTTP to local test servers, real SQLite, real widgets (offscreen).
+#include <QDockWidget>
+#include <QLabel>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QProcess>
+#include <QImage>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QSettings>
+#include <QSplitter>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTextBrowser>
+#include <QTreeWidget>
+#include <QtTest>
+
+#include <fstream>
+
+#include "graph/graph_scene.h"
+#include "history/history_panel.h"
+#include "main_window.h"
+#include "model/config_document.h"
+#include "model/prompt_panel.h"
+#include "run/run_presenter.h"
+#include "run/run_view.h"
+#include "run_helpers.h"
+#include "store/history.h"
+#include "test_server.h"
+
+using namespace moa;
+using namespace testing_support;
+
+namespace {
+
+std::unique_ptr<store::HistoryRecorder> history_in(const QTemporaryDir& dir) {
+    auto h = store::History::open(dir.filePath("history.sqlite").toStdString());
+    return h.ok() ? std::make_unique<store::HistoryRecorder>(std::move(*h)) : nullptr;
+}
+
+QString write(const QTemporaryDir& dir, const QString& name, const nlohmann::json& j) {
+    const QString path = dir.filePath(name);
+    std::ofstream(path.toStdString()) << j.dump(2);
+    return path;
+}
+
+// moa-paper's shape (6 proposers, 6 aggregators, 1 final aggregator) over the local server.
+nlohmann::json paper_shape(const std::string& base_url, const std::string& n) {
+    std::vector<std::string> l1, l2;
+    for (int i = 0; i < 6; ++i) {
+        l1.push_back("ok?chunks=6&delay_ms=5&tag=P" + std::to_string(i) + "-" + n);
+        l2.push_back("ok?chunks=6&delay_ms=5&tag=A" + std::to_string(i) + "-" + n);
+    }
+    auto j = config_json(base_url, {l1, l2, {"ok?chunks=30&delay_ms=5&tag=FINAL-" + n}});
+    j["name"] = "Paper shape";
+    return j;
+}
+
+QTreeWidget* outline(ui::MainWindow& w) {
+    for (auto* t : w.findChildren<QTreeWidget*>())
+        if (t->accessibleName() == "Layer graph outline") return t;
+    return nullptr;
+}
+
+QWidget* final_answer(ui::MainWindow& w) {
+    for (auto* b : w.runView()->findChildren<QTextBrowser*>())
+        if (b->accessibleName() == "Final answer") return b;
+    return nullptr;
+}
+
+// The visible docks and the centre: none overlaps another, none is drawn past the window.
+void check_no_overlap(ui::MainWindow& w) {
+    QList<QWidget*> parts{w.centralWidget()};
+    for (auto* d : w.findChildren<QDockWidget*>())
+        if (d->isVisible() && !d->visibleRegion().isEmpty()) parts << d;
+    for (int i = 0; i < parts.size(); ++i) {
+        QVERIFY2(w.rect().contains(parts[i]->geometry()), qPrintable(parts[i]->objectName() + " is drawn past the window"));
+        for (int k = i + 1; k < parts.size(); ++k)
+            QVERIFY2(!parts[i]->geometry().intersects(parts[k]->geometry()),
+                     qPrintable(parts[i]->objectName() + " overlaps " + parts[k]->objectName()));
+    }
+}
+
+} // namespace
+
+class TestWindowLayout : public QObject {
+    Q_OBJECT
+private slots:
+    void init();
+    void windowFitsTheScreenAndRestoresOnlyAGeometryThatFits();
+    void runningLayoutGivesTheFinalAnswerRoom_data();
+    void runningLayoutGivesTheFinalAnswerRoom();
+    void reopenedRunShowsItsOwnOutlineAndAMarkedEstimate();
+    void mixedDemoBannerNamesTheDemoAgents();
+    void closingMidRunCancelsAndRecordsTheRun();
+    void exitWithTheWindowAliveRecordsTheRunAsCancelled();
+    void longRetryMessageIsReadableAt1024x700();
+};
+
+void TestWindowLayout::init() {
+    QStandardPaths::setTestModeEnabled(true);
+    QSettings().clear(); // a fresh profile for every case
+}
+
+void TestWindowLayout::windowFitsTheScreenAndRestoresOnlyAGeometryThatFits() {
+    QTemporaryDir dir;
+    QRect avail;
+    {
+        ui::MainWindow w(history_in(dir));
+        avail = w.availableArea();
+        // A fresh profile: 1400×900, or the screen's available area when that is smaller.
+        QCOMPARE(w.size(), QSize(1400, 900).boundedTo(avail.size()));
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY2(w.width() <= avail.width() && w.height() <= avail.height(),
+                 qPrintable(QStringLiteral("%1×%2 on %3×%4").arg(w.width()).arg(w.height()).arg(avail.width()).arg(avail.height())));
+        // A geometry that fits is restored at the next start.
+        w.resize(QSize(1000, 680).boundedTo(avail.size()));
+        QTRY_COMPARE_WITH_TIMEOUT(w.size(), QSize(1000, 680).boundedTo(avail.size()), 3000);
+        w.close();
+    }
+    {
+        ui::MainWindow w(history_in(dir));
+        QCOMPARE(w.size(), QSize(1000, 680).boundedTo(avail.size()));
+    }
+    // A geometry saved on a larger screen (a monitor since unplugged) is not restored: the
+    // window never opens larger than the screen's available area.
+    {
+        QMainWindow big;
+        big.setGeometry(avail.x() + 50, avail.y() + 50, avail.width() + 1200, avail.height() + 900);
+        QSettings().setValue("geometry", big.saveGeometry());
+    }
+    {
+        ui::MainWindow w(history_in(dir));
+        QVERIFY2(w.width() <= avail.width() && w.height() <= avail.height(),
+                 qPrintable(QStringLiteral("%1×%2 on %3×%4").arg(w.width()).arg(w.height()).arg(avail.width()).arg(avail.height())));
+        QVERIFY(avail.contains(w.geometry().topLeft()));
+    }
+
+    // On a 1024×700 screen the application opens at the screen's size, not 1400×900 (a picture
+    // of its first window, taken by the real program on a small offscreen screen).
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("QT_QPA_PLATFORM", "offscreen:configfile=" MOA_SOURCE_ROOT "/tests/support/offscreen-small-screen.json");
+    env.insert("XDG_CONFIG_HOME", dir.filePath("small-config"));
+    env.insert("MOA_HISTORY_DB", dir.filePath("small.sqlite"));
+    p.setProcessEnvironment(env);
+    const QString png = dir.filePath("small.png");
+    p.start(QFileInfo(MOA_BINARY).dir().filePath("moa-workbench"), {"--screenshot", png});
+    QVERIFY(p.waitForFinished(120000));
+    QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+    const QImage shot(png);
+    QVERIFY2(!shot.isNull() && shot.width() <= 1024 && shot.height() <= 700 && shot.width() >= 900,
+             qPrintable(QStringLiteral("%1×%2").arg(shot.width()).arg(shot.height())));
+}
+
+void TestWindowLayout::runningLayoutGivesTheFinalAnswerRoom_data() {
+    QTest::addColumn<QSize>("size");
+    QTest::addColumn<int>("final_width");  // at least
+    QTest::addColumn<int>("final_height"); // at least
+    QTest::newRow("1400x900") << QSize(1400, 900) << 450 << 220;
+    QTest::newRow("1024x700") << QSize(1024, 700) << 330 << 150;
+}
+
+void TestWindowLayout::runningLayoutGivesTheFinalAnswerRoom() {
+    QFETCH(QSize, size);
+    QFETCH(int, final_width);
+    QFETCH(int, final_height);
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string n = nonce();
+    ui::MainWindow w(history_in(dir));
+    w.resize(size);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.openFile(write(dir, "paper.moa.json", paper_shape(server.base_url(), n))));
+    QTRY_COMPARE_WITH_TIMEOUT(w.size(), size, 3000);
+    check_no_overlap(w);
+    auto* inspector = w.findChild<QDockWidget*>("inspectorDock");
+    QVERIFY(inspector->isVisible());
+
+    w.promptEditor()->setPlainText("How should a small team choose between one large model and a mixture of agents?");
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    auto* history = w.historyPanel();
+    const int refreshes_before = history->refreshesStarted();
+    int refreshes_at_end = -1;
+    connect(&w, &ui::MainWindow::runFinished, this, [&] { refreshes_at_end = history->refreshesStarted(); });
+    QVERIFY(w.startRun());
+    QVERIFY(w.runningLayout());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QApplication::processEvents();
+
+    // The window keeps its size; nothing overlaps; the editing docks stepped aside.
+    QCOMPARE(w.size(), size);
+    check_no_overlap(w);
+    QVERIFY(!inspector->isVisible());
+    // The final answer, the product of the run, has real room.
+    auto* fin = final_answer(w);
+    QVERIFY(fin && fin->isVisible());
+    QVERIFY2(fin->width() >= final_width && fin->height() >= final_height,
+             qPrintable(QStringLiteral("final answer %1×%2").arg(fin->width()).arg(fin->height())));
+    // The three layers fit the width beside it (no horizontal scrolling), each readable.
+    auto* columns = w.runView()->pane(0, 0)->parentWidget()->parentWidget();
+    auto* scroll = qobject_cast<QScrollArea*>(columns->parentWidget()->parentWidget());
+    QVERIFY(scroll);
+    QVERIFY2(!scroll->horizontalScrollBar()->isVisible(), qPrintable(QStringLiteral("columns %1 in %2").arg(columns->width()).arg(scroll->viewport()->width())));
+    for (int l = 0; l < 3; ++l) QVERIFY2(w.runView()->pane(l, 0)->width() >= 110, qPrintable(QString::number(w.runView()->pane(l, 0)->width())));
+    // The graph stays a band that still shows the states, not a sliver.
+    auto* graph = w.findChild<ui::GraphView*>();
+    QVERIFY2(graph->height() >= 120, qPrintable(QString::number(graph->height())));
+    QVERIFY(w.runView()->height() > graph->height());
+
+    // The history list is read as soon as the end arrives (it is committed by then), and shows the run.
+    QVERIFY2(refreshes_at_end > refreshes_before, "the history list was not refreshed at the run's end");
+    QTRY_VERIFY_WITH_TIMEOUT(history->list()->count() == 1 && history->list()->item(0)->text().contains("Paper shape"), 5000);
+
+    // TTFT and the provenance measure are explained where they are shown.
+    auto* pane = w.runView()->pane(0, 0);
+    QVERIFY2(pane->statsText().contains("ttft"), qPrintable(pane->statsText()));
+    QVERIFY2(pane->statsToolTip().contains("time to first token"), qPrintable(pane->statsToolTip()));
+    // The pane's provenance line (which replaced ROUGE-L, issue 15) says what it measures.
+    QTRY_VERIFY_WITH_TIMEOUT(pane->provenanceText().contains("comes from"), 10000);
+    auto* prov = pane->findChild<QLabel*>("provenance");
+    QVERIFY(prov);
+    QVERIFY2(prov->toolTip().contains("x% of B comes from A") && prov->toolTip().contains("share of B's words found in A"),
+             qPrintable(prov->toolTip()));
+
+    // Choosing an agent to edit brings the editing layout back, window size unchanged.
+    w.graphScene()->selectAgent(0, 1);
+    QVERIFY(!w.runningLayout());
+    QTRY_VERIFY_WITH_TIMEOUT(inspector->isVisible(), 3000);
+    QCOMPARE(w.size(), size);
+    check_no_overlap(w);
+    if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT")) w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT"));
+}
+
+void TestWindowLayout::reopenedRunShowsItsOwnOutlineAndAMarkedEstimate() {
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string n = nonce();
+    auto j = config_json(server.base_url(), {{"ok?tag=OLD1-" + n, "ok?tag=OLD2-" + n}, {"ok?tag=OLDA-" + n}});
+    ui::MainWindow w(history_in(dir));
+    w.show();
+    QVERIFY(w.openFile(write(dir, "o.moa.json", j)));
+    w.promptEditor()->setPlainText("Outline?");
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    QVERIFY(w.startRun());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+    auto* list = w.historyPanel()->list();
+    QTRY_VERIFY_WITH_TIMEOUT(list->count() == 1 && list->item(0)->data(Qt::UserRole).isValid(), 5000);
+    const qint64 id = list->item(0)->data(Qt::UserRole).toLongLong();
+
+    // The document gets a third proposer with a new name.
+    config::Agent extra;
+    extra.provider = "local";
+    extra.model = "NEW-" + n;
+    w.document()->addAgent(0, extra);
+    auto* tree = outline(w);
+    QVERIFY(tree);
+    QCOMPARE(tree->topLevelItem(0)->childCount(), 3);
+
+    // Reopened: the outline lists the run's own agents, headed as the recorded run; the
+    // estimate says it is the document's.
+    w.openRun(id);
+    QTRY_VERIFY_WITH_TIMEOUT(w.presenter()->showingRecorded(), 5000);
+    QVERIFY2(tree->topLevelItem(0)->text(0).contains(QStringLiteral("Run #%1 as recorded").arg(id)), qPrintable(tree->topLevelItem(0)->text(0)));
+    QCOMPARE(tree->topLevelItem(1)->childCount(), 2);
+    QVERIFY(tree->topLevelItem(1)->child(0)->text(0).contains(QString::fromStdString("OLD1-" + n)));
+    QVERIFY(tree->findItems(QString::fromStdString("NEW-" + n), Qt::MatchContains | Qt::MatchRecursive).isEmpty());
+    const QString estimate = w.promptPanel()->estimate()->fullText();
+    QVERIFY2(estimate.contains(QStringLiteral("Your document (not run #%1").arg(id)), qPrintable(estimate));
+
+    // Back to my document: its own outline and a plain estimate again.
+    w.findChild<QPushButton*>("back_to_document")->click();
+    QVERIFY(!w.presenter()->showingRecorded());
+    QCOMPARE(tree->topLevelItem(0)->childCount(), 3);
+    QVERIFY(!tree->findItems(QString::fromStdString("NEW-" + n), Qt::MatchContains | Qt::MatchRecursive).isEmpty());
+    QVERIFY2(w.promptPanel()->estimate()->fullText().startsWith("One run, at most"), qPrintable(w.promptPanel()->estimate()->fullText()));
+}
+
+void TestWindowLayout::mixedDemoBannerNamesTheDemoAgents() {
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    auto j = config_json(server.base_url(), {{"ok", "demo-proposer-x", "ok"}, {"demo-final-y"}});
+    j["providers"]["demo"] = {{"type", "demo"}};
+    j["layers"][0]["agents"][1]["provider"] = "demo";
+    j["layers"][1]["agents"][0]["provider"] = "demo";
+    ui::MainWindow w(history_in(dir));
+    w.show();
+    QVERIFY(w.openFile(write(dir, "mixed.moa.json", j)));
+    auto* banner = w.findChild<QFrame*>("demo_banner");
+    QVERIFY(banner && banner->isVisible());
+    const QString text = banner->findChild<QLabel*>()->text();
+    QVERIFY2(text.contains("2 of 4 agents") && text.contains("L1.2 demo-proposer-x") && text.contains("L2.1 demo-final-y") &&
+                 text.contains("The other 2 call their real providers"),
+             qPrintable(text));
+    QVERIFY2(!text.contains("You are on the"), qPrintable(text));
+}
+
+void TestWindowLayout::closingMidRunCancelsAndRecordsTheRun() {
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string n = nonce();
+    auto j = config_json(server.base_url(), {{"ok?chunks=400&delay_ms=50&tag=SLOW-" + n}, {"ok?tag=AGG-" + n}});
+    const QString db = dir.filePath("history.sqlite");
+    {
+        auto w = std::make_unique<ui::MainWindow>(history_in(dir));
+        w->show();
+        QVERIFY(w->openFile(write(dir, "slow.moa.json", j)));
+        w->promptEditor()->setPlainText("Close me");
+        QVERIFY(w->startRun());
+        QTRY_VERIFY_WITH_TIMEOUT(w->runView()->pane(0, 0)->text().contains(QString::fromStdString("SLOW-" + n)), 20000);
+        // The window manager closes the window mid-run (the X button, or its X window going away).
+        QVERIFY(w->close());
+        QVERIFY(!w->isVisible());
+        // The run is cancelled at once, not left running behind a closed window.
+        QTRY_VERIFY_WITH_TIMEOUT(!w->isRunning(), 10000);
+    }
+    // The history holds the run, ended as cancelled (not "running" forever).
+    auto h = store::History::open(db.toStdString());
+    QVERIFY(h.ok());
+    auto runs = (*h)->list("", 10);
+    QVERIFY(runs.ok());
+    QCOMPARE(runs->size(), std::size_t(1));
+    QCOMPARE(runs->front().status, std::string("cancelled"));
+}
+
+// Qt calls exit(1) when the X11 connection breaks (xdotool windowkill, the display gone): no
+// close event, the window object never destroyed. The run was left "running" in the history
+// forever; the exit handler now cancels it and the history records its end.
+void TestWindowLayout::exitWithTheWindowAliveRecordsTheRunAsCancelled() {
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string n = nonce();
+    auto j = config_json(server.base_url(), {{"ok?chunks=400&delay_ms=50&tag=SLOW-" + n}, {"ok?tag=AGG-" + n}});
+    ui::MainWindow w(history_in(dir));
+    w.show();
+    QVERIFY(w.openFile(write(dir, "slow.moa.json", j)));
+    w.promptEditor()->setPlainText("Exit under me");
+    QVERIFY(w.startRun());
+    QTRY_VERIFY_WITH_TIMEOUT(w.runView()->pane(0, 0)->text().contains(QString::fromStdString("SLOW-" + n)), 20000);
+    // What std::exit runs (the handler the first window registered), with the window alive and
+    // no event processed meanwhile.
+    ui::MainWindow::abandonLiveRuns();
+    QVERIFY(!w.isRunning());
+    auto h = store::History::open(dir.filePath("history.sqlite").toStdString());
+    QVERIFY(h.ok());
+    auto runs = (*h)->list("", 10);
+    QVERIFY(runs.ok());
+    QCOMPARE(runs->size(), std::size_t(1));
+    QCOMPARE(runs->front().status, std::string("cancelled"));
+}
+
+void TestWindowLayout::longRetryMessageIsReadableAt1024x700() {
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string n = nonce();
+    const std::string why = "rate limited: too many requests for this organisation, please slow down and try again later " + n;
+    auto j = config_json(server.base_url(), {{"fail-then-ok?status=429&times=1&retry_after=4&message=" + std::string(QUrl::toPercentEncoding(QString::fromStdString(why))), "ok", "ok"},
+                                             {"ok", "ok", "ok"},
+                                             {"ok"}});
+    j["providers"]["local"]["max_retries"] = 2;
+    j["providers"]["local"]["retry_max_ms"] = 10000; // Retry-After: 4 is honoured
+    ui::MainWindow w(history_in(dir));
+    w.resize(1024, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.openFile(write(dir, "retry.moa.json", j)));
+    w.promptEditor()->setPlainText("Retry?");
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    QVERIFY(w.startRun());
+    auto* pane = w.runView()->pane(0, 0);
+    QTRY_VERIFY_WITH_TIMEOUT(pane->stateText().contains("retrying"), 20000);
+    QApplication::processEvents();
+    QLabel* state = nullptr;
+    for (auto* l : pane->findChildren<QLabel*>())
+        if (l->accessibleName() == "state") state = l;
+    auto* detail = pane->findChild<QLabel*>("agent_detail");
+    QVERIFY(state && detail);
+    // The state word fits its line; the whole reason is shown below it, on as many lines as it
+    // needs, never cut.
+    QVERIFY2(state->sizeHint().width() <= state->width(), qPrintable(QStringLiteral("%1 in %2").arg(state->sizeHint().width()).arg(state->width())));
+    QVERIFY2(pane->stateDetail().contains(QString::fromStdString(n)) && pane->stateDetail().contains("attempt 2 in 4000 ms"),
+             qPrintable(pane->stateDetail()));
+    QVERIFY(detail->isVisible() && detail->wordWrap());
+    QVERIFY2(detail->width() <= pane->width(), qPrintable(QStringLiteral("%1 in %2").arg(detail->width()).arg(pane->width())));
+    QVERIFY2(detail->heightForWidth(detail->width()) <= detail->height(),
+             qPrintable(QStringLiteral("detail %1×%2, needs %3").arg(detail->width()).arg(detail->height()).arg(detail->heightForWidth(detail->width()))));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QCOMPARE(w.size(), QSize(1024, 700));
+}
+
+QTEST_MAIN(TestWindowLayout)
+#include "tst_window_layout.moc"
