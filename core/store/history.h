@@ -17,7 +17,7 @@
 
 namespace moa::store {
 
-inline constexpr int kHistorySchemaVersion = 3;
+inline constexpr int kHistorySchemaVersion = 4;
 
 struct RunSummary {
     std::int64_t id = 0;
@@ -31,6 +31,7 @@ struct RunSummary {
     std::optional<std::int64_t> rerun_of; // the run this one repeats
     int agents = 0;  // agents recorded (a run that finished ran them all)
     int dropped = 0; // of those, failed or dropped (see engine::outcome_text)
+    int cut = 0;     // of those, cut at their layer's quorum or deadline
 };
 
 class History {
