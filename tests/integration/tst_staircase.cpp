@@ -61,6 +61,7 @@ private slots:
     void initTestCase();
     void stepsSendExactMessages_data();
     void stepsSendExactMessages();
+    void threeLayersPipelineAllTheWay();
     void repeatAtAStepsStartIsRemoved();
     void cancelInTheMiddleOfAStaircase();
     void proposerFailingMidStaircaseIsLeftOut();
@@ -175,6 +176,29 @@ void TestStaircase::stepsSendExactMessages() {
     QCOMPARE(j["layers"][1]["agents"][0]["steps"].size(), a.steps.size());
     QCOMPARE(j["layers"][1]["agents"][0]["steps"][0]["text"].get<std::string>(), a.steps[0].text);
     QVERIFY(j["totals"]["ttft_ms"].is_number());
+}
+
+void TestStaircase::threeLayersPipelineAllTheWay() {
+    const std::string n = nonce();
+    const std::string p1 = "ok?words=120&delay_ms=15&tag=P1" + n, p2 = "ok?words=120&delay_ms=15&tag=P2" + n;
+    const std::string m1 = "ok?words=60&tag=M1" + n, m2 = "ok?words=60&tag=M2" + n, agg = "ok?words=30&tag=A" + n;
+    auto c = make_config(staircase(config_json(url(), {{p1, p2}, {m1, m2}, {agg}}), 8));
+    EventLog log;
+    auto rec = run_to_end(c, "Q?", &log);
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    // The middle layer and the final aggregator both ran in steps, the final one starting while
+    // the middle layer (and the proposers) still wrote.
+    for (const auto& a : rec.layers[1].agents) {
+        QVERIFY(a.steps.size() >= 2);
+        QCOMPARE(QString::fromStdString(a.text), QString::fromStdString(scripted(a.index == 0 ? "M1" + n : "M2" + n, 2, 60)));
+    }
+    const auto& f = rec.layers[2].agents[0];
+    QVERIFY(f.steps.size() >= 2);
+    QVERIFY(f.steps[0].start_ms < rec.layers[1].agents[0].end_ms);
+    QVERIFY(f.steps[0].start_ms < rec.layers[0].agents[0].end_ms);
+    QVERIFY(*rec.totals.ttft_ms < rec.layers[0].end_ms);
+    QCOMPARE(QString::fromStdString(*rec.final_text), QString::fromStdString(scripted("A" + n, 2, 30)));
+    QCOMPARE(QString::fromStdString(streamed(log, 2, 0)), QString::fromStdString(f.text));
 }
 
 void TestStaircase::repeatAtAStepsStartIsRemoved() {
