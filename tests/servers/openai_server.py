@@ -174,7 +174,10 @@ class Handler(BaseHTTPRequestHandler):
         # the references of a prompt without the answer so far.
         text = answer_text(model, params, messages)
         if so_far is not None:
-            rest = text[len(so_far):] if text.startswith(so_far) else text
+            if text.startswith(so_far):
+                rest = text[len(so_far):]
+            else:  # the answer would now begin otherwise (other references): go on from as many words
+                rest = "".join(re.findall(r"\S+\s*", text)[len(so_far.split()):])
             if "repeat" in params:
                 tail = re.findall(r"\S+\s*", so_far)[-int(params["repeat"]):]
                 rest = "".join(tail) + rest
