@@ -475,7 +475,7 @@ void MainWindow::buildMenus() {
         if (l < 0) return;
         const auto& a = doc_->config().layers[static_cast<std::size_t>(l)].agents[static_cast<std::size_t>(i)];
         config::Config one;
-        one.layers.push_back(config::Layer{{a}});
+        one.layers.push_back(config::Layer{{a}, {}, {}});
         auto j = config::to_json(one)["layers"][0]["agents"][0];
         QApplication::clipboard()->setText(QString::fromStdString(j.dump(2)));
     });

@@ -104,7 +104,7 @@ int cmd_history(const std::vector<std::string>& args) {
         nlohmann::json arr = nlohmann::json::array();
         for (const auto& r : runs)
             arr.push_back({{"id", r.id}, {"started_at", r.started_at}, {"source", r.source}, {"config", r.config_name},
-                           {"status", r.status}, {"outcome", engine::outcome_text({r.status, r.agents, r.dropped})},
+                           {"status", r.status}, {"outcome", engine::outcome_text({r.status, r.agents, r.dropped, r.cut})},
                            {"prompt", r.prompt},
                            {"cost_usd", r.cost_usd ? nlohmann::json(*r.cost_usd) : nlohmann::json(nullptr)},
                            {"wall_ms", r.wall_ms},
@@ -114,7 +114,7 @@ int cmd_history(const std::vector<std::string>& args) {
     }
     for (const auto& r : runs) {
         std::cout << std::setw(5) << r.id << "  " << r.started_at << "  " << std::setw(5) << r.source << "  "
-                  << std::setw(9) << engine::outcome_text({r.status, r.agents, r.dropped}) << "  " << r.config_name << "  " << text::quote_start(r.prompt, 60)
+                  << std::setw(9) << engine::outcome_text({r.status, r.agents, r.dropped, r.cut}) << "  " << r.config_name << "  " << text::quote_start(r.prompt, 60)
                   << (r.record_note.empty() ? "" : "  [record truncated]") << "\n";
     }
     return kOk;

@@ -61,6 +61,8 @@ public:
         using T = engine::Event::Type;
         std::lock_guard<std::mutex> lock(mu_);
         const std::size_t layers = c_.layers.size();
+        // With staircase streaming layers overlap: each event is drawn as its own layer's.
+        const bool streaming = e.layer >= 0 && c_.layers[static_cast<std::size_t>(e.layer)].agents.size() == 1;
         switch (e.type) {
         case T::LayerStarted: {
             std::size_t n = c_.layers[static_cast<std::size_t>(e.layer)].agents.size();
@@ -68,14 +70,13 @@ public:
             std::cout << "\n── layer " << e.layer + 1 << "/" << layers << ": "
                       << (last ? std::string("aggregator") : std::to_string(n) + (e.layer == 0 ? " proposer" : " aggregator") + (n == 1 ? "" : "s"))
                       << " ──\n" << std::flush;
-            streaming_ = n == 1;
             break;
         }
         case T::AgentStarted:
-            if (streaming_ && e.record) std::cout << "▸ " << agent_title(*e.record) << "\n" << std::flush;
+            if (streaming && e.record) std::cout << "▸ " << agent_title(*e.record) << "\n" << std::flush;
             break;
         case T::AgentDelta:
-            if (streaming_) std::cout << e.text << std::flush;
+            if (streaming) std::cout << e.text << std::flush;
             break;
         case T::AgentRetry:
             std::cerr << "  retry: L" << e.layer + 1 << "." << e.agent + 1 << " attempt " << e.attempt << " in "
@@ -83,13 +84,18 @@ public:
             break;
         case T::AgentDone:
             if (!e.record) break;
-            if (streaming_) std::cout << "\n  [" << agent_stats(*e.record) << "]\n";
+            if (streaming) std::cout << "\n  [" << agent_stats(*e.record) << "]\n";
             else std::cout << "▸ " << agent_title(*e.record) << "  [" << agent_stats(*e.record) << "]\n"
                            << e.record->text << "\n\n";
             std::cout << std::flush;
             break;
         case T::AgentFailed:
-            if (streaming_) std::cout << "\n";
+            if (streaming) std::cout << "\n";
+            if (e.record && e.record->state == engine::AgentState::Cut) {
+                std::cerr << "✂ " << agent_title(*e.record) << " " << e.message
+                          << " (the next layer is told that this answer is missing)\n";
+                break;
+            }
             std::cerr << "✗ " << (e.record ? agent_title(*e.record) : std::string("agent")) << " failed: " << e.message
                       << "\n";
             if (e.record && e.record->not_billed) std::cerr << "  (no tokens were produced: not billed, $0)\n";
@@ -104,7 +110,6 @@ public:
 private:
     const config::Config& c_;
     std::mutex mu_;
-    bool streaming_ = false;
 };
 
 void print_summary(const engine::RunRecord& r) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// moa sweep --base CONFIG --kind proposers|layers|aggregator|samples|ranker --out DIR --judge CONFIG
+// moa sweep --base CONFIG --kind proposers|layers|aggregator|samples|ranker|latency --out DIR --judge CONFIG
 //           (--reference CONFIG | --outputs FILE) [--max N] [--models a,b] [--prompts starter|FILE]
 //           [--sample N] [--seed N] [--judge-mode pairwise|single]
 #include <iostream>
@@ -12,7 +12,7 @@ namespace moa::cli {
 
 int cmd_sweep(const std::vector<std::string>& args) {
     Args a(args, {}, {"base", "kind", "out", "judge", "reference", "outputs", "max", "models", "prompts", "sample", "seed", "judge-mode"});
-    const char* usage = "usage: moa sweep --base CONFIG --kind proposers|layers|aggregator|samples|ranker --out DIR --judge CONFIG "
+    const char* usage = "usage: moa sweep --base CONFIG --kind proposers|layers|aggregator|samples|ranker|latency --out DIR --judge CONFIG "
                         "(--reference CONFIG | --outputs FILE) [--max N] [--models a,b] [--prompts starter|FILE] [--sample N] "
                         "[--seed N] [--judge-mode pairwise|single]";
     if (!a.ok() || !a.get("base") || !a.get("kind") || !a.get("out") || !a.get("judge") || !a.positional().empty()) {
@@ -21,7 +21,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
     }
     auto kind = eval::sweep_kind_from_string(*a.get("kind"));
     if (!kind) {
-        std::cerr << "moa sweep: --kind is proposers, layers, aggregator, samples or ranker, not \"" << *a.get("kind") << "\"\n";
+        std::cerr << "moa sweep: --kind is proposers, layers, aggregator, samples, ranker or latency, not \"" << *a.get("kind") << "\"\n";
         return kUsage;
     }
     auto base = load_config_or_preset(*a.get("base"));

@@ -60,11 +60,12 @@ const Usage kUsages[] = {
      "\n"
      "Draws an experiment's quality against cost (or TFLOPs) with its Pareto frontier.\n"},
     {"sweep",
-     "usage: moa sweep --base CONFIG --kind proposers|layers|aggregator|samples|ranker --out DIR --judge CONFIG\n"
+     "usage: moa sweep --base CONFIG --kind proposers|layers|aggregator|samples|ranker|latency --out DIR --judge CONFIG\n"
      "                 (--reference CONFIG | --outputs FILE) [--max N] [--models a,b] [--prompts starter|FILE]\n"
      "                 [--sample N] [--seed N] [--judge-mode pairwise|single]\n"
      "\n"
-     "Writes the MoA paper's ablations of a base configuration and an experiment over them into DIR.\n"},
+     "Writes the MoA paper's ablations of a base configuration and an experiment over them into DIR.\n"
+     "--kind latency: barrier, staircase streaming (chunks of 16 and 64 tokens) and quorum n-1 variants.\n"},
     {"stats",
      "usage: moa stats --annotations FILE [--difficulty FILE] [--baseline-variants FILE] [--json]\n"
      "\n"

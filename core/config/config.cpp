@@ -38,6 +38,15 @@ std::string LoadResult::summary() const {
 
 const char* to_string(Placement p) { return p == Placement::System ? "system" : "user"; }
 const char* to_string(FailurePolicy p) { return p == FailurePolicy::Drop ? "drop" : "abort"; }
+const char* to_string(Pipelining::Mode m) { return m == Pipelining::Mode::Barrier ? "barrier" : "staircase"; }
+const char* to_string(Pipelining::Continuation c) {
+    switch (c) {
+    case Pipelining::Continuation::Instruction: return "instruction";
+    case Pipelining::Continuation::AssistantPrefix: return "assistant_prefix";
+    case Pipelining::Continuation::ContinueFinalMessage: return "continue_final_message";
+    }
+    return "?";
+}
 
 namespace {
 
@@ -346,6 +355,49 @@ void read_agent(Checker& ck, const json& aj, const std::string& ptr, const Confi
     if (auto v = ck.num(aj, ptr, "top_logprobs", 0, 20, true)) a.params.top_logprobs = int(*v);
 }
 
+// A layer's quorum and deadline: only on a layer whose answers another layer reads.
+void read_layer_limits(Checker& ck, const json& layer, const std::string& lp, bool last, std::size_t agents, Layer& L) {
+    if (last) {
+        for (const char* key : {"quorum", "deadline_ms"})
+            if (layer.contains(key))
+                ck.error(lp + "/" + key, std::string(key) + " is for layers whose answers another layer reads; the last "
+                                                            "layer (the aggregator) has nothing to wait for");
+        return;
+    }
+    if (auto v = ck.num(layer, lp, "quorum", 1, 10'000, true)) {
+        if (agents > 0 && *v > static_cast<double>(agents))
+            ck.error(lp + "/quorum", "quorum " + std::to_string(long(*v)) + " is more than the layer's " +
+                                         std::to_string(agents) + (agents == 1 ? " agent" : " agents"));
+        else L.quorum = int(*v);
+    }
+    if (auto v = ck.num(layer, lp, "deadline_ms", 1, 86'400'000, true)) L.deadline_ms = long(*v);
+}
+
+void read_pipelining(Checker& ck, const json& j, Pipelining& p) {
+    auto it = j.find("pipelining");
+    if (it == j.end() || it->is_null()) return;
+    if (!it->is_object()) {
+        ck.error("/pipelining", std::string("must be an object, not ") + it->type_name());
+        return;
+    }
+    ck.known_keys(*it, "/pipelining", {"mode", "chunk_tokens", "continuation"});
+    if (auto m = ck.str(*it, "/pipelining", "mode", false)) {
+        if (*m == "barrier") p.mode = Pipelining::Mode::Barrier;
+        else if (*m == "staircase") p.mode = Pipelining::Mode::Staircase;
+        else ck.error("/pipelining/mode", "unknown mode \"" + *m + "\" (use \"barrier\" or \"staircase\")");
+    }
+    if (auto v = ck.num(*it, "/pipelining", "chunk_tokens", 1, 100'000, true)) p.chunk_tokens = int(*v);
+    if (auto c = ck.str(*it, "/pipelining", "continuation", false)) {
+        if (*c == "instruction") p.continuation = Pipelining::Continuation::Instruction;
+        else if (*c == "assistant_prefix") p.continuation = Pipelining::Continuation::AssistantPrefix;
+        else if (*c == "continue_final_message") p.continuation = Pipelining::Continuation::ContinueFinalMessage;
+        else
+            ck.error("/pipelining/continuation", "unknown continuation \"" + *c +
+                                                     "\" (use \"instruction\", \"assistant_prefix\" or "
+                                                     "\"continue_final_message\")");
+    }
+}
+
 } // namespace
 
 LoadResult load_config_text(const std::string& text, const std::string& label, const std::string& base_dir,
@@ -402,7 +454,7 @@ LoadResult load_config_text(const std::string& text, const std::string& label, c
         return r;
     }
     ck.known_keys(j, "", {"schema", "name", "description", "providers", "layers", "aggregation",
-                          "on_agent_failure"});
+                          "on_agent_failure", "pipelining"});
     refuse_keys_anywhere(ck, j, "");
     if (auto s = ck.str(j, "", "schema", true)) {
         if (*s != kSchema)
@@ -434,7 +486,7 @@ LoadResult load_config_text(const std::string& text, const std::string& label, c
                 ck.error(lp, "a layer must be an object with \"agents\"");
                 continue;
             }
-            ck.known_keys(layer, lp, {"agents", "label"});
+            ck.known_keys(layer, lp, {"agents", "label", "quorum", "deadline_ms"});
             auto aj = layer.find("agents");
             if (aj == layer.end()) ck.error(lp + "/agents", "required");
             else if (!aj->is_array()) ck.error(lp + "/agents", "must be an array of agents");
@@ -449,6 +501,7 @@ LoadResult load_config_text(const std::string& text, const std::string& label, c
                     ck.error(lp + "/agents", "the last layer must hold exactly one agent, the aggregator (it has " +
                                                  std::to_string(aj->size()) + ")");
             }
+            read_layer_limits(ck, layer, lp, li + 1 == lj->size(), aj != layer.end() && aj->is_array() ? aj->size() : 0, L);
             c.layers.push_back(std::move(L));
         }
 
@@ -487,6 +540,7 @@ LoadResult load_config_text(const std::string& text, const std::string& label, c
             }
         }
     }
+    read_pipelining(ck, j, c.pipelining);
     if (auto f = ck.str(j, "", "on_agent_failure", false)) {
         if (*f == "drop") c.on_agent_failure = FailurePolicy::Drop;
         else if (*f == "abort") c.on_agent_failure = FailurePolicy::Abort;
@@ -572,7 +626,10 @@ json to_json(const Config& c) {
             if (a.params.top_logprobs) aj["top_logprobs"] = *a.params.top_logprobs;
             agents.push_back(aj);
         }
-        layers.push_back(json{{"agents", agents}});
+        json lj{{"agents", agents}};
+        if (l.quorum) lj["quorum"] = *l.quorum;
+        if (l.deadline_ms) lj["deadline_ms"] = *l.deadline_ms;
+        layers.push_back(std::move(lj));
     }
     j["layers"] = layers;
     json ag{{"placement", to_string(c.aggregation.placement)}};
@@ -581,6 +638,11 @@ json to_json(const Config& c) {
     else ag["template"] = c.aggregation.template_name;
     j["aggregation"] = ag;
     j["on_agent_failure"] = to_string(c.on_agent_failure);
+    // Written only when not the default, so that barrier configurations read as before.
+    if (!(c.pipelining == Pipelining{}))
+        j["pipelining"] = {{"mode", to_string(c.pipelining.mode)},
+                           {"chunk_tokens", c.pipelining.chunk_tokens},
+                           {"continuation", to_string(c.pipelining.continuation)}};
     return j;
 }
 

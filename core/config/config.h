@@ -71,6 +71,24 @@ struct Agent {
 
 struct Layer {
     std::vector<Agent> agents;
+    // Not on the last layer. The layer is done once `quorum` agents have finished, or once
+    // `deadline_ms` has passed since it started (with what finished by then, else the first to
+    // finish); the agents still running are cut (their calls closed).
+    std::optional<int> quorum;
+    std::optional<long> deadline_ms;
+};
+
+// How a layer's agents get the previous layer's answers. Barrier: once every agent of the
+// previous layer has finished. Staircase: from the previous layer's first `chunk_tokens` tokens
+// on, in steps of at most `chunk_tokens` tokens while the references still grow.
+struct Pipelining {
+    enum class Mode { Barrier, Staircase } mode = Mode::Barrier;
+    int chunk_tokens = 32;
+    // How a step continues the agent's own answer so far: in the prompt with an instruction
+    // (works everywhere), as a trailing assistant message marked "prefix": true (DeepSeek,
+    // Mistral), or with vLLM's/SGLang's continue_final_message.
+    enum class Continuation { Instruction, AssistantPrefix, ContinueFinalMessage } continuation = Continuation::Instruction;
+    bool operator==(const Pipelining&) const = default;
 };
 
 struct Aggregation {
@@ -89,6 +107,7 @@ struct Config {
     std::vector<Layer> layers;
     Aggregation aggregation;
     FailurePolicy on_agent_failure = FailurePolicy::Drop;
+    Pipelining pipelining;
     std::string source_path; // where it was loaded from, if anywhere
 
     const Provider* provider(const std::string& name) const {
@@ -140,5 +159,7 @@ const std::string& default_aggregation_template();
 
 const char* to_string(Placement p);
 const char* to_string(FailurePolicy p);
+const char* to_string(Pipelining::Mode m);
+const char* to_string(Pipelining::Continuation c);
 
 } // namespace moa::config

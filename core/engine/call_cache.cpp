@@ -22,8 +22,12 @@ std::string cache_key(const providers::CallRequest& r, int sample) {
     if (r.params.top_logprobs) p["top_logprobs"] = *r.params.top_logprobs;
     j["params"] = std::move(p);
     json m = json::array();
-    for (const auto& msg : r.messages) m.push_back({msg.role, msg.content});
+    for (const auto& msg : r.messages) {
+        if (msg.prefix) m.push_back({msg.role, msg.content, "prefix"});
+        else m.push_back({msg.role, msg.content});
+    }
     j["messages"] = std::move(m);
+    if (r.continue_final_message) j["continue_final_message"] = true;
     if (sample > 0) j["sample"] = sample;
     return util::sha256_hex(j.dump(-1, ' ', false, json::error_handler_t::replace));
 }

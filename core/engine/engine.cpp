@@ -9,11 +9,10 @@
 
 #include "accounting/estimate.h"
 #include "engine/prompt_builder.h"
+#include "engine/run_state.h"
 #include "providers/chat_call.h"
 
 namespace moa::engine {
-
-using Clock = std::chrono::steady_clock;
 
 std::string key_from_environment(const config::Provider& p) {
     if (p.api_key_env.empty()) return {};
@@ -23,40 +22,7 @@ std::string key_from_environment(const config::Provider& p) {
 
 namespace {
 std::atomic<std::uint64_t> g_next_run{1};
-double ms_between(Clock::time_point a, Clock::time_point b) {
-    return std::chrono::duration<double, std::milli>(b - a).count();
-}
 } // namespace
-
-struct Run::State {
-    Engine& engine;
-    config::Config config;
-    EventSink sink;
-    RunOptions options;
-    RunRecord rec; // guarded by Run::mu_ for readers on other threads
-    Clock::time_point t0;
-    int layer = -1;
-    int pending = 0; // agents of the current layer not finished yet
-    bool over = false;
-    struct Slot {
-        std::shared_ptr<providers::ChatCall> call;
-        Clock::time_point started;
-        bool launched = false;
-        bool finished = false;
-        bool first_token = false;
-        int sample = 0; // the k-th identical call of this run (see cache_key)
-    };
-    std::vector<Slot> slots;
-    std::map<std::string, int> active;                 // running calls per provider
-    std::map<std::string, std::deque<int>> waiting;    // agents waiting for a provider slot
-    std::map<std::string, int> identical_calls;        // cache key of sample 0 -> calls of the run so far
-    std::optional<std::size_t> selected;               // select mode: the answer the final aggregator named
-    std::size_t shown = 0;                             // select mode: answers the final aggregator was shown
-
-    State(Engine& e, const config::Config& c, EventSink s, RunOptions o)
-        : engine(e), config(c), sink(std::move(s)), options(std::move(o)) {}
-    double now_ms() const { return ms_between(t0, Clock::now()); }
-};
 
 Engine::Engine(const accounting::Catalog& catalog, net::Transport& transport)
     : catalog_(catalog), transport_(transport) {}
@@ -90,6 +56,12 @@ Run::Run(std::uint64_t id, Engine& engine, const config::Config& config, RunInpu
         }
         s_->rec.layers.push_back(std::move(L));
     }
+    const std::size_t n = config.layers.size();
+    s_->slots.resize(n);
+    s_->pending.assign(n, 0);
+    s_->layer_started.assign(n, 0);
+    s_->layer_finished.assign(n, 0);
+    s_->deadline_passed.assign(n, 0);
 }
 
 Run::~Run() = default;
@@ -132,19 +104,12 @@ void Run::begin() {
 
 void Run::start_layer(int li) {
     State& s = *s_;
-    s.layer = li;
+    s.layer_started[static_cast<std::size_t>(li)] = 1;
     const auto& layer = s.config.layers[static_cast<std::size_t>(li)];
     std::optional<References> refs;
     if (li > 0) {
-        References r;
-        std::lock_guard<std::mutex> lock(mu_);
-        for (const auto& a : s.rec.layers[static_cast<std::size_t>(li - 1)].agents) {
-            if (a.state == AgentState::Done) r.answers.push_back(a.text);
-            else ++r.missing;
-        }
-        s.rec.layers[static_cast<std::size_t>(li - 1)].missing = r.missing;
-        s.shown = r.answers.size();
-        refs = std::move(r);
+        bool complete = false;
+        refs = references_for(li, complete);
     }
     {
         std::lock_guard<std::mutex> lock(mu_);
@@ -158,24 +123,37 @@ void Run::start_layer(int li) {
     ls.type = Event::Type::LayerStarted;
     ls.layer = li;
     publish(std::move(ls));
-    s.slots.assign(layer.agents.size(), State::Slot{});
+    auto& slots = s.slots[static_cast<std::size_t>(li)];
+    slots.assign(layer.agents.size(), State::Slot{});
     {
         // Identical agents (one model sampled n times) are n samples, numbered in config order so
         // that a re-run keys each one as before whatever order the calls start in.
         std::lock_guard<std::mutex> lock(mu_);
         for (std::size_t ai = 0; ai < layer.agents.size(); ++ai) {
             auto req = request_for(li, static_cast<int>(ai));
-            s.slots[ai].sample = s.identical_calls[cache_key(req)]++;
+            slots[ai].sample = s.identical_calls[cache_key(req)]++;
         }
     }
-    s.pending = static_cast<int>(layer.agents.size());
+    s.pending[static_cast<std::size_t>(li)] = static_cast<int>(layer.agents.size());
+    if (layer.deadline_ms && !s.last_layer(li)) {
+        // Weak: a run that ended long before its deadline is not kept alive by the timer.
+        std::weak_ptr<Run> weak = shared_from_this();
+        s.engine.transport().schedule(std::chrono::milliseconds(*layer.deadline_ms), [weak, li] {
+            auto self = weak.lock();
+            if (!self) return;
+            State& s = *self->s_;
+            if (s.over || s.layer_finished[static_cast<std::size_t>(li)]) return;
+            s.deadline_passed[static_cast<std::size_t>(li)] = 1;
+            self->check_quorum(li);
+        });
+    }
     for (std::size_t ai = 0; ai < layer.agents.size(); ++ai) {
         Event q;
         q.type = Event::Type::AgentQueued;
         q.layer = li;
         q.agent = static_cast<int>(ai);
         publish(std::move(q));
-        s.waiting[layer.agents[ai].provider].push_back(static_cast<int>(ai));
+        s.waiting[layer.agents[ai].provider].emplace_back(li, static_cast<int>(ai));
     }
     std::vector<std::string> providers;
     for (const auto& [name, _] : s.waiting) providers.push_back(name);
@@ -185,7 +163,7 @@ void Run::start_layer(int li) {
 // The request of agent `ai` of layer `li`, without its key. Called with mu_ held.
 providers::CallRequest Run::request_for(int li, int ai) const {
     const State& s = *s_;
-    const auto& agent = s.config.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+    const auto& agent = s.agent_config(li, ai);
     providers::CallRequest req;
     req.provider = *s.config.provider(agent.provider);
     req.model = agent.model;
@@ -201,54 +179,66 @@ void Run::pump(const std::string& provider) {
     int limit = p ? p->max_concurrency : 1;
     auto& q = s.waiting[provider];
     while (!s.over && !q.empty() && s.active[provider] < limit) {
-        int ai = q.front();
+        auto [li, ai] = q.front();
         q.pop_front();
+        auto& slot = s.slot(li, ai);
+        if (slot.finished) continue; // cut while it waited
         ++s.active[provider];
-        launch(ai);
+        slot.holds_provider = true;
+        launch(li, ai);
     }
 }
 
-void Run::launch(int ai) {
+void Run::launch(int li, int ai) {
     State& s = *s_;
-    const int li = s.layer;
-    const auto& agent = s.config.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+    if (stepping(li)) {
+        s.slot(li, ai).in_step = true;
+        start_step(li, ai);
+        return;
+    }
+    const auto& agent = s.agent_config(li, ai);
     if (s.options.throttle) {
         long tokens = agent.params.max_tokens.value_or(512);
         {
             std::lock_guard<std::mutex> lock(mu_);
-            for (const auto& m : s.rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)].messages)
-                tokens += static_cast<long>(m.content.size() / 4);
+            for (const auto& m : s.agent(li, ai).messages) tokens += static_cast<long>(m.content.size() / 4);
         }
         if (long wait = s.options.throttle(agent.provider, tokens); wait > 0) {
             auto self = shared_from_this();
             s.engine.transport().schedule(std::chrono::milliseconds(wait), [self, li, ai] {
-                if (!self->s_->over && self->s_->layer == li) self->launch(ai);
+                if (!self->s_->over && !self->s_->slot(li, ai).finished) self->launch(li, ai);
             });
             return;
         }
     }
-    auto& slot = s.slots[static_cast<std::size_t>(ai)];
+    auto& slot = s.slot(li, ai);
     slot.launched = true;
     slot.started = Clock::now();
+    const int id = ++slot.call_id;
 
     providers::CallRequest req;
     {
         std::lock_guard<std::mutex> lock(mu_);
         req = request_for(li, ai);
-        s.rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)].start_ms = s.now_ms();
+        s.agent(li, ai).start_ms = s.now_ms();
     }
     req.api_key = s.options.key_for(req.provider);
 
     auto self = shared_from_this();
-    providers::CallEvents ev;
-    ev.on_attempt = [self, li, ai] {
+    // Events of a call that is no longer the agent's (cut, cancelled) are ignored.
+    auto current = [self, li, ai, id] {
         State& s = *self->s_;
-        if (s.over || s.layer != li) return;
+        return !s.over && !s.slot(li, ai).finished && s.slot(li, ai).call_id == id;
+    };
+    providers::CallEvents ev;
+    ev.on_attempt = [self, li, ai, current] {
+        if (!current()) return;
+        State& s = *self->s_;
         int attempt;
         std::optional<AgentRecord> snapshot;
         {
             std::lock_guard<std::mutex> lock(self->mu_);
-            auto& a = s.rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+            auto& a = s.agent(li, ai);
             attempt = ++a.attempts;
             a.state = AgentState::Waiting;
             if (attempt == 1) snapshot = a;
@@ -263,13 +253,13 @@ void Run::launch(int ai) {
             self->publish(std::move(e));
         }
     };
-    ev.on_delta = [self, li, ai](std::string_view content, std::string_view reasoning) {
+    ev.on_delta = [self, li, ai, current](std::string_view content, std::string_view reasoning) {
+        if (!current()) return;
         State& s = *self->s_;
-        if (s.over || s.layer != li) return;
-        auto& slot = s.slots[static_cast<std::size_t>(ai)];
+        auto& slot = s.slot(li, ai);
         {
             std::lock_guard<std::mutex> lock(self->mu_);
-            auto& a = s.rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+            auto& a = s.agent(li, ai);
             if (!slot.first_token) {
                 slot.first_token = true;
                 a.ttft_ms = ms_between(slot.started, Clock::now());
@@ -282,6 +272,7 @@ void Run::launch(int ai) {
             if (!content.empty() && a.timeline.size() < 4096 &&
                 (a.timeline.empty() || now - a.timeline.back().first >= 25.0))
                 a.timeline.emplace_back(now, a.text.size());
+            if (!content.empty() && s.last_layer(li) && ai == 0 && !s.final_ttft_ms) s.final_ttft_ms = now;
         }
         Event e;
         e.type = Event::Type::AgentDelta;
@@ -290,13 +281,14 @@ void Run::launch(int ai) {
         e.text.assign(content);
         e.reasoning.assign(reasoning);
         self->publish(std::move(e));
+        if (!content.empty() && !s.last_layer(li)) self->references_changed(li + 1);
     };
-    ev.on_retry = [self, li, ai](int next_attempt, long delay_ms, const std::string& why) {
+    ev.on_retry = [self, li, ai, current](int next_attempt, long delay_ms, const std::string& why) {
+        if (!current()) return;
         State& s = *self->s_;
-        if (s.over || s.layer != li) return;
         {
             std::lock_guard<std::mutex> lock(self->mu_);
-            s.rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)].state = AgentState::Retrying;
+            s.agent(li, ai).state = AgentState::Retrying;
         }
         Event e;
         e.type = Event::Type::AgentRetry;
@@ -307,26 +299,24 @@ void Run::launch(int ai) {
         e.message = why;
         self->publish(std::move(e));
     };
-    ev.on_done = [self, li, ai](const providers::CallOutcome& o) {
-        State& s = *self->s_;
-        if (s.over || s.layer != li) return;
-        self->agent_finished(ai, o);
+    ev.on_done = [self, li, ai, current](const providers::CallOutcome& o) {
+        if (!current()) return;
+        self->agent_finished(li, ai, o);
     };
     slot.call = start_cached_call(s.engine.transport(), s.options.cache, std::move(req), std::move(ev), slot.sample);
 }
 
-void Run::agent_finished(int ai, const providers::CallOutcome& o) {
+void Run::agent_finished(int li, int ai, const providers::CallOutcome& o) {
     State& s = *s_;
-    const int li = s.layer;
-    auto& slot = s.slots[static_cast<std::size_t>(ai)];
+    auto& slot = s.slot(li, ai);
     if (slot.finished) return;
     slot.finished = true;
     slot.call.reset();
-    const auto& agent = s.config.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+    const auto& agent = s.agent_config(li, ai);
     AgentRecord snapshot;
     {
         std::lock_guard<std::mutex> lock(mu_);
-        auto& a = s.rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+        auto& a = s.agent(li, ai);
         a.end_ms = s.now_ms();
         a.duration_ms = ms_between(slot.started, Clock::now());
         a.usage = o.usage;
@@ -350,8 +340,7 @@ void Run::agent_finished(int ai, const providers::CallOutcome& o) {
             a.state = AgentState::Failed;
             a.error = "provider \"" + agent.provider + "\" (model " + agent.model + "): returned an empty answer" +
                       (o.finish_reason.empty() ? std::string() : " (finish_reason " + o.finish_reason + ")");
-        } else if (o.ok && s.config.aggregation.mode == config::Aggregation::Mode::Select && li > 0 &&
-                   li + 1 == static_cast<int>(s.config.layers.size())) {
+        } else if (o.ok && s.config.aggregation.mode == config::Aggregation::Mode::Select && li > 0 && s.last_layer(li)) {
             // The ranker's reply must name exactly one of the answers it was shown; anything
             // else fails the aggregator rather than passing its own text off as an answer.
             auto sel = read_selection(a.text, s.shown);
@@ -370,8 +359,20 @@ void Run::agent_finished(int ai, const providers::CallOutcome& o) {
         }
         snapshot = a;
     }
-    --s.active[agent.provider];
-    --s.pending;
+    conclude_agent(li, ai, std::move(snapshot));
+}
+
+// An agent has finished (its record is final): tell, free its provider slot, and see whether
+// its layer is done.
+void Run::conclude_agent(int li, int ai, AgentRecord snapshot) {
+    State& s = *s_;
+    auto& slot = s.slot(li, ai);
+    const auto& agent = s.agent_config(li, ai);
+    if (slot.holds_provider) {
+        --s.active[agent.provider];
+        slot.holds_provider = false;
+    }
+    --s.pending[static_cast<std::size_t>(li)];
     bool failed = snapshot.state == AgentState::Failed;
     Event e;
     e.type = failed ? Event::Type::AgentFailed : Event::Type::AgentDone;
@@ -388,12 +389,16 @@ void Run::agent_finished(int ai, const providers::CallOutcome& o) {
         return;
     }
     pump(agent.provider);
-    if (s.pending == 0) finish_layer();
+    if (s.over || s.layer_finished[static_cast<std::size_t>(li)]) return;
+    check_quorum(li);
+    if (s.over || s.layer_finished[static_cast<std::size_t>(li)]) return;
+    if (s.pending[static_cast<std::size_t>(li)] == 0) finish_layer(li);
+    else if (!s.last_layer(li)) references_changed(li + 1);
 }
 
-void Run::finish_layer() {
+void Run::finish_layer(int li) {
     State& s = *s_;
-    const int li = s.layer;
+    s.layer_finished[static_cast<std::size_t>(li)] = 1;
     int ok = 0;
     std::string errors;
     {
@@ -404,7 +409,7 @@ void Run::finish_layer() {
             if (a.state == AgentState::Done) ++ok;
             else {
                 if (s.config.on_agent_failure == config::FailurePolicy::Drop && a.state == AgentState::Failed &&
-                    li + 1 < static_cast<int>(s.config.layers.size()))
+                    !s.last_layer(li))
                     a.state = AgentState::Dropped;
                 errors += "\n  agent " + std::to_string(a.index + 1) + " (" + a.model + "): " + a.error.value_or("failed");
             }
@@ -415,13 +420,13 @@ void Run::finish_layer() {
     e.layer = li;
     publish(std::move(e));
     if (ok == 0) {
-        bool last = li + 1 == static_cast<int>(s.config.layers.size());
-        end(RunStatus::Failed, last ? "the aggregator (layer " + std::to_string(li + 1) + ") failed:" + errors
-                                    : "layer " + std::to_string(li + 1) + ": every agent failed:" + errors);
+        end(RunStatus::Failed, s.last_layer(li) ? "the aggregator (layer " + std::to_string(li + 1) + ") failed:" + errors
+                                                : "layer " + std::to_string(li + 1) + ": every agent failed:" + errors);
         return;
     }
-    if (li + 1 < static_cast<int>(s.config.layers.size())) {
-        start_layer(li + 1);
+    if (!s.last_layer(li)) {
+        if (!s.layer_started[static_cast<std::size_t>(li + 1)]) start_layer(li + 1);
+        else references_changed(li + 1);
         return;
     }
     end(RunStatus::Done, {});
@@ -432,11 +437,12 @@ void Run::end(RunStatus status, const std::string& error) {
     if (s.over) return;
     s.over = true;
     // Stop whatever is still running (abort policy or cancel): connections close now.
-    for (auto& slot : s.slots)
-        if (slot.call) {
-            slot.call->cancel();
-            slot.call.reset();
-        }
+    for (auto& layer : s.slots)
+        for (auto& slot : layer)
+            if (slot.call) {
+                slot.call->cancel();
+                slot.call.reset();
+            }
     s.waiting.clear();
     Totals t;
     {
@@ -473,6 +479,7 @@ void Run::end(RunStatus status, const std::string& error) {
             }
         }
         t.wall_ms = s.now_ms();
+        t.ttft_ms = s.final_ttft_ms;
         r.totals = t;
         if (status == RunStatus::Done) {
             const auto& last = r.layers.back().agents.front();

@@ -2,7 +2,9 @@
 #pragma once
 // The MoA engine: runs the layers of a configuration over the providers' clients. The agents
 // of a layer run in parallel; the next layer starts when the previous one has finished and gets
-// its answers as references. All of a run's work happens on the transport thread; events go to
+// its answers as references (barrier), or, with staircase streaming, once the previous layer's
+// answers have begun, in steps that re-read them as they grow. A layer with a quorum or a
+// deadline ends early and cuts its agents still running. All of a run's work happens on the transport thread; events go to
 // the sink from there (the sink must be quick and thread-safe, e.g. a queue for a GUI).
 #include <chrono>
 #include <condition_variable>
@@ -13,6 +15,7 @@
 
 #include "accounting/catalog.h"
 #include "engine/call_cache.h"
+#include "engine/prompt_builder.h"
 #include "config/config.h"
 #include "engine/run_types.h"
 #include "net/transport.h"
@@ -68,11 +71,23 @@ private:
     // Transport thread only:
     void start_layer(int li);
     void pump(const std::string& provider);
-    void launch(int ai);
+    void launch(int li, int ai);
     providers::CallRequest request_for(int li, int ai) const;
-    void agent_finished(int ai, const providers::CallOutcome& o);
-    void finish_layer();
+    void agent_finished(int li, int ai, const providers::CallOutcome& o);
+    void conclude_agent(int li, int ai, AgentRecord snapshot);
+    void finish_layer(int li);
     void end(RunStatus status, const std::string& error);
+    // Staircase streaming (staircase.cpp) and quorum/deadline cuts.
+    bool stepping(int li) const;
+    References references_for(int li, bool& complete);
+    void start_step(int li, int ai);
+    void step_delta(int li, int ai, std::string_view content, std::string_view reasoning);
+    void emit_text(int li, int ai, const std::string& content, std::string_view reasoning);
+    void step_done(int li, int ai, const providers::CallOutcome& o);
+    void references_changed(int li);
+    void maybe_next_step(int li, int ai);
+    void check_quorum(int li);
+    void cut_rest(int li, const std::string& reason);
     void publish(Event e);
 
     std::uint64_t id_;

@@ -71,14 +71,60 @@ Selection read_selection(const std::string& reply, std::size_t shown) {
 
 std::string aggregation_prompt(const std::string& template_text, const References& refs) {
     std::string p = template_text;
-    for (std::size_t i = 0; i < refs.answers.size(); ++i) p += "\n" + std::to_string(i + 1) + ". " + refs.answers[i];
-    if (refs.missing > 0) {
-        int total = refs.missing + static_cast<int>(refs.answers.size());
+    for (std::size_t i = 0; i < refs.answers.size(); ++i) {
+        p += "\n" + std::to_string(i + 1) + ". " + refs.answers[i];
+        if (i < refs.partial.size() && refs.partial[i]) p += kStillBeingWritten;
+    }
+    const int total = refs.missing + refs.cut + static_cast<int>(refs.answers.size());
+    if (refs.missing > 0 && refs.cut == 0) {
         p += "\n\nNote: " + std::to_string(refs.missing) + " of " + std::to_string(total) +
              (refs.missing == 1 ? " responses is missing because its model failed."
                                 : " responses are missing because their models failed.");
+    } else if (refs.cut > 0 && refs.missing == 0) {
+        p += "\n\nNote: " + std::to_string(refs.cut) + " of " + std::to_string(total) +
+             (refs.cut == 1 ? " responses is missing because its model was stopped at the layer's quorum or deadline."
+                            : " responses are missing because their models were stopped at the layer's quorum or deadline.");
+    } else if (refs.cut > 0) {
+        p += "\n\nNote: " + std::to_string(refs.missing + refs.cut) + " of " + std::to_string(total) +
+             " responses are missing: " + std::to_string(refs.missing) + " because " +
+             (refs.missing == 1 ? "its model" : "their models") + " failed, " + std::to_string(refs.cut) + " because " +
+             (refs.cut == 1 ? "its model was" : "their models were") + " stopped at the layer's quorum or deadline.";
     }
     return p;
+}
+
+const char* const kContinueInstruction =
+    "Your answer so far is below, between the markers. Continue it exactly where it stops: do not repeat any of "
+    "it and write nothing before the continuation.";
+
+std::vector<Message> continue_answer(std::vector<Message> messages, const std::string& so_far,
+                                     config::Pipelining::Continuation how, bool& continue_final_message) {
+    continue_final_message = false;
+    if (so_far.empty()) return messages;
+    using C = config::Pipelining::Continuation;
+    switch (how) {
+    case C::Instruction: {
+        const std::string block = std::string(kContinueInstruction) + "\n<<<ANSWER SO FAR\n" + so_far + "\nANSWER SO FAR>>>";
+        for (auto it = messages.rbegin(); it != messages.rend(); ++it)
+            if (it->role == "user") {
+                it->content += "\n\n" + block;
+                return messages;
+            }
+        messages.push_back({"user", block});
+        return messages;
+    }
+    case C::AssistantPrefix: {
+        Message m{"assistant", so_far};
+        m.prefix = true;
+        messages.push_back(std::move(m));
+        return messages;
+    }
+    case C::ContinueFinalMessage:
+        messages.push_back({"assistant", so_far});
+        continue_final_message = true;
+        return messages;
+    }
+    return messages;
 }
 
 std::vector<Message> build_messages(const config::Config& c, const config::Agent& agent, const RunInput& input,

@@ -14,7 +14,22 @@ namespace moa::engine {
 struct References {
     std::vector<std::string> answers; // the previous layer's answers, in config order
     int missing = 0;                  // agents of the previous layer whose answers are missing
+    // Staircase streaming: answers still being written (same size as answers, or empty: none),
+    // and agents cut at their layer's quorum or deadline (missing too, said apart).
+    std::vector<bool> partial = {};
+    int cut = 0;
 };
+
+// What marks a reference that is still being written (staircase streaming).
+inline constexpr const char* kStillBeingWritten = " [this response is still being written]";
+
+// The messages of a staircase step that continues `so_far` (the agent's own answer until now)
+// the configured way; empty `so_far` leaves the messages as they are. Sets
+// `continue_final_message` for that continuation.
+std::vector<Message> continue_answer(std::vector<Message> messages, const std::string& so_far,
+                                     config::Pipelining::Continuation how, bool& continue_final_message);
+// The instruction that precedes the answer so far in "instruction" continuation.
+extern const char* const kContinueInstruction;
 
 // The aggregation prompt: the template, then "\n1. <answer 1>", "\n2. <answer 2>", ...
 // and a note when answers are missing.

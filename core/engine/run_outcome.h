@@ -12,10 +12,11 @@ struct Outcome {
     std::string status; // "done", "failed", "cancelled", "running"
     int agents = 0;     // agents of the run (every layer)
     int dropped = 0;    // agents that failed and whose answers the run went on without
+    int cut = 0;        // agents stopped at their layer's quorum or deadline
 };
 
 Outcome outcome(const RunRecord& r);
-// "done", "done — 1 of 3 dropped", "failed", "cancelled".
+// "done", "done — 1 of 3 dropped", "done — 1 of 3 cut", "failed", "cancelled".
 std::string outcome_text(const Outcome& o);
 inline std::string outcome_text(const RunRecord& r) { return outcome_text(outcome(r)); }
 

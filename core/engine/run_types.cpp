@@ -29,6 +29,7 @@ const char* to_string(AgentState s) {
     case AgentState::Failed: return "failed";
     case AgentState::Dropped: return "dropped";
     case AgentState::Cancelled: return "cancelled";
+    case AgentState::Cut: return "cut";
     }
     return "?";
 }
@@ -64,7 +65,72 @@ const char* to_string(Event::Type t) {
 
 namespace {
 json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+json messages_json(const std::vector<Message>& ms) {
+    json m = json::array();
+    for (const auto& msg : ms) {
+        json one{{"role", msg.role}, {"content", msg.content}};
+        if (msg.prefix) one["prefix"] = true;
+        m.push_back(std::move(one));
+    }
+    return m;
+}
+std::optional<double> opt_from(const json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_number() ? std::optional<double>(it->get<double>()) : std::nullopt;
+}
 } // namespace
+
+json to_json(const StepRecord& s, bool with_messages) {
+    json j{{"text", s.text},
+           {"usage", {{"prompt_tokens", s.usage.prompt_tokens},
+                      {"completion_tokens", s.usage.completion_tokens},
+                      {"estimated", s.usage.estimated}}},
+           {"ttft_ms", opt(s.ttft_ms)},
+           {"duration_ms", s.duration_ms},
+           {"start_ms", s.start_ms},
+           {"end_ms", s.end_ms},
+           {"cost_usd", opt(s.cost_usd)},
+           {"tflops", opt(s.tflops)},
+           {"attempts", s.attempts},
+           {"finish_reason", s.finish_reason.empty() ? json(nullptr) : json(s.finish_reason)},
+           {"last", s.last}};
+    if (s.repeat_removed > 0) j["repeat_removed"] = s.repeat_removed;
+    if (s.cached) j["cached"] = true;
+    if (s.error) j["error"] = *s.error;
+    if (with_messages) j["messages"] = messages_json(s.messages);
+    return j;
+}
+
+StepRecord step_from_json(const json& j) {
+    StepRecord s;
+    if (!j.is_object()) return s;
+    if (auto m = j.find("messages"); m != j.end() && m->is_array())
+        for (const auto& msg : *m)
+            if (msg.is_object()) {
+                Message one{msg.value("role", ""), msg.value("content", "")};
+                one.prefix = msg.value("prefix", false);
+                s.messages.push_back(std::move(one));
+            }
+    s.text = j.value("text", "");
+    s.repeat_removed = j.value("repeat_removed", std::size_t{0});
+    if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
+        s.usage.prompt_tokens = u->value("prompt_tokens", 0L);
+        s.usage.completion_tokens = u->value("completion_tokens", 0L);
+        s.usage.estimated = u->value("estimated", false);
+    }
+    s.ttft_ms = opt_from(j, "ttft_ms");
+    s.duration_ms = j.value("duration_ms", 0.0);
+    s.start_ms = j.value("start_ms", 0.0);
+    s.end_ms = j.value("end_ms", 0.0);
+    s.cost_usd = opt_from(j, "cost_usd");
+    s.tflops = opt_from(j, "tflops");
+    s.attempts = j.value("attempts", 0);
+    if (auto f = j.find("finish_reason"); f != j.end() && f->is_string()) s.finish_reason = f->get<std::string>();
+    s.last = j.value("last", false);
+    s.cached = j.value("cached", false);
+    if (auto e = j.find("error"); e != j.end() && e->is_string()) s.error = e->get<std::string>();
+    return s;
+}
 
 json to_json(const AgentRecord& a, bool with_messages) {
     json j{{"layer", a.layer},
@@ -93,10 +159,11 @@ json to_json(const AgentRecord& a, bool with_messages) {
     if (a.not_billed || (failed && !a.cached && a.text.empty() && a.reasoning.empty() && a.usage.prompt_tokens == 0 &&
                          a.usage.completion_tokens == 0 && !a.usage.estimated))
         j["not_billed"] = true;
-    if (with_messages) {
-        json m = json::array();
-        for (const auto& msg : a.messages) m.push_back({{"role", msg.role}, {"content", msg.content}});
-        j["messages"] = m;
+    if (with_messages) j["messages"] = messages_json(a.messages);
+    if (!a.steps.empty()) {
+        json steps = json::array();
+        for (const auto& s : a.steps) steps.push_back(to_json(s, with_messages));
+        j["steps"] = std::move(steps);
     }
     return j;
 }
@@ -109,7 +176,8 @@ json to_json(const Totals& t) {
             {"wall_ms", t.wall_ms},
             {"critical_path_ms", t.critical_path_ms},
             {"prompt_tokens", t.prompt_tokens},
-            {"completion_tokens", t.completion_tokens}};
+            {"completion_tokens", t.completion_tokens},
+            {"ttft_ms", opt(t.ttft_ms)}};
 }
 
 json to_json(const RunRecord& r) {
@@ -164,9 +232,7 @@ json Event::to_json() const {
             j["provider"] = record->provider;
             j["model"] = record->model;
             j["demo"] = record->demo;
-            json m = json::array();
-            for (const auto& msg : record->messages) m.push_back({{"role", msg.role}, {"content", msg.content}});
-            j["messages"] = m;
+            j["messages"] = messages_json(record->messages);
         }
         break;
     case Type::AgentDone:

@@ -23,8 +23,29 @@ struct RunInput {
     std::string last_user_text() const;
 };
 
-enum class AgentState { Queued, Waiting, Streaming, Retrying, Done, Failed, Dropped, Cancelled };
+// Cut: still running when its layer reached its quorum or deadline; its call was closed.
+enum class AgentState { Queued, Waiting, Streaming, Retrying, Done, Failed, Dropped, Cancelled, Cut };
 enum class RunStatus { Running, Done, Failed, Cancelled };
+
+// One call of an agent that ran in steps (staircase streaming): each step is a call of its own,
+// paid and timed on its own.
+struct StepRecord {
+    std::vector<Message> messages; // exactly what was sent
+    std::string text;              // what the step added to the answer (a repeat of its end removed)
+    std::size_t repeat_removed = 0; // bytes of the step's start that repeated the answer so far
+    providers::Usage usage;
+    std::optional<double> ttft_ms; // from the step's start
+    double duration_ms = 0;
+    double start_ms = 0; // since the run started
+    double end_ms = 0;
+    std::optional<double> cost_usd;
+    std::optional<double> tflops;
+    int attempts = 0;
+    std::string finish_reason;
+    bool last = false; // the step that ran to the agent's own max_tokens, every reference complete
+    bool cached = false;
+    std::optional<std::string> error;
+};
 
 struct AgentRecord {
     int layer = 0;
@@ -53,6 +74,9 @@ struct AgentRecord {
     // How the text grew: (ms since the run started, bytes of text by then), sampled; for
     // replaying a recorded run at its own pace. Not in the JSON.
     std::vector<std::pair<double, std::size_t>> timeline;
+    // Staircase streaming: the calls it ran, in order (empty for an agent that ran in one call).
+    // Then `text` is the whole answer, `messages` the last step's, usage/cost/TFLOPs the sums.
+    std::vector<StepRecord> steps;
 };
 
 struct LayerRecord {
@@ -71,6 +95,8 @@ struct Totals {
     double critical_path_ms = 0; // the slowest agent's own time per layer, summed
     long prompt_tokens = 0;
     long completion_tokens = 0;
+    // From the run's start to the final answer's first token; unset when none came.
+    std::optional<double> ttft_ms;
 };
 
 struct RunRecord {
@@ -112,6 +138,9 @@ const char* to_string(RunStatus s);
 const char* to_string(Event::Type t);
 
 nlohmann::json to_json(const AgentRecord& a, bool with_messages = true);
+nlohmann::json to_json(const StepRecord& s, bool with_messages = true);
+// The inverse of to_json(StepRecord) (the history keeps steps so); fields it lacks stay unset.
+StepRecord step_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const Totals& t);
 // The `moa run --json` document.
 nlohmann::json to_json(const RunRecord& r);

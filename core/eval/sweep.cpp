@@ -18,6 +18,7 @@ std::optional<SweepKind> sweep_kind_from_string(const std::string& s) {
     if (s == "aggregator") return SweepKind::Aggregator;
     if (s == "samples") return SweepKind::Samples;
     if (s == "ranker") return SweepKind::Ranker;
+    if (s == "latency") return SweepKind::Latency;
     return std::nullopt;
 }
 
@@ -28,6 +29,7 @@ const char* to_string(SweepKind k) {
     case SweepKind::Aggregator: return "aggregator";
     case SweepKind::Samples: return "samples";
     case SweepKind::Ranker: return "ranker";
+    case SweepKind::Latency: return "latency";
     }
     return "?";
 }
@@ -179,6 +181,33 @@ Result<std::vector<config::Config>> make_sweep(const config::Config& base, const
         c.aggregation.template_name = "inline";
         c.aggregation.template_text = select_template();
         out.push_back(std::move(c));
+        break;
+    }
+    case SweepKind::Latency: {
+        auto barrier = variant("barrier");
+        barrier.pipelining.mode = config::Pipelining::Mode::Barrier;
+        for (auto& L : barrier.layers) {
+            L.quorum.reset();
+            L.deadline_ms.reset();
+        }
+        out.push_back(barrier);
+        for (int chunk : {16, 64}) {
+            auto c = variant("staircase, chunk " + std::to_string(chunk));
+            c.layers = barrier.layers;
+            c.pipelining.mode = config::Pipelining::Mode::Staircase;
+            c.pipelining.chunk_tokens = chunk;
+            out.push_back(std::move(c));
+        }
+        auto q = variant("quorum n-1");
+        q.layers = barrier.layers;
+        q.pipelining = barrier.pipelining;
+        bool any = false;
+        for (std::size_t li = 0; li + 1 < q.layers.size(); ++li)
+            if (q.layers[li].agents.size() >= 2) {
+                q.layers[li].quorum = static_cast<int>(q.layers[li].agents.size()) - 1;
+                any = true;
+            }
+        if (any) out.push_back(std::move(q));
         break;
     }
     }

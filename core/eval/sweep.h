@@ -3,7 +3,8 @@
 // The MoA paper's ablations as generated variants of a base configuration, to evaluate as one
 // experiment: the number of proposers, the number of layers, the aggregator's model, one model
 // sampled n times against n different models, and an aggregator that selects one answer (the
-// LLM-ranker baseline) against one that synthesizes.
+// LLM-ranker baseline) against one that synthesizes; and the latency variants (staircase
+// streaming, quorums).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,7 +15,9 @@
 
 namespace moa::eval {
 
-enum class SweepKind { Proposers, Layers, Aggregator, Samples, Ranker };
+// Latency: barrier, staircase streaming at two chunk sizes, and quorum n-1 on every layer of
+// proposers: what cutting the wait costs in quality, judged on the user's prompts.
+enum class SweepKind { Proposers, Layers, Aggregator, Samples, Ranker, Latency };
 std::optional<SweepKind> sweep_kind_from_string(const std::string& s);
 const char* to_string(SweepKind k);
 

@@ -20,6 +20,9 @@ struct CallRequest {
     std::string model;
     std::vector<Message> messages;
     ChatParams params;
+    // vLLM/SGLang: the trailing assistant message is continued, not answered (the body says
+    // continue_final_message: true, add_generation_prompt: false).
+    bool continue_final_message = false;
     std::string api_key; // resolved at run time from the environment or keychain; never stored
 };
 

@@ -10,6 +10,9 @@ namespace moa::providers {
 struct Message {
     std::string role; // "system", "user" or "assistant"
     std::string content;
+    // A trailing assistant message the model continues rather than answers (DeepSeek's and
+    // Mistral's "prefix": true); staircase streaming's assistant_prefix continuation.
+    bool prefix = false;
     bool operator==(const Message&) const = default;
 };
 

@@ -18,8 +18,16 @@ using nlohmann::json;
 
 std::string build_chat_body(const CallRequest& r, bool stream) {
     json msgs = json::array();
-    for (const auto& m : r.messages) msgs.push_back({{"role", m.role}, {"content", m.content}});
+    for (const auto& m : r.messages) {
+        json one{{"role", m.role}, {"content", m.content}};
+        if (m.prefix) one["prefix"] = true;
+        msgs.push_back(std::move(one));
+    }
     json body{{"model", r.model}, {"messages", std::move(msgs)}};
+    if (r.continue_final_message) {
+        body["continue_final_message"] = true;
+        body["add_generation_prompt"] = false;
+    }
     if (stream) {
         body["stream"] = true;
         body["stream_options"] = {{"include_usage", true}};

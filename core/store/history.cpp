@@ -86,7 +86,7 @@ std::string listed_prompt(const std::string& p) {
 
 engine::AgentState state_from(const std::string& s) {
     using S = engine::AgentState;
-    for (S st : {S::Queued, S::Waiting, S::Streaming, S::Retrying, S::Done, S::Failed, S::Dropped, S::Cancelled})
+    for (S st : {S::Queued, S::Waiting, S::Streaming, S::Retrying, S::Done, S::Failed, S::Dropped, S::Cancelled, S::Cut})
         if (s == engine::to_string(st)) return st;
     return S::Failed;
 }
@@ -185,6 +185,9 @@ const Migration kMigrations[] = {
     // 4: what a run's record left out (moa serve --record-max-bytes cut its messages).
     {4, "upgrade the history to schema 4",
      [](Database& db) { return add_column_if_missing(db, "runs", "record_note", "TEXT"); }},
+    // 5: the calls of an agent that ran in steps (staircase streaming), each with its messages.
+    {5, "upgrade the history to schema 5",
+     [](Database& db) { return add_column_if_missing(db, "responses", "steps_json", "TEXT"); }},
 };
 
 // Upgrades the file to this build's schema in one write transaction. The version is read again
@@ -231,6 +234,7 @@ Result<std::string> History::encode_messages(const std::vector<engine::Message>&
         const std::string& content = cap ? cap->apply(m.content) : m.content;
         if (content.size() < kBlobMinBytes) {
             a.push_back({{"role", m.role}, {"content", content}});
+            if (m.prefix) a.back()["prefix"] = true;
             continue;
         }
         const std::string hash = util::sha256_hex(content);
@@ -238,6 +242,7 @@ Result<std::string> History::encode_messages(const std::vector<engine::Message>&
         put.bind(1, hash).bind(2, content);
         if (!put.run()) return Error{write_failed("cannot store a message")};
         a.push_back({{"role", m.role}, {"ref", hash}});
+        if (m.prefix) a.back()["prefix"] = true;
     }
     return a.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -258,7 +263,7 @@ std::optional<std::vector<engine::Message>> History::decode_messages(const std::
         if (!m.is_object()) continue;
         auto ref = m.find("ref");
         if (ref == m.end() || !ref->is_string()) {
-            out.push_back({m.value("role", ""), m.value("content", "")});
+            out.push_back({m.value("role", ""), m.value("content", ""), m.value("prefix", false)});
             continue;
         }
         Statement get(db_.handle(), "SELECT body FROM blobs WHERE hash=?");
@@ -269,7 +274,7 @@ std::optional<std::vector<engine::Message>> History::decode_messages(const std::
                                ref->get<std::string>() + ")";
             return std::nullopt;
         }
-        out.push_back({m.value("role", ""), get.text(0)});
+        out.push_back({m.value("role", ""), get.text(0), m.value("prefix", false)});
     }
     return out;
 }
@@ -356,11 +361,23 @@ Result<bool> History::record_agent(std::int64_t run, const engine::AgentRecord& 
     if (!damage_.empty()) return Error{damage_};
     auto messages = encode_messages(a.messages, cap);
     if (!messages) return Error{messages.error()};
+    std::optional<std::string> steps;
+    if (!a.steps.empty()) {
+        json all = json::array();
+        for (const auto& st : a.steps) {
+            json j = engine::to_json(st, false);
+            auto m = encode_messages(st.messages, cap); // a step re-sends the references: capped like the rest
+            if (!m) return Error{m.error()};
+            j["messages"] = json::parse(*m, nullptr, false);
+            all.push_back(std::move(j));
+        }
+        steps = all.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
     Statement s(db_.handle(),
                 "INSERT OR REPLACE INTO responses(run_id, layer, agent, provider, model, demo, state, messages_json, text, "
                 "reasoning, prompt_tokens, completion_tokens, usage_estimated, ttft_ms, duration_ms, start_ms, end_ms, "
-                "tokens_per_s, cost_usd, tflops, attempts, finish_reason, error, timeline_json) "
-                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                "tokens_per_s, cost_usd, tflops, attempts, finish_reason, error, timeline_json, steps_json) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     s.bind(1, run).bind(2, a.layer).bind(3, a.index).bind(4, a.provider).bind(5, a.model).bind(6, a.demo ? 1 : 0)
         .bind(7, engine::to_string(a.state))
         .bind(8, *messages)
@@ -369,7 +386,7 @@ Result<bool> History::record_agent(std::int64_t run, const engine::AgentRecord& 
         .bind(14, a.ttft_ms).bind(15, a.duration_ms).bind(16, a.start_ms).bind(17, a.end_ms).bind(18, a.tokens_per_s)
         .bind(19, a.cost_usd).bind(20, a.tflops).bind(21, a.attempts)
         .bind(22, a.finish_reason.empty() ? std::optional<std::string>() : a.finish_reason).bind(23, a.error)
-        .bind(24, timeline_json(a.timeline));
+        .bind(24, timeline_json(a.timeline)).bind(25, steps);
     if (!s.run())
         return Error{write_failed("cannot record the answer of L" + std::to_string(a.layer + 1) + "." + std::to_string(a.index + 1))};
     return store_record_note(run, cap);
@@ -417,7 +434,8 @@ Result<std::vector<RunSummary>> History::list(const std::string& search, int lim
     Statement s(db_.handle(),
                 "SELECT id, started_at, source, config_name, prompt, status, totals_json, rerun_of, record_note, "
                 "(SELECT COUNT(*) FROM responses WHERE run_id = runs.id), "
-                "(SELECT COUNT(*) FROM responses WHERE run_id = runs.id AND state IN ('failed', 'dropped')) FROM runs "
+                "(SELECT COUNT(*) FROM responses WHERE run_id = runs.id AND state IN ('failed', 'dropped')), "
+                "(SELECT COUNT(*) FROM responses WHERE run_id = runs.id AND state = 'cut') FROM runs "
                 "WHERE ?1 = '' OR prompt LIKE '%' || ?1 || '%' OR config_name LIKE '%' || ?1 || '%' "
                 "OR final_text LIKE '%' || ?1 || '%' ORDER BY id DESC LIMIT ?2");
     s.bind(1, search).bind(2, limit);
@@ -438,6 +456,7 @@ Result<std::vector<RunSummary>> History::list(const std::string& search, int lim
         r.record_note = s.opt_text(8).value_or("");
         r.agents = static_cast<int>(s.i64(9));
         r.dropped = static_cast<int>(s.i64(10));
+        r.cut = static_cast<int>(s.i64(11));
         out.push_back(std::move(r));
     }
     if (s.failed()) return Error{read_failed("the list of runs")};
@@ -492,6 +511,7 @@ std::optional<engine::RunRecord> History::load(std::int64_t run) {
         r.totals.critical_path_ms = t.value("critical_path_ms", 0.0);
         r.totals.prompt_tokens = t.value("prompt_tokens", 0L);
         r.totals.completion_tokens = t.value("completion_tokens", 0L);
+        if (auto v = t.find("ttft_ms"); v != t.end() && v->is_number()) r.totals.ttft_ms = v->get<double>();
     }
     // The layer shape comes from the config snapshot, so agents that never ran still show.
     json cfg = json::parse(s.text(6), nullptr, false);
@@ -517,7 +537,7 @@ std::optional<engine::RunRecord> History::load(std::int64_t run) {
     Statement q(db_.handle(),
                 "SELECT layer, agent, provider, model, demo, state, messages_json, text, reasoning, prompt_tokens, "
                 "completion_tokens, usage_estimated, ttft_ms, duration_ms, start_ms, end_ms, tokens_per_s, cost_usd, "
-                "tflops, attempts, finish_reason, error, timeline_json FROM responses WHERE run_id=? ORDER BY layer, agent");
+                "tflops, attempts, finish_reason, error, timeline_json, steps_json FROM responses WHERE run_id=? ORDER BY layer, agent");
     q.bind(1, run);
     while (q.step()) {
         auto li = static_cast<std::size_t>(q.i64(0)), ai = static_cast<std::size_t>(q.i64(1));
@@ -550,6 +570,17 @@ std::optional<engine::RunRecord> History::load(std::int64_t run) {
         a.finish_reason = q.opt_text(20).value_or("");
         a.error = q.opt_text(21);
         a.timeline = timeline_from(q.opt_text(22).value_or(""));
+        json steps = json::parse(q.opt_text(23).value_or("null"), nullptr, false);
+        if (steps.is_array())
+            for (const auto& sj : steps) {
+                engine::StepRecord st = engine::step_from_json(sj);
+                if (sj.contains("messages")) {
+                    auto ms = decode_messages(sj["messages"].dump(), "a step of run " + std::to_string(run));
+                    if (!ms) return std::nullopt;
+                    st.messages = std::move(*ms);
+                }
+                a.steps.push_back(std::move(st));
+            }
     }
     if (q.failed()) {
         read_failed("the answers of run " + std::to_string(run));

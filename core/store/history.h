@@ -32,6 +32,7 @@ struct RunSummary {
     std::optional<std::int64_t> rerun_of; // the run this one repeats
     int agents = 0;  // agents recorded (a run that finished ran them all)
     int dropped = 0; // of those, failed or dropped (see engine::outcome_text)
+    int cut = 0;     // of those, cut at their layer's quorum or deadline
     std::string record_note; // "record truncated: …" when messages were cut (RecordCap); else empty
 };
 

@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
     config::Layer L;
     for (int i = 0; i < agents; ++i) L.agents.push_back(config::Agent{"p", "model-" + std::to_string(i), {}, {}});
     c.layers.push_back(L);
-    c.layers.push_back(config::Layer{{config::Agent{"p", "aggregator", {}, {}}}});
+    c.layers.push_back(config::Layer{{config::Agent{"p", "aggregator", {}, {}}}, {}, {}});
 
     ui::RunView view;
     view.resize(1600, 900);

@@ -67,6 +67,11 @@ private slots:
     void templateOutsideTheFolderIsRefused();
     void templateMustBeASmallRegularFile();
     void templateMayNotBeHiddenOrHoldNul();
+    void pipeliningAndLayerLimitsLoadAndRoundTrip();
+    void pipeliningAndLayerLimitsAreChecked_data();
+    void pipeliningAndLayerLimitsAreChecked();
+    void partialAndCutReferencesAreSaidSo();
+    void continuationMessagesAreExact();
 };
 
 void TestConfig::issueExampleLoads() {
@@ -436,6 +441,134 @@ void TestConfig::templateMustBeASmallRegularFile() {
     auto r = config::load_config_file(d + "/sub");
     QVERIFY(!r.ok());
     QVERIFY2(r.summary().find("/sub: is a directory") != std::string::npos, r.summary().c_str());
+}
+
+namespace {
+// The issue 2 example with `pipelining` and the first layer's limits spliced in.
+std::string with_staircase(const std::string& pipelining, const std::string& layer0_extra) {
+    std::string doc = kExample;
+    const auto layers = doc.find("\"layers\"");
+    doc.insert(layers, "\"pipelining\": " + pipelining + ",\n");
+    if (!layer0_extra.empty()) {
+        const auto agents = doc.find("\"agents\"", doc.find("\"layers\""));
+        doc.insert(agents, layer0_extra + ", ");
+    }
+    return doc;
+}
+} // namespace
+
+void TestConfig::pipeliningAndLayerLimitsLoadAndRoundTrip() {
+    auto r = config::load_config_text(
+        with_staircase(R"({"mode": "staircase", "chunk_tokens": 16, "continuation": "assistant_prefix"})",
+                       R"("quorum": 2, "deadline_ms": 8000)"),
+        "s.moa.json");
+    QVERIFY2(r.ok(), r.summary().c_str());
+    QVERIFY2(r.issues.empty(), r.summary().c_str());
+    const auto& c = *r.config;
+    QCOMPARE(c.pipelining.mode, config::Pipelining::Mode::Staircase);
+    QCOMPARE(c.pipelining.chunk_tokens, 16);
+    QCOMPARE(c.pipelining.continuation, config::Pipelining::Continuation::AssistantPrefix);
+    QCOMPARE(c.layers[0].quorum, std::optional<int>(2));
+    QCOMPARE(c.layers[0].deadline_ms, std::optional<long>(8000));
+    QVERIFY(!c.layers[1].quorum);
+    // Saved and loaded again: the same configuration.
+    auto j = config::to_json(c);
+    QCOMPARE(QString::fromStdString(j["pipelining"].dump()),
+             QStringLiteral(R"({"chunk_tokens":16,"continuation":"assistant_prefix","mode":"staircase"})"));
+    QCOMPARE(j["layers"][0]["quorum"].get<int>(), 2);
+    QCOMPARE(j["layers"][0]["deadline_ms"].get<long>(), 8000L);
+    auto r2 = config::load_config_text(j.dump(2), "again.moa.json");
+    QVERIFY2(r2.ok() && r2.issues.empty(), r2.summary().c_str());
+    QCOMPARE(QString::fromStdString(config::to_json(*r2.config).dump()), QString::fromStdString(j.dump()));
+    // The default (barrier, no limits) writes nothing new: older files read and save as before.
+    auto plain = config::load_config_text(kExample, "x.moa.json");
+    auto pj = config::to_json(*plain.config);
+    QVERIFY(!pj.contains("pipelining"));
+    QVERIFY(!pj["layers"][0].contains("quorum"));
+    QCOMPARE(plain.config->pipelining.mode, config::Pipelining::Mode::Barrier);
+    QCOMPARE(plain.config->pipelining.chunk_tokens, 32);
+    QCOMPARE(plain.config->pipelining.continuation, config::Pipelining::Continuation::Instruction);
+}
+
+void TestConfig::pipeliningAndLayerLimitsAreChecked_data() {
+    QTest::addColumn<QString>("pipelining");
+    QTest::addColumn<QString>("layer0");
+    QTest::addColumn<QString>("last");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("unknown mode") << R"({"mode": "pipeline"})" << "" << ""
+                                  << R"(/pipelining/mode: unknown mode "pipeline" (use "barrier" or "staircase"))";
+    QTest::newRow("chunk of zero") << R"({"chunk_tokens": 0})" << "" << ""
+                                   << "/pipelining/chunk_tokens: out of range: 0 is not within [1, 100000]";
+    QTest::newRow("fractional chunk") << R"({"chunk_tokens": 2.5})" << "" << ""
+                                      << "/pipelining/chunk_tokens: must be an integer, not a fraction";
+    QTest::newRow("unknown continuation")
+        << R"({"continuation": "prefix"})" << "" << ""
+        << R"(/pipelining/continuation: unknown continuation "prefix" (use "instruction", "assistant_prefix" or "continue_final_message"))";
+    QTest::newRow("not an object") << R"("staircase")" << "" << "" << "/pipelining: must be an object, not string";
+    QTest::newRow("quorum above the layer") << "{}" << R"("quorum": 3)" << ""
+                                            << "/layers/0/quorum: quorum 3 is more than the layer's 2 agents";
+    QTest::newRow("quorum of zero") << "{}" << R"("quorum": 0)" << "" << "/layers/0/quorum: out of range";
+    QTest::newRow("negative deadline") << "{}" << R"("deadline_ms": -5)" << "" << "/layers/0/deadline_ms: out of range";
+    QTest::newRow("quorum on the last layer")
+        << "{}" << "" << R"("quorum": 1)"
+        << "/layers/1/quorum: quorum is for layers whose answers another layer reads; the last layer (the aggregator) "
+           "has nothing to wait for";
+    QTest::newRow("deadline on the last layer") << "{}" << "" << R"("deadline_ms": 100)" << "/layers/1/deadline_ms: deadline_ms is for layers";
+}
+
+void TestConfig::pipeliningAndLayerLimitsAreChecked() {
+    QFETCH(QString, pipelining);
+    QFETCH(QString, layer0);
+    QFETCH(QString, last);
+    QFETCH(QString, expected);
+    std::string doc = with_staircase(pipelining.toStdString(), layer0.toStdString());
+    if (!last.isEmpty()) {
+        const auto second = doc.find("\"agents\"", doc.find("\"agents\"", doc.find("\"layers\"")) + 1);
+        doc.insert(second, last.toStdString() + ", ");
+    }
+    auto r = config::load_config_text(doc, "bad.moa.json");
+    QVERIFY(!r.ok());
+    const QString all = issue_strings(r).join('\n');
+    // Each message names the file, the line and the JSON pointer.
+    QVERIFY2(all.contains(QRegularExpression("bad\\.moa\\.json:\\d+: " + QRegularExpression::escape(expected))),
+             qPrintable("expected: " + expected + "\ngot:\n" + all));
+}
+
+void TestConfig::partialAndCutReferencesAreSaidSo() {
+    engine::References refs;
+    refs.answers = {"A so", "B"};
+    refs.partial = {true, false};
+    refs.cut = 1;
+    QCOMPARE(engine::aggregation_prompt("T", refs),
+             std::string("T\n1. A so [this response is still being written]\n2. B\n\nNote: 1 of 3 responses is missing "
+                         "because its model was stopped at the layer's quorum or deadline."));
+    refs.missing = 1;
+    QCOMPARE(engine::aggregation_prompt("T", refs),
+             std::string("T\n1. A so [this response is still being written]\n2. B\n\nNote: 2 of 4 responses are missing: 1 "
+                         "because its model failed, 1 because its model was stopped at the layer's quorum or deadline."));
+}
+
+void TestConfig::continuationMessagesAreExact() {
+    const std::vector<providers::Message> base{{"system", "S"}, {"user", "Q"}};
+    bool cfm = true;
+    using C = config::Pipelining::Continuation;
+    // Nothing written yet: the messages as they are.
+    QCOMPARE(engine::continue_answer(base, "", C::AssistantPrefix, cfm), base);
+    QVERIFY(!cfm);
+    auto ins = engine::continue_answer(base, "Half an", C::Instruction, cfm);
+    QCOMPARE(ins.size(), std::size_t(2));
+    QCOMPARE(ins[1].content, std::string("Q\n\n") + engine::kContinueInstruction + "\n<<<ANSWER SO FAR\nHalf an\nANSWER SO FAR>>>");
+    QVERIFY(!cfm);
+    auto pre = engine::continue_answer(base, "Half an", C::AssistantPrefix, cfm);
+    QCOMPARE(pre.size(), std::size_t(3));
+    QCOMPARE(pre[2].role, std::string("assistant"));
+    QCOMPARE(pre[2].content, std::string("Half an"));
+    QVERIFY(pre[2].prefix);
+    QVERIFY(!cfm);
+    auto vllm = engine::continue_answer(base, "Half an", C::ContinueFinalMessage, cfm);
+    QCOMPARE(vllm.size(), std::size_t(3));
+    QVERIFY(!vllm[2].prefix);
+    QVERIFY(cfm);
 }
 
 QTEST_GUILESS_MAIN(TestConfig)

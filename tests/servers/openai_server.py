@@ -11,6 +11,11 @@ The model name chooses the behaviour: "<scenario>[?key=value&...]", for example
 aggregation prompt, followed by filler words, so tests can check what each layer received;
 "ok?text=..." answers exactly that (URL-encoded) text instead.
 
+Continuation (staircase streaming): a request that carries the answer so far (a trailing assistant
+message, or the "ANSWER SO FAR" block of the instruction continuation) is answered with the rest of
+the scripted answer after it ("repeat=N" first repeats its last N words); "max_tokens" stops a
+stream after that many words with finish_reason "length". "delay_ms" paces every word (chunk).
+
 GET /_requests returns every chat request body received (in order); GET /_stats the counts.
 Prints "PORT <n>" on stdout once listening. Stops when stdin closes or on SIGTERM.
 """
@@ -79,6 +84,20 @@ def judge_answer(params, messages):
         return "Clear and correct. Rating: [[%d]]" % min(10, 1 + len(last.split()) // 3), None
     skills = re.findall(r"^- ([A-Z][A-Za-z ]+?)(?::|$)", text, re.M)
     return "\n".join("%s: %d" % (sk, 3 + (i % 3)) for i, sk in enumerate(skills)), None
+
+
+SO_FAR = re.compile(r"<<<ANSWER SO FAR\n(.*)\nANSWER SO FAR>>>", re.S)
+
+
+def answer_so_far(messages):
+    """The agent's own answer so far, when the request asks to continue it."""
+    if messages and messages[-1].get("role") == "assistant":
+        return messages[-1].get("content", "")
+    for m in reversed(messages):
+        if m.get("role") == "user":
+            found = SO_FAR.search(m.get("content", ""))
+            return found.group(1) if found else None
+    return None
 
 
 def answer_text(model, params, messages):
@@ -150,7 +169,19 @@ class Handler(BaseHTTPRequestHandler):
             REQUESTS.append({"model": model, "body": req, "authorization": self.headers.get("Authorization"), "host": self.headers.get("Host"),
                              "t": time.time()})
         messages = req.get("messages", [])
+        so_far = answer_so_far(messages)
+        # The scripted answer is written as if from the first word on, so a continuation counts
+        # the references of a prompt without the answer so far.
         text = answer_text(model, params, messages)
+        if so_far is not None:
+            if text.startswith(so_far):
+                rest = text[len(so_far):]
+            else:  # the answer would now begin otherwise (other references): go on from as many words
+                rest = "".join(re.findall(r"\S+\s*", text)[len(so_far.split()):])
+            if "repeat" in params:
+                tail = re.findall(r"\S+\s*", so_far)[-int(params["repeat"]):]
+                rest = "".join(tail) + rest
+            text = rest
 
         if name == "echo-auth":  # a gateway that echoes the request's key in its error (issue 12 item 5)
             auth = self.headers.get("Authorization") or ""
@@ -322,6 +353,10 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             return
         pieces = re.findall(r"\S+\s*", text)
+        finish = "stop"
+        if req.get("max_tokens") and len(pieces) > int(req["max_tokens"]):
+            pieces = pieces[:int(req["max_tokens"])]
+            finish = "length"
         chunks = int(params.get("chunks", str(len(pieces))))
         per = max(1, -(-len(pieces) // max(1, chunks)))
         groups = ["".join(pieces[i:i + per]) for i in range(0, len(pieces), per)]
@@ -344,7 +379,7 @@ class Handler(BaseHTTPRequestHandler):
                 if delay:
                     time.sleep(delay)
             self.chunk("data: " + json.dumps({"id": "c", "object": "chat.completion.chunk", "model": model,
-                                               "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}) + "\n\n")
+                                               "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}) + "\n\n")
             self.chunk("data: " + json.dumps({"id": "c", "choices": [], "usage": {
                 "prompt_tokens": sum(len(m.get("content", "").split()) for m in messages),
                 "completion_tokens": len(pieces), "total_tokens": 0}}) + "\n\n")

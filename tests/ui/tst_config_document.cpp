@@ -193,7 +193,7 @@ void TestConfigDocument::buildMoaLiteFromAnEmptyCanvas() {
     p.base_url = "http://127.0.0.1:9/v1";
     c.providers["local"] = p;
     c.aggregation.template_text = config::default_aggregation_template();
-    c.layers.push_back(config::Layer{{config::Agent{"local", "aggregator-model", {}, {}}}});
+    c.layers.push_back(config::Layer{{config::Agent{"local", "aggregator-model", {}, {}}}, {}, {}});
     doc.reset(c, {});
     doc.addLayer(0);
     for (int i = 0; i < 5; ++i) doc.duplicateAgent(0, 0);

@@ -35,7 +35,7 @@ QColor state_color(engine::AgentState s, const QPalette& pal) {
     case S::Retrying: return QColor(0xE0, 0x70, 0x00);
     case S::Done: return QColor(0x3A, 0x7B, 0xD5);
     case S::Failed: case S::Dropped: return QColor(0xD0, 0x3A, 0x3A);
-    case S::Cancelled: return pal.color(QPalette::Mid);
+    case S::Cancelled: case S::Cut: return pal.color(QPalette::Mid);
     case S::Queued: return pal.color(QPalette::Mid);
     }
     return pal.color(QPalette::Mid);

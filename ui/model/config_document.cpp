@@ -43,7 +43,7 @@ config::Config blank_config() {
     demo.type = config::ProviderType::Demo;
     c.providers["demo"] = demo;
     c.aggregation.template_text = config::default_aggregation_template();
-    c.layers.push_back(config::Layer{{config::Agent{"demo", "demo-aggregator", {}, {}}}});
+    c.layers.push_back(config::Layer{{config::Agent{"demo", "demo-aggregator", {}, {}}}, {}, {}});
     return c;
 }
 

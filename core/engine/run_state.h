@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// A run's working state on the transport thread (engine.cpp and staircase.cpp; not an API).
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace moa::engine {
+
+using Clock = std::chrono::steady_clock;
+
+inline double ms_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+struct Run::State {
+    Engine& engine;
+    config::Config config;
+    EventSink sink;
+    RunOptions options;
+    RunRecord rec; // guarded by Run::mu_ for readers on other threads
+    Clock::time_point t0;
+    bool over = false;
+    struct Slot {
+        std::shared_ptr<providers::ChatCall> call;
+        Clock::time_point started;
+        bool holds_provider = false; // counted in `active` (pumped), until it finishes
+        bool launched = false;
+        bool finished = false;
+        bool first_token = false;
+        int sample = 0; // the k-th identical call of this run (see cache_key)
+        int call_id = 0; // events of an older call (a step that ended) are ignored
+        // Staircase streaming:
+        bool in_step = false;          // a step's call is under way (or waiting for the throttle)
+        bool last_step = false;        // the running step is the last
+        bool step_first_token = false;
+        Clock::time_point step_started;
+        std::vector<long> ref_tokens;  // each reference's tokens when the last step started
+        std::string held;              // a step's start, held back until a repeat can be told
+        bool repeat_checked = true;
+        std::string so_far;            // the answer when the step started
+    };
+    std::vector<std::vector<Slot>> slots;                          // per layer
+    std::vector<int> pending;                                      // per layer: agents not finished
+    std::vector<char> layer_started, layer_finished, deadline_passed;
+    std::map<std::string, int> active;                             // running calls per provider
+    std::map<std::string, std::deque<std::pair<int, int>>> waiting; // (layer, agent) waiting for a slot
+    std::map<std::string, int> identical_calls;                    // cache key of sample 0 -> calls so far
+    std::optional<std::size_t> selected; // select mode: the answer the final aggregator named
+    std::size_t shown = 0;               // select mode: answers the final aggregator was shown
+    std::optional<double> final_ttft_ms; // run start -> the final answer's first token
+
+    State(Engine& e, const config::Config& c, EventSink s, RunOptions o)
+        : engine(e), config(c), sink(std::move(s)), options(std::move(o)) {}
+    double now_ms() const { return ms_between(t0, Clock::now()); }
+    bool last_layer(int li) const { return li + 1 == static_cast<int>(config.layers.size()); }
+    AgentRecord& agent(int li, int ai) {
+        return rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+    }
+    Slot& slot(int li, int ai) { return slots[static_cast<std::size_t>(li)][static_cast<std::size_t>(ai)]; }
+    const config::Agent& agent_config(int li, int ai) const {
+        return config.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
+    }
+};
+
+} // namespace moa::engine

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: MIT
+// Staircase streaming and layer quorums/deadlines over real HTTP (libcurl against
+// tests/servers/openai_server.py on 127.0.0.1): the exact messages of each step, repeat removal,
+// cancel and failure inside a staircase, cut agents whose connections really close, the sums.
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "config/config.h"
+#include "engine/engine.h"
+#include "engine/prompt_builder.h"
+#include "engine/run_outcome.h"
+#include "eval/sweep.h"
+#include "run_helpers.h"
+#include "store/history.h"
+#include "test_server.h"
+
+using namespace moa;
+using namespace testing_support;
+using T = engine::Event::Type;
+using nlohmann::json;
+
+namespace {
+// The scripted answer of openai_server.py for `tag` with `refs` references and `words` words.
+std::string scripted(const std::string& tag, int refs, int words) {
+    std::string s = tag + " answers with " + std::to_string(refs) + " references.";
+    for (int i = 0; i < words; ++i) s += " w" + std::to_string(i);
+    return s;
+}
+
+json staircase(json c, int chunk, const std::string& continuation = "instruction") {
+    c["pipelining"] = {{"mode", "staircase"}, {"chunk_tokens", chunk}, {"continuation", continuation}};
+    return c;
+}
+
+// The text of the agent's AgentDelta events, in order.
+std::string streamed(EventLog& log, int layer, int agent) {
+    std::lock_guard<std::mutex> lock(log.mu);
+    std::string s;
+    for (const auto& e : log.events)
+        if (e.type == T::AgentDelta && e.layer == layer && e.agent == agent) s += e.text;
+    return s;
+}
+
+bool wait_until(const std::function<bool()>& cond, int ms = 30000) {
+    QElapsedTimer t;
+    t.start();
+    while (!cond()) {
+        if (t.elapsed() > ms) return false;
+        QTest::qWait(20);
+    }
+    return true;
+}
+} // namespace
+
+class TestStaircase : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void stepsSendExactMessages_data();
+    void stepsSendExactMessages();
+    void threeLayersPipelineAllTheWay();
+    void repeatAtAStepsStartIsRemoved();
+    void cancelInTheMiddleOfAStaircase();
+    void proposerFailingMidStaircaseIsLeftOut();
+    void quorumCutsTheStragglerAndClosesItsCall();
+    void deadlineCutsWithWhatFinished();
+    void deadlineWithNoneFinishedTakesTheFirst();
+    void accountingSumsTheSteps();
+    void historyKeepsTheSteps();
+    void barrierRunsReportTheFinalTtft();
+    void cliRunJsonAndHistoryShowKeepTheSteps();
+    void validateNamesFileLineAndPointer();
+    void latencySweepWritesTheVariants();
+
+private:
+    std::unique_ptr<TestServer> server_;
+    std::string url() const { return server_->base_url(); }
+    std::vector<QJsonObject> bodies_for(const std::string& model) {
+        std::vector<QJsonObject> out;
+        for (const auto& r : server_->requests())
+            if (r.toObject()["model"].toString().toStdString() == model) out.push_back(r.toObject()["body"].toObject());
+        return out;
+    }
+    int aborted(const std::string& model) {
+        auto stats = QJsonDocument::fromJson(http_get(url().substr(0, url().size() - 3) + "/_stats")).object();
+        return stats["aborted"].toObject()[QString::fromStdString(model)].toInt();
+    }
+};
+
+void TestStaircase::initTestCase() {
+    server_ = std::make_unique<TestServer>();
+    QVERIFY2(server_->ok(), "the local test server did not start");
+}
+
+void TestStaircase::stepsSendExactMessages_data() {
+    QTest::addColumn<QString>("continuation");
+    QTest::newRow("instruction") << "instruction";
+    QTest::newRow("assistant_prefix") << "assistant_prefix";
+    QTest::newRow("continue_final_message") << "continue_final_message";
+}
+
+void TestStaircase::stepsSendExactMessages() {
+    QFETCH(QString, continuation);
+    const std::string n = nonce();
+    const std::string p1 = "ok?words=60&delay_ms=15&tag=P1" + n, p2 = "ok?words=60&delay_ms=15&tag=P2" + n;
+    const std::string agg = "ok?words=30&tag=A" + n;
+    const int chunk = 8;
+    auto c = make_config(staircase(config_json(url(), {{p1, p2}, {agg}}), chunk, continuation.toStdString()));
+    EventLog log;
+    auto rec = run_to_end(c, "Q?", &log);
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    const auto& a = rec.layers[1].agents[0];
+    QVERIFY2(a.steps.size() >= 3, qPrintable(QString::number(a.steps.size())));
+    // One continuous answer: the steps' texts, the streamed deltas and the final text agree, and
+    // are the scripted answer as if written in one call.
+    std::string joined;
+    for (const auto& st : a.steps) joined += st.text;
+    QCOMPARE(QString::fromStdString(joined), QString::fromStdString(a.text));
+    QCOMPARE(QString::fromStdString(streamed(log, 1, 0)), QString::fromStdString(a.text));
+    QCOMPARE(QString::fromStdString(a.text), QString::fromStdString(scripted("A" + n, 2, 30)));
+    QCOMPARE(*rec.final_text, a.text);
+
+    // What the server received is what each step records, step by step.
+    auto bodies = bodies_for(agg);
+    QCOMPARE(bodies.size(), a.steps.size());
+    std::string so_far;
+    for (std::size_t k = 0; k < a.steps.size(); ++k) {
+        const auto& st = a.steps[k];
+        const QJsonObject& b = bodies[k];
+        const QJsonArray msgs = b["messages"].toArray();
+        QCOMPARE(static_cast<std::size_t>(msgs.size()), st.messages.size());
+        for (int i = 0; i < msgs.size(); ++i) {
+            QCOMPARE(msgs[i].toObject()["role"].toString().toStdString(), st.messages[i].role);
+            QCOMPARE(msgs[i].toObject()["content"].toString().toStdString(), st.messages[i].content);
+            QCOMPARE(msgs[i].toObject()["prefix"].toBool(), st.messages[i].prefix);
+        }
+        // Steps while the references grow write at most chunk_tokens; the last to the agent's own.
+        QCOMPARE(st.last, k + 1 == a.steps.size());
+        if (st.last) QVERIFY(!b.contains("max_tokens"));
+        else QCOMPARE(b["max_tokens"].toInt(), chunk);
+        const std::string system = st.messages[0].content;
+        QVERIFY(system.find("\n1. P1" + n) != std::string::npos);
+        QVERIFY(system.find("\n2. P2" + n) != std::string::npos);
+        const bool marked = system.find(engine::kStillBeingWritten) != std::string::npos;
+        QCOMPARE(marked, !st.last); // only complete references in the last step
+        // The answer so far, continued the configured way (none in the first step).
+        const auto& last_msg = st.messages.back();
+        if (k == 0) {
+            QCOMPARE(st.messages.size(), std::size_t(2));
+            QCOMPARE(last_msg.content, std::string("Q?"));
+        } else if (continuation == "instruction") {
+            QCOMPARE(st.messages.size(), std::size_t(2));
+            QCOMPARE(last_msg.content, "Q?\n\n" + std::string(engine::kContinueInstruction) + "\n<<<ANSWER SO FAR\n" + so_far +
+                                           "\nANSWER SO FAR>>>");
+            QVERIFY(!b.contains("continue_final_message"));
+        } else {
+            QCOMPARE(st.messages.size(), std::size_t(3));
+            QCOMPARE(last_msg.role, std::string("assistant"));
+            QCOMPARE(last_msg.content, so_far);
+            QCOMPARE(last_msg.prefix, continuation == "assistant_prefix");
+            QCOMPARE(b["continue_final_message"].toBool(), continuation == "continue_final_message");
+            QCOMPARE(b.contains("add_generation_prompt"), continuation == "continue_final_message");
+            if (continuation == "continue_final_message") QCOMPARE(b["add_generation_prompt"].toBool(), false);
+        }
+        so_far += st.text;
+    }
+    // The first step started before the proposers had finished: that is the point.
+    QVERIFY(a.steps[0].start_ms < rec.layers[0].agents[0].end_ms);
+    QVERIFY(rec.totals.ttft_ms);
+    QVERIFY(*rec.totals.ttft_ms < rec.layers[0].end_ms);
+    // The JSON of `moa run --json`: the steps, in order.
+    auto j = engine::to_json(rec);
+    QCOMPARE(j["layers"][1]["agents"][0]["steps"].size(), a.steps.size());
+    QCOMPARE(j["layers"][1]["agents"][0]["steps"][0]["text"].get<std::string>(), a.steps[0].text);
+    QVERIFY(j["totals"]["ttft_ms"].is_number());
+}
+
+void TestStaircase::threeLayersPipelineAllTheWay() {
+    const std::string n = nonce();
+    const std::string p1 = "ok?words=120&delay_ms=15&tag=P1" + n, p2 = "ok?words=120&delay_ms=15&tag=P2" + n;
+    const std::string m1 = "ok?words=60&tag=M1" + n, m2 = "ok?words=60&tag=M2" + n, agg = "ok?words=30&tag=A" + n;
+    auto c = make_config(staircase(config_json(url(), {{p1, p2}, {m1, m2}, {agg}}), 8));
+    EventLog log;
+    auto rec = run_to_end(c, "Q?", &log);
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    // The middle layer and the final aggregator both ran in steps, the final one starting while
+    // the middle layer (and the proposers) still wrote.
+    for (const auto& a : rec.layers[1].agents) {
+        QVERIFY(a.steps.size() >= 2);
+        QCOMPARE(QString::fromStdString(a.text), QString::fromStdString(scripted(a.index == 0 ? "M1" + n : "M2" + n, 2, 60)));
+    }
+    const auto& f = rec.layers[2].agents[0];
+    QVERIFY(f.steps.size() >= 2);
+    QVERIFY(f.steps[0].start_ms < rec.layers[1].agents[0].end_ms);
+    QVERIFY(f.steps[0].start_ms < rec.layers[0].agents[0].end_ms);
+    QVERIFY(*rec.totals.ttft_ms < rec.layers[0].end_ms);
+    QCOMPARE(QString::fromStdString(*rec.final_text), QString::fromStdString(scripted("A" + n, 2, 30)));
+    QCOMPARE(QString::fromStdString(streamed(log, 2, 0)), QString::fromStdString(f.text));
+}
+
+void TestStaircase::repeatAtAStepsStartIsRemoved() {
+    const std::string n = nonce();
+    const std::string p1 = "ok?words=60&delay_ms=15&tag=P1" + n;
+    const std::string agg = "ok?words=30&repeat=2&tag=A" + n; // each continuation repeats its last 2 words first
+    auto c = make_config(staircase(config_json(url(), {{p1}, {agg}}), 8));
+    EventLog log;
+    auto rec = run_to_end(c, "Q?", &log);
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    const auto& a = rec.layers[1].agents[0];
+    QVERIFY(a.steps.size() >= 3);
+    QCOMPARE(QString::fromStdString(a.text), QString::fromStdString(scripted("A" + n, 1, 30)));
+    QCOMPARE(QString::fromStdString(streamed(log, 1, 0)), QString::fromStdString(a.text));
+    QCOMPARE(a.steps[0].repeat_removed, std::size_t(0));
+    for (std::size_t k = 1; k < a.steps.size(); ++k)
+        if (!a.steps[k].text.empty() || k + 1 < a.steps.size())
+            QVERIFY2(a.steps[k].repeat_removed > 0, qPrintable(QString::number(k)));
+}
+
+void TestStaircase::cancelInTheMiddleOfAStaircase() {
+    const std::string n = nonce();
+    const std::string p1 = "ok?words=400&delay_ms=20&tag=P1" + n, p2 = "ok?words=400&delay_ms=20&tag=P2" + n;
+    const std::string agg = "ok?words=30&delay_ms=20&tag=A" + n;
+    auto c = make_config(staircase(config_json(url(), {{p1, p2}, {agg}}), 8));
+    static accounting::Catalog catalog;
+    engine::Engine engine(catalog);
+    EventLog log;
+    auto run = engine.start(c, engine::RunInput::from_prompt("Q?"), log.sink());
+    // Once the aggregator has taken its second step.
+    QVERIFY(wait_until([&] { return run->record().layers[1].agents[0].steps.size() >= 2; }));
+    QElapsedTimer t;
+    t.start();
+    run->cancel();
+    QVERIFY(run->wait_for(std::chrono::seconds(10)));
+    QVERIFY2(t.elapsed() < 5000, "cancel took too long");
+    auto rec = run->record();
+    QCOMPARE(rec.status, engine::RunStatus::Cancelled);
+    for (const auto& L : rec.layers)
+        for (const auto& a : L.agents) QCOMPARE(a.state, engine::AgentState::Cancelled);
+    // The proposers' connections were closed (the server saw them end before their answers did).
+    QVERIFY(wait_until([&] { return aborted(p1) == 1 && aborted(p2) == 1; }));
+}
+
+void TestStaircase::proposerFailingMidStaircaseIsLeftOut() {
+    const std::string n = nonce();
+    const std::string good = "ok?words=80&delay_ms=15&tag=G" + n;
+    const std::string bad = "cut?words=40&delay_ms=15&tag=B" + n; // its stream breaks half-way
+    const std::string agg = "ok?words=30&tag=A" + n;
+    auto c = make_config(staircase(config_json(url(), {{good, bad}, {agg}}), 8));
+    auto rec = run_to_end(c, "Q?");
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    QCOMPARE(rec.layers[0].agents[1].state, engine::AgentState::Dropped);
+    const auto& a = rec.layers[1].agents[0];
+    QVERIFY(a.steps.size() >= 2);
+    // Steps before the failure read both answers; the last reads the good one with the usual note.
+    QVERIFY(a.steps.front().messages[0].content.find("\n2. B" + n) != std::string::npos);
+    const std::string& last = a.steps.back().messages[0].content;
+    QVERIFY(last.find("\n2. ") == std::string::npos);
+    QVERIFY2(last.find("Note: 1 of 2 responses is missing because its model failed.") != std::string::npos, last.c_str());
+    QCOMPARE(rec.layers[0].missing, 1);
+    QCOMPARE(QString::fromStdString(engine::outcome_text(rec)), QStringLiteral("done — 1 of 3 dropped"));
+}
+
+void TestStaircase::quorumCutsTheStragglerAndClosesItsCall() {
+    const std::string n = nonce();
+    const std::string f1 = "ok?words=10&tag=F1" + n, f2 = "ok?words=10&tag=F2" + n;
+    const std::string slow = "ok?words=400&delay_ms=50&tag=S" + n;
+    auto j = config_json(url(), {{f1, slow, f2}, {"ok?tag=A" + n}});
+    j["layers"][0]["quorum"] = 2;
+    EventLog log;
+    QElapsedTimer t;
+    t.start();
+    auto rec = run_to_end(make_config(j), "Q?", &log);
+    QVERIFY2(t.elapsed() < 10000, "the straggler held the layer");
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    const auto& s = rec.layers[0].agents[1];
+    QCOMPARE(s.state, engine::AgentState::Cut);
+    QCOMPARE(QString::fromStdString(s.error.value_or("")), QStringLiteral("cut: the layer's quorum of 2 was reached"));
+    QCOMPARE(rec.layers[0].missing, 1);
+    const std::string& prompt = rec.layers[1].agents[0].messages[0].content;
+    QVERIFY2(prompt.find("Note: 1 of 3 responses is missing because its model was stopped at the layer's quorum or "
+                         "deadline.") != std::string::npos,
+             prompt.c_str());
+    QCOMPARE(QString::fromStdString(rec.layers[1].agents[0].text), QString::fromStdString(scripted("A" + n, 2, 12)));
+    QCOMPARE(QString::fromStdString(engine::outcome_text(rec)), QStringLiteral("done — 1 of 4 cut"));
+    QCOMPARE(QString::fromStdString(engine::to_json(rec)["layers"][0]["agents"][1]["state"].get<std::string>()),
+             QStringLiteral("cut"));
+    // Its call was really closed: the server saw the connection end mid-answer.
+    QVERIFY(wait_until([&] { return aborted(slow) == 1; }));
+}
+
+void TestStaircase::deadlineCutsWithWhatFinished() {
+    const std::string n = nonce();
+    const std::string fast = "ok?words=5&tag=F" + n, slow = "ok?words=400&delay_ms=50&tag=S" + n;
+    auto j = config_json(url(), {{fast, slow}, {"ok?tag=A" + n}});
+    j["layers"][0]["deadline_ms"] = 600;
+    auto rec = run_to_end(make_config(j), "Q?");
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    QCOMPARE(rec.layers[0].agents[0].state, engine::AgentState::Done);
+    QCOMPARE(rec.layers[0].agents[1].state, engine::AgentState::Cut);
+    QCOMPARE(QString::fromStdString(rec.layers[0].agents[1].error.value_or("")),
+             QStringLiteral("cut: the layer's deadline of 600 ms passed"));
+    QVERIFY(rec.layers[0].end_ms - rec.layers[0].start_ms < 5000);
+    QVERIFY(wait_until([&] { return aborted(slow) == 1; }));
+}
+
+void TestStaircase::deadlineWithNoneFinishedTakesTheFirst() {
+    const std::string n = nonce();
+    const std::string first = "ok?words=20&delay_ms=30&tag=F" + n, slow = "ok?words=400&delay_ms=50&tag=S" + n;
+    auto j = config_json(url(), {{slow, first}, {"ok?tag=A" + n}});
+    j["layers"][0]["deadline_ms"] = 50; // before anyone can finish
+    auto rec = run_to_end(make_config(j), "Q?");
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    QCOMPARE(rec.layers[0].agents[1].state, engine::AgentState::Done);
+    QCOMPARE(rec.layers[0].agents[0].state, engine::AgentState::Cut);
+    QVERIFY(rec.layers[0].agents[0].end_ms >= rec.layers[0].agents[1].end_ms);
+    QVERIFY(wait_until([&] { return aborted(slow) == 1; }));
+}
+
+void TestStaircase::accountingSumsTheSteps() {
+    const std::string n = nonce();
+    const std::string p1 = "ok?words=60&delay_ms=15&tag=P1" + n, agg = "ok?words=30&tag=A" + n;
+    auto j = staircase(config_json(url(), {{p1}, {agg}},
+                                   {{"models", {{agg, {{"input_usd_per_mtok", 1.0}, {"output_usd_per_mtok", 2.0},
+                                                       {"active_params_b", 7}}}}}}),
+                       8);
+    auto rec = run_to_end(make_config(j), "Q?");
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    const auto& a = rec.layers[1].agents[0];
+    QVERIFY(a.steps.size() >= 2);
+    long prompt = 0, completion = 0;
+    double cost = 0, tflops = 0;
+    int attempts = 0;
+    for (const auto& st : a.steps) {
+        QVERIFY(!st.usage.estimated); // the server reports usage for every call
+        QVERIFY(st.cost_usd && st.tflops);
+        QCOMPARE(st.ttft_ms.has_value(), !st.text.empty()); // a step that wrote nothing has no first token
+        QVERIFY(st.duration_ms > 0);
+        prompt += st.usage.prompt_tokens;
+        completion += st.usage.completion_tokens;
+        cost += *st.cost_usd;
+        tflops += *st.tflops;
+        attempts += st.attempts;
+        QCOMPARE(*st.cost_usd, (st.usage.prompt_tokens * 1.0 + st.usage.completion_tokens * 2.0) / 1e6);
+    }
+    QCOMPARE(a.usage.prompt_tokens, prompt);
+    QCOMPARE(a.usage.completion_tokens, completion);
+    QCOMPARE(*a.cost_usd, cost);
+    QCOMPARE(*a.tflops, tflops);
+    QCOMPARE(a.attempts, attempts);
+    // Every step re-sends the references: the staircase costs more prompt tokens than one call.
+    QVERIFY(prompt > a.steps.back().usage.prompt_tokens);
+    const auto& p = rec.layers[0].agents[0];
+    QCOMPARE(rec.totals.prompt_tokens, p.usage.prompt_tokens + prompt);
+    QCOMPARE(rec.totals.completion_tokens, p.usage.completion_tokens + completion);
+}
+
+void TestStaircase::historyKeepsTheSteps() {
+    const std::string n = nonce();
+    const std::string p1 = "ok?words=60&delay_ms=15&tag=P1" + n;
+    const std::string agg = "ok?words=300&tag=A" + n; // long enough that later steps' messages are stored as blobs
+    auto j = staircase(config_json(url(), {{p1}, {agg}}), 8, "assistant_prefix");
+    auto c = make_config(j);
+    auto rec = run_to_end(c, "Q?");
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    QVERIFY(rec.layers[1].agents[0].steps.size() >= 2);
+    QTemporaryDir dir;
+    auto h = store::History::open((dir.path() + "/h.sqlite").toStdString());
+    QVERIFY(h.ok());
+    auto id = (*h)->begin_run("cli", config::to_json(c), rec.input, c.name);
+    QVERIFY(id.ok());
+    QVERIFY((*h)->finish_run(*id, rec).ok());
+    auto back = (*h)->load(*id);
+    QVERIFY2(back.has_value(), (*h)->read_error().c_str());
+    const auto& a = rec.layers[1].agents[0];
+    const auto& b = back->layers[1].agents[0];
+    QCOMPARE(b.steps.size(), a.steps.size());
+    for (std::size_t k = 0; k < a.steps.size(); ++k) QCOMPARE(b.steps[k].messages, a.steps[k].messages);
+    QVERIFY(b.steps.back().messages.back().prefix);
+    QCOMPARE(QString::fromStdString(engine::to_json(*back).dump()), QString::fromStdString(engine::to_json(rec).dump()));
+}
+
+void TestStaircase::barrierRunsReportTheFinalTtft() {
+    const std::string n = nonce();
+    auto rec = run_to_end(make_config(config_json(url(), {{"ok?words=20&delay_ms=10&tag=P" + n}, {"ok?tag=A" + n}})), "Q?");
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    QVERIFY(rec.totals.ttft_ms);
+    // From the run's start: after the proposer finished, before the run did.
+    QVERIFY(*rec.totals.ttft_ms >= rec.layers[0].agents[0].end_ms);
+    QVERIFY(*rec.totals.ttft_ms <= rec.totals.wall_ms);
+    QVERIFY(rec.layers[1].agents[0].steps.empty());
+}
+
+void TestStaircase::cliRunJsonAndHistoryShowKeepTheSteps() {
+    QTemporaryDir dir;
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("MOA_HISTORY_DB", dir.filePath("history.sqlite"));
+    const std::string n = nonce();
+    auto j = staircase(config_json(url(), {{"ok?words=60&delay_ms=15&tag=P" + n}, {"ok?words=30&tag=A" + n}}), 8);
+    const QString f = write_file(dir, "s.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"run", "--config", f, "--prompt", "Q?", "--json"}, {}, 60000, env);
+    QVERIFY2(r.code == 0, r.err.constData());
+    auto doc = json::parse(r.out.toStdString());
+    const auto& agg = doc["layers"][1]["agents"][0];
+    QVERIFY(agg["steps"].size() >= 2);
+    std::string joined;
+    long completion = 0;
+    for (const auto& st : agg["steps"]) {
+        joined += st["text"].get<std::string>();
+        completion += st["usage"]["completion_tokens"].get<long>();
+        QVERIFY(st["messages"].is_array());
+    }
+    QCOMPARE(QString::fromStdString(agg["text"].get<std::string>()), QString::fromStdString(joined));
+    QCOMPARE(agg["usage"]["completion_tokens"].get<long>(), completion);
+    QVERIFY(doc["totals"]["ttft_ms"].is_number());
+    // The history shows the same document, steps and all.
+    const int id = doc["history_id"].get<int>();
+    doc.erase("history_id");
+    auto shown = run_moa({"history", "show", QString::number(id), "--json"}, {}, 60000, env);
+    QVERIFY2(shown.code == 0, shown.err.constData());
+    QCOMPARE(QString::fromStdString(json::parse(shown.out.toStdString()).dump()), QString::fromStdString(doc.dump()));
+}
+
+void TestStaircase::validateNamesFileLineAndPointer() {
+    QTemporaryDir dir;
+    auto j = config_json(url(), {{"ok", "ok"}, {"ok"}});
+    j["pipelining"] = {{"mode", "stairs"}};
+    j["layers"][0]["quorum"] = 3;
+    j["layers"][1]["deadline_ms"] = 10;
+    const QString f = write_file(dir, "bad.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"validate", f});
+    QVERIFY(r.code != 0);
+    const QString err = QString::fromUtf8(r.out + r.err);
+    for (const QString& want : {QString("/pipelining/mode: unknown mode \"stairs\""),
+                                QString("/layers/0/quorum: quorum 3 is more than the layer's 2 agents"),
+                                QString("/layers/1/deadline_ms: deadline_ms is for layers whose answers another layer reads")})
+        QVERIFY2(err.contains(QRegularExpression("bad\\.moa\\.json:\\d+: " + QRegularExpression::escape(want))), qPrintable(err));
+}
+
+void TestStaircase::latencySweepWritesTheVariants() {
+    auto j = config_json(url(), {{"ok?tag=a", "ok?tag=b", "ok?tag=c"}, {"ok?tag=agg"}});
+    j["name"] = "Base";
+    auto base = make_config(j);
+    eval::SweepOptions o;
+    o.kind = *eval::sweep_kind_from_string("latency");
+    auto v = eval::make_sweep(base, o);
+    QVERIFY(v.ok());
+    QCOMPARE(v->size(), std::size_t(4));
+    QCOMPARE(QString::fromStdString((*v)[0].name), QStringLiteral("Base — barrier"));
+    QCOMPARE((*v)[0].pipelining.mode, config::Pipelining::Mode::Barrier);
+    QCOMPARE(QString::fromStdString((*v)[1].name), QStringLiteral("Base — staircase, chunk 16"));
+    QCOMPARE((*v)[1].pipelining.mode, config::Pipelining::Mode::Staircase);
+    QCOMPARE((*v)[1].pipelining.chunk_tokens, 16);
+    QCOMPARE((*v)[2].pipelining.chunk_tokens, 64);
+    QCOMPARE(QString::fromStdString((*v)[3].name), QStringLiteral("Base — quorum n-1"));
+    QCOMPARE((*v)[3].layers[0].quorum, std::optional<int>(2));
+    QCOMPARE((*v)[3].pipelining.mode, config::Pipelining::Mode::Barrier);
+    for (const auto& c : *v) {
+        auto back = config::load_config_text(config::to_json(c).dump(), "v");
+        QVERIFY2(back.ok(), back.summary().c_str());
+    }
+    // From the command line: the variants and an experiment over them.
+    QTemporaryDir dir;
+    const QString basef = write_file(dir, "base.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto judge = config_json(url(), {{"judge"}});
+    const QString judgef = write_file(dir, "judge.moa.json", QByteArray::fromStdString(judge.dump(2)));
+    auto r = run_moa({"sweep", "--base", basef, "--kind", "latency", "--out", dir.filePath("sw"), "--judge", judgef,
+                      "--reference", basef, "--sample", "2"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY(r.err.contains("4 variants"));
+    auto written = config::load_config_file(dir.filePath("sw/variant-02.moa.json").toStdString());
+    QVERIFY2(written.ok(), written.summary().c_str());
+    QCOMPARE(written.config->pipelining.mode, config::Pipelining::Mode::Staircase);
+}
+
+QTEST_GUILESS_MAIN(TestStaircase)
+#include "tst_staircase.moc"
