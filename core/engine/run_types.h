@@ -92,7 +92,7 @@ struct Totals {
     double tflops = 0;         // max within a layer, summed over layers
     bool tflops_complete = true;
     double wall_ms = 0;
-    double critical_path_ms = 0; // the slowest agent's own time per layer, summed
+    double critical_path_ms = 0; // the slowest agent's own time per layer, summed (staircase: first call's start to the last layer's end, as layers overlap)
     long prompt_tokens = 0;
     long completion_tokens = 0;
     // From the run's start to the final answer's first token; unset when none came.

@@ -2,6 +2,7 @@
 // Staircase streaming and layer quorums/deadlines over real HTTP (libcurl against
 // tests/servers/openai_server.py on 127.0.0.1): the exact messages of each step, repeat removal,
 // cancel and failure inside a staircase, cut agents whose connections really close, the sums.
+#include <algorithm>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -199,6 +200,19 @@ void TestStaircase::threeLayersPipelineAllTheWay() {
     QVERIFY(*rec.totals.ttft_ms < rec.layers[0].end_ms);
     QCOMPARE(QString::fromStdString(*rec.final_text), QString::fromStdString(scripted("A" + n, 2, 30)));
     QCOMPARE(QString::fromStdString(streamed(log, 2, 0)), QString::fromStdString(f.text));
+    // The layers overlapped, so the slowest agents' times summed (3 layers' worth) would exceed
+    // the wall time; the critical path is the span of the chain of calls instead, never more
+    // than the wall time and never less than the final agent's own time.
+    double summed = 0;
+    for (const auto& L : rec.layers) {
+        double m = 0;
+        for (const auto& a : L.agents) m = std::max(m, a.duration_ms);
+        summed += m;
+    }
+    QVERIFY2(summed > rec.totals.wall_ms, qPrintable(QStringLiteral("%1 %2").arg(summed).arg(rec.totals.wall_ms)));
+    QVERIFY2(rec.totals.critical_path_ms <= rec.totals.wall_ms,
+             qPrintable(QStringLiteral("critical path %1 ms, wall %2 ms").arg(rec.totals.critical_path_ms).arg(rec.totals.wall_ms)));
+    QVERIFY(rec.totals.critical_path_ms >= f.duration_ms);
 }
 
 void TestStaircase::repeatAtAStepsStartIsRemoved() {
