@@ -35,6 +35,7 @@ private slots:
     void megabytesAtOnceAreShownOverFramesExactly();
     void unbrokenLinesAreShownInBoundedBlocksAndCopiedExactly();
     void diffOfHugeAnswersShowsTheirStartAndSaysSo();
+    void cutAgentSaysCutAndWhy();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -329,6 +330,32 @@ void TestRunView::diffOfHugeAnswersShowsTheirStartAndSaysSo() {
     QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 2, 10000);
     left.setHtml(view.leftHtml());
     QCOMPARE(left.toPlainText().trimmed(), QString("the same few words"));
+}
+
+
+// A straggler cut at its layer's quorum (issue 14) reads "cut" with the reason in its pane, not
+// "failed", and its partial answer stays.
+void TestRunView::cutAgentSaysCutAndWhy() {
+    const std::string n = nonce();
+    auto j = config_json(server_->base_url(), {{"ok?words=10&tag=F1-" + n, "ok?words=400&delay_ms=50&tag=S-" + n,
+                                                "ok?words=10&tag=F2-" + n},
+                                               {"ok?tag=A-" + n}});
+    j["layers"][0]["quorum"] = 2;
+    auto cfg = make_config(j);
+    RunView view;
+    view.resize(1200, 700);
+    view.prepare(cfg);
+    EventBridge bridge;
+    connect(&bridge, &EventBridge::events, &view, &RunView::apply);
+    engine::Engine eng(catalog_);
+    QSignalSpy ended(&view, &RunView::runEnded);
+    auto run = eng.start(cfg, engine::RunInput::from_prompt("Q"), bridge.sink());
+    QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, 30000);
+    auto* p = view.pane(0, 1);
+    QVERIFY2(p->stateText().contains(">cut<"), qPrintable(p->stateText()));
+    QVERIFY2(p->stateDetail().contains("quorum of 2"), qPrintable(p->stateDetail()));
+    QVERIFY(!p->stateText().contains("failed"));
+    QVERIFY(view.pane(0, 0)->stateText().contains("done"));
 }
 
 QTEST_MAIN(TestRunView)

@@ -205,6 +205,9 @@ void AgentPane::setRecord(const engine::AgentRecord& r) {
         error_->setVisible(!error.isEmpty());
         // The error takes the body's room when there is no answer text to show.
         body_->setVisible(!body_->text().isEmpty());
+    } else if (r.state == engine::AgentState::Cut) {
+        // Cut at its layer's quorum or deadline: the reason stays in view (what it wrote is kept).
+        setState(r.state, QString::fromStdString(r.error.value_or("")));
     } else {
         setState(r.state);
     }
