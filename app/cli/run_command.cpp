@@ -53,7 +53,9 @@ std::string agent_stats(const engine::AgentRecord& a) {
 }
 
 // Human-readable rendering of the events. Layers with several agents print each answer as it
-// completes (interleaved tokens would be unreadable); a layer of one agent streams live.
+// completes (interleaved tokens would be unreadable); a layer of one agent streams live. With
+// staircase streaming the layers overlap: what another layer prints while an answer streams live
+// is held and printed after it, so the live answer reads as one piece.
 class TextRenderer {
 public:
     explicit TextRenderer(const config::Config& c) : c_(c) {}
@@ -63,20 +65,35 @@ public:
         const std::size_t layers = c_.layers.size();
         // With staircase streaming layers overlap: each event is drawn as its own layer's.
         const bool streaming = e.layer >= 0 && c_.layers[static_cast<std::size_t>(e.layer)].agents.size() == 1;
+        if (streaming && e.type == T::AgentStarted && live_ < 0) live_ = e.layer;
+        const bool held = live_ >= 0 && e.layer >= 0 && e.layer != live_;
+        std::ostream& out = held ? static_cast<std::ostream&>(held_) : std::cout;
+        render(e, streaming, layers, out);
+        const bool over = e.type == T::RunDone || e.type == T::RunFailed || e.type == T::RunCancelled;
+        if (over || (!held && live_ >= 0 && (e.type == T::AgentDone || e.type == T::AgentFailed))) {
+            live_ = -1;
+            std::cout << held_.str() << std::flush;
+            held_.str({});
+        }
+    }
+
+private:
+    void render(const engine::Event& e, bool streaming, std::size_t layers, std::ostream& out) {
+        using T = engine::Event::Type;
         switch (e.type) {
         case T::LayerStarted: {
             std::size_t n = c_.layers[static_cast<std::size_t>(e.layer)].agents.size();
             bool last = static_cast<std::size_t>(e.layer) + 1 == layers;
-            std::cout << "\n── layer " << e.layer + 1 << "/" << layers << ": "
+            out << "\n── layer " << e.layer + 1 << "/" << layers << ": "
                       << (last ? std::string("aggregator") : std::to_string(n) + (e.layer == 0 ? " proposer" : " aggregator") + (n == 1 ? "" : "s"))
                       << " ──\n" << std::flush;
             break;
         }
         case T::AgentStarted:
-            if (streaming && e.record) std::cout << "▸ " << agent_title(*e.record) << "\n" << std::flush;
+            if (streaming && e.record) out << "▸ " << agent_title(*e.record) << "\n" << std::flush;
             break;
         case T::AgentDelta:
-            if (streaming) std::cout << e.text << std::flush;
+            if (streaming) out << e.text << std::flush;
             break;
         case T::AgentRetry:
             std::cerr << "  retry: L" << e.layer + 1 << "." << e.agent + 1 << " attempt " << e.attempt << " in "
@@ -84,13 +101,13 @@ public:
             break;
         case T::AgentDone:
             if (!e.record) break;
-            if (streaming) std::cout << "\n  [" << agent_stats(*e.record) << "]\n";
-            else std::cout << "▸ " << agent_title(*e.record) << "  [" << agent_stats(*e.record) << "]\n"
+            if (streaming) out << "\n  [" << agent_stats(*e.record) << "]\n";
+            else out << "▸ " << agent_title(*e.record) << "  [" << agent_stats(*e.record) << "]\n"
                            << e.record->text << "\n\n";
-            std::cout << std::flush;
+            out << std::flush;
             break;
         case T::AgentFailed:
-            if (streaming) std::cout << "\n";
+            if (streaming) out << "\n";
             if (e.record && e.record->state == engine::AgentState::Cut) {
                 std::cerr << "✂ " << agent_title(*e.record) << " " << e.message
                           << " (the next layer is told that this answer is missing)\n";
@@ -107,9 +124,10 @@ public:
         }
     }
 
-private:
     const config::Config& c_;
     std::mutex mu_;
+    int live_ = -1;           // the layer whose one agent streams live now, or -1
+    std::ostringstream held_; // what other layers printed meanwhile
 };
 
 void print_summary(const engine::RunRecord& r) {

@@ -73,6 +73,7 @@ private slots:
     void historyKeepsTheSteps();
     void barrierRunsReportTheFinalTtft();
     void cliRunJsonAndHistoryShowKeepTheSteps();
+    void cliTextKeepsTheLiveAnswerInOnePiece();
     void validateNamesFileLineAndPointer();
     void latencySweepWritesTheVariants();
 
@@ -435,6 +436,30 @@ void TestStaircase::cliRunJsonAndHistoryShowKeepTheSteps() {
     auto shown = run_moa({"history", "show", QString::number(id), "--json"}, {}, 60000, env);
     QVERIFY2(shown.code == 0, shown.err.constData());
     QCOMPARE(QString::fromStdString(json::parse(shown.out.toStdString()).dump()), QString::fromStdString(doc.dump()));
+}
+
+// moa run's text output with overlapping layers: the proposers finish while the aggregator
+// already streams; their answers are printed after the live answer, not inside it.
+void TestStaircase::cliTextKeepsTheLiveAnswerInOnePiece() {
+    QTemporaryDir dir;
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("MOA_HISTORY_DB", dir.filePath("history.sqlite"));
+    const std::string n = nonce();
+    auto j = staircase(config_json(url(), {{"ok?words=80&delay_ms=15&tag=P1" + n, "ok?words=80&delay_ms=15&tag=P2" + n},
+                                           {"ok?words=40&delay_ms=10&tag=A" + n}}),
+                       8);
+    const QString f = write_file(dir, "s.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"run", "--config", f, "--prompt", "Q?", "--json"}, {}, 60000, env);
+    QVERIFY2(r.code == 0, r.err.constData());
+    const std::string final_text = json::parse(r.out.toStdString())["final"]["text"].get<std::string>();
+    auto t = run_moa({"run", "--config", f, "--prompt", "Q?"}, {}, 60000, env);
+    QVERIFY2(t.code == 0, t.err.constData());
+    const std::string out = t.out.toStdString();
+    // The whole final answer appears contiguously, and the proposers' answers after it.
+    const auto at = out.find(final_text);
+    QVERIFY2(at != std::string::npos, out.c_str());
+    const auto p1 = out.find("L1.1 ");
+    QVERIFY2(p1 != std::string::npos && p1 > at, out.c_str());
 }
 
 void TestStaircase::validateNamesFileLineAndPointer() {
