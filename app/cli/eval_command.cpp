@@ -126,12 +126,12 @@ int cmd_eval(const std::vector<std::string>& args) {
     if (a.flag("plan")) {
         // Nothing is run: what a run would add for the baseline variants.
         if (a.flag("json")) std::cout << nlohmann::json{{"lc_variants_plan", plan_json()}}.dump(2) << "\n";
-        else if (plan) std::printf("baseline variants for LC: %s\n", eval::describe(*plan, *e).c_str());
+        else if (plan) std::printf("baseline variants for LC: %s\n", eval::describe(*plan).c_str());
         else std::printf("no baseline variants asked for (add \"lc_variants\": true to the experiment, or --lc-variants)\n");
         return kOk;
     }
     if (plan && !a.flag("quiet"))
-        std::fprintf(stderr, "baseline variants for LC (AlpacaEval's regularisation): %s\n", eval::describe(*plan, *e).c_str());
+        std::fprintf(stderr, "baseline variants for LC (AlpacaEval's regularisation): %s\n", eval::describe(*plan).c_str());
     eval::ExperimentRunner runner(*e, *store, cat);
     const bool tty = isatty(STDERR_FILENO) != 0;
     const bool quiet = a.flag("quiet");

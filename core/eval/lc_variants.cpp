@@ -63,6 +63,7 @@ VariantPlan plan_lc_variants(const Experiment& e, const accounting::Catalog& cat
     VariantPlan p;
     if (!lc_variants_unavailable(e).empty()) return p;
     const std::string jk = ExperimentRunner::judge_key(e), rk = ExperimentRunner::reference_key(e);
+    p.calls_per_answer = calls_per_run(*e.reference->config, 1);
     for (const auto& item : e.prompts.items) {
         ++p.instances;
         std::optional<std::string> ref_text;
@@ -98,10 +99,10 @@ VariantPlan plan_lc_variants(const Experiment& e, const accounting::Catalog& cat
     return p;
 }
 
-std::string describe(const VariantPlan& p, const Experiment& e) {
-    const int per_answer = e.reference && e.reference->config ? calls_per_run(*e.reference->config, 1) : 1;
+std::string describe(const VariantPlan& p) {
+    const int per_answer = p.calls_per_answer;
     char buf[400];
-    std::snprintf(buf, sizeof buf, "%d extra call%s (%d variant answer%s x %d call%s + %d judge call%s; %d prompts), estimated $%.4f%s",
+    std::snprintf(buf, sizeof buf, "%d extra call%s at most (%d variant answer%s x %d call%s + %d judge call%s; %d prompts), estimated $%.4f%s",
                   p.calls, p.calls == 1 ? "" : "s", p.generations, p.generations == 1 ? "" : "s", per_answer, per_answer == 1 ? "" : "s",
                   p.judgements, p.judgements == 1 ? "" : "s", p.instances, p.usd,
                   p.cost_complete ? "" : " (a model has no price: more than that)");

@@ -53,10 +53,12 @@ struct VariantPlan {
     double usd = 0;      // estimated
     bool cost_complete = true; // false when a model has no price
     int done = 0;        // variant generations and verdicts already stored
+    int calls_per_answer = 1; // provider calls of one reference answer (its agents)
 };
 VariantPlan plan_lc_variants(const Experiment& e, const accounting::Catalog& catalog, store::ExperimentStore* store);
-// "48 extra calls (12 prompts x (2 answers x 1 call + 2 judge calls)), estimated $0.0123"
-std::string describe(const VariantPlan& p, const Experiment& e);
+// "48 extra calls at most (24 variant answers x 1 call + 24 judge calls; 12 prompts), estimated
+// $0.0123". At most: a variant identical to the reference's answer is a draw without a judge call.
+std::string describe(const VariantPlan& p);
 
 // One judged variant, for the fit.
 struct VariantVerdict {
