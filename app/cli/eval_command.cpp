@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// moa eval --experiment FILE [--db PATH] [--json] [--quiet]
+// moa eval --experiment FILE [--db PATH] [--lc-variants] [--plan] [--json] [--quiet]
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +13,7 @@
 #include "cli/terminal.h"
 #include "eval/experiment_results.h"
 #include "eval/experiment_runner.h"
+#include "eval/lc_variants.h"
 #include "util/resources.h"
 
 namespace moa::cli {
@@ -86,15 +87,24 @@ void print_table(const eval::ExperimentResults& r) {
 } // namespace
 
 int cmd_eval(const std::vector<std::string>& args) {
-    Args a(args, {"json", "quiet"}, {"experiment", "db"});
+    Args a(args, {"json", "quiet", "lc-variants", "plan"}, {"experiment", "db"});
     if (!a.ok() || !a.get("experiment") || !a.positional().empty()) {
-        std::cerr << "moa eval: " << (a.ok() ? "usage: moa eval --experiment FILE [--db PATH] [--json] [--quiet]" : a.error()) << "\n";
+        std::cerr << "moa eval: "
+                  << (a.ok() ? "usage: moa eval --experiment FILE [--db PATH] [--lc-variants] [--plan] [--json] [--quiet]" : a.error())
+                  << "\n";
         return kUsage;
     }
     auto e = eval::load_experiment(*a.get("experiment"));
     if (!e) {
         std::cerr << e.error() << "\n";
         return kUsage;
+    }
+    if (a.flag("lc-variants")) {
+        if (auto why = eval::lc_variants_unavailable(*e); !why.empty()) {
+            std::cerr << "moa eval: --lc-variants: " << for_fd(2, *a.get("experiment")) << ": " << for_fd(2, why) << "\n";
+            return kUsage;
+        }
+        e->lc_variants = true;
     }
     auto store = store::ExperimentStore::open(a.get("db").value_or(store::ExperimentStore::default_path()));
     if (!store) {
@@ -103,6 +113,25 @@ int cmd_eval(const std::vector<std::string>& args) {
     }
     accounting::Catalog cat;
     if (auto c = accounting::Catalog::load_file(resources::catalog_path())) cat = std::move(*c);
+    // What the baseline variants will cost, said before the first call.
+    std::optional<eval::VariantPlan> plan;
+    if (e->lc_variants) plan = eval::plan_lc_variants(*e, cat, store->get());
+    auto plan_json = [&] {
+        if (!plan) return nlohmann::json(nullptr);
+        return nlohmann::json{{"extra_calls", plan->calls},        {"generations", plan->generations},
+                              {"judgements", plan->judgements},    {"estimated_usd", plan->usd},
+                              {"cost_complete", plan->cost_complete}, {"already_stored", plan->done},
+                              {"instances", plan->instances}};
+    };
+    if (a.flag("plan")) {
+        // Nothing is run: what a run would add for the baseline variants.
+        if (a.flag("json")) std::cout << nlohmann::json{{"lc_variants_plan", plan_json()}}.dump(2) << "\n";
+        else if (plan) std::printf("baseline variants for LC: %s\n", eval::describe(*plan).c_str());
+        else std::printf("no baseline variants asked for (add \"lc_variants\": true to the experiment, or --lc-variants)\n");
+        return kOk;
+    }
+    if (plan && !a.flag("quiet"))
+        std::fprintf(stderr, "baseline variants for LC (AlpacaEval's regularisation): %s\n", eval::describe(*plan).c_str());
     eval::ExperimentRunner runner(*e, *store, cat);
     const bool tty = isatty(STDERR_FILENO) != 0;
     const bool quiet = a.flag("quiet");
@@ -150,6 +179,7 @@ int cmd_eval(const std::vector<std::string>& args) {
     if (a.flag("json")) {
         auto j = eval::to_json(results);
         j["status"] = eval::to_string(outcome.status);
+        j["lc_variants_plan"] = plan_json();
         j["spent_usd"] = outcome.progress.spent_usd;
         j["tasks"] = {{"total", outcome.progress.total}, {"done", outcome.progress.done},
                       {"resumed", outcome.progress.resumed}, {"failed", outcome.progress.failed}};

@@ -50,13 +50,17 @@ const Usage kUsages[] = {
      "  --no-record          record nothing in the history (also --no-history)\n"
      "  --body-timeout-ms N  a request's body must arrive within N ms of its headers (default 30000)\n"},
     {"eval",
-     "usage: moa eval --experiment FILE [--db PATH] [--json] [--quiet]\n"
+     "usage: moa eval --experiment FILE [--db PATH] [--lc-variants] [--plan] [--json] [--quiet]\n"
      "\n"
      "Runs an experiment (*.moa-experiment.json) and prints its results; finished work is kept and reused.\n"
      "  --db PATH            results and response cache (default $MOA_EXPERIMENT_DB or .../experiments.sqlite)\n"
+     "  --lc-variants        regularise LC as AlpacaEval does: ask the reference model for a concise and a verbose\n"
+     "                       answer to each prompt and judge both (2 answers + 2 judge calls per prompt; the count\n"
+     "                       and estimated cost are printed before the first call); needs a reference configuration\n"
+     "  --plan               print those extra calls and their estimated cost, and run nothing\n"
      "The judge \"offline-demo-judge\" is a built-in stand-in that counts words; it is not a real judge.\n"},
     {"chart",
-     "usage: moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops] [--log-x] [--no-paper] [--db PATH]\n"
+     "usage: moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops] [--log-x] [--paper] [--db PATH]\n"
      "\n"
      "Draws an experiment's quality against cost (or TFLOPs) with its Pareto frontier.\n"},
     {"sweep",

@@ -5,6 +5,7 @@
 
 #include "config/json_lines.h"
 #include "eval/alpaca_files.h"
+#include "eval/lc_variants.h"
 #include "util/resources.h"
 #include "util/sha256.h"
 #include "util/text.h"
@@ -119,7 +120,7 @@ Result<Experiment> load_experiment(const std::string& path) {
     Experiment e;
     e.path = path;
     known(c, j, "", {"schema", "name", "configurations", "prompts", "sample", "seed", "reference", "judge",
-                     "concurrency", "budget_usd", "rate_limits"});
+                     "concurrency", "budget_usd", "rate_limits", "lc_variants"});
     if (auto s = get_str(c, j, "", "schema", false); s && *s != kExperimentSchema)
         c.error("/schema", "this build reads \"" + std::string(kExperimentSchema) + "\", the file says \"" + *s + "\"");
     e.name = get_str(c, j, "", "name", false).value_or(fs::path(path).stem().string());
@@ -286,6 +287,13 @@ Result<Experiment> load_experiment(const std::string& path) {
                 if (auto x = get_num(c, v, ptr, "tokens_per_minute", 0, 1e10)) l.tokens_per_minute = *x;
                 e.rate_limits[name] = l;
             }
+    }
+
+    if (auto lv = j.find("lc_variants"); lv != j.end()) {
+        if (!lv->is_boolean()) c.error("/lc_variants", "expected true or false, got " + text::quote_start(lv->dump(), 40));
+        else e.lc_variants = lv->get<bool>();
+        if (e.lc_variants)
+            if (auto why = lc_variants_unavailable(e); !why.empty()) c.error("/lc_variants", why);
     }
 
     if (!c.errors.empty()) {

@@ -54,6 +54,9 @@ struct Experiment {
     int concurrency = 4;
     double budget_usd = 0; // 0 = no cap
     std::map<std::string, RateLimit> rate_limits; // by provider name
+    // Ask the reference model for a concise and a verbose variant of each answer and use their
+    // verdicts as the LC fit's baseline-variant rows (AlpacaEval's regularisation; lc_variants.h).
+    bool lc_variants = false;
 };
 
 // Every problem in the file: `file:line: /pointer: message`, joined by newlines.

@@ -99,8 +99,29 @@ std::vector<DraftIssue> check_draft(const ExperimentDraft& d) {
     if (d.judge_mode == "pairwise") {
         if (d.reference.empty()) add("Reference", "a pairwise judge compares each answer with a reference: choose its configuration");
         else if (auto r = load_config_field("Reference", d.reference); !r) add("Reference", r.error());
+    } else if (d.lc_variants) {
+        add("LC variants", "baseline variants regularise the LC of a pairwise judge; choose pairwise grading or untick them");
     }
     return out;
+}
+
+Result<VariantPlan> plan_draft_lc_variants(const ExperimentDraft& d, const accounting::Catalog& catalog) {
+    Experiment e;
+    e.judge.mode = d.judge_mode;
+    e.lc_variants = true;
+    auto judge = load_judge_field("Judge", d.judge);
+    if (!judge) return Error{judge.error()};
+    e.judge.config = std::move(*judge);
+    auto ref = load_config_field("Reference", d.reference);
+    if (!ref) return Error{ref.error()};
+    ReferenceSpec r;
+    r.config = std::move(*ref);
+    e.reference = std::move(r);
+    auto ps = d.prompts == "starter" ? load_starter_set() : load_prompt_set(d.prompts);
+    if (!ps) return Error{"Prompts: " + ps.error()};
+    e.prompts = sample(*ps, d.sample, d.seed);
+    if (auto why = lc_variants_unavailable(e); !why.empty()) return Error{"LC variants: " + why};
+    return plan_lc_variants(e, catalog, nullptr);
 }
 
 Result<std::string> write_draft(const ExperimentDraft& d, const std::string& path) {
@@ -122,6 +143,7 @@ Result<std::string> write_draft(const ExperimentDraft& d, const std::string& pat
                      {"judge", {{"config", absolute_or_name(d.judge)}, {"mode", d.judge_mode}}},
                      {"concurrency", d.concurrency}};
     if (d.judge_mode == "pairwise" || !d.reference.empty()) e["reference"] = {{"configuration", absolute_or_name(d.reference)}};
+    if (d.lc_variants) e["lc_variants"] = true;
     const bool existed = fs::exists(p, ec);
     const fs::path tmp = p.string() + ".new";
     if (auto w = write_file(tmp, e.dump(2) + "\n"); !w) return Error{"File: " + w.error()};

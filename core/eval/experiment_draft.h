@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "accounting/catalog.h"
 #include "config/config.h"
+#include "eval/lc_variants.h"
 #include "util/result.h"
 
 namespace moa::eval {
@@ -26,6 +28,7 @@ struct ExperimentDraft {
     std::string judge_mode = "pairwise";     // pairwise, single or skills
     std::string reference;                   // pairwise: a configuration file or preset name
     int concurrency = 4;
+    bool lc_variants = false;                // pairwise: regularise LC with the reference's baseline variants
 };
 
 struct DraftIssue {
@@ -40,6 +43,10 @@ Result<config::Config> load_judge_field(const std::string& field, const std::str
 
 // Every problem with the draft (empty when it can be written).
 std::vector<DraftIssue> check_draft(const ExperimentDraft& d);
+
+// What the baseline variants of the draft would cost (nothing is stored yet, so all of it);
+// an error names the field that keeps it from being known.
+Result<VariantPlan> plan_draft_lc_variants(const ExperimentDraft& d, const accounting::Catalog& catalog);
 
 // Checks, then writes `path` (*.moa-experiment.json) whole and loads it back; on any problem
 // nothing is left at `path`. The error lists every issue as "Field: message" lines.

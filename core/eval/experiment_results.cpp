@@ -6,6 +6,7 @@
 #include <random>
 
 #include "eval/experiment_runner.h"
+#include "eval/lc_variants.h"
 #include "util/text.h"
 
 namespace moa::eval {
@@ -49,7 +50,7 @@ std::vector<double> joint_difficulty(const std::vector<std::vector<std::optional
 }
 
 std::optional<double> lc_bootstrap_se(const std::vector<Judged>& rows, const std::vector<double>& difficulty, double C,
-                                      std::uint64_t seed, int resamples) {
+                                      std::uint64_t seed, int resamples, const std::vector<std::vector<GamedRow>>& gamed_of) {
     std::vector<std::size_t> idx;
     for (std::size_t i = 0; i < rows.size(); ++i)
         if (rows[i].preference) idx.push_back(i);
@@ -59,13 +60,16 @@ std::optional<double> lc_bootstrap_se(const std::vector<Judged>& rows, const std
     std::vector<double> lcs;
     std::vector<Judged> rs(idx.size());
     std::vector<double> ds(difficulty.empty() ? 0 : idx.size());
+    std::vector<GamedRow> gs;
     for (int b = 0; b < resamples; ++b) {
+        gs.clear();
         for (std::size_t k = 0; k < idx.size(); ++k) {
             const std::size_t i = idx[pick(rng)];
             rs[k] = rows[i];
             if (!ds.empty()) ds[k] = difficulty[i]; // each instance keeps its own difficulty
+            if (i < gamed_of.size()) gs.insert(gs.end(), gamed_of[i].begin(), gamed_of[i].end());
         }
-        if (auto lc = length_controlled_win_rate_at(rs, ds, {}, C)) lcs.push_back(lc->lc_win_rate);
+        if (auto lc = length_controlled_win_rate_at(rs, ds, gs, C)) lcs.push_back(lc->lc_win_rate);
     }
     if (lcs.size() < 2) return std::nullopt;
     double mean = 0;
@@ -213,27 +217,79 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
     }
     if (e.judge.mode == "pairwise") {
         auto difficulty = joint_difficulty(prefs);
+        // The reference's baseline variants judged against its answers: the regularisation rows.
+        std::vector<VariantVerdict> verdicts;
+        out.lc_variants = e.lc_variants && lc_variants_unavailable(e).empty();
+        if (out.lc_variants) {
+            for (std::size_t ii = 0; ii < e.prompts.items.size(); ++ii) {
+                const auto& item = e.prompts.items[ii];
+                for (Variant v : kVariants) {
+                    VariantResult vr;
+                    vr.item_id = item.id;
+                    vr.variant = to_string(v);
+                    const std::string vk = variant_key(e, v);
+                    auto g = store.generation(vk, item.id);
+                    if (g && g->ok) vr.output = g->turns.back();
+                    std::optional<store::Judgment> j;
+                    if (g && g->ok && refs[ii].ok) j = store.judgment(jk, item.id, vk, rk);
+                    if (j && j->texts_key != ExperimentRunner::texts_key(item, g->turns, refs[ii].text)) j.reset();
+                    if (!g) vr.error = "not generated yet";
+                    else if (!g->ok) vr.error = "generation failed: " + g->error;
+                    else if (!refs[ii].ok) vr.error = refs[ii].failed;
+                    else if (!j) vr.error = "not judged yet";
+                    else if (!j->error.empty() || !j->preference) vr.error = j->error.empty() ? "no verdict" : j->error;
+                    else {
+                        vr.preference = j->preference;
+                        verdicts.push_back({ii, v, *j->preference, text::code_points(refs[ii].text), text::code_points(vr.output)});
+                    }
+                    if (!vr.preference) ++out.variant_missing;
+                    out.variants.push_back(std::move(vr));
+                }
+            }
+        }
+        auto gamed = gamed_rows(verdicts, difficulty);
+        // The same rows by instance, for the bootstrap (a resampled instance brings its own).
+        std::vector<std::vector<GamedRow>> gamed_of(e.prompts.items.size());
+        {
+            std::vector<const VariantVerdict*> order;
+            for (Variant v : kVariants)
+                for (const auto& x : verdicts)
+                    if (x.variant == v) order.push_back(&x);
+            std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
+                return a->variant != b->variant ? a->variant == Variant::Verbose : a->item < b->item;
+            });
+            for (std::size_t k = 0; k < order.size(); ++k) gamed_of[order[k]->item].push_back(gamed[k]);
+        }
+        out.variant_rows = static_cast<int>(gamed.size());
+        out.lc_regularised = !gamed.empty();
+        out.lc_label = out.lc_regularised ? "LC" : "LC (unregularised)";
         out.lc_note = difficulty.empty()
                           ? "LC fitted per configuration on length and identity only (prompt difficulty needs 3 or more configurations)"
                           : "LC fitted with each prompt's difficulty estimated jointly over the " +
                                 std::to_string(e.configs.size()) + " configurations";
-        out.lc_note += "; no baseline-variant rows regularise the length term, so this is LC (unregularised), not AlpacaEval's "
-                       "LC; its ± is the standard deviation over 200 seeded bootstrap resamples of the instances (see README)";
-        out.lc_label = "LC (unregularised)";
-        out.lc_regularised = false;
+        if (out.lc_regularised)
+            out.lc_note += "; " + std::to_string(gamed.size()) +
+                           " baseline-variant rows (the reference's concise and verbose answers judged against its own, weight 0.1 "
+                           "each, as AlpacaEval) regularise the length term" +
+                           (out.variant_missing ? " (" + std::to_string(out.variant_missing) + " variant rows missing)" : "");
+        else if (out.lc_variants)
+            out.lc_note += "; the baseline variants are not generated and judged yet, so this is LC (unregularised), not AlpacaEval's LC";
+        else
+            out.lc_note += "; no baseline-variant rows regularise the length term, so this is LC (unregularised), not AlpacaEval's LC";
+        out.lc_note += "; its ± is the standard deviation over 200 seeded bootstrap resamples of the instances (see README)";
         for (std::size_t c = 0; c < e.configs.size(); ++c) {
             auto& cr = out.configs[c];
             cr.win = win_rate(judged[c]);
-            auto lc = length_controlled_win_rate(judged[c], difficulty, {});
+            auto lc = length_controlled_win_rate(judged[c], difficulty, gamed);
             if (lc) {
                 cr.lc_win_rate = lc->lc_win_rate;
-                cr.lc_standard_error = lc_bootstrap_se(judged[c], difficulty, lc->C, e.seed * 1000003u + c + 1);
+                cr.lc_standard_error = lc_bootstrap_se(judged[c], difficulty, lc->C, e.seed * 1000003u + c + 1, 200, gamed_of);
             }
         }
     }
     int failed = 0, ref_failed = 0, pending = 0;
     for (const auto& c : out.configs) failed += c.failed, ref_failed += c.reference_failed, pending += c.pending;
-    if (failed || ref_failed || pending) {
+    if (failed || ref_failed || pending || out.variant_missing) {
         out.incomplete = true;
         std::string parts;
         auto part = [&parts](int n, const std::string& what) {
@@ -243,6 +299,8 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
                                  : "failed generations (each counted as a loss or the lowest grade)");
         part(ref_failed, ref_failed == 1 ? "instance whose reference failed (not judged)" : "instances whose reference failed (not judged)");
         part(pending, pending == 1 ? "instance not generated or judged yet" : "instances not generated or judged yet");
+        part(out.variant_missing, out.variant_missing == 1 ? "baseline variant without a verdict (LC uses the others)"
+                                                           : "baseline variants without a verdict (LC uses the others)");
         out.incomplete_note = "incomplete: " + parts + "; run the experiment again to retry them";
     }
     std::vector<double> cost, quality;
@@ -301,9 +359,15 @@ json to_json(const ExperimentResults& r) {
                         {"error", i.error}, {"detail", i.detail}, {"failed_generation", i.failed_generation},
                         {"reference_failed", i.reference_failed}});
     }
+    json variants = json::array();
+    for (const auto& v : r.variants)
+        variants.push_back({{"item", v.item_id}, {"variant", v.variant}, {"output", v.output},
+                            {"preference", v.preference ? json(*v.preference) : json(nullptr)}, {"error", v.error}});
     return {{"name", r.name}, {"mode", r.mode}, {"reference", r.reference_name}, {"lc_note", r.lc_note},
             {"incomplete", r.incomplete}, {"incomplete_note", r.incomplete_note},
             {"lc_label", r.mode == "pairwise" ? json(r.lc_label) : json(nullptr)}, {"lc_regularised", r.lc_regularised},
+            {"lc_variants", {{"enabled", r.lc_variants}, {"rows", r.variant_rows}, {"missing", r.variant_missing}}},
+            {"baseline_variants", variants},
             {"configurations", cs}, {"instances", inst}};
 }
 

@@ -47,12 +47,24 @@ struct InstanceResult {
     bool reference_failed = false;  // no verdict: nothing is judged against a failed reference
 };
 
+// A baseline variant of the reference's answer and its verdict against that answer.
+struct VariantResult {
+    std::string item_id, variant; // "concise" or "verbose"
+    std::string output;
+    std::optional<double> preference; // 2 = the variant beats the reference's answer
+    std::string error;                // why there is no row for the fit (not generated, failed, unreadable)
+};
+
 struct ExperimentResults {
     std::string name, mode, reference_name, lc_note;
     // How the LC column is named: "LC (unregularised)" when no baseline-variant rows regularise
     // its length term (AlpacaEval's LC has them), else "LC".
     std::string lc_label = "LC (unregularised)";
     bool lc_regularised = false;
+    // Baseline variants (Experiment::lc_variants): asked for, rows used in the fit, rows missing.
+    bool lc_variants = false;
+    int variant_rows = 0, variant_missing = 0;
+    std::vector<VariantResult> variants;
     std::vector<ConfigResult> configs;
     std::vector<InstanceResult> instances;
     std::vector<std::size_t> frontier; // indices of configs on the cost / quality Pareto frontier
@@ -73,8 +85,11 @@ std::vector<std::size_t> pareto_front(const std::vector<double>& cost, const std
 // The standard error of the LC win rate: the standard deviation of LC over `resamples` seeded
 // bootstrap resamples of the instances (each keeps its own difficulty), each fitted at the C
 // chosen on all of them (`C`); empty when too few resamples fit.
+// `gamed_of[i]`, when given, are the baseline-variant rows of instance i: a resampled instance
+// brings its own.
 std::optional<double> lc_bootstrap_se(const std::vector<Judged>& rows, const std::vector<double>& difficulty, double C,
-                                      std::uint64_t seed, int resamples = 200);
+                                      std::uint64_t seed, int resamples = 200,
+                                      const std::vector<std::vector<GamedRow>>& gamed_of = {});
 
 std::vector<double> joint_difficulty(const std::vector<std::vector<std::optional<double>>>& prefs_by_config);
 

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "accounting/estimate.h"
+#include "eval/lc_variants.h"
 #include "util/sha256.h"
 
 namespace moa::eval {
@@ -26,6 +27,7 @@ struct ExperimentRunner::Task {
     enum class Kind { Gen, Judge } kind = Kind::Gen;
     int config = 0; // kReference for the reference configuration
     std::size_t item = 0;
+    Variant variant = Variant::None; // with kReference: a baseline variant of the reference's answer
     enum class State { Pending, Running, Done } state = State::Pending;
     bool ok = false;
     double est = 0;
@@ -79,6 +81,8 @@ ExperimentRunner::ExperimentRunner(Experiment e, std::shared_ptr<store::Experime
     for (const auto& c : e_.configs) config_keys_.push_back(config_key(c));
     ref_key_ = reference_key(e_);
     judge_key_ = judge_key(e_);
+    const bool variants = e_.lc_variants && lc_variants_unavailable(e_).empty();
+    for (Variant v : kVariants) variant_keys_[static_cast<int>(v)] = variant_key(e_, v);
     judge_config_ = e_.judge.config;
     if (e_.judge.mode == "pairwise" && e_.judge.top_logprobs && !judge_config_.layers.empty())
         judge_config_.layers[0].agents[0].params.top_logprobs = *e_.judge.top_logprobs;
@@ -91,11 +95,16 @@ ExperimentRunner::ExperimentRunner(Experiment e, std::shared_ptr<store::Experime
             tasks_.push_back({Task::Kind::Gen, c, i});
             tasks_.push_back({Task::Kind::Judge, c, i});
         }
+        if (variants)
+            for (Variant v : kVariants) {
+                tasks_.push_back({Task::Kind::Gen, kReference, i, v});
+                tasks_.push_back({Task::Kind::Judge, kReference, i, v});
+            }
     }
     // What earlier sessions finished is done already.
     for (auto& t : tasks_) {
         const auto& item = e_.prompts.items[t.item];
-        const std::string& ck = t.config == kReference ? ref_key_ : config_keys_[static_cast<std::size_t>(t.config)];
+        const std::string& ck = key_of(t);
         if (t.kind == Task::Kind::Gen) {
             auto g = store_->generation(ck, item.id);
             if (g && g->ok) t.state = Task::State::Done, t.ok = true;
@@ -119,17 +128,43 @@ ExperimentRunner::~ExperimentRunner() {
     if (thread_.joinable()) thread_.join();
 }
 
-double ExperimentRunner::estimate(const Task& t) const {
-    const auto& item = e_.prompts.items[t.item];
+std::pair<double, bool> ExperimentRunner::estimate_generation(const config::Config& c, const accounting::Catalog& catalog,
+                                                              const std::vector<std::string>& turns) {
+    std::string prompt;
+    for (const auto& turn : turns) prompt += turn;
+    auto est = accounting::estimate_run(c, catalog, prompt);
+    return {est.cost_usd * static_cast<double>(turns.size()), est.cost_complete};
+}
+
+std::pair<double, bool> ExperimentRunner::estimate_judgement(const Experiment& e, const accounting::Catalog& catalog,
+                                                             const PromptItem& item) {
     std::string prompt;
     for (const auto& turn : item.turns) prompt += turn;
-    if (t.kind == Task::Kind::Gen) {
-        const auto& c = t.config == kReference ? *e_.reference->config : e_.configs[static_cast<std::size_t>(t.config)];
-        return accounting::estimate_run(c, catalog_, prompt).cost_usd * static_cast<double>(item.turns.size());
-    }
     // A judge reads the instruction and two answers of about max_tokens each.
     std::string shown = prompt + std::string(static_cast<std::size_t>(accounting::kAssumedMaxTokens) * 8, 'x');
-    return accounting::estimate_run(judge_config_, catalog_, shown).cost_usd * (e_.judge.mode == "single" ? item.turns.size() : 1);
+    auto est = accounting::estimate_run(e.judge.config, catalog, shown);
+    return {est.cost_usd * static_cast<double>(e.judge.mode == "single" ? item.turns.size() : 1), est.cost_complete};
+}
+
+double ExperimentRunner::estimate(const Task& t) const {
+    const auto& item = e_.prompts.items[t.item];
+    if (t.kind == Task::Kind::Gen) {
+        const auto& c = t.config == kReference ? *e_.reference->config : e_.configs[static_cast<std::size_t>(t.config)];
+        return estimate_generation(c, catalog_, turns_of(t)).first;
+    }
+    return estimate_judgement(e_, catalog_, item).first;
+}
+
+const std::string& ExperimentRunner::key_of(const Task& t) const {
+    if (t.variant != Variant::None) return variant_keys_[static_cast<int>(t.variant)];
+    return t.config == kReference ? ref_key_ : config_keys_[static_cast<std::size_t>(t.config)];
+}
+
+std::vector<std::string> ExperimentRunner::turns_of(const Task& t) const { return variant_turns(e_.prompts.items[t.item], t.variant); }
+
+std::string ExperimentRunner::name_of(const Task& t) const {
+    if (t.config != kReference) return e_.configs[static_cast<std::size_t>(t.config)].name;
+    return t.variant == Variant::None ? std::string("reference") : std::string("reference (") + to_string(t.variant) + " variant)";
 }
 
 void ExperimentRunner::start(std::function<void(const ExperimentProgress&)> on_progress, engine::RunOptions options) {
@@ -188,9 +223,10 @@ ExperimentProgress ExperimentRunner::progress() const {
 bool ExperimentRunner::ready(const Task& t) const {
     if (t.state != Task::State::Pending) return false;
     if (t.kind == Task::Kind::Gen) return true;
-    // A judgment needs the configuration's answer and the reference's.
+    // A judgment needs the configuration's (or the variant's) answer and the reference's.
     for (const auto& o : tasks_)
-        if (o.kind == Task::Kind::Gen && o.item == t.item && (o.config == t.config || o.config == kReference) &&
+        if (o.kind == Task::Kind::Gen && o.item == t.item &&
+            ((o.config == t.config && o.variant == t.variant) || (o.config == kReference && o.variant == Variant::None)) &&
             o.state != Task::State::Done)
             return false;
     return true;
@@ -268,7 +304,7 @@ void ExperimentRunner::launch(Task& t) {
     const std::size_t idx = static_cast<std::size_t>(&t - tasks_.data());
     if (t.kind == Task::Kind::Gen) {
         store::Generation g;
-        g.config_key = t.config == kReference ? ref_key_ : config_keys_[static_cast<std::size_t>(t.config)];
+        g.config_key = key_of(t);
         g.item_id = e_.prompts.items[t.item].id;
         g.ok = true;
         run_generation_turn(idx, 0, std::move(g));
@@ -279,11 +315,11 @@ void ExperimentRunner::launch(Task& t) {
 
 void ExperimentRunner::run_generation_turn(std::size_t ti, std::size_t turn, store::Generation g) {
     const Task& t = tasks_[ti];
-    const auto& item = e_.prompts.items[t.item];
+    const auto turns = turns_of(t);
     const auto& cfg = t.config == kReference ? *e_.reference->config : e_.configs[static_cast<std::size_t>(t.config)];
     engine::RunInput in;
     for (std::size_t k = 0; k <= turn; ++k) {
-        in.conversation.push_back({"user", item.turns[k]});
+        in.conversation.push_back({"user", turns[k]});
         if (k < turn) in.conversation.push_back({"assistant", g.turns[k]});
     }
     auto sink = [this, ti, turn, g](const engine::Event& ev) mutable {
@@ -320,8 +356,7 @@ void ExperimentRunner::run_generation_turn(std::size_t ti, std::size_t turn, sto
         g.ok = ok && g.turns.size() == items[tasks_[ti].item].turns.size();
         if (!g.ok) g.error = r.error.empty() ? "the run did not finish" : r.error;
         auto stored = store_->put_generation(g);
-        std::string what = (tasks_[ti].config == kReference ? std::string("reference") : e_.configs[std::size_t(tasks_[ti].config)].name) +
-                           " on " + g.item_id + (g.ok ? "" : ": failed: " + g.error);
+        std::string what = name_of(tasks_[ti]) + " on " + g.item_id + (g.ok ? "" : ": failed: " + g.error);
         if (!stored) what += "; " + stored.error();
         finish_task(ti, !g.ok || !stored, g.paid_usd, what);
     };
@@ -368,14 +403,14 @@ const engine::AgentRecord* judged_answer(const engine::RunRecord& r, store::Judg
 void ExperimentRunner::run_judge(std::size_t ti) {
     const Task& t = tasks_[ti];
     const auto& item = e_.prompts.items[t.item];
-    const std::string ck = config_keys_[static_cast<std::size_t>(t.config)];
+    const std::string ck = key_of(t);
     auto gen = store_->generation(ck, item.id);
     store::Judgment j;
     j.judge_key = judge_key_;
     j.item_id = item.id;
     j.config_key = ck;
     j.ref_key = ref_key_;
-    const std::string what = "judge: " + e_.configs[static_cast<std::size_t>(t.config)].name + " on " + item.id;
+    const std::string what = "judge: " + name_of(t) + " on " + item.id;
     if (!gen || !gen->ok) {
         // No answer to judge: nothing is stored, so a later run tries again.
         transport_.post([this, ti, what] { finish_task(ti, true, 0, what + ": the configuration has no answer"); });

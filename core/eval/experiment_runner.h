@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "accounting/catalog.h"
@@ -76,6 +77,11 @@ public:
         std::string failed; // "reference failed: ..." or "reference not generated yet"
     };
     static ReferenceAnswer reference_answer(const Experiment& e, store::ExperimentStore& store, const PromptItem& item);
+    // Estimated price (and whether every model had one) of one run of `c` on these user turns,
+    // and of one judgement of `item`.
+    static std::pair<double, bool> estimate_generation(const config::Config& c, const accounting::Catalog& catalog,
+                                                       const std::vector<std::string>& turns);
+    static std::pair<double, bool> estimate_judgement(const Experiment& e, const accounting::Catalog& catalog, const PromptItem& item);
 
 private:
     struct Task;
@@ -88,6 +94,9 @@ private:
                     std::function<void(const engine::RunRecord&)> done);
     void finish_task(std::size_t task, bool failed, double paid, const std::string& what);
     double estimate(const Task& t) const;
+    const std::string& key_of(const Task& t) const;   // the stored results' configuration key
+    std::vector<std::string> turns_of(const Task& t) const; // the user turns a generation answers
+    std::string name_of(const Task& t) const;         // for status lines
     void report();
 
     Experiment e_;
@@ -99,6 +108,7 @@ private:
     std::shared_ptr<engine::RateLimiter> limiter_;
     std::vector<std::string> config_keys_;
     std::string ref_key_, judge_key_;
+    std::string variant_keys_[3]; // by Variant
     config::Config judge_config_;
 
     std::vector<Task> tasks_;

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "eval/alpaca_files.h"
+#include "eval/lc_variants.h"
 #include "eval/logistic_l1.h"
 #include "util/csv.h"
 
@@ -54,6 +55,7 @@ private slots:
     void csvHandlesQuotesAndNewlines();
     void csvErrorsNameTheLine();
     void modelOutputsLoad();
+    void baselineVariantRowsByHand();
 };
 
 void TestAlpacaStats::reproducesLeaderboard_data() {
@@ -209,4 +211,41 @@ void TestAlpacaStats::modelOutputsLoad() {
 }
 
 QTEST_GUILESS_MAIN(TestAlpacaStats)
+// The baseline-variant rows of the LC fit from hand-made verdicts: verbose first, then concise,
+// each in prompt order whatever order they come in; each variant's length difference (reference
+// minus variant) divided by its own sample standard deviation, not centred; preference - 1; the
+// prompt's difficulty. Then the fit says it used them (weight 0.1) and LC moves.
+void TestAlpacaStats::baselineVariantRowsByHand() {
+    using moa::eval::Variant;
+    std::vector<moa::eval::VariantVerdict> v = {
+        {2, Variant::Concise, 1.5, 10, 5},   {0, Variant::Verbose, 1.8, 100, 300}, {1, Variant::Concise, 1.4, 50, 20},
+        {2, Variant::Verbose, 1.7, 10, 100}, {0, Variant::Concise, 1.2, 100, 40},  {1, Variant::Verbose, 1.6, 50, 80}};
+    const std::vector<double> d = {0.5, -0.25, 1.0};
+    auto rows = moa::eval::gamed_rows(v, d);
+    QCOMPARE(rows.size(), std::size_t(6));
+    // verbose deltas -200, -30, -90: mean -320/3; concise deltas 60, 30, 5: mean 95/3
+    const double sd_verbose = std::sqrt((std::pow(-200 + 320.0 / 3, 2) + std::pow(-30 + 320.0 / 3, 2) + std::pow(-90 + 320.0 / 3, 2)) / 2);
+    const double sd_concise = std::sqrt((std::pow(60 - 95.0 / 3, 2) + std::pow(30 - 95.0 / 3, 2) + std::pow(5 - 95.0 / 3, 2)) / 2);
+    const double delta[] = {-200, -30, -90, 60, 30, 5};
+    const double pref[] = {0.8, 0.6, 0.7, 0.2, 0.4, 0.5};
+    for (int k = 0; k < 6; ++k) {
+        QVERIFY(std::abs(rows[std::size_t(k)].std_delta_len - delta[k] / (k < 3 ? sd_verbose : sd_concise)) < 1e-12);
+        QVERIFY(std::abs(rows[std::size_t(k)].preference01 - pref[k]) < 1e-12);
+        QCOMPARE(rows[std::size_t(k)].difficulty, d[std::size_t(k % 3)]);
+    }
+    // No difficulty: 0.
+    for (const auto& r : moa::eval::gamed_rows(v, {})) QCOMPARE(r.difficulty, 0.0);
+
+    // Twelve model rows whose preference follows length: the variant rows change the fit.
+    std::vector<moa::eval::Judged> model;
+    for (int i = 0; i < 12; ++i) model.push_back({1.0 + (i % 4) / 4.0 + 0.1, 100, std::size_t(60 + 20 * (i % 4))});
+    auto plain = moa::eval::length_controlled_win_rate(model, {}, {});
+    auto regular = moa::eval::length_controlled_win_rate(model, {}, moa::eval::gamed_rows(v, {}));
+    QVERIFY(plain.ok() && regular.ok());
+    QVERIFY(!plain->used_baseline_variants);
+    QVERIFY(regular->used_baseline_variants);
+    QVERIFY(regular->note.find("6 baseline-variant rows (weight 0.1)") != std::string::npos);
+    QVERIFY(plain->lc_win_rate != regular->lc_win_rate);
+}
+
 #include "tst_alpaca_stats.moc"

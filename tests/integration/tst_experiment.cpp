@@ -23,6 +23,8 @@
 #include "engine/prompt_builder.h"
 #include "util/text.h"
 #include "eval/alpaca_stats.h"
+#include "eval/lc_variants.h"
+#include "eval/logistic_l1.h"
 #include "eval/experiment.h"
 #include "config/config.h"
 #include "eval/sweep.h"
@@ -131,6 +133,7 @@ private slots:
     void nothingIsJudgedAgainstAFailedReference();
     void failedGenerationsCountAsLosses();
     void lcIsWhatItSaysAgainstAnIndependentComputation();
+    void baselineVariantsRegulariseLcAsAlpacaEvalDoes();
 };
 
 void TestExperiment::threeConfigurationsThirtyPromptsGiveResultsAndFrontier() {
@@ -863,6 +866,197 @@ void TestExperiment::lcIsWhatItSaysAgainstAnIndependentComputation() {
     for (std::size_t k = 0; k < 3; ++k)
         QCOMPARE(again["configurations"][k]["length_controlled_winrate_se"].get<double>(),
                  cs[k]["length_controlled_winrate_se"].get<double>());
+}
+
+// Baseline variants (`"lc_variants": true`): the reference model asked for a concise and a verbose
+// answer to each prompt, each judged against the reference's answer. The extra calls are exactly
+// 2 answers + 2 judge calls per prompt, the count said before the first call is the count made,
+// the LC is refitted with the variant rows exactly as AlpacaEval adds them (recomputed here from
+// the --json output with a design matrix built by this test), the label says "LC", and running
+// again pays for nothing.
+void TestExperiment::baselineVariantsRegulariseLcAsAlpacaEvalDoes() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    const int n = 12;
+    auto exp = write_experiment(dir, server.base_url(), n);
+    // The reference answers a third as many words when asked to be brief, three times as many
+    // when asked to say more (the scripted judge prefers the longer answer).
+    write(dir.filePath("ref.moa.json"),
+          cfg("Reference", server.base_url(),
+              {{"ok?tag=ref&words=40&jitter=30&shorter_if=as+briefly+as&longer_if=Reply+at+length"}}, 0.9, 70));
+    {
+        std::ifstream in(exp.toStdString());
+        json e = json::parse(in);
+        e["lc_variants"] = true;
+        write(exp, e);
+    }
+    QVERIFY(moa::eval::variant_instruction(moa::eval::Variant::Concise).find("as briefly as") != std::string::npos);
+    QVERIFY(moa::eval::variant_instruction(moa::eval::Variant::Verbose).find("Reply at length") != std::string::npos);
+    const QString db = dir.filePath("e.sqlite");
+
+    // The plan: said before anything is spent, and nothing is called to say it.
+    auto plan = run_moa({"eval", "--experiment", exp, "--db", db, "--plan", "--json"});
+    QVERIFY2(plan.code == 0, plan.err.constData());
+    auto pj = json::parse(plan.out.toStdString())["lc_variants_plan"];
+    QCOMPARE(pj["extra_calls"].get<int>(), n * 4);
+    QCOMPARE(pj["generations"].get<int>(), n * 2);
+    QCOMPARE(pj["judgements"].get<int>(), n * 2);
+    QVERIFY(pj["estimated_usd"].get<double>() > 0);
+    QCOMPARE(server.chat_requests(), 0);
+
+    auto r = run_moa({"eval", "--experiment", exp, "--db", db, "--json"}, {}, 240000);
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY2(r.err.contains(QByteArray::number(n * 4) + " extra calls"), r.err.constData());
+    QVERIFY(r.err.indexOf("extra calls") < r.err.indexOf("/")); // before the first progress line
+    auto j = json::parse(r.out.toStdString());
+    QCOMPARE(j["lc_variants_plan"]["extra_calls"].get<int>(), n * 4);
+
+    // The calls made for the variants: the reference asked with each variant's instruction, and
+    // the judge once per variant (and once per configuration's answer, as without variants).
+    int variant_generations = 0, judge_calls = 0;
+    for (const auto& v : server.requests()) {
+        const auto o = v.toObject();
+        if (o["model"].toString() == "judge") {
+            ++judge_calls;
+            continue;
+        }
+        const auto msgs = o["body"].toObject()["messages"].toArray();
+        const std::string last = msgs.last().toObject()["content"].toString().toStdString();
+        for (auto k : moa::eval::kVariants)
+            if (last.find(moa::eval::variant_instruction(k)) != std::string::npos) ++variant_generations;
+    }
+    QCOMPARE(variant_generations, n * 2);
+    QCOMPARE(judge_calls, n * 3 + n * 2);
+    QCOMPARE(variant_generations + (judge_calls - n * 3), pj["extra_calls"].get<int>());
+
+    QCOMPARE(j["lc_label"].get<std::string>(), std::string("LC"));
+    QVERIFY(j["lc_regularised"].get<bool>());
+    QCOMPARE(j["lc_variants"]["rows"].get<int>(), n * 2);
+    QCOMPARE(j["lc_variants"]["missing"].get<int>(), 0);
+    QVERIFY(!j["incomplete"].get<bool>());
+    QVERIFY(j["lc_note"].get<std::string>().find("baseline-variant rows") != std::string::npos);
+
+    // The independent computation. Model rows and the prompts' difficulty as in the test above.
+    const auto& cs = j["configurations"];
+    auto len = [](const json& s) { return double(QString::fromStdString(s.get<std::string>()).toUcs4().size()); };
+    std::map<std::string, std::vector<std::pair<double, double>>> rows; // config -> (delta, preference - 1)
+    std::vector<std::string> items;
+    std::map<std::string, double> ref_len;
+    for (const auto& i : j["instances"]) {
+        const std::string config = i["config"].get<std::string>();
+        if (config == cs[0]["name"].get<std::string>()) {
+            items.push_back(i["item"].get<std::string>());
+            ref_len[i["item"].get<std::string>()] = len(i["reference"]);
+        }
+        rows[config].push_back({len(i["reference"]) - len(i["output"]), i["preference"].get<double>() - 1.0});
+    }
+    QCOMPARE(int(items.size()), n);
+    std::vector<double> difficulty(n, 0.0);
+    for (int k = 0; k < n; ++k) {
+        double sum = 0;
+        for (const auto& c : cs) {
+            double y = 1.0 - rows[c["name"].get<std::string>()][std::size_t(k)].second;
+            y = std::min(0.98, std::max(0.02, y));
+            sum += std::log(y / (1 - y));
+        }
+        difficulty[std::size_t(k)] = sum / 3.0;
+    }
+    double total = 0;
+    for (double d : difficulty) total += d;
+    for (double& d : difficulty) d -= total / n;
+    auto sd_of = [](const std::vector<double>& v) {
+        double m = 0, ss = 0;
+        for (double x : v) m += x;
+        m /= double(v.size());
+        for (double x : v) ss += (x - m) * (x - m);
+        return std::sqrt(ss / double(v.size() - 1));
+    };
+    // The variant rows, AlpacaEval's way: verbose first, then concise, each in prompt order; each
+    // variant's length difference scaled by its own standard deviation; weight 0.2 / 2.
+    moa::eval::WeightedRows base;
+    base.features = 3;
+    int variant_rows = 0;
+    for (const char* kind : {"verbose", "concise"}) {
+        std::vector<double> delta, pref, d;
+        for (int k = 0; k < n; ++k)
+            for (const auto& v : j["baseline_variants"])
+                if (v["item"] == items[std::size_t(k)] && v["variant"] == kind) {
+                    delta.push_back(ref_len[items[std::size_t(k)]] - len(v["output"]));
+                    pref.push_back(v["preference"].get<double>() - 1.0);
+                    d.push_back(difficulty[std::size_t(k)]);
+                }
+        QCOMPARE(int(delta.size()), n);
+        const double sd = sd_of(delta);
+        for (std::size_t k = 0; k < delta.size(); ++k, ++variant_rows) base.add({std::tanh(delta[k] / sd), d[k], 0.0}, pref[k], 0.1);
+    }
+    // The verbose answers are longer than the reference's and the concise ones shorter.
+    for (const auto& v : j["baseline_variants"])
+        QVERIFY((v["variant"] == "verbose") == (len(v["output"]) > ref_len[v["item"].get<std::string>()]));
+    QCOMPARE(variant_rows, n * 2);
+    for (const auto& c : cs) {
+        const auto& mine = rows[c["name"].get<std::string>()];
+        std::vector<double> delta;
+        for (const auto& [dl, _] : mine) delta.push_back(dl);
+        const double sd = sd_of(delta);
+        auto data = base;
+        for (int k = 0; k < n; ++k)
+            data.add({std::tanh(mine[std::size_t(k)].first / sd), difficulty[std::size_t(k)], 1.0}, mine[std::size_t(k)].second, 1.0);
+        auto cv = moa::eval::fit_logistic_l1_cv(data, moa::eval::logspace(-4, 4, 10), 5);
+        double lc = 0;
+        for (double d : difficulty) lc += moa::eval::sigmoid(cv.fit.beta[2] + cv.fit.beta[1] * d);
+        lc = 100.0 * lc / n;
+        QVERIFY2(std::abs(lc - c["length_controlled_winrate"].get<double>()) < 1e-9,
+                 (std::to_string(lc) + " (C " + std::to_string(cv.C) + ") recomputed; reported " + c.dump()).c_str());
+        QVERIFY(c["length_controlled_winrate_se"].get<double>() > 0);
+    }
+
+    // Run again: every variant answer and verdict is stored; not one call, and the plan says so.
+    const int calls = server.chat_requests();
+    auto again = run_moa({"eval", "--experiment", exp, "--db", db, "--json", "--quiet"}, {}, 60000);
+    QCOMPARE(again.code, 0);
+    QCOMPARE(server.chat_requests(), calls);
+    auto aj = json::parse(again.out.toStdString());
+    QCOMPARE(aj["lc_variants_plan"]["extra_calls"].get<int>(), 0);
+    QCOMPARE(aj["lc_variants_plan"]["already_stored"].get<int>(), n * 4);
+    QCOMPARE(aj["configurations"][0]["length_controlled_winrate"].get<double>(), cs[0]["length_controlled_winrate"].get<double>());
+
+    // Without the option the same stored verdicts give the unregularised LC, labelled so.
+    {
+        std::ifstream in(exp.toStdString());
+        json e = json::parse(in);
+        e.erase("lc_variants");
+        write(dir.filePath("plain.moa-experiment.json"), e);
+    }
+    auto plain = json::parse(run_moa({"eval", "--experiment", dir.filePath("plain.moa-experiment.json"), "--db", db, "--json", "--quiet"},
+                                     {}, 60000).out.toStdString());
+    QCOMPARE(plain["lc_label"].get<std::string>(), std::string("LC (unregularised)"));
+    QCOMPARE(server.chat_requests(), calls);
+    // --lc-variants turns it on from the command line: nothing new to pay for here either.
+    auto flag = run_moa({"eval", "--experiment", dir.filePath("plain.moa-experiment.json"), "--db", db, "--json", "--quiet",
+                         "--lc-variants"}, {}, 60000);
+    QCOMPARE(flag.code, 0);
+    QCOMPARE(json::parse(flag.out.toStdString())["lc_label"].get<std::string>(), std::string("LC"));
+    QCOMPARE(server.chat_requests(), calls);
+
+    // A reference that is a file of answers has no model to ask: refused, saying why and where.
+    const std::string data = MOA_SHARED_DATA;
+    json imported{{"schema", "moa-workbench/experiment@1"},
+                  {"configurations", {"single.moa.json"}},
+                  {"prompts", {{"file", data + "/alpaca_eval/gpt4_1106_preview_model_outputs.json"}}},
+                  {"sample", 3},
+                  {"judge", {{"config", "judge.moa.json"}, {"mode", "pairwise"}}}};
+    write(dir.filePath("imported.moa-experiment.json"), imported);
+    auto refused = run_moa({"eval", "--experiment", dir.filePath("imported.moa-experiment.json"), "--db", db, "--lc-variants"});
+    QCOMPARE(refused.code, 2);
+    QVERIFY2(refused.err.contains("--lc-variants") && refused.err.contains("file of answers"), refused.err.constData());
+    imported["lc_variants"] = true;
+    write(dir.filePath("imported.moa-experiment.json"), imported);
+    auto loaded = moa::eval::load_experiment(dir.filePath("imported.moa-experiment.json").toStdString());
+    QVERIFY(!loaded.ok());
+    QVERIFY2(loaded.error().find("/lc_variants: baseline variants are asked of the reference model") != std::string::npos,
+             loaded.error().c_str());
+    QCOMPARE(server.chat_requests(), calls);
 }
 
 QTEST_GUILESS_MAIN(TestExperiment)

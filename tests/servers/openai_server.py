@@ -6,7 +6,8 @@ The model name chooses the behaviour: "<scenario>[?key=value&...]", for example
 "ok?chunks=20&delay_ms=10", "fail-then-ok?status=429&times=1&retry_after=0", "status?code=401",
 "cut", "malformed", "slow-first?delay_ms=3000", "json", "judge?prefer=TAG&p=0.8",
 "deep?depth=50000&field=code[&status=500]" (an error nested 50,000 deep, in the stream or as the body);
-"ok?reply=TEXT" answers TEXT word for word. Otherwise the answer text is
+"ok?reply=TEXT" answers TEXT word for word; "ok?shorter_if=WORDS&longer_if=WORDS" answers with a third
+(or three times) the words when the last user message holds WORDS. Otherwise the answer text is
 "<model-tag> answers with <n> references" where n counts the numbered references in the
 aggregation prompt, followed by filler words, so tests can check what each layer received;
 "ok?text=..." answers exactly that (URL-encoded) text instead.
@@ -109,6 +110,11 @@ def answer_text(model, params, messages):
         import zlib
         last = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
         words += zlib.crc32((tag + last).encode()) % max(1, int(params["jitter"]))
+    last_user = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
+    if params.get("shorter_if") and params["shorter_if"] in last_user:  # asked to be brief
+        words = max(1, words // 3)
+    elif params.get("longer_if") and params["longer_if"] in last_user:  # asked to say more
+        words *= 3
     base = "%s answers with %d references." % (tag, count_refs(messages))
     filler = " ".join("w%d" % i for i in range(words))
     return base + " " + filler

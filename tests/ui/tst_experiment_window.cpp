@@ -16,8 +16,19 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <QComboBox>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
+
+#include "eval/lc_variants.h"
 #include "experiment/experiment_window.h"
 #include "eval/experiment_results.h"
+#include "experiment/new_experiment_dialog.h"
 #include "experiment/result_chart.h"
 #include "test_server.h"
 
@@ -41,6 +52,8 @@ private slots:
     void brokenExperimentIsExplained();
     void pointLabelsDoNotOverlap();
     void demoCostChartSaysZeroAndKeepsLabelsApart();
+    void lcVariantsShowTheirCostFirstAndRelabelLc();
+    void newExperimentDialogOffersLcVariantsWithTheirCost();
 };
 
 void TestExperimentWindow::runsShowsResultsAndChartsAndExports() {
@@ -146,6 +159,145 @@ void TestExperimentWindow::brokenExperimentIsExplained() {
     QVERIFY(loaded.wait(20000));
     QCOMPARE(loaded.first().first().toBool(), false);
     QVERIFY(!w.running());
+}
+
+namespace {
+// The demo experiment on `sample` prompts, with `extra` merged into the experiment file.
+QString write_small_demo(const QTemporaryDir& dir, int port, int sample, const QJsonObject& extra = {}) {
+    const QString exp = write_demo(dir, port);
+    QFile f(exp);
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    auto o = QJsonDocument::fromJson(f.readAll()).object();
+    f.close();
+    o["sample"] = sample;
+    for (auto it = extra.begin(); it != extra.end(); ++it) o[it.key()] = it.value();
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return {};
+    f.write(QJsonDocument(o).toJson());
+    return exp;
+}
+
+int variant_generations(const TestServer& server) {
+    int n = 0;
+    for (const auto& v : server.requests()) {
+        const auto msgs = v.toObject()["body"].toObject()["messages"].toArray();
+        const QString last = msgs.isEmpty() ? QString() : msgs.last().toObject()["content"].toString();
+        for (auto k : moa::eval::kVariants) n += last.contains(QString::fromStdString(moa::eval::variant_instruction(k)));
+    }
+    return n;
+}
+} // namespace
+
+// The window's checkbox: the extra calls and their estimated cost are on screen before Run,
+// nothing is called to show them; a run makes exactly those calls; LC is then labelled "LC"
+// (and "LC (unregularised)" again when the box is cleared); a file of answers disables it.
+void TestExperimentWindow::lcVariantsShowTheirCostFirstAndRelabelLc() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    const int n = 10; // LC needs 10 judged instances
+    auto exp = write_small_demo(dir, server.port(), n);
+    QVERIFY(QFile::exists(exp));
+    {
+        // The reference answers briefly or at length when asked (a variant equal to the reference's
+        // answer would be a draw without a judge call).
+        QFile ref(QFileInfo(exp).absolutePath() + "/ref.moa.json");
+        QVERIFY(ref.open(QIODevice::ReadOnly));
+        QByteArray text = ref.readAll();
+        ref.close();
+        text.replace("ok?tag=ref&words=50&jitter=40", "ok?tag=ref&words=50&jitter=40&shorter_if=as+briefly+as&longer_if=Reply+at+length");
+        QVERIFY(ref.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        ref.write(text);
+    }
+    ExperimentWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &ExperimentWindow::loaded);
+    w.openExperiment(exp, dir.filePath("e.sqlite"));
+    QVERIFY(loaded.wait(20000));
+    QVERIFY(w.lcVariantsBox()->isEnabled());
+    QVERIFY(!w.lcVariantsBox()->isChecked());
+    QSignalSpy planned(&w, &ExperimentWindow::lcPlanShown);
+    w.lcVariantsBox()->setChecked(true);
+    QTRY_VERIFY_WITH_TIMEOUT(w.lcVariantsText().contains("extra calls"), 20000);
+    QVERIFY2(w.lcVariantsText().contains(QString("%1 extra calls").arg(n * 4)), qPrintable(w.lcVariantsText()));
+    QVERIFY(w.lcVariantsText().contains("estimated $"));
+    QCOMPARE(server.chat_requests(), 0);
+
+    QSignalSpy finished(&w, &ExperimentWindow::finished);
+    w.run();
+    QVERIFY(!w.lcVariantsBox()->isEnabled()); // not changed under a running experiment
+    QVERIFY(finished.count() > 0 || finished.wait(120000));
+    QCOMPARE(variant_generations(server), n * 2);
+    int judge_calls = 0;
+    for (const auto& v : server.requests()) judge_calls += v.toObject()["model"].toString().startsWith("judge");
+    QCOMPARE(judge_calls, n * 3 + n * 2);
+    QTRY_VERIFY_WITH_TIMEOUT(w.results() && w.results()->variant_rows == n * 2 && w.results()->configs[0].judged == n, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(w.resultsTable()->horizontalHeaderItem(1)->text(), QString("LC"), 20000);
+    QVERIFY(w.costChart()->spec().y_label.startsWith("LC win rate"));
+    QTRY_VERIFY_WITH_TIMEOUT(w.lcVariantsText().contains("nothing to pay"), 20000);
+
+    // Cleared: the same verdicts give the unregularised LC, labelled so; no call is made.
+    const int calls = server.chat_requests();
+    w.lcVariantsBox()->setChecked(false);
+    QTRY_COMPARE_WITH_TIMEOUT(w.resultsTable()->horizontalHeaderItem(1)->text(), QString("LC (unregularised)"), 20000);
+    QCOMPARE(server.chat_requests(), calls);
+
+    // A reference that is a file of answers: the box is disabled and says why.
+    QJsonObject imported;
+    imported["prompts"] = QJsonObject{{"file", QString(MOA_SHARED_DATA) + "/alpaca_eval/gpt4_1106_preview_model_outputs.json"}};
+    imported["reference"] = QJsonValue::Null;
+    auto exp2 = write_small_demo(dir, server.port(), 2, imported);
+    {
+        QFile f(exp2);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        auto o = QJsonDocument::fromJson(f.readAll()).object();
+        f.close();
+        o.remove("reference");
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(QJsonDocument(o).toJson());
+    }
+    ExperimentWindow w2;
+    QSignalSpy loaded2(&w2, &ExperimentWindow::loaded);
+    w2.openExperiment(exp2, dir.filePath("e2.sqlite"));
+    QVERIFY(loaded2.wait(20000));
+    QCOMPARE(loaded2.first().first().toBool(), true);
+    QVERIFY(!w2.lcVariantsBox()->isEnabled());
+    QVERIFY2(w2.lcVariantsBox()->toolTip().contains("file of answers"), qPrintable(w2.lcVariantsBox()->toolTip()));
+    QVERIFY(w2.lcVariantsText().contains("unregularised"));
+}
+
+// The New experiment dialog: the box shows the extra calls and their estimated cost before the
+// experiment is written, is disabled for single grading (saying why), and is written to the file.
+void TestExperimentWindow::newExperimentDialogOffersLcVariantsWithTheirCost() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    auto exp = write_demo(dir, server.port());
+    const QString d0 = QFileInfo(exp).absolutePath();
+    QSettings().setValue("recentFiles", QStringList{d0 + "/single.moa.json"});
+    moa::ui::NewExperimentDialog d({});
+    QVERIFY(d.checkConfiguration(d0 + "/single.moa.json"));
+    d.judge()->setCurrentText(d0 + "/judge.moa.json");
+    d.reference()->setCurrentText(d0 + "/ref.moa.json");
+    d.sample()->setValue(3);
+    QVERIFY(d.lcVariants()->isEnabled());
+    QVERIFY(d.lcVariantsText().contains("unregularised"));
+    d.lcVariants()->setChecked(true);
+    QVERIFY2(d.lcVariantsText().contains("12 extra calls"), qPrintable(d.lcVariantsText()));
+    QVERIFY(d.lcVariantsText().contains("estimated $"));
+    d.sample()->setValue(5);
+    QVERIFY2(d.lcVariantsText().contains("20 extra calls"), qPrintable(d.lcVariantsText()));
+    d.mode()->setCurrentIndex(d.mode()->findData("single"));
+    QVERIFY(!d.lcVariants()->isEnabled());
+    QVERIFY(d.lcVariantsText().contains("Not available"));
+    d.mode()->setCurrentIndex(d.mode()->findData("pairwise"));
+    const QString file = dir.filePath("with-variants.moa-experiment.json");
+    d.file()->setText(file);
+    d.createButton()->click();
+    QVERIFY2(d.errorText().isEmpty(), qPrintable(d.errorText()));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(QJsonDocument::fromJson(f.readAll()).object()["lc_variants"].toBool(), true);
+    QCOMPARE(server.chat_requests(), 0);
 }
 
 QTEST_MAIN(TestExperimentWindow)

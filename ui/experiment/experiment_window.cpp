@@ -34,6 +34,7 @@
 #include "common/money.h"
 #include "eval/experiment_draft.h"
 #include "eval/experiment_runner.h"
+#include "eval/lc_variants.h"
 #include "eval/sweep.h"
 #include "experiment/result_chart.h"
 #include "store/experiment_store.h"
@@ -135,8 +136,20 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
         bar->addWidget(b);
     }
     run_->setToolTip(tr("Runs what is not done yet; finished calls come from the cache and cost nothing"));
+    lc_variants_ = new QCheckBox(tr("Regularise LC (baseline variants)"), this);
+    lc_variants_->setObjectName("lcVariants");
+    lc_variants_->setEnabled(false);
+    bar->addWidget(lc_variants_);
     bar->addStretch();
     root->addLayout(bar);
+    // What the baseline variants add, shown before Run is pressed.
+    lc_plan_ = new QLabel(this);
+    lc_plan_->setObjectName("lcVariantsCost");
+    lc_plan_->setWordWrap(true);
+    lc_plan_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    lc_plan_->hide();
+    root->addWidget(lc_plan_);
+    connect(lc_variants_, &QCheckBox::toggled, this, &ExperimentWindow::setLcVariants);
     summary_ = new QLabel(tr("No experiment open."), this);
     summary_->setWordWrap(true);
     summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -327,6 +340,19 @@ void ExperimentWindow::openExperiment(const QString& path, const QString& db) {
                                                    : QString())
                                   .arg(QString::fromStdString(store_->path()).toHtmlEscaped()));
             setWindowTitle(QFileInfo(path_).fileName() + tr(" — Experiments — MoA Workbench"));
+            {
+                const QString why = QString::fromStdString(eval::lc_variants_unavailable(e));
+                const QSignalBlocker block(lc_variants_);
+                lc_variants_->setChecked(e.lc_variants && why.isEmpty());
+                lc_variants_->setEnabled(why.isEmpty());
+                lc_variants_->setToolTip(
+                    why.isEmpty() ? tr("AlpacaEval's regularisation: asks the reference for a concise and a verbose answer to each prompt "
+                                       "and has the judge compare each with the reference's answer (2 answers + 2 judge calls per "
+                                       "prompt); their verdicts regularise LC's length term. For this window only: \"lc_variants\": "
+                                       "true in the experiment file keeps it on")
+                                  : tr("Not available: %1").arg(why));
+                updateLcPlan();
+            }
             run_->setEnabled(true);
             run_->setText(tr("Run"));
             failures_->hide();
@@ -340,8 +366,46 @@ void ExperimentWindow::openExperiment(const QString& path, const QString& db) {
         });
 }
 
+QString ExperimentWindow::lcVariantsText() const { return lc_plan_->isHidden() ? QString() : lc_plan_->text(); }
+
+void ExperimentWindow::setLcVariants(bool on) {
+    if (!experiment_ || running() || experiment_->lc_variants == on) return;
+    // A new copy: the results being computed off the GUI thread keep reading the old one.
+    auto e = std::make_shared<eval::Experiment>(*experiment_);
+    e->lc_variants = on;
+    experiment_ = std::move(e);
+    updateLcPlan();
+    refreshResults();
+}
+
+void ExperimentWindow::updateLcPlan() {
+    if (!experiment_) return;
+    const auto why = eval::lc_variants_unavailable(*experiment_);
+    if (!why.empty() || !experiment_->lc_variants) {
+        lc_plan_->setVisible(!why.empty() && experiment_->judge.mode == "pairwise");
+        lc_plan_->setText(tr("LC is unregularised: %1").arg(QString::fromStdString(why)));
+        emit lcPlanShown();
+        return;
+    }
+    lc_plan_->setText(tr("Baseline variants for LC: working out their cost…"));
+    lc_plan_->show();
+    auto e = experiment_;
+    auto s = store_;
+    const auto catalog = catalog_;
+    off_thread<eval::VariantPlan>(
+        this, [e, s, catalog] { return eval::plan_lc_variants(*e, catalog, s.get()); },
+        [this, e](eval::VariantPlan& p) {
+            if (e != experiment_) return; // toggled again meanwhile
+            lc_plan_->setText(p.calls == 0 ? tr("Baseline variants for LC: all generated and judged already (%1); nothing to pay")
+                                                 .arg(QString::fromStdString(eval::describe(p)))
+                                           : tr("Baseline variants for LC: Run adds %1").arg(QString::fromStdString(eval::describe(p))));
+            emit lcPlanShown();
+        });
+}
+
 void ExperimentWindow::run() {
     if (!experiment_ || running()) return;
+    lc_variants_->setEnabled(false); // not changed under a running experiment
     runner_ = std::make_unique<eval::ExperimentRunner>(*experiment_, store_, catalog_);
     auto p = runner_->progress();
     progress_->setRange(0, std::max(1, p.total));
@@ -394,6 +458,8 @@ void ExperimentWindow::pollProgress() {
         status_->setText(s + " · " + end + (o.message.empty() ? QString() : ": " + QString::fromStdString(o.message)));
         run_->setEnabled(true);
         run_->setText(o.status == eval::ExperimentStatus::Done ? tr("Run again") : tr("Resume run"));
+        lc_variants_->setEnabled(eval::lc_variants_unavailable(*experiment_).empty());
+        updateLcPlan();
         pause_->setEnabled(false);
         cancel_->setEnabled(false);
         refreshResults();
@@ -539,7 +605,9 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
                                "rows, so its length term is less reliable than AlpacaEval's and not directly comparable to published LC")
                       : h == tr("LC ± SE") ? tr("The LC's standard error, from a seeded bootstrap over the instances")
                       : lc ? tr("Length-controlled win rate (AlpacaEval 2.0): the win rate against the reference with the "
-                                "advantage of simply writing longer answers removed")
+                                "advantage of simply writing longer answers removed; its length term is regularised by the reference's "
+                                "concise and verbose variants, as AlpacaEval's is (this experiment's prompts, judge and reference still "
+                                "differ from AlpacaEval 2.0's)")
                       : h == tr("Failed") ? tr("Prompts this configuration failed to answer: each counts (a loss, or the lowest grade)")
                       : h == tr("Reference failed") ? tr("Prompts whose reference answer failed: not judged, tried again on the next run")
                       : h == tr("Win rate")   ? tr("How often the judge preferred this configuration's answer to the reference's (0–100)")

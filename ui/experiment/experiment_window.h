@@ -70,11 +70,17 @@ public:
     QTableWidget* resultsTable() const { return table_; }
     QTableWidget* instancesTable() const { return instances_; }
     QString statusText() const;
+    // AlpacaEval's regularisation of LC for the open experiment (baseline variants of the
+    // reference's answers): the checkbox, and what a run would add for it (extra calls and their
+    // estimated cost) or why it cannot be used.
+    QCheckBox* lcVariantsBox() const { return lc_variants_; }
+    QString lcVariantsText() const;
     // Shows the tab with this title (Results, Instances, Skills); false when there is none.
     bool showTab(const QString& title);
 
 signals:
     void loaded(bool ok);
+    void lcPlanShown();
     void resultsShown();
     void finished();
     void openConfiguration(const QString& path);
@@ -87,6 +93,8 @@ private:
     void pollProgress();
     void showInstance(int row);
     void rebuildCharts();
+    void setLcVariants(bool on);
+    void updateLcPlan();
     void exportChart();
 
     std::shared_ptr<eval::Experiment> experiment_;
@@ -118,6 +126,8 @@ private:
     ResultChart* tflops_chart_;
     QCheckBox* log_x_;
     QCheckBox* paper_;
+    QCheckBox* lc_variants_;
+    QLabel* lc_plan_;
     QWidget* skills_tab_ = nullptr;
     QTableWidget* instances_;
     QTextBrowser* instance_view_;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "experiment/new_experiment_dialog.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDir>
@@ -163,6 +164,31 @@ NewExperimentDialog::NewExperimentDialog(const OpenDocument& doc, QWidget* paren
     form->addRow(tr("&Reference"), reference_);
     connect(mode_, &QComboBox::currentIndexChanged, this, [this] { reference_->setEnabled(mode_->currentData() == "pairwise"); });
 
+    // AlpacaEval's regularisation of LC: its extra calls and their estimated cost are shown here,
+    // before anything is written or run.
+    if (auto c = accounting::Catalog::load_file(resources::catalog_path())) catalog_ = std::move(*c);
+    auto* lrow = new QWidget(this);
+    auto* lv = new QVBoxLayout(lrow);
+    lv->setContentsMargins(0, 0, 0, 0);
+    lc_variants_ = new QCheckBox(tr("Regularise LC with baseline variants (AlpacaEval's method)"), lrow);
+    lc_variants_->setObjectName("lcVariants");
+    lc_variants_->setToolTip(tr("Asks the reference for a concise and a verbose answer to each prompt and has the judge compare each "
+                                "with the reference's answer: 2 answers + 2 judge calls per prompt. Their verdicts tie LC's length term "
+                                "to what length alone does to the judge; without them the table says \"LC (unregularised)\""));
+    lc_cost_ = new QLabel(lrow);
+    lc_cost_->setObjectName("lcVariantsCost");
+    lc_cost_->setWordWrap(true);
+    lc_cost_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    lv->addWidget(lc_variants_);
+    lv->addWidget(lc_cost_);
+    form->addRow(tr("&LC"), lrow);
+    connect(lc_variants_, &QCheckBox::toggled, this, &NewExperimentDialog::updateLcVariants);
+    connect(mode_, &QComboBox::currentIndexChanged, this, &NewExperimentDialog::updateLcVariants);
+    connect(reference_, &QComboBox::currentTextChanged, this, &NewExperimentDialog::updateLcVariants);
+    connect(judge_, &QComboBox::currentTextChanged, this, &NewExperimentDialog::updateLcVariants);
+    connect(prompts_, &QComboBox::currentIndexChanged, this, &NewExperimentDialog::updateLcVariants);
+    connect(sample_, &QSpinBox::valueChanged, this, &NewExperimentDialog::updateLcVariants);
+
     auto* frow = new QWidget(this);
     auto* fh = new QHBoxLayout(frow);
     fh->setContentsMargins(0, 0, 0, 0);
@@ -193,7 +219,37 @@ NewExperimentDialog::NewExperimentDialog(const OpenDocument& doc, QWidget* paren
     form->addRow(buttons);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(create_, &QPushButton::clicked, this, &NewExperimentDialog::create);
-    resize(720, 620);
+    resize(720, 660);
+    updateLcVariants();
+}
+
+QString NewExperimentDialog::lcVariantsText() const { return lc_cost_->text(); }
+
+void NewExperimentDialog::updateLcVariants() {
+    const bool pairwise = mode_->currentData() == "pairwise";
+    lc_variants_->setEnabled(pairwise);
+    if (!pairwise) {
+        lc_cost_->setText(tr("Not available: baseline variants regularise the LC of pairwise grading against a reference model."));
+        return;
+    }
+    if (!lc_variants_->isChecked()) {
+        lc_cost_->setText(tr("Off: LC is fitted without them and labelled \"LC (unregularised)\"."));
+        return;
+    }
+    eval::ExperimentDraft d;
+    d.prompts = prompts_->currentData().toString().toStdString();
+    d.sample = static_cast<std::size_t>(sample_->value());
+    d.judge = combo_source(judge_).toStdString();
+    d.reference = combo_source(reference_).toStdString();
+    auto plan = eval::plan_draft_lc_variants(d, catalog_);
+    if (!plan) {
+        lc_cost_->setText(tr("The extra cost is shown once the judge, the reference and the prompts are chosen (%1)")
+                              .arg(QString::fromStdString(plan.error())));
+        return;
+    }
+    lc_cost_->setText(tr("Adds %1 before the results: the reference answers each prompt twice more and the judge compares "
+                         "both answers with the reference's.")
+                          .arg(QString::fromStdString(eval::describe(*plan))));
 }
 
 void NewExperimentDialog::addConfiguration(const QString& label, const QString& source, bool checked) {
@@ -224,6 +280,7 @@ void NewExperimentDialog::create() {
     d.judge_mode = mode_->currentData().toString().toStdString();
     d.judge = combo_source(judge_).toStdString();
     if (d.judge_mode == "pairwise") d.reference = combo_source(reference_).toStdString();
+    d.lc_variants = d.judge_mode == "pairwise" && lc_variants_->isChecked();
     const QString file = file_->text().trimmed();
     bool with_document = false;
     for (int i = 0; i < configs_->count(); ++i)

@@ -7,8 +7,10 @@
 #include <QDialog>
 #include <optional>
 
+#include "accounting/catalog.h"
 #include "config/config.h"
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -46,11 +48,15 @@ public:
     QSpinBox* sample() const { return sample_; }
     QLineEdit* file() const { return file_; }
     QPushButton* createButton() const { return create_; }
+    QCheckBox* lcVariants() const { return lc_variants_; }
+    // What the baseline variants would add (extra calls, estimated cost), or why they cannot be asked for.
+    QString lcVariantsText() const;
     QString errorText() const;
 
 private:
     void addConfiguration(const QString& label, const QString& source, bool checked);
     void create();
+    void updateLcVariants();
 
     OpenDocument doc_;
     QString path_;
@@ -61,6 +67,9 @@ private:
     QComboBox* mode_;
     QComboBox* judge_;
     QComboBox* reference_;
+    QCheckBox* lc_variants_;
+    QLabel* lc_cost_;
+    accounting::Catalog catalog_;
     QLineEdit* file_;
     QLabel* error_;
     QPushButton* create_;
