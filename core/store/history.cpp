@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <iterator>
 #include <thread>
 
 #include <sqlite3.h>
@@ -168,7 +169,7 @@ struct Migration {
     bool (*apply)(Database&);
 };
 
-const Migration kMigrations[] = {
+constexpr Migration kMigrations[] = {
     {1, "create the history tables", [](Database& db) { return db.exec(kSchemaV1); }},
     // 2: how each answer's text grew (replays at the recorded pace), and re-runs linked to
     // the run they repeat.
@@ -189,6 +190,12 @@ const Migration kMigrations[] = {
     {5, "upgrade the history to schema 5",
      [](Database& db) { return add_column_if_missing(db, "responses", "steps_json", "TEXT"); }},
 };
+
+// The schema this build writes is the last migration's: two branches that each added a step
+// once left the constant behind and every new file was refused as "newer".
+static_assert(std::size(kMigrations) == static_cast<std::size_t>(kHistorySchemaVersion) &&
+                  kMigrations[std::size(kMigrations) - 1].to == kHistorySchemaVersion,
+              "kHistorySchemaVersion must be the last migration's version");
 
 // Upgrades the file to this build's schema in one write transaction. The version is read again
 // once the write lock is held: another process may have upgraded the file since we looked, and

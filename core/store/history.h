@@ -18,7 +18,7 @@
 
 namespace moa::store {
 
-inline constexpr int kHistorySchemaVersion = 4;
+inline constexpr int kHistorySchemaVersion = 5;
 
 struct RunSummary {
     std::int64_t id = 0;
