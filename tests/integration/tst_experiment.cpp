@@ -882,9 +882,14 @@ void TestExperiment::baselineVariantsRegulariseLcAsAlpacaEvalDoes() {
     auto exp = write_experiment(dir, server.base_url(), n);
     // The reference answers a third as many words when asked to be brief, three times as many
     // when asked to say more (the scripted judge prefers the longer answer).
-    write(dir.filePath("ref.moa.json"),
-          cfg("Reference", server.base_url(),
-              {{"ok?tag=ref&words=40&jitter=30&shorter_if=as+briefly+as&longer_if=Reply+at+length"}}, 0.9, 70));
+    {
+        // Room for the verbose variant: the scripted server stops at max_tokens, and a variant
+        // cut to the same words as the reference's own answer is a draw that needs no judge.
+        json ref = cfg("Reference", server.base_url(),
+                       {{"ok?tag=ref&words=40&jitter=30&shorter_if=as+briefly+as&longer_if=Reply+at+length"}}, 0.9, 70);
+        ref["layers"][0]["agents"][0]["max_tokens"] = 1000;
+        write(dir.filePath("ref.moa.json"), ref);
+    }
     {
         std::ifstream in(exp.toStdString());
         json e = json::parse(in);
