@@ -115,14 +115,22 @@ struct ChatServer::Live {
         }
     }
     // A new connection beyond max_connections: the one that has waited longest for its headers
-    // makes room (libmicrohttpd's own limit is a little higher, so that it accepts the newcomer).
-    void make_room_locked() {
+    // makes room (libmicrohttpd's own limit is a little higher, so that it accepts the newcomer);
+    // when every connection has sent its headers, the one whose body has taken longest does, so
+    // that clients trickling bodies cannot hold every connection either (the hostile review:
+    // 300 of them locked everyone out for the whole body timeout, and for good by reconnecting).
+    // A connection whose request runs (Busy) is never closed to make room, nor the newcomer.
+    void make_room_locked(const Pending* newcomer) {
         std::size_t open = 0;
         for (const Pending* p : pending) open += !p->closing;
         while (open > max_connections) {
             Pending* oldest = nullptr;
             for (Pending* p : pending)
-                if (!p->closing && p->phase == Pending::Phase::Headers && (!oldest || p->since < oldest->since)) oldest = p;
+                if (p != newcomer && !p->closing && p->phase == Pending::Phase::Headers && (!oldest || p->since < oldest->since))
+                    oldest = p;
+            if (!oldest)
+                for (Pending* p : pending)
+                    if (!p->closing && p->phase == Pending::Phase::Body && (!oldest || p->since < oldest->since)) oldest = p;
             if (!oldest) return;
             close_locked(oldest);
             --open;
@@ -591,7 +599,7 @@ struct ChatServer::Impl {
             auto* p = new Pending{info->connect_fd, Clock::now()};
             live->pending.insert(p);
             *socket_context = p;
-            live->make_room_locked();
+            live->make_room_locked(p);
         } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
             auto* p = static_cast<Pending*>(*socket_context);
             live->pending.erase(p);

@@ -118,6 +118,7 @@ private slots:
     void recordIsCappedPerRun();
     void slowBodyHoldsNoRunSlot();
     void idleConnectionsDoNotLockOthersOut();
+    void bodyTricklersDoNotLockOthersOut();
     void ambiguousFramingIsRefused();
 
 private:
@@ -597,6 +598,36 @@ void TestServeHostile::idleConnectionsDoNotLockOthersOut() {
     QVERIFY2(r.status == 200, qPrintable(QString("status %1 after %2 s").arg(r.status).arg(took)));
     QVERIFY2(took < 30, qPrintable(QString::number(took))); // the header time is 60 s
     QVERIFY(closed >= 300 - 256);
+}
+
+// 300 connections that sent their headers and trickle a body (the hostile review: the room was
+// made only from connections still in their headers, so these locked everyone out for the whole
+// body timeout): a normal request is still answered, long before that timeout.
+void TestServeHostile::bodyTricklersDoNotLockOthersOut() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("trickle", {{"ok?tag=TB-" + n_}})), "--body-timeout-ms",
+                        "60000", "--max-runs", "64"},
+                       env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    const QByteArray head = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                            "Content-Length: 100000\r\n\r\n{\"model\": ";
+    std::vector<int> slow;
+    for (int i = 0; i < 300; ++i)
+        if (int fd = connect_to(port); fd >= 0) {
+            (void)!send(fd, head.constData(), static_cast<std::size_t>(head.size()), MSG_NOSIGNAL);
+            slow.push_back(fd);
+        }
+    QTest::qWait(1000); // let the server take them all in
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
+    HttpReply r;
+    for (int attempt = 0; attempt < 3 && r.status != 200; ++attempt) // a refused connect is retried at once
+        r = http_request("POST", serve.url("/v1/chat/completions"), chat_body("trickle", false));
+    const double took = std::chrono::duration<double>(Clock::now() - t0).count();
+    for (int fd : slow) close(fd);
+    qInfo("answered in %.2f s beside 300 connections trickling bodies", took);
+    QVERIFY2(r.status == 200, qPrintable(QString("status %1 after %2 s").arg(r.status).arg(took)));
+    QVERIFY2(took < 30, qPrintable(QString::number(took))); // the body time is 60 s
 }
 
 // Two Content-Length headers, or one beside Transfer-Encoding (how a request is smuggled past a
