@@ -75,6 +75,13 @@ std::vector<std::string> key_forms(std::string_view key) {
     add(url_encoded(key, "0123456789ABCDEF"));
     add(url_encoded(key, "0123456789abcdef"));
     add(std::string(key));
+    // Lower- and upper-cased, as some providers and proxies fold the error text they echo (the
+    // hostile review: "sk-test-secret123" got through); a folded mixed-case key gives most of it away.
+    std::string lower(key), upper(key);
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    add(std::move(lower));
+    add(std::move(upper));
     for (const char* alphabet : {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"})
         for (std::size_t offset = 0; offset < 3; ++offset)

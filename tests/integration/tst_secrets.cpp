@@ -157,6 +157,10 @@ void TestSecrets::redactorCatchesEverySpelling() {
     QCOMPARE(redact_secret("key=" + key + ";", key), std::string("key=[redacted];"));
     QCOMPARE(redact_secret("{\"k\": \"sk-live-0123456789abcdef\\/xyz\"}", key), std::string("{\"k\": \"[redacted]\"}"));
     QCOMPARE(redact_secret("cut sk-live-01234567…", key), std::string("cut [redacted]…"));
+    // Echoed case-folded by a provider or proxy (the hostile review found the lower-cased key kept).
+    const std::string mixed = "sk-test-SECRET123xyz";
+    QCOMPARE(redact_secret("invalid key sk-test-secret123xyz.", mixed), std::string("invalid key [redacted]."));
+    QCOMPARE(redact_secret("INVALID KEY SK-TEST-SECRET123XYZ.", mixed), std::string("INVALID KEY [redacted]."));
     // Prose stays readable: a short word after "Bearer", and text without the key, are kept.
     QCOMPARE(redact_secret("a Bearer token is required", key), std::string("a Bearer token is required"));
     QCOMPARE(redact_secret("sk-live is a prefix", key), std::string("sk-live is a prefix"));
