@@ -731,6 +731,10 @@ void MainWindow::openPreset(const QString& name) {
 bool MainWindow::tryIt() {
     if (isRunning()) return false;
     if (presenter_->showingRecorded()) presenter_->showDocument();
+    if (!allAgentsOnDemo()) { // the example is free only on the demo; never a paid call by surprise
+        statusBar()->showMessage(tr("Try it runs only on the offline demo: this configuration calls real providers; press Run to run it"), 8000);
+        return false;
+    }
     if (promptEditor()->toPlainText().trimmed().isEmpty()) promptEditor()->setPlainText(examplePrompt());
     promptEditor()->setFocus();
     return startRun();
@@ -884,7 +888,20 @@ void MainWindow::updateBanner() {
     banner_->setToolTip(tr("To use a real provider, open a preset such as moa-lite or groq and save its key in the "
                            "Providers panel (kept in your keychain), or set the environment variable it names (for "
                            "example TOGETHER_API_KEY)."));
-    try_it_->setEnabled(!isRunning());
+    // "Nothing is called or paid" holds only when every agent is on the demo: on a mixed
+    // configuration Try it would call (and pay) the real providers, so it is not offered there.
+    try_it_->setVisible(demo == agents);
+    try_it_->setEnabled(!isRunning() && demo == agents);
+}
+
+bool MainWindow::allAgentsOnDemo() const {
+    const auto& c = doc_->config();
+    for (const auto& L : c.layers)
+        for (const auto& a : L.agents) {
+            const auto* p = c.provider(a.provider);
+            if (!p || p->type != config::ProviderType::Demo) return false;
+        }
+    return true;
 }
 
 bool MainWindow::saveAs() {

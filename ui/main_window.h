@@ -118,6 +118,7 @@ protected:
     void closeEvent(QCloseEvent* e) override;
 
 private:
+    bool allAgentsOnDemo() const; // every agent of the open document runs on the offline demo
     void buildMenus();
     void restoreModeDocks();
     void updateTitle();

@@ -306,6 +306,15 @@ void TestWindowLayout::mixedDemoBannerNamesTheDemoAgents() {
                  text.contains("The other 2 call their real providers"),
              qPrintable(text));
     QVERIFY2(!text.contains("You are on the"), qPrintable(text));
+    // "Try it" promises that nothing is called or paid: not offered where real providers run, and
+    // the menu's Try the example makes no call either.
+    auto* try_it = w.findChild<QPushButton*>("try_it");
+    QVERIFY(try_it && !try_it->isVisible());
+    const int before = server.chat_requests();
+    QVERIFY(!w.tryIt());
+    QVERIFY(!w.isRunning());
+    QTest::qWait(300);
+    QCOMPARE(server.chat_requests(), before);
 }
 
 void TestWindowLayout::closingMidRunCancelsAndRecordsTheRun() {
