@@ -132,9 +132,19 @@ private:
 
 void print_summary(const engine::RunRecord& r) {
     const auto& t = r.totals;
-    std::cout << "\n── " << engine::outcome_text(r) << " ── cost " << money(t.cost_usd) << (t.cost_complete ? "" : " (some prices unknown)")
-              << ", " << std::fixed << std::setprecision(2) << t.tflops << " TFLOPs"
-              << (t.tflops_complete ? "" : " (some parameter counts unknown)") << ", wall " << std::setprecision(2)
+    using K = engine::Known;
+    const K cost_known = engine::known(t.cost_complete, t.cost_usd), tf_known = engine::known(t.tflops_complete, t.tflops);
+    std::ostringstream tf;
+    tf << std::fixed << std::setprecision(2) << t.tflops;
+    std::cout << "\n── " << engine::outcome_text(r) << " ── cost "
+              << (cost_known == K::None ? "unknown (no prices)"
+                  : cost_known == K::Some ? "at least " + money(t.cost_usd) + " (some prices unknown)"
+                                          : money(t.cost_usd))
+              << ", "
+              << (tf_known == K::None ? "TFLOPs unknown (no parameter counts)"
+                  : tf_known == K::Some ? "at least " + tf.str() + " TFLOPs (some parameter counts unknown)"
+                                        : tf.str() + " TFLOPs")
+              << ", wall " << std::fixed << std::setprecision(2)
               << t.wall_ms / 1000.0 << " s, critical path " << t.critical_path_ms / 1000.0 << " s, "
               << t.prompt_tokens << "+" << t.completion_tokens << " tokens\n";
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "engine/run_markdown.h"
+#include "engine/run_outcome.h"
 
 #include <cstdio>
 #include <sstream>
@@ -41,8 +42,16 @@ std::string to_markdown(const RunRecord& r) {
     if (r.final_text) o << "## Final answer\n\n" << *r.final_text << "\n\n";
     if (!r.error.empty()) o << "## Error\n\n" << r.error << "\n\n";
     const auto& t = r.totals;
-    o << "---\n\nCost " << money(t.cost_usd) << (t.cost_complete ? "" : " (some prices unknown)") << " · " << num(t.tflops, 2)
-      << " TFLOPs · wall " << num(t.wall_ms / 1000.0, 2) << " s · critical path " << num(t.critical_path_ms / 1000.0, 2)
+    const Known cost_known = known(t.cost_complete, t.cost_usd), tf_known = known(t.tflops_complete, t.tflops);
+    o << "---\n\nCost "
+      << (cost_known == Known::None ? "unknown (no prices)"
+          : cost_known == Known::Some ? "at least " + money(t.cost_usd) + " (some prices unknown)"
+                                      : money(t.cost_usd))
+      << " · "
+      << (tf_known == Known::None ? "TFLOPs unknown (no parameter counts)"
+          : (tf_known == Known::Some ? "at least " : "") + num(t.tflops, 2) + " TFLOPs" +
+                (tf_known == Known::Some ? " (some parameter counts unknown)" : ""))
+      << " · wall " << num(t.wall_ms / 1000.0, 2) << " s · critical path " << num(t.critical_path_ms / 1000.0, 2)
       << " s · " << t.prompt_tokens << " + " << t.completion_tokens << " tokens\n";
     return o.str();
 }

@@ -20,4 +20,9 @@ Outcome outcome(const RunRecord& r);
 std::string outcome_text(const Outcome& o);
 inline std::string outcome_text(const RunRecord& r) { return outcome_text(outcome(r)); }
 
+// How much of a run's cost or TFLOPs total is known: every part, some (the sum is then a lower
+// bound: "at least"), or none (the sum is 0 and means nothing: "unknown", never "$0").
+enum class Known { All, Some, None };
+inline Known known(bool complete, double sum) { return complete ? Known::All : sum > 0 ? Known::Some : Known::None; }
+
 } // namespace moa::engine

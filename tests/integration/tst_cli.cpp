@@ -168,6 +168,19 @@ void TestCli::runStreamsLayersAsText() {
     QVERIFY(out.contains("── done ──"));
     // Layer 1's answers come before the final answer.
     QVERIFY(out.indexOf(QString::fromStdString("A-" + n)) < out.indexOf(QString::fromStdString("F-" + n + " answers")));
+    // No model of this configuration has a price or a parameter count: the totals are unknown,
+    // never "$0.00000" or "0.00 TFLOPs".
+    QVERIFY2(out.contains("cost unknown (no prices), TFLOPs unknown (no parameter counts)"), r.out.constData());
+    QVERIFY2(!out.contains("$0.0") && !out.contains("0.00 TFLOPs"), r.out.constData());
+    // One model priced and sized: the sums are lower bounds, said so.
+    j["providers"]["local"]["models"] = {{"ok?tag=F-" + n, {{"input_usd_per_mtok", 1.0}, {"output_usd_per_mtok", 2.0}, {"active_params_b", 8}}}};
+    f = write_file(dir_, "two-priced.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto p = run_moa({"run", "--config", f, "--prompt", "A prompt"});
+    QCOMPARE(p.code, 0);
+    const QString priced = QString::fromUtf8(p.out);
+    QVERIFY2(priced.contains("cost at least $") && priced.contains("(some prices unknown)") &&
+                 priced.contains("TFLOPs (some parameter counts unknown)") && priced.contains(", at least "),
+             p.out.constData());
 }
 
 void TestCli::runEventsAreJsonLines() {

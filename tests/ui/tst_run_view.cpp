@@ -5,6 +5,7 @@
 #include <QRandomGenerator>
 #include <QTextBlock>
 #include <QMimeData>
+#include <QLabel>
 #include <QtTest>
 
 #include "bridge/event_bridge.h"
@@ -356,6 +357,13 @@ void TestRunView::cutAgentSaysCutAndWhy() {
     QVERIFY2(p->stateDetail().contains("quorum of 2"), qPrintable(p->stateDetail()));
     QVERIFY(!p->stateText().contains("failed"));
     QVERIFY(view.pane(0, 0)->stateText().contains("done"));
+    // Nothing in this configuration has a price or a parameter count: unknown, not "$0".
+    QVERIFY2(view.totalsText().contains("cost unknown") && view.totalsText().contains("TFLOPs unknown") &&
+                 !view.totalsText().contains("$0"),
+             qPrintable(view.totalsText()));
+    auto* totals = view.findChild<QLabel*>("totals");
+    QVERIFY(totals);
+    QVERIFY2(totals->toolTip().contains("no model of this run has a price"), qPrintable(totals->toolTip()));
 }
 
 QTEST_MAIN(TestRunView)

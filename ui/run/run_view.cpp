@@ -257,6 +257,7 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
     rv->addWidget(final_plain_view_, 1);
 
     totals_ = new QLabel;
+    totals_->setObjectName("totals");
     totals_->setWordWrap(true);
     totals_->setAccessibleName(tr("Run totals"));
     rv->addWidget(totals_);
@@ -652,10 +653,22 @@ void RunView::setTotals(const engine::RunRecord& r) {
     const QString error = QString::fromStdString(r.error);
     // How the run ended, in the words every view uses ("done — 1 of 3 dropped").
     const QString outcome = QString::fromStdString(engine::outcome_text(r));
-    QString s = tr("<b>%1</b> · cost %2%3 · %4 TFLOPs · wall %5 s · critical path %6 s · %7+%8 tokens")
-                    .arg(outcome.toHtmlEscaped(), format_money(t.cost_usd),
-                         t.cost_complete ? QString() : tr(" (some prices unknown)"))
-                    .arg(t.tflops, 0, 'f', 2)
+    using K = engine::Known;
+    const K cost_known = engine::known(t.cost_complete, t.cost_usd), tf_known = engine::known(t.tflops_complete, t.tflops);
+    // Short, for the narrow column at 1024×700; what "unknown" and "≥" mean is in the tooltip.
+    const QString cost = cost_known == K::None ? tr("unknown")
+                         : cost_known == K::Some ? tr("≥ %1").arg(format_money(t.cost_usd))
+                                                 : format_money(t.cost_usd);
+    const QString tflops = tf_known == K::None ? tr("TFLOPs unknown")
+                                               : tr("%1%2 TFLOPs").arg(tf_known == K::Some ? tr("≥ ") : QString()).arg(t.tflops, 0, 'f', 2);
+    QStringList tip;
+    if (cost_known == K::None) tip << tr("Cost unknown: no model of this run has a price (Providers panel, or the catalog).");
+    if (cost_known == K::Some) tip << tr("Cost ≥: some models have no price; the sum of the known ones is a lower bound.");
+    if (tf_known == K::None) tip << tr("TFLOPs unknown: no model of this run has a parameter count.");
+    if (tf_known == K::Some) tip << tr("TFLOPs ≥: some models have no parameter count; the sum is a lower bound.");
+    totals_->setToolTip(tip.join("\n"));
+    QString s = tr("<b>%1</b> · cost %2 · %3 · wall %4 s · critical path %5 s · %6+%7 tokens")
+                    .arg(outcome.toHtmlEscaped(), cost.toHtmlEscaped(), tflops.toHtmlEscaped())
                     .arg(t.wall_ms / 1000.0, 0, 'f', 2)
                     .arg(t.critical_path_ms / 1000.0, 0, 'f', 2)
                     .arg(t.prompt_tokens)
