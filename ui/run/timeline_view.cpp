@@ -193,13 +193,18 @@ void TimelineView::paintEvent(QPaintEvent*) {
             const QRectF r = barRect(key.first, key.second);
             using S = engine::AgentState;
             QColor c = bar.state == S::Failed || bar.state == S::Dropped ? failed
-                       : bar.state == S::Cancelled                        ? pal.color(QPalette::Mid)
+                       : bar.state == S::Cancelled || bar.state == S::Cut ? pal.color(QPalette::Mid)
                        : bar.end >= 0                                     ? done
                                                                           : streaming;
             p.fillRect(r, c);
-            // Waiting for the first token is drawn lighter (the whole bar while no token came).
-            const double wait_to = bar.first_token >= 0 ? bar.first_token : (bar.end >= 0 ? bar.end : now_);
-            light(p, QRectF(r.left(), r.top(), std::min(r.width(), (wait_to - bar.start) / span * w), r.height()));
+            // Waiting for the first token is drawn lighter (the whole bar while no token came). A
+            // call that ended without any token keeps its own colour whole: red for a failed or
+            // dropped one, which the wait would otherwise cover entirely.
+            const bool ended_tokenless = bar.first_token < 0 && bar.end >= 0 && bar.state != S::Done;
+            if (!ended_tokenless) {
+                const double wait_to = bar.first_token >= 0 ? bar.first_token : (bar.end >= 0 ? bar.end : now_);
+                light(p, QRectF(r.left(), r.top(), std::min(r.width(), (wait_to - bar.start) / span * w), r.height()));
+            }
         }
         ++row;
     }

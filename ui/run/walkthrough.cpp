@@ -182,11 +182,15 @@ QString LayersWalkthrough::agentHtml(std::size_t l, std::size_t k) const {
                                  : tr("nothing from %1: %2").arg(agent_name(s.layer, s.agent), QString::fromStdString(s.missing)).toHtmlEscaped());
             std::size_t fresh = 0;
             for (const auto& s : p.detail.sentences) fresh += s.sources.empty();
-            lines << tr("What changed from layer %1: %2; %3 of its %4 sentences are new.")
-                         .arg(l)
-                         .arg(from.join("; "))
-                         .arg(fresh)
-                         .arg(p.detail.sentences.size());
+            lines << (fresh == 1 ? tr("What changed from layer %1: %2; 1 of its %3 sentences is new.")
+                                       .arg(l)
+                                       .arg(from.join("; "))
+                                       .arg(p.detail.sentences.size())
+                                 : tr("What changed from layer %1: %2; %3 of its %4 sentences are new.")
+                                       .arg(l)
+                                       .arg(from.join("; "))
+                                       .arg(fresh)
+                                       .arg(p.detail.sentences.size()));
         }
         if (p.final_share) lines << final_share_text(*p.final_share).toHtmlEscaped();
         if (p.ignored.value_or(false))
