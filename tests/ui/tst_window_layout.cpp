@@ -160,6 +160,21 @@ void TestWindowLayout::windowFitsTheScreenAndRestoresOnlyAGeometryThatFits() {
     const QImage shot(png);
     QVERIFY2(!shot.isNull() && shot.width() <= 1024 && shot.height() <= 700 && shot.width() >= 900,
              qPrintable(QStringLiteral("%1×%2").arg(shot.width()).arg(shot.height())));
+
+    // The Experiments window too (it opened at a fixed 1280×820, off a 1024×700 screen).
+    QProcess demo;
+    demo.start("python3", {MOA_SOURCE_ROOT "/tools/experiment_demo.py", "9", dir.filePath("exp")});
+    QVERIFY(demo.waitForFinished(60000));
+    const QString exp = QString::fromUtf8(demo.readAllStandardOutput()).trimmed();
+    QVERIFY2(demo.exitCode() == 0 && QFileInfo::exists(exp), qPrintable(exp));
+    const QString epng = dir.filePath("small-experiment.png");
+    p.start(QFileInfo(MOA_BINARY).dir().filePath("moa-workbench"),
+            {"--experiment", exp, "--experiment-db", dir.filePath("exp.sqlite"), "--screenshot", epng});
+    QVERIFY(p.waitForFinished(120000));
+    QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+    const QImage eshot(epng);
+    QVERIFY2(!eshot.isNull() && eshot.width() <= 1024 && eshot.height() <= 700,
+             qPrintable(QStringLiteral("experiments window %1×%2").arg(eshot.width()).arg(eshot.height())));
 }
 
 void TestWindowLayout::runningLayoutGivesTheFinalAnswerRoom_data() {

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "experiment/experiment_window.h"
 
+#include <QGuiApplication>
+#include <QScreen>
+
 #include <algorithm>
 
 #include <QCheckBox>
@@ -161,6 +164,7 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     progress_->setValue(0);
     status_ = new QLabel(this);
     status_->setAccessibleName(tr("Experiment status"));
+    status_->setWordWrap(true); // one long line set the window's minimum width (2611 px)
     prow->addWidget(progress_, 1);
     prow->addWidget(status_, 2);
     progress_->hide(); // shown with an experiment; an empty bar at 0% says nothing
@@ -284,7 +288,10 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     run_->setEnabled(false);
     pause_->setEnabled(false);
     cancel_->setEnabled(false);
-    resize(1280, 820);
+    // 1280×820, or the screen's available area when that is smaller (a 1024×700 screen showed
+    // neither the right columns nor the second chart: new-user review).
+    const QScreen* sc = screen() ? screen() : QGuiApplication::primaryScreen();
+    resize(QSize(1280, 820).boundedTo(sc ? sc->availableGeometry().size() : QSize(1280, 820)));
 }
 
 ExperimentWindow::~ExperimentWindow() {
@@ -565,21 +572,29 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
         auto* name = new QTableWidgetItem(QString::fromStdString(c.name));
         name->setToolTip(QString::fromStdString(c.source));
         table_->setItem(i, col++, name);
+        // Nothing judged yet: no win rate (not 0.00), and no cost or size (not $0) before any answer.
+        const bool none_judged = c.judged == 0 && c.failed == 0;
+        const bool none_generated = c.generated == 0 && c.failed == 0;
+        auto na = [this] {
+            auto* it = new QTableWidgetItem(tr("n/a"));
+            it->setToolTip(tr("Not measured yet: run the experiment"));
+            return it;
+        };
         if (pairwise) {
             table_->setItem(i, col++, c.lc_win_rate ? num_item(*c.lc_win_rate, 2) : new QTableWidgetItem(tr("n/a")));
             table_->setItem(i, col++, c.lc_standard_error ? num_item(*c.lc_standard_error, 2) : new QTableWidgetItem(tr("n/a")));
-            table_->setItem(i, col++, num_item(c.win.win_rate, 2));
-            table_->setItem(i, col++, num_item(c.win.standard_error, 2));
+            table_->setItem(i, col++, none_judged ? na() : num_item(c.win.win_rate, 2));
+            table_->setItem(i, col++, none_judged ? na() : num_item(c.win.standard_error, 2));
         } else {
             table_->setItem(i, col++, c.score ? num_item(*c.score, 2) : new QTableWidgetItem(tr("n/a")));
             table_->setItem(i, col++, num_item(c.score_se.value_or(0), 2));
         }
-        auto* cost = money_item(c.cost_per_instance);
-        if (!c.cost_complete) cost->setToolTip(tr("Some calls have no price in the catalog or the configuration"));
+        auto* cost = none_generated ? na() : money_item(c.cost_per_instance);
+        if (!none_generated && !c.cost_complete) cost->setToolTip(tr("Some calls have no price in the catalog or the configuration"));
         table_->setItem(i, col++, cost);
-        table_->setItem(i, col++, num_item(c.tflops_per_instance, 2));
-        table_->setItem(i, col++, num_item(c.latency_ms / 1000.0, 2));
-        table_->setItem(i, col++, num_item(c.tokens_per_instance, 0));
+        table_->setItem(i, col++, none_generated ? na() : num_item(c.tflops_per_instance, 2));
+        table_->setItem(i, col++, none_generated ? na() : num_item(c.latency_ms / 1000.0, 2));
+        table_->setItem(i, col++, none_generated ? na() : num_item(c.tokens_per_instance, 0));
         table_->setItem(i, col++, num_item(c.judged, 0));
         auto* failed = num_item(c.failed, 0);
         failed->setToolTip(pairwise ? tr("Failed generations, each counted as a loss") : tr("Failed generations, each graded lowest"));
