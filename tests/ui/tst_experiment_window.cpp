@@ -68,6 +68,16 @@ void TestExperimentWindow::runsShowsResultsAndChartsAndExports() {
     w.openExperiment(exp, dir.filePath("e.sqlite"));
     QVERIFY(loaded.wait(20000));
     QCOMPARE(loaded.first().first().toBool(), true);
+    // Before anything is run: no win rate of 0.00 at $0, and nothing on the charts (new-user review).
+    QTRY_VERIFY_WITH_TIMEOUT(w.results().has_value() && w.resultsTable()->rowCount() == 3, 20000);
+    for (int row = 0; row < 3; ++row)
+        for (int col = 3; col <= 8; ++col)
+            QVERIFY2(w.resultsTable()->item(row, col)->text() == "n/a",
+                     qPrintable(QStringLiteral("row %1 column %2 (%3): %4")
+                                    .arg(row)
+                                    .arg(col)
+                                    .arg(w.resultsTable()->horizontalHeaderItem(col)->text(), w.resultsTable()->item(row, col)->text())));
+    QVERIFY(moa::ui::chart_spec(*w.results(), moa::ui::XAxis::Cost, false, false).points.empty());
     QSignalSpy finished(&w, &ExperimentWindow::finished);
     w.run();
     QVERIFY(w.running());
@@ -336,7 +346,7 @@ void TestExperimentWindow::pointLabelsDoNotOverlap() {
 void TestExperimentWindow::demoCostChartSaysZeroAndKeepsLabelsApart() {
     // The offline demo experiment: every configuration costs $0. The cost chart was an axis of
     // millionths of a dollar with every point squashed against its edge and the labels on top
-    // of each other; now one "$0 (offline demo)" mark, said in the axis title, labels apart.
+    // of each other; now one "$0 (nothing billed)" mark, said in the axis title, labels apart.
     moa::eval::ExperimentResults r;
     r.name = "Offline demo experiment";
     r.mode = "pairwise";
@@ -349,6 +359,7 @@ void TestExperimentWindow::demoCostChartSaysZeroAndKeepsLabelsApart() {
         c.win.win_rate = rate;
         c.win.standard_error = 5;
         c.tflops_per_instance = tflops;
+        c.generated = c.judged = 5; // results exist (configurations with none are not plotted)
         r.configs.push_back(c);
     }
     const auto spec = moa::ui::chart_spec(r, moa::ui::XAxis::Cost, false, false);
@@ -364,7 +375,7 @@ void TestExperimentWindow::demoCostChartSaysZeroAndKeepsLabelsApart() {
     auto* qc = chart.view()->chart();
     auto* ax = qobject_cast<QCategoryAxis*>(qc->axes(Qt::Horizontal).value(0));
     QVERIFY(ax);
-    QCOMPARE(ax->categoriesLabels(), QStringList{"$0 (offline demo)"});
+    QCOMPARE(ax->categoriesLabels(), QStringList{"$0 (nothing billed)"}); // true of the demo and of free models alike
     QVERIFY(ax->min() < 0 && ax->max() > 0); // the points stand in the middle, not on the edge
     std::vector<QRectF> labels;
     for (auto* item : qc->childItems())

@@ -86,6 +86,8 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
     s.title = QString::fromStdString(r.name) + (x == XAxis::Cost ? ": cost against quality" : ": TFLOPs against quality");
     std::vector<double> xs, ys;
     for (const auto& c : r.configs) {
+        // Nothing judged yet (and nothing failed): there is no result to plot, not a 0% at $0.
+        if (c.judged == 0 && c.failed == 0) continue;
         ChartPoint p;
         p.name = QString::fromStdString(c.name);
         p.source = QString::fromStdString(c.source);
@@ -100,7 +102,7 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
         std::all_of(s.points.begin(), s.points.end(), [](const ChartPoint& p) { return p.x == 0; })) {
         s.all_free = true;
         s.log_x = false;
-        s.x_label = "Cost per instance: $0 for every configuration (offline demo, nothing billed)";
+        s.x_label = "Cost per instance: $0 for every configuration (nothing billed: the offline demo, or free models)";
     }
     // The frontier of this x axis (cost or TFLOPs).
     for (auto i : eval::pareto_front(xs, ys)) s.points[i].frontier = true;
@@ -160,7 +162,7 @@ void ResultChart::setSpec(const ChartSpec& spec) {
         xmin = -1, xmax = 1;
         a->setRange(xmin, xmax);
         a->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
-        a->append(tr("$0 (offline demo)"), 0);
+        a->append(tr("$0 (nothing billed)"), 0);
         ax = a;
     } else if (spec.log_x) {
         auto* a = new QLogValueAxis();
