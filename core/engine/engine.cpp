@@ -467,6 +467,14 @@ void Run::end(RunStatus status, const std::string& error) {
                     }
                     a.state = AgentState::Cancelled;
                     if (!a.error) a.error = status == RunStatus::Cancelled ? "cancelled" : "stopped: " + error;
+                    // A stream cut by the cancel was billed for its prompt and what arrived: an
+                    // answer with text never counts 0 tokens (estimated, as for a cut agent).
+                    if (a.steps.empty() && !a.text.empty() && a.usage.prompt_tokens == 0 && a.usage.completion_tokens == 0) {
+                        a.usage = providers::estimate_usage(a.messages, a.text);
+                        auto cost = accounting::cost_for(s.engine.catalog(), s.config, a.provider, a.model, a.usage);
+                        a.cost_usd = cost.usd;
+                        a.tflops = cost.tflops;
+                    }
                 }
                 if (a.attempts == 0) continue;
                 any = true;

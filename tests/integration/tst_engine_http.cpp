@@ -175,6 +175,17 @@ void TestEngineHttp::cancelMidStreamStopsAtOnceAndClosesConnections() {
     QCOMPARE(rec.status, engine::RunStatus::Cancelled);
     QCOMPARE(log.count(T::RunCancelled), 1);
     for (const auto& a : rec.layers[0].agents) QCOMPARE(a.state, engine::AgentState::Cancelled);
+    // What arrived before the cancel was billed: an answer with text counts its tokens
+    // (estimated), never 0 (new-user review: cancelled runs recorded 0 tokens).
+    long completion = 0;
+    for (const auto& a : rec.layers[0].agents)
+        if (!a.text.empty()) {
+            QVERIFY(a.usage.prompt_tokens > 0 && a.usage.completion_tokens > 0);
+            QVERIFY(a.usage.estimated);
+            completion += a.usage.completion_tokens;
+        }
+    QVERIFY(completion > 0);
+    QCOMPARE(rec.totals.completion_tokens, completion);
     QCOMPARE(rec.layers[1].agents[0].attempts, 0); // the aggregator never started
     QTRY_COMPARE_WITH_TIMEOUT(eng.transport().active_requests(), std::size_t(0), 2000);
     const int deltas = log.count(T::AgentDelta);
