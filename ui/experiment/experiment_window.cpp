@@ -575,7 +575,7 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
         // Nothing judged yet: no win rate (not 0.00), and no cost or size (not $0) before any answer.
         const bool none_judged = c.judged == 0 && c.failed == 0;
         const bool none_generated = c.generated == 0 && c.failed == 0;
-        auto na = [this] {
+        auto na = [] {
             auto* it = new QTableWidgetItem(tr("n/a"));
             it->setToolTip(tr("Not measured yet: run the experiment"));
             return it;
