@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/cli.h"
+#include "cli/terminal.h"
 #include "engine/run_html.h"
 #include "engine/run_markdown.h"
 #include "engine/run_outcome.h"
@@ -13,7 +14,10 @@
 namespace moa::cli {
 
 int cmd_history(const std::vector<std::string>& args) {
-    Args a(args, {"json", "markdown", "html", "no-check"}, {"search", "limit", "db"});
+    Args a(args, {"json", "markdown", "html", "no-check", "raw"}, {"search", "limit", "db"});
+    // Stored model text may hold terminal escapes: the text and Markdown output are filtered
+    // wherever they go, unless --raw; JSON and HTML escape what they hold themselves.
+    guard_pipe_output(!a.flag("json") && !a.flag("html") && !a.flag("raw"), !a.flag("raw"));
     if (!a.ok()) {
         std::cerr << "moa history: " << a.error() << "\n";
         return kUsage;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli/terminal.h"
 #include "config/key_uses.h"
 #include "engine/engine.h"
 #include "engine/run_outcome.h"
@@ -23,8 +24,8 @@ namespace moa::cli {
 
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) { g_interrupted = true; }
+std::atomic<int> g_interrupted{0}; // the signal that stopped the run
+extern "C" void on_sigint(int sig) { g_interrupted = sig; }
 
 std::string money(const std::optional<double>& v) {
     if (!v) return "$?";
@@ -152,10 +153,12 @@ void print_summary(const engine::RunRecord& r) {
 } // namespace
 
 int cmd_run(const std::vector<std::string>& args) {
-    Args a(args, {"json", "events", "quiet", "no-history", "allow-outside-files"}, {"config", "prompt", "prompt-file", "system"});
+    Args a(args, {"json", "events", "quiet", "no-history", "allow-outside-files", "raw"}, {"config", "prompt", "prompt-file", "system"});
+    // Model text may hold terminal escapes: filtered wherever the text output goes, unless --raw.
+    guard_pipe_output(a.ok() && !a.flag("json") && !a.flag("events") && !a.flag("raw"), !a.flag("raw"));
     if (!a.ok() || !a.positional().empty()) {
         std::cerr << "moa run: " << (a.ok() ? "unexpected argument " + a.positional()[0] : a.error())
-                  << "\nusage: moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events] [--no-history] [--allow-outside-files]\n";
+                  << "\nusage: moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events] [--no-history] [--allow-outside-files] [--raw]\n";
         return kUsage;
     }
     if (!a.get("config")) {
@@ -236,7 +239,9 @@ int cmd_run(const std::vector<std::string>& args) {
     bool cancel_sent = false;
     while (!run->wait_for(std::chrono::milliseconds(50))) {
         if (g_interrupted && !cancel_sent) {
-            run->cancel();
+            // The record says what stopped it: Ctrl-C is the user; SIGTERM is often not
+            // (a service manager, a timeout, a CI job being cancelled).
+            run->cancel(g_interrupted == SIGTERM ? "stopped: SIGTERM received by moa run" : "cancelled by the user (Ctrl-C)");
             cancel_sent = true;
         }
     }

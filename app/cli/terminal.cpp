@@ -108,10 +108,18 @@ std::string terminal_safe(std::string_view s) {
 
 std::string for_fd(int fd, std::string_view s) { return ::isatty(fd) ? terminal_safe(s) : std::string(s); }
 
-void guard_terminal_output() {
+namespace {
+bool g_out_filtered = false, g_err_filtered = false;
+} // namespace
+
+void guard_pipe_output(bool out, bool err) {
     // Never freed: the streams are flushed at exit, after any static object would be destroyed.
-    if (::isatty(STDOUT_FILENO)) std::cout.rdbuf(new FilterBuf(std::cout.rdbuf()));
-    if (::isatty(STDERR_FILENO)) std::cerr.rdbuf(new FilterBuf(std::cerr.rdbuf()));
+    if (out && !g_out_filtered) std::cout.rdbuf(new FilterBuf(std::cout.rdbuf()));
+    if (err && !g_err_filtered) std::cerr.rdbuf(new FilterBuf(std::cerr.rdbuf()));
+    g_out_filtered = g_out_filtered || out;
+    g_err_filtered = g_err_filtered || err;
 }
+
+void guard_terminal_output() { guard_pipe_output(::isatty(STDOUT_FILENO), ::isatty(STDERR_FILENO)); }
 
 } // namespace moa::cli

@@ -4,7 +4,9 @@
 // terminal, their control sequences are obeyed: a window title, a cleared screen, an OSC 52
 // write to the clipboard. On a terminal they are shown instead: C0 controls other than newline
 // and tab, ESC, DEL and C1 become visible pictures, and Unicode's bidirectional controls (which
-// make text read in another order than it is) are replaced. Pipes and files get the bytes unchanged.
+// make text read in another order than it is) are replaced. Human-readable output going to a
+// pipe or a file is filtered too (`moa run ... | tee log` would replay the escapes later, in
+// whatever terminal shows the log); JSON output (escaped already) and --raw are left exact.
 #include <string>
 #include <string_view>
 
@@ -17,6 +19,10 @@ std::string terminal_safe(std::string_view s);
 
 // Puts the filter in front of std::cout and std::cerr where they are terminals. Once, at start.
 void guard_terminal_output();
+
+// Puts the filter in front of std::cout (`out`) and std::cerr (`err`) whatever they are, for
+// human-readable output; a stream filtered already stays as it is.
+void guard_pipe_output(bool out, bool err);
 
 // `s` made safe when the file descriptor `fd` is a terminal, else unchanged (for printf).
 std::string for_fd(int fd, std::string_view s);

@@ -528,9 +528,9 @@ void Run::end(RunStatus status, const std::string& error) {
     cv_.notify_all();
 }
 
-void Run::cancel() {
+void Run::cancel(std::string reason) {
     auto self = shared_from_this();
-    s_->engine.transport().post([self] { self->end(RunStatus::Cancelled, "cancelled by the user"); });
+    s_->engine.transport().post([self, reason = std::move(reason)] { self->end(RunStatus::Cancelled, reason); });
 }
 
 } // namespace moa::engine

@@ -55,8 +55,9 @@ public:
     struct State;
     ~Run();
     std::uint64_t id() const { return id_; }
-    // Any thread: stops every call at once and closes the connections.
-    void cancel();
+    // Any thread: stops every call at once and closes the connections. `reason` is what the
+    // record says (a signal, a client that went away), not always the user.
+    void cancel(std::string reason = "cancelled by the user");
     void wait();
     bool wait_for(std::chrono::milliseconds timeout);
     bool finished() const;

@@ -26,14 +26,34 @@ namespace {
 std::string esc(std::string_view s) {
     std::string out;
     out.reserve(s.size() + s.size() / 8);
-    for (char c : s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        // C1 controls (U+0080..U+009F: 0xC2 0x80..0x9F in UTF-8) mean nothing in a page, and a
+        // terminal showing the file may obey them: U+FFFD.
+        if (static_cast<unsigned char>(c) == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+            static_cast<unsigned char>(s[i + 1]) <= 0x9F) {
+            out += "\xEF\xBF\xBD";
+            ++i;
+            continue;
+        }
         switch (c) {
         case '&': out += "&amp;"; break;
         case '<': out += "&lt;"; break;
         case '>': out += "&gt;"; break;
         case '"': out += "&quot;"; break;
         case '\'': out += "&#39;"; break;
-        default: out += c;
+        default:
+            // NUL and the other C0 controls are not allowed in HTML text (a browser drops or
+            // replaces them; ESC would be obeyed by a terminal showing the file): shown as
+            // U+2400's control pictures, so the page says what the text held.
+            if ((static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7F) {
+                const unsigned cp = c == 0x7F ? 0x2421u : 0x2400u + static_cast<unsigned char>(c);
+                out += static_cast<char>(0xE0 | (cp >> 12));
+                out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+                out += static_cast<char>(0x80 | (cp & 0x3F));
+            } else {
+                out += c;
+            }
         }
     }
     return out;

@@ -29,6 +29,7 @@ private slots:
     void refusedRedirectNamesTheHost();
     void serveTakesTheBearerSchemeInAnyCase();
     void terminalGetsNoRawEscapes();
+    void pipesGetNoRawEscapesUnlessRaw();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -248,6 +249,53 @@ void TestHostileInput::terminalGetsNoRawEscapes() {
     QCOMPARE(piped.code, 0);
     QVERIFY(piped.out.contains("\\u001b]52;c;c2VjcmV0"));
     QVERIFY(piped.out.contains("\u202eexe.txt\u202c"));
+}
+
+// `moa run ... | tee log` wrote the model's escapes raw into the log, to be obeyed by whichever
+// terminal later shows it: the human-readable output (stdout and stderr) is filtered on pipes and
+// files too; --json stays exact (its escapes are JSON-escaped), and --raw opts out.
+void TestHostileInput::pipesGetNoRawEscapesUnlessRaw() {
+    QTemporaryDir d;
+    std::string n = nonce();
+    auto j = config_json(server_->base_url(), {{"escapes?tag=PA-" + n, "status?code=404&message=gone%1B%5D0%3Btitle%07%1B%5B2J&tag=" + n},
+                                               {"escapes?tag=PF-" + n}});
+    j["name"] = "piped\x1b]0;name\x07\xc2\x9b";
+    const QString f = write_file(d, "pipe.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("MOA_HISTORY_DB", d.filePath("h.sqlite"));
+    auto clean = [](const QByteArray& b, bool bidi_too = true) {
+        if (b.contains('\x1b') || b.contains('\x07') || b.contains("\xc2\x9b")) return false;
+        if (!bidi_too) return true; // a page keeps them: the browser lays right-to-left text out with them
+        for (const char* bidi : {"\u202e", "\u202c", "\u2066", "\u2069", "\u200e", "\u200f", "\u061c"})
+            if (b.contains(bidi)) return false;
+        return true;
+    };
+    auto r = run_moa({"run", "--config", f, "--prompt", "hi"}, {}, 60000, env); // stdout and stderr are pipes
+    QCOMPARE(r.code, 0);
+    QVERIFY2(clean(r.out), r.out.toHex().constData());
+    QVERIFY2(clean(r.err), r.err.toHex().constData());
+    QVERIFY2(QString::fromUtf8(r.out).contains(QString::fromUtf8("title␛]0;pwned␇")), r.out.constData());
+    QVERIFY2(QString::fromUtf8(r.err).contains(QString::fromUtf8("gone␛]0;title␇")), r.err.constData());
+    const auto at = r.out.indexOf("recorded as run ");
+    QVERIFY(at >= 0);
+    const QString id = QString::fromLatin1(r.out.mid(at + 16).split(' ').first());
+    for (const QStringList& args : {QStringList{"history"}, QStringList{"history", "show", id}, QStringList{"history", "show", id, "--markdown"},
+                                    QStringList{"history", "show", id, "--html"}}) {
+        auto h = run_moa(args, {}, 60000, env);
+        QCOMPARE(h.code, 0);
+        QVERIFY2(clean(h.out, !args.contains("--html")), qPrintable(args.join(' ') + ": " + h.out.toHex()));
+    }
+    // --raw: the bytes as the model sent them.
+    auto raw = run_moa({"run", "--config", f, "--prompt", "hi", "--raw", "--no-history"}, {}, 60000, env);
+    QCOMPARE(raw.code, 0);
+    QVERIFY(raw.out.contains("\x1b]0;pwned\x07"));
+    QVERIFY(raw.out.contains("\u202eexe.txt\u202c"));
+    auto show_raw = run_moa({"history", "show", id, "--raw"}, {}, 60000, env);
+    QVERIFY(show_raw.out.contains("\x1b]0;pwned\x07"));
+    // --json is exact and safe as it is.
+    auto piped = run_moa({"run", "--config", f, "--prompt", "hi", "--json", "--no-history"}, {}, 60000, env);
+    QCOMPARE(piped.code, 0);
+    QVERIFY(piped.out.contains("\\u001b]0;pwned\\u0007"));
 }
 
 QTEST_GUILESS_MAIN(TestHostileInput)
