@@ -14,7 +14,11 @@ namespace moa::cli {
 
 namespace {
 std::atomic<bool> g_stop{false};
-extern "C" void on_stop_signal(int) { g_stop = true; }
+std::atomic<int> g_signal{0};
+extern "C" void on_stop_signal(int sig) {
+    g_signal = sig;
+    g_stop = true;
+}
 } // namespace
 
 int cmd_serve(const std::vector<std::string>& args) {
@@ -114,7 +118,7 @@ int cmd_serve(const std::vector<std::string>& args) {
     std::signal(SIGTERM, on_stop_signal);
     while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     std::cout << "moa serve: stopping" << std::endl;
-    server.stop();
+    server.stop(std::string("stopped: ") + (g_signal == SIGTERM ? "SIGTERM" : "SIGINT (Ctrl-C)") + " received by moa serve");
     return kOk;
 }
 

@@ -3,7 +3,9 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -16,9 +18,11 @@
 #include <thread>
 #include <variant>
 
+#include "serve/connection_screen.h"
 #include "serve/openai_request.h"
 #include "serve/request_checks.h"
 #include "util/json_guard.h"
+#include "util/text.h"
 
 namespace moa::serve {
 using nlohmann::json;
@@ -199,18 +203,20 @@ bool client_gone(MHD_Connection* c) {
     return n == 0; // orderly shutdown by the client
 }
 
-MHD_Result send_json(MHD_Connection* c, unsigned status, const json& body, bool close = false) {
+// Every response closes its connection: each request then comes on a new connection, and so
+// passes the ConnectionScreen before libmicrohttpd reads its head.
+MHD_Result send_json(MHD_Connection* c, unsigned status, const json& body) {
     std::string s = body.dump(-1, ' ', false, json::error_handler_t::replace);
     MHD_Response* r = MHD_create_response_from_buffer(s.size(), s.data(), MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(r, "Content-Type", "application/json");
-    if (close) MHD_add_response_header(r, "Connection", "close");
+    MHD_add_response_header(r, "Connection", "close");
     MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-MHD_Result send_error(MHD_Connection* c, const RequestError& e, bool close = false) {
-    return send_json(c, static_cast<unsigned>(e.status), error_body(e), close);
+MHD_Result send_error(MHD_Connection* c, const RequestError& e) {
+    return send_json(c, static_cast<unsigned>(e.status), error_body(e));
 }
 
 // Where a request's body ends must be beyond doubt: two Content-Length headers, or one beside
@@ -237,6 +243,9 @@ std::optional<RequestError> check_framing(MHD_Connection* c) {
                             "invalid_request_error", "bad_framing", {}};
     return std::nullopt;
 }
+
+// What a run's record says when its client went away before the answer was complete.
+const char* kClientGone = "cancelled: the client closed the connection";
 
 const char* kGenericUpstream = "an upstream provider failed (the server's log says which and why; its operator "
                                "can pass the details on with --expose-upstream-errors)";
@@ -324,13 +333,13 @@ struct ChatServer::Impl {
 
     static MHD_Result first_call(ChatServer* self, MHD_Connection* c, const char* url, const char* method) {
         if (self->live_->stopping) return send_error(c, shutdown_error());
-        if (auto e = check_framing(c)) return send_error(c, *e, true);
+        if (auto e = check_framing(c)) return send_error(c, *e);
         std::string path = url, m = method;
         if (path.size() > 1 && path.back() == '/') path.pop_back();
         const bool models = path == "/v1/models" || path == "/models";
         const bool chat = path == "/v1/chat/completions" || path == "/chat/completions";
         if (!models && !chat)
-            return send_error(c, {404, "no such endpoint: " + m + " " + path + " (this server has /v1/chat/completions and /v1/models)",
+            return send_error(c, {404, "no such endpoint: " + text::quote_start(m, 16) + " " + text::quote_start(path, 80) + " (this server has /v1/chat/completions and /v1/models)",
                                   "invalid_request_error", "not_found", {}});
         if (models && m != "GET") return send_error(c, {405, "use GET for /v1/models", "invalid_request_error", "method_not_allowed", {}});
         if (chat && m != "POST")
@@ -394,7 +403,7 @@ struct ChatServer::Impl {
             names += (names.empty() ? "" : ", ") + cfg.name;
         }
         if (!base)
-            return send_error(c, {404, "the model \"" + req.model + "\" does not exist (served: " + names + ")",
+            return send_error(c, {404, "the model \"" + text::quote_start(req.model, 80) + "\" does not exist (served: " + names + ")",
                                   "invalid_request_error", "model_not_found", std::string("model")});
         if (auto e = take_slot(self, conn)) return send_error(c, *e);
 
@@ -462,7 +471,7 @@ struct ChatServer::Impl {
             while (!job->ended && !job->shutting_down) {
                 job->cv.wait_for(lock, std::chrono::milliseconds(250));
                 if (!job->ended && client_gone(c)) {
-                    job->run->cancel();
+                    job->run->cancel(kClientGone);
                     return MHD_NO; // closes the connection
                 }
             }
@@ -487,7 +496,7 @@ struct ChatServer::Impl {
             while (!job->ended && !job->first_token && !job->shutting_down && Clock::now() < until) {
                 job->cv.wait_until(lock, std::min(until, Clock::now() + std::chrono::milliseconds(250)));
                 if (!job->ended && !job->first_token && client_gone(c)) {
-                    job->run->cancel();
+                    job->run->cancel(kClientGone);
                     return MHD_NO;
                 }
             }
@@ -501,6 +510,7 @@ struct ChatServer::Impl {
         MHD_add_response_header(r, "Content-Type", "text/event-stream");
         MHD_add_response_header(r, "Cache-Control", "no-cache");
         MHD_add_response_header(r, "X-Accel-Buffering", "no");
+        MHD_add_response_header(r, "Connection", "close");
         MHD_Result ret = MHD_queue_response(c, 200, r);
         MHD_destroy_response(r);
         return ret;
@@ -564,7 +574,7 @@ struct ChatServer::Impl {
         auto* holder = static_cast<std::shared_ptr<Job>*>(cls);
         {
             std::lock_guard<std::mutex> lock((*holder)->mu);
-            if (!(*holder)->ended && (*holder)->run) (*holder)->run->cancel();
+            if (!(*holder)->ended && (*holder)->run) (*holder)->run->cancel(kClientGone);
         }
         delete holder;
     }
@@ -583,7 +593,7 @@ struct ChatServer::Impl {
         if (!conn) return;
         if (conn->job) {
             std::lock_guard<std::mutex> lock(conn->job->mu);
-            if (!conn->job->ended && conn->job->run) conn->job->run->cancel();
+            if (!conn->job->ended && conn->job->run) conn->job->run->cancel(kClientGone);
             conn->job->closed = true;
         }
         delete conn;
@@ -630,32 +640,74 @@ Result<int> ChatServer::start() {
     std::string port = std::to_string(opt_.port);
     if (int rc = getaddrinfo(opt_.host.c_str(), port.c_str(), &hints, &res); rc != 0 || !res)
         return Error{"cannot resolve the host \"" + opt_.host + "\": " + gai_strerror(rc)};
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
-    if (res->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
+    // The listening socket is ours: each new connection's head passes the screen before
+    // libmicrohttpd gets the connection (MHD_add_connection).
+    listen_fd_ = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (listen_fd_ >= 0) setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    const bool bound = listen_fd_ >= 0 && bind(listen_fd_, res->ai_addr, res->ai_addrlen) == 0 && listen(listen_fd_, SOMAXCONN) == 0;
+    freeaddrinfo(res);
+    if (!bound) {
+        if (listen_fd_ >= 0) close(listen_fd_);
+        listen_fd_ = -1;
+        return Error{"cannot listen on " + opt_.host + ":" + port + " (is the port in use?)"};
+    }
+    sockaddr_storage local{};
+    socklen_t local_len = sizeof local;
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&local), &local_len);
+    const int bound_port = ntohs(local.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
+                                                             : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+    if (local.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     daemon_ = MHD_start_daemon(flags, 0, nullptr, nullptr, &Impl::handle, this,
-                               MHD_OPTION_SOCK_ADDR, res->ai_addr,
                                MHD_OPTION_NOTIFY_COMPLETED, &Impl::completed, this,
                                MHD_OPTION_NOTIFY_CONNECTION, &Impl::connection_event, live_.get(),
                                MHD_OPTION_CONNECTION_TIMEOUT, 120u,
                                // Room for newcomers past max_connections, each of which closes
                                // the connection that has waited longest for its headers.
-                               MHD_OPTION_CONNECTION_LIMIT, opt_.max_connections + kNewcomerRoom,
+                               // (kept by the screen's handover; this is a backstop it never reaches)
+                               MHD_OPTION_CONNECTION_LIMIT, 2 * (opt_.max_connections + kNewcomerRoom),
                                MHD_OPTION_END);
-    freeaddrinfo(res);
-    if (!daemon_) return Error{"cannot listen on " + opt_.host + ":" + port + " (is the port in use?)"};
+    if (!daemon_) {
+        close(listen_fd_);
+        listen_fd_ = -1;
+        return Error{"cannot start the HTTP server on " + opt_.host + ":" + port};
+    }
+    MHD_Daemon* daemon = daemon_;
+    screen_ = std::make_unique<ConnectionScreen>(
+        listen_fd_, ConnectionScreen::Options{opt_.header_timeout_ms, opt_.max_connections, opt_.max_body_bytes},
+        [daemon, live = live_](int fd, const sockaddr* addr, socklen_t len) {
+            // The limit is kept here, never reached inside libmicrohttpd: 0.9.75's
+            // MHD_add_connection past its own limit leaves a lock held, and every connection
+            // thread then waits on it for ever (found with 300 clients trickling bodies).
+            bool full;
+            {
+                std::lock_guard<std::mutex> lock(live->mu);
+                full = live->pending.size() >= live->max_connections + kNewcomerRoom;
+            }
+            if (full) {
+                const std::string r = error_response(503, "the server has too many open connections; retry shortly",
+                                                     "too_many_connections", "");
+                (void)!send(fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+                close(fd);
+                return;
+            }
+            MHD_add_connection(daemon, fd, addr, len);
+        });
+    screen_->start();
     live_->watchdog = std::thread([live = live_] { live->watch(); });
-    const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
-    return info ? static_cast<int>(info->port) : opt_.port;
+    return bound_port;
 }
 
-void ChatServer::stop() {
+void ChatServer::stop(const std::string& reason) {
     if (!daemon_) return;
+    screen_->stop(); // no new connections
     live_->stopping = true;
     const auto jobs = live_->open_jobs();
     for (const auto& j : jobs) {
         std::lock_guard<std::mutex> lock(j->mu);
         j->shutting_down = true;
-        if (j->run && !j->ended) j->run->cancel();
+        if (j->run && !j->ended) j->run->cancel(reason);
         j->cv.notify_all();
     }
     // The connections send their error event or 503 and end; a few seconds at most.
@@ -670,6 +722,8 @@ void ChatServer::stop() {
     while (!all_closed() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     MHD_stop_daemon(daemon_);
     daemon_ = nullptr;
+    close(listen_fd_);
+    listen_fd_ = -1;
     // The runs' sinks may still be called (the history recorder among them), and the runs use
     // this server's engine: every run was cancelled above or by its connection's end, so wait
     // for each to end (its slot is released by its end event), however long the network thread

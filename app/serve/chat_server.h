@@ -20,6 +20,7 @@
 struct MHD_Daemon;
 
 namespace moa::serve {
+class ConnectionScreen;
 
 struct ServeOptions {
     std::vector<config::Config> configs; // each is a model, named by its `name`
@@ -56,7 +57,8 @@ public:
     // Ends every open stream with an error event (no [DONE]), answers waiting requests with 503,
     // cancels their runs, closes the server and returns once every run has ended (their
     // engine belongs to this server).
-    void stop();
+    // `reason` is what the cancelled runs' records say.
+    void stop(const std::string& reason = "stopped: the server was stopped");
     int running_runs() const;
 
     struct Impl; // the request handling, in the .cpp
@@ -67,6 +69,8 @@ private:
     engine::Engine engine_;
     store::HistoryRecorder* recorder_;
     MHD_Daemon* daemon_ = nullptr;
+    int listen_fd_ = -1;
+    std::unique_ptr<ConnectionScreen> screen_; // reads each new connection's head first
     std::shared_ptr<Live> live_;
     friend struct Impl;
 };

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "serve/openai_request.h"
 
+#include <functional>
+#include <set>
 #include <variant>
 
 #include "util/json_guard.h"
+#include "util/text.h"
 
 namespace moa::serve {
 using nlohmann::json;
@@ -16,6 +19,59 @@ RequestError bad(std::string message, std::string param) {
     e.code = "invalid_value";
     return e;
 }
+// RFC 6901: "~" and "/" in a key are escaped.
+std::string pointer_token(std::string_view key) {
+    std::string out;
+    for (char ch : text::quote_start(key, 60)) {
+        if (ch == '~') out += "~0";
+        else if (ch == '/') out += "~1";
+        else out += ch;
+    }
+    return out;
+}
+
+// Tracks where the parser is (for a JSON pointer) and the keys of each open object, so that a
+// key given twice is found: parsers disagree on which of the two wins, and a gateway in front
+// may have checked the other one.
+struct DuplicateKeys {
+    struct Frame {
+        bool array = false;
+        std::size_t index = 0;
+        std::string key;
+        std::set<std::string> keys;
+    };
+    std::vector<Frame> stack;
+    std::optional<std::string> found; // the JSON pointer of the second key
+
+    bool operator()(int, json::parse_event_t event, json& parsed) {
+        using E = json::parse_event_t;
+        switch (event) {
+        case E::object_start: stack.push_back({}); break;
+        case E::array_start: stack.push_back({true, 0, {}, {}}); break;
+        case E::key:
+            if (!stack.empty()) {
+                Frame& f = stack.back();
+                f.key = parsed.get<std::string>();
+                if (!f.keys.insert(f.key).second && !found) found = pointer();
+            }
+            break;
+        case E::object_end:
+        case E::array_end:
+            if (!stack.empty()) stack.pop_back();
+            if (!stack.empty() && stack.back().array) ++stack.back().index;
+            break;
+        case E::value:
+            if (!stack.empty() && stack.back().array) ++stack.back().index;
+            break;
+        }
+        return true;
+    }
+    std::string pointer() const {
+        std::string p;
+        for (const Frame& f : stack) p += "/" + (f.array ? std::to_string(f.index) : pointer_token(f.key));
+        return p;
+    }
+};
 } // namespace
 
 std::variant<ChatRequest, RequestError> parse_chat_request(const std::string& body) {
@@ -25,11 +81,19 @@ std::variant<ChatRequest, RequestError> parse_chat_request(const std::string& bo
         r.code = "invalid_json";
         return r;
     }
-    json j = json::parse(body, nullptr, false);
+    DuplicateKeys duplicates;
+    json j = json::parse(body, std::ref(duplicates), false);
     if (j.is_discarded()) {
         RequestError e;
         e.message = "the request body is not valid JSON";
         e.code = "invalid_json";
+        return e;
+    }
+    if (duplicates.found) {
+        RequestError e = bad("the request body has the key at " + *duplicates.found +
+                                 " twice; each key once (which one counts is ambiguous)",
+                             *duplicates.found);
+        e.code = "duplicate_key";
         return e;
     }
     if (!j.is_object()) return bad("the request body must be a JSON object", "body");
@@ -51,7 +115,7 @@ std::variant<ChatRequest, RequestError> parse_chat_request(const std::string& bo
         std::string rs = role->get<std::string>();
         if (rs == "developer") rs = "system";
         if (rs != "system" && rs != "user" && rs != "assistant")
-            return bad(at + ".role \"" + rs + "\" is not supported (system, developer, user, assistant)", at + ".role");
+            return bad(at + ".role \"" + text::quote_start(rs, 40) + "\" is not supported (system, developer, user, assistant)", at + ".role");
         auto content = mj.find("content");
         std::string text;
         if (content == mj.end() || content->is_null()) {

@@ -120,6 +120,11 @@ private slots:
     void idleConnectionsDoNotLockOthersOut();
     void bodyTricklersDoNotLockOthersOut();
     void ambiguousFramingIsRefused();
+    void requestHeadsAreScreened();
+    void echoedValuesAreBrief();
+    void duplicateJsonKeysAreRefused();
+    void nulInContentIsKept();
+    void sigtermIsRecordedAsTheReason();
 
 private:
     std::string write_config(const std::string& name, const std::vector<std::vector<std::string>>& layers);
@@ -663,6 +668,214 @@ void TestServeHostile::ambiguousFramingIsRefused() {
     const QByteArray huge = raw_exchange(port, head + "Content-Length: 1000000000000000000000000000000\r\n\r\n" + body, 20000);
     QCOMPARE(status_of(huge), 413L);
     QCOMPARE(http_request("POST", serve.url("/v1/chat/completions"), body).status, 200L);
+}
+
+// A response read whole: exactly one status line, one header block and a body of exactly its
+// Content-Length, nothing after it; the error object, or an empty one when any of that fails.
+QJsonObject one_response_error(const QByteArray& r) {
+    if (r.count("HTTP/1.") != 1 || !r.startsWith("HTTP/1.1 ")) return {};
+    const qsizetype end = r.indexOf("\r\n\r\n");
+    if (end < 0) return {};
+    long length = -1;
+    for (const QByteArray& line : r.left(end).split('\n'))
+        if (line.toLower().startsWith("content-length:")) length = line.mid(15).trimmed().toLong();
+    const QByteArray body = r.mid(end + 4);
+    if (length != body.size()) return {};
+    return obj(body)["error"].toObject();
+}
+
+// libmicrohttpd 0.9.75 answered a Content-Length it cannot read (past 2^64, or not a number)
+// with its header block written twice: a malformed response that a proxy would take for the
+// answer to the next request. The server screens each request's head first: one well-formed
+// JSON answer naming the header; and a Transfer-Encoding other than chunked (which hung the
+// connection until its timeout), two Host headers and folded header lines are refused too.
+void TestServeHostile::requestHeadsAreScreened() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("heads", {{"ok?tag=HD-" + n_}}))}, env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    const QByteArray body = chat_body("heads", false);
+    const QByteArray line = "POST /v1/chat/completions HTTP/1.1\r\n";
+    const QByteArray type = "Content-Type: application/json\r\n";
+    const QByteArray length = "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+    struct Case {
+        QByteArray request;
+        long status;
+        QString param;
+        QString says;
+    };
+    for (const Case& c : {
+             Case{line + "Host: 127.0.0.1\r\n" + type + "Content-Length: 1000000000000000000000000000000\r\n\r\n" + body, 413,
+                  "Content-Length", "Content-Length 1000000000000000000000000000000 is larger than 8388608 bytes"},
+             Case{line + "Host: 127.0.0.1\r\n" + type + "Content-Length: 18446744073709551616\r\n\r\n" + body, 413,
+                  "Content-Length", "larger than"},
+             Case{line + "Host: 127.0.0.1\r\n" + type + "Content-Length: 12abc\r\n\r\n" + body, 400, "Content-Length",
+                  "\"12abc\" is not a number"},
+             Case{line + "Host: 127.0.0.1\r\n" + type + "Content-Length: -1\r\n\r\n" + body, 400, "Content-Length", "not a number"},
+             Case{line + "Host: 127.0.0.1\r\nHost: attacker.example\r\n" + type + length + "\r\n" + body, 400, "Host",
+                  "2 Host headers"},
+             Case{line + "Host: attacker.example\r\nHost: 127.0.0.1\r\n" + type + length + "\r\n" + body, 400, "Host",
+                  "2 Host headers"},
+             Case{line + "Host: 127.0.0.1\r\n" + type + "Transfer-Encoding: gzip, chunked\r\n\r\n" +
+                      QByteArray::number(body.size(), 16) + "\r\n" + body + "\r\n0\r\n\r\n",
+                  501, "Transfer-Encoding", "\"gzip, chunked\" is not supported"},
+             Case{line + "Host: 127.0.0.1\r\n" + type + "Transfer-Encoding: identity\r\n" + length + "\r\n" + body, 501,
+                  "Transfer-Encoding", "not supported"},
+             Case{line + "Host: 127.0.0.1\r\n" + type + "X-Folded: a\r\n b\r\n" + length + "\r\n" + body, 400, "headers",
+                  "obsolete line folding"},
+             Case{line + "Host: 127.0.0.1\r\nX-Big: " + QByteArray(20000, 'b') + "\r\n" + type + length + "\r\n" + body, 431,
+                  "headers", "larger than 16 KB"}}) {
+        QElapsedTimer t;
+        t.start();
+        const QByteArray r = raw_exchange(port, c.request, 20000);
+        QVERIFY2(t.elapsed() < 15000, "the connection was left open");
+        QCOMPARE(status_of(r), c.status);
+        const QJsonObject e = one_response_error(r);
+        QVERIFY2(!e.isEmpty(), r.constData()); // one status line, one header block, the body its length says
+        QCOMPARE(e["param"].toString(), c.param);
+        QVERIFY2(e["message"].toString().contains(c.says), r.constData());
+    }
+    QCOMPARE(upstream_calls("HD-"), 0);
+    // Well-formed heads are served as before, chunked bodies included.
+    const QByteArray ok = raw_exchange(port, line + "Host: 127.0.0.1\r\n" + type + length + "\r\n" + body, 20000);
+    QCOMPARE(status_of(ok), 200L);
+    const QByteArray chunked = raw_exchange(port, line + "Host: 127.0.0.1\r\n" + type + "Transfer-Encoding: chunked\r\n\r\n" +
+                                                      QByteArray::number(body.size(), 16) + "\r\n" + body + "\r\n0\r\n\r\n",
+                                            20000);
+    QCOMPARE(status_of(chunked), 200L);
+    QCOMPARE(upstream_calls("HD-"), 2);
+}
+
+// A client's value quoted back in an error is cut to a short, escaped start: a 5 MB model name
+// came back whole in the 404 (and so did a role, and a path).
+void TestServeHostile::echoedValuesAreBrief() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("brief", {{"ok?tag=BR-" + n_}}))}, env_);
+    QVERIFY(serve.ok());
+    const std::string huge(5 << 20, 'm');
+    auto model = http_request("POST", serve.url("/v1/chat/completions"), chat_body(huge + "\x1b]0;t\x07", false));
+    QCOMPARE(model.status, 404L);
+    QVERIFY2(model.body.size() < 1024, qPrintable(QString::number(model.body.size())));
+    const QString m = obj(model.body)["error"].toObject()["message"].toString();
+    QVERIFY2(m.startsWith("the model \"mmmm") && m.contains(QString::fromUtf8("…")) && m.contains("served: brief"), qPrintable(m));
+    json role{{"model", "brief"}, {"messages", {{{"role", std::string(1 << 20, 'r') + "\x1b"}, {"content", "hi"}}}}};
+    auto r = http_request("POST", serve.url("/v1/chat/completions"), QByteArray::fromStdString(role.dump()));
+    QCOMPARE(r.status, 400L);
+    QVERIFY2(r.body.size() < 1024, qPrintable(QString::number(r.body.size())));
+    QCOMPARE(obj(r.body)["error"].toObject()["param"].toString(), QStringLiteral("messages[0].role"));
+    auto path = http_request("GET", serve.url("/" + std::string(8000, 'p')));
+    QCOMPARE(path.status, 404L);
+    QVERIFY2(path.body.size() < 1024, qPrintable(QString::number(path.body.size())));
+    QCOMPARE(upstream_calls("BR-"), 0);
+}
+
+// Two of one key in the request (parsers disagree which one wins; a gateway in front may have
+// checked the other): 400 naming the key by its JSON pointer. Before, the last one won.
+void TestServeHostile::duplicateJsonKeysAreRefused() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("dupes", {{"ok?tag=DK-" + n_}}))}, env_);
+    QVERIFY(serve.ok());
+    const QByteArray msgs = R"("messages":[{"role":"user","content":"hi"}])";
+    struct Case {
+        QByteArray body;
+        QString pointer;
+    };
+    for (const Case& c : {Case{R"({"model":"nope","model":"dupes",)" + msgs + "}", "/model"},
+                          Case{R"({"model":"dupes","stream":true,"stream":false,)" + msgs + "}", "/stream"},
+                          Case{R"({"model":"dupes","messages":[{"role":"system","content":"s"},{"role":"user","content":"a","content":"b"}]})",
+                               "/messages/1/content"},
+                          Case{R"({"model":"dupes","moa":{"include_layers":false,"include_layers":true},)" + msgs + "}",
+                               "/moa/include_layers"},
+                          Case{R"({"model":"dupes","a/b~":1,"a/b~":2,)" + msgs + "}", "/a~1b~0"}}) {
+        auto r = http_request("POST", serve.url("/v1/chat/completions"), c.body);
+        QCOMPARE(r.status, 400L);
+        const QJsonObject e = obj(r.body)["error"].toObject();
+        QCOMPARE(e["code"].toString(), QStringLiteral("duplicate_key"));
+        QCOMPARE(e["param"].toString(), c.pointer);
+        QVERIFY2(e["message"].toString().contains(c.pointer + " twice"), r.body.constData());
+    }
+    QCOMPARE(upstream_calls("DK-"), 0);
+    // The same key in two different objects is no duplicate.
+    auto ok = http_request("POST", serve.url("/v1/chat/completions"),
+                           R"({"model":"dupes","messages":[{"role":"system","content":"s"},{"role":"user","content":"u"}]})");
+    QCOMPARE(ok.status, 200L);
+}
+
+// JSON allows \u0000 in a string, and so does the OpenAI API: the message reaches the upstream
+// and the history whole (never cut at the NUL as a C string would be), and `history show` (text
+// and HTML) shows it as a visible U+2400, with no NUL byte in what it writes.
+void TestServeHostile::nulInContentIsKept() {
+    auto env = env_;
+    const QString db = dir_.filePath("nul.sqlite");
+    env.insert("MOA_HISTORY_DB", db);
+    const std::string prompt = std::string("before") + '\0' + "after NUL " + n_;
+    {
+        ServeProcess serve({"--config", QString::fromStdString(write_config("nul", {{"ok?tag=NU-" + n_}}))}, env);
+        QVERIFY(serve.ok());
+        auto r = http_request("POST", serve.url("/v1/chat/completions"), chat_body("nul", false, prompt));
+        QCOMPARE(r.status, 200L);
+    }
+    // The upstream got it whole.
+    // (read with nlohmann: QJsonDocument refuses a document with \u0000 in it)
+    bool seen = false;
+    const json sent = json::parse(http_get("http://127.0.0.1:" + std::to_string(upstream_->port()) + "/_requests").toStdString());
+    for (const auto& req : sent)
+        for (const auto& m : req["body"]["messages"])
+            seen = seen || (m["content"].is_string() && m["content"].get<std::string>() == prompt);
+    QVERIFY(seen);
+    auto list = run_moa({"history", "--json"}, {}, 60000, env);
+    QCOMPARE(list.code, 0);
+    const json runs = json::parse(list.out.toStdString());
+    QCOMPARE(runs.size(), std::size_t(1));
+    QCOMPARE(runs[0]["prompt"].get<std::string>(), prompt);
+    const QString id = QString::number(runs[0]["id"].get<long long>());
+    auto doc = run_moa({"history", "show", id, "--json"}, {}, 60000, env);
+    QCOMPARE(json::parse(doc.out.toStdString())["layers"][0]["agents"][0]["messages"].back()["content"].get<std::string>(), prompt);
+    const QString shown = QString::fromUtf8("before␀after NUL ") + QString::fromStdString(n_);
+    for (const QStringList& args : {QStringList{"history", "show", id}, QStringList{"history", "show", id, "--html"},
+                                    QStringList{"history", "show", id, "--markdown"}}) {
+        auto r = run_moa(args, {}, 60000, env);
+        QCOMPARE(r.code, 0);
+        QVERIFY2(!r.out.contains('\0'), qPrintable(args.join(' ')));
+        QVERIFY2(QString::fromUtf8(r.out).contains(shown), qPrintable(args.join(' ') + ": " + QString::fromUtf8(r.out.left(2000))));
+    }
+}
+
+// A run stopped by SIGTERM was recorded as "cancelled by the user": the record names the
+// signal and the program, for `moa serve` and for `moa run`.
+void TestServeHostile::sigtermIsRecordedAsTheReason() {
+    auto env = env_;
+    env.insert("MOA_HISTORY_DB", dir_.filePath("sigterm.sqlite"));
+    const QString cfg = QString::fromStdString(write_config("stopped", {{"ok?chunks=80&delay_ms=100&tag=ST1-" + n_}, {"ok?tag=STF-" + n_}}));
+    {
+        ServeProcess serve({"--config", cfg, "--hold-ms", "0"}, env);
+        QVERIFY(serve.ok());
+        auto stream = std::async(std::launch::async, [&] { return http_request("POST", serve.url("/v1/chat/completions"), chat_body("stopped", true)); });
+        QTRY_VERIFY_WITH_TIMEOUT(upstream_calls("ST1-") >= 1, 10000);
+        ::kill(static_cast<pid_t>(serve.pid()), SIGTERM);
+        stream.get();
+        QTRY_VERIFY_WITH_TIMEOUT(serve.output().contains("moa serve: stopping"), 10000);
+    }
+    {
+        QProcess run;
+        run.setProcessEnvironment(env);
+        run.start(QStringLiteral(MOA_BINARY), {"run", "--config", cfg, "--prompt", "stop me"});
+        QVERIFY(run.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(upstream_calls("ST1-") >= 2, 10000);
+        ::kill(static_cast<pid_t>(run.processId()), SIGTERM);
+        QVERIFY(run.waitForFinished(60000));
+        QCOMPARE(run.exitCode(), 3);
+        QVERIFY2(run.readAllStandardError().contains("stopped: SIGTERM received by moa run"), "stderr");
+    }
+    auto list = run_moa({"history", "--json"}, {}, 60000, env);
+    QCOMPARE(list.code, 0);
+    const json runs = json::parse(list.out.toStdString());
+    QCOMPARE(runs.size(), std::size_t(2));
+    const std::vector<std::pair<std::string, std::string>> want{{"cli", "stopped: SIGTERM received by moa run"},
+                                                                {"serve", "stopped: SIGTERM received by moa serve"}};
+    for (std::size_t i = 0; i < 2; ++i) {
+        QCOMPARE(runs[i]["source"].get<std::string>(), want[i].first);
+        QCOMPARE(runs[i]["status"].get<std::string>(), std::string("cancelled"));
+        auto doc = run_moa({"history", "show", QString::number(runs[i]["id"].get<long long>()), "--json"}, {}, 60000, env);
+        QCOMPARE(json::parse(doc.out.toStdString())["error"].get<std::string>(), want[i].second);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestServeHostile)

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: MIT
+#include "serve/connection_screen.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "serve/openai_request.h"
+#include "util/text.h"
+
+namespace moa::serve {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+// Past this a head is refused (431): no client of this API sends that many header bytes, and
+// the screen peeks at most this much.
+constexpr std::size_t kMaxHead = 16 * 1024;
+// A refused connection is read (and dropped) this long after the answer, so that the body the
+// client is still sending does not make the kernel reset the connection before it reads the answer.
+constexpr auto kLinger = std::chrono::seconds(2);
+
+const char* reason(int status) {
+    switch (status) {
+    case 413: return "Content Too Large";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Bad Request";
+    }
+}
+
+std::string answer(int status, std::string message, std::string param) {
+    return error_response(status, std::move(message), "bad_request_head", std::move(param));
+}
+} // namespace
+
+std::string error_response(int status, std::string message, std::string code, std::string param) {
+    RequestError e{status, std::move(message), status >= 500 ? "server_error" : "invalid_request_error", std::move(code),
+                   param.empty() ? std::nullopt : std::optional<std::string>(std::move(param))};
+    const std::string body = error_body(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return "HTTP/1.1 " + std::to_string(status) + " " + reason(status) +
+           "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body;
+}
+
+namespace {
+
+bool is_digits(std::string_view s) {
+    if (s.empty()) return false;
+    for (char c : s)
+        if (c < '0' || c > '9') return false;
+    return true;
+}
+
+// The end of the head (after its blank line), or npos while it is not complete.
+std::size_t head_end(std::string_view data) {
+    for (std::size_t i = data.find('\n'); i != std::string_view::npos; i = data.find('\n', i + 1)) {
+        if (i + 1 < data.size() && data[i + 1] == '\n') return i + 2;
+        if (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n') return i + 3;
+    }
+    return std::string_view::npos;
+}
+} // namespace
+
+std::optional<std::string> screen_request_head(std::string_view head, std::size_t max_body_bytes) {
+    int hosts = 0;
+    std::size_t pos = head.find('\n');
+    if (pos == std::string_view::npos) return std::nullopt; // not a head: libmicrohttpd says so
+    for (++pos; pos < head.size();) {
+        std::size_t eol = head.find('\n', pos);
+        if (eol == std::string_view::npos) eol = head.size();
+        std::string_view line = head.substr(pos, eol - pos);
+        pos = eol + 1;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.empty()) break;
+        if (line.front() == ' ' || line.front() == '\t')
+            return answer(400, "the request head continues a header on the next line (obsolete line folding); send each header on one line",
+                          "headers");
+        const std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos) continue; // libmicrohttpd refuses it
+        const std::string name = text::to_lower(line.substr(0, colon));
+        const std::string value = text::trim(line.substr(colon + 1));
+        if (name == "host") ++hosts;
+        if (name == "content-length") {
+            if (!is_digits(value))
+                return answer(400, "the Content-Length \"" + text::quote_start(value, 40) + "\" is not a number of bytes",
+                              "Content-Length");
+            const std::size_t first = std::min(value.find_first_not_of('0'), value.size());
+            const std::string_view digits = std::string_view(value).substr(first);
+            if (digits.size() > 19 || (!digits.empty() && std::stoull(std::string(digits)) > max_body_bytes))
+                return answer(413, "the Content-Length " + text::quote_start(value, 40) + " is larger than " +
+                                       std::to_string(max_body_bytes) + " bytes, this server's limit for a request body",
+                              "Content-Length");
+        }
+        if (name == "transfer-encoding" && text::to_lower(value) != "chunked")
+            return answer(501, "the Transfer-Encoding \"" + text::quote_start(value, 40) +
+                                   "\" is not supported: send the body with Content-Length, or chunked alone",
+                          "Transfer-Encoding");
+    }
+    if (hosts > 1)
+        return answer(400, "the request has " + std::to_string(hosts) + " Host headers; one is allowed (which one a proxy in "
+                           "front checked is not known)",
+                      "Host");
+    return std::nullopt;
+}
+
+ConnectionScreen::ConnectionScreen(int listen_fd, Options options, Handover handover)
+    : listen_fd_(listen_fd), opt_(options), handover_(std::move(handover)) {}
+
+ConnectionScreen::~ConnectionScreen() { stop(); }
+
+bool ConnectionScreen::start() {
+    if (pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) return false;
+    fcntl(listen_fd_, F_SETFL, fcntl(listen_fd_, F_GETFL) | O_NONBLOCK);
+    thread_ = std::thread([this] { loop(); });
+    return true;
+}
+
+void ConnectionScreen::stop() {
+    if (!thread_.joinable()) return;
+    (void)!write(wake_[1], "x", 1);
+    thread_.join();
+    close(wake_[0]);
+    close(wake_[1]);
+    wake_[0] = wake_[1] = -1;
+}
+
+void ConnectionScreen::loop() {
+    struct Waiting {
+        sockaddr_storage addr;
+        socklen_t len;
+        Clock::time_point since;
+        bool refused = false; // answered; read and dropped until the client closes or kLinger passes
+    };
+    // Edge-triggered: a head that is not complete yet stays unread in the socket (it is peeked,
+    // for libmicrohttpd to read), so a level-triggered poll would report it again and again.
+    const int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return;
+    auto watch = [&](int fd, std::uint32_t events) {
+        epoll_event ev{};
+        ev.events = events;
+        ev.data.fd = fd;
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    };
+    watch(wake_[0], EPOLLIN);
+    watch(listen_fd_, EPOLLIN);
+    std::map<int, Waiting> waiting;
+    std::vector<char> buf(kMaxHead);
+    auto drop = [&](int fd) {
+        close(fd); // also leaves the epoll set
+        waiting.erase(fd);
+    };
+    auto refuse = [&](int fd, Waiting& w, const std::string& response) {
+        (void)!send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        shutdown(fd, SHUT_WR);
+        w.refused = true;
+        w.since = Clock::now();
+    };
+    // Reads what the client sent so far: the head complete, it is refused or handed over.
+    auto examine = [&](int fd) {
+        Waiting& w = waiting[fd];
+        if (w.refused) {
+            for (;;) {
+                const ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+                if (n > 0) continue;
+                if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) drop(fd);
+                return;
+            }
+        }
+        const ssize_t n = recv(fd, buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n <= 0) {
+            drop(fd);
+            return;
+        }
+        const std::string_view data(buf.data(), static_cast<std::size_t>(n));
+        const std::size_t end = head_end(data);
+        if (end == std::string_view::npos && data.size() < kMaxHead) return; // not complete yet
+        const std::optional<std::string> refusal =
+            end != std::string_view::npos
+                ? screen_request_head(data.substr(0, end), opt_.max_body_bytes)
+                : answer(431, "the request head is larger than " + std::to_string(kMaxHead / 1024) + " KB", "headers");
+        if (refusal) {
+            refuse(fd, w, *refusal);
+            return;
+        }
+        const Waiting ready = w;
+        waiting.erase(fd);
+        epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        handover_(fd, reinterpret_cast<const sockaddr*>(&ready.addr), ready.len);
+    };
+    epoll_event events[64];
+    bool stop = false;
+    while (!stop) {
+        const int n = epoll_wait(ep, events, 64, 200);
+        if (n < 0 && errno != EINTR) break;
+        for (int i = 0; i < n; ++i) {
+            const int fd = events[i].data.fd;
+            if (fd == wake_[0]) {
+                stop = true;
+            } else if (fd == listen_fd_) {
+                for (;;) {
+                    Waiting w{};
+                    w.len = sizeof w.addr;
+                    const int c = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&w.addr), &w.len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                    if (c < 0) break;
+                    w.since = Clock::now();
+                    // Past the limit, the connection that has waited longest for its head makes room.
+                    std::size_t open = 0;
+                    for (const auto& [_, x] : waiting) open += !x.refused;
+                    if (open >= opt_.max_waiting) {
+                        auto oldest = waiting.end();
+                        for (auto it = waiting.begin(); it != waiting.end(); ++it)
+                            if (!it->second.refused && (oldest == waiting.end() || it->second.since < oldest->second.since)) oldest = it;
+                        if (oldest != waiting.end()) drop(oldest->first);
+                    }
+                    waiting[c] = w;
+                    watch(c, EPOLLIN | EPOLLRDHUP | EPOLLET);
+                    examine(c); // the head may be there already
+                }
+            } else if (waiting.count(fd)) {
+                examine(fd);
+            }
+        }
+        // Heads not complete in time, and refused connections whose client does not close.
+        const auto now = Clock::now();
+        std::vector<int> late;
+        for (const auto& [fd, w] : waiting)
+            if (now - w.since > (w.refused ? std::chrono::duration_cast<Clock::duration>(kLinger)
+                                           : std::chrono::duration_cast<Clock::duration>(std::chrono::milliseconds(opt_.header_timeout_ms))))
+                late.push_back(fd);
+        for (int fd : late) drop(fd);
+    }
+    for (const auto& [fd, _] : waiting) close(fd);
+    close(ep);
+}
+
+} // namespace moa::serve
