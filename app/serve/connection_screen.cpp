@@ -24,6 +24,7 @@ constexpr std::size_t kMaxHead = 16 * 1024;
 // A refused connection is read (and dropped) this long after the answer, so that the body the
 // client is still sending does not make the kernel reset the connection before it reads the answer.
 constexpr auto kLinger = std::chrono::seconds(2);
+constexpr auto kPeekEvery = std::chrono::milliseconds(20);
 
 const char* reason(int status) {
     switch (status) {
@@ -69,24 +70,41 @@ std::size_t head_end(std::string_view data) {
 } // namespace
 
 std::optional<std::string> screen_request_head(std::string_view head, std::size_t max_body_bytes) {
-    int hosts = 0;
+    // Where this server and a proxy in front could read one head two ways, it is refused
+    // (RFC 9112 sections 2.2, 5.1 and 6.3): each of these is a known request-smuggling vector.
+    int hosts = 0, encodings = 0;
     std::size_t pos = head.find('\n');
     if (pos == std::string_view::npos) return std::nullopt; // not a head: libmicrohttpd says so
+    const std::string_view request_line = head.substr(0, pos);
+    const bool http11 = request_line.size() >= 9 && request_line.substr(request_line.size() - (request_line.back() == '\r' ? 9 : 8), 8) == "HTTP/1.1";
+    bool bare_lf = request_line.empty() || request_line.back() != '\r';
     for (++pos; pos < head.size();) {
         std::size_t eol = head.find('\n', pos);
         if (eol == std::string_view::npos) eol = head.size();
         std::string_view line = head.substr(pos, eol - pos);
         pos = eol + 1;
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        else bare_lf = true;
         if (line.empty()) break;
         if (line.front() == ' ' || line.front() == '\t')
             return answer(400, "the request head continues a header on the next line (obsolete line folding); send each header on one line",
                           "headers");
         const std::size_t colon = line.find(':');
         if (colon == std::string_view::npos) continue; // libmicrohttpd refuses it
-        const std::string name = text::to_lower(line.substr(0, colon));
+        const std::string_view raw_name = line.substr(0, colon);
+        for (char ch : raw_name)
+            if (ch == ' ' || ch == '\t' || static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F)
+                return answer(400, "the header name \"" + text::quote_start(raw_name, 40) +
+                                       "\" has white space or a control character in it (a proxy may read it as another header)",
+                              "headers");
+        for (char ch : line.substr(colon + 1))
+            if ((static_cast<unsigned char>(ch) < 0x20 && ch != '\t') || ch == 0x7F)
+                return answer(400, "the value of the header " + text::quote_start(raw_name, 40) + " has a control character in it",
+                              std::string(raw_name.substr(0, 40)));
+        const std::string name = text::to_lower(raw_name);
         const std::string value = text::trim(line.substr(colon + 1));
         if (name == "host") ++hosts;
+        if (name == "transfer-encoding") ++encodings;
         if (name == "content-length") {
             if (!is_digits(value))
                 return answer(400, "the Content-Length \"" + text::quote_start(value, 40) + "\" is not a number of bytes",
@@ -103,10 +121,16 @@ std::optional<std::string> screen_request_head(std::string_view head, std::size_
                                    "\" is not supported: send the body with Content-Length, or chunked alone",
                           "Transfer-Encoding");
     }
+    if (bare_lf)
+        return answer(400, "the request head ends a line with LF alone; HTTP lines end with CR LF", "headers");
     if (hosts > 1)
         return answer(400, "the request has " + std::to_string(hosts) + " Host headers; one is allowed (which one a proxy in "
                            "front checked is not known)",
                       "Host");
+    if (hosts == 0 && http11) return answer(400, "an HTTP/1.1 request needs a Host header", "Host");
+    if (encodings > 1)
+        return answer(400, "the request has " + std::to_string(encodings) + " Transfer-Encoding headers; one is allowed",
+                      "Transfer-Encoding");
     return std::nullopt;
 }
 
@@ -137,6 +161,8 @@ void ConnectionScreen::loop() {
         socklen_t len;
         Clock::time_point since;
         bool refused = false; // answered; read and dropped until the client closes or kLinger passes
+        Clock::time_point peeked{}; // when its head was last read
+        bool again = false;         // more arrived since, not read yet (see kPeekEvery)
     };
     // Edge-triggered: a head that is not complete yet stays unread in the socket (it is peeked,
     // for libmicrohttpd to read), so a level-triggered poll would report it again and again.
@@ -173,6 +199,15 @@ void ConnectionScreen::loop() {
                 return;
             }
         }
+        // A client sending its head a byte at a time would have the whole head copied per byte:
+        // it is read again at most every kPeekEvery (the ticks below catch up).
+        const auto now = Clock::now();
+        if (now - w.peeked < kPeekEvery) {
+            w.again = true;
+            return;
+        }
+        w.peeked = now;
+        w.again = false;
         const ssize_t n = recv(fd, buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
         if (n <= 0) {
@@ -199,7 +234,7 @@ void ConnectionScreen::loop() {
     epoll_event events[64];
     bool stop = false;
     while (!stop) {
-        const int n = epoll_wait(ep, events, 64, 200);
+        const int n = epoll_wait(ep, events, 64, 20);
         if (n < 0 && errno != EINTR) break;
         for (int i = 0; i < n; ++i) {
             const int fd = events[i].data.fd;
@@ -231,7 +266,11 @@ void ConnectionScreen::loop() {
         }
         // Heads not complete in time, and refused connections whose client does not close.
         const auto now = Clock::now();
-        std::vector<int> late;
+        std::vector<int> late, again;
+        for (const auto& [fd, w] : waiting)
+            if (w.again && !w.refused && now - w.peeked >= kPeekEvery) again.push_back(fd);
+        for (int fd : again)
+            if (waiting.count(fd)) examine(fd);
         for (const auto& [fd, w] : waiting)
             if (now - w.since > (w.refused ? std::chrono::duration_cast<Clock::duration>(kLinger)
                                            : std::chrono::duration_cast<Clock::duration>(std::chrono::milliseconds(opt_.header_timeout_ms))))
