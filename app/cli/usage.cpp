@@ -15,7 +15,7 @@ struct Usage {
 const Usage kUsages[] = {
     {"run",
      "usage: moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events] [--quiet] [--no-history]\n"
-     "               [--allow-outside-files]\n"
+     "               [--allow-outside-files] [--raw]\n"
      "\n"
      "Runs one prompt through a Mixture-of-Agents configuration and prints the final answer.\n"
      "  --config FILE        a *.moa.json file or a built-in preset name (moa presets lists them)\n"
@@ -25,7 +25,9 @@ const Usage kUsages[] = {
      "  --events             stream the run's events as JSON lines\n"
      "  --quiet              print only the final answer\n"
      "  --no-history         do not record the run in the history database\n"
-     "  --allow-outside-files  let the configuration read files (its template) outside its own folder\n"},
+     "  --allow-outside-files  let the configuration read files (its template) outside its own folder\n"
+     "  --raw                write model text as it came; by default its control characters (terminal\n"
+     "                       escapes) are shown as symbols, on a terminal and into pipes and files\n"},
     {"validate",
      "usage: moa validate FILE... [--allow-outside-files]\n"
      "\n"
@@ -75,8 +77,8 @@ const Usage kUsages[] = {
      "\n"
      "Win rates and length-controlled win rates from AlpacaEval annotation files.\n"},
     {"history",
-     "usage: moa history [--search TEXT] [--limit N] [--db PATH] [--json] [--no-check]\n"
-     "       moa history show ID [--json | --markdown | --html] [--db PATH]\n"
+     "usage: moa history [--search TEXT] [--limit N] [--db PATH] [--json] [--no-check] [--raw]\n"
+     "       moa history show ID [--json | --markdown | --html] [--db PATH] [--raw]\n"
      "\n"
      "Lists recorded runs (newest first), or shows one run whole.\n"},
 };
