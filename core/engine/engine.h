@@ -72,6 +72,7 @@ private:
     void start_layer(int li);
     void pump(const std::string& provider);
     void launch(int li, int ai);
+    void start_call(int li, int ai, providers::CallRequest req, providers::CallEvents ev);
     providers::CallRequest request_for(int li, int ai) const;
     void agent_finished(int li, int ai, const providers::CallOutcome& o);
     void conclude_agent(int li, int ai, AgentRecord snapshot);

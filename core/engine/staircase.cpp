@@ -160,20 +160,12 @@ void Run::start_step(int li, int ai) {
         a.steps.push_back(std::move(st));
         a.messages = req.messages;
     }
-    req.api_key = s.options.key_for(req.provider);
-    const int id = ++slot.call_id;
-    auto self = shared_from_this();
-    auto current = [self, li, ai, id] {
-        State& s = *self->s_;
-        return !s.over && !s.slot(li, ai).finished && s.slot(li, ai).call_id == id;
-    };
     providers::CallEvents ev;
-    ev.on_attempt = [self, li, ai, current] {
-        if (!current()) return;
-        State& s = *self->s_;
+    ev.on_attempt = [this, li, ai] {
+        State& s = *s_;
         std::optional<AgentRecord> snapshot;
         {
-            std::lock_guard<std::mutex> lock(self->mu_);
+            std::lock_guard<std::mutex> lock(mu_);
             auto& a = s.agent(li, ai);
             ++a.steps.back().attempts;
             if (++a.attempts == 1) {
@@ -188,32 +180,12 @@ void Run::start_step(int li, int ai) {
             e.agent = ai;
             e.attempt = 1;
             e.record = std::move(snapshot);
-            self->publish(std::move(e));
+            publish(std::move(e));
         }
     };
-    ev.on_delta = [self, li, ai, current](std::string_view content, std::string_view reasoning) {
-        if (current()) self->step_delta(li, ai, content, reasoning);
-    };
-    ev.on_retry = [self, li, ai, current](int next_attempt, long delay_ms, const std::string& why) {
-        if (!current()) return;
-        State& s = *self->s_;
-        {
-            std::lock_guard<std::mutex> lock(self->mu_);
-            s.agent(li, ai).state = AgentState::Retrying;
-        }
-        Event e;
-        e.type = Event::Type::AgentRetry;
-        e.layer = li;
-        e.agent = ai;
-        e.attempt = next_attempt;
-        e.delay_ms = delay_ms;
-        e.message = why;
-        self->publish(std::move(e));
-    };
-    ev.on_done = [self, li, ai, current](const providers::CallOutcome& o) {
-        if (current()) self->step_done(li, ai, o);
-    };
-    slot.call = start_cached_call(s.engine.transport(), s.options.cache, std::move(req), std::move(ev), slot.sample);
+    ev.on_delta = [this, li, ai](std::string_view content, std::string_view reasoning) { step_delta(li, ai, content, reasoning); };
+    ev.on_done = [this, li, ai](const providers::CallOutcome& o) { step_done(li, ai, o); };
+    start_call(li, ai, std::move(req), std::move(ev));
 }
 
 void Run::step_delta(int li, int ai, std::string_view content, std::string_view reasoning) {
