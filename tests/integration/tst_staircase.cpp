@@ -3,6 +3,7 @@
 // tests/servers/openai_server.py on 127.0.0.1): the exact messages of each step, repeat removal,
 // cancel and failure inside a staircase, cut agents whose connections really close, the sums.
 #include <algorithm>
+#include <set>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -13,10 +14,12 @@
 #include "engine/engine.h"
 #include "engine/prompt_builder.h"
 #include "engine/run_outcome.h"
+#include "eval/provenance.h"
 #include "eval/sweep.h"
 #include "run_helpers.h"
 #include "store/history.h"
 #include "test_server.h"
+#include "util/resources.h"
 
 using namespace moa;
 using namespace testing_support;
@@ -76,6 +79,8 @@ private slots:
     void cliTextKeepsTheLiveAnswerInOnePiece();
     void validateNamesFileLineAndPointer();
     void latencySweepWritesTheVariants();
+    void demoContinuesItsOwnAnswer_data();
+    void demoContinuesItsOwnAnswer();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -512,6 +517,64 @@ void TestStaircase::latencySweepWritesTheVariants() {
     auto written = config::load_config_file(dir.filePath("sw/variant-02.moa.json").toStdString());
     QVERIFY2(written.ok(), written.summary().c_str());
     QCOMPARE(written.config->pipelining.mode, config::Pipelining::Mode::Staircase);
+}
+
+void TestStaircase::demoContinuesItsOwnAnswer_data() {
+    QTest::addColumn<QString>("prompt");
+    QTest::addColumn<QString>("continuation");
+    QTest::addColumn<QString>("placement");
+    QTest::newRow("tides, instruction") << "Why are there two tides a day?" << "instruction" << "system";
+    QTest::newRow("bread, assistant_prefix") << "How does bread rise?" << "assistant_prefix" << "system";
+    QTest::newRow("bees, continue_final_message") << "How do bees make honey?" << "continue_final_message" << "system";
+    QTest::newRow("agents, instruction, user placement") << "What is a mixture of agents?" << "instruction" << "user";
+    QTest::newRow("no keyword, assistant_prefix, user placement") << "Tell me something." << "assistant_prefix" << "user";
+}
+
+// The offline demo in a staircase continues its own answer: every agent after the first layer
+// ends with the text it writes in one call (the barrier run's), nothing repeated or cut away.
+// (The in-process demo is what this test is about; it stands in for no HTTP path.)
+void TestStaircase::demoContinuesItsOwnAnswer() {
+    QFETCH(QString, prompt);
+    QFETCH(QString, continuation);
+    QFETCH(QString, placement);
+    auto loaded = config::load_config_file(resources::preset_path("offline-demo"));
+    QVERIFY(loaded.ok());
+    auto barrier = *loaded.config;
+    barrier.providers["demo"].demo_tokens_per_second = 1000;
+    barrier.providers["demo"].demo_first_token_ms = 0;
+    barrier.aggregation.placement = placement == "user" ? config::Placement::User : config::Placement::System;
+    auto stair = barrier;
+    stair.pipelining.mode = config::Pipelining::Mode::Staircase;
+    stair.pipelining.chunk_tokens = 8;
+    stair.pipelining.continuation = continuation == "instruction"        ? config::Pipelining::Continuation::Instruction
+                                    : continuation == "assistant_prefix" ? config::Pipelining::Continuation::AssistantPrefix
+                                                                         : config::Pipelining::Continuation::ContinueFinalMessage;
+    const auto b = run_to_end(barrier, prompt.toStdString());
+    EventLog log;
+    const auto s = run_to_end(stair, prompt.toStdString(), &log);
+    QCOMPARE(b.status, engine::RunStatus::Done);
+    QCOMPARE(s.status, engine::RunStatus::Done);
+    for (std::size_t li = 1; li < s.layers.size(); ++li)
+        for (const auto& a : s.layers[li].agents) {
+            const auto& one_call = b.layers[li].agents[static_cast<std::size_t>(a.index)].text;
+            QVERIFY2(a.steps.size() >= 2, qPrintable(QStringLiteral("layer %1 agent %2 took %3 steps")
+                                                          .arg(li + 1).arg(a.index + 1).arg(a.steps.size())));
+            QCOMPARE(QString::fromStdString(a.text), QString::fromStdString(one_call));
+            QCOMPARE(QString::fromStdString(streamed(log, static_cast<int>(li), a.index)), QString::fromStdString(a.text));
+            for (const auto& st : a.steps) QCOMPARE(st.repeat_removed, std::size_t(0)); // nothing to cut away
+            // No sentence twice (the demo drops repeats within an answer).
+            std::set<std::string> seen;
+            for (const auto& sen : eval::split_text(a.text).sentences) {
+                const std::string t = a.text.substr(sen.span.begin, sen.span.end - sen.span.begin);
+                QVERIFY2(seen.insert(t).second, qPrintable(QString::fromStdString("repeated: " + t + "\nin: " + a.text)));
+            }
+        }
+    QCOMPARE(QString::fromStdString(*s.final_text), QString::fromStdString(*b.final_text));
+    // And it is a staircase: the final answer began before the proposers had all finished.
+    const auto& f = s.layers.back().agents.front();
+    double proposers_end = 0;
+    for (const auto& a : s.layers[0].agents) proposers_end = std::max(proposers_end, a.end_ms);
+    QVERIFY(f.steps.front().start_ms < proposers_end);
 }
 
 QTEST_GUILESS_MAIN(TestStaircase)
