@@ -261,7 +261,7 @@ void Run::launch(int li, int ai) {
             if (!content.empty() && a.timeline.size() < 4096 &&
                 (a.timeline.empty() || now - a.timeline.back().first >= 25.0))
                 a.timeline.emplace_back(now, a.text.size());
-            if (!content.empty() && s.last_layer(li) && ai == 0 && !s.final_ttft_ms) s.final_ttft_ms = now;
+            if (!content.empty() && s.last_layer(li) && !s.selects(li) && ai == 0 && !s.final_ttft_ms) s.final_ttft_ms = now;
         }
         Event e;
         e.type = Event::Type::AgentDelta;
@@ -353,13 +353,18 @@ void Run::agent_finished(int li, int ai, const providers::CallOutcome& o) {
             a.state = AgentState::Failed;
             a.error = "provider \"" + agent.provider + "\" (model " + agent.model + "): returned an empty answer" +
                       (o.finish_reason.empty() ? std::string() : " (finish_reason " + o.finish_reason + ")");
-        } else if (o.ok && s.config.aggregation.mode == config::Aggregation::Mode::Select && li > 0 && s.last_layer(li)) {
+        } else if (o.ok && s.selects(li)) {
             // The ranker's reply must name exactly one of the answers it was shown; anything
             // else fails the aggregator rather than passing its own text off as an answer.
             auto sel = read_selection(a.text, s.shown);
             if (sel.index) {
                 a.state = AgentState::Done;
-                if (ai == 0) s.selected = sel.index;
+                // The final answer (the one named) is there from now on, not from the reply's
+                // first token: a ranker that explains its choice takes a while to name it.
+                if (ai == 0) {
+                    s.selected = sel.index;
+                    s.final_ttft_ms = a.end_ms;
+                }
             } else {
                 a.state = AgentState::Failed;
                 a.error = "provider \"" + agent.provider + "\" (model " + agent.model + "): " + sel.error;

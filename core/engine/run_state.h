@@ -60,6 +60,11 @@ struct Run::State {
         : engine(e), config(c), sink(std::move(s)), options(std::move(o)) {}
     double now_ms() const { return ms_between(t0, Clock::now()); }
     bool last_layer(int li) const { return li + 1 == static_cast<int>(config.layers.size()); }
+    // The final agent names one of the previous layer's answers instead of writing one (select
+    // mode): it needs them complete, and its own text is not the final answer.
+    bool selects(int li) const {
+        return config.aggregation.mode == config::Aggregation::Mode::Select && li > 0 && last_layer(li);
+    }
     AgentRecord& agent(int li, int ai) {
         return rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
     }

@@ -61,8 +61,9 @@ void sum_steps(AgentRecord& a) {
 bool Run::stepping(int li) const {
     const State& s = *s_;
     if (s.config.pipelining.mode != config::Pipelining::Mode::Staircase || li == 0) return false;
-    // A selecting aggregator names one finished answer: it waits for them all.
-    return !(s.config.aggregation.mode == config::Aggregation::Mode::Select && s.last_layer(li));
+    // A selecting aggregator names one finished answer: it cannot choose before they are all
+    // complete, and the answer it names is not its own to continue. It waits for them all.
+    return !s.selects(li);
 }
 
 // Layer li-1's answers as layer li sees them now: finished ones whole, unfinished ones as far as
@@ -235,7 +236,7 @@ void Run::emit_text(int li, int ai, const std::string& content, std::string_view
         const double now = s.now_ms();
         if (!content.empty() && a.timeline.size() < 4096 && (a.timeline.empty() || now - a.timeline.back().first >= 25.0))
             a.timeline.emplace_back(now, a.text.size());
-        if (!content.empty() && s.last_layer(li) && ai == 0 && !s.final_ttft_ms) s.final_ttft_ms = now;
+        if (!content.empty() && s.last_layer(li) && !s.selects(li) && ai == 0 && !s.final_ttft_ms) s.final_ttft_ms = now;
     }
     Event e;
     e.type = Event::Type::AgentDelta;

@@ -79,6 +79,7 @@ private slots:
     void cliTextKeepsTheLiveAnswerInOnePiece();
     void validateNamesFileLineAndPointer();
     void latencySweepWritesTheVariants();
+    void selectingAggregatorWaitsForCompleteAnswers();
     void demoContinuesItsOwnAnswer_data();
     void demoContinuesItsOwnAnswer();
 
@@ -517,6 +518,43 @@ void TestStaircase::latencySweepWritesTheVariants() {
     auto written = config::load_config_file(dir.filePath("sw/variant-02.moa.json").toStdString());
     QVERIFY2(written.ok(), written.summary().c_str());
     QCOMPARE(written.config->pipelining.mode, config::Pipelining::Mode::Staircase);
+}
+
+// A selecting aggregator (select mode) cannot name the best answer before the answers are
+// complete, and the answer it names is not its own to continue: in a staircase it runs once,
+// after the previous layer, over complete references; the record and --json show no steps; and
+// the final answer's first token is when the named answer is known (the ranker's end), not the
+// first word of its reply. Layers before it still run in steps.
+void TestStaircase::selectingAggregatorWaitsForCompleteAnswers() {
+    const std::string n = nonce();
+    const std::string p1 = "ok?words=60&delay_ms=10&tag=P1" + n, p2 = "ok?words=60&delay_ms=10&tag=P2" + n;
+    const std::string m1 = "ok?words=40&tag=M1" + n, m2 = "ok?words=40&tag=M2" + n;
+    // A ranker that explains itself, word by word: it names answer 2 well after its first word.
+    const std::string ranker = "ok?reply=Response%202%20is%20the%20most%20complete%20of%20the%20two&delay_ms=40&tag=R" + n;
+    for (const bool three : {false, true}) {
+        auto j = staircase(three ? config_json(url(), {{p1, p2}, {m1, m2}, {ranker}}) : config_json(url(), {{p1, p2}, {ranker}}), 8);
+        j["aggregation"] = {{"mode", "select"}};
+        const auto before = bodies_for(ranker).size();
+        EventLog log;
+        auto rec = run_to_end(make_config(j), "Q?", &log);
+        QCOMPARE(rec.status, engine::RunStatus::Done);
+        const auto& prev = rec.layers[rec.layers.size() - 2];
+        const auto& sel = rec.layers.back().agents.front();
+        QVERIFY(sel.steps.empty());
+        QCOMPARE(bodies_for(ranker).size(), before + 1); // one call
+        QVERIFY(sel.messages[0].content.find(engine::kStillBeingWritten) == std::string::npos);
+        for (const auto& a : prev.agents) QVERIFY(sel.start_ms >= a.end_ms);
+        QCOMPARE(QString::fromStdString(*rec.final_text), QString::fromStdString(prev.agents[1].text));
+        const auto js = engine::to_json(rec);
+        QVERIFY(!js["layers"].back()["agents"][0].contains("steps"));
+        QVERIFY(rec.totals.ttft_ms);
+        QVERIFY2(*rec.totals.ttft_ms >= sel.end_ms - 1e-6,
+                 qPrintable(QStringLiteral("final answer's first token at %1 ms, the ranker named it at %2 ms (its first word at %3 ms)")
+                                .arg(*rec.totals.ttft_ms).arg(sel.end_ms).arg(sel.start_ms + sel.ttft_ms.value_or(0))));
+        QCOMPARE(js["totals"]["ttft_ms"].get<double>(), *rec.totals.ttft_ms);
+        if (three) // the middle layer synthesizes, so it still runs in steps
+            for (const auto& a : rec.layers[1].agents) QVERIFY(a.steps.size() >= 2);
+    }
 }
 
 void TestStaircase::demoContinuesItsOwnAnswer_data() {
