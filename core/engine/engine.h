@@ -85,6 +85,7 @@ private:
     void step_delta(int li, int ai, std::string_view content, std::string_view reasoning);
     void emit_text(int li, int ai, const std::string& content, std::string_view reasoning);
     void step_done(int li, int ai, const providers::CallOutcome& o);
+    void end_steps(int li, int ai, const providers::CallOutcome& o);
     void references_changed(int li);
     void maybe_next_step(int li, int ai);
     void check_quorum(int li);

@@ -45,6 +45,9 @@ struct Run::State {
         std::string held;              // a step's start, held back until a repeat can be told
         bool repeat_checked = true;
         std::string so_far;            // the answer when the step started
+        // The answer used its max_tokens before its references were complete: the outcome of its
+        // last call, kept until the previous layer ends (and then the agent's).
+        std::shared_ptr<const providers::CallOutcome> spent;
     };
     std::vector<std::vector<Slot>> slots;                          // per layer
     std::vector<int> pending;                                      // per layer: agents not finished

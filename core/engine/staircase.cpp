@@ -131,10 +131,19 @@ void Run::start_step(int li, int ai) {
     req.model = agent.model;
     req.params = agent.params;
     // While the references grow a step writes at most chunk_tokens; the last runs to the
-    // agent's own limit.
-    if (!complete) {
-        const long chunk = s.config.pipelining.chunk_tokens;
-        req.params.max_tokens = std::min(chunk, agent.params.max_tokens.value_or(chunk));
+    // agent's own limit. That limit is the whole answer's, as in one call: the steps so far
+    // have used some of it (otherwise every step would add up to max_tokens more).
+    const long chunk = s.config.pipelining.chunk_tokens;
+    if (agent.params.max_tokens) {
+        long used = 0;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            used = s.agent(li, ai).usage.completion_tokens;
+        }
+        const long left = std::max(1L, *agent.params.max_tokens - used);
+        req.params.max_tokens = complete ? left : std::min(chunk, left);
+    } else if (!complete) {
+        req.params.max_tokens = chunk;
     }
     const auto now = Clock::now();
     {
@@ -267,7 +276,7 @@ void Run::step_done(int li, int ai, const providers::CallOutcome& o) {
     slot.in_step = false;
     slot.call.reset();
     const auto& agent = s.agent_config(li, ai);
-    std::optional<AgentRecord> snapshot;
+    bool spent = false;
     {
         std::lock_guard<std::mutex> lock(mu_);
         auto& a = s.agent(li, ai);
@@ -285,34 +294,54 @@ void Run::step_done(int li, int ai, const providers::CallOutcome& o) {
         st.tflops = cost.tflops;
         sum_steps(a);
         a.cached = std::all_of(a.steps.begin(), a.steps.end(), [](const StepRecord& x) { return x.cached; });
-        if (!o.ok || slot.last_step) {
-            a.end_ms = s.now_ms();
-            a.duration_ms = ms_between(slot.started, Clock::now());
-            a.finish_reason = o.finish_reason;
-            if (a.ttft_ms && a.duration_ms > *a.ttft_ms && a.usage.completion_tokens > 0)
-                a.tokens_per_s = a.usage.completion_tokens / ((a.duration_ms - *a.ttft_ms) / 1000.0);
-            if (!o.ok) {
-                a.state = AgentState::Failed;
-                a.error = o.error + " (step " + std::to_string(a.steps.size()) + " of a staircase)";
-                if (a.text.empty() && a.reasoning.empty() && a.usage.prompt_tokens == 0) a.not_billed = true;
-            } else if (a.text.empty()) {
-                a.state = AgentState::Failed;
-                a.error = "provider \"" + agent.provider + "\" (model " + agent.model + "): returned an empty answer" +
-                          (o.finish_reason.empty() ? std::string() : " (finish_reason " + o.finish_reason + ")");
-            } else {
-                a.state = AgentState::Done;
-            }
-            // One call with every reference complete is an ordinary call, not a staircase.
-            if (a.steps.size() == 1 && a.steps.front().last) a.steps.clear();
-            snapshot = a;
-        }
+        // An answer that has used its max_tokens is over, as one call would be, even while its
+        // references still grow.
+        spent = agent.params.max_tokens && a.usage.completion_tokens >= *agent.params.max_tokens;
     }
-    if (snapshot) {
-        slot.finished = true;
-        conclude_agent(li, ai, std::move(*snapshot));
+    if (!o.ok || slot.last_step) return end_steps(li, ai, o);
+    if (spent) {
+        // It takes no more steps, and ends once the layer before it has (a layer is not done
+        // before the one it reads).
+        slot.spent = std::make_shared<const providers::CallOutcome>(o);
+        if (s.layer_finished[static_cast<std::size_t>(li - 1)]) end_steps(li, ai, o);
         return;
     }
     maybe_next_step(li, ai);
+}
+
+// The agent's last call (its last step, a failed one, or the one that used up its max_tokens)
+// has ended: its record is final.
+void Run::end_steps(int li, int ai, const providers::CallOutcome& o) {
+    State& s = *s_;
+    auto& slot = s.slot(li, ai);
+    const auto& agent = s.agent_config(li, ai);
+    AgentRecord snapshot;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto& a = s.agent(li, ai);
+        a.end_ms = s.now_ms();
+        a.duration_ms = ms_between(slot.started, Clock::now());
+        a.finish_reason = o.finish_reason;
+        if (a.ttft_ms && a.duration_ms > *a.ttft_ms && a.usage.completion_tokens > 0)
+            a.tokens_per_s = a.usage.completion_tokens / ((a.duration_ms - *a.ttft_ms) / 1000.0);
+        if (!o.ok) {
+            a.state = AgentState::Failed;
+            a.error = o.error + " (step " + std::to_string(a.steps.size()) + " of a staircase)";
+            if (a.text.empty() && a.reasoning.empty() && a.usage.prompt_tokens == 0) a.not_billed = true;
+        } else if (a.text.empty()) {
+            a.state = AgentState::Failed;
+            a.error = "provider \"" + agent.provider + "\" (model " + agent.model + "): returned an empty answer" +
+                      (o.finish_reason.empty() ? std::string() : " (finish_reason " + o.finish_reason + ")");
+        } else {
+            a.state = AgentState::Done;
+        }
+        // One call with every reference complete is an ordinary call, not a staircase.
+        if (a.steps.size() == 1 && a.steps.front().last) a.steps.clear();
+        snapshot = a;
+    }
+    slot.finished = true;
+    slot.spent.reset();
+    conclude_agent(li, ai, std::move(snapshot));
 }
 
 // Layer li-1's answers grew, finished or were cut: layer li may open, or its agents may take
@@ -347,6 +376,10 @@ void Run::maybe_next_step(int li, int ai) {
     State& s = *s_;
     auto& slot = s.slot(li, ai);
     if (s.over || slot.finished || !slot.launched || slot.in_step) return;
+    if (slot.spent) {
+        if (s.layer_finished[static_cast<std::size_t>(li - 1)]) end_steps(li, ai, *slot.spent);
+        return;
+    }
     const long chunk = s.config.pipelining.chunk_tokens;
     bool grown = true;
     {

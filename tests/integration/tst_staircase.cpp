@@ -80,6 +80,7 @@ private slots:
     void validateNamesFileLineAndPointer();
     void latencySweepWritesTheVariants();
     void selectingAggregatorWaitsForCompleteAnswers();
+    void maxTokensCapsTheWholeAnswer();
     void demoContinuesItsOwnAnswer_data();
     void demoContinuesItsOwnAnswer();
 
@@ -555,6 +556,38 @@ void TestStaircase::selectingAggregatorWaitsForCompleteAnswers() {
         if (three) // the middle layer synthesizes, so it still runs in steps
             for (const auto& a : rec.layers[1].agents) QVERIFY(a.steps.size() >= 2);
     }
+}
+
+// An agent's max_tokens caps its whole answer in a staircase, as in one call: each step used
+// to be allowed chunk_tokens more and the last step max_tokens more (8 steps of 8 + 20 words
+// for a max_tokens of 20). One that has used it up takes no more steps and ends once the layer
+// before it has.
+void TestStaircase::maxTokensCapsTheWholeAnswer() {
+    const std::string n = nonce();
+    const std::string p1 = "ok?words=120&delay_ms=15&tag=P1" + n, p2 = "ok?words=120&delay_ms=15&tag=P2" + n;
+    const std::string agg = "ok?words=200&tag=A" + n;
+    auto j = staircase(config_json(url(), {{p1, p2}, {agg}}), 8);
+    j["layers"][1]["agents"][0]["max_tokens"] = 20;
+    EventLog log;
+    auto rec = run_to_end(make_config(j), "Q?", &log);
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    const auto& a = rec.layers[1].agents[0];
+    QVERIFY2(a.steps.size() >= 3, qPrintable(QString::number(a.steps.size())));
+    QCOMPARE(a.usage.completion_tokens, 20L);
+    QCOMPARE(QString::fromStdString(a.text).split(' ', Qt::SkipEmptyParts).size(), 20);
+    QVERIFY(scripted("A" + n, 2, 200).starts_with(a.text));
+    QCOMPARE(QString::fromStdString(a.finish_reason), QStringLiteral("length"));
+    QCOMPARE(QString::fromStdString(streamed(log, 1, 0)), QString::fromStdString(a.text));
+    // What the server was asked: never more than what was left.
+    long asked = 0;
+    for (const auto& b : bodies_for(agg)) asked += b["max_tokens"].toInt();
+    QCOMPARE(asked, 20L);
+    // The layer before it finished first, whole.
+    for (const auto& p : rec.layers[0].agents) {
+        QCOMPARE(p.state, engine::AgentState::Done);
+        QVERIFY(a.end_ms >= p.end_ms);
+    }
+    QVERIFY(rec.layers[1].end_ms >= rec.layers[0].end_ms);
 }
 
 void TestStaircase::demoContinuesItsOwnAnswer_data() {
