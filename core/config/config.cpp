@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "config/config.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -50,6 +53,26 @@ const char* to_string(Pipelining::Continuation c) {
 
 namespace {
 
+// A key as a JSON pointer holds it (RFC 6901): a model id such as "Qwen/Qwen1.5-72B-Chat" is one
+// step of the pointer, not two (and the line of the message is found).
+std::string key_in_pointer(const std::string& key) {
+    std::string r;
+    for (char c : key) {
+        if (c == '~') r += "~0";
+        else if (c == '/') r += "~1";
+        else r += c;
+    }
+    return r;
+}
+
+// A bound as the user would write it: 100000, not 1e+05.
+std::string shown(double v) {
+    if (std::floor(v) == v && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
 // "api_key" in any spelling (apiKey, API-KEY, x-api-key), but not "api_key_env".
 bool api_key_name(const std::string& key) {
     std::string n;
@@ -76,7 +99,7 @@ public:
         for (auto it = obj.begin(); it != obj.end(); ++it)
             // (A key's field is an error of its own, from refuse_keys_anywhere.)
             if (!k.count(it.key()) && it.key().rfind("x-", 0) != 0 && it.key() != "$comment" && !api_key_name(it.key()))
-                warning(ptr + "/" + it.key(), "unknown field, ignored");
+                warning(ptr + "/" + key_in_pointer(it.key()), "unknown field, ignored");
     }
 
     std::optional<std::string> str(const json& obj, const std::string& ptr, const char* key, bool required,
@@ -103,16 +126,22 @@ public:
         auto it = obj.find(key);
         std::string p = ptr + "/" + key;
         if (it == obj.end() || it->is_null()) return std::nullopt;
-        if (!it->is_number() || (integer && !it->is_number_integer())) {
-            error(p, std::string("must be ") + (integer ? "an integer" : "a number") + ", not " +
-                         (it->is_number() ? "a fraction" : it->type_name()));
+        // Every message about a number says what the field takes, so one fix is enough.
+        const std::string takes = std::string(" (") + key + " must be " + (integer ? "an integer" : "a number") +
+                                  " between " + shown(lo) + " and " + shown(hi) + ")";
+        if (!it->is_number()) {
+            error(p, std::string("must be ") + (integer ? "an integer" : "a number") + ", not " + it->type_name() + takes);
             return std::nullopt;
         }
-        double v = it->get<double>();
-        if (v < lo || v > hi) {
-            std::ostringstream o;
-            o << "out of range: " << it->dump() << " is not within [" << lo << ", " << hi << "]";
-            error(p, o.str());
+        const double v = it->get<double>();
+        // A whole number written with an exponent or a point (1e20, 32.0) is a whole number: it
+        // is checked against the range, not called a fraction.
+        if (integer && !it->is_number_integer() && !(std::isfinite(v) && std::floor(v) == v)) {
+            error(p, "must be an integer, not a fraction: " + it->dump() + takes);
+            return std::nullopt;
+        }
+        if (!std::isfinite(v) || v < lo || v > hi) {
+            error(p, "out of range: " + it->dump() + " is not within [" + shown(lo) + ", " + shown(hi) + "]" + takes);
             return std::nullopt;
         }
         return v;
@@ -170,7 +199,7 @@ void refuse_keys_anywhere(Checker& ck, const json& j, const std::string& ptr) {
     }
     if (!j.is_object()) return;
     for (auto it = j.begin(); it != j.end(); ++it) {
-        const std::string p = ptr + "/" + it.key();
+        const std::string p = ptr + "/" + key_in_pointer(it.key());
         if (api_key_name(it.key()) && ptr.find("/headers") == std::string::npos)
             ck.error(p, "API keys never go into a configuration file; put the key in an environment "
                         "variable and name that variable in \"api_key_env\"");
@@ -253,7 +282,7 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
         if (!ms->is_object()) ck.error(ptr + "/models", "must map model ids to {\"input_usd_per_mtok\", \"output_usd_per_mtok\", \"active_params_b\"}");
         else
             for (auto it = ms->begin(); it != ms->end(); ++it) {
-                const std::string mp = ptr + "/models/" + it.key();
+                const std::string mp = ptr + "/models/" + key_in_pointer(it.key());
                 if (!it->is_object()) {
                     ck.error(mp, "must be an object");
                     continue;
@@ -271,10 +300,10 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
         else
             for (auto it = h->begin(); it != h->end(); ++it) {
                 if (!it->is_string()) {
-                    ck.error(ptr + "/headers/" + it.key(), "must be a string");
+                    ck.error(ptr + "/headers/" + key_in_pointer(it.key()), "must be a string");
                     continue;
                 }
-                const std::string hp = ptr + "/headers/" + it.key();
+                const std::string hp = ptr + "/headers/" + key_in_pointer(it.key());
                 const std::string& v = it->get_ref<const std::string&>();
                 if (!header_name_ok(it.key()))
                     ck.error(hp, "not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)");
@@ -398,6 +427,67 @@ void read_pipelining(Checker& ck, const json& j, Pipelining& p) {
     }
 }
 
+// Agents of every layer that is an object with an array of agents (the rest is reported
+// layer by layer), and the most in one layer: counted before any is read, so a huge file is
+// refused at once (a layer past its own limit is reported as such, without reading its agents).
+std::size_t count_agents(const json& layers) {
+    std::size_t n = 0;
+    for (const auto& layer : layers)
+        if (layer.is_object())
+            if (auto aj = layer.find("agents"); aj != layer.end() && aj->is_array()) n += aj->size();
+    return n;
+}
+
+std::size_t widest_layer(const json& layers) {
+    std::size_t n = 0;
+    for (const auto& layer : layers)
+        if (layer.is_object())
+            if (auto aj = layer.find("agents"); aj != layer.end() && aj->is_array()) n = std::max(n, aj->size());
+    return n;
+}
+
+// What a staircase costs, said when it is a lot; and a staircase with nothing to do.
+void warn_about_staircase(Checker& ck, const json& j, const Config& c) {
+    if (c.pipelining.mode != Pipelining::Mode::Staircase || c.layers.size() < 2) return;
+    const bool selects = c.aggregation.mode == Aggregation::Mode::Select;
+    if (selects && c.layers.size() == 2) {
+        ck.warning("/pipelining/mode", "staircase streaming has no effect here: the only layer after the first is the "
+                                       "selecting aggregator (\"aggregation\": {\"mode\": \"select\"}), which names one "
+                                       "answer and so waits for every answer to be complete");
+        return;
+    }
+    // An agent takes a step each time its references have grown by chunk_tokens: about the
+    // longest reference's max_tokens / chunk_tokens steps, each re-sending every reference.
+    const long chunk = c.pipelining.chunk_tokens;
+    constexpr long kAssumed = 512; // max_tokens not set: the provider's default, unknown here
+    long steps = 0, longest = 0;
+    std::string where;
+    bool assumed = false;
+    const std::size_t stepping_layers = selects ? c.layers.size() - 1 : c.layers.size();
+    for (std::size_t li = 1; li < stepping_layers; ++li) {
+        const auto& prev = c.layers[li - 1].agents;
+        for (std::size_t ai = 0; ai < prev.size(); ++ai) {
+            const long t = prev[ai].params.max_tokens.value_or(kAssumed);
+            const long n = (t + chunk - 1) / chunk;
+            if (n <= steps) continue;
+            steps = n;
+            longest = t;
+            assumed = !prev[ai].params.max_tokens;
+            where = "/layers/" + std::to_string(li - 1) + "/agents/" + std::to_string(ai) + "/max_tokens";
+        }
+    }
+    if (steps <= kCostlySteps) return;
+    const long better = (longest + 15) / 16; // about 16 steps
+    const bool given = j["pipelining"].contains("chunk_tokens");
+    ck.warning(given ? "/pipelining/chunk_tokens" : "/pipelining",
+               "costly: with chunk_tokens " + std::to_string(chunk) + " each agent after the first layer takes about " +
+                   std::to_string(steps) + " steps (its references run to " + std::to_string(longest) + " tokens: " + where +
+                   (assumed ? " is not set, " + std::to_string(kAssumed) + " assumed" : std::string()) +
+                   "), and each step re-sends every reference, so those agents' prompt tokens are about " +
+                   std::to_string(steps) + "× a barrier run's; chunk_tokens " + std::to_string(better) +
+                   " would make it about 16×");
+}
+
 } // namespace
 
 LoadResult load_config_text(const std::string& text, const std::string& label, const std::string& base_dir,
@@ -470,13 +560,19 @@ LoadResult load_config_text(const std::string& text, const std::string& label, c
         for (auto it = pj->begin(); it != pj->end(); ++it) {
             Provider p;
             p.name = it.key();
-            read_provider(ck, *it, "/providers/" + it.key(), p);
+            read_provider(ck, *it, "/providers/" + key_in_pointer(it.key()), p);
             c.providers[it.key()] = std::move(p);
         }
 
     auto lj = j.find("layers");
     if (lj == j.end()) ck.error("/layers", "required");
     else if (!lj->is_array() || lj->empty()) ck.error("/layers", "must be a non-empty array of layers");
+    else if (lj->size() > kMaxLayers)
+        ck.error("/layers", std::to_string(lj->size()) + " layers; a configuration holds at most " +
+                                std::to_string(kMaxLayers) + " (see the limits in the README)");
+    else if (auto n = count_agents(*lj); n > kMaxAgents && widest_layer(*lj) <= kMaxAgentsPerLayer)
+        ck.error("/layers", std::to_string(n) + " agents in all; a configuration holds at most " + std::to_string(kMaxAgents) +
+                                " (see the limits in the README)");
     else
         for (std::size_t li = 0; li < lj->size(); ++li) {
             const json& layer = (*lj)[li];
@@ -491,6 +587,9 @@ LoadResult load_config_text(const std::string& text, const std::string& label, c
             if (aj == layer.end()) ck.error(lp + "/agents", "required");
             else if (!aj->is_array()) ck.error(lp + "/agents", "must be an array of agents");
             else if (aj->empty()) ck.error(lp + "/agents", "empty layer: a layer needs at least one agent");
+            else if (aj->size() > kMaxAgentsPerLayer)
+                ck.error(lp + "/agents", std::to_string(aj->size()) + " agents in one layer; a layer holds at most " +
+                                             std::to_string(kMaxAgentsPerLayer) + " (see the limits in the README)");
             else {
                 for (std::size_t ai = 0; ai < aj->size(); ++ai) {
                     Agent a;
@@ -541,6 +640,7 @@ LoadResult load_config_text(const std::string& text, const std::string& label, c
         }
     }
     read_pipelining(ck, j, c.pipelining);
+    if (!ck.has_errors()) warn_about_staircase(ck, j, c);
     if (auto f = ck.str(j, "", "on_agent_failure", false)) {
         if (*f == "drop") c.on_agent_failure = FailurePolicy::Drop;
         else if (*f == "abort") c.on_agent_failure = FailurePolicy::Abort;

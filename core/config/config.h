@@ -14,6 +14,16 @@ namespace moa::config {
 
 inline constexpr const char* kSchema = "moa-workbench/config@1";
 
+// The size of a configuration the loader accepts (README, "Configuration"): far past any
+// published MoA (the paper's largest is 6 proposers × 3 layers), small enough that a run's
+// records, the graph and the timeline stay responsive.
+inline constexpr std::size_t kMaxAgentsPerLayer = 64;
+inline constexpr std::size_t kMaxLayers = 16;
+inline constexpr std::size_t kMaxAgents = 256;
+// A staircase whose agents would take more steps than this (each re-sending every reference)
+// loads with a warning saying what it costs.
+inline constexpr long kCostlySteps = 32;
+
 enum class ProviderType { OpenAi, Demo };
 enum class Placement { System, User };
 enum class FailurePolicy { Drop, Abort };

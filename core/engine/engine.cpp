@@ -214,7 +214,6 @@ void Run::launch(int li, int ai) {
     auto& slot = s.slot(li, ai);
     slot.launched = true;
     slot.started = Clock::now();
-    const int id = ++slot.call_id;
 
     providers::CallRequest req;
     {
@@ -222,22 +221,13 @@ void Run::launch(int li, int ai) {
         req = request_for(li, ai);
         s.agent(li, ai).start_ms = s.now_ms();
     }
-    req.api_key = s.options.key_for(req.provider);
-
-    auto self = shared_from_this();
-    // Events of a call that is no longer the agent's (cut, cancelled) are ignored.
-    auto current = [self, li, ai, id] {
-        State& s = *self->s_;
-        return !s.over && !s.slot(li, ai).finished && s.slot(li, ai).call_id == id;
-    };
     providers::CallEvents ev;
-    ev.on_attempt = [self, li, ai, current] {
-        if (!current()) return;
-        State& s = *self->s_;
+    ev.on_attempt = [this, li, ai] {
+        State& s = *s_;
         int attempt;
         std::optional<AgentRecord> snapshot;
         {
-            std::lock_guard<std::mutex> lock(self->mu_);
+            std::lock_guard<std::mutex> lock(mu_);
             auto& a = s.agent(li, ai);
             attempt = ++a.attempts;
             a.state = AgentState::Waiting;
@@ -250,15 +240,14 @@ void Run::launch(int li, int ai) {
             e.agent = ai;
             e.attempt = attempt;
             e.record = std::move(snapshot);
-            self->publish(std::move(e));
+            publish(std::move(e));
         }
     };
-    ev.on_delta = [self, li, ai, current](std::string_view content, std::string_view reasoning) {
-        if (!current()) return;
-        State& s = *self->s_;
+    ev.on_delta = [this, li, ai](std::string_view content, std::string_view reasoning) {
+        State& s = *s_;
         auto& slot = s.slot(li, ai);
         {
-            std::lock_guard<std::mutex> lock(self->mu_);
+            std::lock_guard<std::mutex> lock(mu_);
             auto& a = s.agent(li, ai);
             if (!slot.first_token) {
                 slot.first_token = true;
@@ -272,7 +261,7 @@ void Run::launch(int li, int ai) {
             if (!content.empty() && a.timeline.size() < 4096 &&
                 (a.timeline.empty() || now - a.timeline.back().first >= 25.0))
                 a.timeline.emplace_back(now, a.text.size());
-            if (!content.empty() && s.last_layer(li) && ai == 0 && !s.final_ttft_ms) s.final_ttft_ms = now;
+            if (!content.empty() && s.last_layer(li) && !s.selects(li) && ai == 0 && !s.final_ttft_ms) s.final_ttft_ms = now;
         }
         Event e;
         e.type = Event::Type::AgentDelta;
@@ -280,10 +269,35 @@ void Run::launch(int li, int ai) {
         e.agent = ai;
         e.text.assign(content);
         e.reasoning.assign(reasoning);
-        self->publish(std::move(e));
-        if (!content.empty() && !s.last_layer(li)) self->references_changed(li + 1);
+        publish(std::move(e));
+        if (!content.empty() && !s.last_layer(li)) references_changed(li + 1);
     };
-    ev.on_retry = [self, li, ai, current](int next_attempt, long delay_ms, const std::string& why) {
+    ev.on_done = [this, li, ai](const providers::CallOutcome& o) { agent_finished(li, ai, o); };
+    start_call(li, ai, std::move(req), std::move(ev));
+}
+
+// Starts the agent's call (a whole answer, or one step of a staircase) with its key. `ev`'s
+// handlers run only while this is still the agent's call (not cut, cancelled or followed by a
+// next step); a retry is told the same way for both.
+void Run::start_call(int li, int ai, providers::CallRequest req, providers::CallEvents ev) {
+    State& s = *s_;
+    auto& slot = s.slot(li, ai);
+    req.api_key = s.options.key_for(req.provider);
+    const int id = ++slot.call_id;
+    // The handlers capture `this`: `current`, in every wrapper, holds the run alive.
+    auto self = shared_from_this();
+    auto current = [self, li, ai, id] {
+        State& s = *self->s_;
+        return !s.over && !s.slot(li, ai).finished && s.slot(li, ai).call_id == id;
+    };
+    providers::CallEvents wrapped;
+    wrapped.on_attempt = [current, f = std::move(ev.on_attempt)] {
+        if (current()) f();
+    };
+    wrapped.on_delta = [current, f = std::move(ev.on_delta)](std::string_view content, std::string_view reasoning) {
+        if (current()) f(content, reasoning);
+    };
+    wrapped.on_retry = [self, li, ai, current](int next_attempt, long delay_ms, const std::string& why) {
         if (!current()) return;
         State& s = *self->s_;
         {
@@ -299,11 +313,10 @@ void Run::launch(int li, int ai) {
         e.message = why;
         self->publish(std::move(e));
     };
-    ev.on_done = [self, li, ai, current](const providers::CallOutcome& o) {
-        if (!current()) return;
-        self->agent_finished(li, ai, o);
+    wrapped.on_done = [current, f = std::move(ev.on_done)](const providers::CallOutcome& o) {
+        if (current()) f(o);
     };
-    slot.call = start_cached_call(s.engine.transport(), s.options.cache, std::move(req), std::move(ev), slot.sample);
+    slot.call = start_cached_call(s.engine.transport(), s.options.cache, std::move(req), std::move(wrapped), slot.sample);
 }
 
 void Run::agent_finished(int li, int ai, const providers::CallOutcome& o) {
@@ -340,13 +353,18 @@ void Run::agent_finished(int li, int ai, const providers::CallOutcome& o) {
             a.state = AgentState::Failed;
             a.error = "provider \"" + agent.provider + "\" (model " + agent.model + "): returned an empty answer" +
                       (o.finish_reason.empty() ? std::string() : " (finish_reason " + o.finish_reason + ")");
-        } else if (o.ok && s.config.aggregation.mode == config::Aggregation::Mode::Select && li > 0 && s.last_layer(li)) {
+        } else if (o.ok && s.selects(li)) {
             // The ranker's reply must name exactly one of the answers it was shown; anything
             // else fails the aggregator rather than passing its own text off as an answer.
             auto sel = read_selection(a.text, s.shown);
             if (sel.index) {
                 a.state = AgentState::Done;
-                if (ai == 0) s.selected = sel.index;
+                // The final answer (the one named) is there from now on, not from the reply's
+                // first token: a ranker that explains its choice takes a while to name it.
+                if (ai == 0) {
+                    s.selected = sel.index;
+                    s.final_ttft_ms = a.end_ms;
+                }
             } else {
                 a.state = AgentState::Failed;
                 a.error = "provider \"" + agent.provider + "\" (model " + agent.model + "): " + sel.error;

@@ -73,6 +73,7 @@ private:
     void start_layer(int li);
     void pump(const std::string& provider);
     void launch(int li, int ai);
+    void start_call(int li, int ai, providers::CallRequest req, providers::CallEvents ev);
     providers::CallRequest request_for(int li, int ai) const;
     void agent_finished(int li, int ai, const providers::CallOutcome& o);
     void conclude_agent(int li, int ai, AgentRecord snapshot);
@@ -85,6 +86,7 @@ private:
     void step_delta(int li, int ai, std::string_view content, std::string_view reasoning);
     void emit_text(int li, int ai, const std::string& content, std::string_view reasoning);
     void step_done(int li, int ai, const providers::CallOutcome& o);
+    void end_steps(int li, int ai, const providers::CallOutcome& o);
     void references_changed(int li);
     void maybe_next_step(int li, int ai);
     void check_quorum(int li);

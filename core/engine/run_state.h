@@ -45,6 +45,9 @@ struct Run::State {
         std::string held;              // a step's start, held back until a repeat can be told
         bool repeat_checked = true;
         std::string so_far;            // the answer when the step started
+        // The answer used its max_tokens before its references were complete: the outcome of its
+        // last call, kept until the previous layer ends (and then the agent's).
+        std::shared_ptr<const providers::CallOutcome> spent;
     };
     std::vector<std::vector<Slot>> slots;                          // per layer
     std::vector<int> pending;                                      // per layer: agents not finished
@@ -60,6 +63,11 @@ struct Run::State {
         : engine(e), config(c), sink(std::move(s)), options(std::move(o)) {}
     double now_ms() const { return ms_between(t0, Clock::now()); }
     bool last_layer(int li) const { return li + 1 == static_cast<int>(config.layers.size()); }
+    // The final agent names one of the previous layer's answers instead of writing one (select
+    // mode): it needs them complete, and its own text is not the final answer.
+    bool selects(int li) const {
+        return config.aggregation.mode == config::Aggregation::Mode::Select && li > 0 && last_layer(li);
+    }
     AgentRecord& agent(int li, int ai) {
         return rec.layers[static_cast<std::size_t>(li)].agents[static_cast<std::size_t>(ai)];
     }

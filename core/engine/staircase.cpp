@@ -61,8 +61,9 @@ void sum_steps(AgentRecord& a) {
 bool Run::stepping(int li) const {
     const State& s = *s_;
     if (s.config.pipelining.mode != config::Pipelining::Mode::Staircase || li == 0) return false;
-    // A selecting aggregator names one finished answer: it waits for them all.
-    return !(s.config.aggregation.mode == config::Aggregation::Mode::Select && s.last_layer(li));
+    // A selecting aggregator names one finished answer: it cannot choose before they are all
+    // complete, and the answer it names is not its own to continue. It waits for them all.
+    return !s.selects(li);
 }
 
 // Layer li-1's answers as layer li sees them now: finished ones whole, unfinished ones as far as
@@ -130,10 +131,19 @@ void Run::start_step(int li, int ai) {
     req.model = agent.model;
     req.params = agent.params;
     // While the references grow a step writes at most chunk_tokens; the last runs to the
-    // agent's own limit.
-    if (!complete) {
-        const long chunk = s.config.pipelining.chunk_tokens;
-        req.params.max_tokens = std::min(chunk, agent.params.max_tokens.value_or(chunk));
+    // agent's own limit. That limit is the whole answer's, as in one call: the steps so far
+    // have used some of it (otherwise every step would add up to max_tokens more).
+    const long chunk = s.config.pipelining.chunk_tokens;
+    if (agent.params.max_tokens) {
+        long used = 0;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            used = s.agent(li, ai).usage.completion_tokens;
+        }
+        const long left = std::max(1L, *agent.params.max_tokens - used);
+        req.params.max_tokens = complete ? left : std::min(chunk, left);
+    } else if (!complete) {
+        req.params.max_tokens = chunk;
     }
     const auto now = Clock::now();
     {
@@ -160,20 +170,12 @@ void Run::start_step(int li, int ai) {
         a.steps.push_back(std::move(st));
         a.messages = req.messages;
     }
-    req.api_key = s.options.key_for(req.provider);
-    const int id = ++slot.call_id;
-    auto self = shared_from_this();
-    auto current = [self, li, ai, id] {
-        State& s = *self->s_;
-        return !s.over && !s.slot(li, ai).finished && s.slot(li, ai).call_id == id;
-    };
     providers::CallEvents ev;
-    ev.on_attempt = [self, li, ai, current] {
-        if (!current()) return;
-        State& s = *self->s_;
+    ev.on_attempt = [this, li, ai] {
+        State& s = *s_;
         std::optional<AgentRecord> snapshot;
         {
-            std::lock_guard<std::mutex> lock(self->mu_);
+            std::lock_guard<std::mutex> lock(mu_);
             auto& a = s.agent(li, ai);
             ++a.steps.back().attempts;
             if (++a.attempts == 1) {
@@ -188,32 +190,12 @@ void Run::start_step(int li, int ai) {
             e.agent = ai;
             e.attempt = 1;
             e.record = std::move(snapshot);
-            self->publish(std::move(e));
+            publish(std::move(e));
         }
     };
-    ev.on_delta = [self, li, ai, current](std::string_view content, std::string_view reasoning) {
-        if (current()) self->step_delta(li, ai, content, reasoning);
-    };
-    ev.on_retry = [self, li, ai, current](int next_attempt, long delay_ms, const std::string& why) {
-        if (!current()) return;
-        State& s = *self->s_;
-        {
-            std::lock_guard<std::mutex> lock(self->mu_);
-            s.agent(li, ai).state = AgentState::Retrying;
-        }
-        Event e;
-        e.type = Event::Type::AgentRetry;
-        e.layer = li;
-        e.agent = ai;
-        e.attempt = next_attempt;
-        e.delay_ms = delay_ms;
-        e.message = why;
-        self->publish(std::move(e));
-    };
-    ev.on_done = [self, li, ai, current](const providers::CallOutcome& o) {
-        if (current()) self->step_done(li, ai, o);
-    };
-    slot.call = start_cached_call(s.engine.transport(), s.options.cache, std::move(req), std::move(ev), slot.sample);
+    ev.on_delta = [this, li, ai](std::string_view content, std::string_view reasoning) { step_delta(li, ai, content, reasoning); };
+    ev.on_done = [this, li, ai](const providers::CallOutcome& o) { step_done(li, ai, o); };
+    start_call(li, ai, std::move(req), std::move(ev));
 }
 
 void Run::step_delta(int li, int ai, std::string_view content, std::string_view reasoning) {
@@ -263,7 +245,7 @@ void Run::emit_text(int li, int ai, const std::string& content, std::string_view
         const double now = s.now_ms();
         if (!content.empty() && a.timeline.size() < 4096 && (a.timeline.empty() || now - a.timeline.back().first >= 25.0))
             a.timeline.emplace_back(now, a.text.size());
-        if (!content.empty() && s.last_layer(li) && ai == 0 && !s.final_ttft_ms) s.final_ttft_ms = now;
+        if (!content.empty() && s.last_layer(li) && !s.selects(li) && ai == 0 && !s.final_ttft_ms) s.final_ttft_ms = now;
     }
     Event e;
     e.type = Event::Type::AgentDelta;
@@ -294,7 +276,7 @@ void Run::step_done(int li, int ai, const providers::CallOutcome& o) {
     slot.in_step = false;
     slot.call.reset();
     const auto& agent = s.agent_config(li, ai);
-    std::optional<AgentRecord> snapshot;
+    bool spent = false;
     {
         std::lock_guard<std::mutex> lock(mu_);
         auto& a = s.agent(li, ai);
@@ -312,34 +294,54 @@ void Run::step_done(int li, int ai, const providers::CallOutcome& o) {
         st.tflops = cost.tflops;
         sum_steps(a);
         a.cached = std::all_of(a.steps.begin(), a.steps.end(), [](const StepRecord& x) { return x.cached; });
-        if (!o.ok || slot.last_step) {
-            a.end_ms = s.now_ms();
-            a.duration_ms = ms_between(slot.started, Clock::now());
-            a.finish_reason = o.finish_reason;
-            if (a.ttft_ms && a.duration_ms > *a.ttft_ms && a.usage.completion_tokens > 0)
-                a.tokens_per_s = a.usage.completion_tokens / ((a.duration_ms - *a.ttft_ms) / 1000.0);
-            if (!o.ok) {
-                a.state = AgentState::Failed;
-                a.error = o.error + " (step " + std::to_string(a.steps.size()) + " of a staircase)";
-                if (a.text.empty() && a.reasoning.empty() && a.usage.prompt_tokens == 0) a.not_billed = true;
-            } else if (a.text.empty()) {
-                a.state = AgentState::Failed;
-                a.error = "provider \"" + agent.provider + "\" (model " + agent.model + "): returned an empty answer" +
-                          (o.finish_reason.empty() ? std::string() : " (finish_reason " + o.finish_reason + ")");
-            } else {
-                a.state = AgentState::Done;
-            }
-            // One call with every reference complete is an ordinary call, not a staircase.
-            if (a.steps.size() == 1 && a.steps.front().last) a.steps.clear();
-            snapshot = a;
-        }
+        // An answer that has used its max_tokens is over, as one call would be, even while its
+        // references still grow.
+        spent = agent.params.max_tokens && a.usage.completion_tokens >= *agent.params.max_tokens;
     }
-    if (snapshot) {
-        slot.finished = true;
-        conclude_agent(li, ai, std::move(*snapshot));
+    if (!o.ok || slot.last_step) return end_steps(li, ai, o);
+    if (spent) {
+        // It takes no more steps, and ends once the layer before it has (a layer is not done
+        // before the one it reads).
+        slot.spent = std::make_shared<const providers::CallOutcome>(o);
+        if (s.layer_finished[static_cast<std::size_t>(li - 1)]) end_steps(li, ai, o);
         return;
     }
     maybe_next_step(li, ai);
+}
+
+// The agent's last call (its last step, a failed one, or the one that used up its max_tokens)
+// has ended: its record is final.
+void Run::end_steps(int li, int ai, const providers::CallOutcome& o) {
+    State& s = *s_;
+    auto& slot = s.slot(li, ai);
+    const auto& agent = s.agent_config(li, ai);
+    AgentRecord snapshot;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto& a = s.agent(li, ai);
+        a.end_ms = s.now_ms();
+        a.duration_ms = ms_between(slot.started, Clock::now());
+        a.finish_reason = o.finish_reason;
+        if (a.ttft_ms && a.duration_ms > *a.ttft_ms && a.usage.completion_tokens > 0)
+            a.tokens_per_s = a.usage.completion_tokens / ((a.duration_ms - *a.ttft_ms) / 1000.0);
+        if (!o.ok) {
+            a.state = AgentState::Failed;
+            a.error = o.error + " (step " + std::to_string(a.steps.size()) + " of a staircase)";
+            if (a.text.empty() && a.reasoning.empty() && a.usage.prompt_tokens == 0) a.not_billed = true;
+        } else if (a.text.empty()) {
+            a.state = AgentState::Failed;
+            a.error = "provider \"" + agent.provider + "\" (model " + agent.model + "): returned an empty answer" +
+                      (o.finish_reason.empty() ? std::string() : " (finish_reason " + o.finish_reason + ")");
+        } else {
+            a.state = AgentState::Done;
+        }
+        // One call with every reference complete is an ordinary call, not a staircase.
+        if (a.steps.size() == 1 && a.steps.front().last) a.steps.clear();
+        snapshot = a;
+    }
+    slot.finished = true;
+    slot.spent.reset();
+    conclude_agent(li, ai, std::move(snapshot));
 }
 
 // Layer li-1's answers grew, finished or were cut: layer li may open, or its agents may take
@@ -374,6 +376,10 @@ void Run::maybe_next_step(int li, int ai) {
     State& s = *s_;
     auto& slot = s.slot(li, ai);
     if (s.over || slot.finished || !slot.launched || slot.in_step) return;
+    if (slot.spent) {
+        if (s.layer_finished[static_cast<std::size_t>(li - 1)]) end_steps(li, ai, *slot.spent);
+        return;
+    }
     const long chunk = s.config.pipelining.chunk_tokens;
     bool grown = true;
     {

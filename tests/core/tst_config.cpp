@@ -72,6 +72,12 @@ private slots:
     void pipeliningAndLayerLimitsAreChecked();
     void partialAndCutReferencesAreSaidSo();
     void continuationMessagesAreExact();
+    void numericFieldsSayFieldPointerAndRange_data();
+    void numericFieldsSayFieldPointerAndRange();
+    void wholeNumbersInAnyNotationAreWhole();
+    void smallChunksWarnWhatTheyCost();
+    void staircaseBeforeOnlyASelectorWarns();
+    void agentCountsAreCapped();
 };
 
 void TestConfig::issueExampleLoads() {
@@ -569,6 +575,199 @@ void TestConfig::continuationMessagesAreExact() {
     QCOMPARE(vllm.size(), std::size_t(3));
     QVERIFY(!vllm[2].prefix);
     QVERIFY(cfm);
+}
+
+namespace {
+// A configuration with every numeric field, one of them (`field`, at `pointer`) set to `value`.
+std::string every_number(const std::string& pointer, const std::string& value) {
+    nlohmann::json j = nlohmann::json::parse(R"({
+  "schema": "moa-workbench/config@1", "name": "n",
+  "providers": {"p": {"base_url": "http://127.0.0.1:1/v1", "max_concurrency": 2, "connect_timeout_ms": 1000,
+    "first_token_timeout_ms": 1000, "idle_timeout_ms": 1000, "call_timeout_ms": 1000, "max_retries": 1,
+    "retry_base_ms": 10, "retry_max_ms": 100, "max_answer_bytes": 4096,
+    "models": {"org/model-7b": {"input_usd_per_mtok": 1, "output_usd_per_mtok": 2, "active_params_b": 7}}},
+    "d": {"type": "demo", "tokens_per_second": 100, "first_token_ms": 5}},
+  "layers": [
+    {"agents": [{"provider": "p", "model": "a", "temperature": 0.5, "top_p": 0.9, "max_tokens": 64, "seed": 1,
+                 "top_logprobs": 2}, {"provider": "d", "model": "b"}], "quorum": 1, "deadline_ms": 1000},
+    {"agents": [{"provider": "p", "model": "c"}]}],
+  "pipelining": {"mode": "staircase", "chunk_tokens": 64}
+})");
+    j[nlohmann::json::json_pointer(pointer)] = nlohmann::json::parse(value);
+    return j.dump(2);
+}
+} // namespace
+
+void TestConfig::numericFieldsSayFieldPointerAndRange_data() {
+    QTest::addColumn<QString>("pointer");
+    QTest::addColumn<QString>("range");
+    const std::pair<const char*, const char*> fields[] = {
+        {"/providers/p/max_concurrency", "an integer between 1 and 1024"},
+        {"/providers/p/connect_timeout_ms", "an integer between 1 and 600000"},
+        {"/providers/p/first_token_timeout_ms", "an integer between 1 and 3600000"},
+        {"/providers/p/idle_timeout_ms", "an integer between 1 and 3600000"},
+        {"/providers/p/call_timeout_ms", "an integer between 1 and 86400000"},
+        {"/providers/p/max_retries", "an integer between 0 and 20"},
+        {"/providers/p/retry_base_ms", "an integer between 0 and 600000"},
+        {"/providers/p/retry_max_ms", "an integer between 0 and 3600000"},
+        {"/providers/p/max_answer_bytes", "an integer between 1024 and 1000000000"},
+        {"/providers/p/models/org~1model-7b/input_usd_per_mtok", "a number between 0 and 1000000"},
+        {"/providers/p/models/org~1model-7b/output_usd_per_mtok", "a number between 0 and 1000000"},
+        {"/providers/p/models/org~1model-7b/active_params_b", "a number between 0 and 1000000"},
+        {"/providers/d/tokens_per_second", "a number between 0.1 and 10000000"},
+        {"/providers/d/first_token_ms", "an integer between 0 and 600000"},
+        {"/layers/0/agents/0/temperature", "a number between 0 and 2"},
+        {"/layers/0/agents/0/top_p", "a number between 0 and 1"},
+        {"/layers/0/agents/0/max_tokens", "an integer between 1 and 10000000"},
+        {"/layers/0/agents/0/seed", "an integer between -9.2e+18 and 9.2e+18"},
+        {"/layers/0/agents/0/top_logprobs", "an integer between 0 and 20"},
+        {"/layers/0/quorum", "an integer between 1 and 10000"},
+        {"/layers/0/deadline_ms", "an integer between 1 and 86400000"},
+        {"/pipelining/chunk_tokens", "an integer between 1 and 100000"},
+    };
+    for (const auto& [pointer, range] : fields) QTest::newRow(pointer) << pointer << range;
+}
+
+// Every numeric field's message names the file and line, the JSON pointer, the field and what it
+// takes, whatever was wrong: 1e20 (a whole number, too large: not "a fraction"), a fraction, a string.
+void TestConfig::numericFieldsSayFieldPointerAndRange() {
+    QFETCH(QString, pointer);
+    QFETCH(QString, range);
+    const std::string ptr = pointer.toStdString();
+    const QString field = pointer.section('/', -1);
+    const QString takes = " (" + field + " must be " + range + ")";
+    const bool integer = range.startsWith("an integer");
+    struct Case {
+        const char* value;
+        QString message;
+    };
+    const Case cases[] = {
+        {"1e20", "out of range: 1e+20 is not within ["},
+        {"\"many\"", QString("must be ") + (integer ? "an integer" : "a number") + ", not string"},
+        {"-1e20", "out of range: -1e+20 is not within ["},
+    };
+    for (const auto& c : cases) {
+        auto r = config::load_config_text(every_number(ptr, c.value), "n.moa.json");
+        QVERIFY2(!r.ok(), c.value);
+        QCOMPARE(r.issues.size(), std::size_t(1));
+        const QString got = QString::fromStdString(r.issues[0].str());
+        QVERIFY2(got.contains(QRegularExpression("^n\\.moa\\.json:\\d+: " + QRegularExpression::escape(pointer + ": " + c.message))),
+                 qPrintable(got));
+        QVERIFY2(got.endsWith(takes), qPrintable(got + "\nexpected the end: " + takes));
+        QVERIFY2(!got.contains("fraction"), qPrintable(got));
+        QVERIFY(r.issues[0].line > 1);
+    }
+    if (integer) {
+        auto r = config::load_config_text(every_number(ptr, "2.5"), "n.moa.json");
+        QCOMPARE(r.issues.size(), std::size_t(1));
+        QCOMPARE(QString::fromStdString(r.issues[0].pointer), pointer);
+        QCOMPARE(QString::fromStdString(r.issues[0].message), "must be an integer, not a fraction: 2.5" + takes);
+    }
+}
+
+// 1e2 and 64.0 are whole numbers: an integer field takes them (JSON does not tell them apart).
+void TestConfig::wholeNumbersInAnyNotationAreWhole() {
+    auto r = config::load_config_text(every_number("/pipelining/chunk_tokens", "1e2"), "n.moa.json");
+    QVERIFY2(r.ok(), r.summary().c_str());
+    QCOMPARE(r.config->pipelining.chunk_tokens, 100);
+    r = config::load_config_text(every_number("/layers/0/agents/0/max_tokens", "64.0"), "n.moa.json");
+    QVERIFY2(r.ok(), r.summary().c_str());
+    QCOMPARE(r.config->layers[0].agents[0].params.max_tokens, std::optional<long>(64));
+}
+
+// A small chunk_tokens makes many steps, each re-sending every reference: the warning says what
+// it costs (in `moa validate`, `moa run` and the GUI's warnings list, which all show these).
+void TestConfig::smallChunksWarnWhatTheyCost() {
+    auto r = config::load_config_text(with_staircase(R"({"mode": "staircase", "chunk_tokens": 1})", ""), "s.moa.json");
+    QVERIFY2(r.ok(), r.summary().c_str());
+    QCOMPARE(r.issues.size(), std::size_t(1));
+    const auto& w = r.issues[0];
+    QCOMPARE(w.severity, config::Issue::Severity::Warning);
+    QCOMPARE(w.pointer, std::string("/pipelining/chunk_tokens"));
+    QVERIFY(w.line > 0);
+    QCOMPARE(QString::fromStdString(w.message),
+             QStringLiteral("costly: with chunk_tokens 1 each agent after the first layer takes about 512 steps (its "
+                            "references run to 512 tokens: /layers/0/agents/0/max_tokens), and each step re-sends every "
+                            "reference, so those agents' prompt tokens are about 512× a barrier run's; chunk_tokens 32 "
+                            "would make it about 16×"));
+    // A little larger, still costly; the default (32) and 16 are not; nor is a barrier run.
+    r = config::load_config_text(with_staircase(R"({"mode": "staircase", "chunk_tokens": 8})", ""), "s.moa.json");
+    QCOMPARE(r.issues.size(), std::size_t(1));
+    QVERIFY2(r.issues[0].message.find("about 64 steps") != std::string::npos, r.summary().c_str());
+    for (const char* quiet : {R"({"mode": "staircase"})", R"({"mode": "staircase", "chunk_tokens": 16})",
+                              R"({"mode": "barrier", "chunk_tokens": 1})"}) {
+        r = config::load_config_text(with_staircase(quiet, ""), "s.moa.json");
+        QVERIFY2(r.ok() && r.issues.empty(), (quiet + std::string("\n") + r.summary()).c_str());
+    }
+    // An agent without max_tokens: the estimate says what it assumed.
+    std::string doc = with_staircase(R"({"mode": "staircase", "chunk_tokens": 4})", "");
+    doc.replace(doc.find(", \"max_tokens\": 512"), std::string(", \"max_tokens\": 512").size(), "");
+    r = config::load_config_text(doc, "s.moa.json");
+    QCOMPARE(r.issues.size(), std::size_t(1));
+    QVERIFY2(r.issues[0].message.find("(its references run to 512 tokens: /layers/0/agents/0/max_tokens is not set, 512 "
+                                      "assumed)") != std::string::npos,
+             r.summary().c_str());
+}
+
+// A selecting aggregator cannot choose before the answers are complete, so it does not run in
+// steps: a staircase whose only later layer is that aggregator does nothing, and says so.
+void TestConfig::staircaseBeforeOnlyASelectorWarns() {
+    std::string doc = with_staircase(R"({"mode": "staircase"})", "");
+    doc.replace(doc.find("\"placement\": \"system\""), std::string("\"placement\": \"system\"").size(),
+                "\"placement\": \"system\", \"mode\": \"select\"");
+    auto r = config::load_config_text(doc, "sel.moa.json");
+    QVERIFY2(r.ok(), r.summary().c_str());
+    QCOMPARE(r.issues.size(), std::size_t(1));
+    QCOMPARE(r.issues[0].pointer, std::string("/pipelining/mode"));
+    QCOMPARE(QString::fromStdString(r.issues[0].message),
+             QStringLiteral("staircase streaming has no effect here: the only layer after the first is the selecting "
+                            "aggregator (\"aggregation\": {\"mode\": \"select\"}), which names one answer and so waits for "
+                            "every answer to be complete"));
+}
+
+namespace {
+// `layers` layers of `width` agents each, then the aggregator.
+std::string wide(std::size_t layers, std::size_t width) {
+    nlohmann::json j{{"schema", "moa-workbench/config@1"}, {"name", "wide"},
+                     {"providers", {{"d", {{"type", "demo"}}}}}, {"layers", nlohmann::json::array()}};
+    for (std::size_t l = 0; l < layers; ++l) {
+        nlohmann::json agents = nlohmann::json::array();
+        for (std::size_t a = 0; a < width; ++a) agents.push_back({{"provider", "d"}, {"model", "m" + std::to_string(a)}});
+        j["layers"].push_back({{"agents", agents}});
+    }
+    j["layers"].push_back({{"agents", {{{"provider", "d"}, {"model", "agg"}}}}});
+    return j.dump(1);
+}
+} // namespace
+
+// A 10 000-agent configuration used to validate and then freeze the GUI: layers, agents per layer
+// and agents in all are capped, with an error naming the file, the line, the pointer and the limit.
+void TestConfig::agentCountsAreCapped() {
+    auto r = config::load_config_text(wide(1, 10'000), "big.moa.json");
+    QVERIFY(!r.ok());
+    QCOMPARE(r.issues.size(), std::size_t(1));
+    QVERIFY2(QString::fromStdString(r.issues[0].str())
+                 .contains(QRegularExpression("^big\\.moa\\.json:\\d+: /layers/0/agents: 10000 agents in one layer; a "
+                                              "layer holds at most 64 \\(see the limits in the README\\)$")),
+             r.summary().c_str());
+    QVERIFY(r.issues[0].line > 1);
+    r = config::load_config_text(wide(1, 65), "big.moa.json");
+    QVERIFY(!r.ok());
+    QVERIFY2(r.summary().find("/layers/0/agents: 65 agents in one layer; a layer holds at most 64") != std::string::npos,
+             r.summary().c_str());
+    r = config::load_config_text(wide(1, 64), "big.moa.json");
+    QVERIFY2(r.ok(), r.summary().c_str());
+    r = config::load_config_text(wide(16, 2), "big.moa.json"); // 17 layers
+    QVERIFY(!r.ok());
+    QVERIFY2(r.summary().find("big.moa.json:2: /layers: 17 layers; a configuration holds at most 16") != std::string::npos,
+             r.summary().c_str());
+    r = config::load_config_text(wide(15, 2), "big.moa.json");
+    QVERIFY2(r.ok(), r.summary().c_str());
+    r = config::load_config_text(wide(5, 60), "big.moa.json"); // 301 agents, none too many in a layer
+    QVERIFY(!r.ok());
+    QVERIFY2(r.summary().find("/layers: 301 agents in all; a configuration holds at most 256") != std::string::npos,
+             r.summary().c_str());
+    QCOMPARE(config::kMaxAgentsPerLayer, std::size_t(64));
 }
 
 QTEST_GUILESS_MAIN(TestConfig)

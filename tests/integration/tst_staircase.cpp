@@ -3,6 +3,7 @@
 // tests/servers/openai_server.py on 127.0.0.1): the exact messages of each step, repeat removal,
 // cancel and failure inside a staircase, cut agents whose connections really close, the sums.
 #include <algorithm>
+#include <set>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -13,10 +14,12 @@
 #include "engine/engine.h"
 #include "engine/prompt_builder.h"
 #include "engine/run_outcome.h"
+#include "eval/provenance.h"
 #include "eval/sweep.h"
 #include "run_helpers.h"
 #include "store/history.h"
 #include "test_server.h"
+#include "util/resources.h"
 
 using namespace moa;
 using namespace testing_support;
@@ -76,6 +79,10 @@ private slots:
     void cliTextKeepsTheLiveAnswerInOnePiece();
     void validateNamesFileLineAndPointer();
     void latencySweepWritesTheVariants();
+    void selectingAggregatorWaitsForCompleteAnswers();
+    void maxTokensCapsTheWholeAnswer();
+    void demoContinuesItsOwnAnswer_data();
+    void demoContinuesItsOwnAnswer();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -512,6 +519,133 @@ void TestStaircase::latencySweepWritesTheVariants() {
     auto written = config::load_config_file(dir.filePath("sw/variant-02.moa.json").toStdString());
     QVERIFY2(written.ok(), written.summary().c_str());
     QCOMPARE(written.config->pipelining.mode, config::Pipelining::Mode::Staircase);
+}
+
+// A selecting aggregator (select mode) cannot name the best answer before the answers are
+// complete, and the answer it names is not its own to continue: in a staircase it runs once,
+// after the previous layer, over complete references; the record and --json show no steps; and
+// the final answer's first token is when the named answer is known (the ranker's end), not the
+// first word of its reply. Layers before it still run in steps.
+void TestStaircase::selectingAggregatorWaitsForCompleteAnswers() {
+    const std::string n = nonce();
+    const std::string p1 = "ok?words=60&delay_ms=10&tag=P1" + n, p2 = "ok?words=60&delay_ms=10&tag=P2" + n;
+    const std::string m1 = "ok?words=40&tag=M1" + n, m2 = "ok?words=40&tag=M2" + n;
+    // A ranker that explains itself, word by word: it names answer 2 well after its first word.
+    const std::string ranker = "ok?reply=Response%202%20is%20the%20most%20complete%20of%20the%20two&delay_ms=40&tag=R" + n;
+    for (const bool three : {false, true}) {
+        auto j = staircase(three ? config_json(url(), {{p1, p2}, {m1, m2}, {ranker}}) : config_json(url(), {{p1, p2}, {ranker}}), 8);
+        j["aggregation"] = {{"mode", "select"}};
+        const auto before = bodies_for(ranker).size();
+        EventLog log;
+        auto rec = run_to_end(make_config(j), "Q?", &log);
+        QCOMPARE(rec.status, engine::RunStatus::Done);
+        const auto& prev = rec.layers[rec.layers.size() - 2];
+        const auto& sel = rec.layers.back().agents.front();
+        QVERIFY(sel.steps.empty());
+        QCOMPARE(bodies_for(ranker).size(), before + 1); // one call
+        QVERIFY(sel.messages[0].content.find(engine::kStillBeingWritten) == std::string::npos);
+        for (const auto& a : prev.agents) QVERIFY(sel.start_ms >= a.end_ms);
+        QCOMPARE(QString::fromStdString(*rec.final_text), QString::fromStdString(prev.agents[1].text));
+        const auto js = engine::to_json(rec);
+        QVERIFY(!js["layers"].back()["agents"][0].contains("steps"));
+        QVERIFY(rec.totals.ttft_ms);
+        QVERIFY2(*rec.totals.ttft_ms >= sel.end_ms - 1e-6,
+                 qPrintable(QStringLiteral("final answer's first token at %1 ms, the ranker named it at %2 ms (its first word at %3 ms)")
+                                .arg(*rec.totals.ttft_ms).arg(sel.end_ms).arg(sel.start_ms + sel.ttft_ms.value_or(0))));
+        QCOMPARE(js["totals"]["ttft_ms"].get<double>(), *rec.totals.ttft_ms);
+        if (three) // the middle layer synthesizes, so it still runs in steps
+            for (const auto& a : rec.layers[1].agents) QVERIFY(a.steps.size() >= 2);
+    }
+}
+
+// An agent's max_tokens caps its whole answer in a staircase, as in one call: each step used
+// to be allowed chunk_tokens more and the last step max_tokens more (8 steps of 8 + 20 words
+// for a max_tokens of 20). One that has used it up takes no more steps and ends once the layer
+// before it has.
+void TestStaircase::maxTokensCapsTheWholeAnswer() {
+    const std::string n = nonce();
+    const std::string p1 = "ok?words=120&delay_ms=15&tag=P1" + n, p2 = "ok?words=120&delay_ms=15&tag=P2" + n;
+    const std::string agg = "ok?words=200&tag=A" + n;
+    auto j = staircase(config_json(url(), {{p1, p2}, {agg}}), 8);
+    j["layers"][1]["agents"][0]["max_tokens"] = 20;
+    EventLog log;
+    auto rec = run_to_end(make_config(j), "Q?", &log);
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    const auto& a = rec.layers[1].agents[0];
+    QVERIFY2(a.steps.size() >= 3, qPrintable(QString::number(a.steps.size())));
+    QCOMPARE(a.usage.completion_tokens, 20L);
+    QCOMPARE(QString::fromStdString(a.text).split(' ', Qt::SkipEmptyParts).size(), 20);
+    QVERIFY(scripted("A" + n, 2, 200).starts_with(a.text));
+    QCOMPARE(QString::fromStdString(a.finish_reason), QStringLiteral("length"));
+    QCOMPARE(QString::fromStdString(streamed(log, 1, 0)), QString::fromStdString(a.text));
+    // What the server was asked: never more than what was left.
+    long asked = 0;
+    for (const auto& b : bodies_for(agg)) asked += b["max_tokens"].toInt();
+    QCOMPARE(asked, 20L);
+    // The layer before it finished first, whole.
+    for (const auto& p : rec.layers[0].agents) {
+        QCOMPARE(p.state, engine::AgentState::Done);
+        QVERIFY(a.end_ms >= p.end_ms);
+    }
+    QVERIFY(rec.layers[1].end_ms >= rec.layers[0].end_ms);
+}
+
+void TestStaircase::demoContinuesItsOwnAnswer_data() {
+    QTest::addColumn<QString>("prompt");
+    QTest::addColumn<QString>("continuation");
+    QTest::addColumn<QString>("placement");
+    QTest::newRow("tides, instruction") << "Why are there two tides a day?" << "instruction" << "system";
+    QTest::newRow("bread, assistant_prefix") << "How does bread rise?" << "assistant_prefix" << "system";
+    QTest::newRow("bees, continue_final_message") << "How do bees make honey?" << "continue_final_message" << "system";
+    QTest::newRow("agents, instruction, user placement") << "What is a mixture of agents?" << "instruction" << "user";
+    QTest::newRow("no keyword, assistant_prefix, user placement") << "Tell me something." << "assistant_prefix" << "user";
+}
+
+// The offline demo in a staircase continues its own answer: every agent after the first layer
+// ends with the text it writes in one call (the barrier run's), nothing repeated or cut away.
+// (The in-process demo is what this test is about; it stands in for no HTTP path.)
+void TestStaircase::demoContinuesItsOwnAnswer() {
+    QFETCH(QString, prompt);
+    QFETCH(QString, continuation);
+    QFETCH(QString, placement);
+    auto loaded = config::load_config_file(resources::preset_path("offline-demo"));
+    QVERIFY(loaded.ok());
+    auto barrier = *loaded.config;
+    barrier.providers["demo"].demo_tokens_per_second = 1000;
+    barrier.providers["demo"].demo_first_token_ms = 0;
+    barrier.aggregation.placement = placement == "user" ? config::Placement::User : config::Placement::System;
+    auto stair = barrier;
+    stair.pipelining.mode = config::Pipelining::Mode::Staircase;
+    stair.pipelining.chunk_tokens = 8;
+    stair.pipelining.continuation = continuation == "instruction"        ? config::Pipelining::Continuation::Instruction
+                                    : continuation == "assistant_prefix" ? config::Pipelining::Continuation::AssistantPrefix
+                                                                         : config::Pipelining::Continuation::ContinueFinalMessage;
+    const auto b = run_to_end(barrier, prompt.toStdString());
+    EventLog log;
+    const auto s = run_to_end(stair, prompt.toStdString(), &log);
+    QCOMPARE(b.status, engine::RunStatus::Done);
+    QCOMPARE(s.status, engine::RunStatus::Done);
+    for (std::size_t li = 1; li < s.layers.size(); ++li)
+        for (const auto& a : s.layers[li].agents) {
+            const auto& one_call = b.layers[li].agents[static_cast<std::size_t>(a.index)].text;
+            QVERIFY2(a.steps.size() >= 2, qPrintable(QStringLiteral("layer %1 agent %2 took %3 steps")
+                                                          .arg(li + 1).arg(a.index + 1).arg(a.steps.size())));
+            QCOMPARE(QString::fromStdString(a.text), QString::fromStdString(one_call));
+            QCOMPARE(QString::fromStdString(streamed(log, static_cast<int>(li), a.index)), QString::fromStdString(a.text));
+            for (const auto& st : a.steps) QCOMPARE(st.repeat_removed, std::size_t(0)); // nothing to cut away
+            // No sentence twice (the demo drops repeats within an answer).
+            std::set<std::string> seen;
+            for (const auto& sen : eval::split_text(a.text).sentences) {
+                const std::string t = a.text.substr(sen.span.begin, sen.span.end - sen.span.begin);
+                QVERIFY2(seen.insert(t).second, qPrintable(QString::fromStdString("repeated: " + t + "\nin: " + a.text)));
+            }
+        }
+    QCOMPARE(QString::fromStdString(*s.final_text), QString::fromStdString(*b.final_text));
+    // And it is a staircase: the final answer began before the proposers had all finished.
+    const auto& f = s.layers.back().agents.front();
+    double proposers_end = 0;
+    for (const auto& a : s.layers[0].agents) proposers_end = std::max(proposers_end, a.end_ms);
+    QVERIFY(f.steps.front().start_ms < proposers_end);
 }
 
 QTEST_GUILESS_MAIN(TestStaircase)
