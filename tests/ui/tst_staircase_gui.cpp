@@ -8,10 +8,21 @@
 #include <QFile>
 #include <QLabel>
 #include <QSpinBox>
+#include <QStandardPaths>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <fstream>
+
 #include "graph/graph_scene.h"
+#include "main_window.h"
+#include "run/replay_player.h"
+#include "run/run_presenter.h"
+#include "run/run_view.h"
+#include "run/timeline_view.h"
+#include "store/history.h"
+#include "store/history_recorder.h"
 #include "model/config_document.h"
 #include "model/inspector.h"
 #include "run_helpers.h"
@@ -20,6 +31,7 @@
 
 using namespace moa;
 using namespace moa::ui;
+using namespace testing_support;
 
 namespace {
 config::Config preset(const char* name) { return *config::load_config_file(resources::preset_path(name)).config; }
@@ -39,6 +51,7 @@ private slots:
     void inspectorEditsPipeliningAndLayerLimits();
     void lastLayerLimitsAreOffWithTheReason();
     void invalidQuorumShowsTheLoadersMessage();
+    void staircaseRunDrawsABarPerStepLiveAndReplayed();
 };
 
 void TestStaircaseGui::inspectorEditsPipeliningAndLayerLimits() {
@@ -175,6 +188,98 @@ void TestStaircaseGui::invalidQuorumShowsTheLoadersMessage() {
     quorum->setValue(0);
     QVERIFY(problems->text().isEmpty());
     QVERIFY(!quorum->isEnabled());
+}
+
+namespace {
+// Each step of `a` has its own bar on the timeline, starting at the step's recorded start.
+void check_step_bars(const TimelineView* t, const engine::AgentRecord& a) {
+    const auto rects = t->stepRects(a.layer, a.index);
+    QCOMPARE(rects.size(), a.steps.size());
+    for (std::size_t k = 0; k < rects.size(); ++k) {
+        QVERIFY2(std::abs(rects[k].left() - t->xOf(a.steps[k].start_ms)) < 0.5,
+                 qPrintable(QString("step %1 at x %2, expected %3").arg(k).arg(rects[k].left()).arg(t->xOf(a.steps[k].start_ms))));
+        if (k > 0) QVERIFY(rects[k].left() >= rects[k - 1].left());
+    }
+}
+} // namespace
+
+void TestStaircaseGui::staircaseRunDrawsABarPerStepLiveAndReplayed() {
+    QStandardPaths::setTestModeEnabled(true);
+    QTemporaryDir dir;
+    const QString db = dir.filePath("history.sqlite");
+    qputenv("MOA_HISTORY_DB", db.toUtf8());
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string n = nonce();
+    // Two paced proposers and a straggler the layer's quorum cuts; the aggregator works in steps
+    // of 8 tokens over their answers while they grow.
+    auto j = config_json(server.base_url(), {{"ok?words=60&delay_ms=15&tag=P1" + n, "ok?words=400&delay_ms=50&tag=S" + n,
+                                              "ok?words=60&delay_ms=15&tag=P2" + n},
+                                             {"ok?words=30&tag=A" + n}});
+    j["name"] = "Stairs";
+    j["layers"][0]["quorum"] = 2;
+    j["pipelining"] = {{"mode", "staircase"}, {"chunk_tokens", 8}};
+    const QString path = dir.filePath("stairs.moa.json");
+    std::ofstream(path.toStdString()) << j.dump(2);
+    auto h = store::History::open(db.toStdString());
+    QVERIFY(h.ok());
+    MainWindow w(std::make_unique<store::HistoryRecorder>(std::move(*h)));
+    w.show();
+    QVERIFY(w.openFile(path));
+    QCOMPARE(w.graphScene()->layerNote(0), QString("2 of 3"));
+    QCOMPARE(w.graphScene()->layerNote(1), QString("staircase · 8 tok"));
+    w.promptEditor()->setPlainText("Q?");
+    QSignalSpy finished(&w, &MainWindow::runFinished);
+    QVERIFY(w.startRun());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    const QString status = w.statusBar()->currentMessage();
+
+    w.history()->flush();
+    auto h2 = store::History::open(db.toStdString());
+    auto listed = (*h2)->list();
+    QVERIFY(listed.ok() && listed->size() == 1);
+    const qint64 id = static_cast<qint64>(listed->front().id);
+    auto stored = (*h2)->load(listed->front().id);
+    QVERIFY(stored.has_value());
+    const engine::RunRecord& rec = *stored;
+    const auto& agg = rec.layers[1].agents[0];
+    QVERIFY2(agg.steps.size() >= 3, qPrintable(QString::number(agg.steps.size())));
+    QCOMPARE(rec.layers[0].agents[1].state, engine::AgentState::Cut);
+    QVERIFY(rec.totals.ttft_ms);
+
+    // Live: a bar per step, at the steps' start times; the proposers one bar each.
+    auto* t = w.timeline();
+    check_step_bars(t, agg);
+    QVERIFY(t->stepRects(0, 0).empty());
+    QVERIFY(!t->barRect(0, 0).isEmpty());
+    // The cut straggler: grey, with the reason in its tooltip.
+    QCOMPARE(t->bars().at({0, 1}).state, engine::AgentState::Cut);
+    const QString cut_tip = t->toolTipAt(t->barRect(0, 1).center().toPoint());
+    QVERIFY2(cut_tip.contains("cut: the layer's quorum of 2 was reached"), qPrintable(cut_tip));
+    // A step's own times, under the pointer.
+    const QString step_tip = t->toolTipAt(t->stepRects(1, 0)[1].center().toPoint());
+    QVERIFY2(step_tip.contains(QString("ran in %1 steps").arg(agg.steps.size())) && step_tip.contains("step 2: started at"),
+             qPrintable(step_tip));
+
+    // The first-token time in the status bar and the final header; the steps on the aggregator's pane.
+    const QString first = QString("first token %1 s").arg(*rec.totals.ttft_ms / 1000.0, 0, 'f', 2);
+    QVERIFY2(status.contains(first), qPrintable(status + " / " + first));
+    QVERIFY2(w.runView()->totalsText().contains(first), qPrintable(w.runView()->totalsText()));
+    QVERIFY2(w.runView()->pane(1, 0)->statsText().contains(QString("%1 steps").arg(agg.steps.size())),
+             qPrintable(w.runView()->pane(1, 0)->statsText()));
+    QVERIFY(w.runView()->pane(0, 1)->stateText().contains("cut"));
+
+    // Replayed from the history: the same bars.
+    QSignalSpy replayed(w.replayPlayer(), &ReplayPlayer::finished);
+    w.replayRun(id, 20.0);
+    QTRY_COMPARE_WITH_TIMEOUT(replayed.count(), 1, 30000);
+    check_step_bars(t, agg);
+    QCOMPARE(t->bars().at({0, 1}).state, engine::AgentState::Cut);
+    QVERIFY(w.runView()->totalsText().contains(first));
+    // Reopened from the history: the same again.
+    w.openRun(id);
+    QTRY_VERIFY_WITH_TIMEOUT(w.presenter()->showingRecorded() && t->stepRects(1, 0).size() == agg.steps.size(), 10000);
+    check_step_bars(t, agg);
 }
 
 QTEST_MAIN(TestStaircaseGui)
