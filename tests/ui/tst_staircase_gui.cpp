@@ -4,7 +4,13 @@
 // of a staircase run over real HTTP (tests/servers/openai_server.py on 127.0.0.1), the run view
 // and status bar give the first-token time, New sweep… offers the latency kind, and the
 // experiment charts plot time to first token and wall time.
+#include <QApplication>
 #include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QLineEdit>
+#include <QPushButton>
 #include <QFile>
 #include <QLabel>
 #include <QSpinBox>
@@ -15,6 +21,7 @@
 
 #include <fstream>
 
+#include "experiment/experiment_window.h"
 #include "graph/graph_scene.h"
 #include "main_window.h"
 #include "run/replay_player.h"
@@ -52,6 +59,7 @@ private slots:
     void lastLayerLimitsAreOffWithTheReason();
     void invalidQuorumShowsTheLoadersMessage();
     void staircaseRunDrawsABarPerStepLiveAndReplayed();
+    void newSweepOffersTheLatencyKind();
 };
 
 void TestStaircaseGui::inspectorEditsPipeliningAndLayerLimits() {
@@ -280,6 +288,67 @@ void TestStaircaseGui::staircaseRunDrawsABarPerStepLiveAndReplayed() {
     w.openRun(id);
     QTRY_VERIFY_WITH_TIMEOUT(w.presenter()->showingRecorded() && t->stepRects(1, 0).size() == agg.steps.size(), 10000);
     check_step_bars(t, agg);
+}
+
+void TestStaircaseGui::newSweepOffersTheLatencyKind() {
+    QStandardPaths::setTestModeEnabled(true);
+    QTemporaryDir dir;
+    const QString out = dir.filePath("latency");
+    ExperimentWindow w;
+    w.show();
+    QPushButton* button = nullptr;
+    for (auto* b : w.findChildren<QPushButton*>())
+        if (b->text() == "New sweep…") button = b;
+    QVERIFY(button);
+    QVERIFY(button->toolTip().contains("latency"));
+    QString first_error, kind_tip;
+    bool accepted = false;
+    // The dialog is modal: filled in from inside its own loop, through its widgets.
+    QTimer::singleShot(0, &w, [&] {
+        auto* d = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+        if (!d) return;
+        auto* kind = d->findChild<QComboBox*>("kind");
+        const int latency = kind ? kind->findData("latency") : -1;
+        if (latency < 0) return d->reject();
+        kind->setCurrentIndex(latency);
+        kind_tip = kind->itemData(latency, Qt::ToolTipRole).toString();
+        d->findChild<QLineEdit*>("base")->setText("nope");
+        d->findChild<QComboBox*>("judge")->setCurrentText("offline-demo-judge");
+        d->findChild<QLineEdit*>("reference")->setText("offline-demo");
+        d->findChild<QLineEdit*>("dir")->setText(out);
+        auto* ok = d->findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+        ok->click(); // validated like the other kinds: nothing written, the field named
+        first_error = d->findChild<QLabel*>("errors")->text();
+        if (QDir(out).exists()) return d->reject();
+        d->findChild<QLineEdit*>("base")->setText("offline-demo");
+        ok->click();
+        accepted = d->result() == QDialog::Accepted;
+    });
+    QSignalSpy loaded(&w, &ExperimentWindow::loaded);
+    button->click();
+    QVERIFY2(first_error.contains("Base configuration: no configuration file \"nope\""), qPrintable(first_error));
+    QVERIFY(kind_tip.contains("re-sends the references"));
+    QVERIFY(accepted);
+    // The four latency variants of the base, as `moa sweep --kind latency` writes them.
+    std::vector<config::Config> variants;
+    for (int i = 1; i <= 4; ++i) {
+        auto r = config::load_config_file(QDir(out).filePath(QString("variant-%1.moa.json").arg(i, 2, 10, QChar('0'))).toStdString());
+        QVERIFY2(r.ok(), r.summary().c_str());
+        variants.push_back(*r.config);
+    }
+    QVERIFY(!QFile::exists(QDir(out).filePath("variant-05.moa.json")));
+    using M = config::Pipelining::Mode;
+    QCOMPARE(variants[0].pipelining.mode, M::Barrier);
+    QCOMPARE(variants[1].pipelining.mode, M::Staircase);
+    QCOMPARE(variants[1].pipelining.chunk_tokens, 16);
+    QCOMPARE(variants[2].pipelining.mode, M::Staircase);
+    QCOMPARE(variants[2].pipelining.chunk_tokens, 64);
+    QCOMPARE(variants[3].pipelining.mode, M::Barrier);
+    QCOMPARE(variants[3].layers[0].quorum.value(), 2); // 3 proposers, n−1
+    QCOMPARE(variants[3].layers[1].quorum.value(), 2);
+    QVERIFY(!variants[3].layers[2].quorum);
+    QVERIFY(loaded.count() > 0 || loaded.wait(30000));
+    QCOMPARE(loaded.first().first().toBool(), true);
 }
 
 QTEST_MAIN(TestStaircaseGui)

@@ -132,7 +132,8 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     auto* export_chart = new QPushButton(tr("Export chart…"), this);
     auto* sweep = new QPushButton(tr("New sweep…"), this);
     sweep->setToolTip(tr("The MoA paper's ablations: variants of a configuration (proposers, layers, aggregator, "
-                         "one model sampled n times, a selecting aggregator) evaluated as one experiment"));
+                         "one model sampled n times, a selecting aggregator), or its latency variants (barrier, "
+                         "staircase streaming, quorum n−1), evaluated as one experiment"));
     connect(sweep, &QPushButton::clicked, this, &ExperimentWindow::showSweepDialog);
     for (auto* b : {create, open, sweep, run_, pause_, cancel_, export_chart}) {
         b->setAccessibleName(b->text().remove("…"));
@@ -808,6 +809,13 @@ void ExperimentWindow::showSweepDialog() {
     kind->addItem(tr("Aggregator model"), "aggregator");
     kind->addItem(tr("One model sampled n times vs n different models"), "samples");
     kind->addItem(tr("Selecting aggregator (LLM ranker) vs synthesizing"), "ranker");
+    kind->addItem(tr("Latency: barrier, staircase (16 and 64 tokens), quorum n−1"), "latency");
+    kind->setItemData(kind->count() - 1,
+                      tr("What cutting the wait costs in quality: the base as a barrier run, with staircase streaming "
+                         "in steps of 16 and of 64 tokens (each step re-sends the references: more prompt tokens), "
+                         "and with every layer of proposers done once all but one have finished"),
+                      Qt::ToolTipRole);
+    kind->setObjectName("kind");
     auto* max = new QSpinBox(&d);
     max->setRange(0, 12);
     max->setSpecialValueText(tr("as in the base"));
@@ -825,6 +833,7 @@ void ExperimentWindow::showSweepDialog() {
     sample->setValue(30);
     sample->setSpecialValueText(tr("all prompts"));
     auto [dir_row, dir] = file_row(start_path("moa-sweeps/" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss"), "experiments"), {}, true);
+    dir->setObjectName("dir");
     form->addRow(tr("Base configuration"), base_row);
     form->addRow(tr("Vary"), kind);
     form->addRow(tr("Up to"), max);
