@@ -21,7 +21,11 @@
 
 #include <fstream>
 
+#include "eval/experiment.h"
+#include "eval/experiment_results.h"
 #include "experiment/experiment_window.h"
+#include "experiment/result_chart.h"
+#include "store/experiment_store.h"
 #include "graph/graph_scene.h"
 #include "main_window.h"
 #include "run/replay_player.h"
@@ -60,6 +64,7 @@ private slots:
     void invalidQuorumShowsTheLoadersMessage();
     void staircaseRunDrawsABarPerStepLiveAndReplayed();
     void newSweepOffersTheLatencyKind();
+    void chartsPlotTheMedianFirstTokenAndWallTimes();
 };
 
 void TestStaircaseGui::inspectorEditsPipeliningAndLayerLimits() {
@@ -349,6 +354,106 @@ void TestStaircaseGui::newSweepOffersTheLatencyKind() {
     QVERIFY(!variants[3].layers[2].quorum);
     QVERIFY(loaded.count() > 0 || loaded.wait(30000));
     QCOMPARE(loaded.first().first().toBool(), true);
+}
+
+namespace {
+std::optional<double> median(std::vector<double> v) {
+    if (v.empty()) return std::nullopt;
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+} // namespace
+
+void TestStaircaseGui::chartsPlotTheMedianFirstTokenAndWallTimes() {
+    QStandardPaths::setTestModeEnabled(true);
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    const std::string n = nonce();
+    // A barrier and a staircase variant of one configuration, a reference and a scripted judge,
+    // all on the local HTTP server.
+    auto base = config_json(server.base_url(), {{"ok?words=40&delay_ms=10&tag=P1" + n, "ok?words=40&delay_ms=10&tag=P2" + n},
+                                                {"ok?words=20&tag=A" + n}});
+    base["name"] = "Barrier";
+    std::ofstream(dir.filePath("barrier.moa.json").toStdString()) << base.dump(2);
+    auto stairs = base;
+    stairs["name"] = "Staircase";
+    stairs["pipelining"] = {{"mode", "staircase"}, {"chunk_tokens", 8}};
+    std::ofstream(dir.filePath("stairs.moa.json").toStdString()) << stairs.dump(2);
+    auto ref = config_json(server.base_url(), {{"ok?words=20&tag=R" + n}});
+    ref["name"] = "Reference";
+    std::ofstream(dir.filePath("ref.moa.json").toStdString()) << ref.dump(2);
+    auto judge = config_json(server.base_url(), {{"judge?prefer=A" + n}});
+    judge["name"] = "Judge";
+    std::ofstream(dir.filePath("judge.moa.json").toStdString()) << judge.dump(2);
+    const QString exp = dir.filePath("latency.moa-experiment.json");
+    std::ofstream(exp.toStdString()) << nlohmann::json{{"schema", "moa-workbench/experiment@1"},
+                                                       {"name", "Latency"},
+                                                       {"configurations", {"barrier.moa.json", "stairs.moa.json"}},
+                                                       {"prompts", "starter"},
+                                                       {"sample", 5},
+                                                       {"seed", 3},
+                                                       {"reference", {{"configuration", "ref.moa.json"}}},
+                                                       {"judge", {{"config", "judge.moa.json"}, {"mode", "pairwise"}}},
+                                                       {"concurrency", 2}}
+                                            .dump(2);
+    const QString db = dir.filePath("e.sqlite");
+    ExperimentWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &ExperimentWindow::loaded);
+    w.openExperiment(exp, db);
+    QVERIFY(loaded.wait(20000));
+    QCOMPARE(loaded.first().first().toBool(), true);
+    QSignalSpy finished(&w, &ExperimentWindow::finished);
+    w.run();
+    QVERIFY(finished.wait(120000));
+    QTRY_VERIFY_WITH_TIMEOUT(w.results() && w.results()->configs.size() == 2 && w.results()->configs[0].judged == 5 &&
+                                 w.results()->configs[1].judged == 5,
+                             30000);
+
+    // The medians per prompt, from the stored runs.
+    auto e = eval::load_experiment(exp.toStdString());
+    QVERIFY2(e.ok(), e.ok() ? "" : e.error().c_str());
+    auto store = store::ExperimentStore::open(db.toStdString());
+    QVERIFY(store.ok());
+    std::map<QString, std::pair<double, double>> expected; // name -> (ttft s, wall s)
+    for (const auto& c : e->configs) {
+        std::vector<double> ttft, wall;
+        for (const auto& item : e->prompts.items) {
+            auto g = (*store)->generation(eval::config_key(c), item.id);
+            QVERIFY(g && g->ok);
+            QVERIFY(g->ttft_ms && *g->ttft_ms > 0 && *g->ttft_ms <= g->wall_ms);
+            ttft.push_back(*g->ttft_ms);
+            wall.push_back(g->wall_ms);
+        }
+        expected[QString::fromStdString(c.name)] = {*median(ttft) / 1000.0, *median(wall) / 1000.0};
+    }
+    QCOMPARE(expected.size(), std::size_t(2));
+
+    auto* axis = w.secondAxis();
+    QVERIFY(axis);
+    QCOMPARE(w.tflopsChart()->spec().x_label, QString("TFLOPs per instance (critical path)"));
+    for (const auto& [which, label] : {std::pair{QString("ttft"), QString("Time to first token (s, median per prompt)")},
+                                       std::pair{QString("wall"), QString("Wall time (s, median per prompt)")}}) {
+        axis->setCurrentIndex(axis->findData(which));
+        const auto& spec = w.tflopsChart()->spec();
+        QCOMPARE(spec.x_label, label);
+        QCOMPARE(spec.points.size(), std::size_t(2));
+        for (const auto& p : spec.points) {
+            QVERIFY2(expected.count(p.name), qPrintable(p.name));
+            const double want = which == "ttft" ? expected[p.name].first : expected[p.name].second;
+            QVERIFY2(std::abs(p.x - want) < 1e-9, qPrintable(QString("%1 %2: %3, expected %4").arg(p.name, which).arg(p.x).arg(want)));
+        }
+        // `moa chart --x` draws the same axis.
+        const QString csv = dir.filePath(which + ".csv");
+        auto r = run_moa({"chart", "--experiment", exp, "--db", db, "--out", csv, "--x", which}, {}, 60000);
+        QVERIFY2(r.code == 0, r.err.constData());
+        QFile f(csv);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(f.readAll());
+        QVERIFY2(text.startsWith("configuration,\"" + label + "\","), qPrintable(text)); // quoted: the label has a comma
+        for (const auto& p : spec.points) QVERIFY2(text.contains(p.name + "," + QString::number(p.x, 'g', 10) + ","), qPrintable(text));
+    }
 }
 
 QTEST_MAIN(TestStaircaseGui)

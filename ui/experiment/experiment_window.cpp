@@ -198,8 +198,18 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     paper_->setToolTip(tr("The paper's LC comes from AlpacaEval 2.0's 805 instructions with GPT-4 Turbo as judge and reference and "
                           "a length term regularised by baseline variants; this experiment's prompts, judge, reference and LC fit differ"));
     paper_->setChecked(false);
+    // The second chart's x axis: TFLOPs, or the time the user waits (per-prompt medians).
+    second_x_ = new QComboBox(charts);
+    second_x_->setObjectName("second_x");
+    second_x_->addItem(tr("TFLOPs"), "tflops");
+    second_x_->addItem(tr("Time to first token"), "ttft");
+    second_x_->addItem(tr("Wall time"), "wall");
+    second_x_->setAccessibleName(tr("Second chart's x axis"));
+    second_x_->setToolTip(tr("The right chart's x axis: TFLOPs per instance, or the median per prompt of the time to the "
+                             "final answer's first token or of the wall time, from the stored runs"));
     opts->addWidget(log_x_);
     opts->addWidget(paper_);
+    opts->addWidget(second_x_);
     opts->addStretch();
     cl->addLayout(opts);
     auto* split = new QSplitter(Qt::Horizontal, charts);
@@ -278,6 +288,7 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     connect(export_chart, &QPushButton::clicked, this, &ExperimentWindow::exportChart);
     connect(log_x_, &QCheckBox::toggled, this, &ExperimentWindow::rebuildCharts);
     connect(paper_, &QCheckBox::toggled, this, &ExperimentWindow::rebuildCharts);
+    connect(second_x_, &QComboBox::currentIndexChanged, this, &ExperimentWindow::rebuildCharts);
     connect(instances_, &QTableWidget::currentCellChanged, this, [this](int row, int, int, int) { showInstance(row); });
     for (auto* c : {cost_chart_, tflops_chart_})
         connect(c, &ResultChart::configurationClicked, this, [this](const QString& source) {
@@ -708,7 +719,8 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
 void ExperimentWindow::rebuildCharts() {
     if (!results_) return;
     cost_chart_->setSpec(chart_spec(*results_, XAxis::Cost, log_x_->isChecked(), paper_->isChecked()));
-    tflops_chart_->setSpec(chart_spec(*results_, XAxis::Tflops, false, paper_->isChecked()));
+    const auto second = x_axis_from_string(second_x_->currentData().toString()).value_or(XAxis::Tflops);
+    tflops_chart_->setSpec(chart_spec(*results_, second, false, paper_->isChecked()));
 }
 
 void ExperimentWindow::showInstance(int row) {
