@@ -212,6 +212,7 @@ void TimelineView::paintEvent(QPaintEvent*) {
         item(streaming, false, tr("streaming"));
         item(done, false, tr("done"));
         item(failed, false, tr("failed or dropped"));
+        item(pal.color(QPalette::Mid), false, tr("cut or cancelled"));
     }
     // The time axis: light grid lines behind the bars, seconds below them.
     const int bottom = top + static_cast<int>(bars_.size()) * row_h;
