@@ -17,7 +17,7 @@ const char* kUsage =
     "  moa models --config FILE --provider NAME [--json]\n"
     "  moa serve --config FILE [--config FILE...] [--host 127.0.0.1] [--port N] [--api-key-env NAME]\n"
     "  moa eval --experiment FILE [--db PATH] [--json] [--quiet]\n"
-    "  moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops] [--log-x] [--paper] [--db PATH]\n"
+    "  moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops|ttft|wall] [--log-x] [--paper] [--db PATH]\n"
     "  moa sweep --base CONFIG --kind proposers|layers|aggregator|samples|ranker|latency --out DIR --judge CONFIG\n"
     "            (--reference CONFIG | --outputs FILE) [--max N] [--models a,b] [--prompts starter|FILE] [--sample N]\n"
     "  moa stats --annotations FILE [--difficulty FILE] [--baseline-variants FILE] [--json]\n"

@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     QCommandLineOption experiment_db("experiment-db", "The experiment database (default: $MOA_EXPERIMENT_DB or the data folder)", "path");
     QCommandLineOption run_experiment("run-experiment", "With --experiment: run it (then --screenshot grabs the results)");
     QCommandLineOption render_chart("render-chart", "With --experiment: write its chart (.png, .svg or .csv) and exit, no window", "out");
-    QCommandLineOption chart_x("chart-x", "The chart's x axis: cost (default) or tflops", "axis", "cost");
+    QCommandLineOption chart_x("chart-x", "The chart's x axis: cost (default), tflops, ttft or wall (per-prompt medians, s)", "axis", "cost");
     QCommandLineOption log_x("log-x", "A logarithmic x axis");
     QCommandLineOption no_paper("no-paper", "Leave out the MoA paper's published results (the default)");
     QCommandLineOption with_paper("paper", "Draw the MoA paper's published LC lines (not directly comparable: other prompts, judge, "
@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
         }
         auto results = moa::eval::compute_results(*e, **st);
         moa::ui::ResultChart chart;
-        chart.setSpec(moa::ui::chart_spec(results, cli.value(chart_x) == "tflops" ? moa::ui::XAxis::Tflops : moa::ui::XAxis::Cost,
+        chart.setSpec(moa::ui::chart_spec(results, moa::ui::x_axis_from_string(cli.value(chart_x)).value_or(moa::ui::XAxis::Cost),
                                           cli.isSet(log_x), cli.isSet(with_paper) && !cli.isSet(no_paper)));
         if (auto err = chart.save(cli.value(render_chart))) {
             std::cerr << "moa chart: " << err->toStdString() << "\n";

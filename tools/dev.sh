@@ -144,6 +144,23 @@ screenshots)
     build/app/moa-workbench --experiment "$exp" --experiment-db "$tmp/experiments.sqlite" --screenshot docs/screenshots/experiment.png
     build/app/moa-workbench --palette dark --experiment "$exp" --experiment-db "$tmp/experiments.sqlite" --screenshot docs/screenshots/experiment-dark.png
     build/app/moa chart --experiment "$exp" --db "$tmp/experiments.sqlite" --out docs/screenshots/cost-vs-lc.png
+    # Staircase streaming with a quorum on the scripted server: the timeline's bar per step and the
+    # cut straggler (a real HTTP run; the offline demo answers each step afresh).
+    python3 - "$port" "$tmp/stairs.moa.json" <<'PY'
+import json, sys
+url = "http://127.0.0.1:%s/v1" % sys.argv[1]
+def m(tag, words, ms):
+    return {"provider": "local", "model": "ok?tag=%s&words=%d&delay_ms=%d" % (tag, words, ms)}
+json.dump({"schema": "moa-workbench/config@1", "name": "Staircase, quorum 3 of 4",
+           "providers": {"local": {"base_url": url}},
+           "pipelining": {"mode": "staircase", "chunk_tokens": 16},
+           "layers": [{"agents": [m("p1", 160, 9), m("p2", 160, 10), m("p3", 160, 11), m("straggler", 400, 20)], "quorum": 3},
+                      {"agents": [m("aggregator", 200, 5)]}]}, open(sys.argv[2], "w"), indent=1)
+PY
+    for size in 1400x900 1024x700; do
+        sfx=$([ "$size" = 1024x700 ] && echo -1024 || true)
+        build/app/moa-workbench --window-size $size "$tmp/stairs.moa.json" --screenshot docs/screenshots/staircase-run$sfx.png --prompt "$q"
+    done
     server_in=${SERVER[1]}
     exec {server_in}>&-
     wait "$SERVER_PID" 2>/dev/null || true

@@ -43,6 +43,7 @@
 #include "engine/run_outcome.h"
 #include "common/folders.h"
 #include "common/keyboard.h"
+#include "common/latency.h"
 #include "graph/graph_scene.h"
 #include "help_dialogs.h"
 #include "history/history_panel.h"
@@ -321,7 +322,8 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
         prompt_panel_->setRunning(false);
         presenter_->setBusy(false);
         // The same words as the final header, the history and Compare runs.
-        statusBar()->showMessage(tr("Run %1").arg(QString::fromStdString(engine::outcome_text(r))), 8000);
+        statusBar()->showMessage(
+            tr("Run %1 · %2").arg(QString::fromStdString(engine::outcome_text(r)), first_token_text(r.totals)), 8000);
         // The end arrives here only once the history's writer thread committed it (the
         // recorder passes it on then), so the list is read now; a guessed 300 ms timer left the
         // list empty in a picture taken at the run's end, and would on a slow disk.

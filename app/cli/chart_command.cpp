@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops] [--log-x] [--paper] [--db PATH]
+// moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops|ttft|wall] [--log-x] [--paper] [--db PATH]
 // The chart is drawn by the same Qt Charts adapter as the window, so `moa` (which has no Qt)
 // hands the work to the `moa-workbench` installed next to it, on the offscreen platform: no
 // display is needed.
@@ -17,14 +17,16 @@ int cmd_chart(const std::vector<std::string>& args) {
     Args a(args, {"log-x", "paper", "no-paper"}, {"experiment", "out", "x", "db"});
     if (!a.ok() || !a.get("experiment") || !a.get("out") || !a.positional().empty()) {
         std::cerr << "moa chart: "
-                  << (a.ok() ? "usage: moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops] [--log-x] [--paper] [--db PATH]"
+                  << (a.ok() ? "usage: moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops|ttft|wall] [--log-x] [--paper] [--db PATH]"
                              : a.error())
                   << "\n";
         return kUsage;
     }
     const std::string x = a.get("x").value_or("cost");
-    if (x != "cost" && x != "tflops") {
-        std::cerr << "moa chart: --x is cost or tflops, not \"" << x << "\"\n";
+    if (x != "cost" && x != "tflops" && x != "ttft" && x != "wall") {
+        std::cerr << "moa chart: --x is cost or tflops (per instance), or ttft or wall (per-prompt medians of the time to "
+                     "first token and of the wall time), not \""
+                  << x << "\"\n";
         return kUsage;
     }
     std::error_code ec;

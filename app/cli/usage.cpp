@@ -62,7 +62,7 @@ const Usage kUsages[] = {
      "  --plan               print those extra calls and their estimated cost, and run nothing\n"
      "The judge \"offline-demo-judge\" is a built-in stand-in that counts words; it is not a real judge.\n"},
     {"chart",
-     "usage: moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops] [--log-x] [--paper] [--db PATH]\n"
+     "usage: moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops|ttft|wall] [--log-x] [--paper] [--db PATH]\n"
      "\n"
      "Draws an experiment's quality against cost (or TFLOPs) with its Pareto frontier.\n"},
     {"sweep",

@@ -80,6 +80,15 @@ std::optional<double> lc_bootstrap_se(const std::vector<Judged>& rows, const std
     return std::sqrt(ss / static_cast<double>(lcs.size() - 1));
 }
 
+namespace {
+std::optional<double> median_of(std::vector<double> v) {
+    if (v.empty()) return std::nullopt;
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+} // namespace
+
 ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& store) {
     ExperimentResults out;
     out.name = e.name;
@@ -98,6 +107,7 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
         cr.source = e.config_sources[c];
         const std::string ck = config_key(e.configs[c]);
         double cost = 0, tflops = 0, wall = 0, tokens = 0;
+        std::vector<double> walls, ttfts;
         std::vector<double> scores;
         std::map<std::string, std::pair<double, int>> skills;
         for (std::size_t ii = 0; ii < e.prompts.items.size(); ++ii) {
@@ -117,6 +127,8 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
                 cr.cost_complete = cr.cost_complete && g->cost_complete;
                 tflops += g->tflops;
                 wall += g->wall_ms;
+                walls.push_back(g->wall_ms);
+                if (g->ttft_ms) ttfts.push_back(*g->ttft_ms);
                 tokens += static_cast<double>(g->prompt_tokens + g->completion_tokens);
                 cr.paid_usd += g->paid_usd;
             }
@@ -199,6 +211,8 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
             cr.cost_per_instance = cost / cr.generated;
             cr.tflops_per_instance = tflops / cr.generated;
             cr.latency_ms = wall / cr.generated;
+            cr.median_wall_ms = median_of(walls);
+            cr.median_ttft_ms = median_of(ttfts);
             cr.tokens_per_instance = tokens / cr.generated;
         }
         if (!scores.empty()) {
@@ -329,6 +343,8 @@ json to_json(const ExperimentResults& r) {
                {"cost_complete", c.cost_complete},
                {"tflops_per_instance", c.tflops_per_instance},
                {"latency_ms", c.latency_ms},
+               {"median_wall_ms", opt(c.median_wall_ms)},
+               {"median_ttft_ms", opt(c.median_ttft_ms)},
                {"tokens_per_instance", c.tokens_per_instance},
                {"paid_usd", c.paid_usd},
                {"on_frontier", std::find(r.frontier.begin(), r.frontier.end(), i) != r.frontier.end()}};

@@ -32,6 +32,9 @@ struct ConfigResult {
     bool cost_complete = true;
     double tflops_per_instance = 0;
     double latency_ms = 0;                      // mean wall time
+    // Per-prompt medians over the stored answers (the charts' time axes): wall time, and the
+    // time to the final answer's first token (unset when no stored answer has one).
+    std::optional<double> median_wall_ms, median_ttft_ms;
     double tokens_per_instance = 0;
     double paid_usd = 0;
 };

@@ -336,6 +336,10 @@ void ExperimentRunner::run_generation_turn(std::size_t ti, std::size_t turn, sto
         g.cost_complete = g.cost_complete && r.totals.cost_complete;
         g.tflops += r.totals.tflops;
         g.wall_ms += r.totals.wall_ms;
+        // Summed over the turns like the wall time; a turn without a first token unsets it.
+        if (turn == 0) g.ttft_ms = r.totals.ttft_ms;
+        else if (g.ttft_ms && r.totals.ttft_ms) *g.ttft_ms += *r.totals.ttft_ms;
+        else g.ttft_ms.reset();
         g.critical_path_ms += r.totals.critical_path_ms;
         g.prompt_tokens += r.totals.prompt_tokens;
         g.completion_tokens += r.totals.completion_tokens;

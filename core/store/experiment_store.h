@@ -32,6 +32,9 @@ struct Generation {
     double tflops = 0;
     double wall_ms = 0;
     double critical_path_ms = 0;
+    // From each turn's start to its final answer's first token, summed over the turns (as
+    // wall_ms is); unset when a turn had none, or for results stored before it was kept.
+    std::optional<double> ttft_ms;
     long prompt_tokens = 0, completion_tokens = 0;
     int calls = 0, cached_calls = 0;
 };

@@ -132,7 +132,8 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     auto* export_chart = new QPushButton(tr("Export chart…"), this);
     auto* sweep = new QPushButton(tr("New sweep…"), this);
     sweep->setToolTip(tr("The MoA paper's ablations: variants of a configuration (proposers, layers, aggregator, "
-                         "one model sampled n times, a selecting aggregator) evaluated as one experiment"));
+                         "one model sampled n times, a selecting aggregator), or its latency variants (barrier, "
+                         "staircase streaming, quorum n−1), evaluated as one experiment"));
     connect(sweep, &QPushButton::clicked, this, &ExperimentWindow::showSweepDialog);
     for (auto* b : {create, open, sweep, run_, pause_, cancel_, export_chart}) {
         b->setAccessibleName(b->text().remove("…"));
@@ -197,8 +198,18 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     paper_->setToolTip(tr("The paper's LC comes from AlpacaEval 2.0's 805 instructions with GPT-4 Turbo as judge and reference and "
                           "a length term regularised by baseline variants; this experiment's prompts, judge, reference and LC fit differ"));
     paper_->setChecked(false);
+    // The second chart's x axis: TFLOPs, or the time the user waits (per-prompt medians).
+    second_x_ = new QComboBox(charts);
+    second_x_->setObjectName("second_x");
+    second_x_->addItem(tr("TFLOPs"), "tflops");
+    second_x_->addItem(tr("Time to first token"), "ttft");
+    second_x_->addItem(tr("Wall time"), "wall");
+    second_x_->setAccessibleName(tr("Second chart's x axis"));
+    second_x_->setToolTip(tr("The right chart's x axis: TFLOPs per instance, or the median per prompt of the time to the "
+                             "final answer's first token or of the wall time, from the stored runs"));
     opts->addWidget(log_x_);
     opts->addWidget(paper_);
+    opts->addWidget(second_x_);
     opts->addStretch();
     cl->addLayout(opts);
     auto* split = new QSplitter(Qt::Horizontal, charts);
@@ -277,6 +288,7 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     connect(export_chart, &QPushButton::clicked, this, &ExperimentWindow::exportChart);
     connect(log_x_, &QCheckBox::toggled, this, &ExperimentWindow::rebuildCharts);
     connect(paper_, &QCheckBox::toggled, this, &ExperimentWindow::rebuildCharts);
+    connect(second_x_, &QComboBox::currentIndexChanged, this, &ExperimentWindow::rebuildCharts);
     connect(instances_, &QTableWidget::currentCellChanged, this, [this](int row, int, int, int) { showInstance(row); });
     for (auto* c : {cost_chart_, tflops_chart_})
         connect(c, &ResultChart::configurationClicked, this, [this](const QString& source) {
@@ -707,7 +719,8 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
 void ExperimentWindow::rebuildCharts() {
     if (!results_) return;
     cost_chart_->setSpec(chart_spec(*results_, XAxis::Cost, log_x_->isChecked(), paper_->isChecked()));
-    tflops_chart_->setSpec(chart_spec(*results_, XAxis::Tflops, false, paper_->isChecked()));
+    const auto second = x_axis_from_string(second_x_->currentData().toString()).value_or(XAxis::Tflops);
+    tflops_chart_->setSpec(chart_spec(*results_, second, false, paper_->isChecked()));
 }
 
 void ExperimentWindow::showInstance(int row) {
@@ -808,6 +821,13 @@ void ExperimentWindow::showSweepDialog() {
     kind->addItem(tr("Aggregator model"), "aggregator");
     kind->addItem(tr("One model sampled n times vs n different models"), "samples");
     kind->addItem(tr("Selecting aggregator (LLM ranker) vs synthesizing"), "ranker");
+    kind->addItem(tr("Latency: barrier, staircase (16 and 64 tokens), quorum n−1"), "latency");
+    kind->setItemData(kind->count() - 1,
+                      tr("What cutting the wait costs in quality: the base as a barrier run, with staircase streaming "
+                         "in steps of 16 and of 64 tokens (each step re-sends the references: more prompt tokens), "
+                         "and with every layer of proposers done once all but one have finished"),
+                      Qt::ToolTipRole);
+    kind->setObjectName("kind");
     auto* max = new QSpinBox(&d);
     max->setRange(0, 12);
     max->setSpecialValueText(tr("as in the base"));
@@ -825,6 +845,7 @@ void ExperimentWindow::showSweepDialog() {
     sample->setValue(30);
     sample->setSpecialValueText(tr("all prompts"));
     auto [dir_row, dir] = file_row(start_path("moa-sweeps/" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss"), "experiments"), {}, true);
+    dir->setObjectName("dir");
     form->addRow(tr("Base configuration"), base_row);
     form->addRow(tr("Vary"), kind);
     form->addRow(tr("Up to"), max);

@@ -15,6 +15,7 @@
 #include "experiment/new_experiment_dialog.h"
 
 class QCheckBox;
+class QComboBox;
 class QLabel;
 class QProgressBar;
 class QStackedWidget;
@@ -66,7 +67,9 @@ public:
     bool running() const;
     const std::optional<eval::ExperimentResults>& results() const { return results_; }
     ResultChart* costChart() const { return cost_chart_; }
+    // The second chart: TFLOPs, time to first token or wall time, as secondAxis() chooses.
     ResultChart* tflopsChart() const { return tflops_chart_; }
+    QComboBox* secondAxis() const { return second_x_; }
     QTableWidget* resultsTable() const { return table_; }
     QTableWidget* instancesTable() const { return instances_; }
     QString statusText() const;
@@ -126,6 +129,7 @@ private:
     ResultChart* tflops_chart_;
     QCheckBox* log_x_;
     QCheckBox* paper_;
+    QComboBox* second_x_;
     QCheckBox* lc_variants_;
     QLabel* lc_plan_;
     QWidget* skills_tab_ = nullptr;

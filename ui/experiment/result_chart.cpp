@@ -71,6 +71,46 @@ std::vector<ReferenceLine> paper_references(QString* source) {
     return out;
 }
 
+std::optional<XAxis> x_axis_from_string(const QString& s) {
+    if (s == "cost") return XAxis::Cost;
+    if (s == "tflops") return XAxis::Tflops;
+    if (s == "ttft") return XAxis::Ttft;
+    if (s == "wall") return XAxis::Wall;
+    return std::nullopt;
+}
+
+namespace {
+QString x_label(XAxis x) {
+    switch (x) {
+    case XAxis::Cost: return "Cost per instance (USD)";
+    case XAxis::Tflops: return "TFLOPs per instance (critical path)";
+    case XAxis::Ttft: return "Time to first token (s, median per prompt)";
+    case XAxis::Wall: return "Wall time (s, median per prompt)";
+    }
+    return {};
+}
+QString x_title(XAxis x) {
+    switch (x) {
+    case XAxis::Cost: return ": cost against quality";
+    case XAxis::Tflops: return ": TFLOPs against quality";
+    case XAxis::Ttft: return ": time to first token against quality";
+    case XAxis::Wall: return ": wall time against quality";
+    }
+    return {};
+}
+// The point's x, if the configuration has one on this axis (a time needs stored answers, and
+// the first-token time answers stored since it is kept).
+std::optional<double> x_of(const eval::ConfigResult& c, XAxis x) {
+    switch (x) {
+    case XAxis::Cost: return c.cost_per_instance;
+    case XAxis::Tflops: return c.tflops_per_instance;
+    case XAxis::Ttft: return c.median_ttft_ms ? std::optional<double>(*c.median_ttft_ms / 1000.0) : std::nullopt;
+    case XAxis::Wall: return c.median_wall_ms ? std::optional<double>(*c.median_wall_ms / 1000.0) : std::nullopt;
+    }
+    return std::nullopt;
+}
+} // namespace
+
 ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool with_paper) {
     ChartSpec s;
     const bool pairwise = r.mode == "pairwise";
@@ -81,17 +121,19 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
     s.y_label = all_lc ? QString::fromStdString(r.lc_label) + " win rate (%)" + against
                 : pairwise ? "Win rate (%)" + against
                 : r.mode == "single" ? "Grade (1-10)" : "Mean skill grade (1-5)";
-    s.x_label = x == XAxis::Cost ? "Cost per instance (USD)" : "TFLOPs per instance (critical path)";
+    s.x_label = x_label(x);
     s.log_x = log_x;
-    s.title = QString::fromStdString(r.name) + (x == XAxis::Cost ? ": cost against quality" : ": TFLOPs against quality");
+    s.title = QString::fromStdString(r.name) + x_title(x);
     std::vector<double> xs, ys;
     for (const auto& c : r.configs) {
         // Nothing judged yet (and nothing failed): there is no result to plot, not a 0% at $0.
         if (c.judged == 0 && c.failed == 0) continue;
+        const auto px = x_of(c, x);
+        if (!px) continue;
         ChartPoint p;
         p.name = QString::fromStdString(c.name);
         p.source = QString::fromStdString(c.source);
-        p.x = x == XAxis::Cost ? c.cost_per_instance : c.tflops_per_instance;
+        p.x = *px;
         p.y = all_lc ? *c.lc_win_rate : pairwise ? c.win.win_rate : c.score.value_or(0);
         p.y_err = all_lc ? c.lc_standard_error.value_or(0) : pairwise ? c.win.standard_error : c.score_se.value_or(0);
         s.points.push_back(p);
@@ -104,7 +146,7 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
         s.log_x = false;
         s.x_label = "Cost per instance: $0 for every configuration (nothing billed: the offline demo, or free models)";
     }
-    // The frontier of this x axis (cost or TFLOPs).
+    // The frontier of this x axis (cost, TFLOPs or time).
     for (auto i : eval::pareto_front(xs, ys)) s.points[i].frontier = true;
     if (with_paper && pairwise) {
         for (auto& ref : paper_references(&s.reference_source))

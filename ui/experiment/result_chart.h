@@ -44,8 +44,11 @@ struct ChartSpec {
     QString references_caveat;
 };
 
-enum class XAxis { Cost, Tflops };
-// Cost per instance (or TFLOPs) against LC win rate (pairwise) or score (graded judges).
+// Cost or TFLOPs per instance, or the per-prompt median time to first token or wall time (s).
+enum class XAxis { Cost, Tflops, Ttft, Wall };
+// "cost", "tflops", "ttft", "wall" (as `moa chart --x` takes them).
+std::optional<XAxis> x_axis_from_string(const QString& s);
+// The x axis against LC win rate (pairwise) or score (graded judges).
 ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool with_paper);
 
 // The MoA paper's AlpacaEval 2.0 LC win rates (resources/reference/moa_paper.json).

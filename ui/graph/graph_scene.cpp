@@ -171,6 +171,7 @@ void GraphScene::rebuild() {
     edges_.clear();
     edge_labels_.clear();
     column_x_.clear();
+    layer_notes_.clear();
     const auto& c = doc_->config();
     std::vector<int> shape;
     for (const auto& L : c.layers) shape.push_back(static_cast<int>(L.agents.size()));
@@ -200,6 +201,7 @@ void GraphScene::rebuild() {
                                          : tr("Layer %1 · %2").arg(li + 1).arg(li == 0 ? tr("proposers") : tr("aggregators")));
         title->setBrush(pal.color(QPalette::PlaceholderText));
         title->setPos(x, 10);
+        addLayerNote(li, x);
         for (int ai = 0; ai < static_cast<int>(agents.size()); ++ai) {
             const auto* p = c.provider(agents[static_cast<std::size_t>(ai)].provider);
             auto* n = new AgentNode(li, ai, agents[static_cast<std::size_t>(ai)], li > 0, last, p && p->type == config::ProviderType::Demo);
@@ -233,6 +235,58 @@ void GraphScene::rebuild() {
     blockSignals(false);
     if (sel.first >= 0) selectAgent(sel.first, sel.second);
     if (structural) emit structureChanged();
+}
+
+QString GraphScene::limitsText(const config::Layer& L) {
+    QStringList parts;
+    if (L.quorum) parts << tr("%1 of %2").arg(*L.quorum).arg(L.agents.size());
+    if (L.deadline_ms) {
+        const long ms = *L.deadline_ms;
+        parts << (ms < 1000 ? tr("%1 ms").arg(ms) : tr("%1 s").arg(QString::number(ms / 1000.0, 'f', ms % 1000 ? 1 : 0)));
+    }
+    return parts.join(QStringLiteral(" · "));
+}
+
+// The line under a layer's header: its quorum and deadline ("2 of 3 · 8 s"), and a badge on a
+// layer that works in steps over the previous one's answers (staircase streaming).
+void GraphScene::addLayerNote(int li, qreal x) {
+    const auto& c = doc_->config();
+    const auto& L = c.layers[static_cast<std::size_t>(li)];
+    const bool last = li + 1 == static_cast<int>(c.layers.size());
+    const QPalette pal = QApplication::palette();
+    const QFont f = secondary_font(QApplication::font());
+    QStringList note;
+    const QString limits = last ? QString() : limitsText(L);
+    if (!limits.isEmpty()) {
+        auto* t = addSimpleText(limits, f);
+        t->setBrush(pal.color(QPalette::Text));
+        t->setPos(x, 27);
+        QStringList tip;
+        if (L.quorum) tip << tr("Quorum: the layer is done once %1 of its %2 agents have finished; the rest are cut.").arg(*L.quorum).arg(L.agents.size());
+        if (L.deadline_ms) tip << tr("Deadline: the layer is done %1 ms after it started, with the answers finished by then; the rest are cut.").arg(*L.deadline_ms);
+        t->setToolTip(tip.join("\n"));
+        x += t->boundingRect().width() + 8;
+        note << limits;
+    }
+    if (li > 0 && c.pipelining.mode == config::Pipelining::Mode::Staircase) {
+        const QString badge = tr("staircase · %1 tok").arg(c.pipelining.chunk_tokens);
+        auto* t = new QGraphicsSimpleTextItem(badge);
+        t->setFont(f);
+        t->setBrush(QColor(0x1F, 0x5F, 0xB0));
+        const QRectF r = t->boundingRect().adjusted(-4, -1, 4, 1);
+        auto* box = addRect(r, QPen(QColor(0x3A, 0x7B, 0xD5), 1), QColor(0xE8, 0xF0, 0xFB));
+        t->setParentItem(box);
+        box->setPos(x + 4, 27);
+        box->setToolTip(tr("Staircase streaming: this layer starts once each answer of the previous layer has %1 tokens, "
+                           "and works in steps over them while they grow. Every step re-sends the references (more "
+                           "prompt tokens).").arg(c.pipelining.chunk_tokens));
+        note << badge;
+    }
+    layer_notes_.push_back(note.join(QStringLiteral(" · ")));
+}
+
+QString GraphScene::layerNote(int layer) const {
+    return layer >= 0 && layer < static_cast<int>(layer_notes_.size()) ? layer_notes_[static_cast<std::size_t>(layer)] : QString();
 }
 
 qreal GraphScene::smallestTextPointSize() {

@@ -87,6 +87,10 @@ public:
     // Arrow-key navigation: the node next to the selected one (up/down in its layer,
     // left/right to the neighbouring layer); selects the first node when none is.
     void selectNeighbour(int key);
+    // What the line under layer `layer`'s header says: its quorum and deadline ("2 of 3 · 8 s")
+    // and, on a layer that runs in steps, the staircase badge ("staircase · 32 tok").
+    QString layerNote(int layer) const;
+    static QString limitsText(const config::Layer& L);
     // The smallest point size of node text at scale 1 (what must stay readable on screen).
     static qreal smallestTextPointSize();
 
@@ -97,7 +101,9 @@ signals:
 
 private:
     void onDropped(AgentNode* n, QPointF pos);
+    void addLayerNote(int layer, qreal x);
     ConfigDocument* doc_;
+    std::vector<QString> layer_notes_;
     QHash<QPair<int, int>, AgentNode*> nodes_;
     std::map<std::tuple<int, int, int>, QGraphicsPathItem*> edges_;
     std::map<std::tuple<int, int, int>, QGraphicsSimpleTextItem*> edge_labels_;

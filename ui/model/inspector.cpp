@@ -18,8 +18,47 @@
 namespace moa::ui {
 
 namespace {
-enum Field { kProvider = 1000, kModel, kTemperature, kMaxTokens, kSystem, kName, kPlacement, kPolicy };
+enum Field { kProvider = 1000, kModel, kTemperature, kMaxTokens, kSystem, kName, kPlacement, kPolicy, kQuorum, kDeadline, kChunk };
+
+// What each pipelining and layer-limit field does and what it costs, for the tooltips.
+QString pipelining_tip() {
+    return QObject::tr(
+        "barrier: a layer starts once every agent of the previous layer has finished (one call per agent).\n"
+        "staircase: a layer starts as soon as every agent of the previous one has written its first step of tokens, "
+        "and works in steps over their answers while they grow: the final answer's first token comes much sooner.\n"
+        "Cost: more calls and more prompt tokens, since every step re-sends the references as they are then.");
 }
+QString chunk_tip() {
+    return QObject::tr(
+        "Tokens per step: a layer starts once each previous answer has this many, and takes its next step when each has "
+        "grown by as many more; a step writes at most this many tokens while the references still grow.\n"
+        "Smaller steps start sooner but make more calls, and every step re-sends all the references (prompt tokens "
+        "paid again).");
+}
+QString continuation_tip() {
+    return QObject::tr(
+        "How a step continues the agent's answer so far:\n"
+        "instruction: in the prompt, with an instruction to continue exactly where it stops (works with every provider)\n"
+        "assistant_prefix: as a trailing assistant message marked \"prefix\": true (DeepSeek, Mistral)\n"
+        "continue_final_message: vLLM's and SGLang's continuation of the last assistant message");
+}
+QString quorum_tip() {
+    return QObject::tr(
+        "The layer is done once this many of its agents have finished; the agents still running are cut (their calls "
+        "closed, so nothing more is paid) and the next layer is told how many answers are missing.\n"
+        "Cost: the next layer reads fewer answers. \"every agent\": wait for all of them.");
+}
+QString deadline_tip() {
+    return QObject::tr(
+        "The layer is done this long after it started, with the answers finished by then (if none has, with the first "
+        "to finish); the agents still running are cut (their calls closed, so nothing more is paid).\n"
+        "Cost: the next layer reads fewer answers. \"none\": no deadline.");
+}
+QString last_layer_reason() {
+    return QObject::tr("The last layer (the aggregator) has nothing to wait for: a quorum and a deadline are for layers "
+                       "whose answers another layer reads.");
+}
+} // namespace
 
 Inspector::Inspector(ConfigDocument* doc, QWidget* parent) : QWidget(parent), doc_(doc) {
     auto* v = new QVBoxLayout(this);
@@ -59,6 +98,35 @@ Inspector::Inspector(ConfigDocument* doc, QWidget* parent) : QWidget(parent), do
     f->addRow(problems_);
     v->addWidget(agent_box_);
 
+    layer_box_ = new QGroupBox(tr("Layer"));
+    auto* lf = new QFormLayout(layer_box_);
+    quorum_ = new QSpinBox;
+    quorum_->setObjectName("quorum");
+    quorum_->setRange(0, 10'000);
+    quorum_->setSpecialValueText(tr("every agent"));
+    quorum_->setSuffix(tr(" finished"));
+    quorum_->setAccessibleName(tr("Layer quorum"));
+    deadline_ = new QSpinBox;
+    deadline_->setObjectName("deadline_ms");
+    deadline_->setRange(0, 86'400'000);
+    deadline_->setSingleStep(500);
+    deadline_->setSpecialValueText(tr("none"));
+    deadline_->setSuffix(tr(" ms"));
+    deadline_->setAccessibleName(tr("Layer deadline in milliseconds"));
+    layer_note_ = new QLabel;
+    layer_note_->setObjectName("layer_note");
+    layer_note_->setWordWrap(true);
+    layer_note_->setStyleSheet("color: gray");
+    layer_problems_ = new QLabel;
+    layer_problems_->setObjectName("layer_problems");
+    layer_problems_->setWordWrap(true);
+    layer_problems_->setStyleSheet("color: #D03A3A");
+    lf->addRow(tr("Quorum"), quorum_);
+    lf->addRow(tr("Deadline"), deadline_);
+    lf->addRow(layer_note_);
+    lf->addRow(layer_problems_);
+    v->addWidget(layer_box_);
+
     auto* cbox = new QGroupBox(tr("Configuration"));
     auto* cf = new QFormLayout(cbox);
     name_ = new QLineEdit;
@@ -72,6 +140,30 @@ Inspector::Inspector(ConfigDocument* doc, QWidget* parent) : QWidget(parent), do
     cf->addRow(tr("Name"), name_);
     cf->addRow(tr("Aggregation placement"), placement_);
     cf->addRow(tr("On agent failure"), policy_);
+    pipelining_ = new QComboBox;
+    pipelining_->setObjectName("pipelining");
+    pipelining_->addItems({"barrier", "staircase"});
+    pipelining_->setAccessibleName(tr("Pipelining"));
+    pipelining_->setToolTip(pipelining_tip());
+    chunk_ = new QSpinBox;
+    chunk_->setObjectName("chunk_tokens");
+    chunk_->setRange(1, 100'000);
+    chunk_->setSuffix(tr(" tokens"));
+    chunk_->setAccessibleName(tr("Staircase step size in tokens"));
+    chunk_->setToolTip(chunk_tip());
+    continuation_ = new QComboBox;
+    continuation_->setObjectName("continuation");
+    continuation_->addItems({"instruction", "assistant_prefix", "continue_final_message"});
+    continuation_->setAccessibleName(tr("Staircase continuation"));
+    continuation_->setToolTip(continuation_tip());
+    config_problems_ = new QLabel;
+    config_problems_->setObjectName("config_problems");
+    config_problems_->setWordWrap(true);
+    config_problems_->setStyleSheet("color: #D03A3A");
+    cf->addRow(tr("Pipelining"), pipelining_);
+    cf->addRow(tr("Step size"), chunk_);
+    cf->addRow(tr("Continuation"), continuation_);
+    cf->addRow(config_problems_);
     v->addWidget(cbox);
     v->addWidget(new QLabel(tr("<b>What a layer-2 agent is sent</b>")));
     preview_ = new QPlainTextEdit;
@@ -98,6 +190,24 @@ Inspector::Inspector(ConfigDocument* doc, QWidget* parent) : QWidget(parent), do
         if (loading_) return;
         doc_->edit(tr("Change failure policy"), [t](config::Config& c) {
             c.on_agent_failure = t == "abort" ? config::FailurePolicy::Abort : config::FailurePolicy::Drop;
+        });
+    });
+    connect(quorum_, &QSpinBox::valueChanged, this, [this] { commitLayer(kQuorum); });
+    connect(deadline_, &QSpinBox::valueChanged, this, [this] { commitLayer(kDeadline); });
+    connect(pipelining_, &QComboBox::currentTextChanged, this, [this](const QString& t) {
+        if (loading_) return;
+        doc_->edit(tr("Change pipelining"), [t](config::Config& c) {
+            c.pipelining.mode = t == "staircase" ? config::Pipelining::Mode::Staircase : config::Pipelining::Mode::Barrier;
+        });
+    });
+    connect(chunk_, &QSpinBox::valueChanged, this, [this](int v) {
+        if (loading_) return;
+        doc_->edit(tr("Change step size"), [v](config::Config& c) { c.pipelining.chunk_tokens = v; }, kChunk * 10000);
+    });
+    connect(continuation_, &QComboBox::currentIndexChanged, this, [this](int i) {
+        if (loading_ || i < 0) return;
+        doc_->edit(tr("Change continuation"), [i](config::Config& c) {
+            c.pipelining.continuation = static_cast<config::Pipelining::Continuation>(i);
         });
     });
     connect(doc_, &ConfigDocument::changed, this, &Inspector::refresh);
@@ -149,6 +259,13 @@ void Inspector::refresh() {
     if (name_->text() != QString::fromStdString(c.name)) name_->setText(QString::fromStdString(c.name));
     placement_->setCurrentText(config::to_string(c.aggregation.placement));
     policy_->setCurrentText(config::to_string(c.on_agent_failure));
+    const bool staircase = c.pipelining.mode == config::Pipelining::Mode::Staircase;
+    pipelining_->setCurrentText(config::to_string(c.pipelining.mode));
+    chunk_->setValue(c.pipelining.chunk_tokens);
+    continuation_->setCurrentText(config::to_string(c.pipelining.continuation));
+    chunk_->setEnabled(staircase);
+    continuation_->setEnabled(staircase);
+    refreshLayer(c, has);
     // Preview: what the first agent of layer 2 (or the aggregator) would receive.
     if (c.layers.size() > 1 && !c.layers[1].agents.empty()) {
         engine::References refs;
@@ -162,6 +279,59 @@ void Inspector::refresh() {
         preview_->setPlainText(tr("A one-layer configuration is a plain call: the agent gets the conversation as it is."));
     }
     loading_ = false;
+}
+
+void Inspector::refreshLayer(const config::Config& c, bool has) {
+    const auto issues = doc_->issues();
+    QStringList config_problems;
+    for (const auto& i : issues)
+        if (i.pointer.rfind("/pipelining", 0) == 0) config_problems << QString::fromStdString(i.pointer + ": " + i.message);
+    config_problems_->setText(config_problems.join("\n"));
+    config_problems_->setVisible(!config_problems.isEmpty());
+    layer_box_->setEnabled(has);
+    if (!has) {
+        layer_box_->setTitle(tr("Layer (select an agent in the graph)"));
+        quorum_->setValue(0);
+        deadline_->setValue(0);
+        layer_note_->clear();
+        layer_note_->hide();
+        layer_problems_->clear();
+        layer_problems_->hide();
+        return;
+    }
+    const auto& L = c.layers[static_cast<std::size_t>(layer_)];
+    const bool last = layer_ + 1 == static_cast<int>(c.layers.size());
+    layer_box_->setTitle(tr("Layer %1").arg(layer_ + 1));
+    quorum_->setMaximum(std::max(10'000, L.quorum.value_or(0)));
+    quorum_->setValue(L.quorum.value_or(0));
+    deadline_->setValue(static_cast<int>(std::min<long>(L.deadline_ms.value_or(0), deadline_->maximum())));
+    // On the last layer the fields are off, with the reason; a value set there before the layer
+    // became the last stays editable, so that it can be cleared.
+    quorum_->setEnabled(!last || L.quorum);
+    deadline_->setEnabled(!last || L.deadline_ms);
+    quorum_->setToolTip(last ? last_layer_reason() : quorum_tip());
+    deadline_->setToolTip(last ? last_layer_reason() : deadline_tip());
+    layer_note_->setText(last ? last_layer_reason() : QString());
+    layer_note_->setVisible(last);
+    QStringList problems;
+    const std::string prefix = "/layers/" + std::to_string(layer_);
+    for (const auto& i : issues)
+        if (i.pointer.rfind(prefix + "/", 0) == 0 && i.pointer.rfind(prefix + "/agents", 0) != 0)
+            problems << QString::fromStdString(i.pointer.substr(prefix.size()) + ": " + i.message);
+    layer_problems_->setText(problems.join("\n"));
+    layer_problems_->setVisible(!problems.isEmpty());
+}
+
+void Inspector::commitLayer(int field) {
+    if (loading_ || layer_ < 0 || layer_ >= static_cast<int>(doc_->config().layers.size())) return;
+    const int layer = layer_;
+    const int v = field == kQuorum ? quorum_->value() : deadline_->value();
+    const QString what = field == kQuorum ? tr("Change layer %1's quorum").arg(layer + 1) : tr("Change layer %1's deadline").arg(layer + 1);
+    doc_->edit(what, [field, layer, v](config::Config& c) {
+        auto& L = c.layers[static_cast<std::size_t>(layer)];
+        if (field == kQuorum) L.quorum = v > 0 ? std::optional<int>(v) : std::nullopt;
+        else L.deadline_ms = v > 0 ? std::optional<long>(v) : std::nullopt;
+    }, field * 10000 + layer * 100);
 }
 
 void Inspector::commitAgent(int field) {

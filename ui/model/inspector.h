@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Edits the selected agent and the whole configuration; shows the problems of the selection
+// Edits the selected agent, its layer (quorum, deadline) and the whole configuration (including
+// how layers are pipelined); shows the problems of the selection, in the words of `moa validate`,
 // and a live preview of exactly what a layer-2 agent would be sent.
 #include <QWidget>
 
@@ -26,6 +27,8 @@ public:
 private:
     void refresh();
     void commitAgent(int field);
+    void refreshLayer(const config::Config& c, bool has);
+    void commitLayer(int field);
     ConfigDocument* doc_;
     int layer_ = -1, index_ = -1;
     bool loading_ = false;
@@ -41,6 +44,17 @@ private:
     QComboBox* placement_;
     QComboBox* policy_;
     QPlainTextEdit* preview_;
+    // The selected agent's layer.
+    QGroupBox* layer_box_;
+    QSpinBox* quorum_;
+    QSpinBox* deadline_;
+    QLabel* layer_note_;
+    QLabel* layer_problems_;
+    // Pipelining (configuration-wide).
+    QComboBox* pipelining_;
+    QSpinBox* chunk_;
+    QComboBox* continuation_;
+    QLabel* config_problems_;
 };
 
 } // namespace moa::ui

@@ -10,6 +10,7 @@
 
 #include <thread>
 
+#include "common/latency.h"
 #include "engine/run_outcome.h"
 #include "run/provenance_text.h"
 #include <QElapsedTimer>
@@ -194,6 +195,7 @@ void AgentPane::setRecord(const engine::AgentRecord& r) {
     parts << tr("%1 s").arg(r.duration_ms / 1000.0, 0, 'f', 2)
           << (r.not_billed ? tr("$0 (not billed: no tokens were produced)") : format_money(r.cost_usd));
     if (r.attempts > 1) parts << tr("%1 attempts").arg(r.attempts);
+    if (!r.steps.empty()) parts << steps_text(r.steps.size()); // staircase streaming: one call per step
     base_stats_ = parts.join(" · ");
     stats_->setText(base_stats_);
     stats_->setToolTip(statsTip());
@@ -667,12 +669,13 @@ void RunView::setTotals(const engine::RunRecord& r) {
     if (tf_known == K::None) tip << tr("TFLOPs unknown: no model of this run has a parameter count.");
     if (tf_known == K::Some) tip << tr("TFLOPs ≥: some models have no parameter count; the sum is a lower bound.");
     totals_->setToolTip(tip.join("\n"));
-    QString s = tr("<b>%1</b> · cost %2 · %3 · wall %4 s · critical path %5 s · %6+%7 tokens")
+    QString s = tr("<b>%1</b> · %8 · cost %2 · %3 · wall %4 s · critical path %5 s · %6+%7 tokens")
                     .arg(outcome.toHtmlEscaped(), cost.toHtmlEscaped(), tflops.toHtmlEscaped())
                     .arg(t.wall_ms / 1000.0, 0, 'f', 2)
                     .arg(t.critical_path_ms / 1000.0, 0, 'f', 2)
                     .arg(t.prompt_tokens)
-                    .arg(t.completion_tokens);
+                    .arg(t.completion_tokens)
+                    .arg(first_token_text(t).toHtmlEscaped());
     if (!error.isEmpty()) s += "<br><span style='color:#D03A3A'>" + error.toHtmlEscaped() + "</span>";
     totals_->setText(s);
 }

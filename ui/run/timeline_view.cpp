@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "run/timeline_view.h"
 
+#include "common/latency.h"
+
 #include <QHelpEvent>
 #include <QPainter>
 #include <QToolTip>
@@ -41,7 +43,16 @@ void TimelineView::apply(const std::vector<engine::Event>& batch) {
             break;
         case T::AgentDone:
         case T::AgentFailed:
-            if (it != bars_.end() && e.record) it->second.end = e.t_ms, it->second.state = e.record->state;
+            if (it != bars_.end() && e.record) {
+                it->second.end = e.t_ms;
+                it->second.state = e.record->state;
+                it->second.reason = QString::fromStdString(e.record->error.value_or(""));
+                // The steps are known once the agent is over (each with its recorded times).
+                it->second.steps.clear();
+                for (const auto& st : e.record->steps)
+                    it->second.steps.push_back({st.start_ms, st.ttft_ms ? st.start_ms + *st.ttft_ms : -1,
+                                                st.end_ms > 0 ? st.end_ms : e.t_ms});
+            }
             break;
         case T::RunDone:
         case T::RunFailed:
@@ -61,14 +72,23 @@ void TimelineView::showRecord(const engine::RunRecord& r) {
         for (const auto& a : L.agents) {
             auto it = bars_.find({a.layer, a.index});
             if (it == bars_.end() || a.attempts == 0) continue;
-            it->second.start = a.start_ms;
-            it->second.end = a.end_ms > 0 ? a.end_ms : a.start_ms + a.duration_ms;
-            it->second.first_token = a.ttft_ms ? a.start_ms + *a.ttft_ms : -1;
-            it->second.state = a.state;
+            takeRecord(it->second, a);
         }
     now_ = std::max(now_, r.totals.wall_ms);
     running_ = false;
     update();
+}
+
+void TimelineView::takeRecord(Bar& b, const engine::AgentRecord& a) {
+    b.start = a.start_ms;
+    b.end = a.end_ms > 0 ? a.end_ms : a.start_ms + a.duration_ms;
+    b.first_token = a.ttft_ms ? a.start_ms + *a.ttft_ms : -1;
+    b.state = a.state;
+    b.reason = QString::fromStdString(a.error.value_or(""));
+    b.steps.clear();
+    for (const auto& st : a.steps)
+        b.steps.push_back({st.start_ms, st.ttft_ms ? st.start_ms + *st.ttft_ms : -1,
+                           st.end_ms > 0 ? st.end_ms : st.start_ms + st.duration_ms});
 }
 
 double TimelineView::tickStep(double span_ms, int max_ticks) {
@@ -87,19 +107,35 @@ std::vector<double> TimelineView::ticks() const {
     return t;
 }
 
-QRectF TimelineView::barRect(int layer, int index) const {
+int TimelineView::rowOf(int layer, int index) const {
     int row = 0;
     for (const auto& [key, bar] : bars_) {
-        if (key == std::pair{layer, index}) {
-            if (bar.start < 0) return {};
-            const double end = bar.end >= 0 ? bar.end : now_;
-            const double w = barsWidth();
-            return QRectF(kLabelWidth + bar.start / span() * w, kLegendHeight + 4 + row * kRowHeight + 2,
-                          std::max(2.0, (end - bar.start) / span() * w), kRowHeight - 4);
-        }
+        if (key == std::pair{layer, index}) return row;
         ++row;
     }
-    return {};
+    return -1;
+}
+
+QRectF TimelineView::rowRect(int row, double from, double to) const {
+    const double w = barsWidth();
+    return QRectF(kLabelWidth + from / span() * w, kLegendHeight + 4 + row * kRowHeight + 2,
+                  std::max(2.0, (to - from) / span() * w), kRowHeight - 4);
+}
+
+QRectF TimelineView::barRect(int layer, int index) const {
+    const int row = rowOf(layer, index);
+    if (row < 0) return {};
+    const Bar& bar = bars_.at({layer, index});
+    if (bar.start < 0) return {};
+    return rowRect(row, bar.start, bar.end >= 0 ? bar.end : now_);
+}
+
+std::vector<QRectF> TimelineView::stepRects(int layer, int index) const {
+    std::vector<QRectF> out;
+    const int row = rowOf(layer, index);
+    if (row < 0) return out;
+    for (const auto& st : bars_.at({layer, index}).steps) out.push_back(rowRect(row, st.start, st.end >= 0 ? st.end : now_));
+    return out;
 }
 
 QString TimelineView::toolTipAt(QPoint pos) const {
@@ -114,6 +150,20 @@ QString TimelineView::toolTipAt(QPoint pos) const {
     else tip += tr("\nno token yet");
     if (b.end >= 0) tip += tr("\n%1 at %2 s: %3 s in all").arg(b.first_token >= 0 ? tr("ended") : tr("stopped"), s(b.end), s(b.end - b.start));
     if (b.first_token >= 0 && b.end >= 0) tip += tr(", %1 s streaming").arg(s(b.end - b.first_token));
+    if (!b.steps.empty()) {
+        tip += tr("\nran in %1, one call each (staircase streaming)").arg(steps_text(b.steps.size()));
+        // The step under the pointer, if any.
+        const auto rects = stepRects(it->first.first, it->first.second);
+        for (std::size_t k = 0; k < rects.size(); ++k) {
+            if (pos.x() < rects[k].left() - 1 || pos.x() > rects[k].right() + 1) continue;
+            const Step& st = b.steps[k];
+            tip += tr("\nstep %1: started at %2 s").arg(k + 1).arg(s(st.start));
+            if (st.first_token >= 0) tip += tr(", first token after %1 s").arg(s(st.first_token - st.start));
+            if (st.end >= 0) tip += tr(", ended at %1 s").arg(s(st.end));
+            break;
+        }
+    }
+    if (!b.reason.isEmpty() && b.state != engine::AgentState::Done) tip += "\n" + b.reason;
     return tip;
 }
 
@@ -162,6 +212,7 @@ void TimelineView::paintEvent(QPaintEvent*) {
         item(streaming, false, tr("streaming"));
         item(done, false, tr("done"));
         item(failed, false, tr("failed or dropped"));
+        item(pal.color(QPalette::Mid), false, tr("cut or cancelled"));
     }
     // The time axis: light grid lines behind the bars, seconds below them.
     const int bottom = top + static_cast<int>(bars_.size()) * row_h;
@@ -196,14 +247,32 @@ void TimelineView::paintEvent(QPaintEvent*) {
                        : bar.state == S::Cancelled || bar.state == S::Cut ? pal.color(QPalette::Mid)
                        : bar.end >= 0                                     ? done
                                                                           : streaming;
-            p.fillRect(r, c);
-            // Waiting for the first token is drawn lighter (the whole bar while no token came). A
-            // call that ended without any token keeps its own colour whole: red for a failed or
-            // dropped one, which the wait would otherwise cover entirely.
-            const bool ended_tokenless = bar.first_token < 0 && bar.end >= 0 && bar.state != S::Done;
-            if (!ended_tokenless) {
-                const double wait_to = bar.first_token >= 0 ? bar.first_token : (bar.end >= 0 ? bar.end : now_);
-                light(p, QRectF(r.left(), r.top(), std::min(r.width(), (wait_to - bar.start) / span * w), r.height()));
+            // One bar per call: the agent's own, or each of its steps (a thin line joins them).
+            std::vector<std::pair<QRectF, Step>> calls;
+            if (bar.steps.empty()) {
+                calls.push_back({r, Step{bar.start, bar.first_token, bar.end}});
+            } else {
+                QColor join = c;
+                join.setAlphaF(0.6);
+                p.setPen(QPen(join, 1));
+                p.drawLine(QPointF(r.left(), r.center().y()), QPointF(r.right(), r.center().y()));
+                const auto rects = stepRects(key.first, key.second);
+                for (std::size_t k = 0; k < rects.size(); ++k) calls.push_back({rects[k], bar.steps[k]});
+            }
+            for (const auto& [cr, st] : calls) {
+                p.fillRect(cr, c);
+                // Waiting for the first token is drawn lighter (the whole bar while no token came). A
+                // call that ended without any token keeps its own colour whole: red for a failed or
+                // dropped one, which the wait would otherwise cover entirely.
+                const bool ended_tokenless = st.first_token < 0 && st.end >= 0 && bar.state != S::Done;
+                if (!ended_tokenless) {
+                    const double wait_to = st.first_token >= 0 ? st.first_token : (st.end >= 0 ? st.end : now_);
+                    light(p, QRectF(cr.left(), cr.top(), std::min(cr.width(), (wait_to - st.start) / span * w), cr.height()));
+                }
+                if (!bar.steps.empty()) { // the steps' edges stay apart even when they touch
+                    p.setPen(QPen(pal.color(QPalette::Base), 1));
+                    p.drawLine(cr.topLeft(), cr.bottomLeft());
+                }
             }
         }
         ++row;

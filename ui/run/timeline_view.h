@@ -3,7 +3,9 @@
 // Every call of a run on one time axis: a bar per agent from its start to its end, grouped by
 // layer, growing live while the run goes on. Each bar is lighter while the call waits for its
 // first token and solid while it streams; a legend says so, an axis below gives the seconds, and
-// a bar's tooltip gives its times.
+// a bar's tooltip gives its times. An agent that ran in steps (staircase streaming) gets one bar
+// per step, joined by a thin line, so the staircase is visible; a cut agent's bar is grey, the
+// reason in its tooltip.
 #include <QWidget>
 
 #include <map>
@@ -24,15 +26,25 @@ public:
     // Where agent (layer, index)'s bar is drawn (empty when it has not started), what its tooltip
     // says, and the axis's ticks (ms) with their step.
     QRectF barRect(int layer, int index) const;
+    // An agent that ran in steps: where each step's bar is drawn, in order (else empty).
+    std::vector<QRectF> stepRects(int layer, int index) const;
     QString toolTipAt(QPoint pos) const;
     std::vector<double> ticks() const;
+    // The time the axis spans (ms) and the x of a time on it.
+    double spanMs() const { return span(); }
+    double xOf(double ms) const { return kLabelWidth + ms / span() * barsWidth(); }
     static double tickStep(double span_ms, int max_ticks);
     static constexpr int kLabelWidth = 170, kRowHeight = 14, kLegendHeight = 18, kAxisHeight = 20;
 
+    struct Step {
+        double start = -1, first_token = -1, end = -1;
+    };
     struct Bar {
         QString label;
         double start = -1, first_token = -1, end = -1;
         engine::AgentState state = engine::AgentState::Queued;
+        std::vector<Step> steps; // staircase streaming: one per call
+        QString reason;          // why it was cut, failed or dropped
     };
     const std::map<std::pair<int, int>, Bar>& bars() const { return bars_; }
 
@@ -42,6 +54,9 @@ protected:
 
 private:
     double span() const { return std::max(now_, 1.0); }
+    QRectF rowRect(int row, double from, double to) const;
+    int rowOf(int layer, int index) const;
+    static void takeRecord(Bar& b, const engine::AgentRecord& a);
     double barsWidth() const { return std::max(10, width() - kLabelWidth - 10); }
     std::map<std::pair<int, int>, Bar> bars_;
     double now_ = 0;
