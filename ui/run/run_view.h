@@ -21,6 +21,7 @@ class QSplitter;
 #include "config/config.h"
 #include "engine/run_provenance.h"
 #include "engine/run_types.h"
+#include "run/rendered_text_map.h"
 #include "run/stream_text_view.h"
 
 namespace moa::ui {
@@ -149,6 +150,18 @@ public:
     // answer of layer 2 or later does this. False when there is nothing to show there.
     bool showSentenceSources(int layer, int index, int text_index);
     void clearSentenceSources();
+    // The same from the large final-answer view: `text_index` is an index into the final
+    // answer's text (finalText()); the sentence is also marked in the final view. A click there
+    // does this (the rendered Markdown's positions are mapped back to the text).
+    bool showFinalSentenceSources(int text_index);
+    // The answer the final answer is (the last layer's aggregator, or the answer it selected),
+    // as (layer, index); (-1, -1) when none of the panes holds it.
+    QPair<int, int> finalAgent() const;
+    // The rendered final view (Markdown) and where its positions come from in finalText().
+    QTextBrowser* finalView() const { return final_; }
+    StreamTextView* finalPlainView() const { return final_plain_view_; }
+    const RenderedTextMap& finalMap();
+    QString finalSentenceNote() const { return final_sentence_->text(); }
 
 protected:
     bool eventFilter(QObject* watched, QEvent* e) override;
@@ -200,6 +213,9 @@ private:
     std::vector<QLabel*> layer_titles_;
     SafeTextBrowser* final_;
     QLabel* final_note_ = nullptr;
+    QLabel* final_sentence_ = nullptr;
+    RenderedTextMap final_map_; // built on the first click after each render
+    bool final_map_stale_ = true;
     StreamTextView* final_plain_view_ = nullptr;
     bool final_plain_ = false;
     QLabel* totals_;
