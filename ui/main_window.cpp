@@ -544,17 +544,26 @@ void MainWindow::buildMenus() {
     help->addAction(tr("&About MoA Workbench"), this, [this] { about_dialog(this); });
 }
 
-void MainWindow::setRunningLayout(bool running) {
+void MainWindow::setRunningLayout(bool running, bool live) {
     const bool changed = running_layout_ != running;
     running_layout_ = running;
+    // At 1024×700 the left docks kept a third of the width and the panes of three layers were
+    // ~90 px wide. A live run on a window narrower than kWideWindow gives the run the whole
+    // width (the View menu and the editing layout bring them back); a stored run opened from the
+    // history keeps them, as the user is working in the history (the layers scroll instead).
+    if (running && live && width() < kWideWindow)
+        for (auto* d : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly))
+            if (dockWidgetArea(d) == Qt::LeftDockWidgetArea && d->isVisible() && !d->isFloating() && !mode_hidden_.contains(d)) {
+                mode_hidden_ << d;
+                d->hide();
+            }
     // Like an IDE's modes. Editing: the graph has the room, the inspector, outline and providers
     // are beside it. Running: those editing docks step aside (the View menu still opens them) and
     // the run view has the room, the final answer (the product of the run) a wide column; the
     // graph stays as a band that still shows the states, never a sliver.
     if (changed && running) {
-        mode_hidden_.clear();
         for (auto* d : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly))
-            if (dockWidgetArea(d) == Qt::RightDockWidgetArea && d->isVisible() && !d->isFloating()) {
+            if (dockWidgetArea(d) == Qt::RightDockWidgetArea && d->isVisible() && !d->isFloating() && !mode_hidden_.contains(d)) {
                 mode_hidden_ << d;
                 d->hide();
             }
@@ -792,7 +801,7 @@ bool MainWindow::startRunWith(const config::Config& cfg, const engine::RunInput&
     warned_for_.clear();
     presenter_->beginLive(cfg, rerun_of);
     presenter_->setBusy(true);
-    setRunningLayout(true);
+    setRunningLayout(true, true);
     engine::EventSink sink = bridge_->sink();
     if (history_) sink = history_->sink("gui", cfg, input, sink, rerun_of);
     // The keys this run needs, resolved now (keychain, else environment) and held by the run

@@ -14,6 +14,7 @@
 #include "run/provenance_text.h"
 #include <QElapsedTimer>
 #include <QMouseEvent>
+#include <QSignalBlocker>
 #include <QHBoxLayout>
 #include <QScrollArea>
 #include <QScrollBar>
@@ -274,6 +275,7 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
     split->setStretchFactor(0, 5);
     split->setStretchFactor(1, 2);
     split->setSizes({700, 300}); // the layers get the room; the final answer a side column
+    connect(split, &QSplitter::splitterMoved, this, [this] { auto_split_ = false; }); // the user's choice stays
     v->addWidget(split);
 }
 
@@ -285,12 +287,26 @@ void RunView::setNote(const QString& text) {
 QString RunView::note() const { return note_->text(); }
 
 void RunView::setFinalRoom(bool wide) {
-    // Running: the final answer gets a wide column and the layers narrower ones, so that three
-    // layers still fit beside it without scrolling at the default size.
     final_wide_ = wide;
-    for (auto* col : std::as_const(layer_columns_)) col->setMinimumWidth(columnMinWidth());
-    const int w = std::max(400, split_->width());
-    split_->setSizes(wide ? QList<int>{w * 11 / 20, w * 9 / 20} : QList<int>{w * 7 / 10, w * 3 / 10});
+    auto_split_ = true;
+    applySplit();
+}
+
+void RunView::applySplit() {
+    // Running: the final answer gets a wide column (up to 45%), but the layers keep
+    // kColumnMinWidth each when the width allows it (three layers at 1400 px); on a small screen
+    // the final answer keeps kFinalMinWidth and the layers scroll sideways.
+    const int w = std::max(400, split_->width() - split_->handleWidth());
+    const int n = static_cast<int>(layer_columns_.size());
+    const int layers_need = n * (kColumnMinWidth + 6) + 24; // column spacing, margins, scroll bar
+    const int fin = final_wide_ ? std::max(kFinalMinWidth, std::min(w * 9 / 20, w - layers_need)) : w * 3 / 10;
+    const QSignalBlocker block(split_);
+    split_->setSizes({w - fin, fin});
+}
+
+void RunView::resizeEvent(QResizeEvent* e) {
+    QWidget::resizeEvent(e);
+    if (auto_split_) applySplit(); // the docks stepped aside (or came back): the split follows
 }
 
 void RunView::prepareIdle(const config::Config& c) {
@@ -338,12 +354,13 @@ void RunView::prepare(const config::Config& c) {
             pane->body()->viewport()->installEventFilter(this); // a click on a sentence shows its sources
             order_.push_back(pane);
         }
-        col->setMinimumWidth(columnMinWidth());
+        col->setMinimumWidth(kColumnMinWidth);
         layer_columns_ << col;
         h->addWidget(col, 1);
     }
     setFinal({});
     totals_->clear();
+    if (auto_split_) applySplit();
 }
 
 void RunView::apply(const std::vector<engine::Event>& batch) {

@@ -165,6 +165,7 @@ public:
 
 protected:
     bool eventFilter(QObject* watched, QEvent* e) override;
+    void resizeEvent(QResizeEvent* e) override;
 
 signals:
     void agentStateChanged(int layer, int index, moa::engine::AgentState state);
@@ -206,8 +207,15 @@ private:
     QSplitter* split_ = nullptr;
     bool final_wide_ = false;
     QList<QWidget*> layer_columns_;
-    // Running: narrow enough that moa-paper's three layers fit beside the final answer at 1024×700.
-    int columnMinWidth() const { return final_wide_ ? 120 : 220; }
+    void applySplit();
+    bool auto_split_ = true; // false once the user dragged the splitter
+public:
+    // A layer's column never gets narrower than this (the layers scroll sideways instead): at
+    // 1024×700 panes of ~90 px showed three words a line.
+    static constexpr int kColumnMinWidth = 220;
+    // In the running layout the final answer gets at least this much (and at most 45%).
+    static constexpr int kFinalMinWidth = 340;
+private:
     QWidget* columns_ = nullptr;
     QHash<QPair<int, int>, AgentPane*> panes_;
     std::vector<QLabel*> layer_titles_;
