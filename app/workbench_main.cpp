@@ -7,6 +7,8 @@
 #include <QDockWidget>
 #include <QTimer>
 #include <QEvent>
+#include <QMouseEvent>
+#include <QTextBrowser>
 #include <QIcon>
 #include <QPalette>
 #include <QPointer>
@@ -96,7 +98,8 @@ int main(int argc, char** argv) {
     QCommandLineOption raise_dock("raise-dock", "Bring a dock to the front (providers, inspector, models, configurations, history)", "name");
     QCommandLineOption window_size("window-size", "Open the window at this size (for screenshots: 1400x900, 1024x700)", "WxH");
     QCommandLineOption palette_opt("palette", "Review the window under a light or dark palette (the system's is the default)", "light|dark");
-    cli.addOptions({shot_answers, raise_dock, palette_opt, with_paper, shot_walk, shot_sentence, shot_graph, window_size});
+    QCommandLineOption shot_in_final("screenshot-in-final", "With --screenshot-sentence: click the sentence in the rendered final answer (not in the aggregator's pane)");
+    cli.addOptions({shot_answers, raise_dock, palette_opt, with_paper, shot_walk, shot_sentence, shot_in_final, shot_graph, window_size});
     cli.addOptions({shot, prompt, preset, during, experiment, experiment_db, run_experiment, render_chart, chart_x, log_x, no_paper, experiment_tab});
     cli.process(app);
     app.setStyleSheet(moa::ui::focus_style_sheet()); // a focus frame that can be seen
@@ -225,6 +228,7 @@ int main(int argc, char** argv) {
         const bool answers = cli.isSet(shot_answers);
         const int walk_layer = cli.isSet(shot_walk) ? cli.value(shot_walk).toInt() : 0;
         const int sentence = cli.isSet(shot_sentence) ? cli.value(shot_sentence).toInt() : 0;
+        const bool in_final = cli.isSet(shot_in_final);
         const bool graph = cli.isSet(shot_graph);
         const QSize size = w.size();
         auto save = [out](QWidget* what) {
@@ -232,7 +236,7 @@ int main(int argc, char** argv) {
             std::cout << (ok ? "wrote " : "could not write ") << out.toStdString() << "\n";
             QApplication::exit(ok ? 0 : 1);
         };
-        auto grab = [&w, out, answers, walk_layer, sentence, graph, size, save] {
+        auto grab = [&w, out, answers, walk_layer, sentence, in_final, graph, size, save] {
             if (walk_layer > 0) {
                 auto* walk = w.openWalkthrough();
                 if (!walk) return QApplication::exit(1);
@@ -257,14 +261,29 @@ int main(int argc, char** argv) {
                     rv->show();
                     rv->showRecord(w.presenter()->shownConfig(), *w.presenter()->lastRecord());
                 }
-                auto go = [&w, rv, sentence, graph, save] {
+                auto go = [&w, rv, sentence, in_final, graph, save] {
                     if (sentence > 0) {
                         const int last = static_cast<int>(rv->config().layers.size()) - 1;
                         const auto& agg = rv->provenance()->layers[static_cast<std::size_t>(last)][0];
                         if (static_cast<int>(agg.detail.sentences.size()) < sentence) return QApplication::exit(1);
                         const auto& text = rv->provenanceRecord()->layers[static_cast<std::size_t>(last)].agents[0].text;
                         const auto begin = agg.detail.sentences[static_cast<std::size_t>(sentence - 1)].span.begin;
-                        rv->showSentenceSources(last, 0, QString::fromStdString(text.substr(0, begin)).size());
+                        const int at = static_cast<int>(QString::fromStdString(text.substr(0, begin)).size());
+                        if (!in_final) {
+                            rv->showSentenceSources(last, 0, at);
+                        } else {
+                            // A real click on the sentence's second character in the rendered view.
+                            auto* fin = rv->finalView();
+                            QTextCursor c(fin->document());
+                            c.setPosition(rv->finalMap().toDocument(at + 1));
+                            fin->setTextCursor(c);
+                            fin->ensureCursorVisible();
+                            const QPointF p = fin->cursorRect(c).center() + QPointF(1, 0);
+                            QMouseEvent press(QEvent::MouseButtonPress, p, fin->viewport()->mapToGlobal(p), Qt::LeftButton, Qt::LeftButton, {});
+                            QMouseEvent release(QEvent::MouseButtonRelease, p, fin->viewport()->mapToGlobal(p), Qt::LeftButton, {}, {});
+                            QApplication::sendEvent(fin->viewport(), &press);
+                            QApplication::sendEvent(fin->viewport(), &release);
+                        }
                     }
                     QTimer::singleShot(300, &w, [&w, rv, sentence, graph, save] {
                         if (sentence > 0) return save(rv);

@@ -128,6 +128,7 @@ screenshots)
         sfx=$([ "$size" = 1024x700 ] && echo -1024 || true)
         build/app/moa-workbench --window-size $size --screenshot docs/screenshots/weighted-graph$sfx.png --prompt "$q" --screenshot-graph
         build/app/moa-workbench --window-size $size --screenshot docs/screenshots/provenance-highlight$sfx.png --prompt "$q" --screenshot-sentence 5
+        build/app/moa-workbench --window-size $size --screenshot docs/screenshots/provenance-final$sfx.png --prompt "$q" --screenshot-sentence 5 --screenshot-in-final
         build/app/moa-workbench --window-size $size --screenshot docs/screenshots/walkthrough$sfx.png --prompt "$q" --screenshot-walkthrough 2
     done
     build/app/moa-workbench "${big[@]}" --preset moa-lite --raise-dock providers --screenshot docs/screenshots/providers.png

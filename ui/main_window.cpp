@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "main_window.h"
 
+#include "common/plural.h"
+
 #include "experiment/experiment_window.h"
 
 #include <QAction>
@@ -235,6 +237,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     // the document's (the edited document's were shown beside another run's graph).
     connect(presenter_, &RunPresenter::shownChanged, this, [this] {
         refreshOutline();
+        updateBanner(); // the banner describes what is shown: the document, or the stored run
         prompt_panel_->setShownRun(presenter_->recordedRun());
     });
 
@@ -546,17 +549,26 @@ void MainWindow::buildMenus() {
     help->addAction(tr("&About MoA Workbench"), this, [this] { about_dialog(this); });
 }
 
-void MainWindow::setRunningLayout(bool running) {
+void MainWindow::setRunningLayout(bool running, bool live) {
     const bool changed = running_layout_ != running;
     running_layout_ = running;
+    // At 1024×700 the left docks kept a third of the width and the panes of three layers were
+    // ~90 px wide. A live run on a window narrower than kWideWindow gives the run the whole
+    // width (the View menu and the editing layout bring them back); a stored run opened from the
+    // history keeps them, as the user is working in the history (the layers scroll instead).
+    if (running && live && width() < kWideWindow)
+        for (auto* d : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly))
+            if (dockWidgetArea(d) == Qt::LeftDockWidgetArea && d->isVisible() && !d->isFloating() && !mode_hidden_.contains(d)) {
+                mode_hidden_ << d;
+                d->hide();
+            }
     // Like an IDE's modes. Editing: the graph has the room, the inspector, outline and providers
     // are beside it. Running: those editing docks step aside (the View menu still opens them) and
     // the run view has the room, the final answer (the product of the run) a wide column; the
     // graph stays as a band that still shows the states, never a sliver.
     if (changed && running) {
-        mode_hidden_.clear();
         for (auto* d : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly))
-            if (dockWidgetArea(d) == Qt::RightDockWidgetArea && d->isVisible() && !d->isFloating()) {
+            if (dockWidgetArea(d) == Qt::RightDockWidgetArea && d->isVisible() && !d->isFloating() && !mode_hidden_.contains(d)) {
                 mode_hidden_ << d;
                 d->hide();
             }
@@ -794,7 +806,7 @@ bool MainWindow::startRunWith(const config::Config& cfg, const engine::RunInput&
     warned_for_.clear();
     presenter_->beginLive(cfg, rerun_of);
     presenter_->setBusy(true);
-    setRunningLayout(true);
+    setRunningLayout(true, true);
     engine::EventSink sink = bridge_->sink();
     if (history_) sink = history_->sink("gui", cfg, input, sink, rerun_of);
     // The keys this run needs, resolved now (keychain, else environment) and held by the run
@@ -858,7 +870,10 @@ void MainWindow::updateTitle() {
 
 void MainWindow::updateBanner() {
     // Shown whenever any agent runs on the offline demo, however many other providers exist.
-    const auto& c = doc_->config();
+    // A stored run shown read-only is described from its own configuration snapshot (the open
+    // document may have other providers, or none on the demo).
+    const qint64 run = presenter_->showingRecorded() ? presenter_->recordedRun() : 0;
+    const auto& c = run ? presenter_->recordedConfig() : doc_->config();
     int agents = 0, demo = 0;
     QStringList which; // "L1.2 model", as the timeline names agents
     for (std::size_t li = 0; li < c.layers.size(); ++li)
@@ -877,23 +892,34 @@ void MainWindow::updateBanner() {
     constexpr int kNamed = 3;
     QString names = QStringList(which.mid(0, kNamed)).join(", ");
     if (which.size() > kNamed) names += tr(" and %1 more").arg(which.size() - kNamed);
-    if (demo == agents)
+    const int real = agents - demo;
+    if (run && demo == agents)
+        banner_text_->setText(tr("Run #%1 ran on the <b>offline demo provider</b>: deterministic filler, not a real model; "
+                                 "nothing was called or paid.").arg(run));
+    else if (run)
+        banner_text_->setText(tr("In run #%1, <b>%2 of %3</b> ran on the <b>offline demo provider</b> (%4): deterministic filler, "
+                                 "not a real model. %5 called their real providers.")
+                                  .arg(run)
+                                  .arg(demo)
+                                  .arg(count_text(agents, tr("agent"), tr("agents")), names)
+                                  .arg(real == 1 ? tr("The other agent") : tr("The other %1 agents").arg(real)));
+    else if (demo == agents)
         banner_text_->setText(tr("You are on the <b>offline demo provider</b>: deterministic filler, not a real model; no keys, "
                                  "no network. <b>Try it</b> (or Ctrl+Enter) runs the example prompt."));
     else
-        banner_text_->setText(tr("<b>%1 of %2 agents</b> run on the <b>offline demo provider</b> (%3): deterministic filler, "
-                                 "not a real model. The other %4 call their real providers.")
+        banner_text_->setText(tr("<b>%1 of %2</b> run on the <b>offline demo provider</b> (%3): deterministic filler, "
+                                 "not a real model. %4 their real providers.")
                                   .arg(demo)
-                                  .arg(agents)
-                                  .arg(names)
-                                  .arg(agents - demo));
+                                  .arg(count_text(agents, tr("agent"), tr("agents")), names)
+                                  .arg(real == 1 ? tr("The other agent calls") : tr("The other %1 agents call").arg(real)));
     banner_->setToolTip(tr("To use a real provider, open a preset such as moa-lite or groq and save its key in the "
                            "Providers panel (kept in your keychain), or set the environment variable it names (for "
                            "example TOGETHER_API_KEY)."));
     // "Nothing is called or paid" holds only when every agent is on the demo: on a mixed
     // configuration Try it would call (and pay) the real providers, so it is not offered there.
-    try_it_->setVisible(demo == agents);
-    try_it_->setEnabled(!isRunning() && demo == agents);
+    // Try it runs the document, not the stored run shown: not offered beside a stored run's banner.
+    try_it_->setVisible(!run && demo == agents);
+    try_it_->setEnabled(!run && !isRunning() && demo == agents);
 }
 
 bool MainWindow::allAgentsOnDemo() const {

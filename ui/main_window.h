@@ -101,7 +101,10 @@ public:
     // Fills in the example prompt (when the prompt is empty) and runs it.
     bool tryIt();
     // Editing layout (the graph has the room) or running layout (the run view has it).
-    void setRunningLayout(bool running);
+    // `live`: a run of the document starts; below kWideWindow the side docks on the left
+    // (history, configurations) step aside too, so that the layers keep a readable width.
+    void setRunningLayout(bool running, bool live = false);
+    static constexpr int kWideWindow = 1600;
     bool runningLayout() const { return running_layout_; }
     // The screen's area the window may take (it is never made larger than this).
     QRect availableArea() const;

@@ -18,6 +18,7 @@
 #include "model/config_document.h"
 #include "run/diff_view.h"
 #include "run/provenance_text.h"
+#include "run/rendered_text_map.h"
 #include "main_window.h"
 #include "run/run_presenter.h"
 #include "run/run_view.h"
@@ -43,6 +44,8 @@ private slots:
     void walkthroughAndHtmlFromTheWindow();
     void timelineHasAxisLegendAndTooltips();
     void spansMapToTheViewsText();
+    void renderedMarkdownMapsToItsText();
+    void clickInTheFinalAnswerLightsTheSameSources();
 };
 
 namespace {
@@ -382,6 +385,113 @@ void TestProvenanceGui::spansMapToTheViewsText() {
         if (space != std::string::npos) // the last word starts at the same character in both
             QCOMPARE(q.mid(m.toUtf16(space + 1)), QString::fromStdString(t.substr(space + 1)));
     }
+}
+
+void TestProvenanceGui::renderedMarkdownMapsToItsText() {
+    // Every word of the rendered document maps back to the same word of the Markdown, past
+    // headings, list markers (bulleted and numbered), emphasis, links and their targets, inline
+    // code, a code fence with its language, a quote, a table and entities.
+    const QString md = "# Heading one\n\nIntro with **bold words** and *italic* and `inline code`.\n\n"
+                       "- first item about [a link](https://example.com/a/very/long/path?q=item) here\n"
+                       "- second item\n  continued line\n\n"
+                       "3. numbered item\n4. another numbered\n\n"
+                       "```cpp\nint code = 1;\n```\n\n"
+                       "> quoted text &lt;tag&gt; &amp; more\n\n"
+                       "| col | other |\n|-----|-------|\n| cell | value |\n\n"
+                       "Last sentence with \\*escaped\\* stars.";
+    QTextDocument doc;
+    doc.setMarkdown(md);
+    const RenderedTextMap map(md, doc);
+    const QStringList words = {"Heading", "one", "Intro", "bold", "words", "italic", "inline", "code", "first", "item", "link", "here",
+                               "second", "continued", "numbered", "another", "int", "code", "quoted", "tag", "more", "col", "other",
+                               "cell", "value", "Last", "escaped", "stars"};
+    QTextCursor at(&doc);
+    int from = 0; // each word after the one before, in the source too
+    for (const QString& w : words) {
+        at = doc.find(w, at, QTextDocument::FindWholeWords | QTextDocument::FindCaseSensitively);
+        QVERIFY2(!at.isNull(), qPrintable(w));
+        const int src = map.toSource(at.selectionStart());
+        QVERIFY2(md.mid(src, w.size()) == w, qPrintable(w + " -> " + md.mid(src, 20)));
+        QVERIFY2(src >= from, qPrintable(w));
+        from = src;
+        // And back: the first rendered character from there is the word's.
+        QCOMPARE(map.toDocument(src), at.selectionStart());
+    }
+    // Decoded entities stand where their entity stands, and do not push what follows.
+    const QTextCursor lt = doc.find("<");
+    QVERIFY(!lt.isNull());
+    QCOMPARE(md.mid(map.toSource(lt.selectionStart()), 4), QString("&lt;"));
+}
+
+void TestProvenanceGui::clickInTheFinalAnswerLightsTheSameSources() {
+    // The aggregator answers in Markdown (a heading, bold text, a list with emphasis and a link,
+    // a code block): a click on a sentence in the rendered final view lights the same sources,
+    // with the same shares, as a click on that sentence in the aggregator's own pane.
+    engine::RunRecord r = crafted();
+    r.layers[1].agents[0].text = "## Water and ice\n\n**Ice melts at zero degrees.** Sugar dissolves fast in tea.\n\n"
+                                 "- Water boils at *one hundred* degrees.\n"
+                                 "- Salt raises the [boiling point](https://example.com/boiling).\n\n"
+                                 "```\nH2O stays water\n```\n";
+    r.final_text = r.layers[1].agents[0].text;
+    Shown s(r);
+    s.view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&s.view));
+    QTRY_VERIFY_WITH_TIMEOUT(s.view.provenance() != nullptr && !s.view.isCatchingUp(), 10000);
+    QVERIFY(!s.view.finalIsPlainText());
+    QCOMPARE(s.view.finalAgent(), qMakePair(1, 0));
+    AgentPane* agg = s.view.pane(1, 0);
+    // What is lit: every pane's marks (text and colour) and notes.
+    auto lit = [&] {
+        QStringList out;
+        for (int l = 0; l < 2; ++l)
+            for (int j = 0; j < (l == 0 ? 3 : 1); ++j) {
+                AgentPane* p = s.view.pane(l, j);
+                out << QString("L%1.%2 note: %3").arg(l + 1).arg(j + 1).arg(p->sentenceNote());
+                for (const auto& m : p->body()->extraSelections())
+                    out << QString("  [%1] %2").arg(m.format.background().color().name(QColor::HexArgb), m.cursor.selectedText());
+            }
+        return out;
+    };
+    auto click = [](auto* view, QTextDocument* doc, int position) {
+        QTextCursor c(doc);
+        c.setPosition(position);
+        view->ensureCursorVisible();
+        QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, view->cursorRect(c).center());
+    };
+    auto* fin = s.view.finalView();
+    const QStringList phrases = {"Ice melts", "Sugar dissolves", "Water boils", "Salt raises"};
+    for (const QString& phrase : phrases) {
+        // In the aggregator's pane.
+        const int at = agg->text().indexOf(phrase) + 4;
+        click(agg->body(), agg->body()->document(), agg->body()->documentPosition(at));
+        const QStringList from_pane = lit();
+        QVERIFY2(!agg->sentenceNote().isEmpty(), qPrintable(phrase));
+        QVERIFY2(from_pane.join('\n').contains("of the selected sentence of L2.1 comes from this answer"), qPrintable(from_pane.join('\n')));
+        // Cleared (a click in a proposer's pane), then in the rendered final view.
+        click(s.view.pane(0, 2)->body(), s.view.pane(0, 2)->body()->document(), 0);
+        QVERIFY(lit().join('\n').count("[") == 0);
+        QVERIFY(fin->extraSelections().isEmpty());
+        const QTextCursor found = fin->document()->find(phrase);
+        QVERIFY2(!found.isNull(), qPrintable(phrase));
+        click(fin, fin->document(), found.selectionStart() + 4);
+        QCOMPARE(lit(), from_pane);
+        // The sentence is marked in the final view itself, with the aggregator's note above it.
+        const auto marks = fin->extraSelections();
+        QVERIFY(!marks.isEmpty());
+        QVERIFY2(marks.front().cursor.selectedText().contains(phrase), qPrintable(marks.front().cursor.selectedText()));
+        QVERIFY(marks.front().format.fontUnderline());
+        QCOMPARE(s.view.finalSentenceNote(), agg->sentenceNote());
+    }
+    // The bold sentence comes whole from L1.1 and lights it there.
+    const QTextCursor ice = fin->document()->find("Ice melts");
+    click(fin, fin->document(), ice.selectionStart() + 2);
+    QCOMPARE(s.view.pane(0, 0)->body()->extraSelections().front().cursor.selectedText(), QString("Ice melts at zero degrees."));
+    QVERIFY2(s.view.finalSentenceNote().contains("100% from L1.1"), qPrintable(s.view.finalSentenceNote()));
+    QCOMPARE(fin->extraSelections().front().cursor.selectedText(), QString("Ice melts at zero degrees."));
+    // A click in a proposer's pane clears the final view's marks too.
+    click(s.view.pane(0, 2)->body(), s.view.pane(0, 2)->body()->document(), 0);
+    QVERIFY(fin->extraSelections().isEmpty());
+    QVERIFY(s.view.finalSentenceNote().isEmpty());
 }
 
 QTEST_MAIN(TestProvenanceGui)

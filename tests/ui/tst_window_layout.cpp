@@ -181,14 +181,16 @@ void TestWindowLayout::runningLayoutGivesTheFinalAnswerRoom_data() {
     QTest::addColumn<QSize>("size");
     QTest::addColumn<int>("final_width");  // at least
     QTest::addColumn<int>("final_height"); // at least
-    QTest::newRow("1400x900") << QSize(1400, 900) << 450 << 220;
-    QTest::newRow("1024x700") << QSize(1024, 700) << 330 << 150;
+    QTest::addColumn<bool>("layers_fit");  // the three layers fit without scrolling sideways
+    QTest::newRow("1400x900") << QSize(1400, 900) << 450 << 220 << true;
+    QTest::newRow("1024x700") << QSize(1024, 700) << 330 << 150 << false;
 }
 
 void TestWindowLayout::runningLayoutGivesTheFinalAnswerRoom() {
     QFETCH(QSize, size);
     QFETCH(int, final_width);
     QFETCH(int, final_height);
+    QFETCH(bool, layers_fit);
     QTemporaryDir dir;
     TestServer server;
     QVERIFY(server.ok());
@@ -223,12 +225,22 @@ void TestWindowLayout::runningLayoutGivesTheFinalAnswerRoom() {
     QVERIFY(fin && fin->isVisible());
     QVERIFY2(fin->width() >= final_width && fin->height() >= final_height,
              qPrintable(QStringLiteral("final answer %1×%2").arg(fin->width()).arg(fin->height())));
-    // The three layers fit the width beside it (no horizontal scrolling), each readable.
+    // Each layer's pane keeps a readable width (at 1024×700 they were ~90 px beside the History
+    // and Configurations docks): the three layers fit beside the final answer at 1400×900; on the
+    // small screen the left docks step aside and the layers scroll sideways rather than squeeze.
     auto* columns = w.runView()->pane(0, 0)->parentWidget()->parentWidget();
     auto* scroll = qobject_cast<QScrollArea*>(columns->parentWidget()->parentWidget());
     QVERIFY(scroll);
-    QVERIFY2(!scroll->horizontalScrollBar()->isVisible(), qPrintable(QStringLiteral("columns %1 in %2").arg(columns->width()).arg(scroll->viewport()->width())));
-    for (int l = 0; l < 3; ++l) QVERIFY2(w.runView()->pane(l, 0)->width() >= 110, qPrintable(QString::number(w.runView()->pane(l, 0)->width())));
+    if (layers_fit)
+        QVERIFY2(!scroll->horizontalScrollBar()->isVisible(), qPrintable(QStringLiteral("columns %1 in %2").arg(columns->width()).arg(scroll->viewport()->width())));
+    int narrowest = 1 << 20;
+    for (int l = 0; l < 3; ++l) narrowest = std::min(narrowest, w.runView()->pane(l, 0)->width());
+    qInfo("%dx%d: narrowest layer pane %d px, final answer %d px, layers' view %d px", size.width(), size.height(), narrowest,
+          fin->width(), scroll->viewport()->width());
+    QVERIFY2(narrowest >= 220, qPrintable(QString::number(narrowest)));
+    auto* history_dock = w.findChild<QDockWidget*>("historyDock");
+    QVERIFY(history_dock);
+    QVERIFY(!history_dock->isVisible()); // narrower than MainWindow::kWideWindow: stepped aside for the run
     // The graph stays a band that still shows the states, not a sliver.
     auto* graph = w.findChild<ui::GraphView*>();
     QVERIFY2(graph->height() >= 120, qPrintable(QString::number(graph->height())));
@@ -253,6 +265,7 @@ void TestWindowLayout::runningLayoutGivesTheFinalAnswerRoom() {
     w.graphScene()->selectAgent(0, 1);
     QVERIFY(!w.runningLayout());
     QTRY_VERIFY_WITH_TIMEOUT(inspector->isVisible(), 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(history_dock->isVisible(), 3000); // and the left docks come back
     QCOMPARE(w.size(), size);
     check_no_overlap(w);
     if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT")) w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT"));

@@ -83,6 +83,7 @@ private slots:
     void firstStartCtrlEnterRunsTheDemo();
     void theWindowNeverResizesItselfAndNothingOverlaps();
     void viewMenuReopensEveryDockAndHelpSaysWhereDataLives();
+    void aStoredRunsBannerDescribesTheRun();
 };
 
 void TestWindowTruth::init() {
@@ -175,6 +176,68 @@ void TestWindowTruth::reopenAfterAnEditShowsTheRunsOwnGraph() {
     QCOMPARE(w.document()->config().name, std::string("As it was"));
     QVERIFY(w.document()->path().isEmpty());
     QVERIFY(w.runView()->finalText().startsWith(QString::fromStdString("OLDA-" + n)));
+}
+
+void TestWindowTruth::aStoredRunsBannerDescribesTheRun() {
+    // The banner describes what is shown: a stored run reopened from the history is described
+    // from its own configuration snapshot, not from the open document (it said "You are on the
+    // offline demo provider … Try it" over a run that called a real server, and nothing over a
+    // demo run once another document was open).
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    const nlohmann::json demo = {
+        {"schema", "moa-workbench/config@1"},
+        {"name", "Demo run"},
+        {"providers", {{"demo", {{"type", "demo"}, {"tokens_per_second", 5000}, {"first_token_ms", 0}}}}},
+        {"layers", {{{"agents", {{{"provider", "demo"}, {"model", "demo-proposer-a"}}, {{"provider", "demo"}, {"model", "demo-proposer-b"}}}}},
+                    {{"agents", {{{"provider", "demo"}, {"model", "demo-aggregator"}}}}}}}};
+    auto real = config_json(server.base_url(), {{"ok?chunks=2&delay_ms=5"}, {"ok?chunks=2&delay_ms=5"}});
+    real["name"] = "Real run";
+    const QString demo_file = write(dir, "demo.moa.json", demo), real_file = write(dir, "real.moa.json", real);
+    ui::MainWindow w(history_in(dir));
+    w.show();
+    auto* banner = w.findChild<QFrame*>("demo_banner");
+    auto* text = banner->findChild<QLabel*>();
+    auto* try_it = w.findChild<QPushButton*>("try_it");
+    auto* list = w.findChild<QListWidget*>();
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    auto run = [&](const QString& file) -> qint64 {
+        if (!w.openFile(file)) return 0;
+        w.promptEditor()->setPlainText("Which run is this?");
+        const int before = list->count();
+        if (!w.startRun()) return 0;
+        if (!QTest::qWaitFor([&] { return finished.count() > 0 && !w.isRunning(); }, 20000)) return 0;
+        finished.clear();
+        if (!QTest::qWaitFor([&] { return list->count() == before + 1 && list->item(0)->data(Qt::UserRole).isValid(); }, 5000)) return 0;
+        return list->item(0)->data(Qt::UserRole).toLongLong(); // the newest first
+    };
+    const qint64 demo_id = run(demo_file);
+    QVERIFY(demo_id);
+    QVERIFY(text->text().contains("You are on the <b>offline demo provider</b>"));
+    const qint64 real_id = run(real_file);
+    QVERIFY(real_id);
+    QVERIFY(banner->isHidden()); // the document calls a real server
+
+    // The demo run reopened beside the real document: the banner says the run was on the demo.
+    w.openRun(demo_id);
+    QTRY_VERIFY_WITH_TIMEOUT(w.presenter()->showingRecorded() && w.presenter()->recordedRun() == demo_id, 5000);
+    QVERIFY(banner->isVisible());
+    QVERIFY2(text->text().contains(QStringLiteral("Run #%1 ran on the <b>offline demo provider</b>").arg(demo_id)), qPrintable(text->text()));
+    QVERIFY(text->text().contains("nothing was called or paid"));
+    QVERIFY(!try_it->isVisible()); // Try it would run the document, not this run
+    w.findChild<QPushButton*>("back_to_document")->click();
+    QVERIFY(banner->isHidden());
+
+    // The real run reopened beside the demo document: no demo banner over it.
+    QVERIFY(w.openFile(demo_file));
+    QVERIFY(banner->isVisible() && try_it->isVisible());
+    w.openRun(real_id);
+    QTRY_VERIFY_WITH_TIMEOUT(w.presenter()->showingRecorded() && w.presenter()->recordedRun() == real_id, 5000);
+    QVERIFY2(banner->isHidden(), qPrintable(text->text()));
+    w.findChild<QPushButton*>("back_to_document")->click();
+    QVERIFY(banner->isVisible() && try_it->isVisible());
+    QVERIFY(text->text().contains("You are on the <b>offline demo provider</b>"));
 }
 
 void TestWindowTruth::aDroppedAgentIsSaidEverywhere() {

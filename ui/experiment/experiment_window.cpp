@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "experiment/experiment_window.h"
 
+#include "common/plural.h"
+
 #include <QGuiApplication>
 #include <QScreen>
 
@@ -349,10 +351,10 @@ void ExperimentWindow::openExperiment(const QString& path, const QString& db) {
             experiment_ = std::make_shared<eval::Experiment>(std::move(*l.e));
             store_ = *l.s;
             const auto& e = *experiment_;
-            summary_->setText(tr("<b>%1</b> — %2 configurations × %3 prompts (%4), %5 judge%6. Results and cache: %7")
+            summary_->setText(tr("<b>%1</b> — %2 × %3 (%4), %5 judge%6. Results and cache: %7")
                                   .arg(QString::fromStdString(e.name).toHtmlEscaped())
-                                  .arg(e.configs.size())
-                                  .arg(e.prompts.items.size())
+                                  .arg(count_text(static_cast<qint64>(e.configs.size()), tr("configuration"), tr("configurations")))
+                                  .arg(count_text(static_cast<qint64>(e.prompts.items.size()), tr("prompt"), tr("prompts")))
                                   .arg(QString::fromStdString(e.prompts.name).toHtmlEscaped())
                                   .arg(QString::fromStdString(e.judge.mode))
                                   .arg(e.reference ? tr(" against <i>%1</i>").arg(QString::fromStdString(e.reference->name).toHtmlEscaped())
@@ -658,7 +660,7 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
         progress_->setRange(0, std::max(1, total));
         progress_->setValue(judged);
         if (status_->text().isEmpty() || !runner_)
-            status_->setText(tr("%1 of %2 answers judged (stored). %3").arg(judged).arg(total).arg(QString::fromStdString(
+            status_->setText(tr("%1 of %2 judged (stored). %3").arg(judged).arg(count_text(total, tr("answer"), tr("answers"))).arg(QString::fromStdString(
                 r.incomplete ? r.incomplete_note + ". " + r.lc_note : r.lc_note)));
     }
 

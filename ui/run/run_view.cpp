@@ -15,6 +15,7 @@
 #include "run/provenance_text.h"
 #include <QElapsedTimer>
 #include <QMouseEvent>
+#include <QSignalBlocker>
 #include <QHBoxLayout>
 #include <QScrollArea>
 #include <QScrollBar>
@@ -251,11 +252,20 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
     final_note_->setObjectName("final_note");
     final_note_->hide();
     rv->addWidget(final_note_);
+    final_sentence_ = new QLabel;
+    final_sentence_->setObjectName("final_sentence_provenance");
+    final_sentence_->setTextFormat(Qt::PlainText);
+    final_sentence_->setWordWrap(true);
+    final_sentence_->setStyleSheet("background: rgba(255, 200, 0, 0.25); padding: 2px");
+    final_sentence_->hide();
+    rv->addWidget(final_sentence_);
     rv->addWidget(final_, 1);
+    final_->viewport()->installEventFilter(this); // a click on a sentence shows its sources
     // Very long answers: plain text in a widget made for large texts.
     final_plain_view_ = new StreamTextView;
     final_plain_view_->setAccessibleName(tr("Final answer (plain text)"));
     final_plain_view_->hide();
+    final_plain_view_->viewport()->installEventFilter(this);
     rv->addWidget(final_plain_view_, 1);
 
     totals_ = new QLabel;
@@ -267,6 +277,7 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
     split->setStretchFactor(0, 5);
     split->setStretchFactor(1, 2);
     split->setSizes({700, 300}); // the layers get the room; the final answer a side column
+    connect(split, &QSplitter::splitterMoved, this, [this] { auto_split_ = false; }); // the user's choice stays
     v->addWidget(split);
 }
 
@@ -278,12 +289,26 @@ void RunView::setNote(const QString& text) {
 QString RunView::note() const { return note_->text(); }
 
 void RunView::setFinalRoom(bool wide) {
-    // Running: the final answer gets a wide column and the layers narrower ones, so that three
-    // layers still fit beside it without scrolling at the default size.
     final_wide_ = wide;
-    for (auto* col : std::as_const(layer_columns_)) col->setMinimumWidth(columnMinWidth());
-    const int w = std::max(400, split_->width());
-    split_->setSizes(wide ? QList<int>{w * 11 / 20, w * 9 / 20} : QList<int>{w * 7 / 10, w * 3 / 10});
+    auto_split_ = true;
+    applySplit();
+}
+
+void RunView::applySplit() {
+    // Running: the final answer gets a wide column (up to 45%), but the layers keep
+    // kColumnMinWidth each when the width allows it (three layers at 1400 px); on a small screen
+    // the final answer keeps kFinalMinWidth and the layers scroll sideways.
+    const int w = std::max(400, split_->width() - split_->handleWidth());
+    const int n = static_cast<int>(layer_columns_.size());
+    const int layers_need = n * (kColumnMinWidth + 6) + 24; // column spacing, margins, scroll bar
+    const int fin = final_wide_ ? std::max(kFinalMinWidth, std::min(w * 9 / 20, w - layers_need)) : w * 3 / 10;
+    const QSignalBlocker block(split_);
+    split_->setSizes({w - fin, fin});
+}
+
+void RunView::resizeEvent(QResizeEvent* e) {
+    QWidget::resizeEvent(e);
+    if (auto_split_) applySplit(); // the docks stepped aside (or came back): the split follows
 }
 
 void RunView::prepareIdle(const config::Config& c) {
@@ -331,12 +356,13 @@ void RunView::prepare(const config::Config& c) {
             pane->body()->viewport()->installEventFilter(this); // a click on a sentence shows its sources
             order_.push_back(pane);
         }
-        col->setMinimumWidth(columnMinWidth());
+        col->setMinimumWidth(kColumnMinWidth);
         layer_columns_ << col;
         h->addWidget(col, 1);
     }
     setFinal({});
     totals_->clear();
+    if (auto_split_) applySplit();
 }
 
 void RunView::apply(const std::vector<engine::Event>& batch) {
@@ -520,6 +546,64 @@ void RunView::clearSentenceSources() {
         p->body()->setExtraSelections({});
         p->setSentenceNote({});
     }
+    final_->setExtraSelections({});
+    final_plain_view_->setExtraSelections({});
+    final_sentence_->clear();
+    final_sentence_->hide();
+}
+
+const RenderedTextMap& RunView::finalMap() {
+    if (final_map_stale_) {
+        final_map_ = RenderedTextMap(final_markdown_, *final_->document());
+        final_map_stale_ = false;
+    }
+    return final_map_;
+}
+
+QPair<int, int> RunView::finalAgent() const {
+    if (!prov_record_ || !prov_record_->final_text) return {-1, -1};
+    // The last layer's aggregator, or (aggregation "select") the answer it chose.
+    for (int l = static_cast<int>(prov_record_->layers.size()) - 1; l >= 0; --l) {
+        const auto& agents = prov_record_->layers[static_cast<std::size_t>(l)].agents;
+        for (std::size_t k = 0; k < agents.size(); ++k)
+            if (agents[k].text == *prov_record_->final_text) return {l, static_cast<int>(k)};
+    }
+    return {-1, -1};
+}
+
+bool RunView::showFinalSentenceSources(int text_index) {
+    const auto [layer, index] = finalAgent();
+    if (layer < 0 || finalText() != QString::fromStdString(*prov_record_->final_text) || !showSentenceSources(layer, index, text_index)) {
+        clearSentenceSources();
+        return false;
+    }
+    // The marks on the aggregator's own pane, again on the final view: the same text, so the
+    // same indices, placed through the rendered document's map (or the plain view's breaks).
+    AgentPane* here = pane(layer, index);
+    QList<QTextEdit::ExtraSelection> marks;
+    for (const auto& sel : here->body()->extraSelections()) {
+        const int from = here->body()->textIndex(sel.cursor.selectionStart());
+        const int to = here->body()->textIndex(sel.cursor.selectionEnd());
+        QTextEdit::ExtraSelection m;
+        m.format = sel.format;
+        if (final_plain_) {
+            m.cursor = QTextCursor(final_plain_view_->document());
+            m.cursor.setPosition(final_plain_view_->documentPosition(from));
+            m.cursor.setPosition(final_plain_view_->documentPosition(to), QTextCursor::KeepAnchor);
+        } else {
+            const RenderedTextMap& map = finalMap();
+            m.cursor = QTextCursor(final_->document());
+            m.cursor.setPosition(std::min(map.toDocument(from), final_->document()->characterCount() - 1));
+            m.cursor.setPosition(std::min(std::max(map.toDocument(from), map.toDocumentEnd(to)), final_->document()->characterCount() - 1),
+                                 QTextCursor::KeepAnchor);
+        }
+        marks << m;
+    }
+    if (final_plain_) final_plain_view_->setExtraSelections(marks);
+    else final_->setExtraSelections(marks);
+    final_sentence_->setText(here->sentenceNote());
+    final_sentence_->setVisible(!final_sentence_->text().isEmpty());
+    return true;
 }
 
 bool RunView::showSentenceSources(int layer, int index, int text_index) {
@@ -583,11 +667,21 @@ bool RunView::showSentenceSources(int layer, int index, int text_index) {
 
 bool RunView::eventFilter(QObject* watched, QEvent* e) {
     if (e->type() == QEvent::MouseButtonRelease && static_cast<QMouseEvent*>(e)->button() == Qt::LeftButton) {
+        const QPoint at = static_cast<QMouseEvent*>(e)->position().toPoint();
+        if (watched == final_->viewport() && !final_->textCursor().hasSelection() && final_->anchorAt(at).isEmpty()) {
+            showFinalSentenceSources(finalMap().toSource(final_->cursorForPosition(at).position()));
+            return QWidget::eventFilter(watched, e);
+        }
+        if (watched == final_plain_view_->viewport() && !final_plain_view_->textCursor().hasSelection()) {
+            showFinalSentenceSources(final_plain_view_->textIndex(final_plain_view_->cursorForPosition(at).position()));
+            return QWidget::eventFilter(watched, e);
+        }
         for (auto it = panes_.cbegin(); it != panes_.cend(); ++it) {
             StreamTextView* body = it.value()->body();
             if (body->viewport() != watched || body->textCursor().hasSelection()) continue; // selecting text is not a click
             const int pos = body->cursorForPosition(static_cast<QMouseEvent*>(e)->position().toPoint()).position();
-            if (it.key().first > 0) showSentenceSources(it.key().first, it.key().second, body->textIndex(pos));
+            if (it.key() == finalAgent()) showFinalSentenceSources(body->textIndex(pos)); // marked in the final view too
+            else if (it.key().first > 0) showSentenceSources(it.key().first, it.key().second, body->textIndex(pos));
             else clearSentenceSources();
             break;
         }
@@ -611,6 +705,9 @@ void RunView::showRecord(const config::Config& c, const engine::RunRecord& r) {
 
 void RunView::setFinal(const QString& markdown) {
     final_dirty_ = false;
+    final_map_stale_ = true;
+    final_->setExtraSelections({}); // marks of the text shown before
+    final_sentence_->hide();
     const bool same = final_plain_ && markdown == final_markdown_; // already shown, as it streamed
     final_markdown_ = markdown;
     if (markdown.size() > kMarkdownChars) {
@@ -635,6 +732,7 @@ void RunView::setFinal(const QString& markdown) {
 
 void RunView::showPlainFinal(const QString& text, const QString& note, bool reset) {
     final_dirty_ = false;
+    final_map_stale_ = true;
     final_markdown_ = text;
     if (!final_plain_ || reset) {
         // Laid out frame by frame like streamed text: a text of megabytes never stalls the window.

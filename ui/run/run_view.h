@@ -21,6 +21,7 @@ class QSplitter;
 #include "config/config.h"
 #include "engine/run_provenance.h"
 #include "engine/run_types.h"
+#include "run/rendered_text_map.h"
 #include "run/stream_text_view.h"
 
 namespace moa::ui {
@@ -149,9 +150,22 @@ public:
     // answer of layer 2 or later does this. False when there is nothing to show there.
     bool showSentenceSources(int layer, int index, int text_index);
     void clearSentenceSources();
+    // The same from the large final-answer view: `text_index` is an index into the final
+    // answer's text (finalText()); the sentence is also marked in the final view. A click there
+    // does this (the rendered Markdown's positions are mapped back to the text).
+    bool showFinalSentenceSources(int text_index);
+    // The answer the final answer is (the last layer's aggregator, or the answer it selected),
+    // as (layer, index); (-1, -1) when none of the panes holds it.
+    QPair<int, int> finalAgent() const;
+    // The rendered final view (Markdown) and where its positions come from in finalText().
+    QTextBrowser* finalView() const { return final_; }
+    StreamTextView* finalPlainView() const { return final_plain_view_; }
+    const RenderedTextMap& finalMap();
+    QString finalSentenceNote() const { return final_sentence_->text(); }
 
 protected:
     bool eventFilter(QObject* watched, QEvent* e) override;
+    void resizeEvent(QResizeEvent* e) override;
 
 signals:
     void agentStateChanged(int layer, int index, moa::engine::AgentState state);
@@ -193,13 +207,23 @@ private:
     QSplitter* split_ = nullptr;
     bool final_wide_ = false;
     QList<QWidget*> layer_columns_;
-    // Running: narrow enough that moa-paper's three layers fit beside the final answer at 1024×700.
-    int columnMinWidth() const { return final_wide_ ? 120 : 220; }
+    void applySplit();
+    bool auto_split_ = true; // false once the user dragged the splitter
+public:
+    // A layer's column never gets narrower than this (the layers scroll sideways instead): at
+    // 1024×700 panes of ~90 px showed three words a line.
+    static constexpr int kColumnMinWidth = 220;
+    // In the running layout the final answer gets at least this much (and at most 45%).
+    static constexpr int kFinalMinWidth = 340;
+private:
     QWidget* columns_ = nullptr;
     QHash<QPair<int, int>, AgentPane*> panes_;
     std::vector<QLabel*> layer_titles_;
     SafeTextBrowser* final_;
     QLabel* final_note_ = nullptr;
+    QLabel* final_sentence_ = nullptr;
+    RenderedTextMap final_map_; // built on the first click after each render
+    bool final_map_stale_ = true;
     StreamTextView* final_plain_view_ = nullptr;
     bool final_plain_ = false;
     QLabel* totals_;

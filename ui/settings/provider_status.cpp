@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "settings/provider_status.h"
 
+#include "common/plural.h"
+
 #include <QApplication>
 #include <QPointer>
 #include <QTimer>
@@ -108,7 +110,7 @@ void ProviderStatus::check() {
             }
             auto r = providers::list_models(net::Transport::shared(), it.p, it.key);
             out << (r ? QObject::tr("%1 ✓").arg(name) : QObject::tr("%1 ✗").arg(name));
-            details << (r ? QObject::tr("%1: reachable, %2 models").arg(name).arg(r->size())
+            details << (r ? QObject::tr("%1: reachable, %2").arg(name, count_text(static_cast<qint64>(r->size()), QObject::tr("model"), QObject::tr("models")))
                           : QString::fromStdString(r.error()));
             if (!r) dead[it.p.name] = r.error();
         }

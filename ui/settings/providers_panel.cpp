@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "settings/providers_panel.h"
 
+#include "common/plural.h"
+
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -335,7 +337,7 @@ void ProvidersPanel::testConnection() {
         QString message;
         if (r) {
             for (const auto& id : *r) models << QString::fromStdString(id);
-            message = QObject::tr("%1 models: %2").arg(models.size()).arg(models.mid(0, 8).join(", ") + (models.size() > 8 ? ", …" : ""));
+            message = QObject::tr("%1: %2").arg(count_text(models.size(), QObject::tr("model"), QObject::tr("models"))).arg(models.mid(0, 8).join(", ") + (models.size() > 8 ? ", …" : ""));
         } else {
             message = QString::fromStdString(r.error());
         }
