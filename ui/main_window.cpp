@@ -20,6 +20,8 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPointer>
+#include <QDateTime>
+#include <QFrame>
 #include <QPushButton>
 #include <QScreen>
 #include <QSaveFile>
@@ -159,13 +161,28 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     history_warning_->hide();
     cv->addWidget(history_warning_);
     // Before a run: a provider the status bar found unreachable is named, and Run again runs.
+    run_warning_box_ = new QFrame;
+    run_warning_box_->setObjectName("run_warning_box");
+    run_warning_box_->setStyleSheet("#run_warning_box { background: #FFF4CE; border: 1px solid #E07000; border-radius: 4px }");
+    auto* wl = new QHBoxLayout(run_warning_box_);
+    wl->setContentsMargins(6, 4, 6, 4);
     run_warning_ = new QLabel;
     run_warning_->setObjectName("run_warning");
     run_warning_->setWordWrap(true);
     run_warning_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    run_warning_->setStyleSheet("background: #FFF4CE; color: black; border: 1px solid #E07000; padding: 6px; border-radius: 4px");
+    run_warning_->setStyleSheet("color: black");
+    wl->addWidget(run_warning_, 1);
+    auto* anyway = new QPushButton(tr("Run anyway"));
+    anyway->setObjectName("run_anyway");
+    anyway->setToolTip(tr("Run now; not asked again until the configuration or its providers change"));
+    connect(anyway, &QPushButton::clicked, this, [this] {
+        run_anyway_for_ = warned_for_;
+        startRun();
+    });
+    wl->addWidget(anyway, 0, Qt::AlignTop);
     run_warning_->hide();
-    cv->addWidget(run_warning_);
+    run_warning_box_->hide();
+    cv->addWidget(run_warning_box_);
     // Crash recovery: what the last session had not saved, offered without blocking anything.
     recovery_bar_ = new QWidget;
     auto* rb = new QHBoxLayout(recovery_bar_);
@@ -697,7 +714,7 @@ void MainWindow::documentReplaced() {
     // Nothing of the previous configuration stays on screen: panes, timeline, inspector.
     presenter_->documentReplaced();
     inspector_->setAgent(-1, -1);
-    run_warning_->hide();
+    setRunWarning({});
     warned_for_.clear();
     setRunningLayout(false);
     QTimer::singleShot(0, view_, [this] { view_->fit(); }); // once the view has its size
@@ -754,15 +771,37 @@ bool MainWindow::tryIt() {
     return startRun();
 }
 
-QStringList MainWindow::unreachableProviders(const config::Config& cfg) const {
-    QStringList out;
+QStringList MainWindow::providerProblems(const config::Config& cfg, QString* key) const {
+    QStringList out, same;
     std::set<std::string> used;
     for (const auto& L : cfg.layers)
         for (const auto& a : L.agents) used.insert(a.provider);
-    for (const auto& name : used)
-        if (auto it = providers_status_->unreachable().find(name); it != providers_status_->unreachable().end())
-            out << tr("<b>%1</b> (%2)").arg(QString::fromStdString(name).toHtmlEscaped(), QString::fromStdString(it->second).toHtmlEscaped());
+    const auto now = QDateTime::currentDateTime();
+    for (const auto& name : used) {
+        const auto it = providers_status_->problems().find(name);
+        if (it == providers_status_->problems().end()) continue;
+        const auto& p = it->second;
+        const QString n = QString::fromStdString(name).toHtmlEscaped();
+        if (p.no_key) {
+            out << tr("no API key set for provider <b>%1</b> (env %2 or keychain)").arg(n, QString::fromStdString(p.key_env).toHtmlEscaped());
+            same << out.back();
+            continue;
+        }
+        const qint64 ago = std::max<qint64>(0, p.checked.secsTo(now));
+        const QString where = QString::fromStdString(p.where).toHtmlEscaped();
+        out << tr("<b>%1</b> did not answer at %2 %3 ago (%4)")
+                   .arg(n, where, ago < 60 ? count_text(ago, tr("second"), tr("seconds")) : count_text(ago / 60, tr("minute"), tr("minutes")),
+                        QString::fromStdString(p.error).toHtmlEscaped());
+        same << n + "|" + where + "|" + QString::fromStdString(p.error);
+    }
+    if (key) *key = same.join(";") + "\n" + QString::fromStdString(config::to_json(cfg).dump());
     return out;
+}
+
+void MainWindow::setRunWarning(const QString& html) {
+    run_warning_->setText(html);
+    run_warning_->setVisible(!html.isEmpty());
+    run_warning_box_->setVisible(!html.isEmpty());
 }
 
 bool MainWindow::startRun() {
@@ -780,19 +819,25 @@ bool MainWindow::startRun() {
         statusBar()->showMessage(tr("The configuration has problems: %1").arg(errors.first()), 8000);
         return false;
     }
-    // A provider the status bar already found unreachable: say so before anything is sent; Run
-    // again runs anyway (the agents on it will then be dropped, and said so).
-    const QStringList dead = unreachableProviders(doc_->config());
-    const QString key = dead.join(";");
-    if (!dead.isEmpty() && warned_for_ != key) {
-        warned_for_ = key;
-        run_warning_->setText(tr("This configuration uses %n provider(s) the last check could not reach: %1. Its agents "
-                                 "will probably fail and be dropped. Fix the provider (Providers panel), or press Run "
-                                 "again to run anyway.", nullptr, static_cast<int>(dead.size()))
-                                  .arg(dead.join(", ")));
-        run_warning_->show();
-        statusBar()->showMessage(tr("Not started: a provider is unreachable (Run again runs anyway)"), 8000);
-        return false;
+    // A provider the status bar's check found without a key, or not answering: said exactly,
+    // before anything is sent. Run again (or Run anyway) runs anyway (the agents on it will then
+    // be dropped, and said so), and is remembered until the configuration or its providers change.
+    QString key;
+    const QStringList problems = providerProblems(doc_->config(), &key);
+    if (!problems.isEmpty() && key != run_anyway_for_) {
+        if (warned_for_ == key) {
+            run_anyway_for_ = key; // pressed Run again
+        } else {
+            warned_for_ = key;
+            setRunWarning(tr("Before running: %1. The agents on %2 will fail and be dropped. Fix it in the Providers panel, "
+                             "or press Run again (or Run anyway) to run anyway; not asked again until the configuration or "
+                             "its providers change.")
+                              .arg(problems.join("; "), plural(problems.size(), tr("this provider"), tr("these providers"))));
+            statusBar()->showMessage(tr("Not started: %1 (Run again runs anyway)")
+                                         .arg(count_text(problems.size(), tr("provider problem"), tr("provider problems"))),
+                                     8000);
+            return false;
+        }
     }
     if (presenter_->showingRecorded()) presenter_->showDocument();
     return startRunWith(doc_->config(), engine::RunInput::from_prompt(prompt.toStdString(), prompt_panel_->system()->text().toStdString()), 0);
@@ -802,7 +847,7 @@ bool MainWindow::startRunWith(const config::Config& cfg, const engine::RunInput&
     if (isRunning()) return false;
     checkHistoryErrors();       // anything left from the last run is counted as seen...
     history_warning_->hide();   // ...and this run starts with a clean slate
-    run_warning_->hide();
+    setRunWarning({});
     warned_for_.clear();
     presenter_->beginLive(cfg, rerun_of);
     presenter_->setBusy(true);

@@ -136,7 +136,11 @@ private:
     void refreshOutline();
     void checkHistoryErrors();
     // Providers of `cfg` the last check found unreachable, with why.
-    QStringList unreachableProviders(const config::Config& cfg) const;
+    // What the provider check knows will not work in `cfg`, one line each ("no API key set for
+    // provider X (…)", "X did not answer at host:port 20 s ago"); `key` gets the same without
+    // the ages, to tell whether anything changed since "Run anyway".
+    QStringList providerProblems(const config::Config& cfg, QString* key = nullptr) const;
+    void setRunWarning(const QString& html); // empty hides it
 
     std::unique_ptr<store::HistoryRecorder> history_;
     accounting::Catalog catalog_;
@@ -163,7 +167,11 @@ private:
     QLabel* banner_text_;
     QPushButton* try_it_;
     QLabel* run_warning_;
-    QString warned_for_; // the unreachable providers the last warning named (Run again runs)
+    QWidget* run_warning_box_ = nullptr; // the warning and its "Run anyway"
+    QString warned_for_; // the problems (and configuration) the last warning named (Run again runs)
+    // "Run anyway" (or Run again) for these problems and this configuration: not asked again until
+    // the configuration or its providers change.
+    QString run_anyway_for_;
     QLabel* history_warning_ = nullptr;
     std::size_t history_errors_seen_ = 0;
     QLabel* session_cost_;

@@ -84,6 +84,7 @@ private slots:
     void theWindowNeverResizesItselfAndNothingOverlaps();
     void viewMenuReopensEveryDockAndHelpSaysWhereDataLives();
     void aStoredRunsBannerDescribesTheRun();
+    void providerWarningSaysWhatIsKnownAndRunAnywayIsRemembered();
 };
 
 void TestWindowTruth::init() {
@@ -238,6 +239,54 @@ void TestWindowTruth::aStoredRunsBannerDescribesTheRun() {
     w.findChild<QPushButton*>("back_to_document")->click();
     QVERIFY(banner->isVisible() && try_it->isVisible());
     QVERIFY(text->text().contains("You are on the <b>offline demo provider</b>"));
+}
+
+void TestWindowTruth::providerWarningSaysWhatIsKnownAndRunAnywayIsRemembered() {
+    // A provider that merely has no key was called unreachable ("could not reach", "probably
+    // fail"), and the warning blocked every run again. Now: what is known, exactly, and Run
+    // anyway is remembered until the configuration or its providers change.
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string n = nonce();
+    const std::string env = "MOA_TEST_KEY_NEVER_SET";
+    qunsetenv(env.c_str());
+    auto j = config_json(server.base_url(), {{"ok?tag=LIVE-" + n, "keyless-" + n, "gone-" + n}, {"ok?tag=AGG-" + n}});
+    j["layers"][0]["agents"][1]["provider"] = "keyless";
+    j["providers"]["keyless"] = {{"base_url", server.base_url()}, {"api_key_env", env}, {"max_retries", 0}};
+    j["layers"][0]["agents"][2]["provider"] = "dead";
+    const int port = dead_port();
+    j["providers"]["dead"] = {{"base_url", "http://127.0.0.1:" + std::to_string(port) + "/v1"}, {"max_retries", 0}, {"connect_timeout_ms", 2000}};
+    ui::MainWindow w(history_in(dir));
+    w.show();
+    QVERIFY(w.openFile(write(dir, "k.moa.json", j)));
+    QTRY_VERIFY_WITH_TIMEOUT(w.providersStatus()->text().contains("dead ✗") && w.providersStatus()->text().contains("keyless ✗ no key"), 20000);
+    w.promptEditor()->setPlainText("Who has a key?");
+    auto* warning = w.findChild<QLabel*>("run_warning");
+    QVERIFY(!w.startRun());
+    QVERIFY(warning->isVisible());
+    const QString said = warning->text();
+    QVERIFY2(said.contains(QString::fromStdString("no API key set for provider <b>keyless</b> (env " + env + " or keychain)")), qPrintable(said));
+    QVERIFY2(said.contains(QStringLiteral("<b>dead</b> did not answer at 127.0.0.1:%1 ").arg(port)) && said.contains(" ago ("), qPrintable(said));
+    QVERIFY2(!said.contains("could not reach") && !said.contains("probably"), qPrintable(said));
+    QVERIFY(!said.contains("(s)"));
+
+    // Run anyway: runs, and the next Run does not ask again.
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    auto* anyway = w.findChild<QPushButton*>("run_anyway");
+    QVERIFY(anyway && anyway->isVisible());
+    anyway->click();
+    QVERIFY(w.isRunning());
+    QVERIFY(warning->isHidden());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+    QVERIFY(w.startRun());
+    QVERIFY(warning->isHidden());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 30000);
+
+    // The configuration changes: asked again.
+    w.document()->edit("Rename", [](config::Config& c) { c.name = "Renamed"; });
+    QVERIFY(!w.startRun());
+    QVERIFY(warning->isVisible());
 }
 
 void TestWindowTruth::aDroppedAgentIsSaidEverywhere() {

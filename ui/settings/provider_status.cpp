@@ -6,6 +6,7 @@
 #include <QApplication>
 #include <QPointer>
 #include <QTimer>
+#include <QUrl>
 
 #include <algorithm>
 #include <thread>
@@ -47,6 +48,7 @@ void ProviderStatus::check() {
     if (sig == signature_) return;
     signature_ = sig;
     unreachable_.clear(); // not known until this check answers
+    problems_.clear();
     const int gen = ++generation_;
     struct Item {
         config::Provider p;
@@ -85,6 +87,15 @@ void ProviderStatus::check() {
         QStringList out;
         QStringList details;
         std::map<std::string, std::string> dead;
+        std::map<std::string, Problem> problems;
+        auto unreachable = [&](const config::Provider& p, const std::string& error) {
+            dead[p.name] = error;
+            const QUrl url(QString::fromStdString(p.base_url));
+            Problem& pr = problems[p.name];
+            pr.where = url.host().toStdString() + (url.port() > 0 ? ":" + std::to_string(url.port()) : std::string());
+            pr.error = error;
+            pr.checked = QDateTime::currentDateTime();
+        };
         for (auto it : items) {
             it.p.connect_timeout_ms = std::min<long>(it.p.connect_timeout_ms, 4000);
             it.p.first_token_timeout_ms = std::min<long>(it.p.first_token_timeout_ms, 6000);
@@ -98,7 +109,7 @@ void ProviderStatus::check() {
                                                    "so it was not sent to check (the first run sends it and says so)")
                                            .arg(name, QString::fromStdString(it.p.api_key_env))
                                      : QString::fromStdString(r.error()));
-                if (!answered) dead[it.p.name] = r.error();
+                if (!answered) unreachable(it.p, r.error());
                 continue;
             }
             if (it.key.empty() && !it.p.api_key_env.empty()) {
@@ -106,19 +117,21 @@ void ProviderStatus::check() {
                 details << QObject::tr("%1: no key in the keychain and %2 is not set")
                                .arg(name, QString::fromStdString(it.p.api_key_env));
                 dead[it.p.name] = "no key: " + it.p.api_key_env + " is not set";
+                problems[it.p.name] = Problem{true, it.p.api_key_env, {}, {}, QDateTime::currentDateTime()};
                 continue;
             }
             auto r = providers::list_models(net::Transport::shared(), it.p, it.key);
             out << (r ? QObject::tr("%1 ✓").arg(name) : QObject::tr("%1 ✗").arg(name));
             details << (r ? QObject::tr("%1: reachable, %2").arg(name, count_text(static_cast<qint64>(r->size()), QObject::tr("model"), QObject::tr("models")))
                           : QString::fromStdString(r.error()));
-            if (!r) dead[it.p.name] = r.error();
+            if (!r) unreachable(it.p, r.error());
         }
         QMetaObject::invokeMethod(
             qApp,
-            [self, gen, out, details, demo_part, dead] {
+            [self, gen, out, details, demo_part, dead, problems] {
                 if (!self || gen != self->generation_) return;
                 self->unreachable_ = dead;
+                self->problems_ = problems;
                 self->setText(QObject::tr("Providers: %1")
                                   .arg((demo_part.isEmpty() ? out : QStringList{demo_part} + out)
                                            .join(" · ")));
