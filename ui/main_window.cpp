@@ -943,20 +943,22 @@ void MainWindow::updateBanner() {
                                  "nothing was called or paid.").arg(run));
     else if (run)
         banner_text_->setText(tr("In run #%1, <b>%2 of %3</b> ran on the <b>offline demo provider</b> (%4): deterministic filler, "
-                                 "not a real model. %5 called their real providers.")
+                                 "not a real model. %5.")
                                   .arg(run)
                                   .arg(demo)
                                   .arg(count_text(agents, tr("agent"), tr("agents")), names)
-                                  .arg(real == 1 ? tr("The other agent") : tr("The other %1 agents").arg(real)));
+                                  .arg(real == 1 ? tr("The other agent called its real provider")
+                                                 : tr("The other %1 called their real providers").arg(real)));
     else if (demo == agents)
         banner_text_->setText(tr("You are on the <b>offline demo provider</b>: deterministic filler, not a real model; no keys, "
                                  "no network. <b>Try it</b> (or Ctrl+Enter) runs the example prompt."));
     else
         banner_text_->setText(tr("<b>%1 of %2</b> run on the <b>offline demo provider</b> (%3): deterministic filler, "
-                                 "not a real model. %4 their real providers.")
+                                 "not a real model. %4.")
                                   .arg(demo)
                                   .arg(count_text(agents, tr("agent"), tr("agents")), names)
-                                  .arg(real == 1 ? tr("The other agent calls") : tr("The other %1 agents call").arg(real)));
+                                  .arg(real == 1 ? tr("The other agent calls its real provider")
+                                                 : tr("The other %1 call their real providers").arg(real)));
     banner_->setToolTip(tr("To use a real provider, open a preset such as moa-lite or groq and save its key in the "
                            "Providers panel (kept in your keychain), or set the environment variable it names (for "
                            "example TOGETHER_API_KEY)."));

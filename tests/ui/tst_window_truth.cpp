@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/plural.h"
 #include "graph/graph_scene.h"
 #include "main_window.h"
 #include "model/config_document.h"
@@ -85,6 +86,7 @@ private slots:
     void viewMenuReopensEveryDockAndHelpSaysWhereDataLives();
     void aStoredRunsBannerDescribesTheRun();
     void providerWarningSaysWhatIsKnownAndRunAnywayIsRemembered();
+    void countsSayOneAndManyRight();
 };
 
 void TestWindowTruth::init() {
@@ -287,6 +289,37 @@ void TestWindowTruth::providerWarningSaysWhatIsKnownAndRunAnywayIsRemembered() {
     w.document()->edit("Rename", [](config::Config& c) { c.name = "Renamed"; });
     QVERIFY(!w.startRun());
     QVERIFY(warning->isVisible());
+}
+
+void TestWindowTruth::countsSayOneAndManyRight() {
+    // "1 provider(s)", "The other 1 call", "1 models": one helper says the noun in the right number.
+    QCOMPARE(ui::count_text(1, "provider", "providers"), QString("1 provider"));
+    QCOMPARE(ui::count_text(0, "call", "calls"), QString("0 calls"));
+    QCOMPARE(ui::count_text(3, "agent", "agents"), QString("3 agents"));
+    QCOMPARE(ui::plural(1, "this provider", "these providers"), QString("this provider"));
+    // On screen: a configuration with one real agent beside two demo agents.
+    QTemporaryDir dir;
+    ui::MainWindow w(history_in(dir));
+    w.document()->edit("Mixed", [](config::Config& c) {
+        config::Provider real;
+        real.name = "real";
+        real.base_url = "http://127.0.0.1:9/v1";
+        c.providers["real"] = real;
+        config::Provider demo;
+        demo.name = "demo";
+        demo.type = config::ProviderType::Demo;
+        c.providers["demo"] = demo;
+        c.layers.resize(2);
+        c.layers[0].agents.resize(2);
+        c.layers[1].agents.resize(1);
+        for (auto* a : {&c.layers[0].agents[0], &c.layers[0].agents[1]}) a->provider = "demo", a->model = "demo-proposer-a";
+        c.layers[1].agents[0].provider = "real";
+        c.layers[1].agents[0].model = "m";
+    });
+    auto* text = w.findChild<QFrame*>("demo_banner")->findChild<QLabel*>();
+    QVERIFY2(text->text().contains("2 of 3 agents</b>") && text->text().contains("The other agent calls its real provider."),
+             qPrintable(text->text()));
+    QVERIFY(!text->text().contains("other 1"));
 }
 
 void TestWindowTruth::aDroppedAgentIsSaidEverywhere() {
