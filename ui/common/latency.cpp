@@ -6,7 +6,7 @@
 namespace moa::ui {
 
 QString first_token_text(const engine::Totals& t) {
-    if (!t.ttft_ms) return QCoreApplication::translate("moa::ui", "no first token of the final answer");
+    if (!t.ttft_ms) return QCoreApplication::translate("moa::ui", "no first token");
     const double s = *t.ttft_ms / 1000.0;
     return QCoreApplication::translate("moa::ui", "first token %1 s").arg(s, 0, 'f', s < 10 ? 2 : 1);
 }

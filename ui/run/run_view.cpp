@@ -242,7 +242,8 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
     auto* right = new QWidget;
     auto* rv = new QVBoxLayout(right);
     rv->setContentsMargins(4, 0, 0, 0);
-    auto* ft = new QLabel(tr("<b>Final answer</b>"));
+    auto* ft = final_title_ = new QLabel(tr("<b>Final answer</b>"));
+    ft->setObjectName("final_title");
     rv->addWidget(ft);
     final_ = new SafeTextBrowser;
     final_->setAccessibleName(tr("Final answer"));
@@ -362,6 +363,7 @@ void RunView::prepare(const config::Config& c) {
     }
     setFinal({});
     totals_->clear();
+    final_title_->setText(tr("<b>Final answer</b>"));
     if (auto_split_) applySplit();
 }
 
@@ -767,13 +769,15 @@ void RunView::setTotals(const engine::RunRecord& r) {
     if (tf_known == K::None) tip << tr("TFLOPs unknown: no model of this run has a parameter count.");
     if (tf_known == K::Some) tip << tr("TFLOPs ≥: some models have no parameter count; the sum is a lower bound.");
     totals_->setToolTip(tip.join("\n"));
-    QString s = tr("<b>%1</b> · %8 · cost %2 · %3 · wall %4 s · critical path %5 s · %6+%7 tokens")
+    // The first-token time heads the final answer (on its title line: the totals below wrap at
+    // 1024×700, and every line there is taken from the answer's height).
+    final_title_->setText(tr("<b>Final answer</b> · %1").arg(first_token_text(t).toHtmlEscaped()));
+    QString s = tr("<b>%1</b> · cost %2 · %3 · wall %4 s · critical path %5 s · %6+%7 tokens")
                     .arg(outcome.toHtmlEscaped(), cost.toHtmlEscaped(), tflops.toHtmlEscaped())
                     .arg(t.wall_ms / 1000.0, 0, 'f', 2)
                     .arg(t.critical_path_ms / 1000.0, 0, 'f', 2)
                     .arg(t.prompt_tokens)
-                    .arg(t.completion_tokens)
-                    .arg(first_token_text(t).toHtmlEscaped());
+                    .arg(t.completion_tokens);
     if (!error.isEmpty()) s += "<br><span style='color:#D03A3A'>" + error.toHtmlEscaped() + "</span>";
     totals_->setText(s);
 }

@@ -136,6 +136,8 @@ public:
     static constexpr int kMarkdownChars = 64 * 1024;
     static constexpr int kLiveMarkdownChars = 16 * 1024;
     QString totalsText() const { return totals_->text(); }
+    // The final answer's title line; after a run it gives the first-token time.
+    QString finalTitleText() const { return final_title_->text(); }
 
     // What an agent was sent, once it started (empty before).
     std::vector<engine::Message> messages(int layer, int index) const { return messages_.value({layer, index}); }
@@ -227,6 +229,7 @@ private:
     StreamTextView* final_plain_view_ = nullptr;
     bool final_plain_ = false;
     QLabel* totals_;
+    QLabel* final_title_;
     QString final_markdown_;
     bool final_dirty_ = false;
     void renderLiveFinal();
