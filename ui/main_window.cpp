@@ -356,6 +356,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
         presenter_->documentEdited();
     });
     connect(doc_, &ConfigDocument::dirtyChanged, this, &MainWindow::updateTitle);
+    connect(doc_, &ConfigDocument::refused, this, [this](const QString& why) { statusBar()->showMessage(why, 8000); });
     // Saved under a (new) name: first in the recent files at once.
     connect(doc_, &ConfigDocument::pathChanged, this, [this](const QString& p) {
         if (!p.isEmpty()) configs_->addRecent(p);

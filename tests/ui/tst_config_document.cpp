@@ -30,6 +30,7 @@ private slots:
     void consecutiveFieldEditsMerge();
     void moveAgentBetweenLayers();
     void removingTheLastAgentOfALayerRemovesTheLayer();
+    void editsStopAtTheLoadersLimits();
     void graphFollowsTheDocument();
     void invalidPartsAreMarkedOnTheCanvas();
     void inspectorEditSaveLoadGivesTheSameFile();
@@ -90,6 +91,46 @@ void TestConfigDocument::removingTheLastAgentOfALayerRemovesTheLayer() {
     QCOMPARE(doc.config().layers.size(), std::size_t(4));
     doc.removeAgent(1, 0);
     QCOMPARE(doc.config().layers.size(), std::size_t(3));
+}
+
+// The editor cannot build what the loader refuses (a saved file must open again): each kind of
+// edit that adds stops at the limit, says why, and leaves nothing on the undo stack.
+void TestConfigDocument::editsStopAtTheLoadersLimits() {
+    ConfigDocument doc;
+    doc.reset(preset("moa-paper"), {});
+    QSignalSpy refused(&doc, &ConfigDocument::refused);
+    const auto agent = doc.config().layers[0].agents[0];
+    while (doc.config().layers[0].agents.size() < config::kMaxAgentsPerLayer) doc.addAgent(0, agent);
+    QCOMPARE(refused.count(), 0);
+    const int undo_depth = doc.undoStack()->count();
+    doc.addAgent(0, agent);
+    doc.duplicateAgent(0, 0);
+    doc.moveAgent(1, 0, 0, 0);
+    QCOMPARE(doc.config().layers[0].agents.size(), config::kMaxAgentsPerLayer);
+    QCOMPARE(doc.undoStack()->count(), undo_depth);
+    QCOMPARE(refused.count(), 3);
+    QVERIFY(refused.last().at(0).toString().contains(QString::number(config::kMaxAgentsPerLayer)));
+
+    while (doc.config().layers.size() < config::kMaxLayers) doc.addLayer(1);
+    doc.addLayer(1);
+    QCOMPARE(doc.config().layers.size(), config::kMaxLayers);
+    QVERIFY(refused.last().at(0).toString().contains(QString("%1 layers").arg(config::kMaxLayers)));
+
+    // The total: add agents to the middle layers up to the limit in all; one more is refused.
+    std::size_t total = 0;
+    for (const auto& L : doc.config().layers) total += L.agents.size();
+    for (int l = 1; total < config::kMaxAgents; l = l % (static_cast<int>(config::kMaxLayers) - 2) + 1) {
+        if (doc.config().layers[static_cast<std::size_t>(l)].agents.size() < config::kMaxAgentsPerLayer) {
+            doc.addAgent(l, agent);
+            ++total;
+        }
+    }
+    const int before = refused.count();
+    doc.addAgent(2, agent);
+    QCOMPARE(refused.count(), before + 1);
+    QVERIFY(refused.last().at(0).toString().contains("in all"));
+    // And what it built loads again.
+    QVERIFY(config::load_config_text(config::to_json(doc.config()).dump(), "t").config);
 }
 
 void TestConfigDocument::graphFollowsTheDocument() {

@@ -119,7 +119,25 @@ void ConfigDocument::edit(const QString& text, const std::function<void(config::
     undo_.push(new SnapshotCommand(this, text, config_, std::move(after), merge_id));
 }
 
+bool ConfigDocument::roomFor(int layers_added, int into_layer, int agents_added) {
+    std::size_t total = 0;
+    for (const auto& L : config_.layers) total += L.agents.size();
+    QString why;
+    if (config_.layers.size() + static_cast<std::size_t>(layers_added) > config::kMaxLayers)
+        why = tr("A configuration holds at most %1 layers").arg(config::kMaxLayers);
+    else if (into_layer >= 0 && into_layer < static_cast<int>(config_.layers.size()) &&
+             config_.layers[static_cast<std::size_t>(into_layer)].agents.size() + static_cast<std::size_t>(agents_added) >
+                 config::kMaxAgentsPerLayer)
+        why = tr("A layer holds at most %1 agents").arg(config::kMaxAgentsPerLayer);
+    else if (total + static_cast<std::size_t>(agents_added) > config::kMaxAgents)
+        why = tr("A configuration holds at most %1 agents in all").arg(config::kMaxAgents);
+    if (why.isEmpty()) return true;
+    emit refused(why + tr(" (the limits in the README): nothing was added"));
+    return false;
+}
+
 void ConfigDocument::addLayer(int at) {
+    if (!roomFor(1, -1, 1)) return;
     edit(tr("Add layer"), [at](config::Config& c) {
         config::Layer L;
         L.agents.push_back(default_agent(c));
@@ -135,6 +153,7 @@ void ConfigDocument::removeLayer(int layer) {
 
 void ConfigDocument::addAgent(int layer, const config::Agent& agent, int at) {
     if (layer < 0 || layer >= static_cast<int>(config_.layers.size())) return;
+    if (!roomFor(0, layer, 1)) return;
     edit(tr("Add agent"), [layer, agent, at](config::Config& c) {
         auto& agents = c.layers[static_cast<std::size_t>(layer)].agents;
         int pos = at < 0 ? static_cast<int>(agents.size()) : std::clamp(at, 0, static_cast<int>(agents.size()));
@@ -153,6 +172,7 @@ void ConfigDocument::removeAgent(int layer, int index) {
 
 void ConfigDocument::duplicateAgent(int layer, int index) {
     if (!valid_agent(config_, layer, index)) return;
+    if (!roomFor(0, layer, 1)) return;
     auto copy = config_.layers[static_cast<std::size_t>(layer)].agents[static_cast<std::size_t>(index)];
     edit(tr("Duplicate agent"), [layer, index, copy](config::Config& c) {
         auto& agents = c.layers[static_cast<std::size_t>(layer)].agents;
@@ -164,6 +184,7 @@ void ConfigDocument::moveAgent(int from_layer, int from_index, int to_layer, int
     if (!valid_agent(config_, from_layer, from_index) || to_layer < 0 || to_layer >= static_cast<int>(config_.layers.size()))
         return;
     if (from_layer == to_layer && from_index == to_index) return;
+    if (from_layer != to_layer && !roomFor(0, to_layer, 1)) return;
     edit(tr("Move agent"), [=](config::Config& c) {
         auto& src = c.layers[static_cast<std::size_t>(from_layer)].agents;
         config::Agent a = src[static_cast<std::size_t>(from_index)];

@@ -50,9 +50,13 @@ public:
 
     // Called by the undo commands.
     void setConfigInternal(const config::Config& c);
+    bool roomFor(int layers_added, int into_layer, int agents_added);
 
 signals:
     void changed();
+    // An edit was not made because the configuration would then exceed the loader's limits
+    // (config::kMaxLayers and the rest): a file saved from it could not be opened again.
+    void refused(const QString& why);
     void dirtyChanged(bool dirty);
     void pathChanged(const QString& path);
 
