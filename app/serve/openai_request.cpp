@@ -19,16 +19,8 @@ RequestError bad(std::string message, std::string param) {
     e.code = "invalid_value";
     return e;
 }
-// RFC 6901: "~" and "/" in a key are escaped.
-std::string pointer_token(std::string_view key) {
-    std::string out;
-    for (char ch : text::quote_start(key, 60)) {
-        if (ch == '~') out += "~0";
-        else if (ch == '/') out += "~1";
-        else out += ch;
-    }
-    return out;
-}
+// A key in a pointer: escaped (RFC 6901), and only its start when a client sent a huge one.
+std::string pointer_token(std::string_view key) { return text::pointer_token(text::quote_start(key, 60)); }
 
 // Tracks where the parser is (for a JSON pointer) and the keys of each open object, so that a
 // key given twice is found: parsers disagree on which of the two wins, and a gateway in front

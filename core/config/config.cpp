@@ -53,17 +53,7 @@ const char* to_string(Pipelining::Continuation c) {
 
 namespace {
 
-// A key as a JSON pointer holds it (RFC 6901): a model id such as "Qwen/Qwen1.5-72B-Chat" is one
-// step of the pointer, not two (and the line of the message is found).
-std::string key_in_pointer(const std::string& key) {
-    std::string r;
-    for (char c : key) {
-        if (c == '~') r += "~0";
-        else if (c == '/') r += "~1";
-        else r += c;
-    }
-    return r;
-}
+std::string key_in_pointer(const std::string& key) { return text::pointer_token(key); }
 
 // A bound as the user would write it: 100000, not 1e+05.
 std::string shown(double v) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "config/json_lines.h"
+#include "util/text.h"
 
 namespace moa::config {
 
@@ -40,15 +41,6 @@ struct Scanner {
         }
         ++i;
         return v;
-    }
-    static std::string escape(const std::string& key) {
-        std::string r;
-        for (char c : key) {
-            if (c == '~') r += "~0";
-            else if (c == '/') r += "~1";
-            else r += c;
-        }
-        return r;
     }
     // Consumes one value without mapping what is inside it: past the depth limit, and without
     // recursion, so that no nesting can exhaust the stack or leave the value unread.
@@ -99,7 +91,7 @@ struct Scanner {
                 std::string key = string_token();
                 ws();
                 if (i < s.size() && s[i] == ':') ++i;
-                value(ptr + "/" + escape(key));
+                value(ptr + "/" + text::pointer_token(key));
                 ws();
                 if (i < s.size() && s[i] == ',') {
                     ++i;

@@ -40,6 +40,16 @@ std::size_t invalid_utf8_at(std::string_view s) {
     return std::string_view::npos;
 }
 
+std::string pointer_token(std::string_view key) {
+    std::string r;
+    for (char c : key) {
+        if (c == '~') r += "~0";
+        else if (c == '/') r += "~1";
+        else r += c;
+    }
+    return r;
+}
+
 std::string quote_start(std::string_view s, std::size_t max_chars) {
     std::size_t n = s.size() <= max_chars ? s.size() : max_chars;
     // Do not cut inside a UTF-8 sequence (at most 3 bytes back: a run of stray continuation

@@ -8,6 +8,9 @@ namespace moa::text {
 // The first `max_chars` bytes of `s` (cut at a UTF-8 boundary), with an ellipsis when cut,
 // and control characters and bytes that are not UTF-8 shown as escapes: safe to quote in an error message.
 std::string quote_start(std::string_view s, std::size_t max_chars = 80);
+// A key as one step of a JSON pointer (RFC 6901: "~" becomes "~0", "/" becomes "~1"), so that a
+// model id such as "Qwen/Qwen1.5-72B-Chat" is one step, not two.
+std::string pointer_token(std::string_view key);
 
 // The length of the well-formed UTF-8 sequence starting at s[i] (1–4), or 0 when the bytes
 // there are not UTF-8 (a stray continuation byte, an overlong form, a surrogate, a cut sequence).
