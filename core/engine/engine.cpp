@@ -347,8 +347,7 @@ void Run::agent_finished(int li, int ai, const providers::CallOutcome& o) {
         auto cost = accounting::cost_for(s.engine.catalog(), s.config, agent.provider, agent.model, a.usage);
         a.cost_usd = cost.usd;
         a.tflops = cost.tflops;
-        if (a.ttft_ms && a.duration_ms > *a.ttft_ms && a.usage.completion_tokens > 0)
-            a.tokens_per_s = a.usage.completion_tokens / ((a.duration_ms - *a.ttft_ms) / 1000.0);
+        set_output_rate(a);
         if (o.ok && a.text.empty()) {
             a.state = AgentState::Failed;
             a.error = "provider \"" + agent.provider + "\" (model " + agent.model + "): returned an empty answer" +

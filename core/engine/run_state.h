@@ -19,6 +19,13 @@ inline double ms_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
+// An agent's output rate (the "tok/s" of the views): its answer tokens over the time from its
+// first token to its end (for an agent that ran in steps, the waits between steps included).
+inline void set_output_rate(AgentRecord& a) {
+    if (a.ttft_ms && a.duration_ms > *a.ttft_ms && a.usage.completion_tokens > 0)
+        a.tokens_per_s = a.usage.completion_tokens / ((a.duration_ms - *a.ttft_ms) / 1000.0);
+}
+
 struct Run::State {
     Engine& engine;
     config::Config config;

@@ -322,8 +322,7 @@ void Run::end_steps(int li, int ai, const providers::CallOutcome& o) {
         a.end_ms = s.now_ms();
         a.duration_ms = ms_between(slot.started, Clock::now());
         a.finish_reason = o.finish_reason;
-        if (a.ttft_ms && a.duration_ms > *a.ttft_ms && a.usage.completion_tokens > 0)
-            a.tokens_per_s = a.usage.completion_tokens / ((a.duration_ms - *a.ttft_ms) / 1000.0);
+        set_output_rate(a);
         if (!o.ok) {
             a.state = AgentState::Failed;
             a.error = o.error + " (step " + std::to_string(a.steps.size()) + " of a staircase)";
