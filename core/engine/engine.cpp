@@ -347,6 +347,9 @@ void Run::agent_finished(int li, int ai, const providers::CallOutcome& o) {
         auto cost = accounting::cost_for(s.engine.catalog(), s.config, agent.provider, agent.model, a.usage);
         a.cost_usd = cost.usd;
         a.tflops = cost.tflops;
+        // Nothing billed is $0 and no compute, whether or not the model has a price: one such
+        // call must not make the run's cost "unknown".
+        if (a.not_billed) a.cost_usd = 0.0, a.tflops = 0.0;
         set_output_rate(a);
         if (o.ok && a.text.empty()) {
             a.state = AgentState::Failed;

@@ -326,7 +326,10 @@ void Run::end_steps(int li, int ai, const providers::CallOutcome& o) {
         if (!o.ok) {
             a.state = AgentState::Failed;
             a.error = o.error + " (step " + std::to_string(a.steps.size()) + " of a staircase)";
-            if (a.text.empty() && a.reasoning.empty() && a.usage.prompt_tokens == 0) a.not_billed = true;
+            if (a.text.empty() && a.reasoning.empty() && a.usage.prompt_tokens == 0) {
+                a.not_billed = true;
+                a.cost_usd = 0.0, a.tflops = 0.0; // $0 and no compute, priced model or not
+            }
         } else if (a.text.empty()) {
             a.state = AgentState::Failed;
             a.error = "provider \"" + agent.provider + "\" (model " + agent.model + "): returned an empty answer" +

@@ -622,6 +622,9 @@ void TestExperiment::failedCallsCostWhatWasBilled() {
     j["providers"]["dead"] = {{"base_url", "http://127.0.0.1:1/v1"}, {"max_retries", 0},
                               {"models", {{"gone", {{"input_usd_per_mtok", 1.0}, {"output_usd_per_mtok", 2.0}}}}}};
     j["layers"][0]["agents"].push_back({{"provider", "dead"}, {"model", "gone"}});
+    // And one with no price at all: not billed is $0 all the same, and the run's cost stays known.
+    j["providers"]["dead2"] = {{"base_url", "http://127.0.0.1:1/v1"}, {"max_retries", 0}};
+    j["layers"][0]["agents"].push_back({{"provider", "dead2"}, {"model", "unpriced"}});
     auto c = testing_support::make_config(j);
     auto r = testing_support::run_to_end(c, "hello there");
     QVERIFY2(r.status == moa::engine::RunStatus::Done, r.error.c_str());
@@ -630,7 +633,7 @@ void TestExperiment::failedCallsCostWhatWasBilled() {
     QCOMPARE(L[0].usage.prompt_tokens, 2L);
     QCOMPARE(L[0].usage.completion_tokens, 17L);
     QCOMPARE(*L[0].cost_usd, (2 * 1.0 + 17 * 2.0) / 1e6);
-    for (std::size_t i : {std::size_t(1), std::size_t(2), std::size_t(4)}) {
+    for (std::size_t i : {std::size_t(1), std::size_t(2), std::size_t(4), std::size_t(5)}) {
         QVERIFY2(L[i].state == moa::engine::AgentState::Dropped, L[i].error.value_or("").c_str());
         QCOMPARE(*L[i].cost_usd, 0.0);
         QCOMPARE(L[i].usage.prompt_tokens, 0L);
@@ -653,6 +656,7 @@ void TestExperiment::failedCallsCostWhatWasBilled() {
     const double agg_cost = (11 * 1.0 + 8 * 2.0) / 1e6;
     QCOMPARE(*agg.cost_usd, agg_cost);
     QVERIFY(std::abs(r.totals.cost_usd - ((2 * 1.0 + 17 * 2.0) / 1e6 + cut_cost + agg_cost)) < 1e-15);
+    QVERIFY(r.totals.cost_complete);
     QCOMPARE(r.totals.prompt_tokens, 2 + cut_prompt + 11);
     QCOMPARE(r.totals.completion_tokens, 17 + cut_completion + 8);
     // The JSON marks the calls that were not billed.
