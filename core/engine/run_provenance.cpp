@@ -21,6 +21,21 @@ std::string measured_text(const std::string& text, bool demo) {
 
 namespace {
 std::string measured(const std::string& text, bool demo) { return measured_text(text, demo); }
+
+// Whether B was sent A's answer. A finished answer goes to every agent of the next layer. An
+// answer cut or failed part-way still went, as it was then, into the steps a staircase agent
+// took before it stopped: those steps' messages hold its start.
+// A step holds it as reference number j + 1 (a staircase keeps the numbering), however little of
+// it had been written then.
+bool was_sent(const AgentRecord& a, std::size_t j, const AgentRecord& b) {
+    if (was_passed_on(a)) return true;
+    if (a.text.empty() || b.steps.empty()) return false;
+    const std::string start = std::to_string(j + 1) + ". " + a.text.substr(0, std::min<std::size_t>(a.text.size(), 24));
+    for (const auto& st : b.steps)
+        for (const auto& m : st.messages)
+            if (m.content.find(start) != std::string::npos) return true;
+    return false;
+}
 } // namespace
 
 RunProvenance compute_provenance(const RunRecord& r) {
@@ -31,28 +46,34 @@ RunProvenance compute_provenance(const RunRecord& r) {
     // Each answer is indexed once, for the layer after it and for the final answer.
     std::vector<std::vector<std::unique_ptr<eval::SourceIndex>>> index(r.layers.size());
     for (std::size_t l = 0; l + 1 < r.layers.size(); ++l)
-        for (const auto& a : r.layers[l].agents)
-            index[l].push_back(was_passed_on(a) ? std::make_unique<eval::SourceIndex>(measured(a.text, a.demo)) : nullptr);
+        for (std::size_t j = 0; j < r.layers[l].agents.size(); ++j) {
+            const auto& a = r.layers[l].agents[j];
+            const auto& next = r.layers[l + 1].agents;
+            const bool sent = std::any_of(next.begin(), next.end(), [&](const AgentRecord& b) { return was_sent(a, j, b); });
+            index[l].push_back(sent ? std::make_unique<eval::SourceIndex>(measured(a.text, a.demo)) : nullptr);
+        }
 
     for (std::size_t l = 1; l < r.layers.size(); ++l) {
         const auto& before = r.layers[l - 1].agents;
-        std::vector<const eval::SourceIndex*> sources;
-        std::vector<int> which;
-        for (std::size_t j = 0; j < before.size(); ++j)
-            if (index[l - 1][j]) {
-                sources.push_back(index[l - 1][j].get());
-                which.push_back(static_cast<int>(j));
-            }
         for (std::size_t k = 0; k < r.layers[l].agents.size(); ++k) {
             auto& p = out.layers[l][k];
             const auto& b = r.layers[l].agents[k];
+            std::vector<const eval::SourceIndex*> sources;
+            std::vector<int> which;
+            std::vector<bool> got(before.size(), false);
+            for (std::size_t j = 0; j < before.size(); ++j)
+                if (index[l - 1][j] && was_sent(before[j], j, b)) {
+                    sources.push_back(index[l - 1][j].get());
+                    which.push_back(static_cast<int>(j));
+                    got[j] = true;
+                }
             p.detail = eval::attribute(measured(b.text, b.demo), sources);
             p.detail_sources = which;
             std::size_t next = 0;
             for (std::size_t j = 0; j < before.size(); ++j) {
                 SourceShare s{static_cast<int>(l - 1), static_cast<int>(j), std::nullopt, {}};
-                if (!index[l - 1][j])
-                    s.missing = std::string("not sent to this layer: the answer ") + to_string(before[j].state);
+                if (!got[j])
+                    s.missing = std::string("not sent to this agent: the answer ") + to_string(before[j].state);
                 else if (!(s.share = p.detail.share[next++]))
                     s.missing = "this answer has no words";
                 p.sources.push_back(std::move(s));

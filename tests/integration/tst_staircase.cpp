@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 #include "engine/prompt_builder.h"
 #include "engine/run_outcome.h"
+#include "engine/run_provenance.h"
 #include "eval/provenance.h"
 #include "eval/sweep.h"
 #include "run_helpers.h"
@@ -283,6 +284,13 @@ void TestStaircase::proposerFailingMidStaircaseIsLeftOut() {
     QVERIFY2(last.find("Note: 1 of 2 responses is missing because its model failed.") != std::string::npos, last.c_str());
     QCOMPARE(rec.layers[0].missing, 1);
     QCOMPARE(QString::fromStdString(engine::outcome_text(rec)), QStringLiteral("done — 1 of 3 dropped"));
+    // Provenance counts what the aggregator was really sent: the failed answer's start went into
+    // its first steps, so it is a source with a share, not "not sent".
+    const auto prov = engine::compute_provenance(rec);
+    const auto& src = prov.layers[1][0].sources;
+    QCOMPARE(src.size(), std::size_t(2));
+    QVERIFY2(src[1].share.has_value(), src[1].missing.c_str());
+    QVERIFY(src[0].share.has_value());
 }
 
 void TestStaircase::quorumCutsTheStragglerAndClosesItsCall() {
@@ -309,6 +317,10 @@ void TestStaircase::quorumCutsTheStragglerAndClosesItsCall() {
     QCOMPARE(QString::fromStdString(engine::outcome_text(rec)), QStringLiteral("done — 1 of 4 cut"));
     QCOMPARE(QString::fromStdString(engine::to_json(rec)["layers"][0]["agents"][1]["state"].get<std::string>()),
              QStringLiteral("cut"));
+    // In a barrier run the cut answer was never sent: provenance says so.
+    const auto prov = engine::compute_provenance(rec);
+    QVERIFY(!prov.layers[1][0].sources[1].share);
+    QVERIFY2(prov.layers[1][0].sources[1].missing.find("not sent") != std::string::npos, prov.layers[1][0].sources[1].missing.c_str());
     // Its call was really closed: the server saw the connection end mid-answer.
     QVERIFY(wait_until([&] { return aborted(slow) == 1; }));
 }
