@@ -22,6 +22,14 @@ namespace {
 std::atomic<bool> g_interrupted{false};
 void on_sigint(int) { g_interrupted = true; }
 
+// A mean wall time, or n/a when every answer came (partly) from the response cache.
+std::string seconds(const std::optional<double>& ms) {
+    if (!ms) return "n/a";
+    char b[32];
+    std::snprintf(b, sizeof b, "%.1fs", *ms / 1000);
+    return b;
+}
+
 std::string duration(double s) {
     if (s < 0) return "--";
     char b[32];
@@ -63,8 +71,8 @@ void print_table(const eval::ExperimentResults& r) {
             char lc[64] = "n/a";
             if (c.lc_win_rate && c.lc_standard_error) std::snprintf(lc, sizeof lc, "%.2f ± %.2f", *c.lc_win_rate, *c.lc_standard_error);
             else if (c.lc_win_rate) std::snprintf(lc, sizeof lc, "%.2f", *c.lc_win_rate);
-            std::printf("%-28.28s %18s %8.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d%s%s\n", for_fd(1, c.name).c_str(), lc,
-                        c.win.win_rate, c.win.standard_error, c.cost_per_instance, c.tflops_per_instance, c.latency_ms / 1000,
+            std::printf("%-28.28s %18s %8.2f ± %4.2f %10.5f %10.2f %10s %8.0f %d%s%s\n", for_fd(1, c.name).c_str(), lc,
+                        c.win.win_rate, c.win.standard_error, c.cost_per_instance, c.tflops_per_instance, seconds(c.latency_ms).c_str(),
                         c.tokens_per_instance, c.win.n_total, front ? "  *frontier" : "",
                         (flags(c, true) + (c.unreadable ? "  (" + std::to_string(c.unreadable) + " unreadable verdicts excluded)" : ""))
                             .c_str());
@@ -73,8 +81,8 @@ void print_table(const eval::ExperimentResults& r) {
     } else {
         std::printf("%-28s %12s %10s %10s %10s %8s %s\n", "configuration", "score ± SE", "$/inst", "TFLOPs", "latency", "tokens", "n");
         for (const auto& c : r.configs)
-            std::printf("%-28.28s %6.2f ± %4.2f %10.5f %10.2f %9.1fs %8.0f %d%s\n", for_fd(1, c.name).c_str(), c.score.value_or(NAN),
-                        c.score_se.value_or(0), c.cost_per_instance, c.tflops_per_instance, c.latency_ms / 1000,
+            std::printf("%-28.28s %6.2f ± %4.2f %10.5f %10.2f %10s %8.0f %d%s\n", for_fd(1, c.name).c_str(), c.score.value_or(NAN),
+                        c.score_se.value_or(0), c.cost_per_instance, c.tflops_per_instance, seconds(c.latency_ms).c_str(),
                         c.tokens_per_instance, c.judged + c.failed, flags(c, false).c_str());
     }
     // Which instances have no verdict because their reference failed, with the reference's error.

@@ -53,6 +53,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
             std::cerr << "moa sweep: " << variants.error() << "\n";
             return kUsage;
         }
+        f.cache_generations = o.kind != eval::SweepKind::Latency;
         auto path = eval::write_sweep_experiment(*variants, f);
         if (!path) {
             std::cerr << "moa sweep: " << path.error() << "\n";

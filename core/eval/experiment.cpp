@@ -120,7 +120,7 @@ Result<Experiment> load_experiment(const std::string& path) {
     Experiment e;
     e.path = path;
     known(c, j, "", {"schema", "name", "configurations", "prompts", "sample", "seed", "reference", "judge",
-                     "concurrency", "budget_usd", "rate_limits", "lc_variants"});
+                     "concurrency", "budget_usd", "rate_limits", "lc_variants", "cache_generations"});
     if (auto s = get_str(c, j, "", "schema", false); s && *s != kExperimentSchema)
         c.error("/schema", "this build reads \"" + std::string(kExperimentSchema) + "\", the file says \"" + *s + "\"");
     e.name = get_str(c, j, "", "name", false).value_or(fs::path(path).stem().string());
@@ -289,6 +289,10 @@ Result<Experiment> load_experiment(const std::string& path) {
             }
     }
 
+    if (auto cg = j.find("cache_generations"); cg != j.end()) {
+        if (!cg->is_boolean()) c.error("/cache_generations", "expected true or false, got " + text::quote_start(cg->dump(), 40));
+        else e.cache_generations = cg->get<bool>();
+    }
     if (auto lv = j.find("lc_variants"); lv != j.end()) {
         if (!lv->is_boolean()) c.error("/lc_variants", "expected true or false, got " + text::quote_start(lv->dump(), 40));
         else e.lc_variants = lv->get<bool>();

@@ -57,6 +57,10 @@ struct Experiment {
     // Ask the reference model for a concise and a verbose variant of each answer and use their
     // verdicts as the LC fit's baseline-variant rows (AlpacaEval's regularisation; lc_variants.h).
     bool lc_variants = false;
+    // false: every configuration's calls are made afresh, none answered from the response cache
+    // (a latency sweep: a cached call takes no time and would be measured as instant). Judges'
+    // calls are cached either way.
+    bool cache_generations = true;
 };
 
 // Every problem in the file: `file:line: /pointer: message`, joined by newlines.

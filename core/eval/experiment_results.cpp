@@ -126,9 +126,12 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
                 cost += g->cost_usd;
                 cr.cost_complete = cr.cost_complete && g->cost_complete;
                 tflops += g->tflops;
-                wall += g->wall_ms;
-                walls.push_back(g->wall_ms);
-                if (g->ttft_ms) ttfts.push_back(*g->ttft_ms);
+                if (g->cached_calls > 0) ++cr.timing_from_cache;
+                else {
+                    wall += g->wall_ms;
+                    walls.push_back(g->wall_ms);
+                    if (g->ttft_ms) ttfts.push_back(*g->ttft_ms);
+                }
                 tokens += static_cast<double>(g->prompt_tokens + g->completion_tokens);
                 cr.paid_usd += g->paid_usd;
             }
@@ -210,7 +213,7 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
         if (cr.generated) {
             cr.cost_per_instance = cost / cr.generated;
             cr.tflops_per_instance = tflops / cr.generated;
-            cr.latency_ms = wall / cr.generated;
+            if (!walls.empty()) cr.latency_ms = wall / static_cast<double>(walls.size());
             cr.median_wall_ms = median_of(walls);
             cr.median_ttft_ms = median_of(ttfts);
             cr.tokens_per_instance = tokens / cr.generated;
@@ -342,9 +345,10 @@ json to_json(const ExperimentResults& r) {
                {"cost_per_instance_usd", c.cost_per_instance},
                {"cost_complete", c.cost_complete},
                {"tflops_per_instance", c.tflops_per_instance},
-               {"latency_ms", c.latency_ms},
+               {"latency_ms", opt(c.latency_ms)},
                {"median_wall_ms", opt(c.median_wall_ms)},
                {"median_ttft_ms", opt(c.median_ttft_ms)},
+               {"timing_from_cache", c.timing_from_cache},
                {"tokens_per_instance", c.tokens_per_instance},
                {"paid_usd", c.paid_usd},
                {"on_frontier", std::find(r.frontier.begin(), r.frontier.end(), i) != r.frontier.end()}};

@@ -31,10 +31,13 @@ struct ConfigResult {
     double cost_per_instance = 0;               // USD, what one run costs at list prices
     bool cost_complete = true;
     double tflops_per_instance = 0;
-    double latency_ms = 0;                      // mean wall time
+    std::optional<double> latency_ms;           // mean wall time, of the answers made afresh (below)
     // Per-prompt medians over the stored answers (the charts' time axes): wall time, and the
     // time to the final answer's first token (unset when no stored answer has one).
+    // Over the answers whose every call was made afresh: an answer served from the response cache
+    // took no time, so it measures nothing (unset when no answer was made afresh).
     std::optional<double> median_wall_ms, median_ttft_ms;
+    int timing_from_cache = 0; // answers left out of those medians: some of their calls were cached
     double tokens_per_instance = 0;
     double paid_usd = 0;
 };

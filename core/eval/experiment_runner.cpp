@@ -364,7 +364,9 @@ void ExperimentRunner::run_generation_turn(std::size_t ti, std::size_t turn, sto
         if (!stored) what += "; " + stored.error();
         finish_task(ti, !g.ok || !stored, g.paid_usd, what);
     };
-    auto run = engine_.start(cfg, std::move(in), sink, options_);
+    auto opts = options_;
+    if (!e_.cache_generations) opts.cache = nullptr; // measured afresh (a latency sweep)
+    auto run = engine_.start(cfg, std::move(in), sink, opts);
     runs_.push_back(run);
 }
 

@@ -80,6 +80,7 @@ Result<std::string> write_sweep_experiment(const std::vector<config::Config>& va
                      {"seed", f.seed},
                      {"judge", {{"config", absolute_or_preset(f.judge)}, {"mode", f.judge_mode}}},
                      {"concurrency", 4}};
+    if (!f.cache_generations) e["cache_generations"] = false;
     if (!f.reference_config.empty()) e["reference"] = {{"configuration", absolute_or_preset(f.reference_config)}};
     else if (!f.reference_outputs.empty()) e["reference"] = {{"outputs", absolute_or_preset(f.reference_outputs)}};
     auto path = std::filesystem::path(f.dir) / "sweep.moa-experiment.json";
@@ -184,6 +185,12 @@ Result<std::vector<config::Config>> make_sweep(const config::Config& base, const
         break;
     }
     case SweepKind::Latency: {
+        // The user's own configuration is a row when it is not one of the plain variants below
+        // (it already streams in steps, or has a quorum or deadline).
+        const bool own = base.pipelining.mode != config::Pipelining::Mode::Barrier ||
+                         std::any_of(base.layers.begin(), base.layers.end(),
+                                     [](const config::Layer& L) { return L.quorum || L.deadline_ms; });
+        if (own) out.push_back(variant("as configured"));
         auto barrier = variant("barrier");
         barrier.pipelining.mode = config::Pipelining::Mode::Barrier;
         for (auto& L : barrier.layers) {

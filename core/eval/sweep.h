@@ -41,6 +41,9 @@ struct SweepFiles {
     std::string judge_mode = "pairwise";
     std::size_t sample = 30;
     std::uint64_t seed = 1;
+    // Written into the experiment: false for a latency sweep, whose variants share calls that the
+    // response cache would answer at once (and so measure no time).
+    bool cache_generations = true;
 };
 // Writes the variants and an experiment over them (each file written whole, then renamed);
 // returns the experiment's path.

@@ -163,6 +163,15 @@ void TestExperiment::threeConfigurationsThirtyPromptsGiveResultsAndFrontier() {
     // messages): those are paid once, even when both configurations run them at the same time.
     const int expected = 30 * 16 - 30 * 3;
     QCOMPARE(server.chat_requests(), expected);
+    // An answer some of whose calls came from the cache took no time for them: it is left out of
+    // the timing (each prompt's shared proposers were fresh for one configuration at least).
+    int from_cache = 0;
+    for (const auto& c : j["configurations"]) {
+        from_cache += c["timing_from_cache"].get<int>();
+        if (c["timing_from_cache"].get<int>() == 30) QVERIFY(c["latency_ms"].is_null());
+        else QVERIFY(c["latency_ms"].get<double>() > 0);
+    }
+    QVERIFY2(from_cache >= 30 && from_cache <= 60, std::to_string(from_cache).c_str());
     // The judge was asked for log-probabilities and its verdicts were weighted by them.
     auto reqs = server.requests();
     bool asked = false;

@@ -15,6 +15,7 @@
 #include "engine/prompt_builder.h"
 #include "engine/run_outcome.h"
 #include "engine/run_provenance.h"
+#include "eval/experiment.h"
 #include "eval/provenance.h"
 #include "eval/sweep.h"
 #include "run_helpers.h"
@@ -531,6 +532,20 @@ void TestStaircase::latencySweepWritesTheVariants() {
     auto written = config::load_config_file(dir.filePath("sw/variant-02.moa.json").toStdString());
     QVERIFY2(written.ok(), written.summary().c_str());
     QCOMPARE(written.config->pipelining.mode, config::Pipelining::Mode::Staircase);
+    // Its variants share calls (the same proposers): the experiment makes every call afresh, since
+    // a cached call takes no time and would be measured as instant.
+    auto exp = eval::load_experiment(dir.filePath("sw/sweep.moa-experiment.json").toStdString());
+    QVERIFY2(exp.ok(), exp.ok() ? "" : exp.error().c_str());
+    QVERIFY(!exp->cache_generations);
+
+    // A base with a quorum of its own is a row as configured; the other variants are the plain ones.
+    j["layers"][0]["quorum"] = 2;
+    auto own = eval::make_sweep(make_config(j), o);
+    QVERIFY(own.ok());
+    QCOMPARE(own->size(), std::size_t(5));
+    QCOMPARE(QString::fromStdString((*own)[0].name), QStringLiteral("Base — as configured"));
+    QCOMPARE((*own)[0].layers[0].quorum, std::optional<int>(2));
+    QVERIFY(!(*own)[1].layers[0].quorum);
 }
 
 // A selecting aggregator (select mode) cannot name the best answer before the answers are

@@ -607,7 +607,11 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
         if (!none_generated && !c.cost_complete) cost->setToolTip(tr("Some calls have no price in the catalog or the configuration"));
         table_->setItem(i, col++, cost);
         table_->setItem(i, col++, none_generated ? na() : num_item(c.tflops_per_instance, 2));
-        table_->setItem(i, col++, none_generated ? na() : num_item(c.latency_ms / 1000.0, 2));
+        auto* latency = none_generated || !c.latency_ms ? na() : num_item(*c.latency_ms / 1000.0, 2);
+        if (c.timing_from_cache > 0)
+            latency->setToolTip((c.timing_from_cache == 1 ? tr("1 answer left out") : tr("%1 answers left out").arg(c.timing_from_cache)) +
+                                tr(": some of its calls came from the response cache, which takes no time"));
+        table_->setItem(i, col++, latency);
         table_->setItem(i, col++, none_generated ? na() : num_item(c.tokens_per_instance, 0));
         table_->setItem(i, col++, num_item(c.judged, 0));
         auto* failed = num_item(c.failed, 0);
@@ -791,6 +795,7 @@ Result<std::string> ExperimentWindow::createSweep(const QString& base, const QSt
     f.judge = judge.trimmed().toStdString();
     f.reference_config = reference.trimmed().toStdString();
     f.sample = static_cast<std::size_t>(sample);
+    f.cache_generations = o.kind != eval::SweepKind::Latency;
     auto path = eval::write_sweep_experiment(*variants, f);
     if (path) openExperiment(QString::fromStdString(*path));
     return path;
