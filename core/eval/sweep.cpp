@@ -218,6 +218,23 @@ Result<std::vector<config::Config>> make_sweep(const config::Config& base, const
         break;
     }
     }
+    // Every variant must open again: one past the loader's limits would make the whole experiment
+    // refuse to load (the valid variants with it), so none is written.
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const auto& c = out[i];
+        std::size_t total = 0, widest = 0;
+        for (const auto& L : c.layers) total += L.agents.size(), widest = std::max(widest, L.agents.size());
+        std::string why;
+        if (c.layers.size() > config::kMaxLayers)
+            why = std::to_string(c.layers.size()) + " layers; a configuration holds at most " + std::to_string(config::kMaxLayers);
+        else if (widest > config::kMaxAgentsPerLayer)
+            why = std::to_string(widest) + " agents in a layer; a layer holds at most " + std::to_string(config::kMaxAgentsPerLayer);
+        else if (total > config::kMaxAgents)
+            why = std::to_string(total) + " agents in all; a configuration holds at most " + std::to_string(config::kMaxAgents);
+        if (!why.empty())
+            return Error{"variant " + std::to_string(i + 1) + " (" + c.name + ") would have " + why +
+                         " (the limits in the README): choose a smaller --max / \"Up to\""};
+    }
     return out;
 }
 

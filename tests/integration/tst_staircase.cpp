@@ -546,6 +546,18 @@ void TestStaircase::latencySweepWritesTheVariants() {
     QCOMPARE(QString::fromStdString((*own)[0].name), QStringLiteral("Base — as configured"));
     QCOMPARE((*own)[0].layers[0].quorum, std::optional<int>(2));
     QVERIFY(!(*own)[1].layers[0].quorum);
+
+    // A sweep whose variants would pass the loader's limits writes none (hostile review: 100
+    // proposers were written, and the experiment then refused all of them).
+    eval::SweepOptions many;
+    many.kind = *eval::sweep_kind_from_string("proposers");
+    many.max = 100;
+    auto over = eval::make_sweep(base, many);
+    QVERIFY(!over.ok());
+    QVERIFY2(over.error().find("variant 65") != std::string::npos && over.error().find("at most 64") != std::string::npos,
+             over.error().c_str());
+    many.max = 64;
+    QVERIFY(eval::make_sweep(base, many).ok());
 }
 
 // A selecting aggregator (select mode) cannot name the best answer before the answers are
