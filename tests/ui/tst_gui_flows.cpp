@@ -5,6 +5,7 @@
 // the graph, readable node text and refit after a structural edit, and money as people read it.
 #include <QComboBox>
 #include <QDir>
+#include <QDirIterator>
 #include <QDragMoveEvent>
 #include <QFile>
 #include <QHeaderView>
@@ -70,6 +71,7 @@ private slots:
     void initTestCase();
     void experimentMadeAndRunThroughTheDialog();
     void emptyExperimentsWindowOffersTheDemo();
+    void demoExperimentIsWrittenOnceInTheDataFolder();
     void sweepChecksEveryFieldBeforeWriting();
     void failuresSayWhyPerInstance();
     void tabLeavesThePrompt();
@@ -185,6 +187,60 @@ void TestGuiFlows::emptyExperimentsWindowOffersTheDemo() {
     QTRY_VERIFY_WITH_TIMEOUT(w.results() && w.results()->configs.size() == 2 && w.results()->configs[0].judged == 5, 30000);
     QVERIFY(!w.showingEmptyState());
     QVERIFY(w.statusText().contains("done"));
+}
+
+// Try a demo experiment with a fresh profile, as the real program names itself: the files go
+// to one demo-experiment folder beside the experiment database (the data folder), not under a
+// second, doubled folder of the application's names.
+void TestGuiFlows::demoExperimentIsWrittenOnceInTheDataFolder() {
+    QTemporaryDir profile;
+    QVERIFY(profile.isValid());
+    const QByteArray old_db = qgetenv("MOA_EXPERIMENT_DB"), old_data = qgetenv("XDG_DATA_HOME");
+    const QString old_app = QCoreApplication::applicationName(), old_org = QCoreApplication::organizationName();
+    auto restore = qScopeGuard([&] {
+        qputenv("MOA_EXPERIMENT_DB", old_db);
+        qputenv("XDG_DATA_HOME", old_data);
+        QCoreApplication::setApplicationName(old_app);
+        QCoreApplication::setOrganizationName(old_org);
+        QStandardPaths::setTestModeEnabled(true);
+    });
+    QStandardPaths::setTestModeEnabled(false); // the user's real locations, in the scratch profile
+    qunsetenv("MOA_EXPERIMENT_DB");
+    qputenv("XDG_DATA_HOME", profile.filePath("share").toUtf8());
+    QCoreApplication::setApplicationName("MoA Workbench"); // as app/workbench_main.cpp
+    QCoreApplication::setOrganizationName("moa-workbench");
+    const QString data = profile.filePath("share/moa-workbench");
+    for (int attempt = 0; attempt < 2; ++attempt) { // trying again rewrites the same files
+        ui::ExperimentWindow w;
+        QSignalSpy loaded(&w, &ui::ExperimentWindow::loaded);
+        auto path = w.tryDemoExperiment();
+        QVERIFY2(path.ok(), path.ok() ? "" : path.error().c_str());
+        QCOMPARE(QString::fromStdString(*path), data + "/demo-experiment/demo.moa-experiment.json");
+        QVERIFY(loaded.wait(30000));
+        QVERIFY(loaded.first().first().toBool());
+        w.cancel();
+        QTRY_VERIFY_WITH_TIMEOUT(!w.running(), 60000);
+    }
+    // Every file under the profile, and no folder inside a folder of the same name.
+    QStringList files;
+    for (QDirIterator it(profile.path(), QDir::Files, QDirIterator::Subdirectories); it.hasNext();) {
+        const QString f = QDir(profile.path()).relativeFilePath(it.next());
+        files << f;
+        const QStringList parts = f.split('/');
+        for (int i = 1; i < parts.size(); ++i) QVERIFY2(parts[i] != parts[i - 1], qPrintable(f));
+    }
+    files.sort();
+    const QStringList demo = files.filter("demo-experiment/");
+    QCOMPARE(demo, (QStringList{"share/moa-workbench/demo-experiment/demo-moa-1-layer.moa.json",
+                                "share/moa-workbench/demo-experiment/demo-moa-2-layers.moa.json",
+                                "share/moa-workbench/demo-experiment/demo-one-model.moa.json",
+                                "share/moa-workbench/demo-experiment/demo.moa-experiment.json"}));
+    for (const QString& f : files) QVERIFY2(f.startsWith("share/moa-workbench/"), qPrintable(files.join(", ")));
+    // The experiment names its configurations in that same folder.
+    auto e = eval::load_experiment((data + "/demo-experiment/demo.moa-experiment.json").toStdString());
+    QVERIFY2(e.ok(), e.ok() ? "" : e.error().c_str());
+    for (const auto& c : e->config_sources)
+        QCOMPARE(QFileInfo(QString::fromStdString(c)).absolutePath(), data + "/demo-experiment");
 }
 
 void TestGuiFlows::sweepChecksEveryFieldBeforeWriting() {

@@ -27,7 +27,6 @@
 #include <QPushButton>
 #include <QSplitter>
 #include <QStackedWidget>
-#include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTextBrowser>
@@ -540,9 +539,10 @@ Result<std::string> ExperimentWindow::tryDemoExperiment(const QString& dir) {
     if (running()) return Error{"an experiment is running"};
     QString where = dir;
     if (where.isEmpty()) {
-        where = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);
-        if (where.isEmpty()) where = QDir::homePath() + "/.local/share/moa-workbench";
-        where += "/demo-experiment";
+        // Beside the experiment database, in the one data folder (…/moa-workbench). Qt's
+        // AppLocalDataLocation adds the organisation and the application name, so the demo went
+        // to a second folder inside it (…/moa-workbench/MoA Workbench/demo-experiment).
+        where = QFileInfo(QString::fromStdString(store::ExperimentStore::default_path())).absolutePath() + "/demo-experiment";
     }
     auto path = eval::write_demo_experiment(where.toStdString());
     if (!path) {
