@@ -33,6 +33,7 @@
 #include "config/config.h"
 #include "experiment/experiment_window.h"
 #include "experiment/new_experiment_dialog.h"
+#include "experiment/result_chart.h"
 #include "graph/graph_scene.h"
 #include "main_window.h"
 #include "model/config_document.h"
@@ -187,6 +188,14 @@ void TestGuiFlows::emptyExperimentsWindowOffersTheDemo() {
     QTRY_VERIFY_WITH_TIMEOUT(w.results() && w.results()->configs.size() == 2 && w.results()->configs[0].judged == 5, 30000);
     QVERIFY(!w.showingEmptyState());
     QVERIFY(w.statusText().contains("done"));
+    // The charts say whose verdicts these are, and the demo's configurations differ (both won
+    // 100% before the demo judge weighed what an answer adds against its length).
+    for (auto* chart : {w.costChart(), w.tflopsChart()})
+        QVERIFY2(chart->spec().title.contains("offline demo judge: counts words, not a real judge"), qPrintable(chart->spec().title));
+    const auto& configs = w.results()->configs;
+    QVERIFY2(configs[0].win.win_rate != configs[1].win.win_rate,
+             qPrintable(QStringLiteral("%1 and %2").arg(configs[0].win.win_rate).arg(configs[1].win.win_rate)));
+    for (const auto& c : configs) QVERIFY2(c.win.win_rate > 0 && c.win.win_rate < 100, qPrintable(QString::number(c.win.win_rate)));
 }
 
 // Try a demo experiment with a fresh profile, as the real program names itself: the files go

@@ -338,7 +338,8 @@ void ExperimentWindow::openExperiment(const QString& path, const QString& db) {
             experiment_ = std::make_shared<eval::Experiment>(std::move(*l.e));
             store_ = *l.s;
             const auto& e = *experiment_;
-            summary_->setText(tr("<b>%1</b> — %2 × %3 (%4), %5 judge%6. Results and cache: %7")
+            const QString demo_judge = QString::fromStdString(eval::judge_note(e));
+            summary_->setText(tr("<b>%1</b> — %2 × %3 (%4), %5 judge%8%6. Results and cache: %7")
                                   .arg(QString::fromStdString(e.name).toHtmlEscaped())
                                   .arg(count_text(static_cast<qint64>(e.configs.size()), tr("configuration"), tr("configurations")))
                                   .arg(count_text(static_cast<qint64>(e.prompts.items.size()), tr("prompt"), tr("prompts")))
@@ -346,7 +347,8 @@ void ExperimentWindow::openExperiment(const QString& path, const QString& db) {
                                   .arg(QString::fromStdString(e.judge.mode))
                                   .arg(e.reference ? tr(" against <i>%1</i>").arg(QString::fromStdString(e.reference->name).toHtmlEscaped())
                                                    : QString())
-                                  .arg(QString::fromStdString(store_->path()).toHtmlEscaped()));
+                                  .arg(QString::fromStdString(store_->path()).toHtmlEscaped())
+                                  .arg(demo_judge.isEmpty() ? QString() : tr(" (<b>%1</b>)").arg(demo_judge.toHtmlEscaped())));
             setWindowTitle(QFileInfo(path_).fileName() + tr(" — Experiments — MoA Workbench"));
             {
                 const QString why = QString::fromStdString(eval::lc_variants_unavailable(e));
@@ -641,7 +643,8 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
     table_->setSortingEnabled(true);
     table_->resizeColumnsToContents();
     table_->horizontalHeader()->setStretchLastSection(true);
-    table_->setToolTip(QString::fromStdString(r.lc_note + (r.incomplete ? "\n" + r.incomplete_note : std::string())));
+    table_->setToolTip(QString::fromStdString((r.judge_note.empty() ? std::string() : "Judge: " + r.judge_note + ".\n") + r.lc_note +
+                                              (r.incomplete ? "\n" + r.incomplete_note : std::string())));
     if (!running()) {
         int judged = 0, total = static_cast<int>(r.configs.size() * (experiment_ ? experiment_->prompts.items.size() : 0));
         for (const auto& c : r.configs) judged += c.judged;
