@@ -4,7 +4,9 @@
 // dialog's field checks, failures explained per instance, Tab leaving the prompt, arrow keys on
 // the graph, readable node text and refit after a structural edit, and money as people read it.
 #include <QComboBox>
+#include <QDialog>
 #include <QDir>
+#include <QTimer>
 #include <QDirIterator>
 #include <QDragMoveEvent>
 #include <QFile>
@@ -74,6 +76,7 @@ private slots:
     void emptyExperimentsWindowOffersTheDemo();
     void demoExperimentIsWrittenOnceInTheDataFolder();
     void sweepChecksEveryFieldBeforeWriting();
+    void newSweepGoesBesideEarlierSweepsNotInside();
     void failuresSayWhyPerInstance();
     void tabLeavesThePrompt();
     void arrowKeysSelectGraphNodes();
@@ -273,6 +276,27 @@ void TestGuiFlows::sweepChecksEveryFieldBeforeWriting() {
     QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
     QVERIFY(loaded.wait(30000));
     QCOMPARE(loaded.first().first().toBool(), true);
+}
+
+// After a sweep's experiment is opened, the folder remembered for experiments is that sweep's
+// own (…/moa-sweeps/<time>); the next sweep was offered …/moa-sweeps/<time>/moa-sweeps/<time>.
+void TestGuiFlows::newSweepGoesBesideEarlierSweepsNotInside() {
+    QTemporaryDir dir;
+    const QString earlier = dir.filePath("moa-sweeps/20260101-000000");
+    QVERIFY(QDir().mkpath(earlier));
+    QSettings().setValue("lastFolder/experiments", earlier);
+    auto forget = qScopeGuard([] { QSettings().remove("lastFolder/experiments"); });
+    ui::ExperimentWindow w;
+    QString offered;
+    QTimer::singleShot(0, &w, [&] {
+        auto* d = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+        if (!d) return;
+        if (auto* edit = d->findChild<QLineEdit*>("sweep_dir")) offered = edit->text();
+        d->reject();
+    });
+    w.showSweepDialog();
+    QVERIFY2(offered.startsWith(dir.filePath("moa-sweeps/")), qPrintable(offered));
+    QCOMPARE(offered.count("moa-sweeps"), 1);
 }
 
 void TestGuiFlows::failuresSayWhyPerInstance() {

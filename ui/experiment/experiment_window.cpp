@@ -829,7 +829,14 @@ void ExperimentWindow::showSweepDialog() {
     sample->setRange(0, 100000);
     sample->setValue(30);
     sample->setSpecialValueText(tr("all prompts"));
-    auto [dir_row, dir] = file_row(start_path("moa-sweeps/" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss"), "experiments"), {}, true);
+    // Beside earlier sweeps, never inside one: after a sweep's experiment was opened, the folder
+    // remembered is that sweep's (…/moa-sweeps/<time>), and the next sweep went to
+    // …/moa-sweeps/<time>/moa-sweeps/<time>.
+    QStringList parts = QDir::fromNativeSeparators(start_folder("experiments")).split('/');
+    if (const auto at = parts.lastIndexOf("moa-sweeps"); at > 0) parts = parts.mid(0, at);
+    const QString sweeps_in = parts.join('/').isEmpty() ? QStringLiteral("/") : parts.join('/');
+    auto [dir_row, dir] = file_row(QDir(sweeps_in).filePath("moa-sweeps/" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss")), {}, true);
+    dir->setObjectName("sweep_dir");
     form->addRow(tr("Base configuration"), base_row);
     form->addRow(tr("Vary"), kind);
     form->addRow(tr("Up to"), max);
