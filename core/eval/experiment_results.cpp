@@ -89,11 +89,21 @@ std::optional<double> median_of(std::vector<double> v) {
 }
 } // namespace
 
+std::string judge_note(const Experiment& e) {
+    if (e.judge.config.layers.size() != 1 || e.judge.config.layers[0].agents.size() != 1) return {};
+    const auto& a = e.judge.config.layers[0].agents[0];
+    const auto* p = e.judge.config.provider(a.provider);
+    if (p && p->type == config::ProviderType::Demo && a.model.rfind("demo-judge", 0) == 0)
+        return "offline demo judge: counts words, not a real judge";
+    return {};
+}
+
 ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& store) {
     ExperimentResults out;
     out.name = e.name;
     out.mode = e.judge.mode;
     out.reference_name = e.reference ? e.reference->name : "";
+    out.judge_note = judge_note(e);
     const std::string jk = ExperimentRunner::judge_key(e);
     const std::string rk = ExperimentRunner::reference_key(e);
     const bool pairwise = e.judge.mode == "pairwise";
@@ -384,6 +394,7 @@ json to_json(const ExperimentResults& r) {
         variants.push_back({{"item", v.item_id}, {"variant", v.variant}, {"output", v.output},
                             {"preference", v.preference ? json(*v.preference) : json(nullptr)}, {"error", v.error}});
     return {{"name", r.name}, {"mode", r.mode}, {"reference", r.reference_name}, {"lc_note", r.lc_note},
+            {"judge_note", r.judge_note.empty() ? json(nullptr) : json(r.judge_note)},
             {"incomplete", r.incomplete}, {"incomplete_note", r.incomplete_note},
             {"lc_label", r.mode == "pairwise" ? json(r.lc_label) : json(nullptr)}, {"lc_regularised", r.lc_regularised},
             {"lc_variants", {{"enabled", r.lc_variants}, {"rows", r.variant_rows}, {"missing", r.variant_missing}}},

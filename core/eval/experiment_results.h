@@ -63,6 +63,9 @@ struct VariantResult {
 
 struct ExperimentResults {
     std::string name, mode, reference_name, lc_note;
+    // Set when the judge is the built-in offline demo judge, so every view of these results says
+    // so: "offline demo judge: counts words, not a real judge".
+    std::string judge_note;
     // How the LC column is named: "LC (unregularised)" when no baseline-variant rows regularise
     // its length term (AlpacaEval's LC has them), else "LC".
     std::string lc_label = "LC (unregularised)";
@@ -79,6 +82,9 @@ struct ExperimentResults {
     std::string incomplete_note;
 };
 
+// "offline demo judge: counts words, not a real judge" when the experiment's judge is the
+// built-in offline demo judge (a "demo-judge…" model on a demo provider), else empty.
+std::string judge_note(const Experiment& e);
 ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& store);
 nlohmann::json to_json(const ExperimentResults& r);
 

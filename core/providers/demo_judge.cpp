@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The offline demo judge: the demo provider's answer for a model named "demo-judge…". It reads
-// the built-in judge templates (pairwise, single, skills) and decides by counting, openly:
-// how many of the instruction's key words an answer uses and how many sentences it has (two
-// key words count as one sentence, up to eight sentences; equal points: the shorter answer
-// wins), leaving out the offline demo's own label line. So an answer composed from more
-// sources usually beats one model's. The verdicts are deterministic and say what they
-// counted; it is not a real judge and says so.
+// the built-in judge templates (pairwise, single, skills) and decides by counting, openly,
+// leaving out the offline demo's own label line. Pairwise: "says more in fewer words" — one
+// point per different content word (four letters or more, not a filler word), one more for each
+// of the instruction's key words among them, minus one point per six words of length (padding
+// and repetition cost; equal points: the shorter answer wins). So an answer composed from more
+// sources wins when it adds more than it lengthens, and loses when it only grows: the demo
+// experiment's configurations get different win rates. Single and skills grades count the key
+// words covered and the sentences. The verdicts are deterministic and say what they counted;
+// it is not a real judge and says so.
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -43,6 +46,7 @@ std::set<std::string> key_words(const std::string& s) {
 
 struct Counts {
     std::size_t used = 0, of = 0, sentences = 0, words = 0;
+    std::size_t distinct = 0; // different content words (key_words of the answer)
 };
 
 // The offline demo's own label line ("[offline demo, not a real model: …] From the built-in
@@ -61,6 +65,7 @@ Counts count(const std::string& instruction, const std::string& full_answer) {
     const std::string answer = without_demo_label(full_answer);
     auto want = key_words(instruction), have = key_words(answer);
     c.of = want.size();
+    c.distinct = have.size();
     for (const auto& w : want) c.used += have.count(w);
     for (std::size_t i = 0; i < answer.size(); ++i)
         if ((answer[i] == '.' || answer[i] == '!' || answer[i] == '?') &&
@@ -71,8 +76,19 @@ Counts count(const std::string& instruction, const std::string& full_answer) {
     return c;
 }
 
-// Two key words count as much as one sentence, up to eight sentences.
-std::size_t points(const Counts& c) { return 2 * c.used + std::min<std::size_t>(c.sentences, 8); }
+// Pairwise points, in sixths so that they compare exactly: content words + key words − words / 6.
+long long sixths(const Counts& c) {
+    return 6 * static_cast<long long>(c.distinct + c.used) - static_cast<long long>(c.words);
+}
+
+std::string pairwise_points(const Counts& c) {
+    std::ostringstream o;
+    o.setf(std::ios::fixed);
+    o.precision(1);
+    o << c.distinct << " different content words + " << c.used << " key words − " << c.words << " words / 6 = "
+      << static_cast<double>(sixths(c)) / 6.0 << " points";
+    return o.str();
+}
 
 std::string describe(const Counts& c) {
     return "uses " + std::to_string(c.used) + " of the instruction's " + std::to_string(c.of) + " key words and has " +
@@ -119,13 +135,14 @@ std::string demo_judge_answer(const std::string& model, const std::vector<Messag
     // verdict reads the same way a real judge's "B" does.
     if (responses.size() == 2 && !responses[0].first.empty() && !responses[1].first.empty()) {
         Counts a = count(instruction, responses[0].second), b = count(instruction, responses[1].second);
-        std::size_t pa = points(a), pb = points(b);
+        const long long pa = sixths(a), pb = sixths(b);
         bool first = pa != pb ? pa > pb : responses[0].second.size() <= responses[1].second.size();
         const auto& win = first ? responses[0] : responses[1];
-        auto pts = [](std::size_t n) { return std::to_string(n) + (n == 1 ? " point" : " points"); };
-        o << win.first << "\n\n" << kLabel << " Response " << win.first << " " << describe(first ? a : b) << " ("
-          << pts(first ? pa : pb) << "); the other response " << describe(first ? b : a) << " (" << pts(first ? pb : pa) << ")."
-          << (pa == pb ? " Equal points: the shorter answer wins." : "");
+        const Counts& w = first ? a : b;
+        const Counts& l = first ? b : a;
+        o << win.first << "\n\n" << kLabel << " It prefers the answer that says more in fewer words. Response " << win.first
+          << " uses " << w.used << " of the instruction's " << w.of << " key words; " << pairwise_points(w)
+          << ". The other response uses " << l.used << " of them; " << pairwise_points(l) << "." << (pa == pb ? " Equal points: the shorter answer wins." : "");
         return o.str();
     }
 

@@ -2,6 +2,8 @@
 // The offline demo judge: its verdicts on the built-in templates are read by the same parsers
 // as a real judge's, deterministic and labelled; an experiment draft is checked field by field
 // before anything is written; and the demo experiment runs end to end with `moa eval`.
+#include <algorithm>
+
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -33,6 +35,7 @@ private slots:
     void pairwiseVerdictIsReadableAndPrefersTheFullerAnswer();
     void singleAndSkillsGradesAreReadable();
     void demoLabelLineIsNotCounted();
+    void lengthWithoutNewContentLoses();
     void draftNamesEachBadFieldAndWritesNothing();
     void demoExperimentRunsWithMoaEval();
 };
@@ -69,6 +72,31 @@ void TestDemoJudge::demoLabelLineIsNotCounted() {
         QVERIFY2(v.preference.has_value(), a.c_str());
         QVERIFY2(*v.preference == (single_first ? 2.0 : 1.0), a.c_str());
         QVERIFY2(a.find("uses 0 of the instruction's") != std::string::npos, a.c_str()); // the quote is not counted
+    }
+}
+
+// "Says more in fewer words": an answer that only grows (the same sentences again) loses to the
+// shorter one, an answer that adds new content words wins, whichever position it is shown in;
+// the verdict shows its arithmetic.
+void TestDemoJudge::lengthWithoutNewContentLoses() {
+    auto t = eval::builtin_template("pairwise");
+    QVERIFY(t.ok());
+    const std::string padded = kGood + " " + kGood;
+    const std::string more = kGood + " Robin Hood hashing evens out probe lengths by displacing richer entries.";
+    for (bool plain_first : {true, false}) {
+        auto verdict = [&](const std::string& other) {
+            auto msgs = eval::fill(*t, {{"instruction", kQuestion}, {"output_1", plain_first ? kGood : other}, {"output_2", plain_first ? other : kGood}});
+            const std::string a = answer(msgs);
+            auto v = eval::read_pairwise(*t, a, {});
+            if (!v.preference) qWarning("%s", a.c_str());
+            return std::pair{v.preference.value_or(0), a};
+        };
+        auto [p_padded, a_padded] = verdict(padded);
+        QVERIFY2(p_padded == (plain_first ? 1.0 : 2.0), a_padded.c_str());
+        QVERIFY2(a_padded.find("says more in fewer words") != std::string::npos, a_padded.c_str());
+        QVERIFY2(a_padded.find(" words / 6 = ") != std::string::npos, a_padded.c_str());
+        auto [p_more, a_more] = verdict(more);
+        QVERIFY2(p_more == (plain_first ? 2.0 : 1.0), a_more.c_str());
     }
 }
 
@@ -151,14 +179,21 @@ void TestDemoJudge::demoExperimentRunsWithMoaEval() {
     // The demo experiment is a demonstration: its verdicts vary (the reference once won them all,
     // a win rate of 0 for every configuration, because the demo's label line quoting the question
     // was counted for it).
-    double best = 0;
+    // Then both MoA configurations won all 5 (100% each, as sentences were counted): the judge
+    // now weighs what an answer adds against its length, and the two get different win rates,
+    // neither 0 nor 100 for both.
+    std::vector<double> rates;
     for (const auto& c : j["configurations"]) {
         QCOMPARE(c.value("judged", 0), 5);
         QCOMPARE(c.value("unreadable", -1), 0);
-        qInfo("%s", c.dump().c_str());
-        best = std::max(best, c.value("win_rate", 0.0));
+        qInfo("%s: win rate %.1f", c.value("name", std::string()).c_str(), c.value("win_rate", -1.0));
+        rates.push_back(c.value("win_rate", -1.0));
     }
-    QVERIFY2(best > 0, out.constData());
+    QVERIFY2(rates[0] != rates[1], out.constData());
+    QVERIFY2(std::any_of(rates.begin(), rates.end(), [](double r) { return r > 0; }), out.constData());
+    QVERIFY2(std::any_of(rates.begin(), rates.end(), [](double r) { return r < 100; }), out.constData());
+    // The results say whose verdicts they are.
+    QCOMPARE(j.value("judge_note", std::string()), std::string("offline demo judge: counts words, not a real judge"));
 }
 
 QTEST_GUILESS_MAIN(TestDemoJudge)

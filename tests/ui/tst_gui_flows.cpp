@@ -4,7 +4,10 @@
 // dialog's field checks, failures explained per instance, Tab leaving the prompt, arrow keys on
 // the graph, readable node text and refit after a structural edit, and money as people read it.
 #include <QComboBox>
+#include <QDialog>
 #include <QDir>
+#include <QTimer>
+#include <QDirIterator>
 #include <QDragMoveEvent>
 #include <QFile>
 #include <QHeaderView>
@@ -32,6 +35,7 @@
 #include "config/config.h"
 #include "experiment/experiment_window.h"
 #include "experiment/new_experiment_dialog.h"
+#include "experiment/result_chart.h"
 #include "graph/graph_scene.h"
 #include "main_window.h"
 #include "model/config_document.h"
@@ -70,7 +74,9 @@ private slots:
     void initTestCase();
     void experimentMadeAndRunThroughTheDialog();
     void emptyExperimentsWindowOffersTheDemo();
+    void demoExperimentIsWrittenOnceInTheDataFolder();
     void sweepChecksEveryFieldBeforeWriting();
+    void newSweepGoesBesideEarlierSweepsNotInside();
     void failuresSayWhyPerInstance();
     void tabLeavesThePrompt();
     void arrowKeysSelectGraphNodes();
@@ -185,6 +191,68 @@ void TestGuiFlows::emptyExperimentsWindowOffersTheDemo() {
     QTRY_VERIFY_WITH_TIMEOUT(w.results() && w.results()->configs.size() == 2 && w.results()->configs[0].judged == 5, 30000);
     QVERIFY(!w.showingEmptyState());
     QVERIFY(w.statusText().contains("done"));
+    // The charts say whose verdicts these are, and the demo's configurations differ (both won
+    // 100% before the demo judge weighed what an answer adds against its length).
+    for (auto* chart : {w.costChart(), w.tflopsChart()})
+        QVERIFY2(chart->spec().title.contains("offline demo judge: counts words, not a real judge"), qPrintable(chart->spec().title));
+    const auto& configs = w.results()->configs;
+    QVERIFY2(configs[0].win.win_rate != configs[1].win.win_rate,
+             qPrintable(QStringLiteral("%1 and %2").arg(configs[0].win.win_rate).arg(configs[1].win.win_rate)));
+    for (const auto& c : configs) QVERIFY2(c.win.win_rate > 0 && c.win.win_rate < 100, qPrintable(QString::number(c.win.win_rate)));
+}
+
+// Try a demo experiment with a fresh profile, as the real program names itself: the files go
+// to one demo-experiment folder beside the experiment database (the data folder), not under a
+// second, doubled folder of the application's names.
+void TestGuiFlows::demoExperimentIsWrittenOnceInTheDataFolder() {
+    QTemporaryDir profile;
+    QVERIFY(profile.isValid());
+    const QByteArray old_db = qgetenv("MOA_EXPERIMENT_DB"), old_data = qgetenv("XDG_DATA_HOME");
+    const QString old_app = QCoreApplication::applicationName(), old_org = QCoreApplication::organizationName();
+    auto restore = qScopeGuard([&] {
+        qputenv("MOA_EXPERIMENT_DB", old_db);
+        qputenv("XDG_DATA_HOME", old_data);
+        QCoreApplication::setApplicationName(old_app);
+        QCoreApplication::setOrganizationName(old_org);
+        QStandardPaths::setTestModeEnabled(true);
+    });
+    QStandardPaths::setTestModeEnabled(false); // the user's real locations, in the scratch profile
+    qunsetenv("MOA_EXPERIMENT_DB");
+    qputenv("XDG_DATA_HOME", profile.filePath("share").toUtf8());
+    QCoreApplication::setApplicationName("MoA Workbench"); // as app/workbench_main.cpp
+    QCoreApplication::setOrganizationName("moa-workbench");
+    const QString data = profile.filePath("share/moa-workbench");
+    for (int attempt = 0; attempt < 2; ++attempt) { // trying again rewrites the same files
+        ui::ExperimentWindow w;
+        QSignalSpy loaded(&w, &ui::ExperimentWindow::loaded);
+        auto path = w.tryDemoExperiment();
+        QVERIFY2(path.ok(), path.ok() ? "" : path.error().c_str());
+        QCOMPARE(QString::fromStdString(*path), data + "/demo-experiment/demo.moa-experiment.json");
+        QVERIFY(loaded.wait(30000));
+        QVERIFY(loaded.first().first().toBool());
+        w.cancel();
+        QTRY_VERIFY_WITH_TIMEOUT(!w.running(), 60000);
+    }
+    // Every file under the profile, and no folder inside a folder of the same name.
+    QStringList files;
+    for (QDirIterator it(profile.path(), QDir::Files, QDirIterator::Subdirectories); it.hasNext();) {
+        const QString f = QDir(profile.path()).relativeFilePath(it.next());
+        files << f;
+        const QStringList parts = f.split('/');
+        for (int i = 1; i < parts.size(); ++i) QVERIFY2(parts[i] != parts[i - 1], qPrintable(f));
+    }
+    files.sort();
+    const QStringList demo = files.filter("demo-experiment/");
+    QCOMPARE(demo, (QStringList{"share/moa-workbench/demo-experiment/demo-moa-1-layer.moa.json",
+                                "share/moa-workbench/demo-experiment/demo-moa-2-layers.moa.json",
+                                "share/moa-workbench/demo-experiment/demo-one-model.moa.json",
+                                "share/moa-workbench/demo-experiment/demo.moa-experiment.json"}));
+    for (const QString& f : files) QVERIFY2(f.startsWith("share/moa-workbench/"), qPrintable(files.join(", ")));
+    // The experiment names its configurations in that same folder.
+    auto e = eval::load_experiment((data + "/demo-experiment/demo.moa-experiment.json").toStdString());
+    QVERIFY2(e.ok(), e.ok() ? "" : e.error().c_str());
+    for (const auto& c : e->config_sources)
+        QCOMPARE(QFileInfo(QString::fromStdString(c)).absolutePath(), data + "/demo-experiment");
 }
 
 void TestGuiFlows::sweepChecksEveryFieldBeforeWriting() {
@@ -208,6 +276,27 @@ void TestGuiFlows::sweepChecksEveryFieldBeforeWriting() {
     QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
     QVERIFY(loaded.wait(30000));
     QCOMPARE(loaded.first().first().toBool(), true);
+}
+
+// After a sweep's experiment is opened, the folder remembered for experiments is that sweep's
+// own (…/moa-sweeps/<time>); the next sweep was offered …/moa-sweeps/<time>/moa-sweeps/<time>.
+void TestGuiFlows::newSweepGoesBesideEarlierSweepsNotInside() {
+    QTemporaryDir dir;
+    const QString earlier = dir.filePath("moa-sweeps/20260101-000000");
+    QVERIFY(QDir().mkpath(earlier));
+    QSettings().setValue("lastFolder/experiments", earlier);
+    auto forget = qScopeGuard([] { QSettings().remove("lastFolder/experiments"); });
+    ui::ExperimentWindow w;
+    QString offered;
+    QTimer::singleShot(0, &w, [&] {
+        auto* d = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+        if (!d) return;
+        if (auto* edit = d->findChild<QLineEdit*>("sweep_dir")) offered = edit->text();
+        d->reject();
+    });
+    w.showSweepDialog();
+    QVERIFY2(offered.startsWith(dir.filePath("moa-sweeps/")), qPrintable(offered));
+    QCOMPARE(offered.count("moa-sweeps"), 1);
 }
 
 void TestGuiFlows::failuresSayWhyPerInstance() {

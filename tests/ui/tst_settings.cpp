@@ -2,6 +2,12 @@
 // The providers settings: keys in the keychain (never on screen, in files or in the history),
 // TLS verification with its warning, and per-model price and size overrides.
 #include <QCheckBox>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QFormLayout>
+#include <QHeaderView>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QPlainTextEdit>
 #include <QLabel>
 #include <QLineEdit>
@@ -39,6 +45,7 @@ private slots:
     void keychainWithoutAKeyringSaysSoAndFallsBackToTheEnvironment();
     void tlsOptOutIsWarnedAboutAndUndoable();
     void priceOverridesEditSaveAndLoad();
+    void demoProviderShowsOneLineAndThePanelFitsAt1024();
 };
 
 void TestSettings::keychainKeyIsUsedAndNeverShownOrStored() {
@@ -188,6 +195,60 @@ void TestSettings::priceOverridesEditSaveAndLoad() {
     doc.undoStack()->undo();
     doc.undoStack()->undo();
     QVERIFY(!doc.config().provider("local")->models.at("my-model").output_usd_per_mtok);
+}
+
+// The offline demo's row showed greyed URL, key and TLS fields run together, and the panel was cut
+// at the right edge of a 1024×700 window (its minimum width was wider than the dock).
+void TestSettings::demoProviderShowsOneLineAndThePanelFitsAt1024() {
+    QTemporaryDir dir;
+    auto j = config_json("http://127.0.0.1:1/v1", {{"ok"}, {"ok"}});
+    j["providers"]["demo"] = {{"type", "demo"}};
+    j["layers"][1]["agents"][0]["provider"] = "demo";
+    const QString path = dir.filePath("mixed.moa.json");
+    std::ofstream(path.toStdString()) << j.dump(2);
+    ui::MainWindow w(nullptr);
+    w.resize(1024, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.openFile(path));
+    auto* panel = w.findChild<ui::ProvidersPanel*>();
+    auto* dock = w.findChild<QDockWidget*>("providersDock");
+    auto* scroll = w.findChild<QScrollArea*>("providersScroll");
+    QVERIFY(panel && dock && scroll);
+    dock->raise();
+    auto* which = panel->findChild<QComboBox*>();
+    auto* note = panel->findChild<QLabel*>("demo_note");
+    auto* url = panel->findChild<QLineEdit*>("base_url");
+    auto* form = panel->findChild<QFormLayout*>();
+    QVERIFY(which && note && url && form);
+    const QList<QWidget*> real_only = {url, panel->findChild<QLineEdit*>("key_edit"), panel->findChild<QLabel*>("key_state"),
+                                       panel->findChild<QCheckBox*>(), form->labelForField(url)};
+    for (const char* name : {"local", "demo"}) {
+        which->setCurrentText(name);
+        QApplication::processEvents();
+        const bool demo = QString(name) == "demo";
+        QCOMPARE(note->isVisibleTo(panel), demo);
+        if (demo) QVERIFY(note->text().contains("no URL or key needed, not a real model"));
+        for (QWidget* f : real_only) {
+            QVERIFY(f);
+            QVERIFY2(f->isVisibleTo(panel) == !demo, qPrintable(QStringLiteral("%1 on %2").arg(f->accessibleName(), name)));
+        }
+        // The panel fits the dock beside the canvas: no sideways scrolling, no widget past the edge.
+        QTRY_VERIFY(dock->isVisible() && scroll->viewport()->width() > 0);
+        const int room = scroll->viewport()->width();
+        QVERIFY2(panel->minimumSizeHint().width() <= room,
+                 qPrintable(QStringLiteral("%1: panel needs %2 px, the dock gives %3").arg(name).arg(panel->minimumSizeHint().width()).arg(room)));
+        QVERIFY2(!scroll->horizontalScrollBar()->isVisible(), name);
+        auto* table = panel->findChild<QTableWidget*>("overrides");
+        QVERIFY2(table->horizontalHeader()->length() <= table->viewport()->width(),
+                 qPrintable(QStringLiteral("override columns need %1 px of %2").arg(table->horizontalHeader()->length()).arg(table->viewport()->width())));
+        for (auto* child : panel->findChildren<QWidget*>()) {
+            if (!child->isVisibleTo(panel) || child->parentWidget() != panel) continue;
+            QVERIFY2(child->geometry().right() <= room,
+                     qPrintable(QStringLiteral("%1 ends at %2 of %3 px (%4)").arg(child->accessibleName()).arg(child->geometry().right()).arg(room).arg(name)));
+        }
+    }
+    QCOMPARE(w.size(), QSize(1024, 700));
 }
 
 QTEST_MAIN(TestSettings)

@@ -322,7 +322,7 @@ void TestStaircaseGui::newSweepOffersTheLatencyKind() {
         d->findChild<QLineEdit*>("base")->setText("nope");
         d->findChild<QComboBox*>("judge")->setCurrentText("offline-demo-judge");
         d->findChild<QLineEdit*>("reference")->setText("offline-demo");
-        d->findChild<QLineEdit*>("dir")->setText(out);
+        d->findChild<QLineEdit*>("sweep_dir")->setText(out);
         auto* ok = d->findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
         ok->click(); // validated like the other kinds: nothing written, the field named
         first_error = d->findChild<QLabel*>("errors")->text();

@@ -27,7 +27,6 @@
 #include <QPushButton>
 #include <QSplitter>
 #include <QStackedWidget>
-#include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTextBrowser>
@@ -351,7 +350,8 @@ void ExperimentWindow::openExperiment(const QString& path, const QString& db) {
             experiment_ = std::make_shared<eval::Experiment>(std::move(*l.e));
             store_ = *l.s;
             const auto& e = *experiment_;
-            summary_->setText(tr("<b>%1</b> — %2 × %3 (%4), %5 judge%6. Results and cache: %7")
+            const QString demo_judge = QString::fromStdString(eval::judge_note(e));
+            summary_->setText(tr("<b>%1</b> — %2 × %3 (%4), %5 judge%8%6. Results and cache: %7")
                                   .arg(QString::fromStdString(e.name).toHtmlEscaped())
                                   .arg(count_text(static_cast<qint64>(e.configs.size()), tr("configuration"), tr("configurations")))
                                   .arg(count_text(static_cast<qint64>(e.prompts.items.size()), tr("prompt"), tr("prompts")))
@@ -359,7 +359,8 @@ void ExperimentWindow::openExperiment(const QString& path, const QString& db) {
                                   .arg(QString::fromStdString(e.judge.mode))
                                   .arg(e.reference ? tr(" against <i>%1</i>").arg(QString::fromStdString(e.reference->name).toHtmlEscaped())
                                                    : QString())
-                                  .arg(QString::fromStdString(store_->path()).toHtmlEscaped()));
+                                  .arg(QString::fromStdString(store_->path()).toHtmlEscaped())
+                                  .arg(demo_judge.isEmpty() ? QString() : tr(" (<b>%1</b>)").arg(demo_judge.toHtmlEscaped())));
             setWindowTitle(QFileInfo(path_).fileName() + tr(" — Experiments — MoA Workbench"));
             {
                 const QString why = QString::fromStdString(eval::lc_variants_unavailable(e));
@@ -552,9 +553,10 @@ Result<std::string> ExperimentWindow::tryDemoExperiment(const QString& dir) {
     if (running()) return Error{"an experiment is running"};
     QString where = dir;
     if (where.isEmpty()) {
-        where = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);
-        if (where.isEmpty()) where = QDir::homePath() + "/.local/share/moa-workbench";
-        where += "/demo-experiment";
+        // Beside the experiment database, in the one data folder (…/moa-workbench). Qt's
+        // AppLocalDataLocation adds the organisation and the application name, so the demo went
+        // to a second folder inside it (…/moa-workbench/MoA Workbench/demo-experiment).
+        where = QFileInfo(QString::fromStdString(store::ExperimentStore::default_path())).absolutePath() + "/demo-experiment";
     }
     auto path = eval::write_demo_experiment(where.toStdString());
     if (!path) {
@@ -657,7 +659,8 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
     table_->setSortingEnabled(true);
     table_->resizeColumnsToContents();
     table_->horizontalHeader()->setStretchLastSection(true);
-    table_->setToolTip(QString::fromStdString(r.lc_note + (r.incomplete ? "\n" + r.incomplete_note : std::string())));
+    table_->setToolTip(QString::fromStdString((r.judge_note.empty() ? std::string() : "Judge: " + r.judge_note + ".\n") + r.lc_note +
+                                              (r.incomplete ? "\n" + r.incomplete_note : std::string())));
     if (!running()) {
         int judged = 0, total = static_cast<int>(r.configs.size() * (experiment_ ? experiment_->prompts.items.size() : 0));
         for (const auto& c : r.configs) judged += c.judged;
@@ -851,8 +854,14 @@ void ExperimentWindow::showSweepDialog() {
     sample->setRange(0, 100000);
     sample->setValue(30);
     sample->setSpecialValueText(tr("all prompts"));
-    auto [dir_row, dir] = file_row(start_path("moa-sweeps/" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss"), "experiments"), {}, true);
-    dir->setObjectName("dir");
+    // Beside earlier sweeps, never inside one: after a sweep's experiment was opened, the folder
+    // remembered is that sweep's (…/moa-sweeps/<time>), and the next sweep went to
+    // …/moa-sweeps/<time>/moa-sweeps/<time>.
+    QStringList parts = QDir::fromNativeSeparators(start_folder("experiments")).split('/');
+    if (const auto at = parts.lastIndexOf("moa-sweeps"); at > 0) parts = parts.mid(0, at);
+    const QString sweeps_in = parts.join('/').isEmpty() ? QStringLiteral("/") : parts.join('/');
+    auto [dir_row, dir] = file_row(QDir(sweeps_in).filePath("moa-sweeps/" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss")), {}, true);
+    dir->setObjectName("sweep_dir");
     form->addRow(tr("Base configuration"), base_row);
     form->addRow(tr("Vary"), kind);
     form->addRow(tr("Up to"), max);

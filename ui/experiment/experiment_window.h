@@ -57,7 +57,8 @@ public:
     // with it is opened here.
     NewExperimentDialog* showNewExperimentDialog();
     // Writes the offline demo experiment (demo configurations, the offline demo judge) into
-    // the data folder, opens it and runs it. Returns its path, or the error shown.
+    // `dir`, by default demo-experiment/ beside the experiment database (the data folder),
+    // opens it and runs it. Returns its path, or the error shown.
     Result<std::string> tryDemoExperiment(const QString& dir = {});
     // True while no experiment is open: the window offers the demo instead of empty charts.
     bool showingEmptyState() const;

@@ -9,6 +9,7 @@
 #include <QPainter>
 #include <QSaveFile>
 #include <QSvgGenerator>
+#include <QTextDocumentFragment>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <QCoreApplication>
@@ -124,6 +125,10 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
     s.x_label = x_label(x);
     s.log_x = log_x;
     s.title = QString::fromStdString(r.name) + x_title(x);
+    // Verdicts of the demo judge are not a real judge's: the chart says whose they are.
+    // On a line of its own (in one line it was elided at the window's size); the title is then
+    // rich text, so the experiment's name is escaped.
+    if (!r.judge_note.empty()) s.title = s.title.toHtmlEscaped() + "<br>judged by the " + QString::fromStdString(r.judge_note).toHtmlEscaped();
     std::vector<double> xs, ys;
     for (const auto& c : r.configs) {
         // Nothing judged yet (and nothing failed): there is no result to plot, not a 0% at $0.
@@ -441,7 +446,7 @@ std::optional<QString> ResultChart::save(const QString& path, QSize size) {
         gen.setOutputDevice(&f);
         gen.setSize(size);
         gen.setViewBox(QRect(QPoint(0, 0), size));
-        gen.setTitle(spec_.title);
+        gen.setTitle(QTextDocumentFragment::fromHtml(QString(spec_.title).replace("<br>", " — ")).toPlainText());
         gen.setDescription(spec_.reference_source);
         QPainter p(&gen);
         paint(p, size);

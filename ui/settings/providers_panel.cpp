@@ -31,6 +31,9 @@ ProvidersPanel::ProvidersPanel(ConfigDocument* doc, KeyStore* keys, QWidget* par
     auto* row = new QHBoxLayout;
     which_ = new QComboBox;
     which_->setAccessibleName(tr("Provider"));
+    // Long provider names must not set the dock's width (the panel sits beside the canvas at 1024 px).
+    which_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    which_->setMinimumContentsLength(8);
     auto* add = new QPushButton(tr("Add…"));
     add->setAccessibleName(tr("Add provider"));
     auto* remove = new QPushButton(tr("Remove"));
@@ -40,9 +43,17 @@ ProvidersPanel::ProvidersPanel(ConfigDocument* doc, KeyStore* keys, QWidget* par
     row->addWidget(remove);
     v->addLayout(row);
     auto* f = new QFormLayout;
+    form_ = f;
+    // A narrow dock puts a field under its label rather than cutting it at the right edge.
+    f->setRowWrapPolicy(QFormLayout::WrapLongRows);
     type_ = new QComboBox;
     type_->addItems({"openai", "demo"});
     type_->setAccessibleName(tr("Provider type"));
+    // The demo has no URL, key or TLS: one line says so instead of greyed fields.
+    demo_note_ = new QLabel(tr("in-process offline demo: no URL or key needed, not a real model"));
+    demo_note_->setWordWrap(true);
+    demo_note_->setObjectName("demo_note");
+    demo_note_->setAccessibleName(tr("About the offline demo provider"));
     base_url_ = new QLineEdit;
     base_url_->setPlaceholderText("https://api.together.xyz/v1");
     base_url_->setAccessibleName(tr("Base URL"));
@@ -67,16 +78,20 @@ ProvidersPanel::ProvidersPanel(ConfigDocument* doc, KeyStore* keys, QWidget* par
     key_forget_->setAccessibleName(tr("Remove the key from the keychain"));
     key_forget_->setObjectName("key_forget");
     auto* key_row = new QHBoxLayout;
+    key_row_ = key_row;
     key_row->addWidget(key_edit_, 1);
     key_row->addWidget(key_save_);
     key_row->addWidget(key_forget_);
     f->addRow(tr("Type"), type_);
+    f->addRow(demo_note_);
     f->addRow(tr("Base URL"), base_url_);
     f->addRow(tr("API key"), key_row);
     f->addRow(tr("Key variable"), key_env_);
     f->addRow(key_state_);
-    tls_verify_ = new QCheckBox(tr("Verify the server's TLS certificate"));
+    // A check box does not wrap: a short text, the whole sentence in the tooltip and accessible name.
+    tls_verify_ = new QCheckBox(tr("Verify certificate"));
     tls_verify_->setAccessibleName(tr("Verify the server's TLS certificate"));
+    tls_verify_->setToolTip(tr("Verify the server's TLS certificate"));
     ca_file_ = new QLineEdit;
     ca_file_->setPlaceholderText(tr("/path/to/self-signed.pem (optional)"));
     ca_file_->setAccessibleName(tr("Trusted certificate file"));
@@ -93,12 +108,20 @@ ProvidersPanel::ProvidersPanel(ConfigDocument* doc, KeyStore* keys, QWidget* par
     // The user's own prices and sizes per model (a negotiated price, a self-hosted model): they
     // win over the catalog in cost and TFLOPs. An empty cell falls back to the catalog.
     auto* otitle = new QLabel(tr("Prices and sizes (over the catalog; empty = catalog)"));
+    otitle->setWordWrap(true);
     v->addWidget(otitle);
     overrides_ = new QTableWidget(0, 4);
     overrides_->setObjectName("overrides");
     overrides_->setAccessibleName(tr("Per-model prices and parameter counts"));
-    overrides_->setHorizontalHeaderLabels({tr("Model"), tr("$ in / Mtok"), tr("$ out / Mtok"), tr("Active params (B)")});
-    overrides_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    // Short headings, all columns sharing the dock's width (the price columns were past its edge);
+    // the full meaning is in each heading's tooltip.
+    overrides_->setHorizontalHeaderLabels({tr("Model"), tr("$ in/M"), tr("$ out/M"), tr("Params B")});
+    const QStringList heading_tips = {tr("Model id"), tr("US dollars per million input (prompt) tokens"),
+                                      tr("US dollars per million output (completion) tokens"),
+                                      tr("Active parameters, in billions (for TFLOPs)")};
+    for (int col = 0; col < heading_tips.size(); ++col) overrides_->horizontalHeaderItem(col)->setToolTip(heading_tips[col]);
+    overrides_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    overrides_->horizontalHeader()->setMinimumSectionSize(40);
     overrides_->verticalHeader()->hide();
     overrides_->setMinimumHeight(90);
     v->addWidget(overrides_);
@@ -210,6 +233,13 @@ void ProvidersPanel::refresh() {
         tls_verify_->setEnabled(p->type == config::ProviderType::OpenAi);
         ca_file_->setEnabled(p->type == config::ProviderType::OpenAi);
         const bool insecure = p->type == config::ProviderType::OpenAi && !p->tls_verify;
+        const bool demo = p->type == config::ProviderType::Demo;
+        demo_note_->setVisible(demo); // the label is its own row: hiding it hides the row
+        for (QWidget* field : {static_cast<QWidget*>(base_url_), static_cast<QWidget*>(key_env_),
+                               static_cast<QWidget*>(key_state_), static_cast<QWidget*>(tls_verify_),
+                               static_cast<QWidget*>(ca_file_)})
+            form_->setRowVisible(field, !demo);
+        form_->setRowVisible(key_row_, !demo);
         tls_warning_->setVisible(insecure);
         tls_warning_->setText(insecure ? tr("⚠ Certificate verification is OFF for %1: anyone on the network path can read "
                                             "your key and the answers. To trust a local self-signed server, name its "

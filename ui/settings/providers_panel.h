@@ -14,6 +14,8 @@
 
 class QCheckBox;
 class QComboBox;
+class QFormLayout;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -55,6 +57,9 @@ private:
     QCheckBox* tls_verify_;
     QLineEdit* ca_file_;
     QLabel* tls_warning_;
+    QFormLayout* form_;
+    QHBoxLayout* key_row_;
+    QLabel* demo_note_;
     QPushButton* test_;
     QLabel* result_;
 };
