@@ -125,6 +125,7 @@ private slots:
     void duplicateJsonKeysAreRefused();
     void nulInContentIsKept();
     void sigtermIsRecordedAsTheReason();
+    void sighupIsRecordedAsTheReason();
 
 private:
     std::string write_config(const std::string& name, const std::vector<std::vector<std::string>>& layers);
@@ -889,6 +890,47 @@ void TestServeHostile::sigtermIsRecordedAsTheReason() {
     QCOMPARE(runs.size(), std::size_t(2));
     const std::vector<std::pair<std::string, std::string>> want{{"cli", "stopped: SIGTERM received by moa run"},
                                                                 {"serve", "stopped: SIGTERM received by moa serve"}};
+    for (std::size_t i = 0; i < 2; ++i) {
+        QCOMPARE(runs[i]["source"].get<std::string>(), want[i].first);
+        QCOMPARE(runs[i]["status"].get<std::string>(), std::string("cancelled"));
+        auto doc = run_moa({"history", "show", QString::number(runs[i]["id"].get<long long>()), "--json"}, {}, 60000, env);
+        QCOMPARE(json::parse(doc.out.toStdString())["error"].get<std::string>(), want[i].second);
+    }
+}
+
+// Closing the terminal (SIGHUP) killed moa run and moa serve with 129 and left the run
+// "running" in the history for ever: it now stops them like SIGTERM, naming SIGHUP.
+void TestServeHostile::sighupIsRecordedAsTheReason() {
+    auto env = env_;
+    env.insert("MOA_HISTORY_DB", dir_.filePath("sighup.sqlite"));
+    const QString cfg = QString::fromStdString(write_config("hungup", {{"ok?chunks=80&delay_ms=100&tag=HU1-" + n_}, {"ok?tag=HUF-" + n_}}));
+    {
+        ServeProcess serve({"--config", cfg, "--hold-ms", "0"}, env);
+        QVERIFY(serve.ok());
+        auto stream = std::async(std::launch::async, [&] { return http_request("POST", serve.url("/v1/chat/completions"), chat_body("hungup", true)); });
+        QTRY_VERIFY_WITH_TIMEOUT(upstream_calls("HU1-") >= 1, 10000);
+        ::kill(static_cast<pid_t>(serve.pid()), SIGHUP);
+        stream.get();
+        QTRY_VERIFY_WITH_TIMEOUT(serve.output().contains("moa serve: stopping"), 10000);
+    }
+    {
+        QProcess run;
+        run.setProcessEnvironment(env);
+        run.start(QStringLiteral(MOA_BINARY), {"run", "--config", cfg, "--prompt", "hang up on me"});
+        QVERIFY(run.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(upstream_calls("HU1-") >= 2, 10000);
+        ::kill(static_cast<pid_t>(run.processId()), SIGHUP);
+        QVERIFY(run.waitForFinished(60000));
+        QCOMPARE(run.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(run.exitCode(), 3);
+        QVERIFY2(run.readAllStandardError().contains("stopped: SIGHUP received by moa run"), "stderr");
+    }
+    auto list = run_moa({"history", "--json"}, {}, 60000, env);
+    QCOMPARE(list.code, 0);
+    const json runs = json::parse(list.out.toStdString());
+    QCOMPARE(runs.size(), std::size_t(2));
+    const std::vector<std::pair<std::string, std::string>> want{{"cli", "stopped: SIGHUP received by moa run"},
+                                                                {"serve", "stopped: SIGHUP received by moa serve"}};
     for (std::size_t i = 0; i < 2; ++i) {
         QCOMPARE(runs[i]["source"].get<std::string>(), want[i].first);
         QCOMPARE(runs[i]["status"].get<std::string>(), std::string("cancelled"));
