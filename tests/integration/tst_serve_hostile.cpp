@@ -13,10 +13,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <deque>
 #include <fstream>
 #include <future>
 #include <thread>
@@ -126,6 +128,8 @@ private slots:
     void nulInContentIsKept();
     void sigtermIsRecordedAsTheReason();
     void sighupIsRecordedAsTheReason();
+    void outOfDescriptorsDoesNotSpin();
+    void badHeadFloodDoesNotResetOthers();
 
 private:
     std::string write_config(const std::string& name, const std::vector<std::vector<std::string>>& layers);
@@ -937,6 +941,100 @@ void TestServeHostile::sighupIsRecordedAsTheReason() {
         auto doc = run_moa({"history", "show", QString::number(runs[i]["id"].get<long long>()), "--json"}, {}, 60000, env);
         QCOMPARE(json::parse(doc.out.toStdString())["error"].get<std::string>(), want[i].second);
     }
+}
+
+namespace {
+// CPU seconds (user + system) a process has used so far, from /proc/PID/stat.
+double cpu_seconds(qint64 pid) {
+    QFile f(QString("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly)) return -1;
+    const QByteArray s = f.readAll();
+    const QList<QByteArray> fields = s.mid(s.lastIndexOf(')') + 2).split(' ');
+    return (fields.value(11).toDouble() + fields.value(12).toDouble()) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+} // namespace
+
+// moa serve with 200 descriptors and 400 connections that send nothing: accept() failing with
+// EMFILE made the (level-triggered) listening socket wake the loop at once for ever (81% CPU) and
+// a normal request timed out. Now the screen holds at most half the limit, and out of
+// descriptors it stops polling the listener briefly.
+void TestServeHostile::outOfDescriptorsDoesNotSpin() {
+    rlimit old{};
+    QVERIFY(getrlimit(RLIMIT_NOFILE, &old) == 0);
+    rlimit low = old;
+    low.rlim_cur = 200; // inherited by moa serve; this process keeps its own limit afterwards
+    QVERIFY(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    auto serve = std::make_unique<ServeProcess>(
+        QStringList{"--config", QString::fromStdString(write_config("fds", {{"ok?tag=FD-" + n_}})), "--header-timeout-ms", "60000"},
+        env_);
+    QVERIFY(setrlimit(RLIMIT_NOFILE, &old) == 0);
+    QVERIFY(serve->ok());
+    const int port = port_of(serve->url(""));
+    std::vector<int> idle;
+    for (int i = 0; i < 400; ++i)
+        if (int fd = connect_to(port); fd >= 0) idle.push_back(fd);
+    auto closer = qScopeGuard([&] {
+        for (int fd : idle) close(fd);
+    });
+    QTest::qWait(1000); // let the server take in what it can
+    const double cpu0 = cpu_seconds(serve->pid());
+    QTest::qWait(3000);
+    const double cpu = cpu_seconds(serve->pid()) - cpu0;
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
+    HttpReply r;
+    for (int attempt = 0; attempt < 3 && r.status != 200; ++attempt)
+        r = http_request("POST", serve->url("/v1/chat/completions"), chat_body("fds", false));
+    const double took = std::chrono::duration<double>(Clock::now() - t0).count();
+    qInfo("RLIMIT_NOFILE 200, 400 idle connections: %.2f s of CPU in 3 s; a normal request answered %ld in %.2f s", cpu,
+          r.status, took);
+    QVERIFY2(cpu >= 0 && cpu < 0.5, qPrintable(QString::number(cpu))); // a spinning loop takes all it is given
+    QVERIFY2(r.status == 200, qPrintable(QString("status %1 after %2 s").arg(r.status).arg(took)));
+    QVERIFY2(took < 30, qPrintable(QString::number(took))); // the header time is 60 s (it took 116 s before)
+}
+
+// One client floods bad heads (two Host headers) and keeps them open; answered connections that
+// linger were not counted against the limit, and making room closed connections with unread
+// data (a reset, the answer lost). 8 normal requests during the flood are all answered.
+void TestServeHostile::badHeadFloodDoesNotResetOthers() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("flood", {{"ok?tag=FL-" + n_}})), "--max-connections", "20"},
+                       env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    std::atomic<bool> done{false};
+    std::atomic<int> opened{0};
+    std::thread flood([&] {
+        std::deque<int> open;
+        const QByteArray bad = "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n";
+        while (!done) {
+            int fd = connect_to(port);
+            if (fd < 0) continue;
+            (void)!send(fd, bad.constData(), static_cast<std::size_t>(bad.size()), MSG_NOSIGNAL);
+            open.push_back(fd);
+            ++opened;
+            while (open.size() > 300) {
+                close(open.front());
+                open.pop_front();
+            }
+        }
+        for (int fd : open) close(fd);
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(opened >= 300, 30000);
+    std::vector<std::future<HttpReply>> normal;
+    for (int i = 0; i < 8; ++i)
+        normal.push_back(std::async(std::launch::async, [&] { return http_request("POST", serve.url("/v1/chat/completions"), chat_body("flood", false)); }));
+    std::vector<int> statuses;
+    for (auto& f : normal) statuses.push_back(f.get().status);
+    done = true;
+    flood.join();
+    int ok = 0;
+    QString all;
+    for (int st : statuses) {
+        ok += st == 200;
+        all += QString::number(st) + " ";
+    }
+    qInfo("8 normal requests beside a flood of %d bad heads: %d answered 200 (%s)", opened.load(), ok, qPrintable(all));
+    QCOMPARE(ok, 8);
 }
 
 QTEST_GUILESS_MAIN(TestServeHostile)
