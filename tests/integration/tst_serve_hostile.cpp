@@ -130,6 +130,7 @@ private slots:
     void sighupIsRecordedAsTheReason();
     void outOfDescriptorsDoesNotSpin();
     void badHeadFloodDoesNotResetOthers();
+    void completeHeadIsNeverEvicted();
 
 private:
     std::string write_config(const std::string& name, const std::vector<std::vector<std::string>>& layers);
@@ -1035,6 +1036,44 @@ void TestServeHostile::badHeadFloodDoesNotResetOthers() {
     }
     qInfo("8 normal requests beside a flood of %d bad heads: %d answered 200 (%s)", opened.load(), ok, qPrintable(all));
     QCOMPARE(ok, 8);
+}
+
+// A normal client whose head came in two pieces waits (kPeekEvery) for its head to be read
+// again; new connections arriving at the limit closed it, head unread: a reset (0 of 20
+// answered with --max-connections 2 before). Now a complete head is read before room is made.
+void TestServeHostile::completeHeadIsNeverEvicted() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("split", {{"ok?tag=SP-" + n_}})), "--max-connections", "2"},
+                       env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    const QByteArray body = chat_body("split", false);
+    const QByteArray request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                               "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+    int answered = 0;
+    for (int i = 0; i < 20; ++i) {
+        const int fd = connect_to(port);
+        QVERIFY(fd >= 0);
+        (void)!send(fd, request.constData(), 30, MSG_NOSIGNAL);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5)); // the first piece is read alone, usually
+        (void)!send(fd, request.constData() + 30, static_cast<std::size_t>(request.size() - 30), MSG_NOSIGNAL);
+        std::vector<int> others;
+        for (int k = 0; k < 3; ++k)
+            if (int o = connect_to(port); o >= 0) others.push_back(o);
+        QByteArray got;
+        for (;;) {
+            pollfd p{fd, POLLIN, 0};
+            if (poll(&p, 1, 20000) <= 0) break;
+            char b[4096];
+            const ssize_t n = recv(fd, b, sizeof b, 0);
+            if (n <= 0) break;
+            got.append(b, n);
+        }
+        answered += got.startsWith("HTTP/1.1 200");
+        close(fd);
+        for (int o : others) close(o);
+    }
+    qInfo("a head sent in two pieces, then 3 new connections at --max-connections 2: %d of 20 answered 200", answered);
+    QCOMPARE(answered, 20);
 }
 
 QTEST_GUILESS_MAIN(TestServeHostile)
