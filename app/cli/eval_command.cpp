@@ -168,6 +168,7 @@ int cmd_eval(const std::vector<std::string>& args) {
         std::fflush(stderr);
     });
     auto old = std::signal(SIGINT, on_sigint);
+    auto old_hup = std::signal(SIGHUP, on_sigint); // a closed terminal stops like Ctrl-C: finished work is kept
     while (!runner.finished()) {
         if (g_interrupted.exchange(false)) {
             std::fprintf(stderr, "\ninterrupted: stopping; finished work is kept\n");
@@ -177,6 +178,7 @@ int cmd_eval(const std::vector<std::string>& args) {
     }
     auto outcome = runner.wait();
     std::signal(SIGINT, old);
+    std::signal(SIGHUP, old_hup);
     if (!quiet && tty) std::fprintf(stderr, "\n");
     if (!outcome.message.empty()) std::fprintf(stderr, "%s\n", for_fd(2, outcome.message).c_str());
     if (outcome.progress.failed > 0) {

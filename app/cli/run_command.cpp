@@ -234,6 +234,7 @@ int cmd_run(const std::vector<std::string>& args) {
 
     std::signal(SIGINT, on_sigint);
     std::signal(SIGTERM, on_sigint);
+    std::signal(SIGHUP, on_sigint); // the terminal closed: without this the run stays "running" in the history
     engine::Engine eng(catalog);
     auto run = eng.start(*cfg, input, sink);
     bool cancel_sent = false;
@@ -241,7 +242,9 @@ int cmd_run(const std::vector<std::string>& args) {
         if (g_interrupted && !cancel_sent) {
             // The record says what stopped it: Ctrl-C is the user; SIGTERM is often not
             // (a service manager, a timeout, a CI job being cancelled).
-            run->cancel(g_interrupted == SIGTERM ? "stopped: SIGTERM received by moa run" : "cancelled by the user (Ctrl-C)");
+            run->cancel(g_interrupted == SIGTERM  ? "stopped: SIGTERM received by moa run"
+                        : g_interrupted == SIGHUP ? "stopped: SIGHUP received by moa run"
+                                                  : "cancelled by the user (Ctrl-C)");
             cancel_sent = true;
         }
     }

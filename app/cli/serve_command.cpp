@@ -116,9 +116,12 @@ int cmd_serve(const std::vector<std::string>& args) {
     std::cout << std::endl;
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
+    std::signal(SIGHUP, on_stop_signal); // the terminal closed: stop cleanly so no run stays "running"
     while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     std::cout << "moa serve: stopping" << std::endl;
-    server.stop(std::string("stopped: ") + (g_signal == SIGTERM ? "SIGTERM" : "SIGINT (Ctrl-C)") + " received by moa serve");
+    server.stop(std::string("stopped: ") + (g_signal == SIGTERM  ? "SIGTERM"
+                                                     : g_signal == SIGHUP ? "SIGHUP"
+                                                                          : "SIGINT (Ctrl-C)") + " received by moa serve");
     return kOk;
 }
 

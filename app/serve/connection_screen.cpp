@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,6 +27,16 @@ constexpr std::size_t kMaxHead = 16 * 1024;
 // client is still sending does not make the kernel reset the connection before it reads the answer.
 constexpr auto kLinger = std::chrono::seconds(2);
 constexpr auto kPeekEvery = std::chrono::milliseconds(20);
+// Out of descriptors, the listening socket is not polled for this long: it stays readable while
+// accept() fails, so polling it would spin. The connections wait in the backlog meanwhile.
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+// Descriptors left for libmicrohttpd's connections, the upstream calls and the history: the
+// screen holds at most half of the process's limit.
+std::size_t screen_limit(unsigned max_waiting) {
+    rlimit r{};
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return max_waiting;
+    return std::min<std::size_t>(max_waiting, std::max<std::size_t>(8, r.rlim_cur / 2));
+}
 
 const char* reason(int status) {
     switch (status) {
@@ -179,7 +190,11 @@ void ConnectionScreen::loop() {
     watch(listen_fd_, EPOLLIN);
     std::map<int, Waiting> waiting;
     std::vector<char> buf(kMaxHead);
+    // What the client sent and nobody read is read away first: closing with unread data would
+    // send a reset, and the client would lose an answer it had not read yet.
     auto drop = [&](int fd) {
+        for (int i = 0; i < 4 && recv(fd, buf.data(), buf.size(), MSG_DONTWAIT) > 0; ++i) {
+        }
         close(fd); // also leaves the epoll set
         waiting.erase(fd);
     };
@@ -188,6 +203,8 @@ void ConnectionScreen::loop() {
         shutdown(fd, SHUT_WR);
         w.refused = true;
         w.since = Clock::now();
+        for (int i = 0; i < 4 && recv(fd, buf.data(), buf.size(), MSG_DONTWAIT) > 0; ++i) {
+        } // the head it was refused for
     };
     // Reads what the client sent so far: the head complete, it is refused or handed over.
     auto examine = [&](int fd) {
@@ -232,6 +249,32 @@ void ConnectionScreen::loop() {
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
         handover_(fd, reinterpret_cast<const sockaddr*>(&ready.addr), ready.len);
     };
+    const std::size_t limit = screen_limit(opt_.max_waiting);
+    // Past the limit one connection makes room: an answered one first (its answer is sent), then
+    // the one that has waited longest without a complete head. A complete head that arrived while
+    // its reading was deferred (kPeekEvery) is read now, so it is handed over, never dropped.
+    auto make_room = [&]() -> bool {
+        std::vector<int> deferred;
+        for (const auto& [fd, w] : waiting)
+            if (w.again && !w.refused) deferred.push_back(fd);
+        for (int fd : deferred)
+            if (waiting.count(fd)) {
+                waiting[fd].peeked = {};
+                examine(fd);
+            }
+        if (waiting.size() < limit) return true;
+        auto victim = waiting.end();
+        for (auto it = waiting.begin(); it != waiting.end(); ++it) {
+            if (victim == waiting.end() || (it->second.refused && !victim->second.refused) ||
+                (it->second.refused == victim->second.refused && it->second.since < victim->second.since))
+                victim = it;
+        }
+        if (victim == waiting.end()) return false;
+        drop(victim->first);
+        return true;
+    };
+    bool listening = true;
+    Clock::time_point resume_at{};
     epoll_event events[64];
     bool stop = false;
     while (!stop) {
@@ -242,21 +285,31 @@ void ConnectionScreen::loop() {
             if (fd == wake_[0]) {
                 stop = true;
             } else if (fd == listen_fd_) {
+                bool made_room = false;
                 for (;;) {
                     Waiting w{};
                     w.len = sizeof w.addr;
                     const int c = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&w.addr), &w.len, SOCK_CLOEXEC | SOCK_NONBLOCK);
-                    if (c < 0) break;
-                    w.since = Clock::now();
-                    // Past the limit, the connection that has waited longest for its head makes room.
-                    std::size_t open = 0;
-                    for (const auto& [_, x] : waiting) open += !x.refused;
-                    if (open >= opt_.max_waiting) {
-                        auto oldest = waiting.end();
-                        for (auto it = waiting.begin(); it != waiting.end(); ++it)
-                            if (!it->second.refused && (oldest == waiting.end() || it->second.since < oldest->second.since)) oldest = it;
-                        if (oldest != waiting.end()) drop(oldest->first);
+                    if (c < 0) {
+                        if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM) break;
+                        if (!made_room && !waiting.empty()) { // one descriptor of ours is given back, once
+                            made_room = true;
+                            auto oldest = waiting.end();
+                            for (auto it = waiting.begin(); it != waiting.end(); ++it)
+                                if (oldest == waiting.end() || (it->second.refused && !oldest->second.refused) ||
+                                    (it->second.refused == oldest->second.refused && it->second.since < oldest->second.since))
+                                    oldest = it;
+                            drop(oldest->first);
+                            continue;
+                        }
+                        epoll_ctl(ep, EPOLL_CTL_DEL, listen_fd_, nullptr);
+                        listening = false;
+                        resume_at = Clock::now() + kAcceptPause;
+                        break;
                     }
+                    w.since = Clock::now();
+                    // Answered connections that linger count too: otherwise they are not bounded.
+                    if (waiting.size() >= limit) make_room();
                     waiting[c] = w;
                     watch(c, EPOLLIN | EPOLLRDHUP | EPOLLET);
                     examine(c); // the head may be there already
@@ -267,6 +320,10 @@ void ConnectionScreen::loop() {
         }
         // Heads not complete in time, and refused connections whose client does not close.
         const auto now = Clock::now();
+        if (!listening && now >= resume_at) {
+            watch(listen_fd_, EPOLLIN);
+            listening = true;
+        }
         std::vector<int> late, again;
         for (const auto& [fd, w] : waiting)
             if (w.again && !w.refused && now - w.peeked >= kPeekEvery) again.push_back(fd);

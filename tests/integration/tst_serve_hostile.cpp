@@ -13,10 +13,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <deque>
 #include <fstream>
 #include <future>
 #include <thread>
@@ -125,6 +127,10 @@ private slots:
     void duplicateJsonKeysAreRefused();
     void nulInContentIsKept();
     void sigtermIsRecordedAsTheReason();
+    void sighupIsRecordedAsTheReason();
+    void outOfDescriptorsDoesNotSpin();
+    void badHeadFloodDoesNotResetOthers();
+    void completeHeadIsNeverEvicted();
 
 private:
     std::string write_config(const std::string& name, const std::vector<std::vector<std::string>>& layers);
@@ -895,6 +901,179 @@ void TestServeHostile::sigtermIsRecordedAsTheReason() {
         auto doc = run_moa({"history", "show", QString::number(runs[i]["id"].get<long long>()), "--json"}, {}, 60000, env);
         QCOMPARE(json::parse(doc.out.toStdString())["error"].get<std::string>(), want[i].second);
     }
+}
+
+// Closing the terminal (SIGHUP) killed moa run and moa serve with 129 and left the run
+// "running" in the history for ever: it now stops them like SIGTERM, naming SIGHUP.
+void TestServeHostile::sighupIsRecordedAsTheReason() {
+    auto env = env_;
+    env.insert("MOA_HISTORY_DB", dir_.filePath("sighup.sqlite"));
+    const QString cfg = QString::fromStdString(write_config("hungup", {{"ok?chunks=80&delay_ms=100&tag=HU1-" + n_}, {"ok?tag=HUF-" + n_}}));
+    {
+        ServeProcess serve({"--config", cfg, "--hold-ms", "0"}, env);
+        QVERIFY(serve.ok());
+        auto stream = std::async(std::launch::async, [&] { return http_request("POST", serve.url("/v1/chat/completions"), chat_body("hungup", true)); });
+        QTRY_VERIFY_WITH_TIMEOUT(upstream_calls("HU1-") >= 1, 10000);
+        ::kill(static_cast<pid_t>(serve.pid()), SIGHUP);
+        stream.get();
+        QTRY_VERIFY_WITH_TIMEOUT(serve.output().contains("moa serve: stopping"), 10000);
+    }
+    {
+        QProcess run;
+        run.setProcessEnvironment(env);
+        run.start(QStringLiteral(MOA_BINARY), {"run", "--config", cfg, "--prompt", "hang up on me"});
+        QVERIFY(run.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(upstream_calls("HU1-") >= 2, 10000);
+        ::kill(static_cast<pid_t>(run.processId()), SIGHUP);
+        QVERIFY(run.waitForFinished(60000));
+        QCOMPARE(run.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(run.exitCode(), 3);
+        QVERIFY2(run.readAllStandardError().contains("stopped: SIGHUP received by moa run"), "stderr");
+    }
+    auto list = run_moa({"history", "--json"}, {}, 60000, env);
+    QCOMPARE(list.code, 0);
+    const json runs = json::parse(list.out.toStdString());
+    QCOMPARE(runs.size(), std::size_t(2));
+    const std::vector<std::pair<std::string, std::string>> want{{"cli", "stopped: SIGHUP received by moa run"},
+                                                                {"serve", "stopped: SIGHUP received by moa serve"}};
+    for (std::size_t i = 0; i < 2; ++i) {
+        QCOMPARE(runs[i]["source"].get<std::string>(), want[i].first);
+        QCOMPARE(runs[i]["status"].get<std::string>(), std::string("cancelled"));
+        auto doc = run_moa({"history", "show", QString::number(runs[i]["id"].get<long long>()), "--json"}, {}, 60000, env);
+        QCOMPARE(json::parse(doc.out.toStdString())["error"].get<std::string>(), want[i].second);
+    }
+}
+
+namespace {
+// CPU seconds (user + system) a process has used so far, from /proc/PID/stat.
+double cpu_seconds(qint64 pid) {
+    QFile f(QString("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly)) return -1;
+    const QByteArray s = f.readAll();
+    const QList<QByteArray> fields = s.mid(s.lastIndexOf(')') + 2).split(' ');
+    return (fields.value(11).toDouble() + fields.value(12).toDouble()) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+} // namespace
+
+// moa serve with 200 descriptors and 400 connections that send nothing: accept() failing with
+// EMFILE made the (level-triggered) listening socket wake the loop at once for ever (81% CPU) and
+// a normal request timed out. Now the screen holds at most half the limit, and out of
+// descriptors it stops polling the listener briefly.
+void TestServeHostile::outOfDescriptorsDoesNotSpin() {
+    rlimit old{};
+    QVERIFY(getrlimit(RLIMIT_NOFILE, &old) == 0);
+    rlimit low = old;
+    low.rlim_cur = 200; // inherited by moa serve; this process keeps its own limit afterwards
+    QVERIFY(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    auto serve = std::make_unique<ServeProcess>(
+        QStringList{"--config", QString::fromStdString(write_config("fds", {{"ok?tag=FD-" + n_}})), "--header-timeout-ms", "60000"},
+        env_);
+    QVERIFY(setrlimit(RLIMIT_NOFILE, &old) == 0);
+    QVERIFY(serve->ok());
+    const int port = port_of(serve->url(""));
+    std::vector<int> idle;
+    for (int i = 0; i < 400; ++i)
+        if (int fd = connect_to(port); fd >= 0) idle.push_back(fd);
+    auto closer = qScopeGuard([&] {
+        for (int fd : idle) close(fd);
+    });
+    QTest::qWait(1000); // let the server take in what it can
+    const double cpu0 = cpu_seconds(serve->pid());
+    QTest::qWait(3000);
+    const double cpu = cpu_seconds(serve->pid()) - cpu0;
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
+    HttpReply r;
+    for (int attempt = 0; attempt < 3 && r.status != 200; ++attempt)
+        r = http_request("POST", serve->url("/v1/chat/completions"), chat_body("fds", false));
+    const double took = std::chrono::duration<double>(Clock::now() - t0).count();
+    qInfo("RLIMIT_NOFILE 200, 400 idle connections: %.2f s of CPU in 3 s; a normal request answered %ld in %.2f s", cpu,
+          r.status, took);
+    QVERIFY2(cpu >= 0 && cpu < 0.5, qPrintable(QString::number(cpu))); // a spinning loop takes all it is given
+    QVERIFY2(r.status == 200, qPrintable(QString("status %1 after %2 s").arg(r.status).arg(took)));
+    QVERIFY2(took < 30, qPrintable(QString::number(took))); // the header time is 60 s (it took 116 s before)
+}
+
+// One client floods bad heads (two Host headers) and keeps them open; answered connections that
+// linger were not counted against the limit, and making room closed connections with unread
+// data (a reset, the answer lost). 8 normal requests during the flood are all answered.
+void TestServeHostile::badHeadFloodDoesNotResetOthers() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("flood", {{"ok?tag=FL-" + n_}})), "--max-connections", "20"},
+                       env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    std::atomic<bool> done{false};
+    std::atomic<int> opened{0};
+    std::thread flood([&] {
+        std::deque<int> open;
+        const QByteArray bad = "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n";
+        while (!done) {
+            int fd = connect_to(port);
+            if (fd < 0) continue;
+            (void)!send(fd, bad.constData(), static_cast<std::size_t>(bad.size()), MSG_NOSIGNAL);
+            open.push_back(fd);
+            ++opened;
+            while (open.size() > 300) {
+                close(open.front());
+                open.pop_front();
+            }
+        }
+        for (int fd : open) close(fd);
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(opened >= 300, 30000);
+    std::vector<std::future<HttpReply>> normal;
+    for (int i = 0; i < 8; ++i)
+        normal.push_back(std::async(std::launch::async, [&] { return http_request("POST", serve.url("/v1/chat/completions"), chat_body("flood", false)); }));
+    std::vector<int> statuses;
+    for (auto& f : normal) statuses.push_back(f.get().status);
+    done = true;
+    flood.join();
+    int ok = 0;
+    QString all;
+    for (int st : statuses) {
+        ok += st == 200;
+        all += QString::number(st) + " ";
+    }
+    qInfo("8 normal requests beside a flood of %d bad heads: %d answered 200 (%s)", opened.load(), ok, qPrintable(all));
+    QCOMPARE(ok, 8);
+}
+
+// A normal client whose head came in two pieces waits (kPeekEvery) for its head to be read
+// again; new connections arriving at the limit closed it, head unread: a reset (0 of 20
+// answered with --max-connections 2 before). Now a complete head is read before room is made.
+void TestServeHostile::completeHeadIsNeverEvicted() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("split", {{"ok?tag=SP-" + n_}})), "--max-connections", "2"},
+                       env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    const QByteArray body = chat_body("split", false);
+    const QByteArray request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                               "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+    int answered = 0;
+    for (int i = 0; i < 20; ++i) {
+        const int fd = connect_to(port);
+        QVERIFY(fd >= 0);
+        (void)!send(fd, request.constData(), 30, MSG_NOSIGNAL);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5)); // the first piece is read alone, usually
+        (void)!send(fd, request.constData() + 30, static_cast<std::size_t>(request.size() - 30), MSG_NOSIGNAL);
+        std::vector<int> others;
+        for (int k = 0; k < 3; ++k)
+            if (int o = connect_to(port); o >= 0) others.push_back(o);
+        QByteArray got;
+        for (;;) {
+            pollfd p{fd, POLLIN, 0};
+            if (poll(&p, 1, 20000) <= 0) break;
+            char b[4096];
+            const ssize_t n = recv(fd, b, sizeof b, 0);
+            if (n <= 0) break;
+            got.append(b, n);
+        }
+        answered += got.startsWith("HTTP/1.1 200");
+        close(fd);
+        for (int o : others) close(o);
+    }
+    qInfo("a head sent in two pieces, then 3 new connections at --max-connections 2: %d of 20 answered 200", answered);
+    QCOMPARE(answered, 20);
 }
 
 QTEST_GUILESS_MAIN(TestServeHostile)
