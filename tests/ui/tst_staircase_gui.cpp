@@ -397,7 +397,10 @@ void TestStaircaseGui::chartsPlotTheMedianFirstTokenAndWallTimes() {
                                                        {"seed", 3},
                                                        {"reference", {{"configuration", "ref.moa.json"}}},
                                                        {"judge", {{"config", "judge.moa.json"}, {"mode", "pairwise"}}},
-                                                       {"concurrency", 2}}
+                                                       {"concurrency", 2},
+                                                       // the variants share their proposers' calls: a
+                                                       // cached call would take no time to measure
+                                                       {"cache_generations", false}}
                                             .dump(2);
     const QString db = dir.filePath("e.sqlite");
     ExperimentWindow w;
@@ -424,6 +427,7 @@ void TestStaircaseGui::chartsPlotTheMedianFirstTokenAndWallTimes() {
         for (const auto& item : e->prompts.items) {
             auto g = (*store)->generation(eval::config_key(c), item.id);
             QVERIFY(g && g->ok);
+            QCOMPARE(g->cached_calls, 0);
             QVERIFY(g->ttft_ms && *g->ttft_ms > 0 && *g->ttft_ms <= g->wall_ms);
             ttft.push_back(*g->ttft_ms);
             wall.push_back(g->wall_ms);
