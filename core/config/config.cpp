@@ -74,7 +74,16 @@ bool api_key_name(const std::string& key) {
 // Collects every problem of a document instead of stopping at the first.
 class Checker {
 public:
-    Checker(const std::string& text, std::string label) : lines_(text), label_(std::move(label)) {}
+    Checker(const std::string& text, std::string label) : lines_(text), label_(std::move(label)) {
+        for (const auto& [ptr, line] : lines_.duplicates()) {
+            Issue i;
+            i.file = label_;
+            i.line = line;
+            i.pointer = ptr;
+            i.message = "this key is given twice in one object: JSON readers disagree on which one counts; keep one";
+            issues.push_back(std::move(i));
+        }
+    }
 
     void error(const std::string& ptr, std::string msg) { add(Issue::Severity::Error, ptr, std::move(msg)); }
     void warning(const std::string& ptr, std::string msg) { add(Issue::Severity::Warning, ptr, std::move(msg)); }

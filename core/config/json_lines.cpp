@@ -11,6 +11,7 @@ struct Scanner {
     std::size_t i = 0;
     int line = 1;
     std::unordered_map<std::string, int>& out;
+    std::vector<std::pair<std::string, int>>& dups;
     int depth = 0;
     static constexpr int kMaxDepth = 512;
 
@@ -29,7 +30,9 @@ struct Scanner {
             if (s[i] == '\\' && i + 1 < s.size()) {
                 char e = s[i + 1];
                 if (e == 'u') {
-                    v += '?'; // keys with \u escapes are rare; the line is what matters
+                    // Kept as written: keys with \u escapes are rare; the line is what matters, and
+                    // two different escapes must not look like one key.
+                    v.append(s.substr(i, std::min<std::size_t>(6, s.size() - i)));
                     i += 6;
                     continue;
                 }
@@ -85,10 +88,13 @@ struct Scanner {
         if (c == '{') {
             ++i;
             ws();
+            std::set<std::string> keys;
             while (i < s.size() && s[i] != '}') {
                 const std::size_t before = i;
                 if (s[i] != '"') return;
+                const int key_line = line;
                 std::string key = string_token();
+                if (!keys.insert(key).second) dups.emplace_back(ptr + "/" + text::pointer_token(key), key_line);
                 ws();
                 if (i < s.size() && s[i] == ':') ++i;
                 value(ptr + "/" + text::pointer_token(key));
@@ -128,7 +134,7 @@ struct Scanner {
 } // namespace
 
 JsonLineMap::JsonLineMap(std::string_view text) {
-    Scanner sc{text, 0, 1, lines_};
+    Scanner sc{text, 0, 1, lines_, duplicates_};
     sc.value("");
 }
 

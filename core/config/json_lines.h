@@ -8,6 +8,8 @@
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
 
 namespace moa::config {
 
@@ -16,9 +18,13 @@ public:
     explicit JsonLineMap(std::string_view text);
     // The line (1-based) of `pointer`, or of its nearest existing parent; 1 when unknown.
     int line_of(const std::string& pointer) const;
+    // Keys given twice in one object, as (pointer, line of the second): parsers disagree on which
+    // one counts (nlohmann keeps the last), so a file that says two things is refused.
+    const std::vector<std::pair<std::string, int>>& duplicates() const { return duplicates_; }
 
 private:
     std::unordered_map<std::string, int> lines_;
+    std::vector<std::pair<std::string, int>> duplicates_;
 };
 
 // Line and column (1-based) of a byte offset.

@@ -33,6 +33,9 @@ struct Ctx {
     Ctx(std::string p, const std::string& text) : path(std::move(p)), lines(text) {
         dir = fs::path(path).parent_path().string();
         if (dir.empty()) dir = ".";
+        for (const auto& [ptr, line] : lines.duplicates())
+            errors.push_back(path + ":" + std::to_string(line) + ": " + ptr +
+                             ": this key is given twice in one object: JSON readers disagree on which one counts; keep one");
     }
     void error(const std::string& ptr, const std::string& msg) {
         errors.push_back(path + ":" + std::to_string(lines.line_of(ptr)) + ": " + (ptr.empty() ? "" : ptr + ": ") + msg);

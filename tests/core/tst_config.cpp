@@ -44,6 +44,7 @@ class TestConfig : public QObject {
     Q_OBJECT
 private slots:
     void issueExampleLoads();
+    void duplicateKeysAreRefused();
     void invalidConfigsReportEveryProblemWithLine_data();
     void invalidConfigsReportEveryProblemWithLine();
     void malformedJsonGivesLineAndColumn();
@@ -742,6 +743,31 @@ std::string wide(std::size_t layers, std::size_t width) {
 
 // A 10 000-agent configuration used to validate and then freeze the GUI: layers, agents per layer
 // and agents in all are capped, with an error naming the file, the line, the pointer and the limit.
+// A key given twice says two things; readers disagree on which counts (nlohmann keeps the last,
+// others the first): refused with the key's pointer and the line of the second (hostile review:
+// {"mode": "staircase", "mode": "barrier"} validated).
+void TestConfig::duplicateKeysAreRefused() {
+    auto j = nlohmann::json::parse(kExample);
+    std::string text = j.dump(2);
+    const std::string at = "\"name\": ";
+    const auto pos = text.find(at);
+    QVERIFY(pos != std::string::npos);
+    text.insert(pos, "\"pipelining\": {\"mode\": \"staircase\",\n\"mode\": \"barrier\"},\n");
+    auto r = config::load_config_text(text, "dup.moa.json");
+    QVERIFY(!r.ok());
+    QVERIFY2(r.summary().find("/pipelining/mode: this key is given twice in one object") != std::string::npos, r.summary().c_str());
+    bool line_ok = false;
+    for (const auto& i : r.issues)
+        if (i.pointer == "/pipelining/mode") line_ok = i.line > 1;
+    QVERIFY(line_ok);
+    // Two different escaped keys are two keys (an unknown-field warning each, no duplicate).
+    auto k = nlohmann::json::parse(kExample);
+    std::string t2 = k.dump(2);
+    t2.insert(t2.find(at), "\"x\\u0061\": 1, \"x\\u0062\": 2,\n");
+    auto r2 = config::load_config_text(t2, "esc.moa.json");
+    QVERIFY2(r2.summary().find("twice") == std::string::npos, r2.summary().c_str());
+}
+
 void TestConfig::agentCountsAreCapped() {
     auto r = config::load_config_text(wide(1, 10'000), "big.moa.json");
     QVERIFY(!r.ok());

@@ -206,7 +206,7 @@ void TestExperiment::badExperimentFilesNameFileLineAndPointer() {
     QTemporaryDir dir;
     std::ofstream(dir.filePath("x.moa-experiment.json").toStdString())
         << "{\n  \"configurations\": [\"nope.moa.json\"],\n  \"prompts\": \"starter\",\n  \"concurrency\": 0,\n"
-           "  \"judge\": {\"config\": \"offline-demo\", \"mode\": \"pairwise\"}\n}\n";
+           "  \"judge\": {\"config\": \"offline-demo\", \"mode\": \"pairwise\"},\n  \"seed\": 1,\n  \"seed\": 2\n}\n";
     auto e = moa::eval::load_experiment(dir.filePath("x.moa-experiment.json").toStdString());
     QVERIFY(!e.ok());
     const QString err = QString::fromStdString(e.error());
@@ -215,6 +215,7 @@ void TestExperiment::badExperimentFilesNameFileLineAndPointer() {
     QVERIFY2(err.contains(f + ":4: /concurrency: expected a number from 1 to 256, got 0"), qPrintable(err));
     QVERIFY2(err.contains("the judge's configuration must have exactly one layer with one agent"), qPrintable(err));
     QVERIFY2(err.contains("a pairwise judge needs a \"reference\""), qPrintable(err));
+    QVERIFY2(err.contains(f + ":7: /seed: this key is given twice in one object"), qPrintable(err));
 }
 
 void TestExperiment::budgetStopsBeforeItWouldBePassed() {
