@@ -298,7 +298,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
 
     providers_status_ = new ProviderStatus(doc_, keys_);
     statusBar()->addPermanentWidget(providers_status_);
-    session_cost_ = new QLabel(tr("session cost $0.00"));
+    session_cost_ = new QLabel(tr("session cost %1").arg(format_money(0.0))); // as after a run: "$0", not "$0.00"
     session_cost_->setAccessibleName(tr("Session cost"));
     statusBar()->addPermanentWidget(session_cost_);
 
@@ -667,6 +667,10 @@ LayersWalkthrough* MainWindow::openWalkthrough() {
     auto* w = new LayersWalkthrough(*presenter_->lastRecord(), this);
     w->setAttribute(Qt::WA_DeleteOnClose);
     w->showMaximized(); // for a projector: the whole screen
+    // The keys (→, Esc) work at once, without a click into the new window first.
+    w->raise();
+    w->activateWindow();
+    w->setFocus(Qt::ActiveWindowFocusReason);
     return w;
 }
 
@@ -799,6 +803,39 @@ QStringList MainWindow::providerProblems(const config::Config& cfg, QString* key
     return out;
 }
 
+QString MainWindow::realAgentsSaid(const config::Config& c, const engine::RunRecord& r, int real) const {
+    // From the record, not from the configuration: an agent that never connected did not "call" anything.
+    QStringList failed;
+    for (const auto& L : r.layers)
+        for (const auto& a : L.agents) {
+            const auto* p = c.provider(a.provider);
+            if (a.demo || (p && p->type == config::ProviderType::Demo)) continue;
+            if (a.state == engine::AgentState::Failed || a.state == engine::AgentState::Dropped)
+                failed << QString::fromStdString(a.error.value_or("no answer")).toHtmlEscaped();
+        }
+    if (failed.isEmpty())
+        return real == 1 ? tr("The other agent called its real provider") : tr("The other %1 called their real providers").arg(real);
+    if (real == 1) return tr("The other agent was to call its real provider; it failed: %1").arg(failed.first());
+    return tr("The other %1 were to call their real providers; %2 failed (first: %3)")
+        .arg(real)
+        .arg(failed.size() == real ? tr("all") : QString::number(failed.size()))
+        .arg(failed.first());
+}
+
+QString MainWindow::consequenceOfProblems(const config::Config& cfg, qint64 providers) const {
+    // How many agents the problems reach, and what the configuration's failure policy makes of them.
+    qint64 agents = 0;
+    for (const auto& L : cfg.layers)
+        for (const auto& a : L.agents) agents += providers_status_->problems().count(a.provider) ? 1 : 0;
+    const QString on = plural(providers, tr("this provider"), tr("these providers"));
+    const QString who = agents == 1 ? tr("The agent on %1 will fail").arg(on)
+                                    : tr("The %1 agents on %2 will fail").arg(agents).arg(on);
+    if (cfg.on_agent_failure == config::FailurePolicy::Abort)
+        return who + tr(", and the run with %1 (on_agent_failure is \"abort\").").arg(agents == 1 ? tr("it") : tr("them"));
+    return who + tr(" and be dropped (on_agent_failure is \"drop\": the run goes on without %1).")
+                     .arg(agents == 1 ? tr("it") : tr("them"));
+}
+
 void MainWindow::setRunWarning(const QString& html) {
     run_warning_->setText(html);
     run_warning_->setVisible(!html.isEmpty());
@@ -830,10 +867,10 @@ bool MainWindow::startRun() {
             run_anyway_for_ = key; // pressed Run again
         } else {
             warned_for_ = key;
-            setRunWarning(tr("Before running: %1. The agents on %2 will fail and be dropped. Fix it in the Providers panel, "
+            setRunWarning(tr("Before running: %1. %2 Fix it in the Providers panel, "
                              "or press Run again (or Run anyway) to run anyway; not asked again until the configuration or "
                              "its providers change.")
-                              .arg(problems.join("; "), plural(problems.size(), tr("this provider"), tr("these providers"))));
+                              .arg(problems.join("; "), consequenceOfProblems(doc_->config(), problems.size())));
             statusBar()->showMessage(tr("Not started: %1 (Run again runs anyway)")
                                          .arg(count_text(problems.size(), tr("provider problem"), tr("provider problems"))),
                                      8000);
@@ -948,8 +985,7 @@ void MainWindow::updateBanner() {
                                   .arg(run)
                                   .arg(demo)
                                   .arg(count_text(agents, tr("agent"), tr("agents")), names)
-                                  .arg(real == 1 ? tr("The other agent called its real provider")
-                                                 : tr("The other %1 called their real providers").arg(real)));
+                                  .arg(realAgentsSaid(c, presenter_->recordedRecord(), real)));
     else if (demo == agents)
         banner_text_->setText(tr("You are on the <b>offline demo provider</b>: deterministic filler, not a real model; no keys, "
                                  "no network. <b>Try it</b> (or Ctrl+Enter) runs the example prompt."));

@@ -141,6 +141,12 @@ private:
     // the ages, to tell whether anything changed since "Run anyway".
     QStringList providerProblems(const config::Config& cfg, QString* key = nullptr) const;
     void setRunWarning(const QString& html); // empty hides it
+    // "The agent on this provider will fail and be dropped (…)" / "The 3 agents … and the run with them":
+    // singular or plural, and what on_agent_failure makes of it.
+    QString consequenceOfProblems(const config::Config& cfg, qint64 providers) const;
+    // A stored run's real agents as its record has them: "called its real provider", or "was to
+    // call its real provider; it failed: <reason>".
+    QString realAgentsSaid(const config::Config& c, const engine::RunRecord& r, int real) const;
 
     std::unique_ptr<store::HistoryRecorder> history_;
     accounting::Catalog catalog_;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "accounting/money.h"
 #include "cli/cli.h"
 #include "cli/terminal.h"
 #include "config/key_uses.h"
@@ -28,10 +29,7 @@ std::atomic<int> g_interrupted{0}; // the signal that stopped the run
 extern "C" void on_sigint(int sig) { g_interrupted = sig; }
 
 std::string money(const std::optional<double>& v) {
-    if (!v) return "$?";
-    std::ostringstream o;
-    o << "$" << std::fixed << std::setprecision(*v < 0.01 ? 5 : 3) << *v;
-    return o.str();
+    return v ? accounting::format_usd(*v) : "$?"; // the README's style, as the window writes it
 }
 
 std::string agent_title(const engine::AgentRecord& a) {

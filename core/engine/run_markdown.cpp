@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "engine/run_markdown.h"
+
+#include "accounting/money.h"
 #include "engine/run_outcome.h"
 
 #include <cstdio>
@@ -13,7 +15,7 @@ std::string num(double v, int decimals) {
     std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
     return buf;
 }
-std::string money(const std::optional<double>& v) { return v ? "$" + num(*v, *v < 0.01 ? 5 : 3) : "unknown"; }
+std::string money(const std::optional<double>& v) { return v ? accounting::format_usd(*v) : "unknown"; }
 } // namespace
 
 std::string to_markdown(const RunRecord& r) {

@@ -329,6 +329,14 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
         part(out.variant_missing, out.variant_missing == 1 ? "baseline variant without a verdict (LC uses the others)"
                                                            : "baseline variants without a verdict (LC uses the others)");
         out.incomplete_note = "incomplete: " + parts + "; run the experiment again to retry them";
+        // Nothing generated, judged or failed yet (a sweep just created): not run, not "retry".
+        const bool never_run = std::all_of(out.configs.begin(), out.configs.end(), [](const ConfigResult& c) {
+            return c.generated == 0 && c.judged == 0 && c.failed == 0 && c.reference_failed == 0;
+        });
+        if (never_run && pending)
+            out.incomplete_note = "not run yet: " + std::to_string(pending) +
+                                  (pending == 1 ? " instance to generate and judge" : " instances to generate and judge") +
+                                  "; Run starts it";
     }
     std::vector<double> cost, quality;
     for (const auto& c : out.configs) {

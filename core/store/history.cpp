@@ -457,6 +457,7 @@ Result<std::vector<RunSummary>> History::list(const std::string& search, int lim
         json t = json::parse(s.text(6), nullptr, false);
         if (t.is_object()) {
             if (t.contains("cost_usd") && t["cost_usd"].is_number()) r.cost_usd = t["cost_usd"].get<double>();
+            r.cost_complete = t.value("cost_complete", true);
             r.wall_ms = t.value("wall_ms", 0.0);
         }
         if (auto o = s.opt_f64(7)) r.rerun_of = static_cast<std::int64_t>(*o);

@@ -28,6 +28,7 @@ struct RunSummary {
     std::string prompt;     // the last user turn
     std::string status;
     std::optional<double> cost_usd;
+    bool cost_complete = true; // false when a call had no price: cost_usd is then only the known part
     double wall_ms = 0;
     std::optional<std::int64_t> rerun_of; // the run this one repeats
     int agents = 0;  // agents recorded (a run that finished ran them all)

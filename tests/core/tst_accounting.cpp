@@ -3,6 +3,7 @@
 #include <QtTest>
 
 #include "accounting/catalog.h"
+#include "accounting/money.h"
 #include "util/resources.h"
 
 using namespace moa;
@@ -11,6 +12,7 @@ class TestAccounting : public QObject {
     Q_OBJECT
 private slots:
     void costIsTokensTimesPricePerMillion();
+    void moneyIsWrittenOneWay();
     void tflopsIsTwiceActiveParamsTimesTokens();
     void unknownModelHasUnknownCost();
     void providerFoundByHostWhenNamedDifferently();
@@ -69,6 +71,18 @@ void TestAccounting::shippedCatalogHasPaperModelsWithSources() {
         QVERIFY(!m.priced->params_source.empty());
     }
     for (const auto& m : cat->models()) QVERIFY2(!m.price_source.empty(), m.model.c_str());
+}
+
+void TestAccounting::moneyIsWrittenOneWay() {
+    // The window, `moa run` and a run's Markdown write money so (`moa run` wrote "$0.00000").
+    using moa::accounting::format_usd;
+    QCOMPARE(format_usd(0), std::string("$0"));
+    QCOMPARE(format_usd(0.00004), std::string("<$0.0001"));
+    QCOMPARE(format_usd(0.0012), std::string("$0.0012"));
+    QCOMPARE(format_usd(0.003), std::string("$0.003"));
+    QCOMPARE(format_usd(0.5), std::string("$0.50"));
+    QCOMPARE(format_usd(12.345), std::string("$12.35"));
+    QCOMPARE(format_usd(-0.0012), std::string("-$0.0012"));
 }
 
 QTEST_GUILESS_MAIN(TestAccounting)

@@ -27,6 +27,7 @@ class TestCli : public QObject {
 private slots:
     void initTestCase();
     void versionAndHelp();
+    void runWritesMoneyAsTheWindowDoes();
     void everySubcommandHasHelp();
     void validateReportsEveryProblemWithLines();
     void validateAcceptsPresets();
@@ -181,6 +182,22 @@ void TestCli::runStreamsLayersAsText() {
     QVERIFY2(priced.contains("cost at least $") && priced.contains("(some prices unknown)") &&
                  priced.contains("TFLOPs (some parameter counts unknown)") && priced.contains(", at least "),
              p.out.constData());
+}
+
+void TestCli::runWritesMoneyAsTheWindowDoes() {
+    // The offline demo costs nothing: `moa run` wrote "$0.00000" per agent; the window "$0".
+    const nlohmann::json demo = {
+        {"schema", "moa-workbench/config@1"},
+        {"name", "Demo"},
+        {"providers", {{"demo", {{"type", "demo"}, {"tokens_per_second", 5000}, {"first_token_ms", 0}}}}},
+        {"layers", {{{"agents", {{{"provider", "demo"}, {"model", "demo-proposer-a"}}}}},
+                    {{"agents", {{{"provider", "demo"}, {"model", "demo-aggregator"}}}}}}}};
+    const QString f = write_file(dir_, "demo-money.moa.json", QByteArray::fromStdString(demo.dump(2)));
+    auto r = run_moa({"run", "--config", f, "--prompt", "Hi"});
+    QCOMPARE(r.code, 0);
+    const QString out = QString::fromUtf8(r.out);
+    QVERIFY2(out.contains(", $0, ") || out.contains(", $0]"), r.out.constData());
+    QVERIFY2(!out.contains("$0.0"), r.out.constData());
 }
 
 void TestCli::runEventsAreJsonLines() {

@@ -29,6 +29,7 @@
 #include "experiment/experiment_window.h"
 #include "eval/experiment_results.h"
 #include "experiment/new_experiment_dialog.h"
+#include "common/money.h"
 #include "experiment/result_chart.h"
 #include "test_server.h"
 
@@ -52,6 +53,7 @@ private slots:
     void brokenExperimentIsExplained();
     void pointLabelsDoNotOverlap();
     void demoCostChartSaysZeroAndKeepsLabelsApart();
+    void unknownCostIsNeverZeroOnTheCharts();
     void lcVariantsShowTheirCostFirstAndRelabelLc();
     void newExperimentDialogOffersLcVariantsWithTheirCost();
 };
@@ -392,3 +394,56 @@ void TestExperimentWindow::demoCostChartSaysZeroAndKeepsLabelsApart() {
             for (auto* m : qc->legend()->markers(sc))
                 if (m->isVisible()) QVERIFY2(m->brush().color() == sc->color(), qPrintable(sc->name()));
 }
+
+void TestExperimentWindow::unknownCostIsNeverZeroOnTheCharts() {
+    // Configurations whose models have no price (cost_complete false, nothing known) were drawn
+    // at "$0 for every configuration (nothing billed …)", and the TFLOPs chart of models without
+    // parameter counts was an axis of 0..1e-06 with scientific ticks.
+    moa::eval::ExperimentResults r;
+    r.name = "Priceless";
+    r.mode = "pairwise";
+    r.reference_name = "Ref";
+    for (auto name : {"A", "B"}) {
+        moa::eval::ConfigResult c;
+        c.name = name;
+        c.win.win_rate = 50;
+        c.cost_per_instance = 0;
+        c.cost_complete = false;
+        c.generated = c.judged = 4;
+        r.configs.push_back(c);
+    }
+    auto spec = moa::ui::chart_spec(r, moa::ui::XAxis::Cost, false, false);
+    QVERIFY(spec.all_free);
+    QCOMPARE(spec.single_mark, QString("cost unknown"));
+    QVERIFY2(spec.x_label.contains("unknown") && !spec.x_label.contains("$0"), qPrintable(spec.x_label));
+    auto tf = moa::ui::chart_spec(r, moa::ui::XAxis::Tflops, false, false);
+    QVERIFY(tf.all_free);
+    QCOMPARE(tf.single_mark, QString("TFLOPs unknown"));
+    moa::ui::ResultChart chart;
+    chart.resize(640, 480);
+    chart.setSpec(spec);
+    auto* ax = qobject_cast<QCategoryAxis*>(chart.view()->chart()->axes(Qt::Horizontal).value(0));
+    QVERIFY(ax);
+    QCOMPARE(ax->categoriesLabels(), QStringList{"cost unknown"});
+
+    // One configuration priced in part, one known, one unknown: the partial one at its known part
+    // marked "≥", the unknown one left off the cost axis and named in its title.
+    r.configs[0].cost_per_instance = 0.002; // part known
+    moa::eval::ConfigResult known;
+    known.name = "C";
+    known.win.win_rate = 60;
+    known.cost_per_instance = 0.01;
+    known.generated = known.judged = 4;
+    r.configs.push_back(known);
+    spec = moa::ui::chart_spec(r, moa::ui::XAxis::Cost, false, false);
+    QVERIFY(!spec.all_free);
+    QCOMPARE(spec.points.size(), std::size_t(2));
+    QVERIFY2(spec.points[0].name.contains(QString("≥ $0.002")), qPrintable(spec.points[0].name));
+    QVERIFY2(spec.x_label.contains("not plotted, cost unknown: B"), qPrintable(spec.x_label));
+
+    // The shared wording (the History dock and the results table use it).
+    QCOMPARE(moa::ui::cost_text(false, 0.0), QString("cost unknown"));
+    QCOMPARE(moa::ui::cost_text(false, 0.002), QString("≥ $0.002"));
+    QCOMPARE(moa::ui::cost_text(true, 0.0), QString("$0"));
+}
+

@@ -9,6 +9,7 @@
 #include <QTemporaryDir>
 #include <QElapsedTimer>
 #include <QTextBlock>
+#include <QApplication>
 #include <QtTest>
 
 #include "engine/run_html.h"
@@ -304,6 +305,9 @@ void TestProvenanceGui::walkthroughAndHtmlFromTheWindow() {
     QStandardPaths::setTestModeEnabled(true);
     QTemporaryDir dir;
     MainWindow w(nullptr);
+    w.show(); // the main window has the keyboard when the walkthrough opens
+    w.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
     QVERIFY(!w.openWalkthrough()); // no run yet: a word in the status bar, no window
     // A run shown (live once finished, or reopened from the history: both end in recordEnded).
     w.presenter()->recordEnded(crafted());
@@ -311,8 +315,13 @@ void TestProvenanceGui::walkthroughAndHtmlFromTheWindow() {
     QVERIFY(walk);
     QTRY_VERIFY_WITH_TIMEOUT(walk->ready(), 10000);
     QCOMPARE(walk->layerCount(), 2);
-    walk->close();
-    QTRY_VERIFY(!walk); // deleted on close
+    // It has the keyboard at once: → and Esc work without a click into it (they went to the main window).
+    QTRY_VERIFY_WITH_TIMEOUT(QApplication::focusWidget() == walk.data(), 10000);
+    QCOMPARE(walk->layer(), 0);
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_Right);
+    QCOMPARE(walk->layer(), 1);
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_Escape);
+    QTRY_VERIFY(!walk); // Esc closed it; deleted on close
     // The menus have both.
     bool in_view = false, in_file = false;
     for (auto* a : w.findChildren<QAction*>()) {
@@ -350,6 +359,17 @@ void TestProvenanceGui::timelineHasAxisLegendAndTooltips() {
     QCOMPARE(TimelineView::tickStep(2300, 10), 500.0);
     QCOMPARE(TimelineView::tickStep(2300, 3), 1000.0);
     QCOMPARE(TimelineView::tickStep(90, 5), 20.0);
+    // A 45 ms run: the labels read "0.01 s, 0.01 s, 0.01 s … 0.03 s"; now milliseconds, all distinct.
+    for (double span : {45.0, 4.5, 0.45, 450.0, 2300.0, 45000.0})
+        for (int max_ticks : {3, 5, 10, 13}) {
+            const double step = TimelineView::tickStep(span, max_ticks);
+            QStringList labels;
+            for (double x = 0; x <= span + 1e-9; x += step) labels << TimelineView::tickLabel(x, step);
+            QVERIFY2(labels.removeDuplicates() == 0, qPrintable(QString("span %1 ms: %2").arg(span).arg(labels.join(", "))));
+        }
+    QCOMPARE(TimelineView::tickLabel(10, 5), QString("10 ms"));
+    QCOMPARE(TimelineView::tickLabel(400, 200), QString("0.4 s"));
+    QCOMPARE(TimelineView::tickLabel(2000, 1000), QString("2 s"));
     const auto ticks = t.ticks();
     QVERIFY(ticks.size() >= 3);
     QCOMPARE(ticks.front(), 0.0);

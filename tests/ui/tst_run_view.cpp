@@ -27,6 +27,7 @@ class TestRunView : public QObject {
 private slots:
     void initTestCase();
     void panesGetTheRightTextAndStates();
+    void retriesAreSaidOnlyWhenThereWereAny();
     void bridgeBatchesTokensPerFrame();
     void cancelStopsTheRunView();
     void finishedRunReopensFromItsRecord();
@@ -166,6 +167,29 @@ void TestRunView::timelineHasABarPerCall() {
     QVERIFY(a.start >= 0 && a.first_token >= a.start && a.end > a.first_token);
     QVERIFY(f.start >= a.end); // the aggregator's bar starts after layer 1 ended
     QVERIFY(!timeline.grab().isNull());
+}
+
+void TestRunView::retriesAreSaidOnlyWhenThereWereAny() {
+    // A staircase agent of three steps, each one call: it said "3 attempts · 3 steps" with no retry.
+    AgentPane pane(0, 0, "m", "p", false);
+    engine::AgentRecord r;
+    r.state = engine::AgentState::Done;
+    r.attempts = 3;
+    r.steps.resize(3);
+    for (auto& st : r.steps) st.attempts = 1;
+    pane.setRecord(r);
+    QVERIFY2(!pane.statsText().contains("attempt") && !pane.statsText().contains("retr") && pane.statsText().contains("3 steps"),
+             qPrintable(pane.statsText()));
+    // One step retried once: "1 retry".
+    r.steps[1].attempts = 2;
+    r.attempts = 4;
+    pane.setRecord(r);
+    QVERIFY2(pane.statsText().contains("1 retry") && !pane.statsText().contains("retries"), qPrintable(pane.statsText()));
+    // A whole call retried twice: "2 retries".
+    r.steps.clear();
+    r.attempts = 3;
+    pane.setRecord(r);
+    QVERIFY2(pane.statsText().contains("2 retries") && !pane.statsText().contains("attempt"), qPrintable(pane.statsText()));
 }
 
 void TestRunView::longModelNamesAreShortenedNotHidingTheState() {

@@ -16,6 +16,7 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -308,8 +309,10 @@ void TestStaircaseGui::newSweepOffersTheLatencyKind() {
         if (b->text() == "New sweep…") button = b;
     QVERIFY(button);
     QVERIFY(button->toolTip().contains("latency"));
-    QString first_error, kind_tip;
-    bool accepted = false;
+    QString first_error, kind_tip, off_tip;
+    bool accepted = false, max_on_latency = true, models_on_latency = true, max_on_proposers = false;
+    for (auto* b : w.findChildren<QPushButton*>())
+        if (b->text() == "Export chart…") QVERIFY2(!b->isEnabled(), "Export chart… with no experiment open");
     // The dialog is modal: filled in from inside its own loop, through its widgets.
     QTimer::singleShot(0, &w, [&] {
         auto* d = qobject_cast<QDialog*>(QApplication::activeModalWidget());
@@ -317,8 +320,14 @@ void TestStaircaseGui::newSweepOffersTheLatencyKind() {
         auto* kind = d->findChild<QComboBox*>("kind");
         const int latency = kind ? kind->findData("latency") : -1;
         if (latency < 0) return d->reject();
+        kind->setCurrentIndex(kind->findData("proposers"));
+        max_on_proposers = d->findChild<QSpinBox*>("max")->isEnabled();
         kind->setCurrentIndex(latency);
         kind_tip = kind->itemData(latency, Qt::ToolTipRole).toString();
+        // "Up to" and "Models" mean nothing for the latency kind: off, with the reason.
+        max_on_latency = d->findChild<QSpinBox*>("max")->isEnabled();
+        models_on_latency = d->findChild<QLineEdit*>("models")->isEnabled();
+        off_tip = d->findChild<QLineEdit*>("models")->toolTip();
         d->findChild<QLineEdit*>("base")->setText("nope");
         d->findChild<QComboBox*>("judge")->setCurrentText("offline-demo-judge");
         d->findChild<QLineEdit*>("reference")->setText("offline-demo");
@@ -335,6 +344,8 @@ void TestStaircaseGui::newSweepOffersTheLatencyKind() {
     button->click();
     QVERIFY2(first_error.contains("Base configuration: no configuration file \"nope\""), qPrintable(first_error));
     QVERIFY(kind_tip.contains("re-sends the references"));
+    QVERIFY(max_on_proposers && !max_on_latency && !models_on_latency);
+    QVERIFY2(off_tip.contains("Not used by the latency sweep"), qPrintable(off_tip));
     QVERIFY(accepted);
     // The four latency variants of the base, as `moa sweep --kind latency` writes them.
     std::vector<config::Config> variants;
@@ -356,6 +367,17 @@ void TestStaircaseGui::newSweepOffersTheLatencyKind() {
     QVERIFY(!variants[3].layers[2].quorum);
     QVERIFY(loaded.count() > 0 || loaded.wait(30000));
     QCOMPARE(loaded.first().first().toBool(), true);
+    // Just created, never run: "not run yet", not "incomplete … run the experiment again to retry them".
+    const auto said = [&w] {
+        QString s;
+        for (auto* l : w.findChildren<QLabel*>()) s += l->text() + "\n";
+        for (auto* t : w.findChildren<QTableWidget*>()) s += t->toolTip() + "\n";
+        return s;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(said().contains("not run yet"), 10000);
+    QVERIFY2(!said().contains("run the experiment again"), qPrintable(said()));
+    for (auto* b : w.findChildren<QPushButton*>())
+        if (b->text() == "Export chart…") QVERIFY(b->isEnabled());
 }
 
 namespace {
@@ -438,7 +460,10 @@ void TestStaircaseGui::chartsPlotTheMedianFirstTokenAndWallTimes() {
 
     auto* axis = w.secondAxis();
     QVERIFY(axis);
-    QCOMPARE(w.tflopsChart()->spec().x_label, QString("TFLOPs per instance (critical path)"));
+    // The second chart starts on TFLOPs; the test server's models have no parameter count, so the
+    // axis says unknown (not 0..1e-06).
+    QCOMPARE(w.tflopsChart()->spec().x_label,
+             QString("TFLOPs per instance: unknown for every configuration (no parameter counts for their models)"));
     for (const auto& [which, label] : {std::pair{QString("ttft"), QString("Time to first token (s, median per prompt)")},
                                        std::pair{QString("wall"), QString("Wall time (s, median per prompt)")}}) {
         axis->setCurrentIndex(axis->findData(which));

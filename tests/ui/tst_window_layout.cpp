@@ -103,6 +103,7 @@ private slots:
     void closingMidRunCancelsAndRecordsTheRun();
     void exitWithTheWindowAliveRecordsTheRunAsCancelled();
     void longRetryMessageIsReadableAt1024x700();
+    void historyLineKeepsTheOutcomeAndSaysCostUnknown();
 };
 
 void TestWindowLayout::init() {
@@ -442,4 +443,46 @@ void TestWindowLayout::longRetryMessageIsReadableAt1024x700() {
 }
 
 QTEST_MAIN(TestWindowLayout)
+void TestWindowLayout::historyLineKeepsTheOutcomeAndSaysCostUnknown() {
+    // A run with a long name, one of two agents dropped and no price for its models: the list
+    // said "#1 <name> · done …" cut at the panel's edge (the outcome lost) and "$0" for a run
+    // whose pane says "cost unknown".
+    QTemporaryDir dir;
+    const std::string db = dir.filePath("history.sqlite").toStdString();
+    {
+        auto h = store::History::open(db);
+        QVERIFY(h.ok());
+        const std::string name = "Demo with dead proposer and a name far too long for a narrow history panel";
+        auto id = (*h)->begin_run("gui", nlohmann::json::object(), engine::RunInput::from_prompt("hi"), name);
+        QVERIFY(id.ok());
+        engine::RunRecord end;
+        end.config_name = name;
+        end.status = engine::RunStatus::Done;
+        end.totals.cost_usd = 0;
+        end.totals.cost_complete = false;
+        for (int i = 0; i < 2; ++i) {
+            engine::AgentRecord a;
+            a.index = i;
+            a.model = "m" + std::to_string(i);
+            a.state = i == 0 ? engine::AgentState::Done : engine::AgentState::Dropped;
+            QVERIFY((*h)->record_agent(*id, a).ok());
+        }
+        QVERIFY((*h)->finish_run(*id, end).ok());
+    }
+    ui::HistoryPanel panel(db);
+    QSignalSpy refreshed(&panel, &ui::HistoryPanel::refreshed);
+    panel.resize(220, 400);
+    panel.show();
+    panel.refresh();
+    QTRY_VERIFY_WITH_TIMEOUT(panel.list()->count() == 1 && panel.list()->item(0)->data(Qt::UserRole).isValid(), 30000);
+    auto* it = panel.list()->item(0);
+    const QStringList lines = it->text().split('\n');
+    QVERIFY2(lines.size() >= 2, qPrintable(it->text()));
+    // The outcome right after the number: an elided name never takes it.
+    QVERIFY2(lines[0].startsWith("#1 done — 1 of 2 dropped · Demo with dead proposer"), qPrintable(lines[0]));
+    QVERIFY2(lines[1].contains("cost unknown") && !lines[1].contains("$0"), qPrintable(lines[1]));
+    // The whole line in the tooltip.
+    QVERIFY2(it->toolTip().contains(lines[0]) && it->toolTip().contains(lines[1]), qPrintable(it->toolTip()));
+}
+
 #include "tst_window_layout.moc"

@@ -80,6 +80,8 @@ private slots:
     void init();
     void reopenAfterAnEditShowsTheRunsOwnGraph();
     void aDroppedAgentIsSaidEverywhere();
+    void reopenedMixedRunSaysItsRealAgentFailed();
+    void estimateSaysUnknownWhenNothingIsPriced();
     void nothingStaleStaysOnScreen();
     void firstStartCtrlEnterRunsTheDemo();
     void theWindowNeverResizesItselfAndNothingOverlaps();
@@ -272,6 +274,8 @@ void TestWindowTruth::providerWarningSaysWhatIsKnownAndRunAnywayIsRemembered() {
     QVERIFY2(said.contains(QStringLiteral("<b>dead</b> did not answer at 127.0.0.1:%1 ").arg(port)) && said.contains(" ago ("), qPrintable(said));
     QVERIFY2(!said.contains("could not reach") && !said.contains("probably"), qPrintable(said));
     QVERIFY(!said.contains("(s)"));
+    // How many agents, and what on_agent_failure ("drop" here) makes of them.
+    QVERIFY2(said.contains("The 2 agents on these providers will fail and be dropped"), qPrintable(said));
 
     // Run anyway: runs, and the next Run does not ask again.
     QSignalSpy finished(&w, &ui::MainWindow::runFinished);
@@ -289,6 +293,17 @@ void TestWindowTruth::providerWarningSaysWhatIsKnownAndRunAnywayIsRemembered() {
     w.document()->edit("Rename", [](config::Config& c) { c.name = "Renamed"; });
     QVERIFY(!w.startRun());
     QVERIFY(warning->isVisible());
+
+    // One agent on one provider, and a policy that fails the run: said so, in the singular
+    // (it said "The agents on this provider will fail and be dropped" whatever the policy).
+    w.document()->edit("Abort on failure", [](config::Config& c) {
+        c.on_agent_failure = config::FailurePolicy::Abort;
+        c.layers[0].agents.erase(c.layers[0].agents.begin() + 1); // the keyless one
+    });
+    QVERIFY(!w.startRun());
+    QVERIFY(warning->isVisible());
+    const QString one = warning->text();
+    QVERIFY2(one.contains("The agent on this provider will fail, and the run with it") && !one.contains("dropped"), qPrintable(one));
 }
 
 void TestWindowTruth::countsSayOneAndManyRight() {
@@ -375,6 +390,73 @@ void TestWindowTruth::aDroppedAgentIsSaidEverywhere() {
         if (cmp->table()->item(r, 0)->text() == "Status") found = cmp->table()->item(r, 1)->text() == said;
     QVERIFY(found);
     cmp->close();
+}
+
+void TestWindowTruth::reopenedMixedRunSaysItsRealAgentFailed() {
+    // A reopened run's banner said "The other agent called its real provider" of an agent that
+    // never connected: now it says what the record has.
+    QTemporaryDir dir;
+    const int port = dead_port();
+    const nlohmann::json j = {
+        {"schema", "moa-workbench/config@1"},
+        {"name", "Demo with dead proposer"},
+        {"providers",
+         {{"demo", {{"type", "demo"}, {"tokens_per_second", 5000}, {"first_token_ms", 0}}},
+          {"dead", {{"base_url", "http://127.0.0.1:" + std::to_string(port) + "/v1"}, {"max_retries", 0}, {"connect_timeout_ms", 2000}}}}},
+        {"layers", {{{"agents", {{{"provider", "demo"}, {"model", "demo-proposer-a"}}, {{"provider", "dead"}, {"model", "m"}}}}},
+                    {{"agents", {{{"provider", "demo"}, {"model", "demo-aggregator"}}}}}}}};
+    ui::MainWindow w(history_in(dir));
+    w.show();
+    QVERIFY(w.openFile(write(dir, "mixed.moa.json", j)));
+    w.promptEditor()->setPlainText("Who is there?");
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    // The status bar may have found the dead endpoint already: Run then warns first, and runs when pressed again.
+    if (!w.startRun()) QVERIFY(w.startRun());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+    auto* list = w.findChild<QListWidget*>();
+    QTRY_VERIFY_WITH_TIMEOUT(list->count() == 1 && list->item(0)->data(Qt::UserRole).isValid(), 10000);
+    const qint64 id = list->item(0)->data(Qt::UserRole).toLongLong();
+    w.openRun(id);
+    QTRY_VERIFY_WITH_TIMEOUT(w.presenter()->showingRecorded() && w.presenter()->recordedRun() == id, 10000);
+    const QString said = w.findChild<QFrame*>("demo_banner")->findChild<QLabel*>()->text();
+    QVERIFY2(said.contains("The other agent was to call its real provider; it failed: ") && !said.contains("called its real provider"),
+             qPrintable(said));
+}
+
+void TestWindowTruth::estimateSaysUnknownWhenNothingIsPriced() {
+    // It said "One run, at most: $0 (some prices unknown) · 0.0 TFLOPs (some parameter counts
+    // unknown)" when no model had a price or a parameter count.
+    ui::ConfigDocument doc;
+    doc.edit("Two unpriced agents", [](config::Config& c) {
+        config::Provider p;
+        p.name = "p";
+        p.base_url = "http://127.0.0.1:9/v1";
+        c.providers["p"] = p;
+        c.layers.resize(1);
+        c.layers[0].agents.resize(2);
+        c.layers[0].agents[0].provider = c.layers[0].agents[1].provider = "p";
+        c.layers[0].agents[0].model = "a";
+        c.layers[0].agents[1].model = "b";
+    });
+    accounting::Catalog none;
+    ui::PromptPanel empty(&doc, none);
+    empty.prompt()->setPlainText("hello");
+    const QString said = empty.estimate()->fullText();
+    QVERIFY2(said.contains("cost unknown (no price for any of these models)") && !said.contains("$0") && !said.contains("some"),
+             qPrintable(said));
+    QVERIFY2(said.contains("TFLOPs unknown"), qPrintable(said));
+    // One of the two priced: the known part, and "some".
+    accounting::Catalog one;
+    accounting::ModelInfo m;
+    m.provider = "p";
+    m.model = "a";
+    m.input_usd_per_mtok = m.output_usd_per_mtok = 1.0;
+    m.total_params_b = m.active_params_b = 8.0;
+    one.add(m);
+    ui::PromptPanel some(&doc, one);
+    some.prompt()->setPlainText("hello");
+    const QString part = some.estimate()->fullText();
+    QVERIFY2(part.contains("(some prices unknown)") && !part.contains("cost unknown"), qPrintable(part));
 }
 
 void TestWindowTruth::nothingStaleStaysOnScreen() {

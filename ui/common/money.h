@@ -9,4 +9,9 @@ namespace moa::ui {
 
 QString format_money(const std::optional<double>& usd);
 
+// A run's or a configuration's cost as the run view says it: "cost unknown" when nothing of it has
+// a price (never "$0": that would read as free), "≥ $0.012" when only part of it has one (the
+// known part is a lower bound), else the amount.
+QString cost_text(bool complete, const std::optional<double>& usd);
+
 } // namespace moa::ui

@@ -130,7 +130,7 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     run_ = new QPushButton(tr("Run"), this);
     pause_ = new QPushButton(tr("Pause"), this);
     cancel_ = new QPushButton(tr("Cancel"), this);
-    auto* export_chart = new QPushButton(tr("Export chart…"), this);
+    auto* export_chart = export_chart_ = new QPushButton(tr("Export chart…"), this);
     auto* sweep = new QPushButton(tr("New sweep…"), this);
     sweep->setToolTip(tr("The MoA paper's ablations: variants of a configuration (proposers, layers, aggregator, "
                          "one model sampled n times, a selecting aggregator), or its latency variants (barrier, "
@@ -301,6 +301,9 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     run_->setEnabled(false);
     pause_->setEnabled(false);
     cancel_->setEnabled(false);
+    // No experiment open: no chart to export (on once one is loaded).
+    export_chart_->setEnabled(false);
+    export_chart_->setToolTip(tr("Open or create an experiment first: its charts are what is exported"));
     // 1280×820, or the screen's available area when that is smaller (a 1024×700 screen showed
     // neither the right columns nor the second chart: new-user review).
     const QScreen* sc = screen() ? screen() : QGuiApplication::primaryScreen();
@@ -377,6 +380,8 @@ void ExperimentWindow::openExperiment(const QString& path, const QString& db) {
             }
             run_->setEnabled(true);
             run_->setText(tr("Run"));
+            export_chart_->setEnabled(true);
+            export_chart_->setToolTip(QString());
             failures_->hide();
             failed_answers_.clear();
             runner_.reset();
@@ -605,7 +610,10 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
             table_->setItem(i, col++, c.score ? num_item(*c.score, 2) : new QTableWidgetItem(tr("n/a")));
             table_->setItem(i, col++, num_item(c.score_se.value_or(0), 2));
         }
-        auto* cost = none_generated ? na() : money_item(c.cost_per_instance);
+        // No price for any call: "cost unknown", never "$0"; part of it priced: "≥ $x".
+        auto* cost = none_generated ? na()
+                     : c.cost_complete ? money_item(c.cost_per_instance)
+                                       : new NumItem(cost_text(false, c.cost_per_instance), c.cost_per_instance);
         if (!none_generated && !c.cost_complete) cost->setToolTip(tr("Some calls have no price in the catalog or the configuration"));
         table_->setItem(i, col++, cost);
         table_->setItem(i, col++, none_generated ? na() : num_item(c.tflops_per_instance, 2));
@@ -870,6 +878,22 @@ void ExperimentWindow::showSweepDialog() {
     form->addRow(tr("Reference configuration"), ref_row);
     form->addRow(tr("Prompts (starter set)"), sample);
     form->addRow(tr("Write to folder"), dir_row);
+    max->setObjectName("max");
+    models->setObjectName("models");
+    // The latency sweep varies how the base's layers wait, not their size or models: "Up to" and
+    // "Models" mean nothing there, so they are off, with the reason on them.
+    const auto kind_changed = [kind, max, models] {
+        const bool latency = kind->currentData().toString() == "latency";
+        const QString why = latency ? tr("Not used by the latency sweep: it varies how the base's layers wait "
+                                         "(barrier, staircase, quorum), not how many agents or which models")
+                                    : QString();
+        for (QWidget* f : {static_cast<QWidget*>(max), static_cast<QWidget*>(models)}) {
+            f->setEnabled(!latency);
+            f->setToolTip(why);
+        }
+    };
+    connect(kind, &QComboBox::currentIndexChanged, &d, kind_changed);
+    kind_changed();
     auto* error = new QLabel(&d);
     error->setObjectName("errors");
     error->setWordWrap(true);

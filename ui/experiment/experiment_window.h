@@ -122,6 +122,7 @@ private:
     QStackedWidget* stack_;
     QProgressBar* progress_;
     QPushButton* run_;
+    QPushButton* export_chart_; // off until an experiment is open
     QPushButton* pause_;
     QPushButton* cancel_;
     QTabWidget* tabs_;

@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/money.h"
 #include "util/resources.h"
 
 namespace moa::ui {
@@ -130,13 +131,20 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
     // rich text, so the experiment's name is escaped.
     if (!r.judge_note.empty()) s.title = s.title.toHtmlEscaped() + "<br>judged by the " + QString::fromStdString(r.judge_note).toHtmlEscaped();
     std::vector<double> xs, ys;
+    // Configurations whose cost is unknown (no price for any of their calls): never "$0".
+    QStringList cost_unknown;
     for (const auto& c : r.configs) {
         // Nothing judged yet (and nothing failed): there is no result to plot, not a 0% at $0.
         if (c.judged == 0 && c.failed == 0) continue;
         const auto px = x_of(c, x);
         if (!px) continue;
+        const bool unknown_cost = x == XAxis::Cost && !c.cost_complete && !(c.cost_per_instance > 0);
+        if (unknown_cost) cost_unknown << QString::fromStdString(c.name);
         ChartPoint p;
         p.name = QString::fromStdString(c.name);
+        // Part of its cost known: plotted at that part, a lower bound, and labelled so.
+        if (x == XAxis::Cost && !c.cost_complete && c.cost_per_instance > 0)
+            p.name += QObject::tr(" (cost ≥ %1)").arg(format_money(c.cost_per_instance));
         p.source = QString::fromStdString(c.source);
         p.x = *px;
         p.y = all_lc ? *c.lc_win_rate : pairwise ? c.win.win_rate : c.score.value_or(0);
@@ -145,11 +153,36 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
         xs.push_back(p.x);
         ys.push_back(p.y);
     }
-    if (x == XAxis::Cost && !s.points.empty() &&
-        std::all_of(s.points.begin(), s.points.end(), [](const ChartPoint& p) { return p.x == 0; })) {
+    const bool all_zero = !s.points.empty() &&
+                          std::all_of(s.points.begin(), s.points.end(), [](const ChartPoint& p) { return p.x == 0; });
+    if (x == XAxis::Cost && all_zero && !cost_unknown.isEmpty()) {
+        // No price for anything plotted: one "cost unknown" mark, not $0 (that would read as free).
         s.all_free = true;
         s.log_x = false;
+        s.single_mark = QObject::tr("cost unknown");
+        s.x_label = cost_unknown.size() == static_cast<int>(s.points.size())
+                        ? QObject::tr("Cost per instance: unknown for every configuration (no price for their models)")
+                        : QObject::tr("Cost per instance: unknown or $0 (some models have no price)");
+    } else if (x == XAxis::Cost && all_zero) {
+        s.all_free = true;
+        s.log_x = false;
+        s.single_mark = QObject::tr("$0 (nothing billed)");
         s.x_label = "Cost per instance: $0 for every configuration (nothing billed: the offline demo, or free models)";
+    } else if (x == XAxis::Cost && !cost_unknown.isEmpty()) {
+        // Some known, some unknown: the unknown ones are left off the cost axis, and named.
+        for (std::size_t i = s.points.size(); i-- > 0;)
+            if (cost_unknown.contains(s.points[i].name)) {
+                s.points.erase(s.points.begin() + static_cast<std::ptrdiff_t>(i));
+                xs.erase(xs.begin() + static_cast<std::ptrdiff_t>(i));
+                ys.erase(ys.begin() + static_cast<std::ptrdiff_t>(i));
+            }
+        s.x_label += QObject::tr(" — not plotted, cost unknown: %1").arg(cost_unknown.join(", "));
+    } else if (x == XAxis::Tflops && all_zero) {
+        // No parameter count for any model: "TFLOPs unknown", not an axis of 0..1e-06.
+        s.all_free = true;
+        s.log_x = false;
+        s.single_mark = QObject::tr("TFLOPs unknown");
+        s.x_label = QObject::tr("TFLOPs per instance: unknown for every configuration (no parameter counts for their models)");
     }
     // The frontier of this x axis (cost, TFLOPs or time).
     for (auto i : eval::pareto_front(xs, ys)) s.points[i].frontier = true;
@@ -209,7 +242,7 @@ void ResultChart::setSpec(const ChartSpec& spec) {
         xmin = -1, xmax = 1;
         a->setRange(xmin, xmax);
         a->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
-        a->append(tr("$0 (nothing billed)"), 0);
+        a->append(spec.single_mark.isEmpty() ? tr("$0 (nothing billed)") : spec.single_mark, 0);
         ax = a;
     } else if (spec.log_x) {
         auto* a = new QLogValueAxis();

@@ -37,6 +37,8 @@ struct ChartSpec {
     // Every point costs $0 (the offline demo): the x axis is one "$0" mark, not a range of
     // millionths of a dollar with the points squashed against its edge.
     bool all_free = false;
+    // With all_free: the one mark's text ("$0 (nothing billed)", "cost unknown", "TFLOPs unknown").
+    QString single_mark;
     std::vector<ChartPoint> points;
     std::vector<ReferenceLine> references;
     QString reference_source;

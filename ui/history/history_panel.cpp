@@ -13,6 +13,7 @@
 
 #include <thread>
 
+#include "common/money.h"
 #include "engine/run_outcome.h"
 #include "run/run_view.h"
 #include "store/history.h"
@@ -134,16 +135,17 @@ void HistoryPanel::refresh() {
                 // ended; when, what it cost and how long it took; the prompt on one line.
                 const QDateTime when = QDateTime::fromString(QString::fromStdString(r.started_at), Qt::ISODate);
                 const QString outcome = QString::fromStdString(engine::outcome_text({r.status, r.agents, r.dropped}));
-                QString head = QStringLiteral("#%1 %2 · %3").arg(r.id).arg(QString::fromStdString(r.config_name), outcome);
+                // The outcome before the name: a long name is cut at the panel's edge, never how the run ended.
+                QString head = QStringLiteral("#%1 %2 · %3").arg(r.id).arg(outcome, QString::fromStdString(r.config_name));
                 if (r.rerun_of) head += tr(" · re-run of #%1").arg(*r.rerun_of);
                 const QString figures = QStringLiteral("%1 · %2 · %3 s · %4")
                                             .arg(when.isValid() ? when.toLocalTime().toString("yyyy-MM-dd HH:mm") : QString::fromStdString(r.started_at),
-                                                 format_money(r.cost_usd))
+                                                 cost_text(r.cost_complete, r.cost_usd))
                                             .arg(r.wall_ms / 1000.0, 0, 'f', 1)
                                             .arg(QString::fromStdString(r.source));
                 const QString prompt = QString::fromStdString(r.prompt).left(300).simplified();
                 auto* it = new QListWidgetItem(head + "\n" + figures + "\n" + prompt);
-                it->setToolTip(QString::fromStdString(r.started_at + " (" + r.source + ")\n") + QString::fromStdString(r.prompt).left(2000));
+                it->setToolTip(head + "\n" + figures + "\n" + QString::fromStdString(r.prompt).left(2000));
                 it->setData(Qt::UserRole, static_cast<qlonglong>(r.id));
                 self->list_->addItem(it);
             }

@@ -9,6 +9,8 @@
 
 #include "accounting/estimate.h"
 #include "common/keyboard.h"
+#include "common/money.h"
+#include "engine/run_outcome.h"
 #include "model/config_document.h"
 #include "run/run_view.h"
 
@@ -71,10 +73,17 @@ void PromptPanel::setShownRun(qint64 run) {
 void PromptPanel::updateEstimate() {
     auto e = accounting::estimate_run(doc_->config(), catalog_, prompt_->toPlainText().toStdString());
     const QString whose = shown_run_ ? tr("Your document (not run #%1 shown above), one run, at most:").arg(shown_run_) : tr("One run, at most:");
-    estimate_->setFullText(tr("%7 %1%2 · %3 TFLOPs%4 · %5 prompt + %6 completion tokens (max_tokens, 512 where unset)")
-                               .arg(format_money(e.cost_usd), e.cost_complete ? QString() : tr(" (some prices unknown)"))
-                               .arg(e.tflops, 0, 'f', 1)
-                               .arg(e.tflops_complete ? QString() : tr(" (some parameter counts unknown)"))
+    // As the run view says it (engine::known): nothing priced is "cost unknown", never "$0 (some
+    // prices unknown)"; "some" only when some are known (the sum is then a lower bound).
+    using K = engine::Known;
+    const K cost_known = engine::known(e.cost_complete, e.cost_usd), tf_known = engine::known(e.tflops_complete, e.tflops);
+    const QString cost = cost_known == K::None ? tr("cost unknown (no price for any of these models)")
+                         : cost_known == K::Some ? tr("%1 (some prices unknown)").arg(format_money(e.cost_usd))
+                                                 : format_money(e.cost_usd);
+    const QString tflops = tf_known == K::None ? tr("TFLOPs unknown (no parameter count for any of these models)")
+                           : tr("%1 TFLOPs%2").arg(e.tflops, 0, 'f', 1).arg(tf_known == K::Some ? tr(" (some parameter counts unknown)") : QString());
+    estimate_->setFullText(tr("%5 %1 · %2 · %3 prompt + %4 completion tokens (max_tokens, 512 where unset)")
+                               .arg(cost, tflops)
                                .arg(e.prompt_tokens)
                                .arg(e.completion_tokens)
                                .arg(whose));

@@ -89,6 +89,7 @@ void RunPresenter::beginLive(const config::Config& cfg, qint64 rerun_of) {
 
 void RunPresenter::showStored(const StoredRun& s) {
     replay_->stop();
+    recorded_record_ = s.record; // before setRecorded: the window's banner reads it on the change
     setRecorded(s.id, s.config, tr("<b>Run #%1 as recorded</b> — its own configuration, read-only").arg(s.id));
     shows_document_run_ = false;
     shown_config_ = s.config;
@@ -102,6 +103,7 @@ void RunPresenter::showStored(const StoredRun& s) {
 
 void RunPresenter::replay(const StoredRun& s, double speed) {
     replay_->stop();
+    recorded_record_ = s.record; // before setRecorded: the window's banner reads it on the change
     setRecorded(s.id, s.config, tr("<b>Replaying run #%1 as recorded</b> — its own configuration, read-only").arg(s.id));
     shows_document_run_ = false;
     prepareViews(s.config);

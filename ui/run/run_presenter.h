@@ -64,6 +64,8 @@ public:
     GraphScene* recordedScene() const { return recorded_scene_; }
     // The configuration of the recorded graph (meaningful while showingRecorded()).
     const config::Config& recordedConfig() const;
+    // The record of the stored run shown (meaningful while showingRecorded()).
+    const engine::RunRecord& recordedRecord() const { return recorded_record_; }
     // The configuration whose run (or empty panes) the run view shows.
     const config::Config& shownConfig() const { return shown_config_; }
     const std::optional<engine::RunRecord>& lastRecord() const { return last_record_; }
@@ -101,6 +103,7 @@ private:
     QPushButton* copy_;
     QPushButton* back_;
     qint64 recorded_id_ = 0;
+    engine::RunRecord recorded_record_;
     bool shows_document_run_ = false; // the run view shows a run of the document as it was
     config::Config shown_config_;
     std::optional<engine::RunRecord> last_record_;

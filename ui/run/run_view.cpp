@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/latency.h"
+#include "common/plural.h"
 #include "engine/run_outcome.h"
 #include "run/provenance_text.h"
 #include <QElapsedTimer>
@@ -195,7 +196,13 @@ void AgentPane::setRecord(const engine::AgentRecord& r) {
     // A call that produced no token was not billed: $0, said as such (never "$?").
     parts << tr("%1 s").arg(r.duration_ms / 1000.0, 0, 'f', 2)
           << (r.not_billed ? tr("$0 (not billed: no tokens were produced)") : format_money(r.cost_usd));
-    if (r.attempts > 1) parts << tr("%1 attempts").arg(r.attempts);
+    // Retries, only when there were any: a staircase agent's attempts count its steps (each a
+    // call), so its retries are its steps' own ("3 attempts · 3 steps" had none).
+    int retries = 0;
+    if (r.steps.empty()) retries = std::max(0, r.attempts - 1);
+    else
+        for (const auto& st : r.steps) retries += std::max(0, st.attempts - 1);
+    if (retries > 0) parts << count_text(retries, tr("retry"), tr("retries"));
     if (!r.steps.empty()) parts << steps_text(r.steps.size()); // staircase streaming: one call per step
     base_stats_ = parts.join(" · ");
     stats_->setText(base_stats_);

@@ -100,6 +100,13 @@ double TimelineView::tickStep(double span_ms, int max_ticks) {
     return 10 * p;
 }
 
+QString TimelineView::tickLabel(double ms, double step_ms) {
+    // The step is 1, 2 or 5 × 10^k: as many decimals as its own, and the labels differ.
+    const auto decimals = [](double step) { return step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9)); };
+    if (step_ms < 100) return tr("%1 ms").arg(ms, 0, 'f', decimals(step_ms));
+    return tr("%1 s").arg(ms / 1000.0, 0, 'f', decimals(step_ms / 1000.0));
+}
+
 std::vector<double> TimelineView::ticks() const {
     const double step = tickStep(span(), std::max(2, static_cast<int>(barsWidth() / 70)));
     std::vector<double> t;
@@ -218,7 +225,6 @@ void TimelineView::paintEvent(QPaintEvent*) {
     const int bottom = top + static_cast<int>(bars_.size()) * row_h;
     const auto t = ticks();
     const double step = t.size() > 1 ? t[1] - t[0] : span;
-    const int decimals = step >= 1000 ? 0 : step >= 100 ? 1 : 2;
     for (double ms : t) {
         const double x = label_w + ms / span * w;
         QColor grid = pal.color(QPalette::Mid);
@@ -226,7 +232,7 @@ void TimelineView::paintEvent(QPaintEvent*) {
         p.setPen(QPen(grid, 0.5));
         p.drawLine(QPointF(x, top), QPointF(x, bottom + 3));
         p.setPen(pal.color(QPalette::PlaceholderText));
-        const QString label = tr("%1 s").arg(ms / 1000.0, 0, 'f', decimals);
+        const QString label = tickLabel(ms, step);
         const int lw = fm.horizontalAdvance(label);
         p.drawText(QRectF(std::min(x - lw / 2.0, width() - lw - 2.0), bottom + 4, lw + 2, fm.height()), Qt::AlignLeft, label);
     }

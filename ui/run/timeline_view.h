@@ -34,6 +34,9 @@ public:
     double spanMs() const { return span(); }
     double xOf(double ms) const { return kLabelWidth + ms / span() * barsWidth(); }
     static double tickStep(double span_ms, int max_ticks);
+    // A tick's label, its unit and precision chosen with the step so that no two ticks read the
+    // same: milliseconds below a 100 ms step ("5 ms", "10 ms"), else seconds ("0.2 s", "3 s").
+    static QString tickLabel(double ms, double step_ms);
     static constexpr int kLabelWidth = 170, kRowHeight = 14, kLegendHeight = 18, kAxisHeight = 20;
 
     struct Step {
