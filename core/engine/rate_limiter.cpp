@@ -25,7 +25,8 @@ long RateLimiter::admit(const std::string& provider, long tokens, Clock::time_po
     // A single call larger than the whole token budget may still go when the window is empty.
     bool over_requests = b.rpm > 0 && static_cast<double>(b.calls.size()) + 1 > b.rpm;
     bool over_tokens = b.tpm > 0 && !b.calls.empty() && static_cast<double>(b.tokens_in_window + tokens) > b.tpm;
-    if (!over_requests && !over_tokens) {
+    // An empty window always admits (a limit below one call a minute is refused when it is read).
+    if (b.calls.empty() || (!over_requests && !over_tokens)) {
         b.calls.emplace_back(now, tokens);
         b.tokens_in_window += tokens;
         return 0;

@@ -279,15 +279,23 @@ Result<Experiment> load_experiment(const std::string& path) {
         if (!rl->is_object()) c.error("/rate_limits", "expected {\"provider\": {\"requests_per_minute\": N, \"tokens_per_minute\": N}}");
         else
             for (const auto& [name, v] : rl->items()) {
-                std::string ptr = "/rate_limits/" + name;
+                std::string ptr = "/rate_limits/" + text::pointer_token(name);
                 if (!v.is_object()) {
                     c.error(ptr, "expected {\"requests_per_minute\": N, \"tokens_per_minute\": N}");
                     continue;
                 }
                 known(c, v, ptr, {"requests_per_minute", "tokens_per_minute"});
                 RateLimit l;
-                if (auto x = get_num(c, v, ptr, "requests_per_minute", 0, 1e7)) l.requests_per_minute = *x;
-                if (auto x = get_num(c, v, ptr, "tokens_per_minute", 0, 1e10)) l.tokens_per_minute = *x;
+                // 0 is no limit; a limit below one a minute would hold every call for ever.
+                for (const char* k : {"requests_per_minute", "tokens_per_minute"}) {
+                    auto x = get_num(c, v, ptr, k, 0, std::string(k) == "requests_per_minute" ? 1e7 : 1e10);
+                    if (!x) continue;
+                    if (*x > 0 && *x < 1) {
+                        c.error(ptr + "/" + k, "expected 0 (no limit) or at least 1, got " + text::quote_start(v[k].dump(), 40));
+                        continue;
+                    }
+                    (std::string(k) == "requests_per_minute" ? l.requests_per_minute : l.tokens_per_minute) = *x;
+                }
                 e.rate_limits[name] = l;
             }
     }

@@ -269,6 +269,11 @@ void TestPromptSets::rateLimiterHoldsRequestsAndTokensPerMinute() {
     QVERIFY(tokens.admit("t", 600, t0 + std::chrono::seconds(1)) > 0); // 1 200 tokens would pass 1 000
     QCOMPARE(tokens.admit("t", 300, t0 + std::chrono::seconds(1)), 0L);
     QCOMPARE(tokens.admit("t", 5000, t0 + std::chrono::seconds(70)), 0L); // alone in its window, a big call goes
+    // Below one request a minute (refused when an experiment is read): an empty window admits,
+    // instead of reading the oldest call of an empty window.
+    moa::engine::RateLimiter tiny;
+    tiny.set_limit("x", 1e-300, 0);
+    QCOMPARE(tiny.admit("x", 1, t0), 0L);
 }
 
 QTEST_GUILESS_MAIN(TestPromptSets)

@@ -206,7 +206,8 @@ void TestExperiment::badExperimentFilesNameFileLineAndPointer() {
     QTemporaryDir dir;
     std::ofstream(dir.filePath("x.moa-experiment.json").toStdString())
         << "{\n  \"configurations\": [\"nope.moa.json\"],\n  \"prompts\": \"starter\",\n  \"concurrency\": 0,\n"
-           "  \"judge\": {\"config\": \"offline-demo\", \"mode\": \"pairwise\"},\n  \"seed\": 1,\n  \"seed\": 2\n}\n";
+           "  \"judge\": {\"config\": \"offline-demo\", \"mode\": \"pairwise\"},\n  \"seed\": 1,\n  \"seed\": 2,\n"
+           "  \"rate_limits\": {\"a/b\": {\"requests_per_minute\": 1e-300, \"tokens_per_minute\": 0}}\n}\n";
     auto e = moa::eval::load_experiment(dir.filePath("x.moa-experiment.json").toStdString());
     QVERIFY(!e.ok());
     const QString err = QString::fromStdString(e.error());
@@ -216,6 +217,10 @@ void TestExperiment::badExperimentFilesNameFileLineAndPointer() {
     QVERIFY2(err.contains("the judge's configuration must have exactly one layer with one agent"), qPrintable(err));
     QVERIFY2(err.contains("a pairwise judge needs a \"reference\""), qPrintable(err));
     QVERIFY2(err.contains(f + ":7: /seed: this key is given twice in one object"), qPrintable(err));
+    // A limit below one a minute held every call for ever (and read past an empty window); 0 is no limit.
+    QVERIFY2(err.contains(f + ":8: /rate_limits/a~1b/requests_per_minute: expected 0 (no limit) or at least 1, got 1e-300"),
+             qPrintable(err));
+    QVERIFY2(!err.contains("tokens_per_minute"), qPrintable(err));
 }
 
 void TestExperiment::budgetStopsBeforeItWouldBePassed() {
