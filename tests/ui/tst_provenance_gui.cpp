@@ -123,6 +123,10 @@ void TestProvenanceGui::theSameNumberEverywhere() {
         QVERIFY2(s.view.pane(0, j)->provenanceText().contains(final_share_text(*p.final_share)), qPrintable(s.view.pane(0, j)->provenanceText()));
         QVERIFY(s.scene.node(0, j)->toolTip().contains(final_share_text(*p.final_share)));
         QVERIFY(s.scene.node(0, j)->toolTip().contains("share of B's words found in A")); // says what is measured
+        // Shares of one answer that add up to more than the whole say why, on screen.
+        double sum = 0;
+        for (const auto& x : prov.layers[1][0].sources) sum += x.share.value_or(0);
+        QCOMPARE(s.view.pane(1, 0)->provenanceText().contains("shares overlap"), sum > 1.005);
         if (!p.ignored.value_or(false)) QCOMPARE(s.scene.node(0, j)->provenanceLine(), percent_text(*p.final_share) + " of the final answer");
     }
     // The numbers themselves, counted by hand: 11 of 16 words from L1.1, 5 from L1.2.

@@ -536,12 +536,17 @@ void RunView::applyProvenance() {
             if (!a.sources.empty()) {
                 // "40% of this answer comes from L1.1, 12% from L1.2"
                 QStringList parts;
+                double sum = 0;
                 for (const auto& s : a.sources) {
                     const QString from = agent_name(s.layer, s.agent);
                     if (s.share) parts << (parts.isEmpty() ? tr("%1 of this answer comes from %2").arg(percent_text(*s.share), from)
                                                            : tr("%1 from %2").arg(percent_text(*s.share), from));
+                    sum += s.share.value_or(0);
                 }
                 if (!parts.isEmpty()) lines << parts.join(", ");
+                // Each source is measured alone: said on screen, not only in the tooltip, when the
+                // shares add up to more than the whole (a class reads 72% + 30% + 70% as an error).
+                if (sum > 1.005) lines << tr("(shares overlap: a sentence found in two answers counts for each)");
             }
             if (a.final_share) lines << final_share_text(*a.final_share);
             const bool ignored = a.ignored.value_or(false);
