@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "cli/terminal.h"
 #include "engine/engine.h"
 #include "providers/model_list.h"
 #include "util/resources.h"
@@ -48,7 +49,8 @@ int cmd_validate(const std::vector<std::string>& args) {
             rc = kUsage;
         } else if (!a.flag("quiet")) {
             const auto& c = *r.config;
-            std::cout << f << ": ok: \"" << c.name << "\", " << c.layers.size() << " layer"
+            // The name as the file has it could be anything: its start, escaped, filtered for the terminal.
+            std::cout << for_fd(1, f) << ": ok: \"" << for_fd(1, text::quote_start(c.name, 120)) << "\", " << c.layers.size() << " layer"
                       << (c.layers.size() == 1 ? "" : "s") << ", " << c.agent_count() << " agent"
                       << (c.agent_count() == 1 ? "" : "s") << "\n";
         }

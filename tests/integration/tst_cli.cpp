@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The `moa` command as users run it: exit codes, messages, the --json document, and a 3-layer
 // run against an OpenAI-compatible server that nobody on this project wrote (mock-llm, npm).
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -116,6 +118,15 @@ void TestCli::validateAcceptsPresets() {
     auto r = run_moa({"validate", QStringLiteral(MOA_SOURCE_ROOT "/resources/presets/moa-paper.moa.json")});
     QCOMPARE(r.code, 0);
     QVERIFY(r.out.contains("ok: \"MoA\", 3 layers, 13 agents"));
+    // A hostile name: its start only, and no escape sequence reaches the terminal or a log
+    // (hostile review: a 25,000-character name was printed whole).
+    auto j = nlohmann::json::parse(std::ifstream(MOA_SOURCE_ROOT "/resources/presets/offline-demo.moa.json"));
+    j["name"] = "\x1b]0;owned\x07" + std::string(25000, 'n');
+    const QString f = write_file(dir_, "named.moa.json", QByteArray::fromStdString(j.dump()));
+    r = run_moa({"validate", f});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.size() < 400, r.out.left(400).constData());
+    QVERIFY(!r.out.contains('\x1b') && !r.out.contains('\x07'));
 }
 
 void TestCli::presetsListAndShow() {
