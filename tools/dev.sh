@@ -146,7 +146,7 @@ screenshots)
     build/app/moa-workbench --palette dark --experiment "$exp" --experiment-db "$tmp/experiments.sqlite" --screenshot docs/screenshots/experiment-dark.png
     build/app/moa chart --experiment "$exp" --db "$tmp/experiments.sqlite" --out docs/screenshots/cost-vs-lc.png
     # Staircase streaming with a quorum on the scripted server: the timeline's bar per step and the
-    # cut straggler (a real HTTP run; the offline demo answers each step afresh).
+    # cut straggler (a real HTTP run, with its paced answers).
     python3 - "$port" "$tmp/stairs.moa.json" <<'PY'
 import json, sys
 url = "http://127.0.0.1:%s/v1" % sys.argv[1]
