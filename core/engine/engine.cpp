@@ -88,9 +88,9 @@ RunRecord Run::record() const {
 
 // ---- everything below runs on the transport thread ----
 
-void Run::publish(Event e) {
+void Run::publish(Event e, std::optional<double> at) {
     e.run = id_;
-    e.t_ms = s_->now_ms();
+    e.t_ms = at ? *at : s_->now_ms();
     if (s_->sink) s_->sink(e);
 }
 
@@ -465,6 +465,7 @@ void Run::end(RunStatus status, const std::string& error) {
             }
     s.waiting.clear();
     Totals t;
+    std::vector<Event> steps_ended;
     {
         std::lock_guard<std::mutex> lock(mu_);
         auto& r = s.rec;
@@ -487,6 +488,16 @@ void Run::end(RunStatus status, const std::string& error) {
                     }
                     a.state = AgentState::Cancelled;
                     if (!a.error) a.error = status == RunStatus::Cancelled ? "cancelled" : "stopped: " + error;
+                    // A staircase step stopped midway ends here, as its AgentStep said it began.
+                    if (!a.steps.empty() && a.steps.back().end_ms == 0) {
+                        auto& st = a.steps.back();
+                        st.end_ms = s.now_ms();
+                        st.duration_ms = st.end_ms - st.start_ms;
+                        st.error = a.error;
+                        if (auto e = step_ended(a, a.layer, a.index)) steps_ended.push_back(std::move(*e));
+                    }
+                    // One call with every reference complete is an ordinary call, as in end_steps.
+                    if (a.steps.size() == 1 && a.steps.front().last) a.steps.clear();
                     // A stream cut by the cancel was billed for its prompt and what arrived: an
                     // answer with text never counts 0 tokens (estimated, as for a cut agent).
                     if (a.steps.empty() && !a.text.empty() && a.usage.prompt_tokens == 0 && a.usage.completion_tokens == 0) {
@@ -529,6 +540,10 @@ void Run::end(RunStatus status, const std::string& error) {
                 if (*s.selected < shown.size()) r.final_text = *shown[*s.selected];
             }
         }
+    }
+    for (auto& ended : steps_ended) {
+        const double at = ended.step_record->end_ms;
+        publish(std::move(ended), at);
     }
     Event e;
     e.type = status == RunStatus::Done ? Event::Type::RunDone

@@ -91,7 +91,9 @@ private:
     void maybe_next_step(int li, int ai);
     void check_quorum(int li);
     void cut_rest(int li, const std::string& reason);
-    void publish(Event e);
+    // `at`: the time the event stands for when it was recorded a moment before (a step's start
+    // and end are its StepRecord's, to the bit); else now.
+    void publish(Event e, std::optional<double> at = std::nullopt);
 
     std::uint64_t id_;
     std::unique_ptr<State> s_;

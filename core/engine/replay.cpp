@@ -42,6 +42,26 @@ std::vector<Event> replay_events(const RunRecord& r) {
         for (const auto& a : L.agents) {
             out.push_back(make(Event::Type::AgentQueued, L.start_ms, a.layer, a.index));
             if (a.attempts == 0 && a.state == AgentState::Queued) continue;
+            // Its steps (staircase streaming), as the engine announced them: each at its start
+            // with the messages it sent, and at its end as recorded.
+            for (std::size_t k = 0; k < a.steps.size(); ++k) {
+                const auto& st = a.steps[k];
+                Event begun = make(Event::Type::AgentStep, st.start_ms, a.layer, a.index);
+                begun.step = static_cast<int>(k);
+                StepRecord as_begun;
+                as_begun.messages = st.messages;
+                as_begun.start_ms = st.start_ms;
+                as_begun.last = st.last;
+                begun.step_record = std::move(as_begun);
+                out.push_back(std::move(begun));
+                if (st.end_ms <= 0) continue; // never ended (a record from before steps had ends)
+                Event ended = make(Event::Type::AgentStepDone, st.end_ms, a.layer, a.index);
+                ended.step = static_cast<int>(k);
+                StepRecord as_ended = st;
+                as_ended.messages.clear();
+                ended.step_record = std::move(as_ended);
+                out.push_back(std::move(ended));
+            }
             Event s = make(Event::Type::AgentStarted, a.start_ms, a.layer, a.index);
             AgentRecord snapshot = a;
             snapshot.text.clear();

@@ -84,4 +84,8 @@ struct Run::State {
     }
 };
 
+// The AgentStepDone of `a`'s last step as it ended, unless that step is an ordinary call (the
+// first with every reference complete), which was not announced as a step (staircase.cpp).
+std::optional<Event> step_ended(const AgentRecord& a, int li, int ai);
+
 } // namespace moa::engine

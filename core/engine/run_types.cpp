@@ -59,6 +59,8 @@ const char* to_string(Event::Type t) {
     case T::RunDone: return "run_done";
     case T::RunFailed: return "run_failed";
     case T::RunCancelled: return "run_cancelled";
+    case T::AgentStep: return "agent_step";
+    case T::AgentStepDone: return "agent_step_done";
     }
     return "?";
 }
@@ -238,6 +240,17 @@ json Event::to_json() const {
     case Type::AgentDone:
     case Type::AgentFailed:
         if (record) j["agent_record"] = engine::to_json(*record, false);
+        break;
+    case Type::AgentStep:
+        j["step"] = step;
+        if (step_record) {
+            j["last"] = step_record->last;
+            j["messages"] = messages_json(step_record->messages);
+        }
+        break;
+    case Type::AgentStepDone:
+        j["step"] = step;
+        if (step_record) j["step_record"] = engine::to_json(*step_record, false);
         break;
     default:
         if (!message.empty()) j["message"] = message;

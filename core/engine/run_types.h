@@ -113,7 +113,11 @@ struct RunRecord {
 struct Event {
     enum class Type {
         RunStarted, LayerStarted, AgentQueued, AgentStarted, AgentRetry, AgentDelta,
-        AgentDone, AgentFailed, LayerDone, RunDone, RunFailed, RunCancelled
+        AgentDone, AgentFailed, LayerDone, RunDone, RunFailed, RunCancelled,
+        // Staircase streaming: a step (one call) of an agent started, at the step's start, and
+        // ended, at its end. A step waits between its calls for the references to grow, so its
+        // end is not the next one's start.
+        AgentStep, AgentStepDone
     };
     Type type = Type::RunStarted;
     std::uint64_t run = 0;
@@ -125,6 +129,10 @@ struct Event {
     std::string reasoning;   // AgentDelta: reasoning piece
     std::string message;     // errors, retry reasons
     long delay_ms = 0;       // AgentRetry
+    int step = -1;           // AgentStep, AgentStepDone: the step's index (from 0)
+    // AgentStep: the step as it starts (its messages, start, whether it is the last);
+    // AgentStepDone: as it ended (times, usage, cost, text; without the messages).
+    std::optional<StepRecord> step_record;
     std::optional<AgentRecord> record; // AgentStarted, AgentDone, AgentFailed: a snapshot
     std::optional<Totals> totals;      // LayerDone and the run's end
     std::shared_ptr<const struct RunRecord> final_record; // the run's end: the whole record

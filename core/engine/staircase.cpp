@@ -58,6 +58,20 @@ void sum_steps(AgentRecord& a) {
 }
 } // namespace
 
+// Under mu_ (a is the run's record).
+std::optional<Event> step_ended(const AgentRecord& a, int li, int ai) {
+    if (a.steps.empty() || (a.steps.size() == 1 && a.steps.front().last)) return std::nullopt;
+    Event e;
+    e.type = Event::Type::AgentStepDone;
+    e.layer = li;
+    e.agent = ai;
+    e.step = static_cast<int>(a.steps.size()) - 1;
+    StepRecord st = a.steps.back();
+    st.messages.clear(); // sent with its AgentStep
+    e.step_record = std::move(st);
+    return e;
+}
+
 bool Run::stepping(int li) const {
     const State& s = *s_;
     if (s.config.pipelining.mode != config::Pipelining::Mode::Staircase || li == 0) return false;
@@ -146,6 +160,7 @@ void Run::start_step(int li, int ai) {
         req.params.max_tokens = chunk;
     }
     const auto now = Clock::now();
+    std::optional<Event> announce;
     {
         std::lock_guard<std::mutex> lock(mu_);
         auto& a = s.agent(li, ai);
@@ -163,12 +178,28 @@ void Run::start_step(int li, int ai) {
         slot.so_far = a.text;
         slot.held.clear();
         slot.repeat_checked = a.text.empty();
+        // A first call with every reference complete is an ordinary call (end_steps forgets
+        // it as a step): not announced as one.
+        const bool ordinary = complete && a.steps.empty();
         StepRecord st;
         st.messages = req.messages;
         st.start_ms = s.now_ms();
         st.last = complete;
         a.steps.push_back(std::move(st));
         a.messages = req.messages;
+        if (!ordinary) {
+            Event e;
+            e.type = Event::Type::AgentStep;
+            e.layer = li;
+            e.agent = ai;
+            e.step = static_cast<int>(a.steps.size()) - 1;
+            e.step_record = a.steps.back();
+            announce = std::move(e);
+        }
+    }
+    if (announce) {
+        const double at = announce->step_record->start_ms;
+        publish(std::move(*announce), at);
     }
     providers::CallEvents ev;
     ev.on_attempt = [this, li, ai] {
@@ -277,6 +308,7 @@ void Run::step_done(int li, int ai, const providers::CallOutcome& o) {
     slot.call.reset();
     const auto& agent = s.agent_config(li, ai);
     bool spent = false;
+    std::optional<Event> ended;
     {
         std::lock_guard<std::mutex> lock(mu_);
         auto& a = s.agent(li, ai);
@@ -297,6 +329,11 @@ void Run::step_done(int li, int ai, const providers::CallOutcome& o) {
         // An answer that has used its max_tokens is over, as one call would be, even while its
         // references still grow.
         spent = agent.params.max_tokens && a.usage.completion_tokens >= *agent.params.max_tokens;
+        ended = step_ended(a, li, ai);
+    }
+    if (ended) {
+        const double at = ended->step_record->end_ms;
+        publish(std::move(*ended), at);
     }
     if (!o.ok || slot.last_step) return end_steps(li, ai, o);
     if (spent) {
@@ -434,6 +471,7 @@ void Run::cut_rest(int li, const std::string& reason) {
         auto& q = s.waiting[agent.provider];
         q.erase(std::remove(q.begin(), q.end(), std::make_pair(li, ai)), q.end());
         AgentRecord snapshot;
+        std::optional<Event> ended;
         {
             std::lock_guard<std::mutex> lock(mu_);
             auto& a = s.agent(li, ai);
@@ -452,8 +490,11 @@ void Run::cut_rest(int li, const std::string& reason) {
                         auto cost = accounting::cost_for(s.engine.catalog(), s.config, agent.provider, agent.model, st.usage);
                         st.cost_usd = cost.usd;
                         st.tflops = cost.tflops;
+                        ended = step_ended(a, li, ai);
                     }
                     sum_steps(a);
+                    // One call with every reference complete is an ordinary call, as in end_steps.
+                    if (a.steps.size() == 1 && a.steps.front().last) a.steps.clear();
                 } else {
                     a.usage = a.text.empty() ? providers::Usage{} : providers::estimate_usage(a.messages, a.text);
                     auto cost = accounting::cost_for(s.engine.catalog(), s.config, agent.provider, agent.model, a.usage);
@@ -471,6 +512,10 @@ void Run::cut_rest(int li, const std::string& reason) {
             freed.push_back(agent.provider);
         }
         --s.pending[static_cast<std::size_t>(li)];
+        if (ended) {
+            const double at = ended->step_record->end_ms;
+            publish(std::move(*ended), at);
+        }
         Event e;
         e.type = Event::Type::AgentFailed;
         e.layer = li;

@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "engine/engine.h"
 #include "engine/prompt_builder.h"
+#include "engine/replay.h"
 #include "engine/run_outcome.h"
 #include "engine/run_provenance.h"
 #include "eval/experiment.h"
@@ -68,6 +69,7 @@ private slots:
     void stepsSendExactMessages_data();
     void stepsSendExactMessages();
     void threeLayersPipelineAllTheWay();
+    void stepEventsFollowTheRecordLiveAndReplayed();
     void repeatAtAStepsStartIsRemoved();
     void cancelInTheMiddleOfAStaircase();
     void proposerFailingMidStaircaseIsLeftOut();
@@ -225,6 +227,111 @@ void TestStaircase::threeLayersPipelineAllTheWay() {
     QVERIFY(rec.totals.critical_path_ms >= f.duration_ms);
 }
 
+namespace {
+// The staircase events of a run (AgentStep, AgentStepDone), in the order they came.
+std::vector<engine::Event> step_events(const std::vector<engine::Event>& all) {
+    std::vector<engine::Event> out;
+    for (const auto& e : all)
+        if (e.type == T::AgentStep || e.type == T::AgentStepDone) out.push_back(e);
+    return out;
+}
+QString describe(const engine::Event& e) {
+    return QStringLiteral("%1 L%2.%3 step %4 at %5").arg(engine::to_string(e.type)).arg(e.layer).arg(e.agent).arg(e.step).arg(e.t_ms, 0, 'f', 6);
+}
+} // namespace
+
+// Every step of a live staircase run is announced as it starts (AgentStep, at the step's recorded
+// start, with the messages it sent) and as it ends (AgentStepDone, at its recorded end, with its
+// first-token time and usage), in order, before the agent's end; the replay of the record sends
+// the same sequence, so the timeline draws live and replayed runs through one path.
+void TestStaircase::stepEventsFollowTheRecordLiveAndReplayed() {
+    const std::string n = nonce();
+    const std::string p1 = "ok?words=90&delay_ms=15&tag=P1" + n, p2 = "ok?words=90&delay_ms=15&tag=P2" + n;
+    const std::string m1 = "ok?words=40&delay_ms=5&tag=M1" + n, agg = "ok?words=30&delay_ms=5&tag=A" + n;
+    auto c = make_config(staircase(config_json(url(), {{p1, p2}, {m1}, {agg}}), 8));
+    EventLog log;
+    auto rec = run_to_end(c, "Q?", &log);
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    std::vector<engine::Event> all;
+    {
+        std::lock_guard<std::mutex> lock(log.mu);
+        all = log.events;
+    }
+    int announced = 0;
+    for (const auto& L : rec.layers)
+        for (const auto& a : L.agents) {
+            if (a.layer > 0) QVERIFY2(a.steps.size() >= 2, qPrintable(QString("L%1: %2 steps").arg(a.layer).arg(a.steps.size())));
+            else QVERIFY(a.steps.empty());
+            // This agent's events: each step starts, then ends, then the next starts; the agent's
+            // end comes after its last step's.
+            std::size_t next = 0;
+            bool begun = false, over = false;
+            for (const auto& e : all) {
+                if (e.layer != a.layer || e.agent != a.index) continue;
+                if (e.type == T::AgentDone || e.type == T::AgentFailed) over = true;
+                if (e.type != T::AgentStep && e.type != T::AgentStepDone) continue;
+                QVERIFY2(!over, qPrintable(describe(e) + " after the agent's end"));
+                QVERIFY2(next < a.steps.size(), qPrintable(describe(e) + ": more steps than recorded"));
+                const auto& st = a.steps[next];
+                QCOMPARE(e.step, static_cast<int>(next));
+                QVERIFY(e.step_record.has_value());
+                if (e.type == T::AgentStep) {
+                    QVERIFY2(!begun, qPrintable(describe(e)));
+                    begun = true;
+                    QCOMPARE(e.t_ms, st.start_ms); // the recorded start, to the bit
+                    QCOMPARE(e.step_record->start_ms, st.start_ms);
+                    QCOMPARE(e.step_record->messages, st.messages);
+                    QCOMPARE(e.step_record->last, st.last);
+                    ++announced;
+                } else {
+                    QVERIFY2(begun, qPrintable(describe(e) + " before its start"));
+                    begun = false;
+                    QCOMPARE(e.t_ms, st.end_ms);
+                    QVERIFY(st.end_ms >= st.start_ms);
+                    QCOMPARE(e.step_record->end_ms, st.end_ms);
+                    QCOMPARE(e.step_record->ttft_ms, st.ttft_ms);
+                    QCOMPARE(e.step_record->usage.completion_tokens, st.usage.completion_tokens);
+                    QCOMPARE(e.step_record->text, st.text);
+                    QVERIFY(e.step_record->messages.empty()); // sent with its start
+                    ++next;
+                }
+            }
+            QVERIFY(over);
+            QCOMPARE(next, a.steps.size());
+        }
+    QVERIFY(announced >= 4);
+    // Live: the aggregator's second step began before the proposers ended (the staircase).
+    QVERIFY(rec.layers[2].agents[0].steps[1].start_ms < rec.layers[0].end_ms);
+
+    // The replay of the record: the identical sequence.
+    const auto live = step_events(all);
+    const auto replayed = step_events(engine::replay_events(rec));
+    QCOMPARE(replayed.size(), live.size());
+    for (std::size_t k = 0; k < live.size(); ++k) {
+        const auto& x = live[k];
+        const auto& y = replayed[k];
+        QVERIFY2(x.type == y.type && x.layer == y.layer && x.agent == y.agent && x.step == y.step && x.t_ms == y.t_ms,
+                 qPrintable(QString("#%1: live %2, replayed %3").arg(k).arg(describe(x), describe(y))));
+        QCOMPARE(y.step_record->messages, x.step_record->messages);
+        QCOMPARE(y.step_record->ttft_ms, x.step_record->ttft_ms);
+        QCOMPARE(y.step_record->end_ms, x.step_record->end_ms);
+    }
+    // The events' JSON (`moa run --events`): the step's index, its messages at its start, its
+    // record without them at its end.
+    const auto first = live.front().to_json();
+    QCOMPARE(first["event"].get<std::string>(), std::string("agent_step"));
+    QCOMPARE(first["step"].get<int>(), 0);
+    QVERIFY(first["messages"].is_array() && !first["messages"].empty());
+    const auto ends = std::find_if(live.begin(), live.end(), [&](const engine::Event& e) {
+        return e.type == T::AgentStepDone && e.layer == live.front().layer && e.agent == live.front().agent;
+    });
+    QVERIFY(ends != live.end());
+    const auto end = ends->to_json();
+    QCOMPARE(end["event"].get<std::string>(), std::string("agent_step_done"));
+    QCOMPARE(end["step"].get<int>(), 0);
+    QVERIFY(end["step_record"]["start_ms"].is_number() && !end["step_record"].contains("messages"));
+}
+
 void TestStaircase::repeatAtAStepsStartIsRemoved() {
     const std::string n = nonce();
     const std::string p1 = "ok?words=60&delay_ms=15&tag=P1" + n;
@@ -263,6 +370,11 @@ void TestStaircase::cancelInTheMiddleOfAStaircase() {
     QCOMPARE(rec.status, engine::RunStatus::Cancelled);
     for (const auto& L : rec.layers)
         for (const auto& a : L.agents) QCOMPARE(a.state, engine::AgentState::Cancelled);
+    // The step the cancel stopped ended then, and was said to: each announced step has its end.
+    const auto& agg_rec = rec.layers[1].agents[0];
+    QVERIFY(agg_rec.steps.back().end_ms >= agg_rec.steps.back().start_ms && agg_rec.steps.back().end_ms > 0);
+    QCOMPARE(log.count(T::AgentStep), static_cast<int>(agg_rec.steps.size()));
+    QCOMPARE(log.count(T::AgentStepDone), static_cast<int>(agg_rec.steps.size()));
     // The proposers' connections were closed (the server saw them end before their answers did).
     QVERIFY(wait_until([&] { return aborted(p1) == 1 && aborted(p2) == 1; }));
 }
@@ -456,6 +568,35 @@ void TestStaircase::cliRunJsonAndHistoryShowKeepTheSteps() {
     auto shown = run_moa({"history", "show", QString::number(id), "--json"}, {}, 60000, env);
     QVERIFY2(shown.code == 0, shown.err.constData());
     QCOMPARE(QString::fromStdString(json::parse(shown.out.toStdString()).dump()), QString::fromStdString(doc.dump()));
+
+    // --events: a line as each step starts (with the messages it sent) and as it ends, matching
+    // the steps the agent's record lists at its end.
+    auto ev = run_moa({"run", "--config", f, "--prompt", "Q?", "--events"}, {}, 60000, env);
+    QVERIFY2(ev.code == 0, ev.err.constData());
+    std::vector<json> begun, ended;
+    json done;
+    for (const auto& line : ev.out.split('\n')) {
+        if (line.trimmed().isEmpty()) continue;
+        auto e = json::parse(line.toStdString());
+        const std::string type = e["event"].get<std::string>();
+        if (type == "agent_step") begun.push_back(e);
+        if (type == "agent_step_done") ended.push_back(e);
+        if (type == "agent_done" && e["layer"] == 1) done = e;
+    }
+    QVERIFY2(done.is_object(), ev.out.constData());
+    const auto& steps = done["agent_record"]["steps"];
+    QVERIFY(steps.size() >= 2);
+    QCOMPARE(begun.size(), steps.size());
+    QCOMPARE(ended.size(), steps.size());
+    for (std::size_t k = 0; k < steps.size(); ++k) {
+        QCOMPARE(begun[k]["layer"].get<int>(), 1);
+        QCOMPARE(begun[k]["step"].get<std::size_t>(), k);
+        QCOMPARE(begun[k]["t_ms"].get<double>(), steps[k]["start_ms"].get<double>());
+        QVERIFY(begun[k]["messages"].is_array() && !begun[k]["messages"].empty());
+        QCOMPARE(ended[k]["step"].get<std::size_t>(), k);
+        QCOMPARE(ended[k]["t_ms"].get<double>(), steps[k]["end_ms"].get<double>());
+        QCOMPARE(ended[k]["step_record"]["text"], steps[k]["text"]);
+    }
 }
 
 // moa run's text output with overlapping layers: the proposers finish while the aggregator
