@@ -228,10 +228,11 @@ void TestStaircaseGui::staircaseRunDrawsABarPerStepLiveAndReplayed() {
     QVERIFY(server.ok());
     const std::string n = nonce();
     // Two paced proposers and a straggler the layer's quorum cuts; the aggregator works in steps
-    // of 8 tokens over their answers while they grow.
+    // of 8 tokens over their answers while they grow (paced too, so that the run is watched
+    // while it streams: its last step alone takes about 1.6 s).
     auto j = config_json(server.base_url(), {{"ok?words=60&delay_ms=15&tag=P1" + n, "ok?words=400&delay_ms=50&tag=S" + n,
                                               "ok?words=60&delay_ms=15&tag=P2" + n},
-                                             {"ok?words=30&tag=A" + n}});
+                                             {"ok?words=60&delay_ms=25&tag=A" + n}});
     j["name"] = "Stairs";
     j["layers"][0]["quorum"] = 2;
     j["pipelining"] = {{"mode", "staircase"}, {"chunk_tokens", 8}};
@@ -247,6 +248,23 @@ void TestStaircaseGui::staircaseRunDrawsABarPerStepLiveAndReplayed() {
     w.promptEditor()->setPlainText("Q?");
     QSignalSpy finished(&w, &MainWindow::runFinished);
     QVERIFY(w.startRun());
+    // Live, while the aggregator still streams (before its AgentDone): a bar per step so far, each
+    // drawn from its step's start (compared with the record once the run is over), and the pane
+    // counting the steps.
+    auto* t = w.timeline();
+    QTRY_VERIFY_WITH_TIMEOUT(t->bars().at({1, 0}).steps.size() >= 2 && t->bars().at({1, 0}).end < 0, 60000);
+    const auto live_steps = t->bars().at({1, 0}).steps;
+    const auto live_rects = t->stepRects(1, 0);
+    const QString live_detail = w.runView()->pane(1, 0)->stateDetail();
+    QCOMPARE(finished.count(), 0);
+    QCOMPARE(live_rects.size(), live_steps.size());
+    for (std::size_t k = 0; k < live_rects.size(); ++k) {
+        QVERIFY(std::abs(live_rects[k].left() - t->xOf(live_steps[k].start)) < 0.5);
+        if (k > 0) QVERIFY(live_steps[k].start >= live_steps[k - 1].end && live_steps[k - 1].end >= 0); // ended before the next
+    }
+    // The step under way (if one is) reaches the timeline's present and grows with it.
+    if (live_steps.back().end < 0) QVERIFY(live_rects.back().right() >= t->xOf(t->spanMs()) - 0.5);
+    QVERIFY2(live_detail.contains(" steps so far"), qPrintable(live_detail));
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
     const QString status = w.statusBar()->currentMessage();
 
@@ -262,9 +280,18 @@ void TestStaircaseGui::staircaseRunDrawsABarPerStepLiveAndReplayed() {
     QVERIFY2(agg.steps.size() >= 3, qPrintable(QString::number(agg.steps.size())));
     QCOMPARE(rec.layers[0].agents[1].state, engine::AgentState::Cut);
     QVERIFY(rec.totals.ttft_ms);
+    // What was drawn mid-run was the record's own steps: the same starts, and the same ends for
+    // those that had ended.
+    QVERIFY(live_steps.size() <= agg.steps.size());
+    for (std::size_t k = 0; k < live_steps.size(); ++k) {
+        QVERIFY2(std::abs(live_steps[k].start - agg.steps[k].start_ms) < 1e-6,
+                 qPrintable(QString("step %1 drawn from %2 ms, recorded %3 ms").arg(k).arg(live_steps[k].start).arg(agg.steps[k].start_ms)));
+        if (live_steps[k].end >= 0) QVERIFY(std::abs(live_steps[k].end - agg.steps[k].end_ms) < 1e-6);
+        if (live_steps[k].end >= 0 && agg.steps[k].ttft_ms)
+            QVERIFY(std::abs(live_steps[k].first_token - (agg.steps[k].start_ms + *agg.steps[k].ttft_ms)) < 1e-6);
+    }
 
-    // Live: a bar per step, at the steps' start times; the proposers one bar each.
-    auto* t = w.timeline();
+    // At the end: a bar per step, at the steps' start times; the proposers one bar each.
     check_step_bars(t, agg);
     QVERIFY(t->stepRects(0, 0).empty());
     QVERIFY(!t->barRect(0, 0).isEmpty());

@@ -400,6 +400,13 @@ void RunView::apply(const std::vector<engine::Event>& batch) {
                 else final_dirty_ = true;
             }
             break;
+        case T::AgentStep:
+            // Staircase streaming: the steps counted as they start; the messages are the last step's.
+            if (e.step_record) messages_[{e.layer, e.agent}] = e.step_record->messages;
+            if (p && e.step > 0)
+                p->setState(p->isStreaming() ? S::Streaming : S::Waiting,
+                            tr("%1 so far (staircase streaming: one call per step)").arg(steps_text(static_cast<std::size_t>(e.step) + 1)));
+            break;
         case T::AgentRetry:
             if (p) p->setState(S::Retrying, tr("attempt %1 in %2 ms: %3").arg(e.attempt).arg(e.delay_ms).arg(QString::fromStdString(e.message)));
             emit agentStateChanged(e.layer, e.agent, S::Retrying);

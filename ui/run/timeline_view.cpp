@@ -36,10 +36,35 @@ void TimelineView::apply(const std::vector<engine::Event>& batch) {
         switch (e.type) {
         case T::RunStarted: running_ = true; break;
         case T::AgentStarted:
-            if (it != bars_.end()) it->second.start = e.t_ms, it->second.state = engine::AgentState::Waiting;
+            if (it != bars_.end()) {
+                // A staircase agent's first step may be announced before its call's first attempt.
+                Bar& b = it->second;
+                b.start = b.steps.empty() ? e.t_ms : std::min(e.t_ms, b.steps.front().start);
+                b.state = engine::AgentState::Waiting;
+            }
             break;
         case T::AgentDelta:
-            if (it != bars_.end() && it->second.first_token < 0) it->second.first_token = e.t_ms, it->second.state = engine::AgentState::Streaming;
+            if (it != bars_.end()) {
+                Bar& b = it->second;
+                if (b.first_token < 0) b.first_token = e.t_ms, b.state = engine::AgentState::Streaming;
+                // The step under way shows text: its first token came by now. (A step's first
+                // tokens may be held back to remove a repeat; its AgentStepDone brings the exact time.)
+                if (!b.steps.empty() && b.steps.back().end < 0 && b.steps.back().first_token < 0 && !e.text.empty())
+                    b.steps.back().first_token = e.t_ms;
+            }
+            break;
+        case T::AgentStep:
+        case T::AgentStepDone:
+            // Staircase streaming: each step's bar from its start, growing until it ends.
+            if (it != bars_.end() && e.step >= 0 && e.step_record) {
+                Bar& b = it->second;
+                const auto& st = *e.step_record;
+                if (b.steps.size() <= static_cast<std::size_t>(e.step)) b.steps.resize(static_cast<std::size_t>(e.step) + 1);
+                if (e.type == T::AgentStep) b.steps[static_cast<std::size_t>(e.step)] = {st.start_ms, -1, -1};
+                else b.steps[static_cast<std::size_t>(e.step)] = {st.start_ms, st.ttft_ms ? st.start_ms + *st.ttft_ms : -1, st.end_ms};
+                b.start = b.start < 0 ? st.start_ms : std::min(b.start, st.start_ms);
+                if (b.state == engine::AgentState::Queued) b.state = engine::AgentState::Waiting;
+            }
             break;
         case T::AgentDone:
         case T::AgentFailed:

@@ -4,8 +4,8 @@
 // layer, growing live while the run goes on. Each bar is lighter while the call waits for its
 // first token and solid while it streams; a legend says so, an axis below gives the seconds, and
 // a bar's tooltip gives its times. An agent that ran in steps (staircase streaming) gets one bar
-// per step, joined by a thin line, so the staircase is visible; a cut agent's bar is grey, the
-// reason in its tooltip.
+// per step, joined by a thin line, so the staircase is visible (live, each step's bar appears as
+// the step starts and grows until it ends); a cut agent's bar is grey, the reason in its tooltip.
 #include <QWidget>
 
 #include <map>
