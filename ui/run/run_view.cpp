@@ -223,6 +223,10 @@ void AgentPane::setRecord(const engine::AgentRecord& r) {
     }
 }
 
+void AgentPane::setStepsSoFar(std::size_t steps) {
+    stats_->setText(tr("%1 so far (staircase streaming: one call per step)").arg(steps_text(steps)));
+}
+
 RunView::RunView(QWidget* parent) : QWidget(parent) {
     flush_timer_ = new QTimer(this);
     flush_timer_->setSingleShot(true);
@@ -403,9 +407,7 @@ void RunView::apply(const std::vector<engine::Event>& batch) {
         case T::AgentStep:
             // Staircase streaming: the steps counted as they start; the messages are the last step's.
             if (e.step_record) messages_[{e.layer, e.agent}] = e.step_record->messages;
-            if (p && e.step > 0)
-                p->setState(p->isStreaming() ? S::Streaming : S::Waiting,
-                            tr("%1 so far (staircase streaming: one call per step)").arg(steps_text(static_cast<std::size_t>(e.step) + 1)));
+            if (p) p->setStepsSoFar(static_cast<std::size_t>(e.step) + 1);
             break;
         case T::AgentRetry:
             if (p) p->setState(S::Retrying, tr("attempt %1 in %2 ms: %3").arg(e.attempt).arg(e.delay_ms).arg(QString::fromStdString(e.message)));

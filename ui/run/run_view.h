@@ -62,6 +62,8 @@ public:
     void append(QStringView text);
     void setState(engine::AgentState s, const QString& detail = {});
     void setRecord(const engine::AgentRecord& r);
+    // Staircase streaming, while the agent runs: its steps so far (its record then says them all).
+    void setStepsSoFar(std::size_t steps);
     QString text() const { return body_->text(); } // exactly as it came
     StreamTextView* body() const { return body_; }
     QString stateText() const { return state_->text(); }
