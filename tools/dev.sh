@@ -161,6 +161,10 @@ PY
     for size in 1400x900 1024x700; do
         sfx=$([ "$size" = 1024x700 ] && echo -1024 || true)
         build/app/moa-workbench --window-size $size "$tmp/stairs.moa.json" --screenshot docs/screenshots/staircase-run$sfx.png --prompt "$q"
+        # Mid-run: the aggregator's steps so far on the timeline, the one under way growing. Its
+        # own history, as for run-in-progress.png.
+        MOA_HISTORY_DB="$tmp/in-progress.sqlite" build/app/moa-workbench --window-size $size "$tmp/stairs.moa.json" \
+            --screenshot docs/screenshots/staircase-live$sfx.png --prompt "$q" --screenshot-during 1200
     done
     server_in=${SERVER[1]}
     exec {server_in}>&-
