@@ -6,7 +6,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -43,6 +46,7 @@ const char* reason(int status) {
     case 413: return "Content Too Large";
     case 431: return "Request Header Fields Too Large";
     case 501: return "Not Implemented";
+    case 505: return "HTTP Version Not Supported";
     case 503: return "Service Unavailable";
     default: return "Bad Request";
     }
@@ -71,6 +75,56 @@ bool is_digits(std::string_view s) {
     return true;
 }
 
+// RFC 9110 token characters (methods, header names): anything else is read differently by
+// different parsers, so a proxy in front may see another request than this server does.
+bool is_tchar(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// The request line, RFC 9112 section 3: method SP request-target SP HTTP-version, each part
+// strict (libmicrohttpd accepts a bare CR or a tab in the target, odd bytes in the method, and
+// any HTTP/1.x version). Sets `http11` for an HTTP/1.1 request.
+std::optional<std::string> screen_request_line(std::string_view line, bool& http11) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty())
+        return answer(400, "the request starts with an empty line; send the request line first (METHOD /path HTTP/1.1)",
+                      "request_line");
+    const std::size_t sp1 = line.find(' ');
+    const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos)
+        return answer(400, "the request line \"" + text::quote_start(line, 60) +
+                               "\" is not METHOD SP TARGET SP HTTP-VERSION with single spaces",
+                      "request_line");
+    const std::string_view method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1),
+                           version = line.substr(sp2 + 1);
+    if (method.empty() || !std::all_of(method.begin(), method.end(), is_tchar))
+        return answer(400, "the request method \"" + text::quote_start(method, 40) +
+                               "\" has a character a method cannot have (letters, digits and !#$%&'*+-.^_`|~ only)",
+                      "method");
+    if (target.empty())
+        return answer(400, "the request line has an empty target; send a path like /v1/chat/completions", "path");
+    for (std::size_t i = 0; i < target.size(); ++i)
+        if (static_cast<unsigned char>(target[i]) <= 0x20 || static_cast<unsigned char>(target[i]) >= 0x7F)
+        {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(target[i]));
+            return answer(400, std::string("the request target has a byte that is not printable ASCII (") + hex + " at offset " +
+                                   std::to_string(i) + "); encode it as %XX",
+                          "path");
+        }
+    if (version == "HTTP/1.1") http11 = true;
+    else if (version != "HTTP/1.0") {
+        const bool looks_http = version.size() == 8 && version.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(version[5])) &&
+                                version[6] == '.' && std::isdigit(static_cast<unsigned char>(version[7]));
+        return answer(looks_http ? 505 : 400,
+                      "the HTTP version \"" + text::quote_start(version, 20) + "\" is " +
+                          (looks_http ? "not supported" : "not an HTTP version") + ": send HTTP/1.1 (or HTTP/1.0)",
+                      "version");
+    }
+    return std::nullopt;
+}
+
 // The end of the head (after its blank line), or npos while it is not complete.
 std::size_t head_end(std::string_view data) {
     for (std::size_t i = data.find('\n'); i != std::string_view::npos; i = data.find('\n', i + 1)) {
@@ -88,7 +142,8 @@ std::optional<std::string> screen_request_head(std::string_view head, std::size_
     std::size_t pos = head.find('\n');
     if (pos == std::string_view::npos) return std::nullopt; // not a head: libmicrohttpd says so
     const std::string_view request_line = head.substr(0, pos);
-    const bool http11 = request_line.size() >= 9 && request_line.substr(request_line.size() - (request_line.back() == '\r' ? 9 : 8), 8) == "HTTP/1.1";
+    bool http11 = false;
+    if (auto refusal = screen_request_line(request_line, http11)) return refusal;
     bool bare_lf = request_line.empty() || request_line.back() != '\r';
     for (++pos; pos < head.size();) {
         std::size_t eol = head.find('\n', pos);
@@ -104,11 +159,17 @@ std::optional<std::string> screen_request_head(std::string_view head, std::size_
         const std::size_t colon = line.find(':');
         if (colon == std::string_view::npos) continue; // libmicrohttpd refuses it
         const std::string_view raw_name = line.substr(0, colon);
+        if (raw_name.empty())
+            return answer(400, "a header line has no name (it starts with ':')", "headers");
         for (char ch : raw_name)
             if (ch == ' ' || ch == '\t' || static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F)
                 return answer(400, "the header name \"" + text::quote_start(raw_name, 40) +
                                        "\" has white space or a control character in it (a proxy may read it as another header)",
                               "headers");
+        if (!std::all_of(raw_name.begin(), raw_name.end(), is_tchar))
+            return answer(400, "the header name \"" + text::quote_start(raw_name, 40) +
+                                   "\" has a character a header name cannot have (letters, digits and !#$%&'*+-.^_`|~ only)",
+                          "headers");
         for (char ch : line.substr(colon + 1))
             if ((static_cast<unsigned char>(ch) < 0x20 && ch != '\t') || ch == 0x7F)
                 return answer(400, "the value of the header " + text::quote_start(raw_name, 40) + " has a control character in it",

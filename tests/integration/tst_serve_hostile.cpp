@@ -123,6 +123,7 @@ private slots:
     void bodyTricklersDoNotLockOthersOut();
     void ambiguousFramingIsRefused();
     void requestHeadsAreScreened();
+    void requestLinesAndHeaderNamesAreScreened();
     void echoedValuesAreBrief();
     void duplicateJsonKeysAreRefused();
     void nulInContentIsKept();
@@ -768,6 +769,72 @@ void TestServeHostile::requestHeadsAreScreened() {
     QCOMPARE(status_of(two), 200L);
     QCOMPARE(two.count("HTTP/1.1 "), 1);
     QCOMPARE(upstream_calls("HD-"), 3);
+}
+
+// The request line and header names, strict (RFC 9112 section 3, RFC 9110 token): a bare CR
+// or a space in the target, odd bytes in the method, a version other than HTTP/1.0 or 1.1 (an
+// HTTP/1.2 request without Host was served), an empty or 8-bit header name all passed to
+// libmicrohttpd, which read them its own way. Each now gets one JSON answer naming the part.
+void TestServeHostile::requestLinesAndHeaderNamesAreScreened() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("lines", {{"ok?tag=RL-" + n_}}))}, env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    const QByteArray body = chat_body("lines", false);
+    const QByteArray rest = "Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
+                            QByteArray::number(body.size()) + "\r\n";
+    auto with_line = [&](const QByteArray& line) { return line + "\r\n" + rest + "\r\n" + body; };
+    auto with_header = [&](const QByteArray& h) {
+        return "POST /v1/chat/completions HTTP/1.1\r\n" + h + "\r\n" + rest + "\r\n" + body;
+    };
+    struct Case {
+        QByteArray request;
+        long status;
+        QString param;
+        QString says;
+    };
+    const QByteArray binary_name = QByteArray(3000, '\xff') + "\xc3(";
+    for (const Case& c : {
+             Case{with_line("POST /v1/chat\rcompletions HTTP/1.1"), 400, "path", "not printable ASCII (0x0D at offset 8)"},
+             Case{with_line(QByteArray("POST /v1/chat\0completions HTTP/1.1", 34)), 400, "path", "0x00"},
+             Case{with_line("POST /v1/chat\tcompletions HTTP/1.1"), 400, "path", "0x09"},
+             Case{with_line("POST /v1/caf\xc3\xa9 HTTP/1.1"), 400, "path", "0xC3"},
+             Case{with_line("POST /v1/chat completions HTTP/1.1"), 400, "request_line", "single spaces"},
+             Case{with_line("POST  /v1/chat/completions HTTP/1.1"), 400, "request_line", "single spaces"},
+             Case{with_line(" /v1/chat/completions HTTP/1.1"), 400, "method", "\"\" has a character"},
+             Case{with_line("POST /v1/chat/completions"), 400, "request_line", "METHOD SP TARGET SP HTTP-VERSION"},
+             Case{with_line("PO\x01ST /v1/chat/completions HTTP/1.1"), 400, "method", "has a character a method cannot have"},
+             Case{with_line("P(S)T /v1/chat/completions HTTP/1.1"), 400, "method", "\"P(S)T\""},
+             Case{with_line("POST /v1/chat/completions HTTP/1.2"), 505, "version", "\"HTTP/1.2\" is not supported"},
+             Case{with_line("POST /v1/chat/completions HTTP/2.0"), 505, "version", "not supported"},
+             Case{with_line("POST /v1/chat/completions HTTP/0.9"), 505, "version", "not supported"},
+             Case{with_line("POST /v1/chat/completions HTTP/1.10"), 400, "version", "not an HTTP version"},
+             Case{with_line("POST /v1/chat/completions http/1.1"), 400, "version", "not an HTTP version"},
+             Case{with_line("POST /v1/chat/completions XYZ"), 400, "version", "\"XYZ\" is not an HTTP version"},
+             Case{"\r\n" + with_line("POST /v1/chat/completions HTTP/1.1"), 400, "request_line", "starts with an empty line"},
+             Case{with_header(": x"), 400, "headers", "no name"},
+             Case{with_header("X-\xe9t\xe9: 1"), 400, "headers", "cannot have"},
+             Case{with_header("X(a): 1"), 400, "headers", "\"X(a)\" has a character a header name cannot have"},
+             Case{with_header(binary_name + ": 1"), 400, "headers", "cannot have"}}) {
+        QElapsedTimer t;
+        t.start();
+        const QByteArray r = raw_exchange(port, c.request, 20000);
+        QVERIFY2(t.elapsed() < 15000, "the connection was left open");
+        QVERIFY2(status_of(r) == c.status, r.constData());
+        QVERIFY2(r.contains("\r\nConnection: close\r\n"), r.constData());
+        const QJsonObject e = one_response_error(r);
+        QVERIFY2(!e.isEmpty(), r.constData());
+        QCOMPARE(e["param"].toString(), c.param);
+        QVERIFY2(e["message"].toString().contains(c.says), r.constData());
+        // Never the client's bytes raw: a short, escaped start of them at most.
+        QVERIFY2(r.size() < 1024, qPrintable(QString::number(r.size())));
+        QVERIFY2(!r.contains('\x1b') && !r.contains('\xff') && !r.contains('\0'), r.constData());
+    }
+    QCOMPARE(upstream_calls("RL-"), 0);
+    // Well-formed lines as before: HTTP/1.0 without Host, HTTP/1.1 with it, token methods.
+    QCOMPARE(status_of(raw_exchange(port, "GET /v1/models HTTP/1.0\r\n\r\n")), 200L);
+    QCOMPARE(status_of(raw_exchange(port, "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace_id.1~: v\r\n\r\n")), 200L);
+    QCOMPARE(status_of(raw_exchange(port, with_line("POST /v1/chat/completions?x=%20y HTTP/1.1"))), 200L);
+    QCOMPARE(upstream_calls("RL-"), 1);
 }
 
 // A client's value quoted back in an error is cut to a short, escaped start: a 5 MB model name
