@@ -5,6 +5,7 @@
 #include <set>
 #include <variant>
 
+#include "config/whole_number.h"
 #include "util/json_guard.h"
 #include "util/text.h"
 
@@ -142,9 +143,13 @@ std::variant<ChatRequest, RequestError> parse_chat_request(const std::string& bo
     }
     for (const char* k : {"max_tokens", "max_completion_tokens"}) {
         if (auto mt = j.find(k); mt != j.end() && !mt->is_null()) {
-            if (!mt->is_number_integer() || mt->get<long>() < 1)
-                return bad(std::string("\"") + k + "\" must be a positive integer", k);
-            r.max_tokens = mt->get<long>();
+            // The rule of configuration files (1e2 is 100), and their range.
+            if (!config::is_whole_number(*mt) || mt->get<double>() < config::kMinMaxTokens ||
+                mt->get<double>() > config::kMaxMaxTokens)
+                return bad(std::string("\"") + k + "\" must be a positive integer between 1 and 10000000, not " +
+                               json_guard::brief(*mt, 40),
+                           k);
+            r.max_tokens = static_cast<long>(mt->get<double>());
         }
     }
     if (auto n = j.find("n"); n != j.end() && !n->is_null() && !(n->is_number_integer() && n->get<long>() == 1))
