@@ -207,6 +207,74 @@ std::optional<std::string> screen_request_head(std::string_view head, std::size_
     return std::nullopt;
 }
 
+bool is_chunked(std::string_view head) {
+    for (std::size_t pos = head.find('\n'); pos != std::string_view::npos && pos + 1 < head.size();) {
+        std::size_t eol = head.find('\n', pos + 1);
+        if (eol == std::string_view::npos) eol = head.size();
+        const std::string_view line = head.substr(pos + 1, eol - pos - 1);
+        pos = eol;
+        const std::size_t colon = line.find(':');
+        if (colon != std::string_view::npos && text::to_lower(line.substr(0, colon)) == "transfer-encoding" &&
+            text::to_lower(text::trim(line.substr(colon + 1))) == "chunked")
+            return true;
+    }
+    return false;
+}
+
+ChunkedVerdict screen_chunked_body(std::string_view body, std::size_t max_bytes) {
+    auto refuse = [](int status, std::string message) {
+        return ChunkedVerdict{false, error_response(status, std::move(message), "bad_chunked_body", "Transfer-Encoding")};
+    };
+    auto is_hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+    const std::string too_large = "the chunked request body is larger than " + std::to_string(max_bytes / 1024) +
+                                  " KB, this server's limit for chunked bodies; send it with Content-Length";
+    std::size_t pos = 0, total = 0;
+    for (int chunk = 0;; ++chunk) {
+        // chunk-size = 1*HEXDIG, then CR LF: no extension, no white space.
+        std::size_t end = pos;
+        while (end < body.size() && is_hex(body[end])) ++end;
+        std::size_t digits = end - pos, first = pos;
+        while (first < end && body[first] == '0') ++first; // leading zeros are allowed
+        if (end - first > 8 || digits > 16) return refuse(413, too_large);
+        if (end == body.size()) return {};
+        const std::string where = "chunk " + std::to_string(chunk + 1);
+        // The size line as far as its CR, for the message.
+        auto size_line = [&](std::size_t from) { return body.substr(from, std::min<std::size_t>(body.find('\r', from), from + 40) - from); };
+        if (body[end] == ';')
+            return refuse(400, "the chunked request body has a chunk extension (\"" + text::quote_start(size_line(end), 20) +
+                                   "\" after the size of " + where + "); send chunks without extensions, or the body with Content-Length");
+        if (digits == 0 || body[end] != '\r')
+            return refuse(400, "the chunked request body has a malformed size line at " + where + " (\"" +
+                                   text::quote_start(size_line(pos), 20) + "\"): hex digits then CR LF");
+        if (end + 1 == body.size()) return {};
+        if (body[end + 1] != '\n')
+            return refuse(400, "the size line of " + where + " of the chunked request body does not end with CR LF");
+        const std::size_t size = first == end ? 0 : std::stoul(std::string(body.substr(first, end - first)), nullptr, 16);
+        pos = end + 2;
+        if (size == 0) { // the last chunk; then the (empty) trailer section
+            if (body.size() - pos < 2) {
+                if (body.size() == pos || body[pos] == '\r') return {};
+            } else if (body.substr(pos, 2) == "\r\n") {
+                return {true, std::nullopt};
+            }
+            return refuse(400, "the chunked request body has trailer fields (or bytes) after its last chunk; none are accepted");
+        }
+        total += size;
+        if (total > max_bytes) return refuse(413, too_large);
+        if (body.size() < pos + size + 2) {
+            // A CR LF missing after the chunk's data shows once its bytes are there.
+            if (body.size() >= pos + size + 1 && body[pos + size] != '\r')
+                return refuse(400, where + " of the chunked request body is not followed by CR LF (its size says " +
+                                       std::to_string(size) + " bytes)");
+            return {};
+        }
+        if (body.substr(pos + size, 2) != "\r\n")
+            return refuse(400, where + " of the chunked request body is not followed by CR LF (its size says " +
+                                   std::to_string(size) + " bytes)");
+        pos += size + 2;
+    }
+}
+
 ConnectionScreen::ConnectionScreen(int listen_fd, Options options, Handover handover)
     : listen_fd_(listen_fd), opt_(options), handover_(std::move(handover)) {}
 
@@ -236,6 +304,7 @@ void ConnectionScreen::loop() {
         bool refused = false; // answered; read and dropped until the client closes or kLinger passes
         Clock::time_point peeked{}; // when its head was last read
         bool again = false;         // more arrived since, not read yet (see kPeekEvery)
+        bool chunked = false;       // its head is complete; its chunked body is awaited
     };
     // Edge-triggered: a head that is not complete yet stays unread in the socket (it is peeked,
     // for libmicrohttpd to read), so a level-triggered poll would report it again and again.
@@ -250,7 +319,7 @@ void ConnectionScreen::loop() {
     watch(wake_[0], EPOLLIN);
     watch(listen_fd_, EPOLLIN);
     std::map<int, Waiting> waiting;
-    std::vector<char> buf(kMaxHead);
+    std::vector<char> buf(kMaxHead + kMaxChunkedBody + 1024); // a head, and a chunked body with its size lines
     // What the client sent and nobody read is read away first: closing with unread data would
     // send a reset, and the client would lose an answer it had not read yet.
     auto drop = [&](int fd) {
@@ -296,10 +365,28 @@ void ConnectionScreen::loop() {
         const std::string_view data(buf.data(), static_cast<std::size_t>(n));
         const std::size_t end = head_end(data);
         if (end == std::string_view::npos && data.size() < kMaxHead) return; // not complete yet
-        const std::optional<std::string> refusal =
-            end != std::string_view::npos
+        std::optional<std::string> refusal =
+            end != std::string_view::npos && end <= kMaxHead
                 ? screen_request_head(data.substr(0, end), opt_.max_body_bytes)
                 : answer(431, "the request head is larger than " + std::to_string(kMaxHead / 1024) + " KB", "headers");
+        if (!refusal && is_chunked(data.substr(0, end))) {
+            ChunkedVerdict v = screen_chunked_body(data.substr(end));
+            if (!v.complete && !v.refusal) {
+                if (data.size() < buf.size()) {
+                    // Room for the whole chunked body in the socket while it is peeked at.
+                    if (!w.chunked) {
+                        w.chunked = true;
+                        const int room = static_cast<int>(buf.size() * 2);
+                        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &room, sizeof room);
+                    }
+                    return;
+                }
+                v.refusal = error_response(413, "the chunked request body is larger than " + std::to_string(kMaxChunkedBody / 1024) +
+                                                    " KB, this server's limit for chunked bodies; send it with Content-Length",
+                                           "bad_chunked_body", "Transfer-Encoding");
+            }
+            refusal = std::move(v.refusal);
+        }
         if (refusal) {
             refuse(fd, w, *refusal);
             return;

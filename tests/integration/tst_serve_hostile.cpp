@@ -124,6 +124,7 @@ private slots:
     void ambiguousFramingIsRefused();
     void requestHeadsAreScreened();
     void requestLinesAndHeaderNamesAreScreened();
+    void chunkedBodiesAreScreened();
     void echoedValuesAreBrief();
     void duplicateJsonKeysAreRefused();
     void nulInContentIsKept();
@@ -835,6 +836,86 @@ void TestServeHostile::requestLinesAndHeaderNamesAreScreened() {
     QCOMPARE(status_of(raw_exchange(port, "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace_id.1~: v\r\n\r\n")), 200L);
     QCOMPARE(status_of(raw_exchange(port, with_line("POST /v1/chat/completions?x=%20y HTTP/1.1"))), 200L);
     QCOMPARE(upstream_calls("RL-"), 1);
+}
+
+// libmicrohttpd answered every fault in a chunked body itself, with an HTML page (a 100 KB
+// chunk extension: 500 "Internal server error"; a size that is not hex or a chunk without its
+// CR LF: 400; a huge size: 413). The screen checks the whole chunked body first (up to 64 KB):
+// one JSON answer for each, and chunked bodies without faults are served as before.
+void TestServeHostile::chunkedBodiesAreScreened() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("chunks", {{"ok?tag=CH-" + n_}}))}, env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    const QByteArray body = chat_body("chunks", false);
+    const QByteArray head = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                            "Transfer-Encoding: chunked\r\n\r\n";
+    const QByteArray size = QByteArray::number(body.size(), 16);
+    const QByteArray half1 = body.left(body.size() / 2), half2 = body.mid(body.size() / 2);
+    QByteArray many; // 70 KB in 1 KB chunks: past the limit for chunked bodies
+    for (int i = 0; i < 70; ++i) many += "400\r\n" + QByteArray(1024, ' ') + "\r\n";
+    struct Case {
+        QByteArray chunks;
+        long status;
+        QString says;
+    };
+    for (const Case& c : {
+             Case{size + ";" + QByteArray(100000, 'a') + "\r\n" + body + "\r\n0\r\n\r\n", 400, "chunk extension"},
+             Case{size + ";a=b\r\n" + body + "\r\n0\r\n\r\n", 400, "chunk extension (\";a=b\" after the size of chunk 1)"},
+             Case{QByteArray::number(half1.size(), 16) + "\r\n" + half1 + "\r\n" + QByteArray::number(half2.size(), 16) +
+                      " ; x\r\n" + half2 + "\r\n0\r\n\r\n",
+                  400, "malformed size line at chunk 2"},
+             Case{"zz\r\n" + body + "\r\n0\r\n\r\n", 400, "malformed size line at chunk 1 (\"zz\")"},
+             Case{"\r\n" + body + "\r\n0\r\n\r\n", 400, "malformed size line"},
+             Case{size + "\n" + body + "\r\n0\r\n\r\n", 400, "malformed size line"},
+             Case{size + "\r\n" + body + "XX0\r\n\r\n", 400, "chunk 1 of the chunked request body is not followed by CR LF"},
+             Case{"ffffffffffffffffff\r\n" + body + "\r\n0\r\n\r\n", 413, "larger than 64 KB"},
+             Case{"10001\r\n" + body + "\r\n0\r\n\r\n", 413, "send it with Content-Length"},
+             Case{many + size + "\r\n" + body + "\r\n0\r\n\r\n", 413, "larger than 64 KB"},
+             Case{size + "\r\n" + body + "\r\n0\r\nX-Trailer: 1\r\n\r\n", 400, "trailer fields"}}) {
+        QElapsedTimer t;
+        t.start();
+        const QByteArray r = raw_exchange(port, head + c.chunks, 20000);
+        QVERIFY2(t.elapsed() < 15000, "the connection was left open");
+        QVERIFY2(status_of(r) == c.status, r.left(300).constData());
+        QVERIFY2(r.contains("\r\nContent-Type: application/json\r\n") && r.contains("\r\nConnection: close\r\n"), r.constData());
+        const QJsonObject e = one_response_error(r);
+        QVERIFY2(!e.isEmpty(), r.constData());
+        QCOMPARE(e["code"].toString(), QStringLiteral("bad_chunked_body"));
+        QCOMPARE(e["param"].toString(), QStringLiteral("Transfer-Encoding"));
+        QVERIFY2(e["message"].toString().contains(c.says), r.constData());
+        QVERIFY2(r.size() < 1024, qPrintable(QString::number(r.size())));
+    }
+    QCOMPARE(upstream_calls("CH-"), 0);
+    // Well-formed chunked bodies: in one chunk, in two, with leading zeros in a size, and with
+    // the body sent after the head in pieces.
+    for (const QByteArray& chunks :
+         {size + "\r\n" + body + "\r\n0\r\n\r\n",
+          QByteArray::number(half1.size(), 16) + "\r\n" + half1 + "\r\n00" + QByteArray::number(half2.size(), 16).toUpper() +
+              "\r\n" + half2 + "\r\n0000\r\n\r\n"}) {
+        const QByteArray r = raw_exchange(port, head + chunks, 20000);
+        QVERIFY2(status_of(r) == 200, r.constData());
+    }
+    {
+        const int fd = connect_to(port);
+        QVERIFY(fd >= 0);
+        const QByteArray pieces[] = {head, size + "\r", "\n" + half1, half2 + "\r\n0\r", "\n\r\n"};
+        for (const QByteArray& p : pieces) {
+            QCOMPARE(send(fd, p.constData(), static_cast<std::size_t>(p.size()), MSG_NOSIGNAL), static_cast<ssize_t>(p.size()));
+            QTest::qWait(100); // each piece arrives on its own (no timing is measured)
+        }
+        QByteArray got;
+        for (;;) {
+            pollfd p{fd, POLLIN, 0};
+            if (poll(&p, 1, 20000) <= 0) break;
+            char b[65536];
+            const ssize_t n = recv(fd, b, sizeof b, 0);
+            if (n <= 0) break;
+            got.append(b, n);
+        }
+        close(fd);
+        QVERIFY2(status_of(got) == 200, got.constData());
+    }
+    QCOMPARE(upstream_calls("CH-"), 3);
 }
 
 // A client's value quoted back in an error is cut to a short, escaped start: a 5 MB model name
