@@ -125,6 +125,7 @@ private slots:
     void requestHeadsAreScreened();
     void requestLinesAndHeaderNamesAreScreened();
     void chunkedBodiesAreScreened();
+    void nonReadingStreamClientsAreStopped();
     void echoedValuesAreBrief();
     void duplicateJsonKeysAreRefused();
     void nulInContentIsKept();
@@ -916,6 +917,72 @@ void TestServeHostile::chunkedBodiesAreScreened() {
         QVERIFY2(status_of(got) == 200, got.constData());
     }
     QCOMPARE(upstream_calls("CH-"), 3);
+}
+
+// A client that starts a streaming request and never reads: its answer piled up in the server
+// (6 such clients over an upstream that streams without end: serve's VmRSS 223 MB, about 35 MB
+// each, until the answers hit their 8 MB cap). Now at most 1 MB is held unsent per response;
+// past it the run is stopped ("stopped: client not reading") and let go, and others are served.
+void TestServeHostile::nonReadingStreamClientsAreStopped() {
+    auto env = env_;
+    env.insert("MOA_HISTORY_DB", dir_.filePath("notreading.sqlite"));
+    ServeProcess serve({"--config", QString::fromStdString(write_config("flood", {{"endless?seconds=60&tag=NR-" + n_}})),
+                        "--config", QString::fromStdString(write_config("calm", {{"ok?tag=NC-" + n_}})), "--max-runs", "16"},
+                       env);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    QCOMPARE(http_request("POST", serve.url("/v1/chat/completions"), chat_body("calm", true)).status, 200L);
+    const double base = proc_status_mb(serve.pid(), "VmRSS");
+    const QByteArray body = chat_body("flood", true);
+    const QByteArray request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                               "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+    constexpr int kClients = 6;
+    std::vector<int> clients;
+    auto close_all = qScopeGuard([&] {
+        for (int fd : clients) close(fd);
+    });
+    for (int i = 0; i < kClients; ++i) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        const int small = 4096; // a client that reads nothing: its socket fills at once
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<std::uint16_t>(port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QVERIFY(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        QCOMPARE(send(fd, request.constData(), static_cast<std::size_t>(request.size()), MSG_NOSIGNAL),
+                 static_cast<ssize_t>(request.size()));
+        clients.push_back(fd);
+    }
+    // Every run ends, stopped, while its client still holds the connection.
+    auto stopped_runs = [&] {
+        auto list = run_moa({"history", "--json"}, {}, 60000, env);
+        if (list.code != 0) return -1;
+        int n = 0;
+        for (const auto& r : json::parse(list.out.toStdString()))
+            if (r["status"] == "cancelled" && r.value("config", "") == "flood") ++n;
+        return n;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(stopped_runs() == kClients, 90000);
+    const json runs = json::parse(run_moa({"history", "--json"}, {}, 60000, env).out.toStdString());
+    int checked = 0;
+    for (const auto& r : runs) {
+        if (r["status"] != "cancelled") continue;
+        auto doc = run_moa({"history", "show", QString::number(r["id"].get<long long>()), "--json"}, {}, 60000, env);
+        QCOMPARE(QString::fromStdString(json::parse(doc.out.toStdString())["error"].get<std::string>()),
+                 QStringLiteral("stopped: client not reading (over 1 MB of the answer unsent)"));
+        ++checked;
+    }
+    QCOMPARE(checked, kClients);
+    // A normal client is answered meanwhile, and the stopped runs' memory is let go.
+    auto ok = http_request("POST", serve.url("/v1/chat/completions"), chat_body("calm", true));
+    QCOMPARE(ok.status, 200L);
+    QVERIFY(ok.body.contains("data: [DONE]"));
+    const double rss = proc_status_mb(serve.pid(), "VmRSS"), peak = proc_status_mb(serve.pid(), "VmHWM");
+    qInfo("moa serve VmRSS %.1f MB before, %.1f MB with %d clients not reading (their runs stopped); peak %.1f MB", base, rss,
+          kClients, peak);
+    QVERIFY(base > 0);
+    QVERIFY2(rss - base < 80, qPrintable(QString("grew by %1 MB").arg(rss - base)));
 }
 
 // A client's value quoted back in an error is cut to a short, escaped start: a 5 MB model name
