@@ -109,6 +109,8 @@ private slots:
     void deepErrorInTheStreamFailsTheAgentInMoaRun_data();
     void deepErrorInTheStreamFailsTheAgentInMoaRun();
     void deepErrorFailsTheRunThroughServe();
+    void duplicateKeysUpstreamFailTheAgent_data();
+    void duplicateKeysUpstreamFailTheAgent();
     void upstreamErrorsAreGenericUnlessExposed();
     void memoryStaysFlatOverManyRequests();
     void deepFlatAndHugeBodiesAreRefusedCheaply();
@@ -207,6 +209,35 @@ void TestServeHostile::deepErrorFailsTheRunThroughServe() {
     }
     // The server is still there.
     QCOMPARE(http_request("GET", serve.url("/v1/models")).status, 200L);
+}
+
+void TestServeHostile::duplicateKeysUpstreamFailTheAgent_data() {
+    QTest::addColumn<QString>("scenario");
+    QTest::addColumn<QString>("pointer");
+    QTest::newRow("choices twice") << "dupkeys?where=choices" << "/choices";
+    QTest::newRow("content twice in a delta") << "dupkeys?where=content" << "/choices/0/delta/content";
+    QTest::newRow("index twice") << "dupkeys?where=index" << "/choices/0/index";
+    QTest::newRow("content twice in a body") << "dupkeys?where=body" << "/choices/0/message/content";
+}
+
+// A stream line (or a whole body) with a key given twice: both "choices" arrays, or both
+// "content" strings, were used ("Shown Hidden "), though a gateway or log in between may have
+// read only one of them. Now the line is refused as malformed: the agent fails, naming the key.
+void TestServeHostile::duplicateKeysUpstreamFailTheAgent() {
+    QFETCH(QString, scenario);
+    QFETCH(QString, pointer);
+    json j = config_json(upstream_->base_url(), {{"ok?tag=DU-" + n_, scenario.toStdString() + "&tag=" + n_}, {"ok?tag=DV-" + n_}});
+    j["name"] = "dup-upstream";
+    const std::string cfg = dir_.filePath("dup-upstream.moa.json").toStdString();
+    std::ofstream(cfg) << j.dump(2);
+    auto r = run_moa({"run", "--config", QString::fromStdString(cfg), "--prompt", "Hi", "--json"}, {}, 60000, env_);
+    QVERIFY2(r.code == 0, r.err.constData()); // the drop policy: the other proposer carries the run
+    auto agents = obj(r.out)["layers"].toArray()[0].toObject()["agents"].toArray();
+    QCOMPARE(agents.size(), 2);
+    const QString error = agents[1].toObject()["error"].toString();
+    QVERIFY2(error.contains("the key at " + pointer + " twice"), qPrintable(error));
+    QVERIFY2(error.contains("provider \"local\""), qPrintable(error));
+    QVERIFY2(!agents[1].toObject()["text"].toString().contains("Hidden"), qPrintable(agents[1].toObject()["text"].toString()));
 }
 
 // By default a client learns that an upstream provider failed, not the provider's words (they
