@@ -38,6 +38,9 @@ struct Job {
     std::condition_variable cv;
     std::deque<std::string> out; // SSE text not yet sent
     std::size_t out_offset = 0;  // of out.front(), when a read took only part of it
+    std::size_t out_bytes = 0;   // in `out`, the part of its front already sent included
+    bool stream = false;
+    bool not_reading = false;    // the unsent text passed kMaxUnsent: the run was stopped
     bool first_token = false;
     bool ended = false;
     bool tail_sent = false;
@@ -54,11 +57,36 @@ struct Job {
     long keepalive_ms = 1000;
     bool role_sent = false;
 
+    void push(std::string text) {
+        out_bytes += text.size();
+        out.push_back(std::move(text));
+    }
+    // What the run produces for the client (mu held). A non-streaming request reads the record
+    // at the end, so nothing is queued for it; a streaming client that does not read what it is
+    // sent (its socket full) gets at most kMaxUnsent queued, and then its run is stopped.
+    bool queue(std::string text);
+
     json chunk(json delta, json finish = nullptr) const {
         return {{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
                 {"choices", json::array({{{"index", 0}, {"delta", std::move(delta)}, {"finish_reason", std::move(finish)}}})}};
     }
 };
+
+// The SSE text one streaming response may hold unsent: a client that stops reading (its
+// socket's buffers full) held the whole answer here, up to its 8 MB cap several times over in
+// chunk objects (~35 MB a client, measured); past this its run is stopped.
+constexpr std::size_t kMaxUnsent = 1u << 20;
+const char* kClientNotReading = "stopped: client not reading (over 1 MB of the answer unsent)";
+
+bool Job::queue(std::string text) {
+    if (!stream || not_reading) return false;
+    push(std::move(text));
+    if (out_bytes > kMaxUnsent && !ended && run) {
+        not_reading = true;
+        run->cancel(kClientNotReading);
+    }
+    return true;
+}
 
 // An open connection, for the watchdog: what it is waiting for the client to send, since when.
 struct Pending {
@@ -68,6 +96,18 @@ struct Pending {
     Phase phase = Phase::Headers;
     bool closing = false; // shut down by the watchdog or to make room
 };
+
+const char* kGenericUpstream = "an upstream provider failed (the server's log says which and why; its operator "
+                               "can pass the details on with --expose-upstream-errors)";
+
+RequestError upstream_error(const engine::RunRecord& r, bool expose) {
+    RequestError e;
+    e.status = 502;
+    e.type = "upstream_error";
+    e.code = r.status == engine::RunStatus::Cancelled ? "cancelled" : "run_failed";
+    e.message = "the MoA run failed: " + (expose || r.status == engine::RunStatus::Cancelled ? r.error : kGenericUpstream);
+    return e;
+}
 
 } // namespace
 
@@ -116,6 +156,25 @@ struct ChatServer::Live {
                 const long limit = p->phase == Pending::Phase::Headers ? header_timeout_ms : body_timeout_ms;
                 if (now - p->since > std::chrono::milliseconds(limit)) close_locked(p);
             }
+            release_stopped_runs_locked();
+        }
+    }
+    // A client that does not read keeps its connection until libmicrohttpd's timeout; its run,
+    // stopped, is let go now (the answer so far and the record: megabytes), and what the
+    // connection still holds is the unsent text and the error event that ends it. Here, not in
+    // the run's sink: the sink must not free the run it is called from.
+    void release_stopped_runs_locked() {
+        for (const auto& w : jobs) {
+            auto j = w.lock();
+            if (!j) continue;
+            std::lock_guard<std::mutex> lock(j->mu);
+            if (!j->ended || !j->not_reading || !j->run) continue;
+            if (!j->tail_sent && j->final) {
+                j->push(sse_data(error_body(upstream_error(*j->final, j->expose_errors))));
+                j->tail_sent = true;
+            }
+            j->final.reset();
+            j->run.reset();
         }
     }
     // A new connection beyond max_connections: the one that has waited longest for its headers
@@ -246,18 +305,6 @@ std::optional<RequestError> check_framing(MHD_Connection* c) {
 
 // What a run's record says when its client went away before the answer was complete.
 const char* kClientGone = "cancelled: the client closed the connection";
-
-const char* kGenericUpstream = "an upstream provider failed (the server's log says which and why; its operator "
-                               "can pass the details on with --expose-upstream-errors)";
-
-RequestError upstream_error(const engine::RunRecord& r, bool expose) {
-    RequestError e;
-    e.status = 502;
-    e.type = "upstream_error";
-    e.code = r.status == engine::RunStatus::Cancelled ? "cancelled" : "run_failed";
-    e.message = "the MoA run failed: " + (expose || r.status == engine::RunStatus::Cancelled ? r.error : kGenericUpstream);
-    return e;
-}
 
 RequestError shutdown_error() {
     return {503, "the server is shutting down; the run was stopped", "server_error", "server_shutdown", {}};
@@ -410,6 +457,7 @@ struct ChatServer::Impl {
         auto job = std::make_shared<Job>();
         conn->job = job;
         job->include_usage = req.include_usage;
+        job->stream = req.stream;
         job->include_layers = req.include_layers;
         job->expose_errors = self->opt_.expose_upstream_errors;
         job->model = base->name;
@@ -438,7 +486,7 @@ struct ChatServer::Impl {
                     delta["role"] = "assistant";
                     job->role_sent = true;
                 }
-                job->out.push_back(sse_data(job->chunk(std::move(delta))));
+                job->queue(sse_data(job->chunk(std::move(delta))));
                 job->first_token = true;
             } else if (job->include_layers && e.layer >= 0 && e.layer < last_layer &&
                        (e.type == T::AgentDelta || e.type == T::AgentDone || e.type == T::AgentFailed)) {
@@ -448,7 +496,7 @@ struct ChatServer::Impl {
                 if (!e.message.empty()) moa["error"] = job->expose_errors ? e.message : "failed (see the server's log)";
                 json chunk{{"id", job->id}, {"object", "chat.completion.chunk"}, {"created", job->created},
                            {"model", job->model}, {"choices", json::array()}, {"moa", moa}};
-                job->out.push_back(sse_data(chunk));
+                job->queue(sse_data(chunk));
             } else if (end) {
                 job->ended = true;
                 job->final = e.final_record;
@@ -501,7 +549,7 @@ struct ChatServer::Impl {
                 }
             }
             if (job->shutting_down && !job->first_token) return send_error(c, shutdown_error());
-            if (job->ended && job->final->status != engine::RunStatus::Done && !job->first_token)
+            if (job->ended && !job->first_token && job->final && job->final->status != engine::RunStatus::Done)
                 return send_error(c, upstream_error(*job->final, job->expose_errors));
         }
         auto* holder = new std::shared_ptr<Job>(job);
@@ -533,7 +581,7 @@ struct ChatServer::Impl {
         if (job->shutting_down && !job->tail_sent) {
             // What was produced goes out, then the error; no [DONE]: the answer is not complete.
             job->tail_sent = true;
-            job->out.push_back(sse_data(error_body(shutdown_error())));
+            job->push(sse_data(error_body(shutdown_error())));
         }
         if (job->out.empty() && (job->ended || job->shutting_down)) {
             if (job->tail_sent) return MHD_CONTENT_READER_END_OF_STREAM;
@@ -541,17 +589,17 @@ struct ChatServer::Impl {
             const auto& r = *job->final;
             if (r.status == engine::RunStatus::Done) {
                 const auto& agg = r.layers.back().agents.back();
-                job->out.push_back(sse_data(job->chunk(json::object(), agg.finish_reason.empty() ? "stop" : agg.finish_reason)));
+                job->push(sse_data(job->chunk(json::object(), agg.finish_reason.empty() ? "stop" : agg.finish_reason)));
                 if (job->include_usage) {
                     json u{{"id", job->id}, {"object", "chat.completion.chunk"}, {"created", job->created},
                            {"model", job->model}, {"choices", json::array()}, {"usage", usage_json(r.totals)}};
-                    job->out.push_back(sse_data(u));
+                    job->push(sse_data(u));
                 }
-                job->out.push_back("data: [DONE]\n\n");
+                job->push("data: [DONE]\n\n");
             } else {
                 // The status line is gone already: the error travels in the stream, as
                 // OpenAI-compatible providers send it, and there is no [DONE].
-                job->out.push_back(sse_data(error_body(upstream_error(r, job->expose_errors))));
+                job->push(sse_data(error_body(upstream_error(r, job->expose_errors))));
             }
         }
         std::size_t written = 0;
@@ -562,6 +610,7 @@ struct ChatServer::Impl {
             written += n;
             job->out_offset += n;
             if (job->out_offset == front.size()) {
+                job->out_bytes -= front.size();
                 job->out.pop_front();
                 job->out_offset = 0;
             }
@@ -729,8 +778,14 @@ void ChatServer::stop(const std::string& reason) {
     // for each to end (its slot is released by its end event), however long the network thread
     // takes to deliver that, and only then let the server be destroyed.
     while (live_->running.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    for (const auto& j : jobs)
-        if (j->run) j->run->wait();
+    for (const auto& j : jobs) {
+        std::shared_ptr<engine::Run> run;
+        {
+            std::lock_guard<std::mutex> lock(j->mu); // the watchdog lets stopped runs go
+            run = j->run;
+        }
+        if (run) run->wait();
+    }
     {
         std::lock_guard<std::mutex> lock(live_->mu);
         live_->watchdog_stop = true;

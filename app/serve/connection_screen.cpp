@@ -6,7 +6,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -43,6 +46,7 @@ const char* reason(int status) {
     case 413: return "Content Too Large";
     case 431: return "Request Header Fields Too Large";
     case 501: return "Not Implemented";
+    case 505: return "HTTP Version Not Supported";
     case 503: return "Service Unavailable";
     default: return "Bad Request";
     }
@@ -71,6 +75,56 @@ bool is_digits(std::string_view s) {
     return true;
 }
 
+// RFC 9110 token characters (methods, header names): anything else is read differently by
+// different parsers, so a proxy in front may see another request than this server does.
+bool is_tchar(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// The request line, RFC 9112 section 3: method SP request-target SP HTTP-version, each part
+// strict (libmicrohttpd accepts a bare CR or a tab in the target, odd bytes in the method, and
+// any HTTP/1.x version). Sets `http11` for an HTTP/1.1 request.
+std::optional<std::string> screen_request_line(std::string_view line, bool& http11) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty())
+        return answer(400, "the request starts with an empty line; send the request line first (METHOD /path HTTP/1.1)",
+                      "request_line");
+    const std::size_t sp1 = line.find(' ');
+    const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos)
+        return answer(400, "the request line \"" + text::quote_start(line, 60) +
+                               "\" is not METHOD SP TARGET SP HTTP-VERSION with single spaces",
+                      "request_line");
+    const std::string_view method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1),
+                           version = line.substr(sp2 + 1);
+    if (method.empty() || !std::all_of(method.begin(), method.end(), is_tchar))
+        return answer(400, "the request method \"" + text::quote_start(method, 40) +
+                               "\" has a character a method cannot have (letters, digits and !#$%&'*+-.^_`|~ only)",
+                      "method");
+    if (target.empty())
+        return answer(400, "the request line has an empty target; send a path like /v1/chat/completions", "path");
+    for (std::size_t i = 0; i < target.size(); ++i)
+        if (static_cast<unsigned char>(target[i]) <= 0x20 || static_cast<unsigned char>(target[i]) >= 0x7F)
+        {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(target[i]));
+            return answer(400, std::string("the request target has a byte that is not printable ASCII (") + hex + " at offset " +
+                                   std::to_string(i) + "); encode it as %XX",
+                          "path");
+        }
+    if (version == "HTTP/1.1") http11 = true;
+    else if (version != "HTTP/1.0") {
+        const bool looks_http = version.size() == 8 && version.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(version[5])) &&
+                                version[6] == '.' && std::isdigit(static_cast<unsigned char>(version[7]));
+        return answer(looks_http ? 505 : 400,
+                      "the HTTP version \"" + text::quote_start(version, 20) + "\" is " +
+                          (looks_http ? "not supported" : "not an HTTP version") + ": send HTTP/1.1 (or HTTP/1.0)",
+                      "version");
+    }
+    return std::nullopt;
+}
+
 // The end of the head (after its blank line), or npos while it is not complete.
 std::size_t head_end(std::string_view data) {
     for (std::size_t i = data.find('\n'); i != std::string_view::npos; i = data.find('\n', i + 1)) {
@@ -88,7 +142,8 @@ std::optional<std::string> screen_request_head(std::string_view head, std::size_
     std::size_t pos = head.find('\n');
     if (pos == std::string_view::npos) return std::nullopt; // not a head: libmicrohttpd says so
     const std::string_view request_line = head.substr(0, pos);
-    const bool http11 = request_line.size() >= 9 && request_line.substr(request_line.size() - (request_line.back() == '\r' ? 9 : 8), 8) == "HTTP/1.1";
+    bool http11 = false;
+    if (auto refusal = screen_request_line(request_line, http11)) return refusal;
     bool bare_lf = request_line.empty() || request_line.back() != '\r';
     for (++pos; pos < head.size();) {
         std::size_t eol = head.find('\n', pos);
@@ -104,11 +159,17 @@ std::optional<std::string> screen_request_head(std::string_view head, std::size_
         const std::size_t colon = line.find(':');
         if (colon == std::string_view::npos) continue; // libmicrohttpd refuses it
         const std::string_view raw_name = line.substr(0, colon);
+        if (raw_name.empty())
+            return answer(400, "a header line has no name (it starts with ':')", "headers");
         for (char ch : raw_name)
             if (ch == ' ' || ch == '\t' || static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F)
                 return answer(400, "the header name \"" + text::quote_start(raw_name, 40) +
                                        "\" has white space or a control character in it (a proxy may read it as another header)",
                               "headers");
+        if (!std::all_of(raw_name.begin(), raw_name.end(), is_tchar))
+            return answer(400, "the header name \"" + text::quote_start(raw_name, 40) +
+                                   "\" has a character a header name cannot have (letters, digits and !#$%&'*+-.^_`|~ only)",
+                          "headers");
         for (char ch : line.substr(colon + 1))
             if ((static_cast<unsigned char>(ch) < 0x20 && ch != '\t') || ch == 0x7F)
                 return answer(400, "the value of the header " + text::quote_start(raw_name, 40) + " has a control character in it",
@@ -146,6 +207,74 @@ std::optional<std::string> screen_request_head(std::string_view head, std::size_
     return std::nullopt;
 }
 
+bool is_chunked(std::string_view head) {
+    for (std::size_t pos = head.find('\n'); pos != std::string_view::npos && pos + 1 < head.size();) {
+        std::size_t eol = head.find('\n', pos + 1);
+        if (eol == std::string_view::npos) eol = head.size();
+        const std::string_view line = head.substr(pos + 1, eol - pos - 1);
+        pos = eol;
+        const std::size_t colon = line.find(':');
+        if (colon != std::string_view::npos && text::to_lower(line.substr(0, colon)) == "transfer-encoding" &&
+            text::to_lower(text::trim(line.substr(colon + 1))) == "chunked")
+            return true;
+    }
+    return false;
+}
+
+ChunkedVerdict screen_chunked_body(std::string_view body, std::size_t max_bytes) {
+    auto refuse = [](int status, std::string message) {
+        return ChunkedVerdict{false, error_response(status, std::move(message), "bad_chunked_body", "Transfer-Encoding")};
+    };
+    auto is_hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+    const std::string too_large = "the chunked request body is larger than " + std::to_string(max_bytes / 1024) +
+                                  " KB, this server's limit for chunked bodies; send it with Content-Length";
+    std::size_t pos = 0, total = 0;
+    for (int chunk = 0;; ++chunk) {
+        // chunk-size = 1*HEXDIG, then CR LF: no extension, no white space.
+        std::size_t end = pos;
+        while (end < body.size() && is_hex(body[end])) ++end;
+        std::size_t digits = end - pos, first = pos;
+        while (first < end && body[first] == '0') ++first; // leading zeros are allowed
+        if (end - first > 8 || digits > 16) return refuse(413, too_large);
+        if (end == body.size()) return {};
+        const std::string where = "chunk " + std::to_string(chunk + 1);
+        // The size line as far as its CR, for the message.
+        auto size_line = [&](std::size_t from) { return body.substr(from, std::min<std::size_t>(body.find('\r', from), from + 40) - from); };
+        if (body[end] == ';')
+            return refuse(400, "the chunked request body has a chunk extension (\"" + text::quote_start(size_line(end), 20) +
+                                   "\" after the size of " + where + "); send chunks without extensions, or the body with Content-Length");
+        if (digits == 0 || body[end] != '\r')
+            return refuse(400, "the chunked request body has a malformed size line at " + where + " (\"" +
+                                   text::quote_start(size_line(pos), 20) + "\"): hex digits then CR LF");
+        if (end + 1 == body.size()) return {};
+        if (body[end + 1] != '\n')
+            return refuse(400, "the size line of " + where + " of the chunked request body does not end with CR LF");
+        const std::size_t size = first == end ? 0 : std::stoul(std::string(body.substr(first, end - first)), nullptr, 16);
+        pos = end + 2;
+        if (size == 0) { // the last chunk; then the (empty) trailer section
+            if (body.size() - pos < 2) {
+                if (body.size() == pos || body[pos] == '\r') return {};
+            } else if (body.substr(pos, 2) == "\r\n") {
+                return {true, std::nullopt};
+            }
+            return refuse(400, "the chunked request body has trailer fields (or bytes) after its last chunk; none are accepted");
+        }
+        total += size;
+        if (total > max_bytes) return refuse(413, too_large);
+        if (body.size() < pos + size + 2) {
+            // A CR LF missing after the chunk's data shows once its bytes are there.
+            if (body.size() >= pos + size + 1 && body[pos + size] != '\r')
+                return refuse(400, where + " of the chunked request body is not followed by CR LF (its size says " +
+                                       std::to_string(size) + " bytes)");
+            return {};
+        }
+        if (body.substr(pos + size, 2) != "\r\n")
+            return refuse(400, where + " of the chunked request body is not followed by CR LF (its size says " +
+                                   std::to_string(size) + " bytes)");
+        pos += size + 2;
+    }
+}
+
 ConnectionScreen::ConnectionScreen(int listen_fd, Options options, Handover handover)
     : listen_fd_(listen_fd), opt_(options), handover_(std::move(handover)) {}
 
@@ -175,6 +304,7 @@ void ConnectionScreen::loop() {
         bool refused = false; // answered; read and dropped until the client closes or kLinger passes
         Clock::time_point peeked{}; // when its head was last read
         bool again = false;         // more arrived since, not read yet (see kPeekEvery)
+        bool chunked = false;       // its head is complete; its chunked body is awaited
     };
     // Edge-triggered: a head that is not complete yet stays unread in the socket (it is peeked,
     // for libmicrohttpd to read), so a level-triggered poll would report it again and again.
@@ -189,7 +319,7 @@ void ConnectionScreen::loop() {
     watch(wake_[0], EPOLLIN);
     watch(listen_fd_, EPOLLIN);
     std::map<int, Waiting> waiting;
-    std::vector<char> buf(kMaxHead);
+    std::vector<char> buf(kMaxHead + kMaxChunkedBody + 1024); // a head, and a chunked body with its size lines
     // What the client sent and nobody read is read away first: closing with unread data would
     // send a reset, and the client would lose an answer it had not read yet.
     auto drop = [&](int fd) {
@@ -235,10 +365,28 @@ void ConnectionScreen::loop() {
         const std::string_view data(buf.data(), static_cast<std::size_t>(n));
         const std::size_t end = head_end(data);
         if (end == std::string_view::npos && data.size() < kMaxHead) return; // not complete yet
-        const std::optional<std::string> refusal =
-            end != std::string_view::npos
+        std::optional<std::string> refusal =
+            end != std::string_view::npos && end <= kMaxHead
                 ? screen_request_head(data.substr(0, end), opt_.max_body_bytes)
                 : answer(431, "the request head is larger than " + std::to_string(kMaxHead / 1024) + " KB", "headers");
+        if (!refusal && is_chunked(data.substr(0, end))) {
+            ChunkedVerdict v = screen_chunked_body(data.substr(end));
+            if (!v.complete && !v.refusal) {
+                if (data.size() < buf.size()) {
+                    // Room for the whole chunked body in the socket while it is peeked at.
+                    if (!w.chunked) {
+                        w.chunked = true;
+                        const int room = static_cast<int>(buf.size() * 2);
+                        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &room, sizeof room);
+                    }
+                    return;
+                }
+                v.refusal = error_response(413, "the chunked request body is larger than " + std::to_string(kMaxChunkedBody / 1024) +
+                                                    " KB, this server's limit for chunked bodies; send it with Content-Length",
+                                           "bad_chunked_body", "Transfer-Encoding");
+            }
+            refusal = std::move(v.refusal);
+        }
         if (refusal) {
             refuse(fd, w, *refusal);
             return;

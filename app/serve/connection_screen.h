@@ -20,6 +20,22 @@ namespace moa::serve {
 // including the blank line): a whole HTTP response, or nothing when the head may be served.
 std::optional<std::string> screen_request_head(std::string_view head, std::size_t max_body_bytes);
 
+// A chunked request body is read by libmicrohttpd, which answers every fault in it (a chunk
+// extension longer than its buffer, a size that is not hex, a chunk not ended by CR LF) with an
+// HTML page of its own. So the screen waits for the whole chunked body (up to this size) and
+// checks it first: strict chunks, no extensions, no trailer fields; longer chunked bodies get
+// 413 (send them with Content-Length).
+constexpr std::size_t kMaxChunkedBody = 64 * 1024;
+
+struct ChunkedVerdict {
+    bool complete = false;               // the last chunk and the blank line after it are there
+    std::optional<std::string> refusal;  // a whole HTTP response, when the body is refused
+};
+// `body`: what follows the head so far.
+ChunkedVerdict screen_chunked_body(std::string_view body, std::size_t max_bytes = kMaxChunkedBody);
+// Whether the (screened) head says Transfer-Encoding: chunked.
+bool is_chunked(std::string_view head);
+
 // A whole HTTP/1.1 response carrying an OpenAI-shaped error object; it closes the connection.
 std::string error_response(int status, std::string message, std::string code, std::string param);
 

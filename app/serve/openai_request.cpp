@@ -2,9 +2,10 @@
 #include "serve/openai_request.h"
 
 #include <functional>
-#include <set>
 #include <variant>
 
+#include "config/whole_number.h"
+#include "util/duplicate_keys.h"
 #include "util/json_guard.h"
 #include "util/text.h"
 
@@ -19,51 +20,6 @@ RequestError bad(std::string message, std::string param) {
     e.code = "invalid_value";
     return e;
 }
-// A key in a pointer: escaped (RFC 6901), and only its start when a client sent a huge one.
-std::string pointer_token(std::string_view key) { return text::pointer_token(text::quote_start(key, 60)); }
-
-// Tracks where the parser is (for a JSON pointer) and the keys of each open object, so that a
-// key given twice is found: parsers disagree on which of the two wins, and a gateway in front
-// may have checked the other one.
-struct DuplicateKeys {
-    struct Frame {
-        bool array = false;
-        std::size_t index = 0;
-        std::string key;
-        std::set<std::string> keys;
-    };
-    std::vector<Frame> stack;
-    std::optional<std::string> found; // the JSON pointer of the second key
-
-    bool operator()(int, json::parse_event_t event, json& parsed) {
-        using E = json::parse_event_t;
-        switch (event) {
-        case E::object_start: stack.push_back({}); break;
-        case E::array_start: stack.push_back({true, 0, {}, {}}); break;
-        case E::key:
-            if (!stack.empty()) {
-                Frame& f = stack.back();
-                f.key = parsed.get<std::string>();
-                if (!f.keys.insert(f.key).second && !found) found = pointer();
-            }
-            break;
-        case E::object_end:
-        case E::array_end:
-            if (!stack.empty()) stack.pop_back();
-            if (!stack.empty() && stack.back().array) ++stack.back().index;
-            break;
-        case E::value:
-            if (!stack.empty() && stack.back().array) ++stack.back().index;
-            break;
-        }
-        return true;
-    }
-    std::string pointer() const {
-        std::string p;
-        for (const Frame& f : stack) p += "/" + (f.array ? std::to_string(f.index) : pointer_token(f.key));
-        return p;
-    }
-};
 } // namespace
 
 std::variant<ChatRequest, RequestError> parse_chat_request(const std::string& body) {
@@ -73,7 +29,7 @@ std::variant<ChatRequest, RequestError> parse_chat_request(const std::string& bo
         r.code = "invalid_json";
         return r;
     }
-    DuplicateKeys duplicates;
+    json_guard::DuplicateKeys duplicates;
     json j = json::parse(body, std::ref(duplicates), false);
     if (j.is_discarded()) {
         RequestError e;
@@ -142,9 +98,13 @@ std::variant<ChatRequest, RequestError> parse_chat_request(const std::string& bo
     }
     for (const char* k : {"max_tokens", "max_completion_tokens"}) {
         if (auto mt = j.find(k); mt != j.end() && !mt->is_null()) {
-            if (!mt->is_number_integer() || mt->get<long>() < 1)
-                return bad(std::string("\"") + k + "\" must be a positive integer", k);
-            r.max_tokens = mt->get<long>();
+            // The rule of configuration files (1e2 is 100), and their range.
+            if (!config::is_whole_number(*mt) || mt->get<double>() < config::kMinMaxTokens ||
+                mt->get<double>() > config::kMaxMaxTokens)
+                return bad(std::string("\"") + k + "\" must be a positive integer between 1 and 10000000, not " +
+                               json_guard::brief(*mt, 40),
+                           k);
+            r.max_tokens = static_cast<long>(mt->get<double>());
         }
     }
     if (auto n = j.find("n"); n != j.end() && !n->is_null() && !(n->is_number_integer() && n->get<long>() == 1))

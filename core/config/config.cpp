@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "config/json_lines.h"
+#include "config/whole_number.h"
 #include "util/file_read.h"
 #include "util/text.h"
 
@@ -135,7 +136,7 @@ public:
         const double v = it->get<double>();
         // A whole number written with an exponent or a point (1e20, 32.0) is a whole number: it
         // is checked against the range, not called a fraction.
-        if (integer && !it->is_number_integer() && !(std::isfinite(v) && std::floor(v) == v)) {
+        if (integer && !is_whole_number(*it)) {
             error(p, "must be an integer, not a fraction: " + it->dump() + takes);
             return std::nullopt;
         }
@@ -378,7 +379,7 @@ void read_agent(Checker& ck, const json& aj, const std::string& ptr, const Confi
     if (auto s = ck.str(aj, ptr, "system", false)) a.system = *s;
     if (auto v = ck.num(aj, ptr, "temperature", 0, 2)) a.params.temperature = *v;
     if (auto v = ck.num(aj, ptr, "top_p", 0, 1)) a.params.top_p = *v;
-    if (auto v = ck.num(aj, ptr, "max_tokens", 1, 10'000'000, true)) a.params.max_tokens = long(*v);
+    if (auto v = ck.num(aj, ptr, "max_tokens", kMinMaxTokens, kMaxMaxTokens, true)) a.params.max_tokens = long(*v);
     if (auto v = ck.num(aj, ptr, "seed", -9.2e18, 9.2e18, true)) a.params.seed = aj["seed"].get<std::int64_t>();
     if (auto v = ck.num(aj, ptr, "top_logprobs", 0, 20, true)) a.params.top_logprobs = int(*v);
 }

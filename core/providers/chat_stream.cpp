@@ -3,10 +3,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 
+#include "util/duplicate_keys.h"
 #include "util/json_guard.h"
 #include "util/text.h"
 
@@ -156,6 +159,10 @@ struct ChunkSax : nlohmann::json_sax<json> {
     std::string inner_key;  // key at depth 4 (inside delta or usage at depth 2)
     bool in_choices = false;
     bool in_delta = false;
+    // The keys of each open object, hashed: a key given twice sends the chunk to the DOM path,
+    // which names it and refuses the line (a collision of hashes only costs that detour).
+    std::vector<std::size_t> key_hashes; // of every open object, innermost last
+    std::vector<std::size_t> frames;     // where each open object's keys start in key_hashes
 
     bool stop() {
         give_up = true;
@@ -192,6 +199,7 @@ struct ChunkSax : nlohmann::json_sax<json> {
     }
     bool binary(binary_t&) override { return true; }
     bool start_object(std::size_t) override {
+        frames.push_back(key_hashes.size());
         ++depth;
         if (depth == 1) return true;
         if (depth == 2 && top_key == "error") return stop();
@@ -201,6 +209,10 @@ struct ChunkSax : nlohmann::json_sax<json> {
         return true;
     }
     bool end_object() override {
+        if (!frames.empty()) {
+            key_hashes.resize(frames.back());
+            frames.pop_back();
+        }
         if (depth == 4) in_delta = false;
         --depth;
         return true;
@@ -217,6 +229,12 @@ struct ChunkSax : nlohmann::json_sax<json> {
         return true;
     }
     bool key(string_t& k) override {
+        if (!frames.empty()) {
+            const std::size_t h = std::hash<std::string_view>{}(k);
+            if (std::find(key_hashes.begin() + static_cast<std::ptrdiff_t>(frames.back()), key_hashes.end(), h) != key_hashes.end())
+                return stop();
+            key_hashes.push_back(h);
+        }
         if (depth == 1) {
             top_key = k;
             if (k == "x_groq") return stop();
@@ -296,10 +314,14 @@ std::string why_not_json(std::string_view data) {
 bool ChatStreamDecoder::on_data_dom(std::string_view data) {
     if (auto deep = json_guard::check(data))
         return fail("the stream sent a data line that " + *deep + ": \"" + text::quote_start(data, 60) + "\"");
-    json j = json::parse(data, nullptr, /*allow_exceptions=*/false);
+    json_guard::DuplicateKeys duplicates;
+    json j = json::parse(data, std::ref(duplicates), /*allow_exceptions=*/false);
     if (j.is_discarded())
         return fail("the stream sent a data line that " + why_not_json(data) + ": \"" +
                     text::quote_start(data, 60) + "\"");
+    if (duplicates.found)
+        return fail("the stream sent a data line with the key at " + *duplicates.found +
+                    " twice (which one counts is ambiguous; each key once): \"" + text::quote_start(data, 60) + "\"");
     if (!j.is_object())
         return fail("the stream sent a data line that is not a JSON object: \"" +
                     text::quote_start(data, 60) + "\"");
@@ -361,10 +383,14 @@ void ChatStreamDecoder::collect_logprobs(const json& choice) {
 bool ChatStreamDecoder::on_body(std::string_view body) {
     if (auto deep = json_guard::check(body))
         return fail("the provider answered with a body that " + *deep + ": \"" + text::quote_start(body, 60) + "\"");
-    json j = json::parse(body, nullptr, false);
+    json_guard::DuplicateKeys duplicates;
+    json j = json::parse(body, std::ref(duplicates), false);
     if (j.is_discarded())
         return fail("the provider answered with a body that " + why_not_json(body) + ": \"" +
                     text::quote_start(body, 60) + "\"");
+    if (duplicates.found)
+        return fail("the provider answered with a body that has the key at " + *duplicates.found +
+                    " twice (which one counts is ambiguous; each key once): \"" + text::quote_start(body, 60) + "\"");
     if (!j.is_object())
         return fail("the provider answered with a body that is not a JSON object: \"" +
                     text::quote_start(body, 60) + "\"");

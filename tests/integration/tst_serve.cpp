@@ -53,6 +53,7 @@ private slots:
     void unknownModelIs404();
     void apiKeyIsRequiredWhenConfigured();
     void temperatureAndMaxTokensReachTheAggregatorUnlessPinned();
+    void maxTokensWrittenWithAnExponentIsWhole();
     void upstreamFailureIs502NamingTheAgent();
     void keepAliveCommentsWhileProposersWork();
     void fullServerAnswers429();
@@ -189,6 +190,12 @@ void TestServe::badRequestsNameTheField_data() {
                                      << "temperature" << "from 0 to 2";
     QTest::newRow("bad max_tokens") << QByteArray(R"({"model":"moa-three","max_tokens":-1,"messages":[{"role":"user","content":"x"}]})")
                                     << "max_tokens" << "positive integer";
+    QTest::newRow("fractional max_tokens") << QByteArray(R"({"model":"moa-three","max_tokens":2.5,"messages":[{"role":"user","content":"x"}]})")
+                                           << "max_tokens" << "positive integer between 1 and 10000000, not 2.5";
+    QTest::newRow("max_tokens too large") << QByteArray(R"({"model":"moa-three","max_tokens":1e8,"messages":[{"role":"user","content":"x"}]})")
+                                          << "max_tokens" << "between 1 and 10000000";
+    QTest::newRow("max_tokens as text") << QByteArray(R"({"model":"moa-three","max_tokens":"100","messages":[{"role":"user","content":"x"}]})")
+                                        << "max_tokens" << "between 1 and 10000000";
     QTest::newRow("stream not bool") << QByteArray(R"({"model":"moa-three","stream":"yes","messages":[{"role":"user","content":"x"}]})")
                                      << "stream" << "true or false";
     QTest::newRow("n > 1") << QByteArray(R"({"model":"moa-three","n":3,"messages":[{"role":"user","content":"x"}]})") << "n" << "must be 1";
@@ -252,6 +259,31 @@ void TestServe::temperatureAndMaxTokensReachTheAggregatorUnlessPinned() {
     QCOMPARE(pinned["temperature"].toDouble(), 0.3);
     QCOMPARE(pinned["max_tokens"].toInt(), 77);
     QVERIFY(!proposer.contains("temperature")); // only the aggregator takes the request's settings
+}
+
+// 1e2 and 100.0 are the whole number 100, as in a configuration file (core/config's rule);
+// serve refused them as "must be a positive integer" while `moa run` accepted the same value.
+void TestServe::maxTokensWrittenWithAnExponentIsWhole() {
+    for (const QByteArray& v : {QByteArray("1e2"), QByteArray("100.0"), QByteArray("1.01e2")}) {
+        const QByteArray body = R"({"model":"moa-three","max_tokens":)" + v + R"(,"messages":[{"role":"user","content":"exp )" + v + R"("}]})";
+        auto r = http_request("POST", serve_->url("/v1/chat/completions"), body);
+        QVERIFY2(r.status == 200, r.body.constData());
+    }
+    int seen = 0;
+    for (const auto& r : upstream_->requests()) {
+        auto o = r.toObject();
+        if (!o["model"].toString().contains("FINAL-" + QString::fromStdString(n_))) continue;
+        const QJsonObject body = o["body"].toObject();
+        const QString prompt = QString::fromUtf8(QJsonDocument(body["messages"].toArray()).toJson());
+        if (prompt.contains("exp 1e2") || prompt.contains("exp 100.0")) {
+            QCOMPARE(body["max_tokens"].toInt(), 100);
+            ++seen;
+        } else if (prompt.contains("exp 1.01e2")) {
+            QCOMPARE(body["max_tokens"].toInt(), 101);
+            ++seen;
+        }
+    }
+    QCOMPARE(seen, 3);
 }
 
 void TestServe::upstreamFailureIs502NamingTheAgent() {

@@ -109,6 +109,8 @@ private slots:
     void deepErrorInTheStreamFailsTheAgentInMoaRun_data();
     void deepErrorInTheStreamFailsTheAgentInMoaRun();
     void deepErrorFailsTheRunThroughServe();
+    void duplicateKeysUpstreamFailTheAgent_data();
+    void duplicateKeysUpstreamFailTheAgent();
     void upstreamErrorsAreGenericUnlessExposed();
     void memoryStaysFlatOverManyRequests();
     void deepFlatAndHugeBodiesAreRefusedCheaply();
@@ -123,6 +125,9 @@ private slots:
     void bodyTricklersDoNotLockOthersOut();
     void ambiguousFramingIsRefused();
     void requestHeadsAreScreened();
+    void requestLinesAndHeaderNamesAreScreened();
+    void chunkedBodiesAreScreened();
+    void nonReadingStreamClientsAreStopped();
     void echoedValuesAreBrief();
     void duplicateJsonKeysAreRefused();
     void nulInContentIsKept();
@@ -204,6 +209,35 @@ void TestServeHostile::deepErrorFailsTheRunThroughServe() {
     }
     // The server is still there.
     QCOMPARE(http_request("GET", serve.url("/v1/models")).status, 200L);
+}
+
+void TestServeHostile::duplicateKeysUpstreamFailTheAgent_data() {
+    QTest::addColumn<QString>("scenario");
+    QTest::addColumn<QString>("pointer");
+    QTest::newRow("choices twice") << "dupkeys?where=choices" << "/choices";
+    QTest::newRow("content twice in a delta") << "dupkeys?where=content" << "/choices/0/delta/content";
+    QTest::newRow("index twice") << "dupkeys?where=index" << "/choices/0/index";
+    QTest::newRow("content twice in a body") << "dupkeys?where=body" << "/choices/0/message/content";
+}
+
+// A stream line (or a whole body) with a key given twice: both "choices" arrays, or both
+// "content" strings, were used ("Shown Hidden "), though a gateway or log in between may have
+// read only one of them. Now the line is refused as malformed: the agent fails, naming the key.
+void TestServeHostile::duplicateKeysUpstreamFailTheAgent() {
+    QFETCH(QString, scenario);
+    QFETCH(QString, pointer);
+    json j = config_json(upstream_->base_url(), {{"ok?tag=DU-" + n_, scenario.toStdString() + "&tag=" + n_}, {"ok?tag=DV-" + n_}});
+    j["name"] = "dup-upstream";
+    const std::string cfg = dir_.filePath("dup-upstream.moa.json").toStdString();
+    std::ofstream(cfg) << j.dump(2);
+    auto r = run_moa({"run", "--config", QString::fromStdString(cfg), "--prompt", "Hi", "--json"}, {}, 60000, env_);
+    QVERIFY2(r.code == 0, r.err.constData()); // the drop policy: the other proposer carries the run
+    auto agents = obj(r.out)["layers"].toArray()[0].toObject()["agents"].toArray();
+    QCOMPARE(agents.size(), 2);
+    const QString error = agents[1].toObject()["error"].toString();
+    QVERIFY2(error.contains("the key at " + pointer + " twice"), qPrintable(error));
+    QVERIFY2(error.contains("provider \"local\""), qPrintable(error));
+    QVERIFY2(!agents[1].toObject()["text"].toString().contains("Hidden"), qPrintable(agents[1].toObject()["text"].toString()));
 }
 
 // By default a client learns that an upstream provider failed, not the provider's words (they
@@ -768,6 +802,218 @@ void TestServeHostile::requestHeadsAreScreened() {
     QCOMPARE(status_of(two), 200L);
     QCOMPARE(two.count("HTTP/1.1 "), 1);
     QCOMPARE(upstream_calls("HD-"), 3);
+}
+
+// The request line and header names, strict (RFC 9112 section 3, RFC 9110 token): a bare CR
+// or a space in the target, odd bytes in the method, a version other than HTTP/1.0 or 1.1 (an
+// HTTP/1.2 request without Host was served), an empty or 8-bit header name all passed to
+// libmicrohttpd, which read them its own way. Each now gets one JSON answer naming the part.
+void TestServeHostile::requestLinesAndHeaderNamesAreScreened() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("lines", {{"ok?tag=RL-" + n_}}))}, env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    const QByteArray body = chat_body("lines", false);
+    const QByteArray rest = "Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
+                            QByteArray::number(body.size()) + "\r\n";
+    auto with_line = [&](const QByteArray& line) { return line + "\r\n" + rest + "\r\n" + body; };
+    auto with_header = [&](const QByteArray& h) {
+        return "POST /v1/chat/completions HTTP/1.1\r\n" + h + "\r\n" + rest + "\r\n" + body;
+    };
+    struct Case {
+        QByteArray request;
+        long status;
+        QString param;
+        QString says;
+    };
+    const QByteArray binary_name = QByteArray(3000, '\xff') + "\xc3(";
+    for (const Case& c : {
+             Case{with_line("POST /v1/chat\rcompletions HTTP/1.1"), 400, "path", "not printable ASCII (0x0D at offset 8)"},
+             Case{with_line(QByteArray("POST /v1/chat\0completions HTTP/1.1", 34)), 400, "path", "0x00"},
+             Case{with_line("POST /v1/chat\tcompletions HTTP/1.1"), 400, "path", "0x09"},
+             Case{with_line("POST /v1/caf\xc3\xa9 HTTP/1.1"), 400, "path", "0xC3"},
+             Case{with_line("POST /v1/chat completions HTTP/1.1"), 400, "request_line", "single spaces"},
+             Case{with_line("POST  /v1/chat/completions HTTP/1.1"), 400, "request_line", "single spaces"},
+             Case{with_line(" /v1/chat/completions HTTP/1.1"), 400, "method", "\"\" has a character"},
+             Case{with_line("POST /v1/chat/completions"), 400, "request_line", "METHOD SP TARGET SP HTTP-VERSION"},
+             Case{with_line("PO\x01ST /v1/chat/completions HTTP/1.1"), 400, "method", "has a character a method cannot have"},
+             Case{with_line("P(S)T /v1/chat/completions HTTP/1.1"), 400, "method", "\"P(S)T\""},
+             Case{with_line("POST /v1/chat/completions HTTP/1.2"), 505, "version", "\"HTTP/1.2\" is not supported"},
+             Case{with_line("POST /v1/chat/completions HTTP/2.0"), 505, "version", "not supported"},
+             Case{with_line("POST /v1/chat/completions HTTP/0.9"), 505, "version", "not supported"},
+             Case{with_line("POST /v1/chat/completions HTTP/1.10"), 400, "version", "not an HTTP version"},
+             Case{with_line("POST /v1/chat/completions http/1.1"), 400, "version", "not an HTTP version"},
+             Case{with_line("POST /v1/chat/completions XYZ"), 400, "version", "\"XYZ\" is not an HTTP version"},
+             Case{"\r\n" + with_line("POST /v1/chat/completions HTTP/1.1"), 400, "request_line", "starts with an empty line"},
+             Case{with_header(": x"), 400, "headers", "no name"},
+             Case{with_header("X-\xe9t\xe9: 1"), 400, "headers", "cannot have"},
+             Case{with_header("X(a): 1"), 400, "headers", "\"X(a)\" has a character a header name cannot have"},
+             Case{with_header(binary_name + ": 1"), 400, "headers", "cannot have"}}) {
+        QElapsedTimer t;
+        t.start();
+        const QByteArray r = raw_exchange(port, c.request, 20000);
+        QVERIFY2(t.elapsed() < 15000, "the connection was left open");
+        QVERIFY2(status_of(r) == c.status, r.constData());
+        QVERIFY2(r.contains("\r\nConnection: close\r\n"), r.constData());
+        const QJsonObject e = one_response_error(r);
+        QVERIFY2(!e.isEmpty(), r.constData());
+        QCOMPARE(e["param"].toString(), c.param);
+        QVERIFY2(e["message"].toString().contains(c.says), r.constData());
+        // Never the client's bytes raw: a short, escaped start of them at most.
+        QVERIFY2(r.size() < 1024, qPrintable(QString::number(r.size())));
+        QVERIFY2(!r.contains('\x1b') && !r.contains('\xff') && !r.contains('\0'), r.constData());
+    }
+    QCOMPARE(upstream_calls("RL-"), 0);
+    // Well-formed lines as before: HTTP/1.0 without Host, HTTP/1.1 with it, token methods.
+    QCOMPARE(status_of(raw_exchange(port, "GET /v1/models HTTP/1.0\r\n\r\n")), 200L);
+    QCOMPARE(status_of(raw_exchange(port, "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace_id.1~: v\r\n\r\n")), 200L);
+    QCOMPARE(status_of(raw_exchange(port, with_line("POST /v1/chat/completions?x=%20y HTTP/1.1"))), 200L);
+    QCOMPARE(upstream_calls("RL-"), 1);
+}
+
+// libmicrohttpd answered every fault in a chunked body itself, with an HTML page (a 100 KB
+// chunk extension: 500 "Internal server error"; a size that is not hex or a chunk without its
+// CR LF: 400; a huge size: 413). The screen checks the whole chunked body first (up to 64 KB):
+// one JSON answer for each, and chunked bodies without faults are served as before.
+void TestServeHostile::chunkedBodiesAreScreened() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("chunks", {{"ok?tag=CH-" + n_}}))}, env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    const QByteArray body = chat_body("chunks", false);
+    const QByteArray head = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                            "Transfer-Encoding: chunked\r\n\r\n";
+    const QByteArray size = QByteArray::number(body.size(), 16);
+    const QByteArray half1 = body.left(body.size() / 2), half2 = body.mid(body.size() / 2);
+    QByteArray many; // 70 KB in 1 KB chunks: past the limit for chunked bodies
+    for (int i = 0; i < 70; ++i) many += "400\r\n" + QByteArray(1024, ' ') + "\r\n";
+    struct Case {
+        QByteArray chunks;
+        long status;
+        QString says;
+    };
+    for (const Case& c : {
+             Case{size + ";" + QByteArray(100000, 'a') + "\r\n" + body + "\r\n0\r\n\r\n", 400, "chunk extension"},
+             Case{size + ";a=b\r\n" + body + "\r\n0\r\n\r\n", 400, "chunk extension (\";a=b\" after the size of chunk 1)"},
+             Case{QByteArray::number(half1.size(), 16) + "\r\n" + half1 + "\r\n" + QByteArray::number(half2.size(), 16) +
+                      " ; x\r\n" + half2 + "\r\n0\r\n\r\n",
+                  400, "malformed size line at chunk 2"},
+             Case{"zz\r\n" + body + "\r\n0\r\n\r\n", 400, "malformed size line at chunk 1 (\"zz\")"},
+             Case{"\r\n" + body + "\r\n0\r\n\r\n", 400, "malformed size line"},
+             Case{size + "\n" + body + "\r\n0\r\n\r\n", 400, "malformed size line"},
+             Case{size + "\r\n" + body + "XX0\r\n\r\n", 400, "chunk 1 of the chunked request body is not followed by CR LF"},
+             Case{"ffffffffffffffffff\r\n" + body + "\r\n0\r\n\r\n", 413, "larger than 64 KB"},
+             Case{"10001\r\n" + body + "\r\n0\r\n\r\n", 413, "send it with Content-Length"},
+             Case{many + size + "\r\n" + body + "\r\n0\r\n\r\n", 413, "larger than 64 KB"},
+             Case{size + "\r\n" + body + "\r\n0\r\nX-Trailer: 1\r\n\r\n", 400, "trailer fields"}}) {
+        QElapsedTimer t;
+        t.start();
+        const QByteArray r = raw_exchange(port, head + c.chunks, 20000);
+        QVERIFY2(t.elapsed() < 15000, "the connection was left open");
+        QVERIFY2(status_of(r) == c.status, r.left(300).constData());
+        QVERIFY2(r.contains("\r\nContent-Type: application/json\r\n") && r.contains("\r\nConnection: close\r\n"), r.constData());
+        const QJsonObject e = one_response_error(r);
+        QVERIFY2(!e.isEmpty(), r.constData());
+        QCOMPARE(e["code"].toString(), QStringLiteral("bad_chunked_body"));
+        QCOMPARE(e["param"].toString(), QStringLiteral("Transfer-Encoding"));
+        QVERIFY2(e["message"].toString().contains(c.says), r.constData());
+        QVERIFY2(r.size() < 1024, qPrintable(QString::number(r.size())));
+    }
+    QCOMPARE(upstream_calls("CH-"), 0);
+    // Well-formed chunked bodies: in one chunk, in two, with leading zeros in a size, and with
+    // the body sent after the head in pieces.
+    for (const QByteArray& chunks :
+         {size + "\r\n" + body + "\r\n0\r\n\r\n",
+          QByteArray::number(half1.size(), 16) + "\r\n" + half1 + "\r\n00" + QByteArray::number(half2.size(), 16).toUpper() +
+              "\r\n" + half2 + "\r\n0000\r\n\r\n"}) {
+        const QByteArray r = raw_exchange(port, head + chunks, 20000);
+        QVERIFY2(status_of(r) == 200, r.constData());
+    }
+    {
+        const int fd = connect_to(port);
+        QVERIFY(fd >= 0);
+        const QByteArray pieces[] = {head, size + "\r", "\n" + half1, half2 + "\r\n0\r", "\n\r\n"};
+        for (const QByteArray& p : pieces) {
+            QCOMPARE(send(fd, p.constData(), static_cast<std::size_t>(p.size()), MSG_NOSIGNAL), static_cast<ssize_t>(p.size()));
+            QTest::qWait(100); // each piece arrives on its own (no timing is measured)
+        }
+        QByteArray got;
+        for (;;) {
+            pollfd p{fd, POLLIN, 0};
+            if (poll(&p, 1, 20000) <= 0) break;
+            char b[65536];
+            const ssize_t n = recv(fd, b, sizeof b, 0);
+            if (n <= 0) break;
+            got.append(b, n);
+        }
+        close(fd);
+        QVERIFY2(status_of(got) == 200, got.constData());
+    }
+    QCOMPARE(upstream_calls("CH-"), 3);
+}
+
+// A client that starts a streaming request and never reads: its answer piled up in the server
+// (6 such clients over an upstream that streams without end: serve's VmRSS 223 MB, about 35 MB
+// each, until the answers hit their 8 MB cap). Now at most 1 MB is held unsent per response;
+// past it the run is stopped ("stopped: client not reading") and let go, and others are served.
+void TestServeHostile::nonReadingStreamClientsAreStopped() {
+    auto env = env_;
+    env.insert("MOA_HISTORY_DB", dir_.filePath("notreading.sqlite"));
+    ServeProcess serve({"--config", QString::fromStdString(write_config("flood", {{"endless?seconds=60&tag=NR-" + n_}})),
+                        "--config", QString::fromStdString(write_config("calm", {{"ok?tag=NC-" + n_}})), "--max-runs", "16"},
+                       env);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    QCOMPARE(http_request("POST", serve.url("/v1/chat/completions"), chat_body("calm", true)).status, 200L);
+    const double base = proc_status_mb(serve.pid(), "VmRSS");
+    const QByteArray body = chat_body("flood", true);
+    const QByteArray request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                               "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+    constexpr int kClients = 6;
+    std::vector<int> clients;
+    auto close_all = qScopeGuard([&] {
+        for (int fd : clients) close(fd);
+    });
+    for (int i = 0; i < kClients; ++i) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        const int small = 4096; // a client that reads nothing: its socket fills at once
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<std::uint16_t>(port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QVERIFY(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        QCOMPARE(send(fd, request.constData(), static_cast<std::size_t>(request.size()), MSG_NOSIGNAL),
+                 static_cast<ssize_t>(request.size()));
+        clients.push_back(fd);
+    }
+    // Every run ends, stopped, while its client still holds the connection.
+    auto stopped_runs = [&] {
+        auto list = run_moa({"history", "--json"}, {}, 60000, env);
+        if (list.code != 0) return -1;
+        int n = 0;
+        for (const auto& r : json::parse(list.out.toStdString()))
+            if (r["status"] == "cancelled" && r.value("config", "") == "flood") ++n;
+        return n;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(stopped_runs() == kClients, 90000);
+    const json runs = json::parse(run_moa({"history", "--json"}, {}, 60000, env).out.toStdString());
+    int checked = 0;
+    for (const auto& r : runs) {
+        if (r["status"] != "cancelled") continue;
+        auto doc = run_moa({"history", "show", QString::number(r["id"].get<long long>()), "--json"}, {}, 60000, env);
+        QCOMPARE(QString::fromStdString(json::parse(doc.out.toStdString())["error"].get<std::string>()),
+                 QStringLiteral("stopped: client not reading (over 1 MB of the answer unsent)"));
+        ++checked;
+    }
+    QCOMPARE(checked, kClients);
+    // A normal client is answered meanwhile, and the stopped runs' memory is let go.
+    auto ok = http_request("POST", serve.url("/v1/chat/completions"), chat_body("calm", true));
+    QCOMPARE(ok.status, 200L);
+    QVERIFY(ok.body.contains("data: [DONE]"));
+    const double rss = proc_status_mb(serve.pid(), "VmRSS"), peak = proc_status_mb(serve.pid(), "VmHWM");
+    qInfo("moa serve VmRSS %.1f MB before, %.1f MB with %d clients not reading (their runs stopped); peak %.1f MB", base, rss,
+          kClients, peak);
+    QVERIFY(base > 0);
+    QVERIFY2(rss - base < 80, qPrintable(QString("grew by %1 MB").arg(rss - base)));
 }
 
 // A client's value quoted back in an error is cut to a short, escaped start: a 5 MB model name

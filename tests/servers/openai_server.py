@@ -6,6 +6,7 @@ The model name chooses the behaviour: "<scenario>[?key=value&...]", for example
 "ok?chunks=20&delay_ms=10", "fail-then-ok?status=429&times=1&retry_after=0", "status?code=401",
 "cut", "malformed", "slow-first?delay_ms=3000", "json", "judge?prefer=TAG&p=0.8",
 "deep?depth=50000&field=code[&status=500]" (an error nested 50,000 deep, in the stream or as the body);
+"dupkeys?where=choices|content|index|body" (a stream line, or a whole body, with a key given twice);
 "ok?reply=TEXT" answers TEXT word for word; "ok?shorter_if=WORDS&longer_if=WORDS" answers with a third
 (or three times) the words when the last user message holds WORDS. Otherwise the answer text is
 "<model-tag> answers with <n> references" where n counts the numbered references in the
@@ -275,6 +276,32 @@ class Handler(BaseHTTPRequestHandler):
                                                     % self.server.server_address[1]))
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if name == "dupkeys":  # a stream line (or body) with a key given twice (issue 12)
+            where = params.get("where", "choices")
+            one = '{"index": 0, "delta": {"content": "First "}, "finish_reason": null}'
+            lines = {"choices": '{"choices": [%s], "choices": [{"index": 0, "delta": {"content": "Other "}}]}' % one,
+                     "content": '{"choices": [{"index": 0, "delta": {"content": "Shown ", "content": "Hidden "}}]}',
+                     "index": '{"choices": [{"index": 1, "index": 0, "delta": {"content": "Which "}}]}',
+                     "body": '{"choices": [{"index": 0, "message": {"role": "assistant", "content": "A", "content": "B"}, '
+                             '"finish_reason": "stop"}]}'}
+            if where == "body":
+                body = lines["body"].encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.chunk("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": "Fine "}}]}) + "\n\n")
+            self.chunk("data: " + lines[where] + "\n\n")
+            self.chunk("data: " + json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}) +
+                       "\n\ndata: [DONE]\n\n")
+            self.chunk(b"")
             return
         if name == "deep":  # an error whose message (or code) is a value nested `depth` deep
             depth = int(params.get("depth", "50000"))
