@@ -97,13 +97,28 @@ void TestHostileInput::templateOutsideTheFolderNeedsTheFlag() {
     for (const QStringList& args : {QStringList{"validate", f}, QStringList{"run", "--config", f, "--prompt", "hi"}}) {
         auto r = run_moa(args, {}, 60000, env);
         QCOMPARE(r.code, 2);
-        QVERIFY2(r.err.contains("/aggregation/template: cannot read the template file: \"/proc/self/environ\" is outside the "
-                                "configuration's folder") && r.err.contains("--allow-outside-files"),
+        QVERIFY2(r.err.contains("/aggregation/template: cannot read the template file: \"/proc/self/environ\" is under /proc; "
+                                "a template must be an ordinary file, and files under /proc, /sys and /dev are never read, "
+                                "even with --allow-outside-files"),
                  r.err.constData());
     }
+    // /proc, /sys and /dev stay refused even when the user opts in (the flag once read the environment).
+    for (const QStringList& args : {QStringList{"validate", f, "--allow-outside-files"},
+                                    QStringList{"run", "--config", f, "--prompt", "hi", "--allow-outside-files"}}) {
+        auto r = run_moa(args, {}, 60000, env);
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("is under /proc"), r.err.constData());
+    }
     QCOMPARE(server_->bearer(QString::fromStdString(n), "x").calls, 0); // nothing was sent
-    // Opting in reads it (the user's choice); a template inside the folder needs no flag.
-    auto r = run_moa({"validate", f, "--allow-outside-files"}, {}, 60000, env);
+    // Opting in reads an ordinary file elsewhere (the user's choice); a template inside the folder needs no flag.
+    QTemporaryDir elsewhere;
+    write_file(elsewhere, "theirs.txt", "Merge these:\n");
+    j["aggregation"] = {{"template", elsewhere.filePath("theirs.txt").toStdString()}};
+    const QString o = write_file(d, "other.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"validate", o}, {}, 60000, env);
+    QVERIFY2(r.code == 2 && r.err.contains("is outside the configuration's folder") && r.err.contains("--allow-outside-files"),
+             r.err.constData());
+    r = run_moa({"validate", o, "--allow-outside-files"}, {}, 60000, env);
     QVERIFY2(r.code == 0, r.err.constData());
     write_file(d, "mine.txt", "Merge these:\n");
     j["aggregation"] = {{"template", "mine.txt"}};
