@@ -278,9 +278,8 @@ void TestHostileInput::pipesGetNoRawEscapesUnlessRaw() {
     const QString f = write_file(d, "pipe.moa.json", QByteArray::fromStdString(j.dump(2)));
     auto env = QProcessEnvironment::systemEnvironment();
     env.insert("MOA_HISTORY_DB", d.filePath("h.sqlite"));
-    auto clean = [](const QByteArray& b, bool bidi_too = true) {
+    auto clean = [](const QByteArray& b) {
         if (b.contains('\x1b') || b.contains('\x07') || b.contains("\xc2\x9b")) return false;
-        if (!bidi_too) return true; // a page keeps them: the browser lays right-to-left text out with them
         for (const char* bidi : {"\u202e", "\u202c", "\u2066", "\u2069", "\u200e", "\u200f", "\u061c"})
             if (b.contains(bidi)) return false;
         return true;
@@ -298,7 +297,17 @@ void TestHostileInput::pipesGetNoRawEscapesUnlessRaw() {
                                     QStringList{"history", "show", id, "--html"}}) {
         auto h = run_moa(args, {}, 60000, env);
         QCOMPARE(h.code, 0);
-        QVERIFY2(clean(h.out, !args.contains("--html")), qPrintable(args.join(' ') + ": " + h.out.toHex()));
+        QVERIFY2(clean(h.out), qPrintable(args.join(' ') + ": " + h.out.toHex()));
+        // The page shows each bidirectional control, marked, where it was (it reordered the text,
+        // Trojan Source style, inside <pre> and the answers); in the <title> without markup.
+        if (args.contains("--html")) {
+            const QString page = QString::fromUtf8(h.out);
+            for (const char* cp : {"202E", "202C", "2066", "2069", "200E", "200F", "061C"})
+                QVERIFY2(page.contains(QString::fromUtf8("<span class=\"ctl\" title=\"a bidirectional control character\">\u27E8U+") +
+                                       cp + QString::fromUtf8("\u27E9</span>")),
+                         cp);
+            QVERIFY2(page.contains(QString::fromUtf8("\u27E8U+202E\u27E9</span>exe.txt")), h.out.constData());
+        }
     }
     // --raw: the bytes as the model sent them.
     auto raw = run_moa({"run", "--config", f, "--prompt", "hi", "--raw", "--no-history"}, {}, 60000, env);
