@@ -30,6 +30,8 @@ std::string seconds(const std::optional<double>& ms) {
     return b;
 }
 
+constexpr double kLongRateLimitWait_s = 3600; // longer than this is said up front
+
 std::string duration(double s) {
     if (s < 0) return "--";
     char b[32];
@@ -153,6 +155,14 @@ int cmd_eval(const std::vector<std::string>& args) {
                          for_fd(2, e->name).c_str(), e->configs.size(), e->prompts.items.size(), e->judge.mode.c_str(), p.resumed,
                          p.total, (*store)->path().c_str());
     }
+    // A tiny requests_per_minute stretches a run to hours while the first answers come at once:
+    // said before the first call, not found out from an ETA that grows.
+    if (const auto w = runner.rate_limit_wait(); w.seconds > kLongRateLimitWait_s)
+        std::fprintf(stderr,
+                     "moa eval: warning: the rate limits make this run take at least %s: provider \"%s\" may start %ld "
+                     "request%s a minute and has %ld calls left (rate_limits in %s)\n",
+                     duration(w.seconds).c_str(), for_fd(2, w.provider).c_str(), w.per_minute, w.per_minute == 1 ? "" : "s",
+                     w.calls, for_fd(2, *a.get("experiment")).c_str());
     runner.start([&](const eval::ExperimentProgress& p) {
         if (quiet) return;
         std::lock_guard<std::mutex> lock(out_mu);

@@ -6,6 +6,8 @@
 #include <iostream>
 #include <streambuf>
 
+#include "util/text.h"
+
 namespace moa::cli {
 
 namespace {
@@ -19,11 +21,6 @@ void picture(std::string& out, unsigned char c) {
 }
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
-// Code points that are not controls to a terminal but reorder what it shows (a filename or a
-// command that reads differently from what it is): the Unicode bidirectional controls.
-bool bidi_control(unsigned cp) {
-    return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F || cp == 0x061C;
-}
 
 // Byte by byte, so that it works on a stream cut anywhere: a multi-byte UTF-8 sequence is held
 // back until it is complete, then shown, or replaced when it is a C1 control (U+0080..U+009F)
@@ -35,7 +32,7 @@ public:
             seq_ += static_cast<char>(c);
             cp_ = (cp_ << 6) | (c & 0x3Fu);
             if (--need_ == 0) {
-                if (cp_ <= 0x9F || bidi_control(cp_)) out += kReplacement;
+                if (cp_ <= 0x9F || text::bidi_control(cp_)) out += kReplacement; // C1, or text reordered
                 else out += seq_;
                 seq_.clear();
             }

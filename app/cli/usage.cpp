@@ -25,7 +25,10 @@ const Usage kUsages[] = {
      "  --events             stream the run's events as JSON lines\n"
      "  --quiet              print only the final answer\n"
      "  --no-history         do not record the run in the history database\n"
-     "  --allow-outside-files  let the configuration read files (its template) outside its own folder\n"
+     "  --allow-outside-files  let the configuration read files (its template) outside its own folder:\n"
+     "                       any file you can read goes into the prompt sent to the configuration's\n"
+     "                       servers and into the history (keys the run resolves are redacted; /proc,\n"
+     "                       /sys and /dev are refused); use it only for configurations you trust\n"
      "  --raw                write model text as it came; by default its control characters (terminal\n"
      "                       escapes) are shown as symbols, on a terminal and into pipes and files\n"},
     {"validate",

@@ -333,6 +333,22 @@ Result<std::string> read_named_file(const std::string& name, const std::string& 
     if (name.find('\0') != std::string::npos) return Error{"the file name contains a NUL character"};
     fs::path p(name);
     if (p.is_relative()) p = fs::path(base_dir) / p;
+    {
+        // The system's own trees are never a template, whatever the user allowed: /proc/self/environ
+        // holds every key of the environment, /dev/zero never ends, /sys describes the machine.
+        // Checked as written and after links and "..".
+        std::error_code ec;
+        const fs::path abs = fs::absolute(p, ec).lexically_normal();
+        const fs::path real = fs::weakly_canonical(abs, ec);
+        for (const fs::path& at : {abs, real})
+            for (const char* root : {"/proc", "/sys", "/dev"})
+                if (const fs::path rel = at.lexically_relative(root); !at.empty() && !rel.empty() && *rel.begin() != "..") {
+                    outside.clear();
+                    return Error{"\"" + name + "\" is under " + root + (at == real && real != abs ? " (after links)" : "") +
+                                 "; a template must be an ordinary file, and files under /proc, /sys and /dev are never "
+                                 "read, even with --allow-outside-files"};
+                }
+    }
     if (!options.allow_outside_files) {
         // Hidden files and folders (.aws/credentials, .ssh/…, .env) are not templates: a
         // configuration saved in a home folder must not be able to name them.

@@ -41,6 +41,9 @@ Run::Run(std::uint64_t id, Engine& engine, const config::Config& config, RunInpu
     s_->rec.id = id;
     s_->rec.config_name = config.name;
     s_->rec.input = std::move(input);
+    // Keys out of what is sent and stored: the input here, each layer's messages as they are built.
+    s_->redaction = PromptRedaction(config, s_->options.key_for);
+    s_->redaction.apply(s_->rec.input.conversation);
     for (std::size_t li = 0; li < config.layers.size(); ++li) {
         LayerRecord L;
         for (std::size_t ai = 0; ai < config.layers[li].agents.size(); ++ai) {
@@ -98,6 +101,7 @@ void Run::begin() {
     s_->t0 = Clock::now();
     Event e;
     e.type = Event::Type::RunStarted;
+    e.input = std::make_shared<const RunInput>(s_->rec.input);
     publish(std::move(e));
     start_layer(0);
 }
@@ -115,9 +119,11 @@ void Run::start_layer(int li) {
         std::lock_guard<std::mutex> lock(mu_);
         auto& L = s.rec.layers[static_cast<std::size_t>(li)];
         L.start_ms = s.now_ms();
-        for (std::size_t ai = 0; ai < layer.agents.size(); ++ai)
+        for (std::size_t ai = 0; ai < layer.agents.size(); ++ai) {
             L.agents[ai].messages = build_messages(s.config, layer.agents[ai], s.rec.input, refs ? &*refs : nullptr,
                                                    aggregation_template_for(s.config, static_cast<std::size_t>(li)));
+            s.redaction.apply(L.agents[ai].messages);
+        }
     }
     Event ls;
     ls.type = Event::Type::LayerStarted;

@@ -8,6 +8,7 @@
 
 #include "engine/run_outcome.h"
 #include "engine/run_provenance.h"
+#include "util/text.h"
 
 namespace moa::engine {
 
@@ -23,17 +24,29 @@ const char* agent_colour(std::size_t i) { return colour(i); }
 
 namespace {
 
-std::string esc(std::string_view s) {
+// `in_text`: the text of an element, where a bidirectional control is shown as a marked span;
+// elsewhere (an attribute, the <title>) as the same words without markup.
+std::string esc(std::string_view s, bool in_text = false) {
     std::string out;
     out.reserve(s.size() + s.size() / 8);
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
-        // C1 controls (U+0080..U+009F: 0xC2 0x80..0x9F in UTF-8) mean nothing in a page, and a
-        // terminal showing the file may obey them: U+FFFD.
-        if (static_cast<unsigned char>(c) == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
-            static_cast<unsigned char>(s[i + 1]) <= 0x9F) {
-            out += "\xEF\xBF\xBD";
-            ++i;
+        if (const std::size_t len = static_cast<unsigned char>(c) >= 0xC2 ? text::utf8_sequence_at(s, i) : 0; len >= 2) {
+            const unsigned cp = text::code_point_at(s, i, len);
+            if (cp <= 0x9F) {
+                // C1 controls mean nothing in a page, and a terminal showing the file may obey them.
+                out += "\xEF\xBF\xBD";
+            } else if (text::bidi_control(cp)) {
+                // U+202E and its kind would make the text read in another order than it is
+                // (Trojan Source): shown, not obeyed, as the terminal filter shows them.
+                char name[32];
+                std::snprintf(name, sizeof name, "\u27E8U+%04X\u27E9", cp);
+                out += in_text ? std::string("<span class=\"ctl\" title=\"a bidirectional control character\">") + name + "</span>"
+                               : std::string(name);
+            } else {
+                out.append(s.substr(i, len));
+            }
+            i += len - 1;
             continue;
         }
         switch (c) {
@@ -71,7 +84,7 @@ const char* kStyle = R"(body{font:15px/1.5 system-ui,sans-serif;max-width:1100px
 h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ccc}pre{white-space:pre-wrap}
 .prompt{background:#f4f4f4;padding:.6em;border-radius:4px}
 .answer{white-space:pre-wrap;border-left:4px solid #ddd;padding:.3em .8em;margin:.4em 0 1.2em}
-.meta{color:#555;font-size:.9em}.ignored{color:#b00;font-weight:bold}
+.meta{color:#555;font-size:.9em}.ignored{color:#b00;font-weight:bold}.ctl{color:#b00;font-size:.8em}
 mark{border-radius:3px;padding:0 1px;color:#000}.legend span{display:inline-block;margin-right:1em}
 .swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;vertical-align:middle;margin-right:.3em}
 svg text{font:12px system-ui,sans-serif}svg .share{fill:#111;font-weight:bold;paint-order:stroke;stroke:#fff;stroke-width:4px}table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left}
@@ -96,14 +109,14 @@ std::string highlighted(const std::string& text, const AgentProvenance& p, const
     std::size_t at = 0;
     for (const auto& m : marks) {
         if (m.span.begin < at || m.span.end > text.size()) continue;
-        out += esc(std::string_view(text).substr(at, m.span.begin - at));
+        out += esc(std::string_view(text).substr(at, m.span.begin - at), true);
         out += "<mark style=\"background:" + std::string(colour(m.agent)) + "55\" title=\"" + percent(m.share) +
                " of this sentence comes from " + esc(name(before[m.agent])) + " " + esc(before[m.agent].model) + "\">";
-        out += esc(std::string_view(text).substr(m.span.begin, m.span.end - m.span.begin));
+        out += esc(std::string_view(text).substr(m.span.begin, m.span.end - m.span.begin), true);
         out += "</mark>";
         at = m.span.end;
     }
-    out += esc(std::string_view(text).substr(std::min(at, text.size())));
+    out += esc(std::string_view(text).substr(std::min(at, text.size())), true);
     return out;
 }
 
@@ -166,7 +179,7 @@ std::string to_html(const RunRecord& r) {
       << esc(r.config_name) << " — run " << outcome_text(r) << "</title>\n<style>" << kStyle << "</style></head><body>\n";
     o << "<h1>" << esc(r.config_name) << " — run " << outcome_text(r) << "</h1>\n";
     for (const auto& m : r.input.conversation)
-        o << "<p class=\"meta\">" << esc(m.role) << "</p><pre class=\"prompt\">" << esc(m.content) << "</pre>\n";
+        o << "<p class=\"meta\">" << esc(m.role) << "</p><pre class=\"prompt\">" << esc(m.content, true) << "</pre>\n";
     o << "<h2>How the layers used each other</h2>\n<p>An edge A→B is labelled \"x% of B comes from A\": the share of B's "
          "words found in A, sentence by sentence with a word-level fallback. An answer the next layer took less than 5% "
          "from is marked ignored.</p>\n<p>Each share is measured for its source alone, so the shares of one answer can add up "
@@ -207,13 +220,13 @@ std::string to_html(const RunRecord& r) {
             if (p.final_share) o << " · " << percent(*p.final_share) << " of the final answer comes from it";
             if (p.ignored.value_or(false)) o << " · <span class=\"ignored\">ignored by the next layer</span>";
             o << "</p>\n";
-            if (a.error) o << "<p class=\"ignored\">" << esc(*a.error) << "</p>\n";
+            if (a.error) o << "<p class=\"ignored\">" << esc(*a.error, true) << "</p>\n";
             o << "<div class=\"answer\" style=\"border-color:" << colour(k) << "\">"
-              << (l > 0 ? highlighted(a.text, p, r.layers[l - 1].agents) : esc(a.text)) << "</div>\n";
+              << (l > 0 ? highlighted(a.text, p, r.layers[l - 1].agents) : esc(a.text, true)) << "</div>\n";
         }
     }
-    if (r.final_text) o << "<h2>Final answer</h2>\n<div class=\"answer\">" << esc(*r.final_text) << "</div>\n";
-    if (!r.error.empty()) o << "<h2>Error</h2>\n<p>" << esc(r.error) << "</p>\n";
+    if (r.final_text) o << "<h2>Final answer</h2>\n<div class=\"answer\">" << esc(*r.final_text, true) << "</div>\n";
+    if (!r.error.empty()) o << "<h2>Error</h2>\n<p>" << esc(r.error, true) << "</p>\n";
     o << "</body></html>\n";
     return o.str();
 }

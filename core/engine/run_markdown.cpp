@@ -3,6 +3,7 @@
 
 #include "accounting/money.h"
 #include "engine/run_outcome.h"
+#include "util/markdown_text.h"
 
 #include <cstdio>
 #include <sstream>
@@ -20,15 +21,18 @@ std::string money(const std::optional<double>& v) { return v ? accounting::forma
 
 std::string to_markdown(const RunRecord& r) {
     std::ostringstream o;
-    o << "# " << r.config_name << " — run " << to_string(r.status) << "\n\n";
-    for (const auto& m : r.input.conversation) o << "**" << m.role << ":** " << m.content << "\n\n";
+    // Every text from others (names, prompts, answers, errors) goes through markdown_safe: a
+    // renderer showing the file must not run their HTML or follow their javascript: links.
+    o << "# " << text::markdown_inline(r.config_name) << " — run " << to_string(r.status) << "\n\n";
+    for (const auto& m : r.input.conversation)
+        o << "**" << text::markdown_inline(m.role) << ":**\n\n" << text::markdown_safe(m.content) << "\n\n";
     for (std::size_t li = 0; li < r.layers.size(); ++li) {
         const auto& L = r.layers[li];
         const bool last = li + 1 == r.layers.size();
         o << "## Layer " << li + 1 << (last ? " (aggregator)" : "") << " — " << num((L.end_ms - L.start_ms) / 1000.0, 2)
           << " s\n\n";
         for (const auto& a : L.agents) {
-            o << "### " << a.index + 1 << ". " << a.model << " (" << a.provider << (a.demo ? ", offline demo — not a real model" : "")
+            o << "### " << a.index + 1 << ". " << text::markdown_inline(a.model) << " (" << text::markdown_inline(a.provider) << (a.demo ? ", offline demo — not a real model" : "")
               << ") — " << to_string(a.state) << "\n\n";
             o << "_" << a.usage.prompt_tokens << " + " << a.usage.completion_tokens << " tokens"
               << (a.usage.estimated ? " (estimated)" : "");
@@ -37,12 +41,13 @@ std::string to_markdown(const RunRecord& r) {
             if (a.tflops) o << ", " << num(*a.tflops, 2) << " TFLOPs";
             if (a.attempts > 1) o << ", " << a.attempts << " attempts";
             o << "_\n\n";
-            if (a.error) o << "> **Error:** " << *a.error << "\n\n";
-            if (!a.text.empty()) o << a.text << "\n\n";
+            // Each text starts a line of its own: that is where markdown_safe reads a code fence.
+            if (a.error) o << "**Error:**\n\n" << text::markdown_safe(*a.error) << "\n\n";
+            if (!a.text.empty()) o << text::markdown_safe(a.text) << "\n\n";
         }
     }
-    if (r.final_text) o << "## Final answer\n\n" << *r.final_text << "\n\n";
-    if (!r.error.empty()) o << "## Error\n\n" << r.error << "\n\n";
+    if (r.final_text) o << "## Final answer\n\n" << text::markdown_safe(*r.final_text) << "\n\n";
+    if (!r.error.empty()) o << "## Error\n\n" << text::markdown_safe(r.error) << "\n\n";
     const auto& t = r.totals;
     const Known cost_known = known(t.cost_complete, t.cost_usd), tf_known = known(t.tflops_complete, t.tflops);
     o << "---\n\nCost "

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/prompt_redaction.h"
 
 namespace moa::engine {
 
@@ -31,6 +32,7 @@ struct Run::State {
     config::Config config;
     EventSink sink;
     RunOptions options;
+    PromptRedaction redaction; // the run's keys, out of every message sent or stored
     RunRecord rec; // guarded by Run::mu_ for readers on other threads
     Clock::time_point t0;
     bool over = false;

@@ -136,6 +136,7 @@ struct Event {
     std::optional<AgentRecord> record; // AgentStarted, AgentDone, AgentFailed: a snapshot
     std::optional<Totals> totals;      // LayerDone and the run's end
     std::shared_ptr<const struct RunRecord> final_record; // the run's end: the whole record
+    std::shared_ptr<const RunInput> input; // RunStarted: the input as the run keeps it (keys redacted)
     nlohmann::json to_json() const;
 };
 

@@ -129,6 +129,7 @@ void Run::start_step(int li, int ai) {
                                        aggregation_template_for(s.config, static_cast<std::size_t>(li)));
         req.messages = continue_answer(std::move(messages), a.text, s.config.pipelining.continuation,
                                        req.continue_final_message);
+        s.redaction.apply(req.messages);
     }
     if (s.options.throttle) {
         long tokens = agent.params.max_tokens.value_or(512);

@@ -2,6 +2,8 @@
 #include "eval/experiment_runner.h"
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 #include <random>
 
 #include "accounting/estimate.h"
@@ -121,6 +123,41 @@ ExperimentRunner::ExperimentRunner(Experiment e, std::shared_ptr<store::Experime
     }
     prog_.total = static_cast<int>(tasks_.size());
     prog_.done = prog_.resumed;
+    // Before anything has finished, the rate limits alone say how long it takes at least.
+    if (const double floor_s = rate_limit_wait_locked().seconds; floor_s > 0) prog_.eta_s = floor_s;
+}
+
+ExperimentRunner::RateLimitWait ExperimentRunner::rate_limit_wait() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return rate_limit_wait_locked();
+}
+
+ExperimentRunner::RateLimitWait ExperimentRunner::rate_limit_wait_locked() const {
+    RateLimitWait w;
+    if (e_.rate_limits.empty()) return w;
+    std::map<std::string, long> calls; // per provider, in the tasks not done
+    auto add = [&](const config::Config& c, long times) {
+        for (const auto& L : c.layers)
+            for (const auto& a : L.agents) calls[a.provider] += times;
+    };
+    for (const auto& t : tasks_) {
+        if (t.state == Task::State::Done) continue;
+        // One run per user turn (a baseline variant rewrites a turn, it adds none); one judge
+        // call per turn when grading, one per answer in pairwise mode.
+        const auto turns = static_cast<long>(std::max<std::size_t>(1, e_.prompts.items[t.item].turns.size()));
+        if (t.kind == Task::Kind::Gen)
+            add(t.config == kReference ? *e_.reference->config : e_.configs[static_cast<std::size_t>(t.config)], turns);
+        else add(judge_config_, e_.judge.mode == "single" ? turns : 1);
+    }
+    for (const auto& [name, l] : e_.rate_limits) {
+        // The limiter starts a call while fewer than the limit started in the last minute.
+        const auto per_minute = static_cast<long>(std::floor(l.requests_per_minute));
+        const auto it = calls.find(name);
+        if (per_minute < 1 || it == calls.end()) continue;
+        const long minutes = (it->second + per_minute - 1) / per_minute - 1;
+        if (const double s = 60.0 * static_cast<double>(minutes); s > w.seconds) w = {s, name, it->second, per_minute};
+    }
+    return w;
 }
 
 ExperimentRunner::~ExperimentRunner() {
@@ -587,6 +624,10 @@ void ExperimentRunner::finish_task(std::size_t ti, bool failed, double paid, con
         const double elapsed = std::chrono::duration<double>(Clock::now() - t0_).count();
         const int left = prog_.total - prog_.done;
         prog_.eta_s = done_this_session_ > 0 ? elapsed / done_this_session_ * left : -1;
+        // What finished first went at once; the rate limiter holds what is left (1 request a
+        // minute made a 3-hour run say "ETA 40s").
+        if (left > 0) prog_.eta_s = std::max(prog_.eta_s, rate_limit_wait_locked().seconds);
+        else prog_.eta_s = 0;
         // Forget finished runs (their records were consumed above).
         runs_.erase(std::remove_if(runs_.begin(), runs_.end(), [](const auto& r) { return r->finished(); }), runs_.end());
         ++reporting_;

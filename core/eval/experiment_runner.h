@@ -62,6 +62,18 @@ public:
     bool finished() const;
     ExperimentProgress progress() const;
 
+    // The least time the rate limits need for the calls still to make: a provider limited to R
+    // requests a minute takes at least ceil(calls / R) - 1 minutes for its calls left (the first
+    // R go at once). The ETA is never shorter; `provider` names the limit that takes longest.
+    // Tokens-per-minute limits are not counted (the tokens of answers not yet written are unknown).
+    struct RateLimitWait {
+        double seconds = 0;
+        std::string provider;
+        long calls = 0;          // that provider's calls left
+        long per_minute = 0;     // the requests it may start in a minute
+    };
+    RateLimitWait rate_limit_wait() const;
+
     // Keys of the stored results that belong to this experiment.
     static std::string reference_key(const Experiment& e);
     static std::string judge_key(const Experiment& e);
@@ -94,6 +106,7 @@ private:
                     std::function<void(const engine::RunRecord&)> done);
     void finish_task(std::size_t task, bool failed, double paid, const std::string& what);
     double estimate(const Task& t) const;
+    RateLimitWait rate_limit_wait_locked() const; // mu_ held (or not yet started)
     const std::string& key_of(const Task& t) const;   // the stored results' configuration key
     std::vector<std::string> turns_of(const Task& t) const; // the user turns a generation answers
     std::string name_of(const Task& t) const;         // for status lines

@@ -90,23 +90,24 @@ std::vector<std::string> key_forms(std::string_view key) {
     return forms;
 }
 
-// Replaces every occurrence of `needle`, and of runs of at least `min_prefix` of its first bytes.
-void redact_runs(std::string& s, std::string_view needle, std::size_t min_prefix) {
+// Replaces every occurrence of `needle`, and of runs of at least `min_prefix` of its first bytes, with `with`.
+void redact_runs(std::string& s, std::string_view needle, std::size_t min_prefix, std::string_view with = kRedacted) {
     if (needle.empty()) return;
     const std::size_t lead = std::min(min_prefix, needle.size());
     const std::string_view start = needle.substr(0, lead);
     for (std::size_t at = s.find(start); at != std::string::npos; at = s.find(start, at)) {
         std::size_t n = lead;
         while (n < needle.size() && at + n < s.size() && s[at + n] == needle[n]) ++n;
-        s.replace(at, n, kRedacted);
-        at += std::char_traits<char>::length(kRedacted);
+        s.replace(at, n, with);
+        at += with.size();
     }
 }
 
-void redact_forms(std::string& s, const std::vector<std::string>& forms, std::string_view key) {
+void redact_forms(std::string& s, const std::vector<std::string>& forms, std::string_view key,
+                  std::string_view with = kRedacted) {
     if (forms.empty()) return;
-    for (const auto& f : forms) redact_runs(s, f, f.size());
-    redact_runs(s, key, kMinPrefix); // what is left of an echo cut short
+    for (const auto& f : forms) redact_runs(s, f, f.size(), with);
+    redact_runs(s, key, kMinPrefix, with); // what is left of an echo cut short
 }
 
 void redact_bearer(std::string& s) {
@@ -138,6 +139,15 @@ std::string redact_secret(std::string_view text, std::string_view key) {
     std::string s(text);
     redact_forms(s, key_forms(key), key);
     redact_bearer(s);
+    return s;
+}
+
+KeyRedactor::KeyRedactor(std::string_view key, std::string label)
+    : key_(key), label_(std::move(label)), forms_(key_forms(key)) {}
+
+std::string KeyRedactor::operator()(std::string_view text) const {
+    std::string s(text);
+    redact_forms(s, forms_, key_, label_);
     return s;
 }
 

@@ -23,6 +23,20 @@ inline constexpr const char* kRedacted = "[redacted]";
 // "[redacted]". Keys shorter than 4 bytes are only caught after "Bearer ".
 std::string redact_secret(std::string_view text, std::string_view key);
 
+// The key removed from text we send (a prompt, a template, the references): every spelling
+// redact_secret finds, without its "Bearer" rule (a prompt may explain bearer tokens; "Bearer
+// KEY" loses the key all the same), replaced by `label` ("[redacted: key of provider X]").
+// The spellings are worked out once, for the many messages of a run.
+class KeyRedactor {
+public:
+    KeyRedactor(std::string_view key, std::string label);
+    std::string operator()(std::string_view text) const;
+
+private:
+    std::string key_, label_;
+    std::vector<std::string> forms_;
+};
+
 // The key removed from text that arrives in pieces (an answer as it streams), as redact_secret
 // does but without the "Bearer" rule (answers may explain bearer tokens). Only the end of what
 // arrived that could be the start of the key (in any of its spellings) is held back until the

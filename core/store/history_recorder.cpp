@@ -113,8 +113,11 @@ engine::EventSink HistoryRecorder::sink(const std::string& source, const config:
         switch (e.type) {
         case T::RunStarted: {
             std::uint64_t engine_id = e.run;
-            post([this, state, snapshot, in, name, source, note, engine_id, rerun_of](History& h) {
-                auto id = h.begin_run(source, *snapshot, *in, name, state->cap.get());
+            // The run's own copy of the input: any key it resolved is redacted there.
+            std::shared_ptr<const engine::RunInput> input = in;
+            if (e.input) input = e.input;
+            post([this, state, snapshot, input, name, source, note, engine_id, rerun_of](History& h) {
+                auto id = h.begin_run(source, *snapshot, *input, name, state->cap.get());
                 if (!id) return note(id.error());
                 state->id = *id;
                 if (rerun_of > 0)

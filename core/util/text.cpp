@@ -31,6 +31,18 @@ std::size_t utf8_sequence_at(std::string_view s, std::size_t i) {
     return len;
 }
 
+bool bidi_control(unsigned cp) {
+    return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F || cp == 0x061C;
+}
+
+unsigned code_point_at(std::string_view s, std::size_t i, std::size_t len) {
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    if (len <= 1) return b(0);
+    unsigned cp = b(0) & (len == 2 ? 0x1Fu : len == 3 ? 0x0Fu : 0x07u);
+    for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (b(k) & 0x3Fu);
+    return cp;
+}
+
 std::size_t invalid_utf8_at(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
         std::size_t n = utf8_sequence_at(s, i);

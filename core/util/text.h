@@ -19,6 +19,14 @@ std::size_t utf8_sequence_at(std::string_view s, std::size_t i);
 // Offset of the first byte that is not well-formed UTF-8, or npos when all of `s` is.
 std::size_t invalid_utf8_at(std::string_view s);
 
+// Unicode's bidirectional controls (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069):
+// not controls to a terminal or a browser, but they make text read in another order than it is
+// (a file name, a command, a line of code). Every output that shows them visibly asks here.
+bool bidi_control(unsigned cp);
+
+// The code point of the well-formed UTF-8 sequence of `len` bytes at s[i] (utf8_sequence_at).
+unsigned code_point_at(std::string_view s, std::size_t i, std::size_t len);
+
 // Number of Unicode code points in a UTF-8 string (invalid bytes count as one each).
 std::size_t code_points(std::string_view s);
 

@@ -67,6 +67,7 @@ private slots:
     void apiKeyAnywhereIsAnError();
     void templateOutsideTheFolderIsRefused();
     void templateMustBeASmallRegularFile();
+    void templateFromSystemTreesIsRefusedEvenWhenAllowed();
     void templateMayNotBeHiddenOrHoldNul();
     void pipeliningAndLayerLimitsLoadAndRoundTrip();
     void pipeliningAndLayerLimitsAreChecked_data();
@@ -373,8 +374,8 @@ void TestConfig::templateOutsideTheFolderIsRefused() {
     QTemporaryDir dir, other;
     const std::string d = dir.path().toStdString();
     { std::ofstream(other.path().toStdString() + "/t.txt") << "outside\n"; }
-    std::filesystem::create_symlink("/proc/self/environ", d + "/link.txt");
-    for (const std::string& name : {std::string("/proc/self/environ"), std::string("../") + QFileInfo(other.path()).fileName().toStdString() + "/t.txt",
+    std::filesystem::create_symlink(other.path().toStdString() + "/t.txt", d + "/link.txt");
+    for (const std::string& name : {std::string("../") + QFileInfo(other.path()).fileName().toStdString() + "/t.txt",
                                     other.path().toStdString() + "/t.txt", std::string("link.txt")}) {
         std::string doc = kExample;
         doc.replace(doc.find("\"template\": \"default\""), 21, "\"template\": " + nlohmann::json(name).dump());
@@ -392,6 +393,38 @@ void TestConfig::templateOutsideTheFolderIsRefused() {
         auto ok = config::load_config_file(d + "/c.moa.json", allow);
         QVERIFY2(ok.ok(), (name + ": " + ok.summary()).c_str());
     }
+}
+
+// Issue 12: with --allow-outside-files, "template": "/proc/self/environ" still put every key into
+// the aggregator's prompt. /proc, /sys and /dev are refused whatever the user allowed, also
+// through a link or "..", and are not offered to the user as a file to allow.
+void TestConfig::templateFromSystemTreesIsRefusedEvenWhenAllowed() {
+    QTemporaryDir dir;
+    const std::string d = dir.path().toStdString();
+    std::filesystem::create_symlink("/proc/self/environ", d + "/link.txt");
+    std::filesystem::create_symlink("/proc", d + "/p");
+    const std::pair<std::string, std::string> cases[] = {{"/proc/self/environ", "is under /proc"},
+                                                         {"link.txt", "is under /proc (after links)"},
+                                                         {"p/self/environ", "is under /proc (after links)"},
+                                                         {"/tmp/../proc/self/environ", "is under /proc"},
+                                                         {"/dev/zero", "is under /dev"},
+                                                         {"/sys/kernel/../power/state", "is under /sys"}};
+    for (const auto& [name, why] : cases)
+        for (bool allowed : {false, true}) {
+            std::string doc = kExample;
+            doc.replace(doc.find("\"template\": \"default\""), 21, "\"template\": " + nlohmann::json(name).dump());
+            { std::ofstream(d + "/c.moa.json") << doc; }
+            config::LoadOptions options;
+            options.allow_outside_files = allowed;
+            auto r = config::load_config_file(d + "/c.moa.json", options);
+            QVERIFY2(!r.ok(), name.c_str());
+            const QString all = issue_strings(r).join('\n');
+            QVERIFY2(all.contains("/aggregation/template: cannot read the template file: \"" + QString::fromStdString(name) +
+                                  "\" " + QString::fromStdString(why)) &&
+                         all.contains("files under /proc, /sys and /dev are never read, even with --allow-outside-files"),
+                     qPrintable(all));
+            QVERIFY2(r.outside_files.empty(), name.c_str()); // nothing for the workbench to offer
+        }
 }
 
 // Found by the hostile review: a configuration saved in a home folder named ".aws/credentials" as
@@ -434,7 +467,7 @@ void TestConfig::templateMustBeASmallRegularFile() {
     QCOMPARE(::mkfifo((d + "/fifo").c_str(), 0600), 0); // nobody writes: opening it must not wait
     { std::ofstream(d + "/big.txt") << std::string((1u << 20) + 1, 'x'); }
     const std::pair<std::string, std::string> cases[] = {
-        {"sub", "is a directory"}, {"fifo", "is a FIFO"}, {"big.txt", "is larger than 1 MiB"}, {"/dev/zero", "is a character device"}};
+        {"sub", "is a directory"}, {"fifo", "is a FIFO"}, {"big.txt", "is larger than 1 MiB"}, {"/dev/zero", "is under /dev"}};
     for (const auto& [name, why] : cases) {
         std::string doc = kExample;
         doc.replace(doc.find("\"template\": \"default\""), 21, "\"template\": \"" + name + "\"");

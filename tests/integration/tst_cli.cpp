@@ -47,6 +47,7 @@ private slots:
     void runsAreRecordedAndShownFromHistory();
     void runJsonHasSourcesAndIgnoredFromCraftedAnswers();
     void historyShowHtmlIsSelfContainedAndEscaped();
+    void historyShowMarkdownNeutralisesHtmlAndLinks();
     void unwritableHistoryWarnsAndTheRunGoesOn();
     void statsJsonHasExactlyTheLeaderboardKeys();
 
@@ -495,6 +496,44 @@ void TestCli::historyShowHtmlIsSelfContainedAndEscaped() {
         QVERIFY2(page.contains(want), qPrintable(want));
     }
     QVERIFY(page.contains("<mark"));
+}
+
+// Issue 12: `history show --markdown` (and the workbench's Export run as Markdown) wrote model
+// text as it came: a renderer showing the file ran its <script>, <img onerror> and javascript:
+// links. Raw HTML is escaped outside code, unsafe link targets lose their link, code is kept.
+void TestCli::historyShowMarkdownNeutralisesHtmlAndLinks() {
+    const std::string n = nonce();
+    auto j = config_json(server_->base_url(), {{"markup?tag=A-" + n}, {"markup?tag=F-" + n}});
+    j["name"] = "<img src=x onerror=alert(11)>";
+    QString f = write_file(dir_, "md.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"run", "--config", f, "--prompt", "Show <script>alert(12)</script> " + QString::fromStdString(n), "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const int id = QJsonDocument::fromJson(r.out).object()["history_id"].toInt();
+    auto h = run_moa({"history", "show", QString::number(id), "--markdown"});
+    QCOMPARE(h.code, 0);
+    const QString md = QString::fromUtf8(h.out);
+    // Raw "<" is left only in code: an inline code span, a fenced block, and the fence the text
+    // left open (closed by the export).
+    QString rest = md;
+    for (const char* code : {"`vector<int>`", "```html\n<div>code stays</div>\n```", "```\n<svg onload=alert(10)>\n```"}) {
+        QVERIFY2(md.count(code) == 3, qPrintable(QString(code) + " in:\n" + md)); // the proposer, the aggregator, the final answer
+        rest.remove(code);
+    }
+    QVERIFY2(!rest.contains('<'), qPrintable(rest));
+    QVERIFY2(md.contains("# &lt;img src=x onerror=alert(11)> — run") && md.contains("Show &lt;script>alert(12)&lt;/script>"),
+             qPrintable(md));
+    QVERIFY(md.contains("Intro &lt;script>alert(1)&lt;/script> and &lt;img src=x onerror=alert(2)>."));
+    // No link to javascript:, data:, vbscript:, an entity or a tab spelling of them; safe ones stay links.
+    for (const char* bad : {"javascript:alert(3)", "JaVaScRiPt:alert(4)", "data:text/html", "vbscript:msgbox(5)", "&#106;avascript",
+                            "java\tscript"}) {
+        QVERIFY2(!md.contains(QString("](") + bad), bad);
+        QVERIFY2(md.contains(QString("]\\(") + bad), bad);
+    }
+    QVERIFY(md.contains("[ok](https://example.org/a?b=1) [rel](docs/page.md)"));
+    QVERIFY(md.contains("[ref]\\: javascript:alert(7)")); // not a link reference definition
+    QVERIFY(md.contains("\\`&lt;u>not code&lt;/u>`"));      // an escaped backtick opens no code span
+    QVERIFY(md.contains("| `a | &lt;b>x&lt;/b> | c` |"));      // GFM splits table cells inside code
+    QVERIFY(md.contains("  ```\n&lt;iframe src=javascript:alert(8)>")); // an indented fence is not trusted
 }
 
 void TestCli::unwritableHistoryWarnsAndTheRunGoesOn() {

@@ -3,6 +3,7 @@
 // configurations, a reference and a judge; the response cache; killed at random moments and
 // resumed without repeating a finished call (the server's request log proves it).
 #include <QDir>
+#include <QElapsedTimer>
 #include <QUrl>
 #include <QFile>
 #include <QFileInfo>
@@ -120,6 +121,7 @@ private slots:
     void threeConfigurationsThirtyPromptsGiveResultsAndFrontier();
     void badExperimentFilesNameFileLineAndPointer();
     void budgetStopsBeforeItWouldBePassed();
+    void rateLimitCountsInTheEtaAndALongOneIsSaidUpFront();
     void killedAtRandomMomentsResumesWithoutRepeatingAFinishedCall();
     void mtBenchGradesBothTurnsWithReferences();
     void flaskSkillsAreGraded();
@@ -238,6 +240,52 @@ void TestExperiment::budgetStopsBeforeItWouldBePassed() {
     QCOMPARE(j["status"].get<std::string>(), std::string("stopped at the budget"));
     QVERIFY(j["spent_usd"].get<double>() <= 0.002);
     QVERIFY(j["tasks"]["done"].get<int>() < j["tasks"]["total"].get<int>());
+}
+
+// Issue 12: "requests_per_minute": 1 made `moa eval` print a few seconds of ETA after its first
+// answer (which went at once) and then wait for hours. The ETA counts what the limiter will
+// hold back, and a run the limits make longer than an hour says so before the first call.
+void TestExperiment::rateLimitCountsInTheEtaAndALongOneIsSaidUpFront() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    const std::string url = server.base_url();
+    write(dir.filePath("one.moa.json"), cfg("One", url, {{"ok"}}, 0.2, 8));
+    write(dir.filePath("judge.moa.json"), cfg("Judge", url, {{"judge"}}, 0.2, 8));
+    const QString exp = dir.filePath("rl.moa-experiment.json");
+    // 40 prompts: 40 generations and 40 grades, one call each, all on "local": 80 calls at one a
+    // minute take at least 79 minutes.
+    write(exp, json{{"schema", "moa-workbench/experiment@1"},
+                    {"name", "rate limited"},
+                    {"configurations", {"one.moa.json"}},
+                    {"prompts", "starter"},
+                    {"sample", 40},
+                    {"seed", 5},
+                    {"judge", {{"config", "judge.moa.json"}, {"mode", "single"}}},
+                    {"concurrency", 4},
+                    {"rate_limits", {{"local", {{"requests_per_minute", 1}}}}}});
+    QProcess p;
+    p.setProgram(MOA_BINARY);
+    p.setArguments({"eval", "--experiment", exp, "--db", dir.filePath("e.sqlite")});
+    p.start();
+    QVERIFY(p.waitForStarted());
+    QByteArray err;
+    QElapsedTimer t;
+    t.start();
+    while (!err.contains(" ETA ") && t.elapsed() < 120000 && p.state() == QProcess::Running) {
+        p.waitForReadyRead(500);
+        err += p.readAllStandardError();
+    }
+    ::kill(static_cast<pid_t>(p.processId()), SIGINT); // finished work is kept
+    if (!p.waitForFinished(60000)) kill_after(p, 0);
+    err += p.readAllStandardError();
+    const QByteArray warning = "moa eval: warning: the rate limits make this run take at least 1h19m: provider \"local\" may "
+                               "start 1 request a minute and has 80 calls left (rate_limits in " + exp.toUtf8() + ")";
+    QVERIFY2(err.contains(warning), err.constData());
+    QVERIFY2(err.indexOf(warning) < err.indexOf(" ETA "), err.constData()); // before the first progress
+    // The first answer went at once; the 79 calls left need 78 more minutes (before: "ETA 1s").
+    QVERIFY2(err.contains("1/80  $") && err.contains(" ETA 1h18m"), err.constData());
+    QVERIFY(server.requests().size() < 5); // nothing else was let through
 }
 
 void TestExperiment::killedAtRandomMomentsResumesWithoutRepeatingAFinishedCall() {

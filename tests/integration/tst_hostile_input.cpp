@@ -97,13 +97,28 @@ void TestHostileInput::templateOutsideTheFolderNeedsTheFlag() {
     for (const QStringList& args : {QStringList{"validate", f}, QStringList{"run", "--config", f, "--prompt", "hi"}}) {
         auto r = run_moa(args, {}, 60000, env);
         QCOMPARE(r.code, 2);
-        QVERIFY2(r.err.contains("/aggregation/template: cannot read the template file: \"/proc/self/environ\" is outside the "
-                                "configuration's folder") && r.err.contains("--allow-outside-files"),
+        QVERIFY2(r.err.contains("/aggregation/template: cannot read the template file: \"/proc/self/environ\" is under /proc; "
+                                "a template must be an ordinary file, and files under /proc, /sys and /dev are never read, "
+                                "even with --allow-outside-files"),
                  r.err.constData());
     }
+    // /proc, /sys and /dev stay refused even when the user opts in (the flag once read the environment).
+    for (const QStringList& args : {QStringList{"validate", f, "--allow-outside-files"},
+                                    QStringList{"run", "--config", f, "--prompt", "hi", "--allow-outside-files"}}) {
+        auto r = run_moa(args, {}, 60000, env);
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("is under /proc"), r.err.constData());
+    }
     QCOMPARE(server_->bearer(QString::fromStdString(n), "x").calls, 0); // nothing was sent
-    // Opting in reads it (the user's choice); a template inside the folder needs no flag.
-    auto r = run_moa({"validate", f, "--allow-outside-files"}, {}, 60000, env);
+    // Opting in reads an ordinary file elsewhere (the user's choice); a template inside the folder needs no flag.
+    QTemporaryDir elsewhere;
+    write_file(elsewhere, "theirs.txt", "Merge these:\n");
+    j["aggregation"] = {{"template", elsewhere.filePath("theirs.txt").toStdString()}};
+    const QString o = write_file(d, "other.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"validate", o}, {}, 60000, env);
+    QVERIFY2(r.code == 2 && r.err.contains("is outside the configuration's folder") && r.err.contains("--allow-outside-files"),
+             r.err.constData());
+    r = run_moa({"validate", o, "--allow-outside-files"}, {}, 60000, env);
     QVERIFY2(r.code == 0, r.err.constData());
     write_file(d, "mine.txt", "Merge these:\n");
     j["aggregation"] = {{"template", "mine.txt"}};
@@ -263,9 +278,8 @@ void TestHostileInput::pipesGetNoRawEscapesUnlessRaw() {
     const QString f = write_file(d, "pipe.moa.json", QByteArray::fromStdString(j.dump(2)));
     auto env = QProcessEnvironment::systemEnvironment();
     env.insert("MOA_HISTORY_DB", d.filePath("h.sqlite"));
-    auto clean = [](const QByteArray& b, bool bidi_too = true) {
+    auto clean = [](const QByteArray& b) {
         if (b.contains('\x1b') || b.contains('\x07') || b.contains("\xc2\x9b")) return false;
-        if (!bidi_too) return true; // a page keeps them: the browser lays right-to-left text out with them
         for (const char* bidi : {"\u202e", "\u202c", "\u2066", "\u2069", "\u200e", "\u200f", "\u061c"})
             if (b.contains(bidi)) return false;
         return true;
@@ -283,7 +297,17 @@ void TestHostileInput::pipesGetNoRawEscapesUnlessRaw() {
                                     QStringList{"history", "show", id, "--html"}}) {
         auto h = run_moa(args, {}, 60000, env);
         QCOMPARE(h.code, 0);
-        QVERIFY2(clean(h.out, !args.contains("--html")), qPrintable(args.join(' ') + ": " + h.out.toHex()));
+        QVERIFY2(clean(h.out), qPrintable(args.join(' ') + ": " + h.out.toHex()));
+        // The page shows each bidirectional control, marked, where it was (it reordered the text,
+        // Trojan Source style, inside <pre> and the answers); in the <title> without markup.
+        if (args.contains("--html")) {
+            const QString page = QString::fromUtf8(h.out);
+            for (const char* cp : {"202E", "202C", "2066", "2069", "200E", "200F", "061C"})
+                QVERIFY2(page.contains(QString::fromUtf8("<span class=\"ctl\" title=\"a bidirectional control character\">\u27E8U+") +
+                                       cp + QString::fromUtf8("\u27E9</span>")),
+                         cp);
+            QVERIFY2(page.contains(QString::fromUtf8("\u27E8U+202E\u27E9</span>exe.txt")), h.out.constData());
+        }
     }
     // --raw: the bytes as the model sent them.
     auto raw = run_moa({"run", "--config", f, "--prompt", "hi", "--raw", "--no-history"}, {}, 60000, env);

@@ -5,6 +5,9 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -36,6 +39,7 @@ class TestSecrets : public QObject {
 private slots:
     void fakeKeyLeavesNoTrace();
     void keyEchoedByTheServerIsRedactedEverywhere();
+    void keyInAPromptIsRedactedBeforeItIsSent();
     void redactorCatchesEverySpelling();
     void streamedAnswerIsRedactedAcrossPieces();
 };
@@ -144,6 +148,61 @@ void TestSecrets::keyEchoedByTheServerIsRedactedEverywhere() {
     QVERIFY(server.bearer(QString::fromStdString(n), QString::fromLatin1(kKey)).with_key >= 9);
     QVERIFY2(!everything.contains(kKey), "the key appeared in the output of moa");
     QVERIFY2(!everything.contains(kKey.left(16)), "a cut copy of the key appeared in the output of moa");
+    const QStringList hits = files_with_key(dir.path());
+    QVERIFY2(hits.isEmpty(), qPrintable("the key was found in: " + hits.join(", ")));
+}
+
+// Issue 12 item 6: with --allow-outside-files a template could hold every key of the environment
+// (/proc/self/environ, now refused; any file the user allows can still hold one), and the
+// aggregator's prompt sent it upstream and stored it. Every message of a run is redacted for
+// every key the run resolved, before it is sent or recorded; each provider is named.
+void TestSecrets::keyInAPromptIsRedactedBeforeItIsSent() {
+    QTemporaryDir dir, elsewhere;
+    TestServer server;
+    QVERIFY(server.ok());
+    const QByteArray other_key = "OTHERFAKEKEY-2b8e61d0c4a9-recognizable";
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("MOA_SECRET_TEST_KEY", QString::fromLatin1(kKey));
+    env.insert("MOA_OTHER_TEST_KEY", QString::fromLatin1(other_key));
+    env.insert("MOA_HISTORY_DB", dir.filePath("history.sqlite"));
+    env.insert("MOA_KNOWN_KEYS", dir.filePath("known-keys.json"));
+    std::string n = nonce();
+    auto j = config_json(server.base_url(), {{"ok?tag=A-" + n}, {"ok?tag=F-" + n}}, {{"api_key_env", "MOA_SECRET_TEST_KEY"}});
+    j["providers"]["other"] = j["providers"]["local"];
+    j["providers"]["other"]["api_key_env"] = "MOA_OTHER_TEST_KEY";
+    j["layers"][0]["agents"].push_back({{"provider", "other"}, {"model", "ok?tag=B-" + n}});
+    const QString tpl = write_file(elsewhere, "environ.txt",
+                                   "Merge these.\nMOA_SECRET_TEST_KEY=" + kKey + "\nAuthorization: Bearer " + kKey +
+                                       "\nMOA_OTHER_TEST_KEY=" + other_key + "\n");
+    j["aggregation"] = {{"template", tpl.toStdString()}};
+    const QString cfg = write_file(dir, "keys.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"run", "--config", cfg, "--prompt", "Mine is " + QString::fromLatin1(other_key), "--allow-outside-files", "--json"},
+                     {}, 60000, env);
+    QVERIFY2(r.code == 0, r.err.constData());
+    QByteArray sent;
+    int with_key = 0;
+    for (const auto& q : server.requests()) {
+        const QJsonObject o = q.toObject();
+        if (!o["model"].toString().endsWith(QString::fromStdString(n))) continue;
+        with_key += o["authorization"].toString() == "Bearer " + QString::fromLatin1(kKey);
+        sent += QJsonDocument(o["body"].toObject()["messages"].toArray()).toJson();
+    }
+    QCOMPARE(with_key, 2); // the header still carries the key: only the text loses it
+    QVERIFY2(!sent.contains(kKey) && !sent.contains(other_key), sent.constData());
+    QVERIFY2(sent.contains("MOA_SECRET_TEST_KEY=[redacted: key of provider local]") &&
+                 sent.contains("Authorization: Bearer [redacted: key of provider local]") &&
+                 sent.contains("MOA_OTHER_TEST_KEY=[redacted: key of provider other]") &&
+                 sent.contains("Mine is [redacted: key of provider other]"),
+             sent.constData());
+    QVERIFY2(!r.out.contains(kKey) && !r.out.contains(other_key), r.out.constData());
+    for (const char* fmt : {"--json", "--markdown"}) {
+        auto h = run_moa({"history", "show", "1", fmt}, {}, 60000, env);
+        QCOMPARE(h.code, 0);
+        QVERIFY2(!h.out.contains(kKey) && !h.out.contains(other_key) && h.out.contains("Mine is [redacted: key of provider other]"),
+                 h.out.constData());
+        if (QByteArray(fmt) == "--json") // the messages as sent
+            QVERIFY2(h.out.contains("Authorization: Bearer [redacted: key of provider local]"), h.out.constData());
+    }
     const QStringList hits = files_with_key(dir.path());
     QVERIFY2(hits.isEmpty(), qPrintable("the key was found in: " + hits.join(", ")));
 }

@@ -11,7 +11,8 @@ The model name chooses the behaviour: "<scenario>[?key=value&...]", for example
 (or three times) the words when the last user message holds WORDS. Otherwise the answer text is
 "<model-tag> answers with <n> references" where n counts the numbered references in the
 aggregation prompt, followed by filler words, so tests can check what each layer received;
-"ok?text=..." answers exactly that (URL-encoded) text instead.
+"ok?text=..." answers exactly that (URL-encoded) text instead; "markup" answers with raw HTML and
+javascript:/data: links (for the Markdown export), "escapes" with terminal control sequences.
 
 Continuation (staircase streaming): a request that carries the answer so far (a trailing assistant
 message, or the "ANSWER SO FAR" block of the instruction continuation) is answered with the rest of
@@ -222,6 +223,16 @@ class Handler(BaseHTTPRequestHandler):
         if name == "escapes":  # model text full of terminal control sequences (issue 12 item 14)
             text = ("title\x1b]0;pwned\x07 clip\x1b]52;c;c2VjcmV0\x07 clear\x1b[2J\x1b[H c1\u009b31m "
                     "del\x7f cr\r bell\x07 bidi \u202eexe.txt\u202c \u2066iso\u2069 \u200elrm\u200f \u061calm end")
+        if name == "markup":  # model text that would act in a Markdown renderer (issue 12: exports)
+            text = ("Intro <script>alert(1)</script> and <img src=x onerror=alert(2)>.\n"
+                    "[click](javascript:alert(3)) [caps](JaVaScRiPt:alert(4)) ![img](data:text/html;base64,PHNjcmlwdD4=) "
+                    "[vb](vbscript:msgbox(5)) [ent](&#106;avascript:alert(6)) [tab](java\tscript:alert(9)) "
+                    "[ok](https://example.org/a?b=1) [rel](docs/page.md)\n"
+                    "[ref]: javascript:alert(7)\n"
+                    "Use `vector<int>` here, \\`<u>not code</u>`.\n"
+                    "| `a | <b>x</b> | c` |\n"
+                    "```html\n<div>code stays</div>\n```\n"
+                    "- item\n  ```\n<iframe src=javascript:alert(8)>\n```\n<svg onload=alert(10)>")
         if name == "status":
             code = int(params.get("code", "500"))
             return self.send_json(code, {"error": {"message": params.get("message", "scripted failure %d" % code),
