@@ -545,9 +545,19 @@ void MainWindow::buildMenus() {
     editing->setObjectName("editing_layout");
     auto* running = view->addAction(tr("&Running layout"), QKeySequence(Qt::CTRL | Qt::Key_2), this, [this] { setRunningLayout(true); });
     running->setObjectName("running_layout");
-    // Every dock can be reopened here after it was closed.
+    // Every dock can be reopened here after it was closed, and comes back with a usable height
+    // (never a keyhole squeezed between the others): at least its minimum, and 120 px.
     view->addSeparator();
-    for (auto* d : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly)) view->addAction(d->toggleViewAction());
+    for (auto* d : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly)) {
+        view->addAction(d->toggleViewAction());
+        connect(d, &QDockWidget::visibilityChanged, this, [this, d](bool visible) {
+            if (!visible || d->isFloating()) return;
+            QTimer::singleShot(0, this, [this, d = QPointer<QDockWidget>(d)] {
+                const int need = d ? std::max(120, d->minimumSizeHint().height()) : 0;
+                if (d && d->isVisible() && !d->isFloating() && d->height() < need) resizeDocks({d}, {need}, Qt::Vertical);
+            });
+        });
+    }
 
     auto* experiments = menuBar()->addMenu(tr("E&xperiments"));
     experiments->addAction(tr("&Experiments…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this, [this] { openExperiments(); });
@@ -1098,7 +1108,10 @@ void MainWindow::closeEvent(QCloseEvent* e) {
     // cancelled now, so its end is recorded as cancelled and the process can exit; it never
     // goes on streaming, and paying, behind a window that is gone.
     if (isRunning()) run_->cancel();
-    restoreModeDocks(); // the editing docks are saved as the user has them, not as the mode hid them
+    // The editing docks (and the timeline's editing height) are saved as the user has them, not
+    // as the running layout hid or shrank them.
+    if (running_layout_) setRunningLayout(false);
+    restoreModeDocks();
     QSettings s;
     s.setValue("geometry", saveGeometry());
     s.setValue("windowState", saveState());

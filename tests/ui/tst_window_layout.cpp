@@ -106,6 +106,7 @@ private slots:
     void longRetryMessageIsReadableAt1024x700();
     void historyLineKeepsTheOutcomeAndSaysCostUnknown();
     void runningLayoutGivesThePanesTheRows();
+    void dockRaisedAfterARunGetsAUsableHeight();
 };
 
 void TestWindowLayout::init() {
@@ -503,6 +504,48 @@ void TestWindowLayout::runningLayoutGivesThePanesTheRows() {
         check_no_overlap(w);
         if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT"))
             w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + QString::number(size.width()) + ".png");
+    }
+}
+
+// Issue 13: after a run at 1024×700 the Providers dock, opened from the View menu, was a keyhole
+// a few pixels tall. A dock the user brings back gets at least its minimum size.
+void TestWindowLayout::dockRaisedAfterARunGetsAUsableHeight() {
+    QTemporaryDir dir;
+    ui::MainWindow w(history_in(dir));
+    w.resize(1024, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.promptEditor()->setPlainText("Providers after a run?");
+    w.findChild<QDockWidget*>("providersDock")->raise(); // as --raise-dock providers
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    QVERIFY(w.startRun());
+    // Opened mid-run too (View ▸ Providers while the run streams).
+    QTRY_VERIFY_WITH_TIMEOUT(w.runView()->pane(0, 0)->isStreaming(), 20000);
+    {
+        auto* d = w.findChild<QDockWidget*>("providersDock");
+        d->toggleViewAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(d->isVisible(), 3000);
+        QTest::qWait(50);
+        QVERIFY2(d->height() >= std::max(120, d->minimumSizeHint().height()), qPrintable(QString::number(d->height())));
+        d->toggleViewAction()->trigger();
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QApplication::processEvents();
+    for (const char* name : {"providersDock", "inspectorDock", "historyDock", "outlineDock", "configsDock", "modelsDock"}) {
+        auto* d = w.findChild<QDockWidget*>(name);
+        QVERIFY(d);
+        if (!d->isVisible()) d->toggleViewAction()->trigger(); // View ▸ Providers
+        d->raise();
+        QTRY_VERIFY_WITH_TIMEOUT(d->isVisible(), 3000);
+        QTest::qWait(50);
+        QApplication::processEvents();
+        const int need = std::max(d->minimumSizeHint().height(), d->widget()->minimumSizeHint().height());
+        if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT"))
+            w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + name + ".png");
+        QVERIFY2(d->height() >= need && d->height() >= 120,
+                 qPrintable(QStringLiteral("%1: %2 px tall, needs %3").arg(name).arg(d->height()).arg(need)));
+        QCOMPARE(w.size(), QSize(1024, 700));
+        check_no_overlap(w);
     }
 }
 
