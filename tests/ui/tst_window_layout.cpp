@@ -107,6 +107,7 @@ private slots:
     void historyLineKeepsTheOutcomeAndSaysCostUnknown();
     void runningLayoutGivesThePanesTheRows();
     void dockRaisedAfterARunGetsAUsableHeight();
+    void inspectorShowsTheSelectedAgentWithEightAgents();
 };
 
 void TestWindowLayout::init() {
@@ -547,6 +548,40 @@ void TestWindowLayout::dockRaisedAfterARunGetsAUsableHeight() {
         QCOMPARE(w.size(), QSize(1024, 700));
         check_no_overlap(w);
     }
+}
+
+// Issue 13: with an 8-agent layer selected at 1024×700 the inspector's fields needed scrolling
+// and the selected agent's were not the part in view. They are now, without scrolling.
+void TestWindowLayout::inspectorShowsTheSelectedAgentWithEightAgents() {
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    std::vector<std::string> eight;
+    for (int i = 0; i < 8; ++i) eight.push_back("model-" + std::to_string(i));
+    ui::MainWindow w(history_in(dir));
+    w.resize(1024, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.openFile(write(dir, "eight.moa.json", config_json(server.base_url(), {eight, {"final"}}))));
+    w.graphScene()->selectAgent(0, 6);
+    QApplication::processEvents();
+    QTest::qWait(100);
+    auto* scroll = w.findChild<QScrollArea*>("inspectorScroll");
+    QVERIFY(scroll && scroll->isVisible());
+    if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT")) w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + "inspector.png");
+    QCOMPARE(scroll->verticalScrollBar()->value(), 0); // not scrolled
+    for (const QString name : {"Provider", "Model", "Temperature"}) {
+        QWidget* field = nullptr;
+        for (auto* c : scroll->widget()->findChildren<QWidget*>())
+            if (c->accessibleName() == name) field = c;
+        QVERIFY2(field && field->isVisible(), qPrintable(name));
+        const QRect in_view(field->mapTo(scroll->viewport(), QPoint(0, 0)), field->size());
+        QVERIFY2(scroll->viewport()->rect().contains(in_view),
+                 qPrintable(QStringLiteral("%1 at %2,%3 %4x%5 outside the inspector's view %6x%7")
+                                .arg(name).arg(in_view.x()).arg(in_view.y()).arg(in_view.width()).arg(in_view.height())
+                                .arg(scroll->viewport()->width()).arg(scroll->viewport()->height())));
+    }
+    QCOMPARE(w.findChild<QLineEdit*>("model")->text(), QStringLiteral("model-6"));
 }
 
 QTEST_MAIN(TestWindowLayout)
