@@ -214,6 +214,15 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     centre_split_->setStretchFactor(1, 3);
     centre_split_->setStretchFactor(2, 0);
     cv->addWidget(centre_split_, 1);
+    connect(prompt_panel_, &PromptPanel::expandRequested, this, &MainWindow::expandPrompt);
+    // The running layout's split, as the user moves it, is remembered (for this and later sessions).
+    connect(centre_split_, &QSplitter::splitterMoved, this, [this] {
+        if (!running_layout_) return;
+        const auto sizes = centre_split_->sizes();
+        QSettings s;
+        s.setValue("layout/runningGraph", sizes[0]);
+        s.setValue("layout/runningPrompt", sizes[2]);
+    });
     setCentralWidget(centre);
 
     // Left: configurations; below it: history. Right: inspector.
@@ -536,9 +545,19 @@ void MainWindow::buildMenus() {
     editing->setObjectName("editing_layout");
     auto* running = view->addAction(tr("&Running layout"), QKeySequence(Qt::CTRL | Qt::Key_2), this, [this] { setRunningLayout(true); });
     running->setObjectName("running_layout");
-    // Every dock can be reopened here after it was closed.
+    // Every dock can be reopened here after it was closed, and comes back with a usable height
+    // (never a keyhole squeezed between the others): at least its minimum, and 120 px.
     view->addSeparator();
-    for (auto* d : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly)) view->addAction(d->toggleViewAction());
+    for (auto* d : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly)) {
+        view->addAction(d->toggleViewAction());
+        connect(d, &QDockWidget::visibilityChanged, this, [this, d](bool visible) {
+            if (!visible || d->isFloating()) return;
+            QTimer::singleShot(0, this, [this, d = QPointer<QDockWidget>(d)] {
+                const int need = d ? std::max(120, d->minimumSizeHint().height()) : 0;
+                if (d && d->isVisible() && !d->isFloating() && d->height() < need) resizeDocks({d}, {need}, Qt::Vertical);
+            });
+        });
+    }
 
     auto* experiments = menuBar()->addMenu(tr("E&xperiments"));
     experiments->addAction(tr("&Experiments…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this, [this] { openExperiments(); });
@@ -593,12 +612,54 @@ void MainWindow::setRunningLayout(bool running, bool live) {
     } else if (changed) {
         restoreModeDocks();
     }
-    const int total = std::max(300, centre_split_->height());
-    const int prompt = prompt_panel_->sizeHint().height();
-    const int graph = running ? std::clamp(total / 4, std::min(150, total / 3), 260) : (total - prompt) * 2 / 5;
-    centre_split_->setSizes({graph, std::max(100, total - prompt - graph), prompt});
+    // The timeline: a modest, fixed share while running (it scrolls), its editing height back after.
+    if (auto* tdock = findChild<QDockWidget*>("timelineDock");
+        tdock && tdock->isVisible() && !tdock->isFloating() && dockWidgetArea(tdock) == Qt::BottomDockWidgetArea) {
+        if (changed && running) editing_timeline_ = tdock->height();
+        if (running) resizeDocks({tdock}, {runningTimelineHeight()}, Qt::Vertical);
+        else if (changed && editing_timeline_ > 0) resizeDocks({tdock}, {editing_timeline_}, Qt::Vertical);
+        layout()->activate(); // the centre's new height, for the split below
+    }
+    // Running: the prompt is compact (a line or two; a click in it brings the rest back) and the
+    // panes and the final answer get the rows. The user's own split of the running layout is kept.
+    prompt_panel_->setCompact(running);
+    applyCentreSplit();
+    // Once the docks' and the prompt's new heights are laid out (the splitter hands a later
+    // resize of the centre to the prompt too), the split again.
+    if (running) QTimer::singleShot(0, this, [this] {
+        if (running_layout_) applyCentreSplit();
+    });
     run_view_->setFinalRoom(running);
     if (running) QTimer::singleShot(0, view_, [v = view_] { v->fit(); });
+}
+
+void MainWindow::applyCentreSplit() {
+    const bool running = running_layout_;
+    const int total = std::max(300, centre_split_->height());
+    if (running) {
+        const QSettings s;
+        const int prompt = std::max(prompt_panel_->minimumSizeHint().height(), s.value("layout/runningPrompt", 0).toInt());
+        const int graph = std::clamp(s.value("layout/runningGraph", std::clamp(total * 2 / 9, std::min(124, total / 3), 260)).toInt(),
+                                     std::min(120, total / 3), total / 2);
+        centre_split_->setSizes({graph, std::max(100, total - prompt - graph), prompt});
+    } else {
+        const int prompt = prompt_panel_->sizeHint().height();
+        const int graph = (total - prompt) * 2 / 5;
+        centre_split_->setSizes({graph, std::max(100, total - prompt - graph), prompt});
+    }
+}
+
+int MainWindow::runningTimelineHeight() const { return std::clamp(height() / 8, 85, 150); }
+
+void MainWindow::expandPrompt() {
+    if (!prompt_panel_->isCompact()) return;
+    prompt_panel_->setCompact(false);
+    // The full panel takes its room from the run view, not from the graph.
+    auto sizes = centre_split_->sizes();
+    const int grow = std::max(0, prompt_panel_->sizeHint().height() - sizes[2]);
+    sizes[1] = std::max(100, sizes[1] - grow);
+    sizes[2] += grow;
+    centre_split_->setSizes(sizes);
 }
 
 void MainWindow::restoreModeDocks() {
@@ -1047,7 +1108,10 @@ void MainWindow::closeEvent(QCloseEvent* e) {
     // cancelled now, so its end is recorded as cancelled and the process can exit; it never
     // goes on streaming, and paying, behind a window that is gone.
     if (isRunning()) run_->cancel();
-    restoreModeDocks(); // the editing docks are saved as the user has them, not as the mode hid them
+    // The editing docks (and the timeline's editing height) are saved as the user has them, not
+    // as the running layout hid or shrank them.
+    if (running_layout_) setRunningLayout(false);
+    restoreModeDocks();
     QSettings s;
     s.setValue("geometry", saveGeometry());
     s.setValue("windowState", saveState());

@@ -124,6 +124,9 @@ private:
     bool allAgentsOnDemo() const; // every agent of the open document runs on the offline demo
     void buildMenus();
     void restoreModeDocks();
+    int runningTimelineHeight() const;
+    void applyCentreSplit(); // graph, run view and prompt, as the layout (running or editing) has them
+    void expandPrompt(); // the compact prompt of the running layout, whole again
     void updateTitle();
     void updateBanner();
     bool maybeSave();
@@ -168,6 +171,7 @@ private:
     QWidget* recovery_bar_;
     QSplitter* centre_split_ = nullptr;
     bool running_layout_ = false;
+    int editing_timeline_ = 0; // the timeline dock's height in the editing layout
     QList<QPointer<QDockWidget>> mode_hidden_; // the editing docks the running layout hid
     QWidget* banner_;
     QLabel* banner_text_;

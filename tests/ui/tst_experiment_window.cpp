@@ -3,6 +3,7 @@
 // the results table, the charts (frontier, export to PNG, SVG and CSV) and the instances.
 #include <QCheckBox>
 #include <QFile>
+#include <QGraphicsLineItem>
 #include <QGraphicsSimpleTextItem>
 #include <QtCharts/QChart>
 #include <QtCharts/QChartView>
@@ -52,6 +53,7 @@ private slots:
     void pauseStopsNewWorkAndResumeFinishes();
     void brokenExperimentIsExplained();
     void pointLabelsDoNotOverlap();
+    void equalWinRatesKeepLabelsApartAndByTheirPoints();
     void demoCostChartSaysZeroAndKeepsLabelsApart();
     void unknownCostIsNeverZeroOnTheCharts();
     void lcVariantsShowTheirCostFirstAndRelabelLc();
@@ -341,6 +343,62 @@ void TestExperimentWindow::pointLabelsDoNotOverlap() {
             labels.push_back(r);
         }
     QCOMPARE(labels.size(), spec.points.size());
+}
+
+// Issue 13: points sharing a y value had their labels piled on one another, some drawn away
+// from their points. Six configurations with equal win rates, spread out and all at one x (the
+// offline demo's $0 mark): six labels, none overlapping, each within reach of its own point or
+// joined to it by a leader line; long names elided, in full in the tooltip.
+void TestExperimentWindow::equalWinRatesKeepLabelsApartAndByTheirPoints() {
+    for (const bool one_x : {false, true}) {
+        for (const QSize size : {QSize(640, 480), QSize(1024, 600)}) {
+            moa::ui::ChartSpec spec;
+            spec.title = "equal";
+            spec.x_label = "Cost";
+            spec.y_label = "LC win rate (%)";
+            for (int i = 0; i < 6; ++i) {
+                QString name = QStringLiteral("Configuration %1").arg(i + 1);
+                if (i == 2) name += " with a very long name that goes on and on past any sensible width, and on, and on, and on, and on, and on, and on";
+                spec.points.push_back({name, "", one_x ? 0.0 : 1.0 + i * 0.15, 50.0, 0, i == 0});
+            }
+            moa::ui::ResultChart chart;
+            chart.resize(size);
+            chart.setSpec(spec);
+            chart.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&chart));
+            QApplication::processEvents();
+            auto* qc = chart.view()->chart();
+            QScatterSeries* any = nullptr;
+            for (auto* s : qc->series())
+                if (auto* sc = qobject_cast<QScatterSeries*>(s)) any = sc;
+            std::vector<QRectF> labels;
+            std::vector<QLineF> leaders;
+            for (auto* item : qc->childItems())
+                if (auto* l = dynamic_cast<QGraphicsLineItem*>(item); l && l->data(1).toString() == "leader") leaders.push_back(l->line());
+            for (auto* item : qc->childItems()) {
+                auto* t = dynamic_cast<QGraphicsSimpleTextItem*>(item);
+                if (!t || t->data(1).toString() != "point") continue;
+                const QRectF r(t->pos(), t->boundingRect().size());
+                const QString what = QStringLiteral("%1 (%2x%3, one x: %4)").arg(t->text()).arg(size.width()).arg(size.height()).arg(one_x);
+                QVERIFY2(qc->plotArea().adjusted(-1, -1, 1, 1).contains(r), qPrintable(what));
+                for (const QRectF& o : labels) QVERIFY2(!o.intersects(r), qPrintable(what + " overlaps another label"));
+                labels.push_back(r);
+                const QPointF at = qc->mapToPosition(QPointF(t->data(0).toDouble(), t->data(2).toDouble()), any);
+                const QPointF nearest(std::clamp(at.x(), r.left(), r.right()), std::clamp(at.y(), r.top(), r.bottom()));
+                const bool near = QLineF(at, nearest).length() <= 22;
+                const bool joined = std::any_of(leaders.begin(), leaders.end(), [&](const QLineF& l) {
+                    return QLineF(l.p1(), at).length() < 1 && QLineF(l.p2(), nearest).length() < 1;
+                });
+                QVERIFY2(near || joined, qPrintable(what + " is away from its point with no leader line"));
+                QVERIFY2(t->toolTip() == t->data(3).toString(), qPrintable(what));
+                if (t->data(3).toString().contains("very long name"))
+                    QVERIFY2(t->text().endsWith(QChar(0x2026)) && r.width() <= qc->plotArea().width() * 0.9, qPrintable(what));
+            }
+            QCOMPARE(labels.size(), std::size_t(6));
+            if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT"))
+                chart.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + QStringLiteral("chart-%1-%2.png").arg(one_x).arg(size.width()));
+        }
+    }
 }
 
 #include "tst_experiment_window.moc"

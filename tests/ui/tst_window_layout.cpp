@@ -8,6 +8,7 @@
 // Real HTTP to local test servers, real SQLite, real widgets (offscreen).
 #include <QDockWidget>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QProcess>
@@ -104,6 +105,9 @@ private slots:
     void exitWithTheWindowAliveRecordsTheRunAsCancelled();
     void longRetryMessageIsReadableAt1024x700();
     void historyLineKeepsTheOutcomeAndSaysCostUnknown();
+    void runningLayoutGivesThePanesTheRows();
+    void dockRaisedAfterARunGetsAUsableHeight();
+    void inspectorShowsTheSelectedAgentWithEightAgents();
 };
 
 void TestWindowLayout::init() {
@@ -440,6 +444,144 @@ void TestWindowLayout::longRetryMessageIsReadableAt1024x700() {
              qPrintable(QStringLiteral("detail %1×%2, needs %3").arg(detail->width()).arg(detail->height()).arg(detail->heightForWidth(detail->width()))));
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
     QCOMPARE(w.size(), QSize(1024, 700));
+}
+
+// Issue 13: during a demo run at 1024×700 the panes were ~7 lines tall, the prompt box and the
+// timeline keeping ~40% of the height. Running: the prompt is compact (a click brings it back
+// whole), the timeline a modest share, and each pane and the final answer show ≥ 15 lines.
+void TestWindowLayout::runningLayoutGivesThePanesTheRows() {
+    const QString q = "How should a small team choose between one large model and a mixture of agents?";
+    auto lines = [](QAbstractScrollArea* a) { return a->viewport()->height() / a->fontMetrics().lineSpacing(); };
+    int fewest_small = 0;
+    for (const QSize size : {QSize(1024, 700), QSize(1400, 900)}) {
+        QSettings().clear();
+        QTemporaryDir dir;
+        ui::MainWindow w(history_in(dir)); // the offline demo, three layers of 3, 3 and 1
+        w.resize(size);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTRY_COMPARE_WITH_TIMEOUT(w.size(), size, 3000);
+        w.promptEditor()->setPlainText(q);
+        QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+        QVERIFY(w.startRun());
+        // During the run (the aggregators of layer 2 stream while layer 1 is done).
+        QTRY_VERIFY_WITH_TIMEOUT(w.runView()->pane(1, 0)->isStreaming(), 20000);
+        auto* scroll = qobject_cast<QScrollArea*>(w.runView()->pane(0, 0)->parentWidget()->parentWidget()->parentWidget()->parentWidget());
+        QVERIFY(scroll);
+        auto fewest = [&] {
+            int least = 1 << 20;
+            for (int l = 0; l < 3; ++l)
+                for (int i = 0; i < (l == 2 ? 1 : 3); ++i) least = std::min(least, lines(w.runView()->pane(l, i)->body()));
+            return least;
+        };
+        QTRY_VERIFY2_WITH_TIMEOUT(fewest() >= 15, qPrintable(QStringLiteral("%1x%2: fewest lines in a pane %3 (view %4 px)")
+                                                                 .arg(size.width()).arg(size.height()).arg(fewest()).arg(scroll->viewport()->height())),
+                                  5000);
+        QVERIFY(w.isRunning());
+        const int least = fewest();
+        // A pane is whole in the layers' view (scrolled to, never cut at the bottom).
+        for (int i = 0; i < 3; ++i)
+            QVERIFY2(w.runView()->pane(0, i)->height() <= scroll->viewport()->height(),
+                     qPrintable(QStringLiteral("pane %1 in view %2").arg(w.runView()->pane(0, i)->height()).arg(scroll->viewport()->height())));
+        auto* fin = qobject_cast<QAbstractScrollArea*>(final_answer(w));
+        QVERIFY2(lines(fin) >= 15, qPrintable(QStringLiteral("final answer: %1 lines").arg(lines(fin))));
+        qInfo("%dx%d during the run: fewest pane lines %d, final answer %d lines, prompt panel %d px, timeline %d px", size.width(),
+              size.height(), least, lines(fin), w.promptPanel()->height(), w.findChild<QDockWidget*>("timelineDock")->height());
+        if (size.width() == 1024) fewest_small = least;
+        else QVERIFY2(least > fewest_small, qPrintable(QStringLiteral("1400x900: %1 lines, 1024x700: %2").arg(least).arg(fewest_small)));
+        // The prompt stays in view and editable, on a line or two; a click in it brings the rest back.
+        auto* prompt = w.promptEditor();
+        QVERIFY(prompt->isVisible() && !prompt->isReadOnly() && prompt->isEnabled());
+        QVERIFY2(lines(prompt) >= 1 && w.promptPanel()->height() <= 3 * prompt->fontMetrics().lineSpacing() + 24,
+                 qPrintable(QStringLiteral("prompt panel %1 px").arg(w.promptPanel()->height())));
+        QVERIFY(!w.promptPanel()->system()->isVisible());
+        QTest::mouseClick(prompt->viewport(), Qt::LeftButton, {}, QPoint(10, 5));
+        QVERIFY(!w.promptPanel()->isCompact());
+        QTRY_VERIFY_WITH_TIMEOUT(w.promptPanel()->system()->isVisible(), 3000);
+        QTest::keyClicks(prompt, " Why?");
+        QVERIFY(prompt->toPlainText().contains("Why?"));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QCOMPARE(w.size(), size);
+        check_no_overlap(w);
+        if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT"))
+            w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + QString::number(size.width()) + ".png");
+    }
+}
+
+// Issue 13: after a run at 1024×700 the Providers dock, opened from the View menu, was a keyhole
+// a few pixels tall. A dock the user brings back gets at least its minimum size.
+void TestWindowLayout::dockRaisedAfterARunGetsAUsableHeight() {
+    QTemporaryDir dir;
+    ui::MainWindow w(history_in(dir));
+    w.resize(1024, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.promptEditor()->setPlainText("Providers after a run?");
+    w.findChild<QDockWidget*>("providersDock")->raise(); // as --raise-dock providers
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    QVERIFY(w.startRun());
+    // Opened mid-run too (View ▸ Providers while the run streams).
+    QTRY_VERIFY_WITH_TIMEOUT(w.runView()->pane(0, 0)->isStreaming(), 20000);
+    {
+        auto* d = w.findChild<QDockWidget*>("providersDock");
+        d->toggleViewAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(d->isVisible(), 3000);
+        QTest::qWait(50);
+        QVERIFY2(d->height() >= std::max(120, d->minimumSizeHint().height()), qPrintable(QString::number(d->height())));
+        d->toggleViewAction()->trigger();
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QApplication::processEvents();
+    for (const char* name : {"providersDock", "inspectorDock", "historyDock", "outlineDock", "configsDock", "modelsDock"}) {
+        auto* d = w.findChild<QDockWidget*>(name);
+        QVERIFY(d);
+        if (!d->isVisible()) d->toggleViewAction()->trigger(); // View ▸ Providers
+        d->raise();
+        QTRY_VERIFY_WITH_TIMEOUT(d->isVisible(), 3000);
+        QTest::qWait(50);
+        QApplication::processEvents();
+        const int need = std::max(d->minimumSizeHint().height(), d->widget()->minimumSizeHint().height());
+        if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT"))
+            w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + name + ".png");
+        QVERIFY2(d->height() >= need && d->height() >= 120,
+                 qPrintable(QStringLiteral("%1: %2 px tall, needs %3").arg(name).arg(d->height()).arg(need)));
+        QCOMPARE(w.size(), QSize(1024, 700));
+        check_no_overlap(w);
+    }
+}
+
+// Issue 13: with an 8-agent layer selected at 1024×700 the inspector's fields needed scrolling
+// and the selected agent's were not the part in view. They are now, without scrolling.
+void TestWindowLayout::inspectorShowsTheSelectedAgentWithEightAgents() {
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    std::vector<std::string> eight;
+    for (int i = 0; i < 8; ++i) eight.push_back("model-" + std::to_string(i));
+    ui::MainWindow w(history_in(dir));
+    w.resize(1024, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.openFile(write(dir, "eight.moa.json", config_json(server.base_url(), {eight, {"final"}}))));
+    w.graphScene()->selectAgent(0, 6);
+    QApplication::processEvents();
+    QTest::qWait(100);
+    auto* scroll = w.findChild<QScrollArea*>("inspectorScroll");
+    QVERIFY(scroll && scroll->isVisible());
+    if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT")) w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + "inspector.png");
+    QCOMPARE(scroll->verticalScrollBar()->value(), 0); // not scrolled
+    for (const QString name : {"Provider", "Model", "Temperature"}) {
+        QWidget* field = nullptr;
+        for (auto* c : scroll->widget()->findChildren<QWidget*>())
+            if (c->accessibleName() == name) field = c;
+        QVERIFY2(field && field->isVisible(), qPrintable(name));
+        const QRect in_view(field->mapTo(scroll->viewport(), QPoint(0, 0)), field->size());
+        QVERIFY2(scroll->viewport()->rect().contains(in_view),
+                 qPrintable(QStringLiteral("%1 at %2,%3 %4x%5 outside the inspector's view %6x%7")
+                                .arg(name).arg(in_view.x()).arg(in_view.y()).arg(in_view.width()).arg(in_view.height())
+                                .arg(scroll->viewport()->width()).arg(scroll->viewport()->height())));
+    }
+    QCOMPARE(w.findChild<QLineEdit*>("model")->text(), QStringLiteral("model-6"));
 }
 
 QTEST_MAIN(TestWindowLayout)

@@ -2,6 +2,8 @@
 #include "experiment/result_chart.h"
 
 #include <QFile>
+#include <QFontMetricsF>
+#include <QGraphicsLineItem>
 #include <QGraphicsSimpleTextItem>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -58,6 +60,69 @@ public:
 private:
     QBrush background_;
 };
+
+// Each point's label beside its point: right or left, above or below, or centred over or under
+// it; where those are taken (points that share a y value, or the offline demo's points that all
+// stand at one $0 mark), the next free row further up or down. No two labels overlap, none
+// covers a point, all stay in the plot; a label set off from its point gets a leader line to it.
+void placePointLabels(QChart* chart, std::vector<std::pair<QGraphicsSimpleTextItem*, QPointF>>& labels) {
+    const QRectF area = chart->plotArea();
+    constexpr qreal kMarker = 7;   // half a point marker's size, and a little
+    constexpr qreal kNear = 12;    // a label set further off than its first places gets a leader line
+    constexpr qreal max_share = 0.85; // of the plot's width, for a label
+    std::vector<QRectF> taken;
+    for (const auto& [t, at] : labels) taken.emplace_back(at - QPointF(kMarker, kMarker), QSizeF(2 * kMarker, 2 * kMarker));
+    // Top to bottom, left to right: stacked labels keep their points' order.
+    std::stable_sort(labels.begin(), labels.end(), [](const auto& a, const auto& b) {
+        return a.second.y() != b.second.y() ? a.second.y() < b.second.y() : a.second.x() < b.second.x();
+    });
+    const QColor line_colour = chart->titleBrush().color();
+    for (const auto& [t, at] : labels) {
+        const QString full = t->data(3).toString();
+        QSizeF size;
+        QPointF pos;
+        bool found = false;
+        // Shortened further when no place is free at the first width (a long name in a crowd).
+        for (const qreal share : {max_share, 0.5, 0.3}) {
+            const QString shown = QFontMetricsF(t->font()).elidedText(full, Qt::ElideRight, std::max<qreal>(80, area.width() * share));
+            if (t->text() != shown) t->setText(shown);
+            size = t->boundingRect().size();
+            const qreal row = size.height() + 2;
+            auto free = [&](QPointF p) {
+                const QRectF r(p, size);
+                return area.contains(r) && std::none_of(taken.begin(), taken.end(), [&](const QRectF& o) { return o.intersects(r); });
+            };
+            pos = at + QPointF(9, -size.height() - 2);
+            for (int k = 0; k < 80 && !found; ++k) {
+                const qreal up = -k * row, down = k * row;
+                const QPointF tries[] = {at + QPointF(9, -size.height() - 2 + up), at + QPointF(9, 2 + down),
+                                         at + QPointF(-9 - size.width(), -size.height() - 2 + up), at + QPointF(-9 - size.width(), 2 + down),
+                                         at + QPointF(-size.width() / 2, -size.height() - kMarker - 2 + up),
+                                         at + QPointF(-size.width() / 2, kMarker + 2 + down)};
+                for (const QPointF& p : tries)
+                    if (free(p)) {
+                        pos = p;
+                        found = true;
+                        break;
+                    }
+            }
+            if (found) break;
+        }
+        if (!found) // nowhere free in the plot (a crowd): kept in the plot at least
+            pos = QPointF(std::clamp(pos.x(), area.left(), std::max(area.left(), area.right() - size.width())),
+                          std::clamp(pos.y(), area.top(), std::max(area.top(), area.bottom() - size.height())));
+        t->setPos(pos);
+        const QRectF r(pos, size);
+        taken.push_back(r);
+        const QPointF nearest(std::clamp(at.x(), r.left(), r.right()), std::clamp(at.y(), r.top(), r.bottom()));
+        if (QLineF(at, nearest).length() > kNear) {
+            auto* leader = new QGraphicsLineItem(QLineF(at, nearest), chart);
+            leader->setPen(QPen(line_colour, 1));
+            leader->setZValue(999); // under the labels, over the series
+            leader->setData(1, QStringLiteral("leader"));
+        }
+    }
+}
 } // namespace
 
 std::vector<ReferenceLine> paper_references(QString* source) {
@@ -358,70 +423,33 @@ void ResultChart::setSpec(const ChartSpec& spec) {
             if (const auto* p = find(pt)) emit configurationClicked(p->source);
         });
     }
-    // Labels next to every point.
+    // Labels next to every point (elided to a share of the plot's width; the whole name in the tooltip).
     for (const auto& p : spec.points) {
         auto* label = new BackedText(p.name, chart, chart);
         label->setData(0, p.x);
         label->setData(2, p.y);
         label->setData(1, QStringLiteral("point"));
+        label->setData(3, p.name);
+        label->setToolTip(p.name);
     }
     auto place = [chart, on, xmax]() {
         std::vector<QGraphicsSimpleTextItem*> refs;
-        std::vector<QRectF> taken; // point labels already placed: the next one avoids them
+        std::vector<std::pair<QGraphicsSimpleTextItem*, QPointF>> labels;
+        std::vector<QGraphicsItem*> old_leaders;
         for (auto* item : chart->childItems()) {
+            if (item->data(1).toString() == "leader") old_leaders.push_back(item);
             auto* t = dynamic_cast<QGraphicsSimpleTextItem*>(item);
             if (!t) continue;
             if (t->data(1).toString() == "point") {
-                const QPointF at = chart->mapToPosition(QPointF(t->data(0).toDouble(), t->data(2).toDouble()), on);
-                const QSizeF size = t->boundingRect().size();
-                const QRectF area = chart->plotArea();
-                // Right above the point, right below, left above, left below, centred above, centred
-                // below: the first that stays in the plot and clear of the labels placed so far; else
-                // the first in the plot, moved down past what it overlaps. (Centred: a long name at a
-                // point in the middle, such as the offline demo's $0 mark, fits on neither side.)
-                const QPointF tries[] = {at + QPointF(9, -size.height() - 2), at + QPointF(9, 6),
-                                         at + QPointF(-9 - size.width(), -size.height() - 2), at + QPointF(-9 - size.width(), 6),
-                                         at + QPointF(-size.width() / 2, -size.height() - 8), at + QPointF(-size.width() / 2, 9)};
-                auto inside = [&](QPointF p) { return area.contains(QRectF(p, size)); };
-                auto clear = [&](QPointF p) {
-                    const QRectF r(p, size);
-                    return std::none_of(taken.begin(), taken.end(), [&](const QRectF& o) { return o.intersects(r); });
-                };
-                QPointF pos = tries[0];
-                bool found = false;
-                for (const QPointF& p : tries)
-                    if (inside(p) && clear(p)) {
-                        pos = p;
-                        found = true;
-                        break;
-                    }
-                if (!found) {
-                    bool in_plot = false;
-                    for (const QPointF& p : tries)
-                        if (inside(p)) {
-                            pos = p;
-                            in_plot = true;
-                            break;
-                        }
-                    // Wider than either side of its point: kept within the plot's width.
-                    if (!in_plot) pos.setX(std::clamp(pos.x(), area.left(), std::max(area.left(), area.right() - size.width())));
-                    for (bool moved = true; moved;) {
-                        moved = false;
-                        for (const QRectF& o : taken)
-                            if (o.intersects(QRectF(pos, size))) {
-                                pos.setY(o.bottom() + 1);
-                                moved = true;
-                            }
-                    }
-                }
-                t->setPos(pos);
-                taken.emplace_back(pos, size);
+                labels.emplace_back(t, chart->mapToPosition(QPointF(t->data(0).toDouble(), t->data(2).toDouble()), on));
             } else if (t->data(1).toString() == "ref") {
                 QPointF at = chart->mapToPosition(QPointF(xmax, t->data(0).toDouble()), on);
                 t->setPos(at + QPointF(-t->boundingRect().width() - 4, -t->boundingRect().height()));
                 refs.push_back(t);
             }
         }
+        for (auto* item : old_leaders) delete item;
+        placePointLabels(chart, labels);
         // Labels of close lines would overlap: push each one above the next.
         std::sort(refs.begin(), refs.end(), [](auto* a, auto* b) { return a->pos().y() > b->pos().y(); });
         for (std::size_t i = 1; i < refs.size(); ++i) {

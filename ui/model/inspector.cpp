@@ -171,6 +171,15 @@ Inspector::Inspector(ConfigDocument* doc, QWidget* parent) : QWidget(parent), do
     preview_->setAccessibleName(tr("Message preview"));
     v->addWidget(preview_, 1);
 
+    // It fits the dock's width (at 1024×700 its widest rows, "continue_final_message" and
+    // "Aggregation placement", pushed the agent's own fields past the right edge, behind a
+    // sideways scroll): long labels go above their fields, the lists shorten what they show.
+    for (auto* form : findChildren<QFormLayout*>()) form->setRowWrapPolicy(QFormLayout::WrapLongRows);
+    for (auto* combo : findChildren<QComboBox*>()) {
+        combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        combo->setMinimumContentsLength(8);
+    }
+
     connect(provider_, &QComboBox::currentTextChanged, this, [this] { commitAgent(kProvider); });
     connect(model_, &QLineEdit::textEdited, this, [this] { commitAgent(kModel); });
     connect(temp_set_, &QCheckBox::toggled, this, [this] { commitAgent(kTemperature); });

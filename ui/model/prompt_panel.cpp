@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "model/prompt_panel.h"
 
+#include <algorithm>
+
+#include <QEvent>
+#include <QFocusEvent>
 #include <QHBoxLayout>
+#include <QKeyEvent>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -16,6 +21,10 @@
 
 namespace moa::ui {
 
+namespace {
+constexpr int kFullPromptHeight = 90;
+}
+
 PromptPanel::PromptPanel(ConfigDocument* doc, const accounting::Catalog& catalog, QWidget* parent)
     : QWidget(parent), doc_(doc), catalog_(catalog) {
     auto* pv = new QVBoxLayout(this);
@@ -28,10 +37,12 @@ PromptPanel::PromptPanel(ConfigDocument* doc, const accounting::Catalog& catalog
     prompt_ = new QPlainTextEdit;
     prompt_->setPlaceholderText(tr("Your prompt — Ctrl+Enter runs, Esc cancels"));
     prompt_->setAccessibleName(tr("Prompt"));
-    prompt_->setMaximumHeight(90);
+    prompt_->setMaximumHeight(kFullPromptHeight);
+    prompt_->installEventFilter(this); // compact: a click, Tab or typing asks for the full panel
+    prompt_->viewport()->installEventFilter(this);
     tab_moves_focus(prompt_); // Tab and Ctrl+Tab leave the prompt; a tab character is rarely meant here
     prow->addWidget(prompt_, 1);
-    auto* buttons = new QVBoxLayout;
+    auto* buttons = buttons_ = new QVBoxLayout;
     run_ = new QPushButton(tr("Run"));
     run_->setAccessibleName(tr("Run"));
     run_->setToolTip(tr("Run the prompt through every layer (Ctrl+Enter, anywhere in the window)"));
@@ -61,6 +72,47 @@ PromptPanel::PromptPanel(ConfigDocument* doc, const accounting::Catalog& catalog
 void PromptPanel::setRunning(bool running) {
     run_->setEnabled(!running);
     cancel_->setEnabled(running);
+}
+
+int PromptPanel::compactHeight() const {
+    const int two_lines = 2 * prompt_->fontMetrics().lineSpacing() + 2 * (prompt_->frameWidth() + 4);
+    return std::max(two_lines, run_->sizeHint().height());
+}
+
+void PromptPanel::setCompact(bool compact) {
+    if (compact_ == compact) return;
+    compact_ = compact;
+    // The system prompt and the estimate concern the next run; while the run view has the room
+    // they wait (a click in the prompt brings them back). A system prompt in use stays in view.
+    system_->setVisible(!compact || !system_->text().isEmpty());
+    estimate_->setVisible(!compact);
+    buttons_->setDirection(compact ? QBoxLayout::LeftToRight : QBoxLayout::TopToBottom);
+    // Compact: the prompt fills whatever height the splitter gives the panel (the user may drag it).
+    prompt_->setMinimumHeight(compact ? compactHeight() : 0);
+    prompt_->setMaximumHeight(compact ? QWIDGETSIZE_MAX : kFullPromptHeight);
+    // The nested rows keep their cached hints otherwise (the full panel asked for 240 px).
+    for (auto* l : findChildren<QLayout*>()) l->invalidate();
+    layout()->invalidate();
+    updateGeometry();
+}
+
+bool PromptPanel::eventFilter(QObject* watched, QEvent* e) {
+    if ((watched == prompt_ || watched == prompt_->viewport()) && compact_) {
+        bool wants = e->type() == QEvent::MouseButtonPress;
+        if (e->type() == QEvent::FocusIn) {
+            const auto r = static_cast<QFocusEvent*>(e)->reason();
+            wants = r == Qt::TabFocusReason || r == Qt::BacktabFocusReason || r == Qt::MouseFocusReason || r == Qt::ShortcutFocusReason;
+        }
+        if (e->type() == QEvent::KeyPress) {
+            // Typing or deleting (not a shortcut such as Ctrl+Enter or Esc, which act on the run).
+            const auto* k = static_cast<QKeyEvent*>(e);
+            const bool edits = k->key() == Qt::Key_Backspace || k->key() == Qt::Key_Delete ||
+                               (!k->text().isEmpty() && k->text().at(0).isPrint());
+            wants = edits && !(k->modifiers() & (Qt::ControlModifier | Qt::AltModifier | Qt::MetaModifier));
+        }
+        if (wants) emit expandRequested();
+    }
+    return QWidget::eventFilter(watched, e);
 }
 
 void PromptPanel::setCompareEnabled(bool enabled) { compare_->setEnabled(enabled); }

@@ -2,11 +2,14 @@
 #pragma once
 // Below the run view: the system prompt, the prompt, Run / Cancel / Compare answers, and what
 // one run of the document costs at most. The estimate is one line shortened to the width it
-// gets (in full in its tooltip), so it never widens the window.
+// gets (in full in its tooltip), so it never widens the window. In the running layout it is
+// compact (the prompt on two lines, the buttons in a row, no system prompt or estimate): a
+// click, Tab or typing in the prompt asks for the full panel back (expandRequested).
 #include <QWidget>
 
 #include "accounting/catalog.h"
 
+class QBoxLayout;
 class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
@@ -29,8 +32,13 @@ public:
     // While a stored run (`run` != 0) is shown above, the estimate says it is the document's,
     // not that run's (the prompt and Run are always the document's).
     void setShownRun(qint64 run);
+    void setCompact(bool compact);
+    bool isCompact() const { return compact_; }
+    // The compact panel's height: two lines of the prompt (the buttons' row beside it).
+    int compactHeight() const;
 
 signals:
+    void expandRequested();
     void runRequested();
     void cancelRequested();
     void compareAnswersRequested();
@@ -45,6 +53,11 @@ private:
     QPushButton* compare_;
     ElidedLabel* estimate_;
     qint64 shown_run_ = 0;
+    QBoxLayout* buttons_ = nullptr;
+    bool compact_ = false;
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* e) override;
 };
 
 } // namespace moa::ui

@@ -243,11 +243,17 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
     note_->setStyleSheet("background: #FFF4CE; color: black; padding: 3px");
     note_->hide();
     v->addWidget(note_);
+    fit_timer_ = new QTimer(this);
+    fit_timer_->setSingleShot(true);
+    fit_timer_->setInterval(0);
+    connect(fit_timer_, &QTimer::timeout, this, [this] { fitPanesToPage(); });
     auto* split = split_ = new QSplitter(Qt::Horizontal);
-    auto* scroll = new QScrollArea;
+    auto* scroll = scroll_ = new QScrollArea;
     scroll->setWidgetResizable(true);
+    scroll->viewport()->installEventFilter(this); // its height sets the panes' page
     columns_ = new QWidget;
-    new QHBoxLayout(columns_);
+    auto* ch = new QHBoxLayout(columns_);
+    ch->setContentsMargins(kColumnsMargin, kColumnsMargin, kColumnsMargin, kColumnsMargin);
     scroll->setWidget(columns_);
     split->addWidget(scroll);
     auto* right = new QWidget;
@@ -348,6 +354,7 @@ void RunView::prepare(const config::Config& c) {
     layer_titles_.clear();
     layer_columns_.clear();
     auto* h = new QHBoxLayout(columns_);
+    h->setContentsMargins(kColumnsMargin, kColumnsMargin, kColumnsMargin, kColumnsMargin);
     last_layer_ = static_cast<int>(c.layers.size()) - 1;
     for (std::size_t li = 0; li < c.layers.size(); ++li) {
         auto* col = new QWidget;
@@ -366,8 +373,10 @@ void RunView::prepare(const config::Config& c) {
             const int l = static_cast<int>(li), i = static_cast<int>(ai);
             connect(pane, &AgentPane::messagesRequested, this, [this, l, i] { emit messagesRequested(l, i); });
             pane->body()->viewport()->installEventFilter(this); // a click on a sentence shows its sources
+            pane->installEventFilter(this); // its needs changed (stats, a note): the page is refitted
             order_.push_back(pane);
         }
+        cv->addStretch(); // a layer with fewer panes than another keeps them a page tall, at the top
         col->setMinimumWidth(kColumnMinWidth);
         layer_columns_ << col;
         h->addWidget(col, 1);
@@ -376,6 +385,27 @@ void RunView::prepare(const config::Config& c) {
     totals_->clear();
     final_title_->setText(tr("<b>Final answer</b>"));
     if (auto_split_) applySplit();
+    fitPanesToPage();
+}
+
+void RunView::fitPanesToPage() {
+    const int view = scroll_->viewport()->height();
+    for (qsizetype li = 0; li < layer_columns_.size() && li < static_cast<qsizetype>(layer_titles_.size()); ++li) {
+        auto* cv = layer_columns_[li]->layout();
+        const int page = view - 2 * kColumnsMargin - layer_titles_[static_cast<std::size_t>(li)]->sizeHint().height() - cv->spacing();
+        for (auto* p : layer_columns_[li]->findChildren<AgentPane*>(QString(), Qt::FindDirectChildrenOnly)) {
+            // What the pane needs at its width: its wrapped lines (stats, provenance, an error)
+            // count whole, else they were drawn over the answer. A view too low for that (the
+            // editing layout's band): the pane gets what it needs and the layers scroll.
+            int need = p->minimumSizeHint().height();
+            const int inner = p->width() - p->layout()->contentsMargins().left() - p->layout()->contentsMargins().right();
+            for (auto* label : p->findChildren<QLabel*>())
+                if (label->wordWrap() && label->isVisibleTo(p))
+                    need += std::max(0, label->heightForWidth(inner) - label->minimumSizeHint().height());
+            const int h = std::max(page, need);
+            if (p->minimumHeight() != h || p->maximumHeight() != h) p->setFixedHeight(h);
+        }
+    }
 }
 
 void RunView::apply(const std::vector<engine::Event>& batch) {
@@ -689,6 +719,9 @@ bool RunView::showSentenceSources(int layer, int index, int text_index) {
 }
 
 bool RunView::eventFilter(QObject* watched, QEvent* e) {
+    if ((e->type() == QEvent::Resize && watched == scroll_->viewport()) ||
+        ((e->type() == QEvent::LayoutRequest || e->type() == QEvent::Resize) && qobject_cast<AgentPane*>(watched)))
+        fit_timer_->start();
     if (e->type() == QEvent::MouseButtonRelease && static_cast<QMouseEvent*>(e)->button() == Qt::LeftButton) {
         const QPoint at = static_cast<QMouseEvent*>(e)->position().toPoint();
         if (watched == final_->viewport() && !final_->textCursor().hasSelection() && final_->anchorAt(at).isEmpty()) {

@@ -13,6 +13,7 @@
 #include <QTimer>
 #include <QWidget>
 
+class QScrollArea;
 class QSplitter;
 
 #include <functional>
@@ -217,10 +218,18 @@ public:
     // A layer's column never gets narrower than this (the layers scroll sideways instead): at
     // 1024×700 panes of ~90 px showed three words a line.
     static constexpr int kColumnMinWidth = 220;
+    // The layers' margins in their scrolled view (the style's 9–11 px cost a pane's line).
+    static constexpr int kColumnsMargin = 3;
     // In the running layout the final answer gets at least this much (and at most 45%).
     static constexpr int kFinalMinWidth = 340;
 private:
     QWidget* columns_ = nullptr;
+    QScrollArea* scroll_ = nullptr;
+    // Each pane is as tall as the layers' view when that is taller than the pane needs (the
+    // panes of a layer are then a page each, scrolled through): at 1024×700 three panes shared
+    // the view and showed ~7 lines each. Refitted when the view or a pane's needs change.
+    void fitPanesToPage();
+    QTimer* fit_timer_ = nullptr;
     QHash<QPair<int, int>, AgentPane*> panes_;
     std::vector<QLabel*> layer_titles_;
     SafeTextBrowser* final_;
