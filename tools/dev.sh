@@ -79,9 +79,9 @@ fuzz() {
     local secs="$1" preset="${2:-fuzz}"
     command -v clang++ >/dev/null || DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq clang libclang-rt-14-dev
     cmake --preset "$preset" >/dev/null
-    cmake --build --preset "$preset" --target fuzz_sse fuzz_config fuzz_import fuzz_request
+    cmake --build --preset "$preset" --target fuzz_sse fuzz_config fuzz_import fuzz_request fuzz_screen
     local dir="build-$preset"
-    for t in sse config import request; do
+    for t in sse config import request screen; do
         mkdir -p "$dir/corpus-$t"
         local extra=()
         [ "$t" = sse ] && [ -d ../shared/data/provider_streams/streams ] && extra=(../shared/data/provider_streams/streams)

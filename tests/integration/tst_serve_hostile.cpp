@@ -875,7 +875,7 @@ void TestServeHostile::requestLinesAndHeaderNamesAreScreened() {
 // CR LF: 400; a huge size: 413). The screen checks the whole chunked body first (up to 64 KB):
 // one JSON answer for each, and chunked bodies without faults are served as before.
 void TestServeHostile::chunkedBodiesAreScreened() {
-    ServeProcess serve({"--config", QString::fromStdString(write_config("chunks", {{"ok?tag=CH-" + n_}}))}, env_);
+    ServeProcess serve({"--config", QString::fromStdString(write_config("chunks", {{"ok?tag=CK-" + n_}}))}, env_);
     QVERIFY(serve.ok());
     const int port = port_of(serve.url(""));
     const QByteArray body = chat_body("chunks", false);
@@ -917,7 +917,7 @@ void TestServeHostile::chunkedBodiesAreScreened() {
         QVERIFY2(e["message"].toString().contains(c.says), r.constData());
         QVERIFY2(r.size() < 1024, qPrintable(QString::number(r.size())));
     }
-    QCOMPARE(upstream_calls("CH-"), 0);
+    QCOMPARE(upstream_calls("CK-"), 0);
     // Well-formed chunked bodies: in one chunk, in two, with leading zeros in a size, and with
     // the body sent after the head in pieces.
     for (const QByteArray& chunks :
@@ -947,7 +947,7 @@ void TestServeHostile::chunkedBodiesAreScreened() {
         close(fd);
         QVERIFY2(status_of(got) == 200, got.constData());
     }
-    QCOMPARE(upstream_calls("CH-"), 3);
+    QCOMPARE(upstream_calls("CK-"), 3);
 }
 
 // A client that starts a streaming request and never reads: its answer piled up in the server
