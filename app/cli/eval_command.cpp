@@ -64,7 +64,7 @@ std::string flags(const eval::ConfigResult& c, bool pairwise) {
 void print_table(const eval::ExperimentResults& r) {
     std::printf("\n%s: %s judge%s%s\n", for_fd(1, r.name).c_str(), r.mode.c_str(),
                 r.judge_note.empty() ? "" : (" (" + r.judge_note + ")").c_str(),
-                r.reference_name.empty() ? "" : (", reference: " + r.reference_name).c_str());
+                r.reference_name.empty() ? "" : (", reference: " + for_fd(1, r.reference_name)).c_str());
     if (r.mode == "pairwise") {
         std::printf("%-28s %18s %15s %10s %10s %10s %8s %s\n", "configuration", r.lc_label.c_str(), "win rate ± SE", "$/inst",
                     "TFLOPs", "latency", "tokens", "n");

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "cli/terminal.h"
 #include "eval/alpaca_files.h"
 
 namespace moa::cli {
@@ -64,7 +65,8 @@ int cmd_stats(const std::vector<std::string>& args) {
         std::cerr << "note: " << lc->note << "\n";
         return kOk;
     }
-    std::printf("%s (%s)\n", ann->generator().c_str(), a.get("annotations")->c_str());
+    // The generator's name comes from the file: shown, not obeyed, on a terminal.
+    std::printf("%s (%s)\n", for_fd(1, ann->generator()).c_str(), for_fd(1, *a.get("annotations")).c_str());
     std::printf("  length-controlled win rate  %8.3f\n", lc->lc_win_rate);
     std::printf("  win rate                    %8.3f  ± %.3f (standard error)\n", wr.win_rate, wr.standard_error);
     std::printf("  discrete win rate           %8.3f\n", wr.discrete_win_rate);

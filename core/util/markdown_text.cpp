@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "util/markdown_text.h"
 
+#include <algorithm>
 #include <cctype>
+#include <map>
+#include <vector>
 
 #include "util/text.h"
 
@@ -40,6 +43,14 @@ std::size_t run_at(std::string_view s, std::size_t i, char c) {
 // escapes, code spans (kept as they are), then "<", "](" and "]:".
 void inline_line(std::string_view line, std::string& out) {
     const bool table_row = line.find('|') != std::string_view::npos;
+    // Where each run of backticks starts, by its length: a closer is found by a binary search,
+    // so a long line of unmatched backticks costs no more than its length times a logarithm.
+    std::map<std::size_t, std::vector<std::size_t>> runs;
+    for (std::size_t j = line.find('`'); j != std::string_view::npos; j = line.find('`', j)) {
+        const std::size_t m = run_at(line, j, '`');
+        runs[m].push_back(j);
+        j += m;
+    }
     for (std::size_t i = 0; i < line.size();) {
         const char c = line[i];
         if (c == '\\' && i + 1 < line.size() && ascii_punct(line[i + 1])) {
@@ -50,19 +61,10 @@ void inline_line(std::string_view line, std::string& out) {
         if (c == '`') {
             const std::size_t n = run_at(line, i, '`');
             std::size_t close = std::string_view::npos;
-            if (!table_row)
-                for (std::size_t j = i + n; j < line.size();) {
-                    if (line[j] != '`') {
-                        ++j;
-                        continue;
-                    }
-                    const std::size_t m = run_at(line, j, '`');
-                    if (m == n) {
-                        close = j;
-                        break;
-                    }
-                    j += m;
-                }
+            if (const auto same = runs.find(n); !table_row && same != runs.end()) {
+                const auto next = std::upper_bound(same->second.begin(), same->second.end(), i);
+                if (next != same->second.end()) close = *next;
+            }
             const std::size_t end = close == std::string_view::npos ? i + n : close + n;
             out.append(line.substr(i, end - i)); // a code span whole, or backticks that open nothing
             i = end;

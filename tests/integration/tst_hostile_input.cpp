@@ -17,6 +17,44 @@
 
 using namespace testing_support;
 
+namespace {
+// Runs `moa args` on a pseudo-terminal: the child's stdout and stderr are both a TTY, as in a
+// user's shell. What it wrote comes back in `out`.
+ProcessResult in_pty(const QTemporaryDir& d, const QStringList& args) {
+    const QString pty_run = write_file(d, "pty_run.py",
+                                       "import os, pty, sys\n"
+                                       "pid, fd = pty.fork()\n"
+                                       "if pid == 0:\n"
+                                       "    os.execv(sys.argv[1], sys.argv[1:])\n"
+                                       "out = b''\n"
+                                       "while True:\n"
+                                       "    try:\n"
+                                       "        data = os.read(fd, 65536)\n"
+                                       "    except OSError:\n"
+                                       "        break\n"
+                                       "    if not data:\n"
+                                       "        break\n"
+                                       "    out += data\n"
+                                       "_, status = os.waitpid(pid, 0)\n"
+                                       "sys.stdout.buffer.write(out)\n"
+                                       "sys.exit(os.waitstatus_to_exitcode(status))\n");
+    QProcess p;
+    p.start("python3", QStringList{pty_run, QStringLiteral(MOA_BINARY)} + args);
+    p.waitForStarted();
+    p.closeWriteChannel();
+    ProcessResult r;
+    if (!p.waitForFinished(60000)) {
+        p.kill();
+        p.waitForFinished();
+        return r;
+    }
+    r.code = p.exitCode();
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+} // namespace
+
 class TestHostileInput : public QObject {
     Q_OBJECT
 private slots:
@@ -30,6 +68,7 @@ private slots:
     void serveTakesTheBearerSchemeInAnyCase();
     void terminalGetsNoRawEscapes();
     void pipesGetNoRawEscapesUnlessRaw();
+    void evalAndStatsShowNoRawEscapesOnATerminal();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -203,40 +242,7 @@ void TestHostileInput::terminalGetsNoRawEscapes() {
                                                {"escapes?tag=F-" + n}});
     j["name"] = "evil\x1b]0;name\x07\xc2\x9b";
     const QString f = write_file(d, "esc.moa.json", QByteArray::fromStdString(j.dump(2)));
-    // A pseudo-terminal: the child's stdout and stderr are both a TTY, as in a user's shell.
-    const QString pty_run = write_file(d, "pty_run.py",
-                                       "import os, pty, sys\n"
-                                       "pid, fd = pty.fork()\n"
-                                       "if pid == 0:\n"
-                                       "    os.execv(sys.argv[1], sys.argv[1:])\n"
-                                       "out = b''\n"
-                                       "while True:\n"
-                                       "    try:\n"
-                                       "        data = os.read(fd, 65536)\n"
-                                       "    except OSError:\n"
-                                       "        break\n"
-                                       "    if not data:\n"
-                                       "        break\n"
-                                       "    out += data\n"
-                                       "_, status = os.waitpid(pid, 0)\n"
-                                       "sys.stdout.buffer.write(out)\n"
-                                       "sys.exit(os.waitstatus_to_exitcode(status))\n");
-    auto in_pty = [&](const QStringList& args) {
-        QProcess p;
-        p.start("python3", QStringList{pty_run, QStringLiteral(MOA_BINARY)} + args);
-        p.waitForStarted();
-        p.closeWriteChannel();
-        ProcessResult r;
-        if (!p.waitForFinished(60000)) {
-            p.kill();
-            p.waitForFinished();
-            return r;
-        }
-        r.code = p.exitCode();
-        r.out = p.readAllStandardOutput();
-        r.err = p.readAllStandardError();
-        return r;
-    };
+    auto in_pty = [&](const QStringList& args) { return ::in_pty(d, args); };
     auto r = in_pty({"run", "--config", f, "--prompt", "hi"});
     QCOMPARE(r.code, 0);
     const QString shown = QString::fromUtf8(r.out);
@@ -320,6 +326,46 @@ void TestHostileInput::pipesGetNoRawEscapesUnlessRaw() {
     auto piped = run_moa({"run", "--config", f, "--prompt", "hi", "--json", "--no-history"}, {}, 60000, env);
     QCOMPARE(piped.code, 0);
     QVERIFY(piped.out.contains("\\u001b]0;pwned\\u0007"));
+}
+
+// Found after item 14: `moa eval` printed the reference configuration's name, and `moa stats` the
+// generator named in an annotations file, with printf straight to the terminal (the stream filter
+// guards std::cout and std::cerr only): an OSC 0 title got through.
+void TestHostileInput::evalAndStatsShowNoRawEscapesOnATerminal() {
+    QTemporaryDir d;
+    const std::string url = server_->base_url();
+    auto one = [&](const std::string& name, const std::string& model) {
+        auto j = config_json(url, {{model}});
+        j["name"] = name;
+        return QByteArray::fromStdString(j.dump(2));
+    };
+    write_file(d, "a.moa.json", one("plain", "ok?tag=EA-" + nonce()));
+    write_file(d, "ref.moa.json", one("ref\x1b]0;reftitle\x07", "ok?tag=ER-" + nonce()));
+    write_file(d, "judge.moa.json", one("judge", "judge?tag=EJ-" + nonce()));
+    const QString exp = write_file(d, "e.moa-experiment.json",
+                                   QByteArray::fromStdString(nlohmann::json{{"schema", "moa-workbench/experiment@1"},
+                                                                            {"name", "escapes"},
+                                                                            {"configurations", {"a.moa.json"}},
+                                                                            {"prompts", "starter"},
+                                                                            {"sample", 2},
+                                                                            {"reference", {{"configuration", "ref.moa.json"}}},
+                                                                            {"judge", {{"config", "judge.moa.json"}, {"mode", "pairwise"}}}}
+                                                                  .dump(2)));
+    auto r = in_pty(d, {"eval", "--experiment", exp, "--db", d.filePath("e.sqlite")});
+    QVERIFY2(r.code == 0, r.out.constData());
+    // The progress bar's own "\r ESC [K" redraws the line; nothing else may start an escape.
+    QVERIFY2(!r.out.replace("\r\x1b[K", "\r").contains('\x1b') && !r.out.contains('\x07'), r.out.constData());
+    QVERIFY2(QString::fromUtf8(r.out).contains(QString::fromUtf8("reference: ref␛]0;reftitle␇")), r.out.constData());
+    // An AlpacaEval annotations file whose generator is named with escapes.
+    QFile in(QString(MOA_SHARED_DATA) + "/alpaca_eval/annotations/alpaca-7b.json");
+    QVERIFY(in.open(QIODevice::ReadOnly));
+    auto rows = nlohmann::json::parse(in.readAll().toStdString());
+    for (auto& row : rows) row["generator_2"] = "gen\x1b]0;gentitle\x07";
+    const QString ann = write_file(d, "ann.json", QByteArray::fromStdString(rows.dump()));
+    r = in_pty(d, {"stats", "--annotations", ann});
+    QVERIFY2(r.code == 0, r.out.constData());
+    QVERIFY2(!r.out.contains('\x1b') && !r.out.contains('\x07'), r.out.constData());
+    QVERIFY2(QString::fromUtf8(r.out).contains(QString::fromUtf8("gen␛]0;gentitle␇ (")), r.out.constData());
 }
 
 QTEST_GUILESS_MAIN(TestHostileInput)
