@@ -108,6 +108,7 @@ private slots:
     void runningLayoutGivesThePanesTheRows();
     void dockRaisedAfterARunGetsAUsableHeight();
     void inspectorShowsTheSelectedAgentWithEightAgents();
+    void runningSplitTheUserDragsIsRemembered();
 };
 
 void TestWindowLayout::init() {
@@ -582,6 +583,40 @@ void TestWindowLayout::inspectorShowsTheSelectedAgentWithEightAgents() {
                                 .arg(scroll->viewport()->width()).arg(scroll->viewport()->height())));
     }
     QCOMPARE(w.findChild<QLineEdit*>("model")->text(), QStringLiteral("model-6"));
+}
+
+// The running layout's split, once the user drags it, is the one it comes back with (this
+// session and the next); the editing layout keeps its own.
+void TestWindowLayout::runningSplitTheUserDragsIsRemembered() {
+    QTemporaryDir dir;
+    {
+        ui::MainWindow w(history_in(dir));
+        w.resize(1024, 700);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.setRunningLayout(true);
+        auto* split = w.findChild<QSplitter*>("centreSplitter");
+        QTRY_VERIFY_WITH_TIMEOUT(w.promptPanel()->height() < 60, 3000); // compact
+        auto sizes = split->sizes();
+        const int total = sizes[0] + sizes[1] + sizes[2];
+        split->setSizes({150, total - 150 - 110, 110});
+        emit split->splitterMoved(150, 1); // as a drag of the handle does
+        w.setRunningLayout(false);
+        QTRY_VERIFY_WITH_TIMEOUT(w.promptPanel()->system()->isVisible(), 3000);
+        w.setRunningLayout(true);
+        QApplication::processEvents();
+        QTRY_VERIFY_WITH_TIMEOUT(std::abs(split->sizes()[2] - 110) <= 6, 3000);
+        QVERIFY2(std::abs(split->sizes()[0] - 150) <= 6, qPrintable(QString::number(split->sizes()[0])));
+        w.close();
+    }
+    ui::MainWindow w(history_in(dir));
+    w.resize(1024, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.setRunningLayout(true);
+    auto* split = w.findChild<QSplitter*>("centreSplitter");
+    QTRY_VERIFY_WITH_TIMEOUT(std::abs(split->sizes()[2] - 110) <= 6, 3000); // within rounding of the splitter
+    QVERIFY2(std::abs(split->sizes()[0] - 150) <= 6, qPrintable(QString::number(split->sizes()[0])));
 }
 
 QTEST_MAIN(TestWindowLayout)

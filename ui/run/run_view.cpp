@@ -103,7 +103,9 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     v->addLayout(sub);
     body_ = new StreamTextView;
     body_->setAccessibleName(tr("answer of %1").arg(model));
-    body_->setMinimumHeight(90);
+    // Fifteen lines at least: a pane is read while it streams (at 1024×700 it showed ~7).
+    body_->setMinimumHeight(15 * body_->fontMetrics().lineSpacing() + 2 * body_->frameWidth() +
+                            2 * static_cast<int>(body_->document()->documentMargin()));
     v->addWidget(body_, 1);
     stats_ = new QLabel;
     stats_->setStyleSheet("color: gray");
@@ -393,16 +395,20 @@ void RunView::fitPanesToPage() {
     for (qsizetype li = 0; li < layer_columns_.size() && li < static_cast<qsizetype>(layer_titles_.size()); ++li) {
         auto* cv = layer_columns_[li]->layout();
         const int page = view - 2 * kColumnsMargin - layer_titles_[static_cast<std::size_t>(li)]->sizeHint().height() - cv->spacing();
-        for (auto* p : layer_columns_[li]->findChildren<AgentPane*>(QString(), Qt::FindDirectChildrenOnly)) {
+        const auto panes = layer_columns_[li]->findChildren<AgentPane*>(QString(), Qt::FindDirectChildrenOnly);
+        for (auto* p : panes) {
             // What the pane needs at its width: its wrapped lines (stats, provenance, an error)
             // count whole, else they were drawn over the answer. A view too low for that (the
             // editing layout's band): the pane gets what it needs and the layers scroll.
             int need = p->minimumSizeHint().height();
             const int inner = p->width() - p->layout()->contentsMargins().left() - p->layout()->contentsMargins().right();
             for (auto* label : p->findChildren<QLabel*>())
-                if (label->wordWrap() && label->isVisibleTo(p))
+                if (inner > 0 && label->wordWrap() && label->isVisibleTo(p)) // not laid out yet: refitted when it is
                     need += std::max(0, label->heightForWidth(inner) - label->minimumSizeHint().height());
-            const int h = std::max(page, need);
+            // As many whole panes as fit in the view share it (one, a page, on a small screen);
+            // a pane that needs more than its share gets it and the layers scroll.
+            const int fit = std::clamp(page / std::max(1, need), 1, std::max(1, static_cast<int>(panes.size())));
+            const int h = std::max(need, (page - (fit - 1) * cv->spacing()) / fit);
             if (p->minimumHeight() != h || p->maximumHeight() != h) p->setFixedHeight(h);
         }
     }
