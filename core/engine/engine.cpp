@@ -495,15 +495,12 @@ void Run::end(RunStatus status, const std::string& error) {
                     a.state = AgentState::Cancelled;
                     if (!a.error) a.error = status == RunStatus::Cancelled ? "cancelled" : "stopped: " + error;
                     // A staircase step stopped midway ends here, as its AgentStep said it began.
-                    if (!a.steps.empty() && a.steps.back().end_ms == 0) {
-                        auto& st = a.steps.back();
-                        st.end_ms = s.now_ms();
-                        st.duration_ms = st.end_ms - st.start_ms;
-                        st.error = a.error;
-                        if (auto e = step_ended(a, a.layer, a.index)) steps_ended.push_back(std::move(*e));
+                    if (!a.steps.empty()) {
+                        const double end = s.now_ms();
+                        const double start = a.steps.back().start_ms;
+                        const auto& held = s.slot(a.layer, a.index).held;
+                        if (auto e = stop_step(s, a, end, end - start, *a.error, held)) steps_ended.push_back(std::move(*e));
                     }
-                    // One call with every reference complete is an ordinary call, as in end_steps.
-                    if (a.steps.size() == 1 && a.steps.front().last) a.steps.clear();
                     // A stream cut by the cancel was billed for its prompt and what arrived: an
                     // answer with text never counts 0 tokens (estimated, as for a cut agent).
                     if (a.steps.empty() && !a.text.empty() && a.usage.prompt_tokens == 0 && a.usage.completion_tokens == 0) {

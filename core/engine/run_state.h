@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/engine.h"
@@ -89,5 +90,13 @@ struct Run::State {
 // The AgentStepDone of `a`'s last step as it ended, unless that step is an ordinary call (the
 // first with every reference complete), which was not announced as a step (staircase.cpp).
 std::optional<Event> step_ended(const AgentRecord& a, int li, int ai);
+
+// Under mu_: `a`'s last step, if still unfinished, stopped at end_ms (cut or cancelled). What it
+// wrote until then was paid for as far as the stream went, so its usage is estimated and costed
+// like any stream cut short (counting `unshown`, the bytes still held back to tell a repeat, which
+// arrived and were billed but are not shown), and the agent's usage, cost and TFLOPs become the
+// sums of its steps. Returns that step's AgentStepDone, if it was announced as a step.
+std::optional<Event> stop_step(const Run::State& s, AgentRecord& a, double end_ms, double duration_ms,
+                               const std::string& why, std::string_view unshown);
 
 } // namespace moa::engine

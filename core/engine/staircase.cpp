@@ -58,6 +58,28 @@ void sum_steps(AgentRecord& a) {
 }
 } // namespace
 
+std::optional<Event> stop_step(const Run::State& s, AgentRecord& a, double end_ms, double duration_ms,
+                               const std::string& why, std::string_view unshown) {
+    std::optional<Event> ended;
+    if (a.steps.empty()) return ended;
+    auto& st = a.steps.back();
+    if (st.end_ms == 0) {
+        st.end_ms = end_ms;
+        st.duration_ms = duration_ms;
+        const std::string arrived = st.text + std::string(unshown);
+        st.usage = arrived.empty() ? providers::Usage{} : providers::estimate_usage(st.messages, arrived);
+        st.error = why;
+        auto cost = accounting::cost_for(s.engine.catalog(), s.config, a.provider, a.model, st.usage);
+        st.cost_usd = cost.usd;
+        st.tflops = cost.tflops;
+        ended = step_ended(a, a.layer, a.index);
+    }
+    sum_steps(a);
+    // One call with every reference complete is an ordinary call, as in end_steps.
+    if (a.steps.size() == 1 && a.steps.front().last) a.steps.clear();
+    return ended;
+}
+
 // Under mu_ (a is the run's record).
 std::optional<Event> step_ended(const AgentRecord& a, int li, int ai) {
     if (a.steps.empty() || (a.steps.size() == 1 && a.steps.front().last)) return std::nullopt;
@@ -482,20 +504,7 @@ void Run::cut_rest(int li, const std::string& reason) {
                 // What it wrote until now was paid for (as far as the stream went): counted, as
                 // a stream cut short is.
                 if (!a.steps.empty()) {
-                    auto& st = a.steps.back();
-                    if (st.end_ms == 0) {
-                        st.end_ms = a.end_ms;
-                        st.duration_ms = ms_between(slot.step_started, Clock::now());
-                        st.usage = st.text.empty() ? providers::Usage{} : providers::estimate_usage(st.messages, st.text);
-                        st.error = reason;
-                        auto cost = accounting::cost_for(s.engine.catalog(), s.config, agent.provider, agent.model, st.usage);
-                        st.cost_usd = cost.usd;
-                        st.tflops = cost.tflops;
-                        ended = step_ended(a, li, ai);
-                    }
-                    sum_steps(a);
-                    // One call with every reference complete is an ordinary call, as in end_steps.
-                    if (a.steps.size() == 1 && a.steps.front().last) a.steps.clear();
+                    ended = stop_step(s, a, a.end_ms, ms_between(slot.step_started, Clock::now()), reason, slot.held);
                 } else {
                     a.usage = a.text.empty() ? providers::Usage{} : providers::estimate_usage(a.messages, a.text);
                     auto cost = accounting::cost_for(s.engine.catalog(), s.config, agent.provider, agent.model, a.usage);

@@ -354,13 +354,22 @@ void TestStaircase::cancelInTheMiddleOfAStaircase() {
     const std::string n = nonce();
     const std::string p1 = "ok?words=400&delay_ms=20&tag=P1" + n, p2 = "ok?words=400&delay_ms=20&tag=P2" + n;
     const std::string agg = "ok?words=30&delay_ms=20&tag=A" + n;
-    auto c = make_config(staircase(config_json(url(), {{p1, p2}, {agg}}), 8));
+    auto c = make_config(staircase(config_json(url(), {{p1, p2}, {agg}},
+                                               {{"models", {{agg, {{"input_usd_per_mtok", 1.0},
+                                                                   {"output_usd_per_mtok", 2.0},
+                                                                   {"active_params_b", 7}}}}}}),
+                                   8));
     static accounting::Catalog catalog;
     engine::Engine engine(catalog);
     EventLog log;
     auto run = engine.start(c, engine::RunInput::from_prompt("Q?"), log.sink());
-    // Once the aggregator has taken its second step.
-    QVERIFY(wait_until([&] { return run->record().layers[1].agents[0].steps.size() >= 2; }));
+    // Once the aggregator's second step (or a later one) has begun to write: its start is still
+    // held back to tell a repeat, so what arrived is not in its text yet.
+    QVERIFY(wait_until([&] {
+        const auto r = run->record();
+        const auto& steps = r.layers[1].agents[0].steps;
+        return steps.size() >= 2 && steps.back().end_ms == 0 && steps.back().ttft_ms.has_value();
+    }));
     QElapsedTimer t;
     t.start();
     run->cancel();
@@ -375,6 +384,25 @@ void TestStaircase::cancelInTheMiddleOfAStaircase() {
     QVERIFY(agg_rec.steps.back().end_ms >= agg_rec.steps.back().start_ms && agg_rec.steps.back().end_ms > 0);
     QCOMPARE(log.count(T::AgentStep), static_cast<int>(agg_rec.steps.size()));
     QCOMPARE(log.count(T::AgentStepDone), static_cast<int>(agg_rec.steps.size()));
+    // What the stopped step wrote was paid for as far as the stream went: estimated and costed, as
+    // for a cut step (it counted 0 tokens and $0), and the agent's figures are the steps' sums.
+    const auto& stopped = agg_rec.steps.back();
+    QVERIFY(stopped.usage.estimated);
+    QVERIFY(stopped.usage.prompt_tokens > 0 && stopped.usage.completion_tokens > 0);
+    QVERIFY(stopped.cost_usd && *stopped.cost_usd > 0 && stopped.tflops && *stopped.tflops > 0);
+    long prompt = 0, completion = 0;
+    double cost = 0;
+    for (const auto& st : agg_rec.steps) {
+        QVERIFY(st.cost_usd);
+        prompt += st.usage.prompt_tokens;
+        completion += st.usage.completion_tokens;
+        cost += *st.cost_usd;
+    }
+    QCOMPARE(agg_rec.usage.prompt_tokens, prompt);
+    QCOMPARE(agg_rec.usage.completion_tokens, completion);
+    QVERIFY(agg_rec.usage.estimated);
+    QCOMPARE(*agg_rec.cost_usd, cost);
+    QVERIFY(rec.totals.completion_tokens >= completion);
     // The proposers' connections were closed (the server saw them end before their answers did).
     QVERIFY(wait_until([&] { return aborted(p1) == 1 && aborted(p2) == 1; }));
 }
