@@ -55,6 +55,10 @@ struct Run::State {
         std::string held;              // a step's start, held back until a repeat can be told
         bool repeat_checked = true;
         std::string so_far;            // the answer when the step started
+        // A step ended by the model itself (finish_reason "stop") before its references were
+        // complete: the answer is whole on what it read, so the next (and last) step waits for
+        // every reference instead of re-sending them each chunk for nothing.
+        bool rested = false;
         // The answer used its max_tokens before its references were complete: the outcome of its
         // last call, kept until the previous layer ends (and then the agent's).
         std::shared_ptr<const providers::CallOutcome> spent;

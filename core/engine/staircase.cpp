@@ -359,6 +359,7 @@ void Run::step_done(int li, int ai, const providers::CallOutcome& o) {
         publish(std::move(*ended), at);
     }
     if (!o.ok || slot.last_step) return end_steps(li, ai, o);
+    if (o.finish_reason == "stop") slot.rested = true;
     if (spent) {
         // It takes no more steps, and ends once the layer before it has (a layer is not done
         // before the one it reads).
@@ -443,17 +444,19 @@ void Run::maybe_next_step(int li, int ai) {
         return;
     }
     const long chunk = s.config.pipelining.chunk_tokens;
-    bool grown = true;
+    bool grown = true, complete = true;
     {
         std::lock_guard<std::mutex> lock(mu_);
         const auto& prev = s.rec.layers[static_cast<std::size_t>(li - 1)].agents;
         for (std::size_t j = 0; j < prev.size(); ++j) {
             if (s.slots[static_cast<std::size_t>(li - 1)][j].finished) continue;
+            complete = false;
             const long before = j < slot.ref_tokens.size() ? slot.ref_tokens[j] : 0;
             if (tokens_of(prev[j]) < before + chunk) grown = false;
         }
     }
     if (!grown) return; // (every reference finished counts as grown)
+    if (slot.rested && !complete) return; // its last step reads them all
     slot.in_step = true;
     start_step(li, ai);
 }

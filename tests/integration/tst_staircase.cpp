@@ -85,6 +85,7 @@ private slots:
     void latencySweepWritesTheVariants();
     void selectingAggregatorWaitsForCompleteAnswers();
     void maxTokensCapsTheWholeAnswer();
+    void stopBeforeTheReferencesEndWaitsForThemAll();
     void demoContinuesItsOwnAnswer_data();
     void demoContinuesItsOwnAnswer();
 
@@ -796,6 +797,33 @@ void TestStaircase::maxTokensCapsTheWholeAnswer() {
         QVERIFY(a.end_ms >= p.end_ms);
     }
     QVERIFY(rec.layers[1].end_ms >= rec.layers[0].end_ms);
+}
+
+// A step the model ended itself ("stop") while its references still grew: the answer is whole
+// on what it read, so no step is taken again until every reference is complete, and then one
+// last call reads them all. (It re-sent every reference each chunk for 0 new tokens: a review saw
+// three such calls of ~900 prompt tokens each.)
+void TestStaircase::stopBeforeTheReferencesEndWaitsForThemAll() {
+    const std::string n = nonce();
+    const std::string p1 = "ok?words=200&delay_ms=15&tag=P1" + n, p2 = "ok?words=200&delay_ms=15&tag=P2" + n;
+    const std::string agg = "ok?words=12&tag=A" + n;
+    auto rec = run_to_end(make_config(staircase(config_json(url(), {{p1, p2}, {agg}}), 8)), "Q?");
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    const auto& a = rec.layers[1].agents[0];
+    QVERIFY2(a.steps.size() >= 2, qPrintable(QString::number(a.steps.size())));
+    std::size_t stopped = a.steps.size();
+    for (std::size_t k = 0; k < a.steps.size(); ++k)
+        if (a.steps[k].finish_reason == "stop") {
+            stopped = k;
+            break;
+        }
+    QVERIFY2(stopped + 1 < a.steps.size() || a.steps[stopped].last, "no step ended with stop before the last");
+    // At most one call after the stop, and it is the last step, started once the references were complete.
+    QVERIFY2(a.steps.size() <= stopped + 2, qPrintable(QString::number(a.steps.size())));
+    QVERIFY(a.steps.back().last);
+    for (const auto& p : rec.layers[0].agents) QVERIFY(a.steps.back().start_ms >= p.end_ms);
+    QCOMPARE(bodies_for(agg).size(), a.steps.size());
+    QCOMPARE(a.text, scripted("A" + n, 2, 12));
 }
 
 void TestStaircase::demoContinuesItsOwnAnswer_data() {
