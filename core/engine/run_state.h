@@ -59,6 +59,8 @@ struct Run::State {
         // complete: the answer is whole on what it read, so the next (and last) step waits for
         // every reference instead of re-sending them each chunk for nothing.
         bool rested = false;
+        std::size_t step_message_bytes = 0; // step messages the agent keeps (kStepMessagesKept)
+        bool keep_step_messages = true;     // the running step's are kept once it ends
         // The answer used its max_tokens before its references were complete: the outcome of its
         // last call, kept until the previous layer ends (and then the agent's).
         std::shared_ptr<const providers::CallOutcome> spent;

@@ -82,6 +82,12 @@ std::optional<double> opt_from(const json& j, const char* key) {
 }
 } // namespace
 
+std::size_t message_bytes(const std::vector<Message>& ms) {
+    std::size_t n = 0;
+    for (const auto& m : ms) n += m.content.size();
+    return n;
+}
+
 json to_json(const StepRecord& s, bool with_messages) {
     json j{{"text", s.text},
            {"usage", {{"prompt_tokens", s.usage.prompt_tokens},
@@ -100,6 +106,7 @@ json to_json(const StepRecord& s, bool with_messages) {
     if (s.cached) j["cached"] = true;
     if (s.error) j["error"] = *s.error;
     if (with_messages) j["messages"] = messages_json(s.messages);
+    if (s.messages_omitted_bytes > 0) j["messages_omitted_bytes"] = s.messages_omitted_bytes;
     return j;
 }
 
@@ -115,6 +122,8 @@ StepRecord step_from_json(const json& j) {
             }
     s.text = j.value("text", "");
     s.repeat_removed = j.value("repeat_removed", std::size_t{0});
+    if (auto o = j.find("messages_omitted_bytes"); o != j.end() && o->is_number_unsigned())
+        s.messages_omitted_bytes = o->get<std::size_t>();
     if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
         s.usage.prompt_tokens = u->value("prompt_tokens", 0L);
         s.usage.completion_tokens = u->value("completion_tokens", 0L);
@@ -246,6 +255,7 @@ json Event::to_json() const {
         if (step_record) {
             j["last"] = step_record->last;
             j["messages"] = messages_json(step_record->messages);
+            if (step_record->messages_omitted_bytes > 0) j["messages_omitted_bytes"] = step_record->messages_omitted_bytes;
         }
         break;
     case Type::AgentStepDone:

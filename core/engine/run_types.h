@@ -30,7 +30,11 @@ enum class RunStatus { Running, Done, Failed, Cancelled };
 // One call of an agent that ran in steps (staircase streaming): each step is a call of its own,
 // paid and timed on its own.
 struct StepRecord {
-    std::vector<Message> messages; // exactly what was sent
+    std::vector<Message> messages; // exactly what was sent (unless omitted, below)
+    // Every step re-sends the references, so keeping each step's messages grows with the square
+    // of the answer: an agent keeps them up to kStepMessagesKept bytes (its first and last step's
+    // always); past that a step records only their size here, and `messages` is empty.
+    std::size_t messages_omitted_bytes = 0;
     std::string text;              // what the step added to the answer (a repeat of its end removed)
     std::size_t repeat_removed = 0; // bytes of the step's start that repeated the answer so far
     providers::Usage usage;
@@ -46,6 +50,12 @@ struct StepRecord {
     bool cached = false;
     std::optional<std::string> error;
 };
+
+// Bytes of step messages an agent keeps (see StepRecord::messages_omitted_bytes).
+inline constexpr std::size_t kStepMessagesKept = std::size_t{2} << 20;
+
+// The bytes of a request's messages (their contents).
+std::size_t message_bytes(const std::vector<Message>& ms);
 
 struct AgentRecord {
     int layer = 0;

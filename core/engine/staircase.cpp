@@ -38,6 +38,11 @@ bool live(AgentState st) {
            st == AgentState::Retrying;
 }
 
+void omit_messages(StepRecord& st) {
+    st.messages_omitted_bytes = message_bytes(st.messages);
+    std::vector<Message>().swap(st.messages);
+}
+
 // Usage, cost and TFLOPs of an agent that ran in steps: the sums of its steps'.
 void sum_steps(AgentRecord& a) {
     providers::Usage u;
@@ -72,6 +77,8 @@ std::optional<Event> stop_step(const Run::State& s, AgentRecord& a, double end_m
         auto cost = accounting::cost_for(s.engine.catalog(), s.config, a.provider, a.model, st.usage);
         st.cost_usd = cost.usd;
         st.tflops = cost.tflops;
+        if (!s.slots[static_cast<std::size_t>(a.layer)][static_cast<std::size_t>(a.index)].keep_step_messages)
+            omit_messages(st);
         ended = step_ended(a, a.layer, a.index);
     }
     sum_steps(a);
@@ -208,6 +215,12 @@ void Run::start_step(int li, int ai) {
         st.messages = req.messages;
         st.start_ms = s.now_ms();
         st.last = complete;
+        // Kept while it runs (a stop estimates its usage from them); dropped at its end if over
+        // the agent's budget, and never announced in full then.
+        const std::size_t bytes = message_bytes(req.messages);
+        slot.keep_step_messages = complete || slot.step_message_bytes == 0 ||
+                                  slot.step_message_bytes + bytes <= kStepMessagesKept;
+        if (slot.keep_step_messages) slot.step_message_bytes += bytes;
         a.steps.push_back(std::move(st));
         a.messages = req.messages;
         if (!ordinary) {
@@ -217,6 +230,10 @@ void Run::start_step(int li, int ai) {
             e.agent = ai;
             e.step = static_cast<int>(a.steps.size()) - 1;
             e.step_record = a.steps.back();
+            if (!slot.keep_step_messages) {
+                e.step_record->messages.clear();
+                e.step_record->messages_omitted_bytes = bytes;
+            }
             announce = std::move(e);
         }
     }
@@ -347,6 +364,7 @@ void Run::step_done(int li, int ai, const providers::CallOutcome& o) {
         auto cost = accounting::cost_for(s.engine.catalog(), s.config, agent.provider, agent.model, st.usage);
         st.cost_usd = cost.usd;
         st.tflops = cost.tflops;
+        if (!slot.keep_step_messages) omit_messages(st);
         sum_steps(a);
         a.cached = std::all_of(a.steps.begin(), a.steps.end(), [](const StepRecord& x) { return x.cached; });
         // An answer that has used its max_tokens is over, as one call would be, even while its

@@ -86,6 +86,7 @@ private slots:
     void selectingAggregatorWaitsForCompleteAnswers();
     void maxTokensCapsTheWholeAnswer();
     void stopBeforeTheReferencesEndWaitsForThemAll();
+    void stepMessagesAreKeptWithinABudget();
     void demoContinuesItsOwnAnswer_data();
     void demoContinuesItsOwnAnswer();
 
@@ -824,6 +825,56 @@ void TestStaircase::stopBeforeTheReferencesEndWaitsForThemAll() {
     for (const auto& p : rec.layers[0].agents) QVERIFY(a.steps.back().start_ms >= p.end_ms);
     QCOMPARE(bodies_for(agg).size(), a.steps.size());
     QCOMPARE(a.text, scripted("A" + n, 2, 12));
+}
+
+// Every step re-sends the references (and here a 300 KB prompt): keeping each step's messages grew
+// with the square of the answer (a review: chunk_tokens 1, 2.36 GB in memory and 478 MB of
+// history for 900 KB of answers). An agent keeps them up to kStepMessagesKept bytes, the first and
+// last step's always; the others record their size, in the record, its events and the history.
+void TestStaircase::stepMessagesAreKeptWithinABudget() {
+    const std::string n = nonce();
+    const std::string p1 = "ok?words=160&delay_ms=5&tag=P1" + n, p2 = "ok?words=160&delay_ms=5&tag=P2" + n;
+    const std::string agg = "ok?words=80&tag=A" + n;
+    std::string prompt;
+    while (prompt.size() < 300'000) prompt += "measure every word of this long question ";
+    EventLog log;
+    auto rec = run_to_end(make_config(staircase(config_json(url(), {{p1, p2}, {agg}}), 4)), prompt, &log);
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    const auto& a = rec.layers[1].agents[0];
+    QVERIFY2(a.steps.size() >= 10, qPrintable(QString::number(a.steps.size())));
+    const auto bodies = bodies_for(agg);
+    QCOMPARE(bodies.size(), a.steps.size());
+    std::size_t kept = 0, omitted = 0;
+    for (std::size_t k = 0; k < a.steps.size(); ++k) {
+        const auto& st = a.steps[k];
+        std::size_t sent = 0;
+        for (const auto& m : bodies[k]["messages"].toArray()) sent += static_cast<std::size_t>(m.toObject()["content"].toString().toUtf8().size());
+        if (st.messages_omitted_bytes > 0) {
+            QVERIFY(st.messages.empty());
+            QCOMPARE(st.messages_omitted_bytes, sent); // the size of what was sent, exactly
+            ++omitted;
+        } else {
+            QCOMPARE(engine::message_bytes(st.messages), sent);
+            kept += sent;
+        }
+    }
+    QVERIFY2(omitted > 0, "no step's messages were omitted");
+    QVERIFY(!a.steps.front().messages.empty() && !a.steps.back().messages.empty());
+    QVERIFY2(kept <= engine::kStepMessagesKept + engine::message_bytes(a.steps.back().messages),
+             qPrintable(QString::number(kept)));
+    // The events announce no omitted step's messages; the JSON says their size and reads back.
+    std::lock_guard<std::mutex> lock(log.mu);
+    for (const auto& e : log.events)
+        if (e.type == T::AgentStep && e.layer == 1) {
+            const auto& st = a.steps[static_cast<std::size_t>(e.step)];
+            QCOMPARE(e.step_record->messages.empty(), st.messages_omitted_bytes > 0);
+            QCOMPARE(e.step_record->messages_omitted_bytes, st.messages_omitted_bytes);
+        }
+    for (const auto& st : a.steps) {
+        const auto back = engine::step_from_json(engine::to_json(st, true));
+        QCOMPARE(back.messages_omitted_bytes, st.messages_omitted_bytes);
+        QCOMPARE(back.messages.size(), st.messages.size());
+    }
 }
 
 void TestStaircase::demoContinuesItsOwnAnswer_data() {

@@ -148,6 +148,15 @@ void TestRunView::markdownFetchesNothing() {
     b.setMarkdown("![x](http://127.0.0.1:9/pixel.png) [link](https://example.invalid)");
     QVERIFY(!b.loadResource(QTextDocument::ImageResource, QUrl("http://127.0.0.1:9/pixel.png")).isValid());
     QVERIFY(!b.openLinks());
+    // Raw HTML in model text is shown as text, never applied: white-on-white, comments and
+    // scripts hid text in the final answer (hostile review).
+    b.showMarkdown("Seen <font color=white>WHITE-TEXT</font> <!-- COMMENT --> <script>SCRIPT</script> <s>STRUCK</s>\n\n"
+                   "<style>p{display:none}</style>\n\n**bold** stays Markdown");
+    const QString shown = b.toPlainText();
+    for (const char* want : {"<font color=white>WHITE-TEXT</font>", "<!-- COMMENT -->", "<script>SCRIPT</script>",
+                             "<s>STRUCK</s>", "<style>p{display:none}</style>"})
+        QVERIFY2(shown.contains(QString::fromUtf8(want)), qPrintable(shown));
+    QVERIFY2(shown.contains("bold stays Markdown") && !shown.contains("**"), qPrintable(shown));
 }
 
 void TestRunView::timelineHasABarPerCall() {

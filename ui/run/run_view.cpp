@@ -34,6 +34,11 @@ SafeTextBrowser::SafeTextBrowser(QWidget* parent) : QTextBrowser(parent) {
     connect(this, &QTextBrowser::highlighted, this, [this](const QUrl& url) { setToolTip(url.toString()); });
 }
 
+void SafeTextBrowser::showMarkdown(const QString& markdown) {
+    document()->setMarkdown(markdown, QTextDocument::MarkdownFeatures(QTextDocument::MarkdownDialectGitHub |
+                                                                       QTextDocument::MarkdownNoHTML));
+}
+
 QVariant SafeTextBrowser::loadResource(int, const QUrl&) {
     return {}; // model output is untrusted: no images, no style sheets, nothing fetched
 }
@@ -788,7 +793,7 @@ void RunView::setFinal(const QString& markdown) {
     final_plain_view_->hide();
     final_plain_view_->clear();
     final_->show();
-    final_->setMarkdown(markdown);
+    final_->showMarkdown(markdown);
 }
 
 

@@ -54,6 +54,9 @@ class SafeTextBrowser : public QTextBrowser {
 public:
     explicit SafeTextBrowser(QWidget* parent = nullptr);
     QVariant loadResource(int type, const QUrl& name) override;
+    // GitHub Markdown without its raw HTML: a model's <font color=white>, <!-- --> or <script>
+    // would hide or disguise text, so raw HTML is shown as the text it is.
+    void showMarkdown(const QString& markdown);
 };
 
 class AgentPane : public QFrame {
