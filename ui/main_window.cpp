@@ -185,6 +185,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     cv->addWidget(run_warning_box_);
     // Crash recovery: what the last session had not saved, offered without blocking anything.
     recovery_bar_ = new QWidget;
+    recovery_bar_->setObjectName("recovery_bar");
     auto* rb = new QHBoxLayout(recovery_bar_);
     rb->setContentsMargins(6, 2, 6, 2);
     auto* rlabel = new QLabel;

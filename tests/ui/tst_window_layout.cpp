@@ -29,6 +29,7 @@
 #include "graph/graph_scene.h"
 #include "history/history_panel.h"
 #include "main_window.h"
+#include "model/autosave.h"
 #include "model/config_document.h"
 #include "model/prompt_panel.h"
 #include "run/run_presenter.h"
@@ -90,6 +91,22 @@ void check_no_overlap(ui::MainWindow& w) {
     }
 }
 
+// The offline demo with `first` proposers, then 3 aggregators and 1 (the reviewer's eight.moa.json).
+nlohmann::json demo_shape(int first) {
+    auto agents = [](int n, const std::string& model) {
+        auto a = nlohmann::json::array();
+        for (int i = 0; i < n; ++i) a.push_back({{"provider", "demo"}, {"model", model}, {"max_tokens", 512}});
+        return a;
+    };
+    return {{"schema", "moa-workbench/config@1"},
+            {"name", "Demo eight"},
+            {"providers", {{"demo", {{"type", "demo"}, {"tokens_per_second", 2000}, {"first_token_ms", 20}, {"max_concurrency", 8}}}}},
+            {"layers",
+             {{{"agents", agents(first, "demo-proposer-a")}},
+              {{"agents", agents(3, "demo-proposer-b")}},
+              {{"agents", agents(1, "demo-aggregator")}}}}};
+}
+
 } // namespace
 
 class TestWindowLayout : public QObject {
@@ -106,6 +123,7 @@ private slots:
     void longRetryMessageIsReadableAt1024x700();
     void historyLineKeepsTheOutcomeAndSaysCostUnknown();
     void runningLayoutGivesThePanesTheRows();
+    void paneLinesStayInViewWithABanner();
     void dockRaisedAfterARunGetsAUsableHeight();
     void inspectorShowsTheSelectedAgentWithEightAgents();
     void runningSplitTheUserDragsIsRemembered();
@@ -506,6 +524,69 @@ void TestWindowLayout::runningLayoutGivesThePanesTheRows() {
         check_no_overlap(w);
         if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT"))
             w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + QString::number(size.width()) + ".png");
+    }
+}
+
+// Issue 13 (review 8): at 1024×700 with the recovery banner, a pane a page tall went under the
+// layers' scroll bar: its stats ended at "43+112" and the "x% … comes from" lines were gone. Every
+// line of the pane is in the layers' view, whole, at both sizes; the answer box gives up lines.
+void TestWindowLayout::paneLinesStayInViewWithABanner() {
+    for (const QSize size : {QSize(1024, 700), QSize(1400, 900)}) {
+        QSettings().clear();
+        QTemporaryDir dir;
+        {
+            ui::ConfigDocument doc; // the last session left unsaved changes: the banner shows
+            doc.reset(make_config(demo_shape(8)), {});
+            QVERIFY(ui::Autosave(&doc, ui::Autosave::defaultFile(), 60000).writeNow());
+        }
+        ui::MainWindow w(history_in(dir));
+        w.resize(size);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openFile(write(dir, "eight.moa.json", demo_shape(8))));
+        QTRY_COMPARE_WITH_TIMEOUT(w.size(), size, 3000);
+        auto* bar = w.findChild<QWidget*>("recovery_bar");
+        QVERIFY(bar && bar->isVisible());
+        w.promptEditor()->setPlainText("Why can several language models answering together do better than the best of them alone?");
+        QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+        QVERIFY(w.startRun());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.runView()->pane(1, 0)->provenanceText().contains("comes from"), 20000);
+        auto* scroll = qobject_cast<QScrollArea*>(w.runView()->pane(0, 0)->parentWidget()->parentWidget()->parentWidget()->parentWidget());
+        QVERIFY(scroll);
+        for (const auto& [l, i] : {std::pair{0, 0}, std::pair{0, 7}, std::pair{1, 0}, std::pair{2, 0}}) {
+            auto* pane = w.runView()->pane(l, i);
+            auto* stats = pane->findChild<QLabel*>("stats");
+            auto* prov = pane->findChild<QLabel*>("provenance");
+            QVERIFY(stats && prov);
+            scroll->ensureWidgetVisible(pane, 0, 0);
+            // Refitted after the last change (the fit waits a moment for the layout to settle).
+            auto lines_in_view = [&] {
+                QApplication::processEvents();
+                const QRect view = scroll->viewport()->rect();
+                for (QLabel* label : {stats, prov}) {
+                    const QRect at(label->mapTo(scroll->viewport(), QPoint(0, 0)), label->size());
+                    if (!label->isVisible() || !view.contains(at) || label->height() < label->heightForWidth(label->width())) return false;
+                }
+                return view.contains(QRect(pane->mapTo(scroll->viewport(), QPoint(0, 0)), pane->size()));
+            };
+            QTRY_VERIFY2_WITH_TIMEOUT(lines_in_view(), qPrintable(QStringLiteral("%1x%2 pane L%3.%4 (%5 px) in a view of %6 px: stats %7 px at %8 "
+                                                                                 "(needs %9), provenance at %10 (%11 of %12 px)")
+                                                                      .arg(size.width()).arg(size.height()).arg(l + 1).arg(i + 1)
+                                                                      .arg(pane->height()).arg(scroll->viewport()->height()).arg(stats->height())
+                                                                      .arg(stats->mapTo(scroll->viewport(), QPoint(0, 0)).y())
+                                                                      .arg(stats->heightForWidth(stats->width()))
+                                                                      .arg(prov->mapTo(scroll->viewport(), QPoint(0, 0)).y())
+                                                                      .arg(prov->height()).arg(prov->heightForWidth(prov->width()))),
+                                      5000);
+            QVERIFY2(pane->statsText().contains("tok/s"), qPrintable(pane->statsText()));
+            QVERIFY2(pane->body()->viewport()->height() >= 3 * pane->body()->fontMetrics().lineSpacing(),
+                     qPrintable(QString::number(pane->body()->viewport()->height())));
+        }
+        if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT"))
+            w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + "banner" + QString::number(size.width()) + ".png");
+        ui::ConfigDocument doc;
+        ui::Autosave(&doc, ui::Autosave::defaultFile()).clear();
     }
 }
 

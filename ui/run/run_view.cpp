@@ -25,6 +25,13 @@
 
 namespace moa::ui {
 
+namespace {
+// An answer box shows fifteen lines (a pane is read while it streams; at 1024×700 it showed ~7),
+// and gives lines up, down to four, only so the pane's own lines stay in view.
+constexpr int kPaneLines = 15;
+constexpr int kPaneFewestLines = 4;
+} // namespace
+
 SafeTextBrowser::SafeTextBrowser(QWidget* parent) : QTextBrowser(parent) {
     setOpenLinks(false);
     setOpenExternalLinks(false);
@@ -103,11 +110,10 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     v->addLayout(sub);
     body_ = new StreamTextView;
     body_->setAccessibleName(tr("answer of %1").arg(model));
-    // Fifteen lines at least: a pane is read while it streams (at 1024×700 it showed ~7).
-    body_->setMinimumHeight(15 * body_->fontMetrics().lineSpacing() + 2 * body_->frameWidth() +
-                            2 * static_cast<int>(body_->document()->documentMargin()));
+    body_->setMinimumHeight(bodyHeightForLines(kPaneLines));
     v->addWidget(body_, 1);
     stats_ = new QLabel;
+    stats_->setObjectName("stats");
     stats_->setStyleSheet("color: gray");
     stats_->setWordWrap(true); // ttft · tok/s · tokens · time · cost: on two lines in a narrow pane
     v->addWidget(stats_);
@@ -144,6 +150,10 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     detail_->setStyleSheet("color: #E07000");
     detail_->hide();
     v->insertWidget(v->indexOf(error_), detail_);
+}
+
+int AgentPane::bodyHeightForLines(int lines) const {
+    return lines * body_->fontMetrics().lineSpacing() + 2 * body_->frameWidth() + 2 * static_cast<int>(body_->document()->documentMargin());
 }
 
 QString AgentPane::statsTip() {
@@ -405,6 +415,12 @@ void RunView::fitPanesToPage() {
             for (auto* label : p->findChildren<QLabel*>())
                 if (inner > 0 && label->wordWrap() && label->isVisibleTo(p)) // not laid out yet: refitted when it is
                     need += std::max(0, label->heightForWidth(inner) - label->minimumSizeHint().height());
+            // The answer box gives up lines (down to a few; it scrolls) before the pane's own lines
+            // (stats, provenance) go under the scroll bar: at 1024×700 with a banner they were cut.
+            const int others = need - p->body()->minimumHeight();
+            const int body = std::clamp(page - others, p->bodyHeightForLines(kPaneFewestLines), p->bodyHeightForLines(kPaneLines));
+            if (p->body()->minimumHeight() != body) p->body()->setMinimumHeight(body);
+            need = others + body;
             // As many whole panes as fit in the view share it (one, a page, on a small screen);
             // a pane that needs more than its share gets it and the layers scroll.
             const int fit = std::clamp(page / std::max(1, need), 1, std::max(1, static_cast<int>(panes.size())));
