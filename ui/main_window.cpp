@@ -305,6 +305,24 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     connect(scene_, &GraphScene::agentSelected, this, [this](int l, int) {
         if (l >= 0 && running_layout_ && !isRunning() && !presenter_->showingRecorded()) setRunningLayout(false);
     });
+    // Selecting an agent shows its fields: at 1024×700 the Providers tab stayed on top, and the
+    // outline (a row per agent) took most of the column and left the inspector four fields.
+    connect(scene_, &GraphScene::agentSelected, this, [this, idock](int l, int) {
+        if (l < 0) return;
+        auto give_room = [this, idock] {
+            if (!idock->isVisible()) return;
+            idock->raise(); // its tab, when tabified with the providers
+            auto* odock = findChild<QDockWidget*>("outlineDock");
+            if (!odock || !odock->isVisible() || odock->isFloating() || idock->isFloating() ||
+                dockWidgetArea(odock) != dockWidgetArea(idock) || odock->y() >= idock->y() || odock->x() != idock->x())
+                return; // not stacked above the inspector: nothing taken from it
+            const int total = odock->height() + idock->height();
+            const int cap = std::max(total / 3, 6 * outline_->fontMetrics().lineSpacing());
+            if (odock->height() > cap) resizeDocks({odock, idock}, {cap, total - cap}, Qt::Vertical);
+        };
+        give_room();
+        QTimer::singleShot(0, this, give_room); // after the editing layout's docks are back and laid out
+    });
 
     providers_status_ = new ProviderStatus(doc_, keys_);
     statusBar()->addPermanentWidget(providers_status_);

@@ -126,6 +126,7 @@ private slots:
     void paneLinesStayInViewWithABanner();
     void dockRaisedAfterARunGetsAUsableHeight();
     void inspectorShowsTheSelectedAgentWithEightAgents();
+    void selectingAnAgentRaisesTheInspectorWithRoom();
     void runningSplitTheUserDragsIsRemembered();
 };
 
@@ -664,6 +665,47 @@ void TestWindowLayout::inspectorShowsTheSelectedAgentWithEightAgents() {
                                 .arg(scroll->viewport()->width()).arg(scroll->viewport()->height())));
     }
     QCOMPARE(w.findChild<QLineEdit*>("model")->text(), QStringLiteral("model-6"));
+}
+
+// Issue 13 (review 8): at 1024×700 with the Providers tab on top, selecting an agent left the
+// inspector under it; raised, it showed four fields, the outline of eight agents taking the column.
+void TestWindowLayout::selectingAnAgentRaisesTheInspectorWithRoom() {
+    QTemporaryDir dir;
+    ui::MainWindow w(history_in(dir));
+    w.resize(1024, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.openFile(write(dir, "eight.moa.json", demo_shape(8))));
+    QTRY_COMPARE_WITH_TIMEOUT(w.size(), QSize(1024, 700), 3000);
+    auto* idock = w.findChild<QDockWidget*>("inspectorDock");
+    auto* pdock = w.findChild<QDockWidget*>("providersDock");
+    QVERIFY(idock && pdock);
+    pdock->raise();
+    QTRY_VERIFY_WITH_TIMEOUT(idock->visibleRegion().isEmpty(), 3000); // under the Providers tab
+    w.graphScene()->selectAgent(0, 6);
+    auto* scroll = w.findChild<QScrollArea*>("inspectorScroll");
+    QVERIFY(scroll);
+    QWidget* system = nullptr;
+    for (auto* c : scroll->widget()->findChildren<QWidget*>())
+        if (c->accessibleName() == "Agent system prompt") system = c;
+    QVERIFY(system);
+    auto system_in_view = [&] {
+        QApplication::processEvents();
+        if (idock->visibleRegion().isEmpty() || !system->isVisible()) return false;
+        // The System field's first lines, not only its top edge, in the inspector's view.
+        const QRect shown(system->mapTo(scroll->viewport(), QPoint(0, 0)), QSize(system->width(), std::min(system->height(), 3 * system->fontMetrics().lineSpacing())));
+        return scroll->viewport()->rect().contains(shown);
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(system_in_view(), qPrintable(QStringLiteral("inspector %1 px (visible %2), outline %3 px, System at %4 in a view of %5 px")
+                                                               .arg(idock->height()).arg(!idock->visibleRegion().isEmpty())
+                                                               .arg(w.findChild<QDockWidget*>("outlineDock")->height())
+                                                               .arg(system->mapTo(scroll->viewport(), QPoint(0, 0)).y())
+                                                               .arg(scroll->viewport()->height())),
+                              3000);
+    QCOMPARE(w.findChild<QLineEdit*>("model")->text(), QStringLiteral("demo-proposer-a"));
+    QCOMPARE(w.size(), QSize(1024, 700));
+    check_no_overlap(w);
+    if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT")) w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + "select.png");
 }
 
 // The running layout's split, once the user drags it, is the one it comes back with (this
