@@ -33,6 +33,7 @@ private slots:
     void finishedRunReopensFromItsRecord();
     void markdownFetchesNothing();
     void timelineHasABarPerCall();
+    void timelineBeforeARunSaysSoInsteadOfAnAxis();
     void longModelNamesAreShortenedNotHidingTheState();
     void megabytesAtOnceAreShownOverFramesExactly();
     void unbrokenLinesAreShownInBoundedBlocksAndCopiedExactly();
@@ -167,6 +168,27 @@ void TestRunView::timelineHasABarPerCall() {
     QVERIFY(a.start >= 0 && a.first_token >= a.start && a.end > a.first_token);
     QVERIFY(f.start >= a.end); // the aggregator's bar starts after layer 1 ended
     QVERIFY(!timeline.grab().isNull());
+}
+
+// Review 8: before any run the timeline drew an axis of 0.0–1.0 ms with no data.
+void TestRunView::timelineBeforeARunSaysSoInsteadOfAnAxis() {
+    std::string n = nonce();
+    auto cfg = make_config(config_json(server_->base_url(), {{"ok?chunks=4&delay_ms=30&tag=A-" + n}, {"ok?tag=F-" + n}}));
+    TimelineView timeline;
+    timeline.prepare(cfg);
+    QVERIFY(!timeline.showsAxis());
+    QVERIFY2(timeline.emptyText().contains("No run yet"), qPrintable(timeline.emptyText()));
+    QVERIFY(!timeline.grab().isNull());
+    EventBridge bridge;
+    connect(&bridge, &EventBridge::events, &timeline, &TimelineView::apply);
+    engine::Engine eng(catalog_);
+    auto run = eng.start(cfg, engine::RunInput::from_prompt("Q"), bridge.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(run->finished(), 10000);
+    bridge.drain();
+    QVERIFY(timeline.showsAxis()); // the run's calls, on their axis
+    QVERIFY(!timeline.ticks().empty());
+    timeline.prepare(cfg); // another configuration: nothing measured yet again
+    QVERIFY(!timeline.showsAxis());
 }
 
 void TestRunView::retriesAreSaidOnlyWhenThereWereAny() {

@@ -34,6 +34,7 @@
 #include "model/prompt_panel.h"
 #include "run/run_presenter.h"
 #include "run/run_view.h"
+#include "run/timeline_view.h"
 #include "run_helpers.h"
 #include "store/history.h"
 #include "test_server.h"
@@ -124,6 +125,7 @@ private slots:
     void historyLineKeepsTheOutcomeAndSaysCostUnknown();
     void runningLayoutGivesThePanesTheRows();
     void paneLinesStayInViewWithABanner();
+    void timelineFollowsTheLayersAtWork();
     void dockRaisedAfterARunGetsAUsableHeight();
     void inspectorShowsTheSelectedAgentWithEightAgents();
     void selectingAnAgentRaisesTheInspectorWithRoom();
@@ -589,6 +591,41 @@ void TestWindowLayout::paneLinesStayInViewWithABanner() {
         ui::ConfigDocument doc;
         ui::Autosave(&doc, ui::Autosave::defaultFile()).clear();
     }
+}
+
+// Review 8: at 1024×700 the running timeline shows three rows; during a staircase run of 3, 3
+// and 1 agents the rows of L2 and L3, the layers at work, needed scrolling. It follows them.
+void TestWindowLayout::timelineFollowsTheLayersAtWork() {
+    QTemporaryDir dir;
+    auto j = demo_shape(3);
+    j["providers"]["demo"]["tokens_per_second"] = 150;
+    j["pipelining"] = {{"mode", "staircase"}, {"chunk_tokens", 32}};
+    ui::MainWindow w(history_in(dir));
+    w.resize(1024, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.openFile(write(dir, "dstair.moa.json", j)));
+    QTRY_COMPARE_WITH_TIMEOUT(w.size(), QSize(1024, 700), 3000);
+    auto* scroll = w.findChild<QScrollArea*>("timelineScroll");
+    QVERIFY(scroll);
+    w.promptEditor()->setPlainText("Why can several language models answering together do better than the best of them alone?");
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    QVERIFY(w.startRun());
+    auto* timeline = w.timeline();
+    auto last_layer_in_view = [&] {
+        QApplication::processEvents();
+        const QRectF bar = timeline->barRect(2, 0);
+        if (bar.isEmpty()) return false;
+        const QRect at(timeline->mapTo(scroll->viewport(), bar.toRect().topLeft()), bar.toRect().size());
+        return at.top() >= 0 && at.bottom() <= scroll->viewport()->height();
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(last_layer_in_view(), qPrintable(QStringLiteral("L3.1 at %1 in a timeline view of %2 px (followed layer %3, running %4)")
+                                                                   .arg(timeline->barRect(2, 0).top()).arg(scroll->viewport()->height())
+                                                                   .arg(timeline->followedLayer()).arg(w.isRunning())),
+                              20000);
+    QVERIFY2(w.isRunning(), "the run ended before its last layer came into view");
+    QVERIFY2(scroll->viewport()->height() < timeline->height(), "the timeline fits whole: nothing to follow at this size");
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
 }
 
 // Issue 13: after a run at 1024×700 the Providers dock, opened from the View menu, was a keyhole
