@@ -820,6 +820,13 @@ void TestWindowLayout::historyLineKeepsTheOutcomeAndSaysCostUnknown() {
     QVERIFY2(lines[1].contains("cost unknown") && !lines[1].contains("$0"), qPrintable(lines[1]));
     // The whole line in the tooltip.
     QVERIFY2(it->toolTip().contains(lines[0]) && it->toolTip().contains(lines[1]), qPrintable(it->toolTip()));
+    // Review 8: the figures line was cut at "cost unknown · 5.…". The duration and the cost come
+    // first and fit the panel's width; only the date and the source may be cut.
+    static const QRegularExpression numbers(QStringLiteral("^\\d+\\.\\d s · cost unknown · "));
+    const auto m = numbers.match(lines[1]);
+    QVERIFY2(m.hasMatch(), qPrintable(lines[1]));
+    QVERIFY2(panel.list()->fontMetrics().horizontalAdvance(m.captured(0)) < panel.list()->viewport()->width(),
+             qPrintable(QStringLiteral("%1 in %2 px").arg(m.captured(0)).arg(panel.list()->viewport()->width())));
 }
 
 #include "tst_window_layout.moc"
