@@ -264,7 +264,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     // the document's (the edited document's were shown beside another run's graph).
     connect(presenter_, &RunPresenter::shownChanged, this, [this] {
         refreshOutline();
-        updateBanner(); // the banner describes what is shown: the document, or the stored run
+        updateTitle(); // the title and the banner describe what is shown: the document, or the stored run
         prompt_panel_->setShownRun(presenter_->recordedRun());
     });
 
@@ -1024,6 +1024,16 @@ void MainWindow::checkHistoryErrors() {
 
 
 void MainWindow::updateTitle() {
+    // The title names what is shown: a stored run opened from the history is not the document
+    // (it said "Offline demo — unsaved*" over "Run #7 as recorded").
+    if (presenter_ && presenter_->showingRecorded()) {
+        setWindowTitle(tr("Run #%1 as recorded — %2 (read-only)[*] — MoA Workbench")
+                           .arg(presenter_->recordedRun())
+                           .arg(QString::fromStdString(presenter_->recordedConfig().name)));
+        setWindowModified(false);
+        updateBanner();
+        return;
+    }
     const auto& c = doc_->config();
     QString where = doc_->path().isEmpty() ? tr("unsaved") : doc_->path();
     setWindowTitle(QStringLiteral("%1 — %2[*] — MoA Workbench").arg(QString::fromStdString(c.name), where));
