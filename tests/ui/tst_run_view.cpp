@@ -6,6 +6,7 @@
 #include <QTextBlock>
 #include <QMimeData>
 #include <QLabel>
+#include <QToolButton>
 #include <QtTest>
 
 #include "bridge/event_bridge.h"
@@ -34,6 +35,7 @@ private slots:
     void markdownFetchesNothing();
     void timelineHasABarPerCall();
     void timelineBeforeARunSaysSoInsteadOfAnAxis();
+    void messagesButtonSaysWhatItOpens();
     void longModelNamesAreShortenedNotHidingTheState();
     void megabytesAtOnceAreShownOverFramesExactly();
     void unbrokenLinesAreShownInBoundedBlocksAndCopiedExactly();
@@ -189,6 +191,18 @@ void TestRunView::timelineBeforeARunSaysSoInsteadOfAnAxis() {
     QVERIFY(!timeline.ticks().empty());
     timeline.prepare(cfg); // another configuration: nothing measured yet again
     QVERIFY(!timeline.showsAxis());
+}
+
+// Review 8: each pane's bare "Sent…" did not say what it opens.
+void TestRunView::messagesButtonSaysWhatItOpens() {
+    AgentPane pane(0, 0, "demo-proposer-a", "demo", true);
+    auto* button = pane.findChild<QToolButton*>("messages_sent");
+    QVERIFY(button);
+    QVERIFY2(button->text().startsWith("Messages"), qPrintable(button->text()));
+    QVERIFY2(button->toolTip().contains("Messages sent") && button->toolTip().contains("system prompt"), qPrintable(button->toolTip()));
+    QSignalSpy asked(&pane, &AgentPane::messagesRequested);
+    button->click();
+    QCOMPARE(asked.count(), 1);
 }
 
 void TestRunView::retriesAreSaidOnlyWhenThereWereAny() {

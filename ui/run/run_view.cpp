@@ -82,7 +82,7 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     auto* v = new QVBoxLayout(this);
     v->setContentsMargins(6, 4, 6, 4);
     v->setSpacing(2);
-    // Two header lines: the model and "Sent…"; then the state and the provider. Long names are
+    // Two header lines: the model and "Messages…"; then the state and the provider. Long names are
     // shortened with "…" (in full in the tooltip) instead of hiding the state.
     auto* head = new QHBoxLayout;
     title_ = new ElidedLabel(model.section('/', -1));
@@ -100,8 +100,10 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     sub->addWidget(state_);
     sub->addWidget(provider_, 1);
     auto* sent = new QToolButton;
-    sent->setText(tr("Sent…"));
-    sent->setToolTip(tr("Show exactly what this agent was sent"));
+    // Says what it opens (a bare "Sent…" did not), short enough to leave the model's name room.
+    sent->setObjectName("messages_sent");
+    sent->setText(tr("Messages…"));
+    sent->setToolTip(tr("Messages sent: exactly what this agent was sent (system prompt, the prompt and the answers it aggregates)"));
     sent->setAccessibleName(tr("Messages sent to %1").arg(model));
     sent->setAutoRaise(true);
     connect(sent, &QToolButton::clicked, this, &AgentPane::messagesRequested);
