@@ -185,6 +185,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     cv->addWidget(run_warning_box_);
     // Crash recovery: what the last session had not saved, offered without blocking anything.
     recovery_bar_ = new QWidget;
+    recovery_bar_->setObjectName("recovery_bar");
     auto* rb = new QHBoxLayout(recovery_bar_);
     rb->setContentsMargins(6, 2, 6, 2);
     auto* rlabel = new QLabel;
@@ -263,7 +264,7 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     // the document's (the edited document's were shown beside another run's graph).
     connect(presenter_, &RunPresenter::shownChanged, this, [this] {
         refreshOutline();
-        updateBanner(); // the banner describes what is shown: the document, or the stored run
+        updateTitle(); // the title and the banner describe what is shown: the document, or the stored run
         prompt_panel_->setShownRun(presenter_->recordedRun());
     });
 
@@ -303,6 +304,24 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     // brings the inspector back.
     connect(scene_, &GraphScene::agentSelected, this, [this](int l, int) {
         if (l >= 0 && running_layout_ && !isRunning() && !presenter_->showingRecorded()) setRunningLayout(false);
+    });
+    // Selecting an agent shows its fields: at 1024×700 the Providers tab stayed on top, and the
+    // outline (a row per agent) took most of the column and left the inspector four fields.
+    connect(scene_, &GraphScene::agentSelected, this, [this, idock](int l, int) {
+        if (l < 0) return;
+        auto give_room = [this, idock] {
+            if (!idock->isVisible()) return;
+            idock->raise(); // its tab, when tabified with the providers
+            auto* odock = findChild<QDockWidget*>("outlineDock");
+            if (!odock || !odock->isVisible() || odock->isFloating() || idock->isFloating() ||
+                dockWidgetArea(odock) != dockWidgetArea(idock) || odock->y() >= idock->y() || odock->x() != idock->x())
+                return; // not stacked above the inspector: nothing taken from it
+            const int total = odock->height() + idock->height();
+            const int cap = std::max(total / 3, 6 * outline_->fontMetrics().lineSpacing());
+            if (odock->height() > cap) resizeDocks({odock, idock}, {cap, total - cap}, Qt::Vertical);
+        };
+        give_room();
+        QTimer::singleShot(0, this, give_room); // after the editing layout's docks are back and laid out
     });
 
     providers_status_ = new ProviderStatus(doc_, keys_);
@@ -1005,6 +1024,16 @@ void MainWindow::checkHistoryErrors() {
 
 
 void MainWindow::updateTitle() {
+    // The title names what is shown: a stored run opened from the history is not the document
+    // (it said "Offline demo — unsaved*" over "Run #7 as recorded").
+    if (presenter_ && presenter_->showingRecorded()) {
+        setWindowTitle(tr("Run #%1 as recorded — %2 (read-only)[*] — MoA Workbench")
+                           .arg(presenter_->recordedRun())
+                           .arg(QString::fromStdString(presenter_->recordedConfig().name)));
+        setWindowModified(false);
+        updateBanner();
+        return;
+    }
     const auto& c = doc_->config();
     QString where = doc_->path().isEmpty() ? tr("unsaved") : doc_->path();
     setWindowTitle(QStringLiteral("%1 — %2[*] — MoA Workbench").arg(QString::fromStdString(c.name), where));

@@ -6,6 +6,7 @@
 #include <QTextBlock>
 #include <QMimeData>
 #include <QLabel>
+#include <QToolButton>
 #include <QtTest>
 
 #include "bridge/event_bridge.h"
@@ -33,6 +34,8 @@ private slots:
     void finishedRunReopensFromItsRecord();
     void markdownFetchesNothing();
     void timelineHasABarPerCall();
+    void timelineBeforeARunSaysSoInsteadOfAnAxis();
+    void messagesButtonSaysWhatItOpens();
     void longModelNamesAreShortenedNotHidingTheState();
     void megabytesAtOnceAreShownOverFramesExactly();
     void unbrokenLinesAreShownInBoundedBlocksAndCopiedExactly();
@@ -176,6 +179,39 @@ void TestRunView::timelineHasABarPerCall() {
     QVERIFY(a.start >= 0 && a.first_token >= a.start && a.end > a.first_token);
     QVERIFY(f.start >= a.end); // the aggregator's bar starts after layer 1 ended
     QVERIFY(!timeline.grab().isNull());
+}
+
+// Review 8: before any run the timeline drew an axis of 0.0–1.0 ms with no data.
+void TestRunView::timelineBeforeARunSaysSoInsteadOfAnAxis() {
+    std::string n = nonce();
+    auto cfg = make_config(config_json(server_->base_url(), {{"ok?chunks=4&delay_ms=30&tag=A-" + n}, {"ok?tag=F-" + n}}));
+    TimelineView timeline;
+    timeline.prepare(cfg);
+    QVERIFY(!timeline.showsAxis());
+    QVERIFY2(timeline.emptyText().contains("No run yet"), qPrintable(timeline.emptyText()));
+    QVERIFY(!timeline.grab().isNull());
+    EventBridge bridge;
+    connect(&bridge, &EventBridge::events, &timeline, &TimelineView::apply);
+    engine::Engine eng(catalog_);
+    auto run = eng.start(cfg, engine::RunInput::from_prompt("Q"), bridge.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(run->finished(), 10000);
+    bridge.drain();
+    QVERIFY(timeline.showsAxis()); // the run's calls, on their axis
+    QVERIFY(!timeline.ticks().empty());
+    timeline.prepare(cfg); // another configuration: nothing measured yet again
+    QVERIFY(!timeline.showsAxis());
+}
+
+// Review 8: each pane's bare "Sent…" did not say what it opens.
+void TestRunView::messagesButtonSaysWhatItOpens() {
+    AgentPane pane(0, 0, "demo-proposer-a", "demo", true);
+    auto* button = pane.findChild<QToolButton*>("messages_sent");
+    QVERIFY(button);
+    QVERIFY2(button->text().startsWith("Messages"), qPrintable(button->text()));
+    QVERIFY2(button->toolTip().contains("Messages sent") && button->toolTip().contains("system prompt"), qPrintable(button->toolTip()));
+    QSignalSpy asked(&pane, &AgentPane::messagesRequested);
+    button->click();
+    QCOMPARE(asked.count(), 1);
 }
 
 void TestRunView::retriesAreSaidOnlyWhenThereWereAny() {

@@ -29,10 +29,12 @@
 #include "graph/graph_scene.h"
 #include "history/history_panel.h"
 #include "main_window.h"
+#include "model/autosave.h"
 #include "model/config_document.h"
 #include "model/prompt_panel.h"
 #include "run/run_presenter.h"
 #include "run/run_view.h"
+#include "run/timeline_view.h"
 #include "run_helpers.h"
 #include "store/history.h"
 #include "test_server.h"
@@ -90,6 +92,22 @@ void check_no_overlap(ui::MainWindow& w) {
     }
 }
 
+// The offline demo with `first` proposers, then 3 aggregators and 1 (the reviewer's eight.moa.json).
+nlohmann::json demo_shape(int first) {
+    auto agents = [](int n, const std::string& model) {
+        auto a = nlohmann::json::array();
+        for (int i = 0; i < n; ++i) a.push_back({{"provider", "demo"}, {"model", model}, {"max_tokens", 512}});
+        return a;
+    };
+    return {{"schema", "moa-workbench/config@1"},
+            {"name", "Demo eight"},
+            {"providers", {{"demo", {{"type", "demo"}, {"tokens_per_second", 2000}, {"first_token_ms", 20}, {"max_concurrency", 8}}}}},
+            {"layers",
+             {{{"agents", agents(first, "demo-proposer-a")}},
+              {{"agents", agents(3, "demo-proposer-b")}},
+              {{"agents", agents(1, "demo-aggregator")}}}}};
+}
+
 } // namespace
 
 class TestWindowLayout : public QObject {
@@ -106,8 +124,11 @@ private slots:
     void longRetryMessageIsReadableAt1024x700();
     void historyLineKeepsTheOutcomeAndSaysCostUnknown();
     void runningLayoutGivesThePanesTheRows();
+    void paneLinesStayInViewWithABanner();
+    void timelineFollowsTheLayersAtWork();
     void dockRaisedAfterARunGetsAUsableHeight();
     void inspectorShowsTheSelectedAgentWithEightAgents();
+    void selectingAnAgentRaisesTheInspectorWithRoom();
     void runningSplitTheUserDragsIsRemembered();
 };
 
@@ -509,6 +530,104 @@ void TestWindowLayout::runningLayoutGivesThePanesTheRows() {
     }
 }
 
+// Issue 13 (review 8): at 1024×700 with the recovery banner, a pane a page tall went under the
+// layers' scroll bar: its stats ended at "43+112" and the "x% … comes from" lines were gone. Every
+// line of the pane is in the layers' view, whole, at both sizes; the answer box gives up lines.
+void TestWindowLayout::paneLinesStayInViewWithABanner() {
+    for (const QSize size : {QSize(1024, 700), QSize(1400, 900)}) {
+        QSettings().clear();
+        QTemporaryDir dir;
+        {
+            ui::ConfigDocument doc; // the last session left unsaved changes: the banner shows
+            doc.reset(make_config(demo_shape(8)), {});
+            QVERIFY(ui::Autosave(&doc, ui::Autosave::defaultFile(), 60000).writeNow());
+        }
+        ui::MainWindow w(history_in(dir));
+        w.resize(size);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openFile(write(dir, "eight.moa.json", demo_shape(8))));
+        QTRY_COMPARE_WITH_TIMEOUT(w.size(), size, 3000);
+        auto* bar = w.findChild<QWidget*>("recovery_bar");
+        QVERIFY(bar && bar->isVisible());
+        w.promptEditor()->setPlainText("Why can several language models answering together do better than the best of them alone?");
+        QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+        QVERIFY(w.startRun());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.runView()->pane(1, 0)->provenanceText().contains("comes from"), 20000);
+        auto* scroll = qobject_cast<QScrollArea*>(w.runView()->pane(0, 0)->parentWidget()->parentWidget()->parentWidget()->parentWidget());
+        QVERIFY(scroll);
+        for (const auto& [l, i] : {std::pair{0, 0}, std::pair{0, 7}, std::pair{1, 0}, std::pair{2, 0}}) {
+            auto* pane = w.runView()->pane(l, i);
+            auto* stats = pane->findChild<QLabel*>("stats");
+            auto* prov = pane->findChild<QLabel*>("provenance");
+            QVERIFY(stats && prov);
+            scroll->ensureWidgetVisible(pane, 0, 0);
+            // Refitted after the last change (the fit waits a moment for the layout to settle).
+            auto lines_in_view = [&] {
+                QApplication::processEvents();
+                const QRect view = scroll->viewport()->rect();
+                for (QLabel* label : {stats, prov}) {
+                    const QRect at(label->mapTo(scroll->viewport(), QPoint(0, 0)), label->size());
+                    if (!label->isVisible() || !view.contains(at) || label->height() < label->heightForWidth(label->width())) return false;
+                }
+                return view.contains(QRect(pane->mapTo(scroll->viewport(), QPoint(0, 0)), pane->size()));
+            };
+            QTRY_VERIFY2_WITH_TIMEOUT(lines_in_view(), qPrintable(QStringLiteral("%1x%2 pane L%3.%4 (%5 px) in a view of %6 px: stats %7 px at %8 "
+                                                                                 "(needs %9), provenance at %10 (%11 of %12 px)")
+                                                                      .arg(size.width()).arg(size.height()).arg(l + 1).arg(i + 1)
+                                                                      .arg(pane->height()).arg(scroll->viewport()->height()).arg(stats->height())
+                                                                      .arg(stats->mapTo(scroll->viewport(), QPoint(0, 0)).y())
+                                                                      .arg(stats->heightForWidth(stats->width()))
+                                                                      .arg(prov->mapTo(scroll->viewport(), QPoint(0, 0)).y())
+                                                                      .arg(prov->height()).arg(prov->heightForWidth(prov->width()))),
+                                      5000);
+            QVERIFY2(pane->statsText().contains("tok/s"), qPrintable(pane->statsText()));
+            QVERIFY2(pane->body()->viewport()->height() >= 3 * pane->body()->fontMetrics().lineSpacing(),
+                     qPrintable(QString::number(pane->body()->viewport()->height())));
+        }
+        if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT"))
+            w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + "banner" + QString::number(size.width()) + ".png");
+        ui::ConfigDocument doc;
+        ui::Autosave(&doc, ui::Autosave::defaultFile()).clear();
+    }
+}
+
+// Review 8: at 1024×700 the running timeline shows three rows; during a staircase run of 3, 3
+// and 1 agents the rows of L2 and L3, the layers at work, needed scrolling. It follows them.
+void TestWindowLayout::timelineFollowsTheLayersAtWork() {
+    QTemporaryDir dir;
+    auto j = demo_shape(3);
+    j["providers"]["demo"]["tokens_per_second"] = 150;
+    j["pipelining"] = {{"mode", "staircase"}, {"chunk_tokens", 32}};
+    ui::MainWindow w(history_in(dir));
+    w.resize(1024, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.openFile(write(dir, "dstair.moa.json", j)));
+    QTRY_COMPARE_WITH_TIMEOUT(w.size(), QSize(1024, 700), 3000);
+    auto* scroll = w.findChild<QScrollArea*>("timelineScroll");
+    QVERIFY(scroll);
+    w.promptEditor()->setPlainText("Why can several language models answering together do better than the best of them alone?");
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    QVERIFY(w.startRun());
+    auto* timeline = w.timeline();
+    auto last_layer_in_view = [&] {
+        QApplication::processEvents();
+        const QRectF bar = timeline->barRect(2, 0);
+        if (bar.isEmpty()) return false;
+        const QRect at(timeline->mapTo(scroll->viewport(), bar.toRect().topLeft()), bar.toRect().size());
+        return at.top() >= 0 && at.bottom() <= scroll->viewport()->height();
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(last_layer_in_view(), qPrintable(QStringLiteral("L3.1 at %1 in a timeline view of %2 px (followed layer %3, running %4)")
+                                                                   .arg(timeline->barRect(2, 0).top()).arg(scroll->viewport()->height())
+                                                                   .arg(timeline->followedLayer()).arg(w.isRunning())),
+                              20000);
+    QVERIFY2(w.isRunning(), "the run ended before its last layer came into view");
+    QVERIFY2(scroll->viewport()->height() < timeline->height(), "the timeline fits whole: nothing to follow at this size");
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+}
+
 // Issue 13: after a run at 1024×700 the Providers dock, opened from the View menu, was a keyhole
 // a few pixels tall. A dock the user brings back gets at least its minimum size.
 void TestWindowLayout::dockRaisedAfterARunGetsAUsableHeight() {
@@ -583,6 +702,47 @@ void TestWindowLayout::inspectorShowsTheSelectedAgentWithEightAgents() {
                                 .arg(scroll->viewport()->width()).arg(scroll->viewport()->height())));
     }
     QCOMPARE(w.findChild<QLineEdit*>("model")->text(), QStringLiteral("model-6"));
+}
+
+// Issue 13 (review 8): at 1024×700 with the Providers tab on top, selecting an agent left the
+// inspector under it; raised, it showed four fields, the outline of eight agents taking the column.
+void TestWindowLayout::selectingAnAgentRaisesTheInspectorWithRoom() {
+    QTemporaryDir dir;
+    ui::MainWindow w(history_in(dir));
+    w.resize(1024, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.openFile(write(dir, "eight.moa.json", demo_shape(8))));
+    QTRY_COMPARE_WITH_TIMEOUT(w.size(), QSize(1024, 700), 3000);
+    auto* idock = w.findChild<QDockWidget*>("inspectorDock");
+    auto* pdock = w.findChild<QDockWidget*>("providersDock");
+    QVERIFY(idock && pdock);
+    pdock->raise();
+    QTRY_VERIFY_WITH_TIMEOUT(idock->visibleRegion().isEmpty(), 3000); // under the Providers tab
+    w.graphScene()->selectAgent(0, 6);
+    auto* scroll = w.findChild<QScrollArea*>("inspectorScroll");
+    QVERIFY(scroll);
+    QWidget* system = nullptr;
+    for (auto* c : scroll->widget()->findChildren<QWidget*>())
+        if (c->accessibleName() == "Agent system prompt") system = c;
+    QVERIFY(system);
+    auto system_in_view = [&] {
+        QApplication::processEvents();
+        if (idock->visibleRegion().isEmpty() || !system->isVisible()) return false;
+        // The System field's first lines, not only its top edge, in the inspector's view.
+        const QRect shown(system->mapTo(scroll->viewport(), QPoint(0, 0)), QSize(system->width(), std::min(system->height(), 3 * system->fontMetrics().lineSpacing())));
+        return scroll->viewport()->rect().contains(shown);
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(system_in_view(), qPrintable(QStringLiteral("inspector %1 px (visible %2), outline %3 px, System at %4 in a view of %5 px")
+                                                               .arg(idock->height()).arg(!idock->visibleRegion().isEmpty())
+                                                               .arg(w.findChild<QDockWidget*>("outlineDock")->height())
+                                                               .arg(system->mapTo(scroll->viewport(), QPoint(0, 0)).y())
+                                                               .arg(scroll->viewport()->height())),
+                              3000);
+    QCOMPARE(w.findChild<QLineEdit*>("model")->text(), QStringLiteral("demo-proposer-a"));
+    QCOMPARE(w.size(), QSize(1024, 700));
+    check_no_overlap(w);
+    if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT")) w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + "select.png");
 }
 
 // The running layout's split, once the user drags it, is the one it comes back with (this
@@ -660,6 +820,13 @@ void TestWindowLayout::historyLineKeepsTheOutcomeAndSaysCostUnknown() {
     QVERIFY2(lines[1].contains("cost unknown") && !lines[1].contains("$0"), qPrintable(lines[1]));
     // The whole line in the tooltip.
     QVERIFY2(it->toolTip().contains(lines[0]) && it->toolTip().contains(lines[1]), qPrintable(it->toolTip()));
+    // Review 8: the figures line was cut at "cost unknown · 5.…". The duration and the cost come
+    // first and fit the panel's width; only the date and the source may be cut.
+    static const QRegularExpression numbers(QStringLiteral("^\\d+\\.\\d s · cost unknown · "));
+    const auto m = numbers.match(lines[1]);
+    QVERIFY2(m.hasMatch(), qPrintable(lines[1]));
+    QVERIFY2(panel.list()->fontMetrics().horizontalAdvance(m.captured(0)) < panel.list()->viewport()->width(),
+             qPrintable(QStringLiteral("%1 in %2 px").arg(m.captured(0)).arg(panel.list()->viewport()->width())));
 }
 
 #include "tst_window_layout.moc"

@@ -136,6 +136,10 @@ void TestWindowTruth::reopenAfterAnEditShowsTheRunsOwnGraph() {
     auto* bar = w.findChild<QFrame*>("recorded_bar");
     QVERIFY(bar && bar->isVisible());
     QVERIFY(w.findChild<QLabel*>("recorded_text")->text().contains(QStringLiteral("Run #%1 as recorded").arg(id)));
+    // The title names the run shown, not the edited document (review 8: "… — unsaved*").
+    QVERIFY2(w.windowTitle().startsWith(QStringLiteral("Run #%1 as recorded — As it was").arg(id)) && !w.isWindowModified() &&
+                 !w.windowTitle().contains("g.moa.json"),
+             qPrintable(w.windowTitle()));
     auto* view = w.findChild<ui::GraphView*>();
     QCOMPARE(view->scene(), static_cast<QGraphicsScene*>(w.presenter()->recordedScene()));
     QVERIFY(!view->isInteractive());
@@ -170,6 +174,8 @@ void TestWindowTruth::reopenAfterAnEditShowsTheRunsOwnGraph() {
     QCOMPARE(view->scene(), static_cast<QGraphicsScene*>(w.graphScene()));
     QVERIFY(w.runView()->pane(0, 2));
     QVERIFY(w.runView()->pane(0, 0)->stateText().contains("not run yet"));
+    QVERIFY2(w.windowTitle().startsWith("As it was — ") && w.windowTitle().contains("g.moa.json") && w.isWindowModified(),
+             qPrintable(w.windowTitle()));
 
     // Edit a copy: the run's configuration becomes an unsaved document.
     w.openRun(id);

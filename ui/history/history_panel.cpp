@@ -138,11 +138,13 @@ void HistoryPanel::refresh() {
                 // The outcome before the name: a long name is cut at the panel's edge, never how the run ended.
                 QString head = QStringLiteral("#%1 %2 · %3").arg(r.id).arg(outcome, QString::fromStdString(r.config_name));
                 if (r.rerun_of) head += tr(" · re-run of #%1").arg(*r.rerun_of);
-                const QString figures = QStringLiteral("%1 · %2 · %3 s · %4")
-                                            .arg(when.isValid() ? when.toLocalTime().toString("yyyy-MM-dd HH:mm") : QString::fromStdString(r.started_at),
-                                                 cost_text(r.cost_complete, r.cost_usd))
+                // How long and what it cost first: the line is cut at the panel's edge, and it
+                // cut the duration ("cost unknown · 5.…") after the date.
+                const QString figures = QStringLiteral("%1 s · %2 · %3 · %4")
                                             .arg(r.wall_ms / 1000.0, 0, 'f', 1)
-                                            .arg(QString::fromStdString(r.source));
+                                            .arg(cost_text(r.cost_complete, r.cost_usd),
+                                                 when.isValid() ? when.toLocalTime().toString("yyyy-MM-dd HH:mm") : QString::fromStdString(r.started_at),
+                                                 QString::fromStdString(r.source));
                 const QString prompt = QString::fromStdString(r.prompt).left(300).simplified();
                 auto* it = new QListWidgetItem(head + "\n" + figures + "\n" + prompt);
                 it->setToolTip(head + "\n" + figures + "\n" + QString::fromStdString(r.prompt).left(2000));

@@ -25,6 +25,13 @@
 
 namespace moa::ui {
 
+namespace {
+// An answer box shows fifteen lines (a pane is read while it streams; at 1024×700 it showed ~7),
+// and gives lines up, down to four, only so the pane's own lines stay in view.
+constexpr int kPaneLines = 15;
+constexpr int kPaneFewestLines = 4;
+} // namespace
+
 SafeTextBrowser::SafeTextBrowser(QWidget* parent) : QTextBrowser(parent) {
     setOpenLinks(false);
     setOpenExternalLinks(false);
@@ -80,7 +87,7 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     auto* v = new QVBoxLayout(this);
     v->setContentsMargins(6, 4, 6, 4);
     v->setSpacing(2);
-    // Two header lines: the model and "Sent…"; then the state and the provider. Long names are
+    // Two header lines: the model and "Messages…"; then the state and the provider. Long names are
     // shortened with "…" (in full in the tooltip) instead of hiding the state.
     auto* head = new QHBoxLayout;
     title_ = new ElidedLabel(model.section('/', -1));
@@ -98,8 +105,10 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     sub->addWidget(state_);
     sub->addWidget(provider_, 1);
     auto* sent = new QToolButton;
-    sent->setText(tr("Sent…"));
-    sent->setToolTip(tr("Show exactly what this agent was sent"));
+    // Says what it opens (a bare "Sent…" did not), short enough to leave the model's name room.
+    sent->setObjectName("messages_sent");
+    sent->setText(tr("Messages…"));
+    sent->setToolTip(tr("Messages sent: exactly what this agent was sent (system prompt, the prompt and the answers it aggregates)"));
     sent->setAccessibleName(tr("Messages sent to %1").arg(model));
     sent->setAutoRaise(true);
     connect(sent, &QToolButton::clicked, this, &AgentPane::messagesRequested);
@@ -108,11 +117,10 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     v->addLayout(sub);
     body_ = new StreamTextView;
     body_->setAccessibleName(tr("answer of %1").arg(model));
-    // Fifteen lines at least: a pane is read while it streams (at 1024×700 it showed ~7).
-    body_->setMinimumHeight(15 * body_->fontMetrics().lineSpacing() + 2 * body_->frameWidth() +
-                            2 * static_cast<int>(body_->document()->documentMargin()));
+    body_->setMinimumHeight(bodyHeightForLines(kPaneLines));
     v->addWidget(body_, 1);
     stats_ = new QLabel;
+    stats_->setObjectName("stats");
     stats_->setStyleSheet("color: gray");
     stats_->setWordWrap(true); // ttft · tok/s · tokens · time · cost: on two lines in a narrow pane
     v->addWidget(stats_);
@@ -149,6 +157,10 @@ AgentPane::AgentPane(int layer, int index, const QString& model, const QString& 
     detail_->setStyleSheet("color: #E07000");
     detail_->hide();
     v->insertWidget(v->indexOf(error_), detail_);
+}
+
+int AgentPane::bodyHeightForLines(int lines) const {
+    return lines * body_->fontMetrics().lineSpacing() + 2 * body_->frameWidth() + 2 * static_cast<int>(body_->document()->documentMargin());
 }
 
 QString AgentPane::statsTip() {
@@ -410,6 +422,12 @@ void RunView::fitPanesToPage() {
             for (auto* label : p->findChildren<QLabel*>())
                 if (inner > 0 && label->wordWrap() && label->isVisibleTo(p)) // not laid out yet: refitted when it is
                     need += std::max(0, label->heightForWidth(inner) - label->minimumSizeHint().height());
+            // The answer box gives up lines (down to a few; it scrolls) before the pane's own lines
+            // (stats, provenance) go under the scroll bar: at 1024×700 with a banner they were cut.
+            const int others = need - p->body()->minimumHeight();
+            const int body = std::clamp(page - others, p->bodyHeightForLines(kPaneFewestLines), p->bodyHeightForLines(kPaneLines));
+            if (p->body()->minimumHeight() != body) p->body()->setMinimumHeight(body);
+            need = others + body;
             // As many whole panes as fit in the view share it (one, a page, on a small screen);
             // a pane that needs more than its share gets it and the layers scroll.
             const int fit = std::clamp(page / std::max(1, need), 1, std::max(1, static_cast<int>(panes.size())));

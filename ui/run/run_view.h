@@ -70,6 +70,8 @@ public:
     void setStepsSoFar(std::size_t steps);
     QString text() const { return body_->text(); } // exactly as it came
     StreamTextView* body() const { return body_; }
+    // The answer box's height for `lines` text lines (frame and margins included).
+    int bodyHeightForLines(int lines) const;
     QString stateText() const { return state_->text(); }
     // The current state's detail (a retry's when and why), shown whole below the state.
     QString stateDetail() const { return detail_->text(); }

@@ -5,8 +5,10 @@
 
 #include <QHelpEvent>
 #include <QPainter>
+#include <QScrollArea>
 #include <QToolTip>
 
+#include <algorithm>
 #include <cmath>
 
 namespace moa::ui {
@@ -24,6 +26,7 @@ void TimelineView::prepare(const config::Config& c) {
                 QStringLiteral("L%1.%2 %3").arg(li + 1).arg(ai + 1).arg(QString::fromStdString(c.layers[li].agents[ai].model).section('/', -1));
     now_ = 0;
     running_ = false;
+    followed_layer_ = -1;
     setMinimumHeight(static_cast<int>(bars_.size()) * kRowHeight + kLegendHeight + kAxisHeight + 8);
     update();
 }
@@ -33,6 +36,7 @@ void TimelineView::apply(const std::vector<engine::Event>& batch) {
     for (const auto& e : batch) {
         now_ = std::max(now_, e.t_ms);
         auto it = bars_.find({e.layer, e.agent});
+        if ((e.type == T::AgentStarted || e.type == T::AgentStep) && it != bars_.end() && e.layer > followed_layer_) follow(e.layer);
         switch (e.type) {
         case T::RunStarted: running_ = true; break;
         case T::AgentStarted:
@@ -137,6 +141,36 @@ std::vector<double> TimelineView::ticks() const {
     std::vector<double> t;
     for (double x = 0; x <= span() + 1e-9; x += step) t.push_back(x);
     return t;
+}
+
+// At 1024×700 the timeline shows three rows while running: the rows of the layer just started
+// (the last ones during a staircase run, L2 and L3 working at once) are scrolled into view.
+void TimelineView::follow(int layer) {
+    followed_layer_ = layer;
+    QScrollArea* area = nullptr;
+    for (QWidget* w = parentWidget(); w && !area; w = w->parentWidget()) area = qobject_cast<QScrollArea*>(w);
+    if (!area || area->widget() != this) return;
+    int first = -1, last = -1, row = 0;
+    for (const auto& entry : bars_) {
+        if (entry.first.first == layer) {
+            if (first < 0) first = row;
+            last = row;
+        }
+        ++row;
+    }
+    if (first < 0) return;
+    const int top = kLegendHeight + 4;
+    // Its last row, then its first (the first wins when the layer is taller than the view).
+    area->ensureVisible(kLabelWidth, top + (last + 1) * kRowHeight, 0, 2);
+    area->ensureVisible(kLabelWidth, top + first * kRowHeight, 0, 2);
+}
+
+bool TimelineView::showsAxis() const {
+    return running_ || std::any_of(bars_.begin(), bars_.end(), [](const auto& b) { return b.second.start >= 0; });
+}
+
+QString TimelineView::emptyText() const {
+    return tr("No run yet: once a run starts, each agent's call is drawn here on one time axis.");
 }
 
 int TimelineView::rowOf(int layer, int index) const {
@@ -246,9 +280,14 @@ void TimelineView::paintEvent(QPaintEvent*) {
         item(failed, false, tr("failed or dropped"));
         item(pal.color(QPalette::Mid), false, tr("cut or cancelled"));
     }
-    // The time axis: light grid lines behind the bars, seconds below them.
+    // The time axis: light grid lines behind the bars, seconds below them (none before a run: an
+    // axis of 0.0–1.0 ms with no data looked like a measurement).
     const int bottom = top + static_cast<int>(bars_.size()) * row_h;
-    const auto t = ticks();
+    if (!showsAxis()) {
+        p.setPen(pal.color(QPalette::PlaceholderText));
+        p.drawText(QRect(label_w, top, static_cast<int>(w), std::max(3 * row_h, bottom - top)), Qt::AlignHCenter | Qt::AlignTop | Qt::TextWordWrap, emptyText());
+    }
+    const auto t = showsAxis() ? ticks() : std::vector<double>{};
     const double step = t.size() > 1 ? t[1] - t[0] : span;
     for (double ms : t) {
         const double x = label_w + ms / span * w;

@@ -37,6 +37,12 @@ public:
     // A tick's label, its unit and precision chosen with the step so that no two ticks read the
     // same: milliseconds below a 100 ms step ("5 ms", "10 ms"), else seconds ("0.2 s", "3 s").
     static QString tickLabel(double ms, double step_ms);
+    // Before any run there is nothing to measure: a sentence says so instead of an empty axis.
+    bool showsAxis() const;
+    QString emptyText() const;
+    // The layer whose rows are kept in view while a run goes on (the last one started: during a
+    // staircase run, the last layers), -1 before a run.
+    int followedLayer() const { return followed_layer_; }
     static constexpr int kLabelWidth = 170, kRowHeight = 14, kLegendHeight = 18, kAxisHeight = 20;
 
     struct Step {
@@ -60,10 +66,12 @@ private:
     QRectF rowRect(int row, double from, double to) const;
     int rowOf(int layer, int index) const;
     static void takeRecord(Bar& b, const engine::AgentRecord& a);
+    void follow(int layer);
     double barsWidth() const { return std::max(10, width() - kLabelWidth - 10); }
     std::map<std::pair<int, int>, Bar> bars_;
     double now_ = 0;
     bool running_ = false;
+    int followed_layer_ = -1;
 };
 
 } // namespace moa::ui
