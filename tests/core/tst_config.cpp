@@ -64,6 +64,8 @@ private slots:
     void headerValuesAndKeyHeadersAreChecked_data();
     void headerValuesAndKeyHeadersAreChecked();
     void keyHeaderSendsTheKeyInANamedHeader();
+    void keyHeaderRefusesWhatHeadersRefuse_data();
+    void keyHeaderRefusesWhatHeadersRefuse();
     void apiKeyAnywhereIsAnError();
     void templateOutsideTheFolderIsRefused();
     void templateMustBeASmallRegularFile();
@@ -353,6 +355,29 @@ void TestConfig::keyHeaderSendsTheKeyInANamedHeader() {
     auto bad = config::load_config_text(with_provider_fields(R"("key_header": "Authorization")"), "k.moa.json");
     QVERIFY(!bad.ok());
     QVERIFY(bad.summary().find("/providers/together/key_header: leave \"key_header\" out") != std::string::npos);
+}
+
+void TestConfig::keyHeaderRefusesWhatHeadersRefuse_data() {
+    QTest::addColumn<QString>("name");
+    // Found by the hostile review: "key_header": "Host" put the key in Host; Content-Length,
+    // Transfer-Encoding, Connection and Expect broke the request's framing.
+    for (const char* n : {"Host", "content-length", "Transfer-Encoding", "Connection", "Expect", "Upgrade", "TE",
+                          "Keep-Alive", "Proxy-Connection", "Trailer", "Content-Encoding"})
+        QTest::newRow(n) << QString(n);
+}
+
+void TestConfig::keyHeaderRefusesWhatHeadersRefuse() {
+    QFETCH(QString, name);
+    const std::string n = name.toStdString();
+    auto r = config::load_config_text(with_provider_fields("\"key_header\": \"" + n + "\""), "k.moa.json");
+    QVERIFY2(!r.ok(), n.c_str());
+    const QString all = issue_strings(r).join('\n');
+    QVERIFY2(all.contains("k.moa.json:5: /providers/together/key_header: this header frames or routes the request"),
+             qPrintable(all));
+    // The same name is refused in "headers", with the same reason.
+    auto h = config::load_config_text(with_provider_fields("\"headers\": {\"" + n + "\": \"x\"}"), "k.moa.json");
+    QVERIFY2(issue_strings(h).join('\n').contains("/headers/" + name + ": this header frames or routes the request"),
+             h.summary().c_str());
 }
 
 void TestConfig::apiKeyAnywhereIsAnError() {
