@@ -193,6 +193,28 @@ std::string reserved_header_reason(const std::string& name) {
     return {};
 }
 
+// What is wrong with a provider's base_url, empty when nothing is. Checked here rather than left to
+// libcurl: a control character or space fails only at the first call (after `moa validate` said
+// OK), and a password in the URL would be stored in every run's configuration snapshot.
+std::string base_url_problem(const std::string& u) {
+    for (std::size_t i = 0; i < u.size(); ++i) {
+        const auto c = static_cast<unsigned char>(u[i]);
+        if (c <= 0x20 || c == 0x7f)
+            return "must not contain spaces or control characters (CR, LF, NUL, tab, …): found " +
+                   std::string(c == ' ' ? "a space" : c == '\r' ? "CR" : c == '\n' ? "LF" : c == 0 ? "NUL" : "a control character") +
+                   " at character " + std::to_string(i + 1);
+    }
+    const bool https = text::starts_with_ci(u, "https://");
+    if (!https && !text::starts_with_ci(u, "http://"))
+        return "must start with http:// or https:// (got \"" + u + "\")";
+    const std::size_t host = https ? 8 : 7;
+    const std::size_t end = u.find_first_of("/?#", host);
+    if (u.substr(host, end == std::string::npos ? std::string::npos : end - host).find('@') != std::string::npos)
+        return "must not contain a user name or password (user:password@host): put credentials in api_key_env, "
+               "not the URL";
+    return {};
+}
+
 // Names that carry a credential (X-Api-Key, api-key, X-Auth-Token, Proxy-Authorization, Cookie):
 // their values would be stored in every run's configuration snapshot.
 bool key_bearing_header(const std::string& name) {
@@ -242,8 +264,7 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
     }
     if (p.type == ProviderType::OpenAi) {
         if (auto u = ck.str(pj, ptr, "base_url", true, true)) {
-            if (!text::starts_with_ci(*u, "http://") && !text::starts_with_ci(*u, "https://"))
-                ck.error(ptr + "/base_url", "must start with http:// or https:// (got \"" + *u + "\")");
+            if (auto why = base_url_problem(*u); !why.empty()) ck.error(ptr + "/base_url", why);
             p.base_url = *u;
             while (!p.base_url.empty() && p.base_url.back() == '/') p.base_url.pop_back();
         }
