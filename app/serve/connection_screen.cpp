@@ -58,7 +58,9 @@ std::string answer(int status, std::string message, std::string param) {
 } // namespace
 
 std::string error_response(int status, std::string message, std::string code, std::string param) {
-    RequestError e{status, std::move(message), status >= 500 ? "server_error" : "invalid_request_error", std::move(code),
+    // 501 and 505 refuse what the client sent (an encoding, a version): the client's to change.
+    const bool client_side = status < 500 || status == 501 || status == 505;
+    RequestError e{status, std::move(message), client_side ? "invalid_request_error" : "server_error", std::move(code),
                    param.empty() ? std::nullopt : std::optional<std::string>(std::move(param))};
     const std::string body = error_body(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return "HTTP/1.1 " + std::to_string(status) + " " + reason(status) +
@@ -82,6 +84,24 @@ bool is_tchar(char c) {
            std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
+// A method or header name for a message: every byte outside printable ASCII as \xNN, valid UTF-8
+// too (a name cannot have it, and echoed raw it could be bidi controls or look-alike letters).
+std::string ascii_start(std::string_view s, std::size_t max_bytes) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size() && i < max_bytes; ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x7F) {
+            out += static_cast<char>(c);
+        } else {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02X", c);
+            out += hex;
+        }
+    }
+    if (s.size() > max_bytes) out += "…";
+    return out;
+}
+
 // The request line, RFC 9112 section 3: method SP request-target SP HTTP-version, each part
 // strict (libmicrohttpd accepts a bare CR or a tab in the target, odd bytes in the method, and
 // any HTTP/1.x version). Sets `http11` for an HTTP/1.1 request.
@@ -99,7 +119,7 @@ std::optional<std::string> screen_request_line(std::string_view line, bool& http
     const std::string_view method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1),
                            version = line.substr(sp2 + 1);
     if (method.empty() || !std::all_of(method.begin(), method.end(), is_tchar))
-        return answer(400, "the request method \"" + text::quote_start(method, 40) +
+        return answer(400, "the request method \"" + ascii_start(method, 40) +
                                "\" has a character a method cannot have (letters, digits and !#$%&'*+-.^_`|~ only)",
                       "method");
     if (target.empty())
@@ -138,7 +158,7 @@ std::size_t head_end(std::string_view data) {
 std::optional<std::string> screen_request_head(std::string_view head, std::size_t max_body_bytes) {
     // Where this server and a proxy in front could read one head two ways, it is refused
     // (RFC 9112 sections 2.2, 5.1 and 6.3): each of these is a known request-smuggling vector.
-    int hosts = 0, encodings = 0;
+    int hosts = 0, encodings = 0, origins = 0;
     std::size_t pos = head.find('\n');
     if (pos == std::string_view::npos) return std::nullopt; // not a head: libmicrohttpd says so
     const std::string_view request_line = head.substr(0, pos);
@@ -157,17 +177,19 @@ std::optional<std::string> screen_request_head(std::string_view head, std::size_
             return answer(400, "the request head continues a header on the next line (obsolete line folding); send each header on one line",
                           "headers");
         const std::size_t colon = line.find(':');
-        if (colon == std::string_view::npos) continue; // libmicrohttpd refuses it
+        if (colon == std::string_view::npos)
+            return answer(400, "the header line \"" + ascii_start(line, 40) + "\" has no ':'; send NAME: value",
+                          "headers");
         const std::string_view raw_name = line.substr(0, colon);
         if (raw_name.empty())
             return answer(400, "a header line has no name (it starts with ':')", "headers");
         for (char ch : raw_name)
             if (ch == ' ' || ch == '\t' || static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F)
-                return answer(400, "the header name \"" + text::quote_start(raw_name, 40) +
+                return answer(400, "the header name \"" + ascii_start(raw_name, 40) +
                                        "\" has white space or a control character in it (a proxy may read it as another header)",
                               "headers");
         if (!std::all_of(raw_name.begin(), raw_name.end(), is_tchar))
-            return answer(400, "the header name \"" + text::quote_start(raw_name, 40) +
+            return answer(400, "the header name \"" + ascii_start(raw_name, 40) +
                                    "\" has a character a header name cannot have (letters, digits and !#$%&'*+-.^_`|~ only)",
                           "headers");
         for (char ch : line.substr(colon + 1))
@@ -178,6 +200,7 @@ std::optional<std::string> screen_request_head(std::string_view head, std::size_
         const std::string value = text::trim(line.substr(colon + 1));
         if (name == "host") ++hosts;
         if (name == "transfer-encoding") ++encodings;
+        if (name == "origin") ++origins;
         if (name == "content-length") {
             if (!is_digits(value))
                 return answer(400, "the Content-Length \"" + text::quote_start(value, 40) + "\" is not a number of bytes",
@@ -204,6 +227,14 @@ std::optional<std::string> screen_request_head(std::string_view head, std::size_
     if (encodings > 1)
         return answer(400, "the request has " + std::to_string(encodings) + " Transfer-Encoding headers; one is allowed",
                       "Transfer-Encoding");
+    // HTTP/1.0 has no Transfer-Encoding (RFC 9112 section 6.1): a proxy may frame the body by
+    // Content-Length or by the connection's end instead.
+    if (encodings > 0 && !http11)
+        return answer(400, "an HTTP/1.0 request cannot use Transfer-Encoding; send the body with Content-Length",
+                      "Transfer-Encoding");
+    // Only the first Origin was checked; a browser sends one.
+    if (origins > 1)
+        return answer(400, "the request has " + std::to_string(origins) + " Origin headers; one is allowed", "Origin");
     return std::nullopt;
 }
 

@@ -20,6 +20,31 @@ RequestError bad(std::string message, std::string param) {
     e.code = "invalid_value";
     return e;
 }
+
+constexpr const char* kMaxTokensRange = "\" must be a positive integer between 1 and 10000000, not ";
+
+// A number past a double's range (1e400) fails the parse itself, so the field's own check never
+// sees it: parsed again for the reason and where, it gets that field's message, not "not JSON".
+std::optional<RequestError> number_overflow(const std::string& body) {
+    json_guard::DuplicateKeys where;
+    try {
+        const json parsed = json::parse(body, std::ref(where));
+        (void)parsed;
+    } catch (const json::out_of_range& x) {
+        if (x.id != 406) return std::nullopt;
+        const std::string what = x.what();
+        const std::size_t from = what.find('\''), to = what.rfind('\'');
+        const std::string number = from < to ? what.substr(from + 1, to - from - 1) : "a number that large";
+        const std::string at = where.pointer();
+        for (const char* k : {"max_tokens", "max_completion_tokens"})
+            if (at == std::string("/") + k) return bad(std::string("\"") + k + kMaxTokensRange + text::quote_start(number, 40), k);
+        return bad("the number " + text::quote_start(number, 40) + " at " + (at.empty() ? "/" : at) +
+                       " is too large for any field of this request",
+                   at.empty() ? "body" : at);
+    } catch (const json::exception&) {
+    }
+    return std::nullopt;
+}
 } // namespace
 
 std::variant<ChatRequest, RequestError> parse_chat_request(const std::string& body) {
@@ -32,6 +57,7 @@ std::variant<ChatRequest, RequestError> parse_chat_request(const std::string& bo
     json_guard::DuplicateKeys duplicates;
     json j = json::parse(body, std::ref(duplicates), false);
     if (j.is_discarded()) {
+        if (auto e = number_overflow(body)) return *e;
         RequestError e;
         e.message = "the request body is not valid JSON";
         e.code = "invalid_json";
@@ -101,8 +127,7 @@ std::variant<ChatRequest, RequestError> parse_chat_request(const std::string& bo
             // The rule of configuration files (1e2 is 100), and their range.
             if (!config::is_whole_number(*mt) || mt->get<double>() < config::kMinMaxTokens ||
                 mt->get<double>() > config::kMaxMaxTokens)
-                return bad(std::string("\"") + k + "\" must be a positive integer between 1 and 10000000, not " +
-                               json_guard::brief(*mt, 40),
+                return bad(std::string("\"") + k + kMaxTokensRange + json_guard::brief(*mt, 40),
                            k);
             r.max_tokens = static_cast<long>(mt->get<double>());
         }

@@ -172,8 +172,6 @@ bool header_name_ok(const std::string& name) {
     return true;
 }
 
-// Names that carry a credential (X-Api-Key, api-key, X-Auth-Token, Proxy-Authorization, Cookie):
-// their values would be stored in every run's configuration snapshot.
 // Headers that frame or route the request: set by libcurl from base_url and the body, never by a file.
 bool framing_header(const std::string& name) {
     const std::string n = text::to_lower(name);
@@ -183,6 +181,42 @@ bool framing_header(const std::string& name) {
     return false;
 }
 
+// Why a file may not name this header, neither in "headers" nor as "key_header" (one list for both:
+// a key sent as Host or Content-Length goes to another virtual host or breaks the framing); empty
+// when it may. Key-bearing names are left to the caller: they are the point of "key_header".
+std::string reserved_header_reason(const std::string& name) {
+    if (!header_name_ok(name)) return "not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)";
+    if (framing_header(name))
+        return "this header frames or routes the request (Host, Content-Length, Transfer-Encoding, Connection, "
+               "Expect, …): libcurl sets it from base_url and the body, and a value here could send the key to "
+               "another host or smuggle a second request";
+    return {};
+}
+
+// What is wrong with a provider's base_url, empty when nothing is. Checked here rather than left to
+// libcurl: a control character or space fails only at the first call (after `moa validate` said
+// OK), and a password in the URL would be stored in every run's configuration snapshot.
+std::string base_url_problem(const std::string& u) {
+    for (std::size_t i = 0; i < u.size(); ++i) {
+        const auto c = static_cast<unsigned char>(u[i]);
+        if (c <= 0x20 || c == 0x7f)
+            return "must not contain spaces or control characters (CR, LF, NUL, tab, …): found " +
+                   std::string(c == ' ' ? "a space" : c == '\r' ? "CR" : c == '\n' ? "LF" : c == 0 ? "NUL" : "a control character") +
+                   " at character " + std::to_string(i + 1);
+    }
+    const bool https = text::starts_with_ci(u, "https://");
+    if (!https && !text::starts_with_ci(u, "http://"))
+        return "must start with http:// or https:// (got \"" + u + "\")";
+    const std::size_t host = https ? 8 : 7;
+    const std::size_t end = u.find_first_of("/?#", host);
+    if (u.substr(host, end == std::string::npos ? std::string::npos : end - host).find('@') != std::string::npos)
+        return "must not contain a user name or password (user:password@host): put credentials in api_key_env, "
+               "not the URL";
+    return {};
+}
+
+// Names that carry a credential (X-Api-Key, api-key, X-Auth-Token, Proxy-Authorization, Cookie):
+// their values would be stored in every run's configuration snapshot.
 bool key_bearing_header(const std::string& name) {
     const std::string n = text::to_lower(name);
     for (const char* word : {"key", "token", "auth", "secret", "password", "cookie"})
@@ -230,8 +264,7 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
     }
     if (p.type == ProviderType::OpenAi) {
         if (auto u = ck.str(pj, ptr, "base_url", true, true)) {
-            if (!text::starts_with_ci(*u, "http://") && !text::starts_with_ci(*u, "https://"))
-                ck.error(ptr + "/base_url", "must start with http:// or https:// (got \"" + *u + "\")");
+            if (auto why = base_url_problem(*u); !why.empty()) ck.error(ptr + "/base_url", why);
             p.base_url = *u;
             while (!p.base_url.empty() && p.base_url.back() == '/') p.base_url.pop_back();
         }
@@ -273,9 +306,9 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
         p.ca_file = *f;
     }
     if (auto kh = ck.str(pj, ptr, "key_header", false, true)) {
-        if (!header_name_ok(*kh)) ck.error(ptr + "/key_header", "not a valid header name");
-        else if (text::to_lower(*kh) == "authorization")
+        if (text::to_lower(*kh) == "authorization")
             ck.error(ptr + "/key_header", "leave \"key_header\" out to send the key as \"Authorization: Bearer\"");
+        else if (auto why = reserved_header_reason(*kh); !why.empty()) ck.error(ptr + "/key_header", why);
         else p.key_header = *kh;
     }
     if (auto ms = pj.find("models"); ms != pj.end()) {
@@ -306,14 +339,12 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
                 const std::string hp = ptr + "/headers/" + key_in_pointer(it.key());
                 const std::string& v = it->get_ref<const std::string&>();
                 if (!header_name_ok(it.key()))
-                    ck.error(hp, "not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)");
+                    ck.error(hp, reserved_header_reason(it.key()));
                 else if (text::to_lower(it.key()) == "authorization")
                     ck.error(hp, "the Authorization header is built from \"api_key_env\"; keys never go "
                                  "into a configuration file");
-                else if (framing_header(it.key()))
-                    ck.error(hp, "this header frames or routes the request (Host, Content-Length, Transfer-Encoding, "
-                                 "Connection, …): libcurl sets it from base_url and the body, and a value here could "
-                                 "send the key to another host or smuggle a second request");
+                else if (auto why = reserved_header_reason(it.key()); !why.empty())
+                    ck.error(hp, why);
                 else if (key_bearing_header(it.key()))
                     ck.error(hp, "a header named like this carries a key, and keys never go into a configuration "
                                  "file: put the key in an environment variable named in \"api_key_env\" and set "

@@ -72,6 +72,8 @@ void inline_line(std::string_view line, std::string& out) {
         }
         if (c == '<') {
             out += "&lt;";
+        } else if (c == '!' && i + 1 < line.size() && line[i + 1] == '[') {
+            out += "\\!"; // never an image: a viewer fetches it on opening (a beacon), so it stays a link
         } else if (c == ']' && i + 1 < line.size() && line[i + 1] == '(' && !safe_target(line.substr(i + 2))) {
             out += "]\\(";
             ++i;

@@ -19,6 +19,8 @@ namespace moa::text {
 //   javascript:, data:, vbscript:, and targets spelled with entities or escapes) loses its
 //   brackets' meaning: "](" becomes "]\(" and the target shows as text;
 // - "]:" becomes "]\:": no link reference definition (whose target is not checked);
+// - "![" becomes "\![": no image, as a viewer fetches one when the file is opened (a remote
+//   image tells its server who read the export and when); what was an image reads as a link;
 // - a fence still open at the end is closed, so the document after it is not swallowed.
 std::string markdown_safe(std::string_view s);
 

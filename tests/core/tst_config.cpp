@@ -64,6 +64,10 @@ private slots:
     void headerValuesAndKeyHeadersAreChecked_data();
     void headerValuesAndKeyHeadersAreChecked();
     void keyHeaderSendsTheKeyInANamedHeader();
+    void keyHeaderRefusesWhatHeadersRefuse_data();
+    void keyHeaderRefusesWhatHeadersRefuse();
+    void baseUrlWithControlsOrCredentialsIsRefused_data();
+    void baseUrlWithControlsOrCredentialsIsRefused();
     void apiKeyAnywhereIsAnError();
     void templateOutsideTheFolderIsRefused();
     void templateMustBeASmallRegularFile();
@@ -353,6 +357,65 @@ void TestConfig::keyHeaderSendsTheKeyInANamedHeader() {
     auto bad = config::load_config_text(with_provider_fields(R"("key_header": "Authorization")"), "k.moa.json");
     QVERIFY(!bad.ok());
     QVERIFY(bad.summary().find("/providers/together/key_header: leave \"key_header\" out") != std::string::npos);
+}
+
+void TestConfig::keyHeaderRefusesWhatHeadersRefuse_data() {
+    QTest::addColumn<QString>("name");
+    // Found by the hostile review: "key_header": "Host" put the key in Host; Content-Length,
+    // Transfer-Encoding, Connection and Expect broke the request's framing.
+    for (const char* n : {"Host", "content-length", "Transfer-Encoding", "Connection", "Expect", "Upgrade", "TE",
+                          "Keep-Alive", "Proxy-Connection", "Trailer", "Content-Encoding"})
+        QTest::newRow(n) << QString(n);
+}
+
+void TestConfig::keyHeaderRefusesWhatHeadersRefuse() {
+    QFETCH(QString, name);
+    const std::string n = name.toStdString();
+    auto r = config::load_config_text(with_provider_fields("\"key_header\": \"" + n + "\""), "k.moa.json");
+    QVERIFY2(!r.ok(), n.c_str());
+    const QString all = issue_strings(r).join('\n');
+    QVERIFY2(all.contains("k.moa.json:5: /providers/together/key_header: this header frames or routes the request"),
+             qPrintable(all));
+    // The same name is refused in "headers", with the same reason.
+    auto h = config::load_config_text(with_provider_fields("\"headers\": {\"" + n + "\": \"x\"}"), "k.moa.json");
+    QVERIFY2(issue_strings(h).join('\n').contains("/headers/" + name + ": this header frames or routes the request"),
+             h.summary().c_str());
+}
+
+void TestConfig::baseUrlWithControlsOrCredentialsIsRefused_data() {
+    QTest::addColumn<QString>("url"); // as JSON text
+    QTest::addColumn<QString>("expected");
+    // Found by the hostile review: these passed `moa validate` and failed only in libcurl, and a
+    // password in the URL was stored in the history with every run's configuration.
+    const QString ctl = "/providers/together/base_url: must not contain spaces or control characters";
+    QTest::newRow("LF") << R"("http://127.0.0.1:1/v1\nX-Evil: 1")" << ctl + " (CR, LF, NUL, tab, …): found LF at character 22";
+    QTest::newRow("CR") << R"("http://127.0.0.1:1/v1\r")" << ctl;
+    QTest::newRow("NUL") << R"("http://127.0.0.1:1/v1\u0000x")" << ctl;
+    QTest::newRow("space") << R"("http://127.0.0.1:1/ v1")" << ctl + " (CR, LF, NUL, tab, …): found a space at character 20";
+    QTest::newRow("tab") << R"("\thttp://127.0.0.1:1/v1")" << ctl;
+    const QString cred = "/providers/together/base_url: must not contain a user name or password (user:password@host): "
+                         "put credentials in api_key_env, not the URL";
+    QTest::newRow("user:password") << R"("http://user:SuperSecretPw@127.0.0.1:18801/v1")" << cred;
+    QTest::newRow("user only, https") << R"("HTTPS://user@api.example/v1")" << cred;
+}
+
+void TestConfig::baseUrlWithControlsOrCredentialsIsRefused() {
+    QFETCH(QString, url);
+    QFETCH(QString, expected);
+    std::string doc = kExample;
+    const std::string from = "\"base_url\": \"https://api.together.xyz/v1\"";
+    QVERIFY(doc.find(from) != std::string::npos);
+    doc.replace(doc.find(from), from.size(), "\"base_url\": " + url.toStdString());
+    auto r = config::load_config_text(doc, "u.moa.json");
+    QVERIFY(!r.ok());
+    const QString all = issue_strings(r).join('\n');
+    QVERIFY2(all.contains(expected) && all.startsWith("u.moa.json:"), qPrintable(all));
+    QVERIFY2(!all.contains("SuperSecretPw"), qPrintable(all)); // the message does not repeat the password
+    // An "@" in the path is not a user name.
+    doc = kExample;
+    doc.replace(doc.find(from), from.size(), "\"base_url\": \"https://api.example/v1/@team\"");
+    auto ok = config::load_config_text(doc, "u.moa.json");
+    QVERIFY2(ok.ok(), ok.summary().c_str());
 }
 
 void TestConfig::apiKeyAnywhereIsAnError() {

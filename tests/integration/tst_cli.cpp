@@ -48,6 +48,7 @@ private slots:
     void runJsonHasSourcesAndIgnoredFromCraftedAnswers();
     void historyShowHtmlIsSelfContainedAndEscaped();
     void historyShowMarkdownNeutralisesHtmlAndLinks();
+    void historyShowMarkdownFetchesNoImages();
     void unwritableHistoryWarnsAndTheRunGoesOn();
     void statsJsonHasExactlyTheLeaderboardKeys();
 
@@ -534,6 +535,34 @@ void TestCli::historyShowMarkdownNeutralisesHtmlAndLinks() {
     QVERIFY(md.contains("\\`&lt;u>not code&lt;/u>`"));      // an escaped backtick opens no code span
     QVERIFY(md.contains("| `a | &lt;b>x&lt;/b> | c` |"));      // GFM splits table cells inside code
     QVERIFY(md.contains("  ```\n&lt;iframe src=javascript:alert(8)>")); // an indented fence is not trusted
+}
+
+// Found by the second hostile review: `![i](http://...)` in a prompt, an answer or a name stayed an
+// image in the Markdown export, fetched (a beacon to its server) whenever the file is viewed.
+// Every image is written as "\![": a "!" and a link, nothing fetched; code keeps it as it is.
+void TestCli::historyShowMarkdownFetchesNoImages() {
+    const std::string n = nonce();
+    auto j = config_json(server_->base_url(), {{"ok?tag=A-" + n}, {"ok?tag=F-" + n}});
+    j["name"] = "![name](http://127.0.0.1:1/name.png)";
+    QString f = write_file(dir_, "img.moa.json", QByteArray::fromStdString(j.dump(2)));
+    const QString prompt = "See ![beacon](http://127.0.0.1:1/b.png) and [![nested](https://127.0.0.1:1/n.png)](https://example.org) "
+                           "and ![rel](pic.png) and \\\\![after a backslash](http://127.0.0.1:1/c.png) and `![in code](x.png)` " +
+                           QString::fromStdString(n);
+    auto r = run_moa({"run", "--config", f, "--prompt", prompt, "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const int id = QJsonDocument::fromJson(r.out).object()["history_id"].toInt();
+    auto h = run_moa({"history", "show", QString::number(id), "--markdown"});
+    QCOMPARE(h.code, 0);
+    QString md = QString::fromUtf8(h.out);
+    QVERIFY2(md.contains("See \\![beacon](http://127.0.0.1:1/b.png) and [\\![nested](https://127.0.0.1:1/n.png)](https://example.org) "
+                         "and \\![rel](pic.png) and \\\\\\![after a backslash](http://127.0.0.1:1/c.png)"),
+             qPrintable(md));
+    QVERIFY2(md.contains("# \\![name](http://127.0.0.1:1/name.png) — run"), qPrintable(md));
+    QVERIFY2(md.contains("`![in code](x.png)`"), qPrintable(md)); // code shows as it is, and is never an image
+    md.remove("`![in code](x.png)`");
+    // No "![" is left that is not escaped.
+    for (qsizetype at = md.indexOf("!["); at >= 0; at = md.indexOf("![", at + 1))
+        QVERIFY2(at > 0 && md[at - 1] == '\\', qPrintable(md.mid(std::max<qsizetype>(0, at - 40), 80)));
 }
 
 void TestCli::unwritableHistoryWarnsAndTheRunGoesOn() {

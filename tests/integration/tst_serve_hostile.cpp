@@ -126,6 +126,7 @@ private slots:
     void ambiguousFramingIsRefused();
     void requestHeadsAreScreened();
     void requestLinesAndHeaderNamesAreScreened();
+    void headFaultsFromTheSecondReviewGetOneJsonAnswer();
     void chunkedBodiesAreScreened();
     void nonReadingStreamClientsAreStopped();
     void echoedValuesAreBrief();
@@ -868,6 +869,71 @@ void TestServeHostile::requestLinesAndHeaderNamesAreScreened() {
     QCOMPARE(status_of(raw_exchange(port, "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace_id.1~: v\r\n\r\n")), 200L);
     QCOMPARE(status_of(raw_exchange(port, with_line("POST /v1/chat/completions?x=%20y HTTP/1.1"))), 200L);
     QCOMPARE(upstream_calls("RL-"), 1);
+}
+
+// Found by the second hostile review: a header line without ':' got libmicrohttpd's HTML 400;
+// a second Origin header was never checked (only the first was); Transfer-Encoding on HTTP/1.0
+// was served; a method that is valid UTF-8 ("PÖST", or a bidi override) was echoed raw; the 505
+// said "server_error" for the client's version; "max_tokens": 1e400 was "not valid JSON".
+void TestServeHostile::headFaultsFromTheSecondReviewGetOneJsonAnswer() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("second", {{"ok?tag=SR-" + n_}}))}, env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    const QByteArray body = chat_body("second", false);
+    const QByteArray rest = "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
+    const QByteArray line = "POST /v1/chat/completions HTTP/1.1\r\n";
+    struct Case {
+        QByteArray request;
+        long status;
+        QString param;
+        QString says;
+    };
+    const QByteArray chunked = QByteArray::number(body.size(), 16) + "\r\n" + body + "\r\n0\r\n\r\n";
+    for (const Case& c : {
+             Case{line + "Host: 127.0.0.1\r\nNoColonHere\r\n" + rest + "\r\n" + body, 400, "headers",
+                  "the header line \"NoColonHere\" has no ':'"},
+             Case{line + "Host: 127.0.0.1\r\nX-\xc3\x89t\xc3\xa9\r\n" + rest + "\r\n" + body, 400, "headers",
+                  "\"X-\\xC3\\x89t\\xC3\\xA9\" has no ':'"},
+             Case{line + "Host: 127.0.0.1\r\nOrigin: http://localhost:3000\r\nOrigin: https://evil.example\r\n" + rest + "\r\n" + body,
+                  400, "Origin", "2 Origin headers; one is allowed"},
+             Case{"POST /v1/chat/completions HTTP/1.0\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked,
+                  400, "Transfer-Encoding", "an HTTP/1.0 request cannot use Transfer-Encoding"},
+             Case{"P\xc3\x96ST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n" + rest + "\r\n" + body, 400, "method",
+                  "\"P\\xC3\\x96ST\" has a character a method cannot have"},
+             Case{"\xe2\x80\xaeTSOP /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n" + rest + "\r\n" + body, 400, "method",
+                  "\"\\xE2\\x80\\xAETSOP\""},
+             Case{"POST /v1/chat/completions HTTP/1.2\r\nHost: 127.0.0.1\r\n" + rest + "\r\n" + body, 505, "version", "not supported"}}) {
+        const QByteArray r = raw_exchange(port, c.request, 20000);
+        QVERIFY2(status_of(r) == c.status, r.constData());
+        QVERIFY2(r.contains("\r\nContent-Type: application/json\r\n"), r.constData()); // never libmicrohttpd's HTML page
+        const QJsonObject e = one_response_error(r);
+        QVERIFY2(!e.isEmpty(), r.constData());
+        QCOMPARE(e["param"].toString(), c.param);
+        QVERIFY2(e["message"].toString().contains(c.says), r.constData());
+        QCOMPARE(e["type"].toString(), QStringLiteral("invalid_request_error")); // the client's fault, 505 too
+        for (const char* raw : {"\xc3\x96", "\xc3\x89", "\xe2\x80\xae"}) QVERIFY2(!r.contains(raw), r.constData()); // nothing non-ASCII echoed
+    }
+    QCOMPARE(upstream_calls("SR-"), 0);
+    // One Origin, HTTP/1.0 with Content-Length: served as before.
+    QCOMPARE(status_of(raw_exchange(port, line + "Host: 127.0.0.1\r\nOrigin: http://localhost:3000\r\n" + rest + "\r\n" + body)), 200L);
+    QCOMPARE(status_of(raw_exchange(port, "POST /v1/chat/completions HTTP/1.0\r\n" + rest + "\r\n" + body)), 200L);
+    QCOMPARE(upstream_calls("SR-"), 2);
+    // A number past a double's range gets the field's own message.
+    for (const char* field : {"max_tokens", "max_completion_tokens"}) {
+        const QByteArray huge = R"({"model":"second","messages":[{"role":"user","content":"x"}],")" + QByteArray(field) + R"(":1e400})";
+        auto r = http_request("POST", serve.url("/v1/chat/completions"), huge);
+        QCOMPARE(r.status, 400L);
+        const QJsonObject e = obj(r.body)["error"].toObject();
+        QCOMPARE(e["param"].toString(), QString(field));
+        QVERIFY2(e["message"].toString() == QString("\"%1\" must be a positive integer between 1 and 10000000, not 1e400").arg(field),
+                 r.body.constData());
+    }
+    auto other = http_request("POST", serve.url("/v1/chat/completions"),
+                              R"({"model":"second","messages":[{"role":"user","content":"x"}],"temperature":-1e999})");
+    QCOMPARE(other.status, 400L);
+    QVERIFY2(obj(other.body)["error"].toObject()["message"].toString().contains("-1e999 at /temperature is too large"),
+             other.body.constData());
+    QCOMPARE(upstream_calls("SR-"), 2);
 }
 
 // libmicrohttpd answered every fault in a chunked body itself, with an HTML page (a 100 KB
