@@ -58,6 +58,8 @@ std::string flags(const eval::ConfigResult& c, bool pairwise) {
         f += "  (" + std::to_string(c.failed) + " failed: " +
              (pairwise ? (c.failed == 1 ? "counted as a loss)" : "counted as losses)") : "graded lowest)");
     if (c.reference_failed) f += "  (" + std::to_string(c.reference_failed) + " not judged: reference failed)";
+    // Answers made without some agents: the numbers are not the whole configuration's.
+    if (c.degraded) f += "  (" + std::to_string(c.degraded) + (c.degraded == 1 ? " answer" : " answers") + " with dropped agents)";
     return f;
 }
 
@@ -93,6 +95,14 @@ void print_table(const eval::ExperimentResults& r) {
     for (const auto& i : r.instances)
         if (i.reference_failed && shown++ < 5)
             std::printf("  reference failed on %s (%s): %s\n", for_fd(1, i.item_id).c_str(), for_fd(1, i.config).c_str(), for_fd(1, i.error).c_str());
+    // Which agents the answers went without, with their errors.
+    for (const auto& c : r.configs) {
+        shown = 0;
+        for (const auto& d : c.degraded_notes)
+            if (shown++ < 3) std::printf("  %s: %s\n", for_fd(1, c.name).c_str(), for_fd(1, d).c_str());
+        if (c.degraded_notes.size() > 3)
+            std::printf("  %s: … %zu more agents dropped (--json lists all)\n", for_fd(1, c.name).c_str(), c.degraded_notes.size() - 3);
+    }
     if (r.incomplete) std::printf("%s\n", for_fd(1, r.incomplete_note).c_str());
 }
 } // namespace

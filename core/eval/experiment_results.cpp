@@ -144,6 +144,10 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
                 }
                 tokens += static_cast<double>(g->prompt_tokens + g->completion_tokens);
                 cr.paid_usd += g->paid_usd;
+                if (!g->degraded.empty()) {
+                    ++cr.degraded;
+                    for (const auto& d : g->degraded) cr.degraded_notes.push_back(item.id + ": " + d);
+                }
             }
             if (!g->ok || (pairwise && !ref.ok)) {
                 InstanceResult ir;
@@ -153,6 +157,7 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
                 ir.config = cr.name;
                 if (g->ok) ir.output = g->turns.back();
                 ir.reference = ref.text;
+                if (g->ok) ir.degraded = g->degraded;
                 Judged row;
                 if (pairwise && !ref.ok) {
                     // Nothing is judged against a failed reference: no verdict until it succeeds.
@@ -192,6 +197,7 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
             ir.config = cr.name;
             ir.output = g->turns.back();
             ir.reference = ref.text;
+            ir.degraded = g->degraded;
             auto j = store.judgment(jk, item.id, ck, rk);
             // A verdict on other texts (the reference or the answer has changed since) is stale.
             if (j && j->texts_key != ExperimentRunner::texts_key(item, g->turns, pairwise ? ref.text : "")) j.reset();
@@ -311,6 +317,11 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
             if (lc) {
                 cr.lc_win_rate = lc->lc_win_rate;
                 cr.lc_standard_error = lc_bootstrap_se(judged[c], difficulty, lc->C, e.seed * 1000003u + c + 1, 200, gamed_of);
+                if (!cr.lc_standard_error)
+                    cr.lc_se_missing = "fewer than 2 of 200 bootstrap resamples of the instances could be fitted";
+            } else {
+                cr.lc_missing = lc.error();
+                cr.lc_se_missing = "no LC: " + lc.error();
             }
         }
     }
@@ -369,10 +380,14 @@ json to_json(const ExperimentResults& r) {
                {"timing_from_cache", c.timing_from_cache},
                {"tokens_per_instance", c.tokens_per_instance},
                {"paid_usd", c.paid_usd},
+               {"with_dropped_agents", c.degraded},
+               {"dropped_agents", c.degraded_notes},
                {"on_frontier", std::find(r.frontier.begin(), r.frontier.end(), i) != r.frontier.end()}};
         if (r.mode == "pairwise") {
             j["length_controlled_winrate"] = opt(c.lc_win_rate);
             j["length_controlled_winrate_se"] = opt(c.lc_standard_error);
+            if (!c.lc_missing.empty()) j["length_controlled_winrate_missing"] = c.lc_missing;
+            if (!c.lc_se_missing.empty()) j["length_controlled_winrate_se_missing"] = c.lc_se_missing;
             j["win_rate"] = c.win.win_rate;
             j["standard_error"] = c.win.standard_error;
             j["n_wins"] = c.win.n_wins;
@@ -395,7 +410,7 @@ json to_json(const ExperimentResults& r) {
                         {"preference", i.preference ? json(*i.preference) : json(nullptr)},
                         {"score", i.score ? json(*i.score) : json(nullptr)}, {"judge_raw", i.judge_raw},
                         {"error", i.error}, {"detail", i.detail}, {"failed_generation", i.failed_generation},
-                        {"reference_failed", i.reference_failed}});
+                        {"reference_failed", i.reference_failed}, {"dropped_agents", i.degraded}});
     }
     json variants = json::array();
     for (const auto& v : r.variants)

@@ -26,6 +26,8 @@ struct ConfigResult {
     WinRate win;                                // pairwise
     std::optional<double> lc_win_rate;          // pairwise
     std::optional<double> lc_standard_error;    // pairwise: seeded bootstrap over the instances
+    // Why the LC or its standard error is missing (pairwise), to say so where "n/a" is shown.
+    std::string lc_missing, lc_se_missing;
     std::optional<double> score, score_se;      // single (1-10) or skills (1-5)
     std::map<std::string, double> skills;       // skills mode: mean per skill
     double cost_per_instance = 0;               // USD, what one run costs at list prices
@@ -40,6 +42,11 @@ struct ConfigResult {
     int timing_from_cache = 0; // answers left out of those medians: some of their calls were cached
     double tokens_per_instance = 0;
     double paid_usd = 0;
+    // Answers (judged or not) made without some of the configuration's agents (dropped after an
+    // error, or cut at a quorum): their numbers are not the whole configuration's. One line per
+    // agent left out: "coding-02: L1.2 dropped (model): error".
+    int degraded = 0;
+    std::vector<std::string> degraded_notes;
 };
 
 struct InstanceResult {
@@ -51,6 +58,7 @@ struct InstanceResult {
     nlohmann::json detail;
     bool failed_generation = false; // scored as a loss / the lowest grade
     bool reference_failed = false;  // no verdict: nothing is judged against a failed reference
+    std::vector<std::string> degraded; // the agents the answer was made without ("L1.2 dropped (model): error")
 };
 
 // A baseline variant of the reference's answer and its verdict against that answer.

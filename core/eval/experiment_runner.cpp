@@ -378,6 +378,19 @@ void ExperimentRunner::run_generation_turn(std::size_t ti, std::size_t turn, sto
         else if (g.ttft_ms && r.totals.ttft_ms) *g.ttft_ms += *r.totals.ttft_ms;
         else g.ttft_ms.reset();
         g.critical_path_ms += r.totals.critical_path_ms;
+        // The agents this turn went without, counted as engine::outcome counts them, so the
+        // results say which answers were not made by the whole configuration.
+        if (r.status == engine::RunStatus::Done)
+            for (const auto& L : r.layers)
+                for (const auto& a : L.agents) {
+                    const bool dropped = a.state == engine::AgentState::Dropped || a.state == engine::AgentState::Failed;
+                    if (!dropped && a.state != engine::AgentState::Cut) continue;
+                    std::string line = (turn > 0 ? "turn " + std::to_string(turn + 1) + ": " : std::string()) + "L" +
+                                       std::to_string(a.layer + 1) + "." + std::to_string(a.index + 1) +
+                                       (dropped ? " dropped" : " cut") + " (" + a.model + ")";
+                    if (a.error && !a.error->empty()) line += ": " + *a.error;
+                    g.degraded.push_back(std::move(line));
+                }
         g.prompt_tokens += r.totals.prompt_tokens;
         g.completion_tokens += r.totals.completion_tokens;
         bool ok = r.status == engine::RunStatus::Done && r.final_text;

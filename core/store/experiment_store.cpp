@@ -70,6 +70,14 @@ Result<std::shared_ptr<ExperimentStore>> ExperimentStore::open(const std::string
         if (!has && !s->db_.exec("ALTER TABLE generations ADD COLUMN ttft_ms REAL"))
             return Error{path + ": cannot update the experiment tables: " + s->db_.error()};
     }
+    {
+        // Results from before dropped agents were kept get the column, empty: read as none dropped.
+        bool has = false;
+        Statement cols(s->db_.handle(), "PRAGMA table_info(generations)");
+        while (cols.step()) has = has || cols.text(1) == "degraded";
+        if (!has && !s->db_.exec("ALTER TABLE generations ADD COLUMN degraded TEXT"))
+            return Error{path + ": cannot update the experiment tables: " + s->db_.error()};
+    }
     Statement v(s->db_.handle(), "SELECT value FROM meta WHERE key='schema_version'");
     const bool has_version = v.step();
     if (v.failed()) return Error{path + ": cannot read the experiment database (" + s->db_.error() + ")" + damage_hint(path, s->db_)};
@@ -137,7 +145,7 @@ void ExperimentStore::store(const std::string& key, const providers::CallRequest
 std::optional<Generation> ExperimentStore::generation(const std::string& ck, const std::string& item) {
     std::lock_guard<std::mutex> lock(mu_);
     Statement q(db_.handle(), "SELECT ok, turns, error, cost_usd, paid_usd, cost_complete, tflops, wall_ms, critical_path_ms, "
-                              "prompt_tokens, completion_tokens, calls, cached_calls, ttft_ms FROM generations WHERE config_key=? AND item_id=?");
+                              "prompt_tokens, completion_tokens, calls, cached_calls, ttft_ms, degraded FROM generations WHERE config_key=? AND item_id=?");
     q.bind(1, ck).bind(2, item);
     if (!q.step()) {
         if (q.failed()) note_read_error("a result");
@@ -163,6 +171,12 @@ std::optional<Generation> ExperimentStore::generation(const std::string& ck, con
     g.calls = static_cast<int>(q.i64(11));
     g.cached_calls = static_cast<int>(q.i64(12));
     if (!q.is_null(13)) g.ttft_ms = q.f64(13);
+    if (!q.is_null(14)) {
+        json d = json::parse(q.text(14), nullptr, false);
+        if (d.is_array())
+            for (const auto& x : d)
+                if (x.is_string()) g.degraded.push_back(x.get<std::string>());
+    }
     return g;
 }
 
@@ -170,12 +184,13 @@ Result<bool> ExperimentStore::put_generation(const Generation& g) {
     std::lock_guard<std::mutex> lock(mu_);
     Statement s(db_.handle(), "INSERT OR REPLACE INTO generations(config_key, item_id, ok, turns, error, cost_usd, paid_usd, "
                               "cost_complete, tflops, wall_ms, critical_path_ms, prompt_tokens, completion_tokens, calls, "
-                              "cached_calls, ttft_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                              "cached_calls, ttft_ms, degraded) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     s.bind(1, g.config_key).bind(2, g.item_id).bind(3, g.ok ? 1 : 0)
         .bind(4, json(g.turns).dump(-1, ' ', false, json::error_handler_t::replace)).bind(5, g.error).bind(6, g.cost_usd)
         .bind(7, g.paid_usd).bind(8, g.cost_complete ? 1 : 0).bind(9, g.tflops).bind(10, g.wall_ms).bind(11, g.critical_path_ms)
         .bind(12, static_cast<std::int64_t>(g.prompt_tokens)).bind(13, static_cast<std::int64_t>(g.completion_tokens))
-        .bind(14, g.calls).bind(15, g.cached_calls).bind(16, g.ttft_ms);
+        .bind(14, g.calls).bind(15, g.cached_calls).bind(16, g.ttft_ms)
+        .bind(17, json(g.degraded).dump(-1, ' ', false, json::error_handler_t::replace));
     if (!s.run()) return Error{path_ + ": cannot store a result: " + db_.error()};
     return true;
 }

@@ -37,6 +37,9 @@ struct Generation {
     std::optional<double> ttft_ms;
     long prompt_tokens = 0, completion_tokens = 0;
     int calls = 0, cached_calls = 0;
+    // The agents the run went on without, one line each ("L1.2 dropped (model): error", "… cut"):
+    // an answer made by fewer agents than configured still counts, but is not the configuration's.
+    std::vector<std::string> degraded;
 };
 
 struct Judgment {

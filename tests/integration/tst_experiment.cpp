@@ -134,6 +134,7 @@ private slots:
     void failedCallsCostWhatWasBilled();
     void nothingIsJudgedAgainstAFailedReference();
     void failedGenerationsCountAsLosses();
+    void answersWithDroppedAgentsAreCountedAndNamed();
     void lcIsWhatItSaysAgainstAnIndependentComputation();
     void baselineVariantsRegulariseLcAsAlpacaEvalDoes();
 };
@@ -815,6 +816,58 @@ void TestExperiment::nothingIsJudgedAgainstAFailedReference() {
 
 // Every instance counts: a failed generation is a loss (pairwise) or the lowest grade (single),
 // marked, counted, and the results say they are incomplete until a re-run succeeds.
+// A configuration whose every answer was made with one proposer dropped (a closed port on
+// 127.0.0.1) is not reported as whole: the summary, the JSON and each instance name the agent
+// and its error; a configuration with every agent is not marked.
+void TestExperiment::answersWithDroppedAgentsAreCountedAndNamed() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    const std::string url = server.base_url();
+    write(dir.filePath("whole.moa.json"), cfg("Whole", url, {{"ok?tag=p0&words=9", "ok?tag=p1&words=9"}, {"ok?tag=agg&words=9"}}, 0.2, 8));
+    json dead = cfg("Dead one", url, {{"ok?tag=p0&words=9", "ok?tag=p1&words=9"}, {"ok?tag=agg&words=9"}}, 0.2, 8);
+    dead["providers"]["dead"] = {{"base_url", "http://127.0.0.1:1/v1"}, {"max_retries", 0}};
+    dead["layers"][0]["agents"].push_back({{"provider", "dead"}, {"model", "gone"}});
+    write(dir.filePath("dead.moa.json"), dead);
+    write(dir.filePath("ref.moa.json"), cfg("Ref", url, {{"ok?tag=ref&words=8"}}, 0.2, 8));
+    write(dir.filePath("judge.moa.json"), cfg("Judge", url, {{"judge?p=0.9"}}, 0.2, 8));
+    write(dir.filePath("x.moa-experiment.json"),
+          json{{"schema", "moa-workbench/experiment@1"}, {"configurations", {"whole.moa.json", "dead.moa.json"}},
+               {"prompts", "starter"}, {"sample", 3}, {"seed", 1}, {"reference", {{"configuration", "ref.moa.json"}}},
+               {"judge", {{"config", "judge.moa.json"}, {"mode", "pairwise"}}}});
+    const QStringList args{"eval", "--experiment", dir.filePath("x.moa-experiment.json"), "--db", dir.filePath("e.sqlite")};
+    auto r = run_moa(args + QStringList{"--json", "--quiet"}, {}, 120000);
+    QVERIFY2(r.code == 0, r.err.constData());
+    auto j = json::parse(r.out.toStdString());
+    const auto& whole = j["configurations"][0];
+    const auto& d = j["configurations"][1];
+    QCOMPARE(whole["with_dropped_agents"].get<int>(), 0);
+    QCOMPARE(d["judged"].get<int>(), 3);
+    QCOMPARE(d["failed"].get<int>(), 0);
+    QCOMPARE(d["with_dropped_agents"].get<int>(), 3);
+    QCOMPARE(d["dropped_agents"].size(), std::size_t(3));
+    for (const auto& note : d["dropped_agents"]) {
+        const auto s = note.get<std::string>();
+        QVERIFY2(s.find(": L1.3 dropped (gone): ") != std::string::npos, s.c_str());
+        QVERIFY2(s.find("127.0.0.1") != std::string::npos || s.find("onnect") != std::string::npos, s.c_str());
+    }
+    int marked = 0;
+    for (const auto& i : j["instances"]) {
+        const bool is_dead = i["config"] == "Dead one";
+        QCOMPARE(i["dropped_agents"].size(), std::size_t(is_dead ? 1 : 0));
+        marked += is_dead;
+    }
+    QCOMPARE(marked, 3);
+    // The table says it beside the numbers, and names the agent and its error (from the store: nothing is run again).
+    auto t = run_moa(args, {}, 120000);
+    QVERIFY2(t.code == 0, t.err.constData());
+    QVERIFY2(t.out.contains("(3 answers with dropped agents)"), t.out.constData());
+    QVERIFY2(t.out.contains("Dead one: ") && t.out.contains(": L1.3 dropped (gone): "), t.out.constData());
+    const int whole_line = t.out.indexOf("\nWhole ");
+    QVERIFY(whole_line >= 0);
+    QVERIFY(!t.out.mid(whole_line, t.out.indexOf('\n', whole_line + 1) - whole_line).contains("dropped"));
+}
+
 void TestExperiment::failedGenerationsCountAsLosses() {
     TestServer server;
     QVERIFY(server.ok());

@@ -8,7 +8,10 @@
 #include <QtCharts/QChart>
 #include <QtCharts/QChartView>
 #include <QtCharts/QCategoryAxis>
+#include <QtCharts/QLegend>
 #include <QtCharts/QLegendMarker>
+#include <QtCharts/QLineSeries>
+#include <QtCharts/QValueAxis>
 #include <QtCharts/QScatterSeries>
 #include <QProcess>
 #include <QSignalSpy>
@@ -54,6 +57,8 @@ private slots:
     void brokenExperimentIsExplained();
     void pointLabelsDoNotOverlap();
     void equalWinRatesKeepLabelsApartAndByTheirPoints();
+    void sweepChartKeepsGapsAvoidsErrorBarsAndPadsTheEdges();
+    void emptyChartSaysSoInsteadOfEmptyAxes();
     void demoCostChartSaysZeroAndKeepsLabelsApart();
     void unknownCostIsNeverZeroOnTheCharts();
     void lcVariantsShowTheirCostFirstAndRelabelLc();
@@ -401,6 +406,128 @@ void TestExperimentWindow::equalWinRatesKeepLabelsApartAndByTheirPoints() {
     }
 }
 
+// Issue 13 (the sweep-of-8 chart): labels "…2 proposers" and "…8 proposers" touched and read as
+// one; a label stood three rows above its point, nearer another one, with no leader; error bars
+// ran through labels; points at 0% and 100% were cut in half by the plot's edge; the legend drew
+// the frontier and the points on it as the same square.
+void TestExperimentWindow::sweepChartKeepsGapsAvoidsErrorBarsAndPadsTheEdges() {
+    for (const QSize size : {QSize(480, 360), QSize(640, 480), QSize(1024, 600)}) {
+        moa::ui::ChartSpec spec;
+        spec.title = "sweep";
+        spec.x_label = "TFLOPs per instance";
+        spec.y_label = "Win rate (%)";
+        const double ys[] = {0, 33.3, 33.3, 50, 66.7, 66.7, 100, 100};
+        const double errs[] = {0, 33.3, 20, 28.9, 33.3, 20, 0, 0};
+        for (int i = 0; i < 8; ++i)
+            spec.points.push_back({QStringLiteral("Demo eight — %1 proposer%2").arg(i + 1).arg(i ? "s" : ""), "", 14.0 + 5 * i, ys[i],
+                                   errs[i], i == 0 || i == 6});
+        moa::ui::ResultChart chart;
+        chart.resize(size);
+        chart.setSpec(spec);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        QApplication::processEvents();
+        if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT"))
+            chart.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + QStringLiteral("sweep-chart-%1.png").arg(size.width()));
+        auto* qc = chart.view()->chart();
+        QScatterSeries* on = nullptr;
+        QScatterSeries* off = nullptr;
+        QLineSeries* frontier = nullptr;
+        for (auto* s : qc->series()) {
+            if (s->name() == "on the frontier") on = qobject_cast<QScatterSeries*>(s);
+            if (s->name() == "dominated") off = qobject_cast<QScatterSeries*>(s);
+            if (s->name() == "Pareto frontier") frontier = qobject_cast<QLineSeries*>(s);
+        }
+        QVERIFY(on && off && frontier);
+        // The y axis runs past 0 and 100, so the points there are whole; ticks on round values.
+        auto* ay = qobject_cast<QValueAxis*>(qc->axes(Qt::Vertical).value(0));
+        QVERIFY(ay);
+        QCOMPARE(ay->min(), -5.0);
+        QCOMPARE(ay->max(), 105.0);
+        QCOMPARE(ay->tickAnchor(), 0.0);
+        const QRectF area = qc->plotArea();
+        for (const auto& p : spec.points) {
+            const QPointF at = qc->mapToPosition(QPointF(p.x, p.y), on);
+            QVERIFY2(area.adjusted(6, 6, -6, -6).contains(at), qPrintable(p.name)); // the whole marker inside
+        }
+        // Legend: the frontier drawn as a line, the points on it as diamonds, the others as circles.
+        QCOMPARE(qc->legend()->markerShape(), QLegend::MarkerShapeFromSeries);
+        QCOMPARE(on->markerShape(), QScatterSeries::MarkerShapeRotatedRectangle);
+        QCOMPARE(off->markerShape(), QScatterSeries::MarkerShapeCircle);
+        // Labels: 6 px apart side by side, clear of every error bar, by their points or joined to them.
+        std::vector<QRectF> bars;
+        for (const auto& p : spec.points)
+            if (p.y_err > 0) {
+                const QPointF a = qc->mapToPosition(QPointF(p.x, p.y + p.y_err), on), b = qc->mapToPosition(QPointF(p.x, p.y - p.y_err), on);
+                bars.emplace_back(QPointF(a.x() - 1, std::min(a.y(), b.y())), QPointF(a.x() + 1, std::max(a.y(), b.y())));
+            }
+        std::vector<QLineF> leaders;
+        for (auto* item : qc->childItems())
+            if (auto* l = dynamic_cast<QGraphicsLineItem*>(item); l && l->data(1).toString() == "leader") leaders.push_back(l->line());
+        std::vector<QRectF> labels;
+        for (auto* item : qc->childItems()) {
+            auto* t = dynamic_cast<QGraphicsSimpleTextItem*>(item);
+            if (!t || t->data(1).toString() != "point") continue;
+            const QRectF r(t->pos(), t->boundingRect().size());
+            const QString what = QStringLiteral("%1 at %2x%3").arg(t->text()).arg(size.width()).arg(size.height());
+            for (const QRectF& o : labels) {
+                const bool side_by_side = o.top() < r.bottom() && r.top() < o.bottom();
+                if (side_by_side) {
+                    const qreal gap = std::max(r.left() - o.right(), o.left() - r.right());
+                    QVERIFY2(gap >= 6 - 1e-6, qPrintable(what + QStringLiteral(": %1 px from another label").arg(gap)));
+                }
+            }
+            for (const QRectF& b : bars) QVERIFY2(!b.intersects(r), qPrintable(what + " lies across an error bar"));
+            labels.push_back(r);
+            const QPointF at = qc->mapToPosition(QPointF(t->data(0).toDouble(), t->data(2).toDouble()), on);
+            const QPointF nearest(std::clamp(at.x(), r.left(), r.right()), std::clamp(at.y(), r.top(), r.bottom()));
+            // A label nearer another point than its own is always joined to its own.
+            bool nearer_other = false;
+            for (const auto& p : spec.points) {
+                const QPointF o = qc->mapToPosition(QPointF(p.x, p.y), on);
+                if (o != at && QLineF(o, QPointF(std::clamp(o.x(), r.left(), r.right()), std::clamp(o.y(), r.top(), r.bottom()))).length() <
+                                   QLineF(at, nearest).length())
+                    nearer_other = true;
+            }
+            const bool joined = std::any_of(leaders.begin(), leaders.end(), [&](const QLineF& l) {
+                return QLineF(l.p1(), at).length() < 1 && QLineF(l.p2(), nearest).length() < 1;
+            });
+            QVERIFY2(joined || (!nearer_other && QLineF(at, nearest).length() <= 12), qPrintable(what + " is off its point with no leader"));
+        }
+        QCOMPARE(labels.size(), spec.points.size());
+    }
+}
+
+// An experiment not run yet: a sentence, not axes of 0-1.5 with an "on the frontier" legend
+// entry and no points.
+void TestExperimentWindow::emptyChartSaysSoInsteadOfEmptyAxes() {
+    moa::eval::ExperimentResults r;
+    r.name = "Sweep";
+    r.mode = "pairwise";
+    r.reference_name = "Ref";
+    for (auto name : {"A", "B"}) {
+        moa::eval::ConfigResult c;
+        c.name = name;
+        c.pending = 3;
+        r.configs.push_back(c);
+    }
+    const auto spec = moa::ui::chart_spec(r, moa::ui::XAxis::Tflops, false, false);
+    QVERIFY(spec.points.empty());
+    QVERIFY2(spec.empty_note.contains("Not run yet"), qPrintable(spec.empty_note));
+    moa::ui::ResultChart chart;
+    chart.resize(640, 480);
+    chart.setSpec(spec);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    auto* qc = chart.view()->chart();
+    for (auto* a : qc->axes()) QVERIFY(!a->isVisible());
+    QVERIFY(!qc->legend()->isVisible());
+    QString said;
+    for (auto* item : qc->childItems())
+        if (auto* t = dynamic_cast<QGraphicsSimpleTextItem*>(item); t && t->data(1).toString() == "empty" && t->isVisible()) said = t->text();
+    QCOMPARE(said, spec.empty_note);
+}
+
 #include "tst_experiment_window.moc"
 
 void TestExperimentWindow::demoCostChartSaysZeroAndKeepsLabelsApart() {
@@ -424,7 +551,9 @@ void TestExperimentWindow::demoCostChartSaysZeroAndKeepsLabelsApart() {
     }
     const auto spec = moa::ui::chart_spec(r, moa::ui::XAxis::Cost, false, false);
     QVERIFY(spec.all_free);
-    QVERIFY2(spec.x_label.contains("$0") && spec.x_label.contains("offline demo"), qPrintable(spec.x_label));
+    // Said on the caption line under the chart, which wraps; the axis title stays short (it was elided).
+    QVERIFY2(spec.caption.contains("$0") && spec.caption.contains("offline demo"), qPrintable(spec.caption));
+    QCOMPARE(spec.x_label, QString("Cost per instance"));
     // The TFLOPs chart keeps its own axis (the demo's configurations differ there).
     QVERIFY(!moa::ui::chart_spec(r, moa::ui::XAxis::Tflops, false, false).all_free);
     moa::ui::ResultChart chart;
@@ -473,7 +602,7 @@ void TestExperimentWindow::unknownCostIsNeverZeroOnTheCharts() {
     auto spec = moa::ui::chart_spec(r, moa::ui::XAxis::Cost, false, false);
     QVERIFY(spec.all_free);
     QCOMPARE(spec.single_mark, QString("cost unknown"));
-    QVERIFY2(spec.x_label.contains("unknown") && !spec.x_label.contains("$0"), qPrintable(spec.x_label));
+    QVERIFY2(spec.caption.contains("unknown") && !spec.caption.contains("$0"), qPrintable(spec.caption));
     auto tf = moa::ui::chart_spec(r, moa::ui::XAxis::Tflops, false, false);
     QVERIFY(tf.all_free);
     QCOMPARE(tf.single_mark, QString("TFLOPs unknown"));
@@ -497,7 +626,7 @@ void TestExperimentWindow::unknownCostIsNeverZeroOnTheCharts() {
     QVERIFY(!spec.all_free);
     QCOMPARE(spec.points.size(), std::size_t(2));
     QVERIFY2(spec.points[0].name.contains(QString("≥ $0.002")), qPrintable(spec.points[0].name));
-    QVERIFY2(spec.x_label.contains("not plotted, cost unknown: B"), qPrintable(spec.x_label));
+    QVERIFY2(spec.caption.contains("not plotted, cost unknown: B"), qPrintable(spec.caption));
 
     // The shared wording (the History dock and the results table use it).
     QCOMPARE(moa::ui::cost_text(false, 0.0), QString("cost unknown"));

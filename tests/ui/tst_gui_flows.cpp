@@ -36,6 +36,8 @@
 #include "experiment/experiment_window.h"
 #include "experiment/new_experiment_dialog.h"
 #include "experiment/result_chart.h"
+#include "eval/experiment.h"
+#include "store/experiment_store.h"
 #include "graph/graph_scene.h"
 #include "main_window.h"
 #include "model/config_document.h"
@@ -78,6 +80,8 @@ private slots:
     void sweepChecksEveryFieldBeforeWriting();
     void newSweepGoesBesideEarlierSweepsNotInside();
     void failuresSayWhyPerInstance();
+    void droppedAgentsAreShownNotHidden();
+    void everyNaSaysWhy();
     void tabLeavesThePrompt();
     void arrowKeysSelectGraphNodes();
     void nodeTextStaysReadableAndTheGraphRefits();
@@ -330,6 +334,139 @@ void TestGuiFlows::failuresSayWhyPerInstance() {
         QVERIFY(v->text().startsWith("failed: "));
         QVERIFY(!v->toolTip().isEmpty());
     }
+}
+
+// A configuration that ran every prompt with one proposer dropped (a closed port on 127.0.0.1)
+// is not shown as whole: the results table counts and names the dropped agent, the instances
+// say which agent each answer went without and why, and the chart rings the point.
+void TestGuiFlows::droppedAgentsAreShownNotHidden() {
+    QTemporaryDir dir;
+    auto cfg_doc = preset("offline-demo");
+    cfg_doc.name = "Dead one";
+    nlohmann::json j = config::to_json(cfg_doc);
+    j["providers"]["dead"] = {{"base_url", "http://127.0.0.1:9/v1"}, {"max_retries", 0}};
+    j["layers"][0]["agents"].push_back({{"provider", "dead"}, {"model", "gone"}});
+    const int dead_index = static_cast<int>(j["layers"][0]["agents"].size());
+    const QString cfg = dir.filePath("dead.moa.json");
+    std::ofstream(cfg.toStdString()) << j.dump(2);
+    const QString exp = dir.filePath("dead.moa-experiment.json");
+    std::ofstream(exp.toStdString()) << nlohmann::json{{"configurations", {cfg.toStdString()}}, {"prompts", "starter"}, {"sample", 2},
+                                                       {"judge", {{"config", "offline-demo-judge"}, {"mode", "single"}}}}
+                                            .dump(2);
+    ui::ExperimentWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &ui::ExperimentWindow::loaded);
+    w.openExperiment(exp, dir.filePath("e.sqlite"));
+    QVERIFY(loaded.wait(30000));
+    QSignalSpy finished(&w, &ui::ExperimentWindow::finished);
+    w.run();
+    QVERIFY2(finished.count() > 0 || finished.wait(120000), qPrintable(w.statusText()));
+    QTRY_VERIFY_WITH_TIMEOUT(w.results() && !w.results()->configs.empty() && w.results()->configs[0].judged == 2, 30000);
+    QCOMPARE(w.results()->configs[0].degraded, 2);
+    const QString agent = QString("L1.%1 dropped").arg(dead_index);
+    // The results table: a "Dropped agents" column, red, the agent and its error in the tooltip.
+    auto* t = w.resultsTable();
+    int col = -1;
+    for (int c = 0; c < t->columnCount(); ++c)
+        if (t->horizontalHeaderItem(c)->text() == "Dropped agents") col = c;
+    QVERIFY(col >= 0);
+    QVERIFY(!t->horizontalHeaderItem(col)->toolTip().isEmpty());
+    auto* cell = t->item(0, col);
+    QCOMPARE(cell->text(), QString("2 with dropped agents"));
+    QVERIFY2(cell->toolTip().contains(agent) && cell->toolTip().contains("gone"), qPrintable(cell->toolTip()));
+    QVERIFY2(cell->toolTip().contains("127.0.0.1:9") || cell->toolTip().contains("onnect"), qPrintable(cell->toolTip()));
+    QCOMPARE(cell->foreground().color(), QColor(200, 30, 30));
+    // Every instance names the agent it went without.
+    QTRY_COMPARE_WITH_TIMEOUT(w.instancesTable()->rowCount(), 2, 30000);
+    for (int row = 0; row < 2; ++row) {
+        auto* c = w.instancesTable()->item(row, 2);
+        QVERIFY2(c->text() == "Dead one — " + agent, qPrintable(c->text()));
+        QVERIFY2(c->toolTip().contains("gone"), qPrintable(c->toolTip()));
+    }
+    w.instancesTable()->selectRow(0);
+    QString html;
+    for (auto* b : w.findChildren<QTextBrowser*>()) html += b->toPlainText();
+    QVERIFY2(html.contains("Made without 1 of the configuration's agents") && html.contains(agent), qPrintable(html));
+    // The chart: the point carries the count and the note, and the CSV says so.
+    const auto& pts = w.costChart()->spec().points;
+    QCOMPARE(pts.size(), std::size_t(1));
+    QCOMPARE(pts[0].degraded, 2);
+    QVERIFY2(pts[0].degraded_note.contains(agent), qPrintable(pts[0].degraded_note));
+    QVERIFY(ui::ResultChart::to_csv(w.costChart()->spec()).contains(",with_dropped_agents\n"));
+}
+
+// An "n/a" after a run says why in the cell (and exactly in its tooltip): an LC that cannot be
+// fitted on 3 verdicts, a latency left out because every answer came from the response cache.
+void TestGuiFlows::everyNaSaysWhy() {
+    QTemporaryDir dir;
+    auto one = preset("offline-demo");
+    one.name = "One demo model";
+    one.layers.resize(1);
+    one.layers[0].agents.resize(1);
+    const QString one_path = write_config(dir, "one.moa.json", one);
+    auto small = preset("offline-demo");
+    small.name = "Small demo MoA";
+    small.layers.erase(small.layers.begin() + 1);
+    const QString small_path = write_config(dir, "small.moa.json", small);
+    const QString exp = dir.filePath("x.moa-experiment.json");
+    std::ofstream(exp.toStdString()) << nlohmann::json{{"configurations", {small_path.toStdString()}}, {"prompts", "starter"}, {"sample", 3},
+                                                       {"reference", {{"configuration", one_path.toStdString()}}},
+                                                       {"judge", {{"config", "offline-demo-judge"}, {"mode", "pairwise"}}}}
+                                            .dump(2);
+    const QString db = dir.filePath("e.sqlite");
+    {
+        ui::ExperimentWindow w;
+        w.show();
+        QSignalSpy loaded(&w, &ui::ExperimentWindow::loaded);
+        w.openExperiment(exp, db);
+        QVERIFY(loaded.wait(30000));
+        QSignalSpy finished(&w, &ui::ExperimentWindow::finished);
+        w.run();
+        QVERIFY2(finished.count() > 0 || finished.wait(120000), qPrintable(w.statusText()));
+        QTRY_VERIFY_WITH_TIMEOUT(w.results() && w.results()->configs[0].judged == 3, 30000);
+        auto* t = w.resultsTable();
+        auto column = [t](const QString& name) {
+            for (int c = 0; c < t->columnCount(); ++c)
+                if (t->horizontalHeaderItem(c)->text() == name) return c;
+            return -1;
+        };
+        const int lc = column("LC (unregularised)"), se = column("LC ± SE"), lat = column("Latency (s)");
+        QVERIFY(lc >= 0 && se >= 0 && lat >= 0);
+        QCOMPARE(t->item(0, lc)->text(), QString("n/a (needs 10 verdicts)"));
+        QVERIFY2(t->item(0, lc)->toolTip().contains("at least 10 judged rows; there are 3"), qPrintable(t->item(0, lc)->toolTip()));
+        QCOMPARE(t->item(0, se)->text(), QString("n/a (needs 10 verdicts)"));
+        QVERIFY2(t->item(0, se)->toolTip().startsWith("no LC: "), qPrintable(t->item(0, se)->toolTip()));
+        for (int c : {lc, se, lat}) QVERIFY2(t->horizontalHeaderItem(c)->toolTip().contains("n/a"), qPrintable(t->horizontalHeaderItem(c)->toolTip()));
+        QVERIFY(t->item(0, lat)->text() != "n/a"); // made afresh: measured
+    }
+    // The same answers as if their calls had come from the response cache: no latency, said in the cell.
+    {
+        auto store = store::ExperimentStore::open(db.toStdString());
+        QVERIFY(store);
+        auto e = eval::load_experiment(exp.toStdString());
+        QVERIFY(e);
+        int rewritten = 0;
+        for (const auto& item : e->prompts.items)
+            if (auto g = (*store)->generation(eval::config_key(e->configs[0]), item.id)) {
+                g->cached_calls = g->calls;
+                QVERIFY((*store)->put_generation(*g));
+                ++rewritten;
+            }
+        QCOMPARE(rewritten, 3);
+    }
+    ui::ExperimentWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &ui::ExperimentWindow::loaded);
+    w.openExperiment(exp, db);
+    QVERIFY(loaded.wait(30000));
+    QTRY_VERIFY_WITH_TIMEOUT(w.results() && w.results()->configs[0].judged == 3, 30000);
+    auto* t = w.resultsTable();
+    int lat = -1;
+    for (int c = 0; c < t->columnCount(); ++c)
+        if (t->horizontalHeaderItem(c)->text() == "Latency (s)") lat = c;
+    QCOMPARE(t->item(0, lat)->text(), QString("n/a (cached)"));
+    QVERIFY2(t->item(0, lat)->toolTip().contains("response cache") && t->item(0, lat)->toolTip().contains("cache_generations"),
+             qPrintable(t->item(0, lat)->toolTip()));
 }
 
 void TestGuiFlows::tabLeavesThePrompt() {

@@ -578,10 +578,11 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
     const bool pairwise = r.mode == "pairwise";
     QStringList head = pairwise ? QStringList{tr("Configuration"), QString::fromStdString(r.lc_label), tr("LC ± SE"), tr("Win rate"),
                                               tr("± SE"), tr("$ / instance"), tr("TFLOPs / instance"), tr("Latency (s)"), tr("Tokens"),
-                                              tr("Judged"), tr("Failed"), tr("Reference failed"), tr("Unreadable"), tr("Frontier")}
+                                              tr("Judged"), tr("Dropped agents"), tr("Failed"), tr("Reference failed"), tr("Unreadable"),
+                                              tr("Frontier")}
                                 : QStringList{tr("Configuration"), tr("Score"), tr("± SE"), tr("$ / instance"), tr("TFLOPs / instance"),
-                                              tr("Latency (s)"), tr("Tokens"), tr("Judged"), tr("Failed"), tr("Unreadable"),
-                                              tr("Frontier")};
+                                              tr("Latency (s)"), tr("Tokens"), tr("Judged"), tr("Dropped agents"), tr("Failed"),
+                                              tr("Unreadable"), tr("Frontier")};
     table_->setSortingEnabled(false);
     table_->clear();
     table_->setColumnCount(head.size());
@@ -601,13 +602,31 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
             it->setToolTip(tr("Not measured yet: run the experiment"));
             return it;
         };
+        // An "n/a" that is not about a run yet to come says why in the cell, the exact reason in its tooltip.
+        auto na_because = [](const QString& brief, const QString& why) {
+            auto* it = new QTableWidgetItem(tr("n/a (%1)").arg(brief));
+            it->setToolTip(why);
+            return it;
+        };
+        // The LC needs 10 verdicts (AlpacaEval's minimum for its fit); other failures of the fit say theirs.
+        auto lc_brief = [](const std::string& why) {
+            return why.find("at least 10") != std::string::npos ? tr("needs 10 verdicts") : tr("no fit");
+        };
         if (pairwise) {
-            table_->setItem(i, col++, c.lc_win_rate ? num_item(*c.lc_win_rate, 2) : new QTableWidgetItem(tr("n/a")));
-            table_->setItem(i, col++, c.lc_standard_error ? num_item(*c.lc_standard_error, 2) : new QTableWidgetItem(tr("n/a")));
+            table_->setItem(i, col++, c.lc_win_rate ? num_item(*c.lc_win_rate, 2)
+                                      : none_judged ? na()
+                                                    : na_because(lc_brief(c.lc_missing), QString::fromStdString(c.lc_missing)));
+            table_->setItem(i, col++, c.lc_standard_error ? num_item(*c.lc_standard_error, 2)
+                                      : none_judged ? na()
+                                      : !c.lc_win_rate ? na_because(lc_brief(c.lc_missing), QString::fromStdString(c.lc_se_missing))
+                                                       : na_because(tr("bootstrap"), QString::fromStdString(c.lc_se_missing)));
             table_->setItem(i, col++, none_judged ? na() : num_item(c.win.win_rate, 2));
             table_->setItem(i, col++, none_judged ? na() : num_item(c.win.standard_error, 2));
         } else {
-            table_->setItem(i, col++, c.score ? num_item(*c.score, 2) : new QTableWidgetItem(tr("n/a")));
+            table_->setItem(i, col++, c.score ? num_item(*c.score, 2)
+                                      : none_judged ? na()
+                                                    : na_because(tr("no readable verdict"),
+                                                                 tr("No verdict of the judge could be read; the Unreadable column says why")));
             table_->setItem(i, col++, num_item(c.score_se.value_or(0), 2));
         }
         // No price for any call: "cost unknown", never "$0"; part of it priced: "≥ $x".
@@ -617,13 +636,40 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
         if (!none_generated && !c.cost_complete) cost->setToolTip(tr("Some calls have no price in the catalog or the configuration"));
         table_->setItem(i, col++, cost);
         table_->setItem(i, col++, none_generated ? na() : num_item(c.tflops_per_instance, 2));
-        auto* latency = none_generated || !c.latency_ms ? na() : num_item(*c.latency_ms / 1000.0, 2);
-        if (c.timing_from_cache > 0)
+        auto* latency = none_generated ? na()
+                        : c.latency_ms ? num_item(*c.latency_ms / 1000.0, 2)
+                        : c.timing_from_cache > 0
+                            ? na_because(tr("cached"),
+                                         tr("Every answer used calls from the response cache, which take no time, so no latency was "
+                                            "measured. To measure it, set \"cache_generations\": false in the experiment file (a "
+                                            "latency sweep does)"))
+                            : na_because(tr("no answer"), tr("No answer was made afresh, so no latency was measured"));
+        if (c.latency_ms && c.timing_from_cache > 0)
             latency->setToolTip((c.timing_from_cache == 1 ? tr("1 answer left out") : tr("%1 answers left out").arg(c.timing_from_cache)) +
                                 tr(": some of its calls came from the response cache, which takes no time"));
         table_->setItem(i, col++, latency);
         table_->setItem(i, col++, none_generated ? na() : num_item(c.tokens_per_instance, 0));
-        table_->setItem(i, col++, num_item(c.judged, 0));
+        auto* judged_item = num_item(c.judged, 0);
+        // Answers made without some agents: said beside the count, in red, with the agents and
+        // their errors, so a win rate is never read as the whole configuration's when it is not.
+        auto* dropped = num_item(c.degraded, 0);
+        if (c.degraded > 0) {
+            dropped->setText(tr("%1 with dropped agents").arg(c.degraded));
+            QStringList lines;
+            for (std::size_t k = 0; k < c.degraded_notes.size() && k < 8; ++k) lines << QString::fromStdString(c.degraded_notes[k]);
+            if (c.degraded_notes.size() > 8) lines << tr("… (the Instances tab lists all)");
+            const QString tip = tr("%1 of %2 answers were made without some of the configuration's agents; their numbers are not "
+                                   "the whole configuration's:\n%3")
+                                    .arg(c.degraded)
+                                    .arg(c.generated)
+                                    .arg(lines.join('\n'));
+            for (auto* it : {dropped, judged_item, name}) {
+                it->setForeground(QColor(200, 30, 30));
+                it->setToolTip(tip);
+            }
+        }
+        table_->setItem(i, col++, judged_item);
+        table_->setItem(i, col++, dropped);
         auto* failed = num_item(c.failed, 0);
         failed->setToolTip(pairwise ? tr("Failed generations, each counted as a loss") : tr("Failed generations, each graded lowest"));
         table_->setItem(i, col++, failed);
@@ -646,15 +692,21 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
                           ? tr("Length-controlled win rate (AlpacaEval 2.0's model): the win rate against the reference with the "
                                "advantage of simply writing longer answers removed. Unregularised: fitted without baseline-variant "
                                "rows, so its length term is less reliable than AlpacaEval's and not directly comparable to published LC")
-                      : h == tr("LC ± SE") ? tr("The LC's standard error, from a seeded bootstrap over the instances")
+                      : h == tr("LC ± SE") ? tr("The LC's standard error, from a seeded bootstrap over the instances; n/a when there "
+                                                "is no LC or too few resamples could be fitted (the cell's tooltip says which)")
                       : lc ? tr("Length-controlled win rate (AlpacaEval 2.0): the win rate against the reference with the "
                                 "advantage of simply writing longer answers removed; its length term is regularised by the reference's "
                                 "concise and verbose variants, as AlpacaEval's is (this experiment's prompts, judge and reference still "
                                 "differ from AlpacaEval 2.0's)")
+                      : h == tr("Dropped agents") ? tr("Answers made without some of the configuration's agents (an agent that "
+                                                       "failed was dropped and the run went on without it): counted, but not the whole "
+                                                       "configuration's; the tooltip names the agents and their errors")
                       : h == tr("Failed") ? tr("Prompts this configuration failed to answer: each counts (a loss, or the lowest grade)")
                       : h == tr("Reference failed") ? tr("Prompts whose reference answer failed: not judged, tried again on the next run")
                       : h == tr("Win rate")   ? tr("How often the judge preferred this configuration's answer to the reference's (0–100)")
                       : h == tr("± SE")       ? tr("Standard error: the uncertainty of the estimate; about 2 SE either side is a 95% interval")
+                      : h == tr("Latency (s)") ? tr("Mean wall time of one answer, over the answers made afresh: an answer that used the "
+                                                    "response cache took no time and is left out. n/a (cached): every answer used the cache")
                       : h == tr("$ / instance") ? tr("What one prompt costs this configuration at list prices (every agent of every layer)")
                       : h == tr("TFLOPs / instance") ? tr("Tera floating-point operations per prompt on the critical path, from the models' "
                                                           "active parameters and the tokens they read and write")
@@ -662,6 +714,8 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
                       : h == tr("Frontier")   ? tr("On the Pareto frontier: no other configuration is both cheaper and better")
                       : h == tr("Score")      ? tr("The judge's mean grade (1–10, or 1–5 for skills)")
                                               : QString();
+        if (lc && h != tr("LC ± SE"))
+            tip += tr(". n/a when it cannot be fitted: the fit needs at least 10 verdicts (the cell's tooltip gives the reason)");
         if (!tip.isEmpty()) table_->horizontalHeaderItem(col)->setToolTip(tip);
     }
     table_->setSortingEnabled(true);
@@ -689,7 +743,20 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
         const auto& in = r.instances[static_cast<std::size_t>(i)];
         instances_->setItem(i, 0, new QTableWidgetItem(QString::fromStdString(in.item_id)));
         instances_->setItem(i, 1, new QTableWidgetItem(QString::fromStdString(in.category)));
-        instances_->setItem(i, 2, new QTableWidgetItem(QString::fromStdString(in.config)));
+        auto* config = new QTableWidgetItem(QString::fromStdString(in.config));
+        if (!in.degraded.empty()) {
+            // "Dead one — L1.2 dropped": which agents this answer was made without, the errors in the tooltip.
+            QStringList short_names, lines;
+            for (const auto& d : in.degraded) {
+                const QString line = QString::fromStdString(d);
+                lines << line;
+                short_names << line.section(" (", 0, 0);
+            }
+            config->setText(QString::fromStdString(in.config) + " — " + short_names.join(", "));
+            config->setForeground(QColor(200, 30, 30));
+            config->setToolTip(tr("Made without some of the configuration's agents:\n%1").arg(lines.join('\n')));
+        }
+        instances_->setItem(i, 2, config);
         auto v = pairwise ? in.preference : in.score;
         QTableWidgetItem* verdict = nullptr;
         if (in.reference_failed) verdict = new QTableWidgetItem(tr("reference failed"));
@@ -766,13 +833,27 @@ void ExperimentWindow::showInstance(int row) {
     else if (in.score) verdict = tr("Grade %1").arg(*in.score, 0, 'f', 2);
     else verdict = in.error.empty() ? tr("not judged yet") : tr("Unreadable verdict, excluded from the results: ") + esc(in.error);
     QString detail = verdict_details(in.detail);
-    instance_view_->setHtml(
+    // The agents this answer was made without, each with its error, before the verdict is read
+    // (added after the arg() calls: an error text may itself contain "%1").
+    QString dropped;
+    if (!in.degraded.empty()) {
+        QString list;
+        for (const auto& d : in.degraded) list += "<li>" + esc(d) + "</li>";
+        dropped = "<p style='color:#c81e1e'><b>" +
+                  (in.degraded.size() == 1 ? tr("Made without 1 of the configuration's agents (the run went on without it):")
+                                           : tr("Made without %1 of the configuration's agents (the run went on without them):")
+                                                 .arg(static_cast<int>(in.degraded.size()))) +
+                  "</b></p><ul style='color:#c81e1e'>" + list + "</ul>";
+    }
+    QString html =
         QString("<h3>%1 — %2</h3><p><b>%3</b></p><p>%4</p>"
                 "<table width='100%' cellspacing='6'><tr><th align='left' width='50%'>%5</th><th align='left'>%6</th></tr>"
                 "<tr><td valign='top'>%7</td><td valign='top'>%8</td></tr></table>"
                 "<p><b>%9</b></p><pre style='white-space: pre-wrap'>%10</pre>%11")
             .arg(esc(in.item_id), esc(in.config), verdict, esc(in.instruction), esc(in.config), tr("Reference"), esc(in.output),
-                 esc(in.reference), tr("The judge's answer:"), QString::fromStdString(in.judge_raw).toHtmlEscaped(), detail));
+                 esc(in.reference), tr("The judge's answer:"), QString::fromStdString(in.judge_raw).toHtmlEscaped(), detail);
+    html.insert(html.indexOf("</h3>") + 5, dropped);
+    instance_view_->setHtml(html);
 }
 
 Result<std::string> ExperimentWindow::createSweep(const QString& base, const QString& kind, int max, const QString& models,

@@ -6,6 +6,7 @@
 #include <QGraphicsLineItem>
 #include <QGraphicsSimpleTextItem>
 #include <QJsonArray>
+#include <QLabel>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QPainter>
@@ -65,12 +66,16 @@ private:
 // it; where those are taken (points that share a y value, or the offline demo's points that all
 // stand at one $0 mark), the next free row further up or down. No two labels overlap, none
 // covers a point, all stay in the plot; a label set off from its point gets a leader line to it.
-void placePointLabels(QChart* chart, std::vector<std::pair<QGraphicsSimpleTextItem*, QPointF>>& labels) {
+// Error bars are obstacles too (`obstacles`: their rectangles): a label never lies across one.
+// Labels side by side keep kGap pixels apart, so two names never read as one.
+void placePointLabels(QChart* chart, std::vector<std::pair<QGraphicsSimpleTextItem*, QPointF>>& labels,
+                      const std::vector<QRectF>& obstacles) {
     const QRectF area = chart->plotArea();
     constexpr qreal kMarker = 7;   // half a point marker's size, and a little
     constexpr qreal kNear = 12;    // a label set further off than its first places gets a leader line
+    constexpr qreal kGap = 6;      // between two labels side by side
     constexpr qreal max_share = 0.85; // of the plot's width, for a label
-    std::vector<QRectF> taken;
+    std::vector<QRectF> taken = obstacles, placed;
     for (const auto& [t, at] : labels) taken.emplace_back(at - QPointF(kMarker, kMarker), QSizeF(2 * kMarker, 2 * kMarker));
     // Top to bottom, left to right: stacked labels keep their points' order.
     std::stable_sort(labels.begin(), labels.end(), [](const auto& a, const auto& b) {
@@ -81,19 +86,24 @@ void placePointLabels(QChart* chart, std::vector<std::pair<QGraphicsSimpleTextIt
         const QString full = t->data(3).toString();
         QSizeF size;
         QPointF pos;
-        bool found = false;
+        bool found = false, displaced = false;
         // Shortened further when no place is free at the first width (a long name in a crowd).
-        for (const qreal share : {max_share, 0.5, 0.3}) {
-            const QString shown = QFontMetricsF(t->font()).elidedText(full, Qt::ElideRight, std::max<qreal>(80, area.width() * share));
+        for (const qreal share : {max_share, 0.5, 0.3, 0.12}) {
+            // The last width only in a crowd of error bars on a small chart: the name whole in the tooltip.
+            const qreal floor = share < 0.2 ? 40 : 80;
+            const QString shown = QFontMetricsF(t->font()).elidedText(full, Qt::ElideRight, std::max<qreal>(floor, area.width() * share));
             if (t->text() != shown) t->setText(shown);
             size = t->boundingRect().size();
             const qreal row = size.height() + 2;
             auto free = [&](QPointF p) {
                 const QRectF r(p, size);
-                return area.contains(r) && std::none_of(taken.begin(), taken.end(), [&](const QRectF& o) { return o.intersects(r); });
+                return area.contains(r) && std::none_of(taken.begin(), taken.end(), [&](const QRectF& o) { return o.intersects(r); }) &&
+                       std::none_of(placed.begin(), placed.end(),
+                                    [&](const QRectF& o) { return o.adjusted(-kGap, -1, kGap, 1).intersects(r); });
             };
             pos = at + QPointF(9, -size.height() - 2);
             for (int k = 0; k < 80 && !found; ++k) {
+                displaced = k > 0;
                 const qreal up = -k * row, down = k * row;
                 const QPointF tries[] = {at + QPointF(9, -size.height() - 2 + up), at + QPointF(9, 2 + down),
                                          at + QPointF(-9 - size.width(), -size.height() - 2 + up), at + QPointF(-9 - size.width(), 2 + down),
@@ -113,9 +123,11 @@ void placePointLabels(QChart* chart, std::vector<std::pair<QGraphicsSimpleTextIt
                           std::clamp(pos.y(), area.top(), std::max(area.top(), area.bottom() - size.height())));
         t->setPos(pos);
         const QRectF r(pos, size);
-        taken.push_back(r);
+        placed.push_back(r);
         const QPointF nearest(std::clamp(at.x(), r.left(), r.right()), std::clamp(at.y(), r.top(), r.bottom()));
-        if (QLineF(at, nearest).length() > kNear) {
+        // A label moved off its first places is joined to its point, always: a row or more away
+        // it may stand nearer another point.
+        if (!found || displaced || QLineF(at, nearest).length() > kNear) {
             auto* leader = new QGraphicsLineItem(QLineF(at, nearest), chart);
             leader->setPen(QPen(line_colour, 1));
             leader->setZValue(999); // under the labels, over the series
@@ -184,10 +196,11 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
     // LC only when every configuration has one: a mixed axis would compare LC with raw win rates.
     bool all_lc = pairwise && !r.configs.empty();
     for (const auto& c : r.configs) all_lc = all_lc && c.lc_win_rate.has_value();
-    const QString against = " against " + QString::fromStdString(r.reference_name);
-    s.y_label = all_lc ? QString::fromStdString(r.lc_label) + " win rate (%)" + against
-                : pairwise ? "Win rate (%)" + against
+    s.y_label = all_lc ? QString::fromStdString(r.lc_label) + " win rate (%)"
+                : pairwise ? "Win rate (%)"
                 : r.mode == "single" ? "Grade (1-10)" : "Mean skill grade (1-5)";
+    QStringList caption;
+    if (pairwise) caption << QObject::tr("Win rates against %1.").arg(QString::fromStdString(r.reference_name));
     s.x_label = x_label(x);
     s.log_x = log_x;
     s.title = QString::fromStdString(r.name) + x_title(x);
@@ -214,6 +227,16 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
         p.x = *px;
         p.y = all_lc ? *c.lc_win_rate : pairwise ? c.win.win_rate : c.score.value_or(0);
         p.y_err = all_lc ? c.lc_standard_error.value_or(0) : pairwise ? c.win.standard_error : c.score_se.value_or(0);
+        p.degraded = c.degraded;
+        if (c.degraded) {
+            QStringList lines;
+            for (std::size_t k = 0; k < c.degraded_notes.size() && k < 6; ++k) lines << QString::fromStdString(c.degraded_notes[k]);
+            if (c.degraded_notes.size() > 6) lines << QObject::tr("… (the Instances tab lists all)");
+            p.degraded_note = QObject::tr("%1 of %2 answers made with dropped agents:\n%3")
+                                  .arg(c.degraded)
+                                  .arg(c.generated)
+                                  .arg(lines.join('\n'));
+        }
         s.points.push_back(p);
         xs.push_back(p.x);
         ys.push_back(p.y);
@@ -225,14 +248,16 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
         s.all_free = true;
         s.log_x = false;
         s.single_mark = QObject::tr("cost unknown");
-        s.x_label = cost_unknown.size() == static_cast<int>(s.points.size())
-                        ? QObject::tr("Cost per instance: unknown for every configuration (no price for their models)")
-                        : QObject::tr("Cost per instance: unknown or $0 (some models have no price)");
+        s.x_label = QObject::tr("Cost per instance");
+        caption << (cost_unknown.size() == static_cast<int>(s.points.size())
+                        ? QObject::tr("Cost per instance: unknown for every configuration (no price for their models).")
+                        : QObject::tr("Cost per instance: unknown or $0 (some models have no price)."));
     } else if (x == XAxis::Cost && all_zero) {
         s.all_free = true;
         s.log_x = false;
         s.single_mark = QObject::tr("$0 (nothing billed)");
-        s.x_label = "Cost per instance: $0 for every configuration (nothing billed: the offline demo, or free models)";
+        s.x_label = QObject::tr("Cost per instance");
+        caption << QObject::tr("Cost per instance: $0 for every configuration (nothing billed: the offline demo, or free models).");
     } else if (x == XAxis::Cost && !cost_unknown.isEmpty()) {
         // Some known, some unknown: the unknown ones are left off the cost axis, and named.
         for (std::size_t i = s.points.size(); i-- > 0;)
@@ -241,14 +266,28 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
                 xs.erase(xs.begin() + static_cast<std::ptrdiff_t>(i));
                 ys.erase(ys.begin() + static_cast<std::ptrdiff_t>(i));
             }
-        s.x_label += QObject::tr(" — not plotted, cost unknown: %1").arg(cost_unknown.join(", "));
+        caption << QObject::tr("Cost per instance — not plotted, cost unknown: %1.").arg(cost_unknown.join(", "));
     } else if (x == XAxis::Tflops && all_zero) {
         // No parameter count for any model: "TFLOPs unknown", not an axis of 0..1e-06.
         s.all_free = true;
         s.log_x = false;
         s.single_mark = QObject::tr("TFLOPs unknown");
-        s.x_label = QObject::tr("TFLOPs per instance: unknown for every configuration (no parameter counts for their models)");
+        s.x_label = QObject::tr("TFLOPs per instance");
+        caption << QObject::tr("TFLOPs per instance: unknown for every configuration (no parameter counts for their models).");
     }
+    int degraded = 0;
+    for (const auto& p : s.points) degraded += p.degraded > 0;
+    if (degraded)
+        caption << QObject::tr("Ringed: made with dropped agents (%1 of %2 configurations), not the whole configuration's result.")
+                       .arg(degraded)
+                       .arg(s.points.size());
+    s.caption = caption.join(' ');
+    bool any_judged = false;
+    for (const auto& c : r.configs) any_judged = any_judged || c.judged > 0 || c.failed > 0;
+    if (s.points.empty())
+        s.empty_note = r.configs.empty() ? QObject::tr("No configurations in this experiment")
+                       : !any_judged     ? QObject::tr("Not run yet: run the experiment to plot each configuration here")
+                                         : QObject::tr("No configuration has a value on this axis yet");
     // The frontier of this x axis (cost, TFLOPs or time).
     for (auto i : eval::pareto_front(xs, ys)) s.points[i].frontier = true;
     if (with_paper && pairwise) {
@@ -264,10 +303,15 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
     return s;
 }
 
-ResultChart::ResultChart(QWidget* parent) : QWidget(parent), view_(new QChartView(this)) {
+ResultChart::ResultChart(QWidget* parent) : QWidget(parent), view_(new QChartView(this)), caption_(new QLabel(this)) {
     auto* l = new QVBoxLayout(this);
     l->setContentsMargins(0, 0, 0, 0);
-    l->addWidget(view_);
+    l->addWidget(view_, 1);
+    caption_->setWordWrap(true);
+    caption_->setObjectName(QStringLiteral("chart_caption"));
+    caption_->setContentsMargins(8, 0, 8, 4);
+    caption_->hide();
+    l->addWidget(caption_);
     view_->setRenderHint(QPainter::Antialiasing);
     view_->setAccessibleName(tr("Cost and quality chart"));
     setSpec({});
@@ -275,6 +319,8 @@ ResultChart::ResultChart(QWidget* parent) : QWidget(parent), view_(new QChartVie
 
 void ResultChart::setSpec(const ChartSpec& spec) {
     spec_ = spec;
+    caption_->setText(spec.caption);
+    caption_->setVisible(!spec.caption.isEmpty());
     auto* chart = new QChart();
     chart->setTitle(spec.title);
     chart->legend()->setAlignment(Qt::AlignBottom);
@@ -298,7 +344,17 @@ void ResultChart::setSpec(const ChartSpec& spec) {
     }
     double ypad = (ymax - ymin) * 0.12 + (ymax == ymin ? 5 : 0);
     ymin -= ypad, ymax += ypad;
-    if (percent) ymin = std::max(0.0, ymin), ymax = std::min(100.0, ymax);
+    // A percentage axis runs past 0 and 100 by 5, so a point at 0% or 100% is drawn whole, not
+    // cut in half by the plot's edge; its ticks stay on round values from 0 (below).
+    double ytick = 0;
+    if (percent) {
+        ymin = std::max(-5.0, ymin), ymax = std::min(105.0, ymax);
+        const double span = ymax - ymin;
+        ytick = span > 60 ? 20 : span > 25 ? 10 : span > 10 ? 5 : 2;
+        ymin = ymin < 0 ? -5 : std::floor(ymin / ytick) * ytick;
+        ymax = ymax > 100 ? 105 : std::ceil(ymax / ytick) * ytick;
+        if (ymax - ymin < ytick) ymax = ymin + ytick;
+    }
 
     QAbstractAxis* ax;
     if (spec.all_free) {
@@ -327,7 +383,14 @@ void ResultChart::setSpec(const ChartSpec& spec) {
     auto* ay = new QValueAxis();
     ay->setTitleText(spec.y_label);
     ay->setRange(ymin, ymax);
-    ay->applyNiceNumbers();
+    if (ytick > 0) {
+        ay->setTickType(QValueAxis::TicksDynamic);
+        ay->setTickAnchor(0);
+        ay->setTickInterval(ytick);
+        ay->setLabelFormat("%.0f");
+    } else {
+        ay->applyNiceNumbers();
+    }
     chart->addAxis(ax, Qt::AlignBottom);
     chart->addAxis(ay, Qt::AlignLeft);
     auto attach = [&](QAbstractSeries* s) {
@@ -389,25 +452,44 @@ void ResultChart::setSpec(const ChartSpec& spec) {
         f->setPen(pen);
         attach(f);
     }
+    // The legend draws each entry as its series looks: the frontier a line, the points on it
+    // diamonds, the dominated ones circles (all were the same square).
+    chart->legend()->setMarkerShape(QLegend::MarkerShapeFromSeries);
     auto* on = new QScatterSeries();
     on->setName(tr("on the frontier"));
-    on->setMarkerSize(13);
+    on->setMarkerShape(QScatterSeries::MarkerShapeRotatedRectangle);
+    on->setMarkerSize(15);
     on->setColor(QColor(220, 90, 30));
     auto* off = new QScatterSeries();
     off->setName(tr("dominated"));
+    off->setMarkerShape(QScatterSeries::MarkerShapeCircle);
     off->setMarkerSize(11);
     off->setColor(QColor(60, 110, 200));
     for (const auto& p : spec.points) (p.frontier ? on : off)->append(p.x, p.y);
     attach(on);
     attach(off);
     if (off->count() == 0) chart->legend()->markers(off).first()->setVisible(false);
+    if (on->count() == 0) chart->legend()->markers(on).first()->setVisible(false);
+    // A ring around the points whose answers were made without some agents: not the whole
+    // configuration's result.
+    auto* partial = new QScatterSeries();
+    partial->setName(tr("made with dropped agents"));
+    partial->setObjectName(QStringLiteral("degraded"));
+    partial->setMarkerShape(QScatterSeries::MarkerShapeCircle);
+    partial->setMarkerSize(21);
+    partial->setBrush(Qt::NoBrush);
+    partial->setPen(QPen(QColor(200, 30, 30), 2.5));
+    for (const auto& p : spec.points)
+        if (p.degraded > 0) partial->append(p.x, p.y);
+    attach(partial);
+    if (partial->count() == 0) chart->legend()->markers(partial).first()->setVisible(false);
 
     auto find = [this](const QPointF& pt) -> const ChartPoint* {
         for (const auto& p : spec_.points)
             if (std::abs(p.x - pt.x()) <= 1e-12 * std::max(1.0, std::abs(p.x)) && std::abs(p.y - pt.y()) < 1e-9) return &p;
         return nullptr;
     };
-    for (auto* s : {on, off}) {
+    for (auto* s : {on, off, partial}) {
         connect(s, &QScatterSeries::hovered, this, [this, find](const QPointF& pt, bool state) {
             const auto* p = find(pt);
             if (!state || !p) return QToolTip::hideText();
@@ -417,7 +499,9 @@ void ResultChart::setSpec(const ChartSpec& spec) {
                                                    .arg(spec_.y_label.toHtmlEscaped())
                                                    .arg(p->y, 0, 'f', 2)
                                                    .arg(p->y_err, 0, 'f', 2)
-                                                   .arg(p->frontier ? tr("<br>on the Pareto frontier") : QString()));
+                                                   .arg(p->frontier ? tr("<br>on the Pareto frontier") : QString()) +
+                                                   (p->degraded ? "<br><b>" + p->degraded_note.toHtmlEscaped().replace("\n", "<br>") + "</b>"
+                                                                : QString()));
         });
         connect(s, &QScatterSeries::clicked, this, [this, find](const QPointF& pt) {
             if (const auto* p = find(pt)) emit configurationClicked(p->source);
@@ -432,7 +516,17 @@ void ResultChart::setSpec(const ChartSpec& spec) {
         label->setData(3, p.name);
         label->setToolTip(p.name);
     }
-    auto place = [chart, on, xmax]() {
+    // Nothing to plot: a sentence saying why, not empty axes with arbitrary ranges and a legend
+    // of series with no points.
+    if (spec.points.empty() && spec.references.empty()) {
+        ax->setVisible(false);
+        ay->setVisible(false);
+        chart->legend()->setVisible(false);
+        auto* note = new QGraphicsSimpleTextItem(spec.empty_note.isEmpty() ? tr("Nothing to plot yet") : spec.empty_note, chart);
+        note->setBrush(chart->titleBrush());
+        note->setData(1, QStringLiteral("empty"));
+    }
+    auto place = [this, chart, on, xmax]() {
         std::vector<QGraphicsSimpleTextItem*> refs;
         std::vector<std::pair<QGraphicsSimpleTextItem*, QPointF>> labels;
         std::vector<QGraphicsItem*> old_leaders;
@@ -442,6 +536,8 @@ void ResultChart::setSpec(const ChartSpec& spec) {
             if (!t) continue;
             if (t->data(1).toString() == "point") {
                 labels.emplace_back(t, chart->mapToPosition(QPointF(t->data(0).toDouble(), t->data(2).toDouble()), on));
+            } else if (t->data(1).toString() == "empty") {
+                t->setPos(chart->plotArea().center() - t->boundingRect().center());
             } else if (t->data(1).toString() == "ref") {
                 QPointF at = chart->mapToPosition(QPointF(xmax, t->data(0).toDouble()), on);
                 t->setPos(at + QPointF(-t->boundingRect().width() - 4, -t->boundingRect().height()));
@@ -449,7 +545,13 @@ void ResultChart::setSpec(const ChartSpec& spec) {
             }
         }
         for (auto* item : old_leaders) delete item;
-        placePointLabels(chart, labels);
+        std::vector<QRectF> bars;
+        for (const auto& p : spec_.points)
+            if (p.y_err > 0) {
+                const QPointF a = chart->mapToPosition(QPointF(p.x, p.y + p.y_err), on), b = chart->mapToPosition(QPointF(p.x, p.y - p.y_err), on);
+                bars.emplace_back(QPointF(a.x() - 2, std::min(a.y(), b.y())), QPointF(a.x() + 2, std::max(a.y(), b.y())));
+            }
+        placePointLabels(chart, labels, bars);
         // Labels of close lines would overlap: push each one above the next.
         std::sort(refs.begin(), refs.end(), [](auto* a, auto* b) { return a->pos().y() > b->pos().y(); });
         for (std::size_t i = 1; i < refs.size(); ++i) {
@@ -471,19 +573,31 @@ QString ResultChart::to_csv(const ChartSpec& spec) {
         t.replace("\"", "\"\"");
         return "\"" + t + "\"";
     };
-    QString out = "configuration," + esc(spec.x_label) + "," + esc(spec.y_label) + ",error,frontier,source\n";
+    QString out = "configuration," + esc(spec.x_label) + "," + esc(spec.y_label) + ",error,frontier,source,with_dropped_agents\n";
     for (const auto& p : spec.points)
         out += esc(p.name) + "," + QString::number(p.x, 'g', 10) + "," + QString::number(p.y, 'g', 10) + "," +
-               QString::number(p.y_err, 'g', 10) + "," + (p.frontier ? "true" : "false") + "," + esc(p.source) + "\n";
+               QString::number(p.y_err, 'g', 10) + "," + (p.frontier ? "true" : "false") + "," + esc(p.source) + "," +
+               QString::number(p.degraded) + "\n";
     return out;
 }
 
 void ResultChart::paint(QPainter& p, QSize size) {
-    // The chart's own scene, so rendering works for a widget that is not on screen.
+    // The chart's own scene, so rendering works for a widget that is not on screen; the caption
+    // (the axes' long notes) wrapped on the lines under it, as in the window.
     QChart* chart = view_->chart();
-    chart->setGeometry(QRectF(QPointF(0, 0), size));
+    QRectF caption_box;
+    if (!spec_.caption.isEmpty()) {
+        p.setFont(font());
+        caption_box = p.boundingRect(QRectF(12, 0, size.width() - 24, size.height()), Qt::TextWordWrap, spec_.caption);
+    }
+    const QSizeF chart_size(size.width(), size.height() - (caption_box.isEmpty() ? 0 : caption_box.height() + 8));
+    chart->setGeometry(QRectF(QPointF(0, 0), chart_size));
     QCoreApplication::processEvents();
-    chart->scene()->render(&p, QRectF(QPointF(0, 0), size), chart->geometry());
+    chart->scene()->render(&p, QRectF(QPointF(0, 0), chart_size), chart->geometry());
+    if (!caption_box.isEmpty()) {
+        p.setPen(chart->titleBrush().color());
+        p.drawText(QRectF(12, chart_size.height(), size.width() - 24, caption_box.height() + 8), Qt::TextWordWrap, spec_.caption);
+    }
 }
 
 std::optional<QString> ResultChart::save(const QString& path, QSize size) {

@@ -13,6 +13,7 @@
 
 class QChart;
 class QChartView;
+class QLabel;
 class QPainter;
 
 namespace moa::ui {
@@ -23,6 +24,10 @@ struct ChartPoint {
     double x = 0, y = 0;
     double y_err = 0;
     bool frontier = false;
+    // Answers made without some of the configuration's agents: the point is ringed and its
+    // tooltip names the agents and their errors.
+    int degraded = 0;
+    QString degraded_note = {};
 };
 
 struct ReferenceLine {
@@ -44,6 +49,12 @@ struct ChartSpec {
     QString reference_source;
     // Said with the reference lines: why they are not directly comparable with the points.
     QString references_caveat;
+    // The long notes about the axes (what the y axis is against, why every cost is $0, which
+    // configurations are not plotted), on a line under the chart that wraps: an axis title keeps
+    // to a few words, so it is never elided.
+    QString caption;
+    // Shown in place of empty axes when there is no point (an experiment not run yet).
+    QString empty_note;
 };
 
 // Cost or TFLOPs per instance, or the per-prompt median time to first token or wall time (s).
@@ -75,6 +86,7 @@ private:
     void paint(QPainter& p, QSize size);
     ChartSpec spec_;
     QChartView* view_;
+    QLabel* caption_;
 };
 
 // A radar chart of FLASK skills, one polygon per configuration.
