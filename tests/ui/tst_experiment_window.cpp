@@ -58,6 +58,7 @@ private slots:
     void pointLabelsDoNotOverlap();
     void equalWinRatesKeepLabelsApartAndByTheirPoints();
     void sweepChartKeepsGapsAvoidsErrorBarsAndPadsTheEdges();
+    void labelsSayWhichConfigurationIsWhich();
     void emptyChartSaysSoInsteadOfEmptyAxes();
     void demoCostChartSaysZeroAndKeepsLabelsApart();
     void unknownCostIsNeverZeroOnTheCharts();
@@ -363,7 +364,10 @@ void TestExperimentWindow::equalWinRatesKeepLabelsApartAndByTheirPoints() {
             spec.y_label = "LC win rate (%)";
             for (int i = 0; i < 6; ++i) {
                 QString name = QStringLiteral("Configuration %1").arg(i + 1);
-                if (i == 2) name += " with a very long name that goes on and on past any sensible width, and on, and on, and on, and on, and on, and on";
+                // Longer than the plot's width even without the words all six names share.
+                if (i == 2)
+                    name += " with a very long name that goes on and on past any sensible width, and on, and on, and on, and on, and on, "
+                            "and on, and on, and on, and on, and on, and on, and on";
                 spec.points.push_back({name, "", one_x ? 0.0 : 1.0 + i * 0.15, 50.0, 0, i == 0});
             }
             moa::ui::ResultChart chart;
@@ -395,8 +399,10 @@ void TestExperimentWindow::equalWinRatesKeepLabelsApartAndByTheirPoints() {
                     return QLineF(l.p1(), at).length() < 1 && QLineF(l.p2(), nearest).length() < 1;
                 });
                 QVERIFY2(near || joined, qPrintable(what + " is away from its point with no leader line"));
-                QVERIFY2(t->toolTip() == t->data(3).toString(), qPrintable(what));
-                if (t->data(3).toString().contains("very long name"))
+                // The whole name in the tooltip; the label says (at least the start of) its own part.
+                const QString own = t->data(3).toString();
+                QVERIFY2(t->toolTip().contains(own) && t->toolTip().startsWith("Configuration ") && !own.isEmpty(), qPrintable(what));
+                if (t->toolTip().contains("very long name"))
                     QVERIFY2(t->text().endsWith(QChar(0x2026)) && r.width() <= qc->plotArea().width() * 0.9, qPrintable(what));
             }
             QCOMPARE(labels.size(), std::size_t(6));
@@ -526,6 +532,76 @@ void TestExperimentWindow::emptyChartSaysSoInsteadOfEmptyAxes() {
     for (auto* item : qc->childItems())
         if (auto* t = dynamic_cast<QGraphicsSimpleTextItem*>(item); t && t->data(1).toString() == "empty" && t->isVisible()) said = t->text();
     QCOMPARE(said, spec.empty_note);
+}
+
+// Issue 13 (the sweep of 8 at 1024×700): every name starts "Demo eight — ", and every label was
+// elided to "Demo eight —…", so no label said which point was which. Each label is the part of
+// its name that differs, the shared part is said once on the caption, the whole name is in the
+// tooltip, and a label shortened to fit is never the same as another.
+void TestExperimentWindow::labelsSayWhichConfigurationIsWhich() {
+    QString common;
+    QCOMPARE(moa::ui::point_labels({"Demo eight — 1 proposer", "Demo eight — 2 proposers"}, &common),
+             (std::vector<QString>{"1 proposer", "2 proposers"}));
+    QCOMPARE(common, QString("Demo eight — …"));
+    // A name that is all shared words, or two alike: the names whole.
+    QCOMPARE(moa::ui::point_labels({"MoA (3 layers)", "MoA (3 layers) at 0.7"}, &common),
+             (std::vector<QString>{"MoA (3 layers)", "MoA (3 layers) at 0.7"}));
+    QVERIFY(common.isEmpty());
+    QCOMPARE(moa::ui::point_labels({"A run x", "A run x"}, &common), (std::vector<QString>{"A run x", "A run x"}));
+    // A shared end too.
+    QCOMPARE(moa::ui::point_labels({"Sweep t=0.2 (demo)", "Sweep t=0.7 (demo)"}, &common), (std::vector<QString>{"t=0.2", "t=0.7"}));
+    QCOMPARE(common, QString("Sweep … (demo)"));
+
+    // The chart sizes the Experiments window gives each chart at 1024×700 and 1400×900, and the
+    // window's own sizes. A long shared prefix, and one long differing part that must be shortened.
+    for (const QSize size : {QSize(470, 260), QSize(660, 400), QSize(1024, 700)}) {
+        for (const bool long_prefix : {false, true}) {
+            const QString prefix = long_prefix ? "Demo eight, the long name of a sweep over the number of proposers — " : "Demo eight — ";
+            moa::ui::ChartSpec spec;
+            spec.title = "sweep";
+            spec.x_label = "TFLOPs per instance";
+            spec.y_label = "Win rate (%)";
+            spec.caption = "Win rates against Offline demo.";
+            const double ys[] = {20, 40, 50, 20, 80, 100, 40, 40};
+            for (int i = 0; i < 8; ++i) {
+                QString name = prefix + QStringLiteral("%1 proposer%2").arg(i + 1).arg(i ? "s" : "");
+                if (i == 4) name += " with a differing part far too long to fit anywhere on a small chart, on and on and on";
+                spec.points.push_back({name, "", 14.0 + 5 * i, ys[i], 20, i == 0 || i == 5});
+            }
+            moa::ui::ResultChart chart;
+            chart.resize(size);
+            chart.setSpec(spec);
+            chart.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&chart));
+            QApplication::processEvents();
+            if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT"))
+                chart.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") +
+                                  QStringLiteral("labels-%1-%2.png").arg(size.width()).arg(long_prefix));
+            // The shared part said once, on the caption line.
+            QVERIFY2(chart.spec().caption.startsWith("Configurations: " + prefix + "…"), qPrintable(chart.spec().caption));
+            QVERIFY2(chart.spec().caption.contains("Win rates against Offline demo."), qPrintable(chart.spec().caption));
+            auto* qc = chart.view()->chart();
+            QStringList shown;
+            for (auto* item : qc->childItems()) {
+                auto* t = dynamic_cast<QGraphicsSimpleTextItem*>(item);
+                if (!t || t->data(1).toString() != "point" || !t->isVisible()) continue;
+                const QString name = t->toolTip();
+                const QString what = QStringLiteral("\"%1\" (%2) at %3x%4").arg(t->text(), name).arg(size.width()).arg(size.height());
+                QVERIFY2(std::any_of(spec.points.begin(), spec.points.end(), [&](const auto& p) { return p.name == name; }), qPrintable(what));
+                QVERIFY2(!shown.contains(t->text()), qPrintable(what + " reads the same as another label"));
+                shown << t->text();
+                // Its own name's words: each piece around a "…" is in the name, and not only the shared part.
+                const QStringList pieces = t->text().split(QChar(0x2026));
+                for (const QString& piece : pieces) QVERIFY2(name.contains(piece), qPrintable(what));
+                QVERIFY2(!prefix.contains(t->text().remove(QChar(0x2026)).trimmed()), qPrintable(what + " says only the shared part"));
+                QVERIFY2(QRectF(t->pos(), t->boundingRect().size()).right() <= qc->plotArea().right() + 1, qPrintable(what + " overflows the plot"));
+                // Shortened only for want of room: whole wherever the chart is not tiny.
+                if (!name.contains("far too long") && size.height() >= 400)
+                    QVERIFY2(!t->text().contains(QChar(0x2026)), qPrintable(what + " is shortened"));
+            }
+            QCOMPARE(shown.size(), 8);
+        }
+    }
 }
 
 #include "tst_experiment_window.moc"

@@ -62,6 +62,28 @@ private:
     QBrush background_;
 };
 
+// `full` shortened to `width`: at its end, else in its middle, else at its start, whichever
+// leaves a text that could not be the shortening of another label in `all` (two labels "Demo
+// eight —…" tell nothing apart). The whole text when no shortening is unambiguous.
+QString distinctElided(const QString& full, const std::vector<QString>& all, const QFontMetricsF& fm, qreal width) {
+    const QChar dots(0x2026);
+    for (const Qt::TextElideMode mode : {Qt::ElideRight, Qt::ElideMiddle, Qt::ElideLeft}) {
+        const QString e = fm.elidedText(full, mode, width);
+        if (e == full) return full;
+        const qsizetype cut = e.indexOf(dots);
+        if (cut < 0) continue;
+        const QString head = e.left(cut), tail = e.mid(cut + 1);
+        // Ambiguous when so few characters are left that the text says nothing (only "…"), or
+        // another label starts and ends as this one does.
+        if (head.trimmed().isEmpty() && tail.trimmed().isEmpty()) continue;
+        const bool ambiguous = std::any_of(all.begin(), all.end(), [&](const QString& o) {
+            return o != full && o.startsWith(head) && o.endsWith(tail) && o.size() >= head.size() + tail.size();
+        });
+        if (!ambiguous) return e;
+    }
+    return full;
+}
+
 // Each point's label beside its point: right or left, above or below, or centred over or under
 // it; where those are taken (points that share a y value, or the offline demo's points that all
 // stand at one $0 mark), the next free row further up or down. No two labels overlap, none
@@ -82,6 +104,8 @@ void placePointLabels(QChart* chart, std::vector<std::pair<QGraphicsSimpleTextIt
         return a.second.y() != b.second.y() ? a.second.y() < b.second.y() : a.second.x() < b.second.x();
     });
     const QColor line_colour = chart->titleBrush().color();
+    std::vector<QString> all;
+    for (const auto& l : labels) all.push_back(l.first->data(3).toString());
     for (const auto& [t, at] : labels) {
         const QString full = t->data(3).toString();
         QSizeF size;
@@ -91,7 +115,7 @@ void placePointLabels(QChart* chart, std::vector<std::pair<QGraphicsSimpleTextIt
         for (const qreal share : {max_share, 0.5, 0.3, 0.12}) {
             // The last width only in a crowd of error bars on a small chart: the name whole in the tooltip.
             const qreal floor = share < 0.2 ? 40 : 80;
-            const QString shown = QFontMetricsF(t->font()).elidedText(full, Qt::ElideRight, std::max<qreal>(floor, area.width() * share));
+            const QString shown = distinctElided(full, all, QFontMetricsF(t->font()), std::max<qreal>(floor, area.width() * share));
             if (t->text() != shown) t->setText(shown);
             size = t->boundingRect().size();
             const qreal row = size.height() + 2;
@@ -136,6 +160,36 @@ void placePointLabels(QChart* chart, std::vector<std::pair<QGraphicsSimpleTextIt
     }
 }
 } // namespace
+
+std::vector<QString> point_labels(const std::vector<QString>& names, QString* common) {
+    if (common) common->clear();
+    if (names.size() < 2) return names;
+    std::vector<QStringList> words;
+    for (const auto& n : names) words.push_back(n.split(' ', Qt::SkipEmptyParts));
+    qsizetype shortest = words[0].size();
+    for (const auto& w : words) shortest = std::min(shortest, w.size());
+    auto same_at = [&](auto at) {
+        return std::all_of(words.begin(), words.end(), [&](const QStringList& w) { return w[at(w)] == words[0][at(words[0])]; });
+    };
+    qsizetype pre = 0, suf = 0;
+    while (pre < shortest && same_at([&](const QStringList&) { return pre; })) ++pre;
+    // Every label keeps at least one word of its own.
+    while (pre + suf < shortest && same_at([&](const QStringList& w) { return w.size() - 1 - suf; })) ++suf;
+    if (pre + suf >= shortest) return names; // a name that is all shared words: whole names
+    if (pre == 0 && suf == 0) return names;
+    std::vector<QString> out;
+    for (const auto& w : words) out.push_back(w.mid(pre, w.size() - pre - suf).join(' '));
+    for (std::size_t i = 0; i < out.size(); ++i)
+        for (std::size_t j = i + 1; j < out.size(); ++j)
+            if (out[i] == out[j]) return names; // the same name twice: whole names
+    if (common) {
+        QStringList c = words[0].mid(0, pre);
+        c << QStringLiteral("…");
+        c << words[0].mid(words[0].size() - suf);
+        *common = c.join(' ');
+    }
+    return out;
+}
 
 std::vector<ReferenceLine> paper_references(QString* source) {
     QFile f(QString::fromStdString(resources::dir() + "/reference/moa_paper.json"));
@@ -319,8 +373,17 @@ ResultChart::ResultChart(QWidget* parent) : QWidget(parent), view_(new QChartVie
 
 void ResultChart::setSpec(const ChartSpec& spec) {
     spec_ = spec;
-    caption_->setText(spec.caption);
-    caption_->setVisible(!spec.caption.isEmpty());
+    {
+        std::vector<QString> names;
+        for (const auto& p : spec.points) names.push_back(p.name);
+        QString common;
+        point_labels(names, &common);
+        if (!common.isEmpty())
+            spec_.caption = tr("Configurations: %1").arg(common) + (common.endsWith(QChar(0x2026)) ? "" : ".") +
+                            (spec.caption.isEmpty() ? QString() : " " + spec.caption);
+    }
+    caption_->setText(spec_.caption);
+    caption_->setVisible(!spec_.caption.isEmpty());
     auto* chart = new QChart();
     chart->setTitle(spec.title);
     chart->legend()->setAlignment(Qt::AlignBottom);
@@ -508,12 +571,17 @@ void ResultChart::setSpec(const ChartSpec& spec) {
         });
     }
     // Labels next to every point (elided to a share of the plot's width; the whole name in the tooltip).
-    for (const auto& p : spec.points) {
-        auto* label = new BackedText(p.name, chart, chart);
+    // Each says what differs from the others' names; what they share is said once, on the caption.
+    std::vector<QString> names;
+    for (const auto& p : spec.points) names.push_back(p.name);
+    const std::vector<QString> shown = point_labels(names);
+    for (std::size_t i = 0; i < spec.points.size(); ++i) {
+        const auto& p = spec.points[i];
+        auto* label = new BackedText(shown[i], chart, chart);
         label->setData(0, p.x);
         label->setData(2, p.y);
         label->setData(1, QStringLiteral("point"));
-        label->setData(3, p.name);
+        label->setData(3, shown[i]);
         label->setToolTip(p.name);
     }
     // Nothing to plot: a sentence saying why, not empty axes with arbitrary ranges and a legend

@@ -64,6 +64,14 @@ std::optional<XAxis> x_axis_from_string(const QString& s);
 // The x axis against LC win rate (pairwise) or score (graded judges).
 ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool with_paper);
 
+// The point labels of configurations named alike ("Demo eight — 2 proposers" … "8 proposers"):
+// each name without the words every name shares at its start and end, so the part that tells
+// the points apart is what shows (elided, every label read the same "Demo eight —…"). The shared
+// part, with "…" where the labels go, in `common` ("Demo eight — …"); empty when nothing is
+// shared, or when stripping it would leave a label empty or two labels the same (then the names
+// are returned whole).
+std::vector<QString> point_labels(const std::vector<QString>& names, QString* common = nullptr);
+
 // The MoA paper's AlpacaEval 2.0 LC win rates (resources/reference/moa_paper.json).
 std::vector<ReferenceLine> paper_references(QString* source = nullptr);
 
