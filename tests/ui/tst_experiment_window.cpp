@@ -18,6 +18,9 @@
 #include <QStandardPaths>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QTextDocumentFragment>
+#include <QGraphicsTextItem>
+#include <QGraphicsScene>
 #include <QtTest>
 
 #include <QComboBox>
@@ -59,6 +62,7 @@ private slots:
     void equalWinRatesKeepLabelsApartAndByTheirPoints();
     void sweepChartKeepsGapsAvoidsErrorBarsAndPadsTheEdges();
     void labelsSayWhichConfigurationIsWhich();
+    void titlesAreDrawnWholeAtTheWindowsSizes();
     void emptyChartSaysSoInsteadOfEmptyAxes();
     void demoCostChartSaysZeroAndKeepsLabelsApart();
     void unknownCostIsNeverZeroOnTheCharts();
@@ -106,7 +110,9 @@ void TestExperimentWindow::runsShowsResultsAndChartsAndExports() {
     int front = 0;
     for (const auto& p : spec.points) front += p.frontier;
     QVERIFY(front >= 1);
-    QVERIFY(spec.y_label.startsWith("LC (unregularised) win rate"));
+    // The axis title short enough to be drawn whole; which LC it is on the caption line.
+    QCOMPARE(spec.y_label, QString("LC win rate (%)"));
+    QVERIFY2(spec.caption.contains("LC (unregularised)"), qPrintable(spec.caption));
     for (const auto& p : spec.points) QVERIFY(p.y_err > 0); // LC's own bootstrap standard error
     // The MoA paper's published LC win rates are off by default (not directly comparable) ...
     QVERIFY(spec.references.empty());
@@ -601,6 +607,78 @@ void TestExperimentWindow::labelsSayWhichConfigurationIsWhich() {
             }
             QCOMPARE(shown.size(), 8);
         }
+    }
+}
+
+// Issue 13: at 1024×700 the y axis read "LC (unregularised) w…" and a chart title "TFLOPs
+// against qu…". In the Experiments window at 1024×700 and 1400×900, every axis title and chart
+// title is drawn whole (the chart draws a title that does not fit shortened, ending "...").
+void TestExperimentWindow::titlesAreDrawnWholeAtTheWindowsSizes() {
+    QTemporaryDir dir;
+    QProcess demo; // an experiment that is opened, not run (its charts are given specs below)
+    demo.start("python3", {MOA_SOURCE_ROOT "/tools/experiment_demo.py", "9", dir.filePath("exp")});
+    QVERIFY(demo.waitForFinished(60000));
+    const QString exp = QString::fromUtf8(demo.readAllStandardOutput()).trimmed();
+    auto results = [](const std::string& mode) {
+        moa::eval::ExperimentResults r;
+        r.name = "Demo eight sweep over the number of proposers";
+        r.mode = mode;
+        r.reference_name = "Offline demo";
+        r.judge_note = "offline demo judge: counts words, not a real judge";
+        for (int i = 0; i < 8; ++i) {
+            moa::eval::ConfigResult c;
+            c.name = QStringLiteral("Demo eight — %1 proposers").arg(i + 1).toStdString();
+            c.win.win_rate = 10.0 * i;
+            c.win.standard_error = 5;
+            c.lc_win_rate = 10.0 * i + 2;
+            c.lc_standard_error = 4;
+            c.score = 1 + i * 0.4;
+            c.score_se = 0.2;
+            c.tflops_per_instance = 14 + 4.5 * i;
+            c.median_ttft_ms = 300 + 40 * i;
+            c.median_wall_ms = 2000 + 300 * i;
+            c.generated = c.judged = 5;
+            r.configs.push_back(c);
+        }
+        return r;
+    };
+    for (const QSize size : {QSize(1024, 700), QSize(1400, 900)}) {
+        ExperimentWindow w;
+        w.resize(size);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QSignalSpy shown(&w, &ExperimentWindow::resultsShown);
+        w.openExperiment(exp, dir.filePath("e.sqlite"));
+        QVERIFY(shown.wait(20000)); // its own (empty) charts first, then the ones given here
+        QTRY_COMPARE_WITH_TIMEOUT(w.size(), size, 5000);
+        for (const std::string mode : {"pairwise", "single", "flask"})
+            for (const auto x : {moa::ui::XAxis::Cost, moa::ui::XAxis::Tflops, moa::ui::XAxis::Ttft, moa::ui::XAxis::Wall}) {
+                auto* chart = x == moa::ui::XAxis::Cost ? w.costChart() : w.tflopsChart();
+                const auto spec = moa::ui::chart_spec(results(mode), x, false, false);
+                chart->setSpec(spec);
+                QTRY_VERIFY_WITH_TIMEOUT(chart->view()->chart()->plotArea().height() > 0, 5000);
+                QApplication::processEvents();
+                auto* qc = chart->view()->chart();
+                QStringList drawn;
+                for (auto* item : qc->scene()->items())
+                    if (auto* t = dynamic_cast<QGraphicsTextItem*>(item); t && t->isVisible())
+                        drawn << t->toPlainText().replace(QChar(0x2028), '\n').replace(QChar(0x2029), '\n');
+                const QString title = QTextDocumentFragment::fromHtml(qc->title()).toPlainText().replace(QChar(0x2028), '\n');
+                const QString what = QStringLiteral("%1x%2, %3, x %4: drawn %5")
+                                         .arg(size.width())
+                                         .arg(size.height())
+                                         .arg(QString::fromStdString(mode))
+                                         .arg(int(x))
+                                         .arg(drawn.join(" | "));
+                if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT") && mode == "pairwise")
+                    w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + QStringLiteral("titles-%1-%2.png").arg(size.width()).arg(int(x)));
+                QVERIFY2(drawn.contains(title), qPrintable("title \"" + title + "\" is not drawn whole; " + what));
+                for (auto* a : qc->axes())
+                    QVERIFY2(drawn.contains(a->titleText()), qPrintable("axis title \"" + a->titleText() + "\" is not drawn whole; " + what));
+                // What the axes no longer say is on the caption line.
+                if (mode == "pairwise" && x == moa::ui::XAxis::Cost)
+                    QVERIFY2(chart->spec().caption.contains("LC (unregularised)"), qPrintable(chart->spec().caption));
+            }
     }
 }
 

@@ -222,6 +222,9 @@ ExperimentWindow::ExperimentWindow(QWidget* parent) : QWidget(parent, Qt::Window
     results_split->addWidget(charts);
     results_split->setStretchFactor(0, 1);
     results_split->setStretchFactor(1, 3);
+    // The table a quarter at first (its rows scroll), the charts the rest: at 1024×700 the table's
+    // size hint left the plots under 100 px high, too short for an axis title.
+    results_split->setSizes({200, 600});
     tabs_->addTab(results_split, tr("Results"));
 
     auto* inst = new QSplitter(Qt::Vertical, this);

@@ -2,6 +2,7 @@
 #include "experiment/result_chart.h"
 
 #include <QFile>
+#include <QGraphicsLayout>
 #include <QFontMetricsF>
 #include <QGraphicsLineItem>
 #include <QGraphicsSimpleTextItem>
@@ -175,6 +176,15 @@ std::vector<QString> point_labels(const std::vector<QString>& names, QString* co
     while (pre < shortest && same_at([&](const QStringList&) { return pre; })) ++pre;
     // Every label keeps at least one word of its own.
     while (pre + suf < shortest && same_at([&](const QStringList& w) { return w.size() - 1 - suf; })) ++suf;
+    // A shared end kept when without it a label would be a bare number ("8" for "8 proposers").
+    auto bare_number = [&] {
+        return std::any_of(words.begin(), words.end(), [&](const QStringList& w) {
+            bool number = false;
+            w.mid(pre, w.size() - pre - suf).join(' ').toDouble(&number);
+            return number;
+        });
+    };
+    if (suf > 0 && bare_number()) suf = 0;
     if (pre + suf >= shortest) return names; // a name that is all shared words: whole names
     if (pre == 0 && suf == 0) return names;
     std::vector<QString> out;
@@ -250,11 +260,20 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
     // LC only when every configuration has one: a mixed axis would compare LC with raw win rates.
     bool all_lc = pairwise && !r.configs.empty();
     for (const auto& c : r.configs) all_lc = all_lc && c.lc_win_rate.has_value();
-    s.y_label = all_lc ? QString::fromStdString(r.lc_label) + " win rate (%)"
-                : pairwise ? "Win rate (%)"
-                : r.mode == "single" ? "Grade (1-10)" : "Mean skill grade (1-5)";
+    // A few words, drawn whole along a short plot's height ("LC (unregularised) w…" at 1024×700):
+    // which LC it is, and against what, on the caption line (it wraps).
+    s.y_label = all_lc ? QObject::tr("LC win rate (%)")
+                : pairwise ? QObject::tr("Win rate (%)")
+                : r.mode == "single" ? QObject::tr("Grade (1-10)") : QObject::tr("Skill grade (1-5)");
     QStringList caption;
-    if (pairwise) caption << QObject::tr("Win rates against %1.").arg(QString::fromStdString(r.reference_name));
+    if (all_lc && r.lc_label != "LC")
+        caption << QObject::tr("LC win rates against %1, %2: no baseline-variant rows regularise the length term.")
+                       .arg(QString::fromStdString(r.reference_name), QString::fromStdString(r.lc_label));
+    else if (pairwise)
+        caption << QObject::tr("%1 against %2.").arg(all_lc ? QObject::tr("LC win rates") : QObject::tr("Win rates"),
+                                                     QString::fromStdString(r.reference_name));
+    else if (r.mode != "single")
+        caption << QObject::tr("Skill grade: the mean of the FLASK skill grades.");
     s.x_label = x_label(x);
     s.log_x = log_x;
     s.title = QString::fromStdString(r.name) + x_title(x);
@@ -371,6 +390,46 @@ ResultChart::ResultChart(QWidget* parent) : QWidget(parent), view_(new QChartVie
     setSpec({});
 }
 
+void ResultChart::resizeEvent(QResizeEvent* e) {
+    QWidget::resizeEvent(e);
+    fitTitle();
+}
+
+// The chart draws a title wider than itself shortened ("TFLOPs against qu..."): each of its
+// lines is wrapped at word boundaries to the chart's width instead.
+void ResultChart::fitTitle() {
+    QChart* chart = view_->chart();
+    if (!chart) return;
+    const QFontMetricsF fm(chart->titleFont());
+    // The chart's margins and the title's own, and a little.
+    const qreal room = std::max<qreal>(80, view_->width() - chart->margins().left() - chart->margins().right() - 40);
+    // A title with a line break is rich text (its words HTML-escaped); one without is plain,
+    // and escaped here when it is broken.
+    const bool rich = spec_.title.contains("<br>");
+    QStringList lines;
+    for (const QString& line : spec_.title.split("<br>")) {
+        // Measured as drawn.
+        auto width = [&](const QString& text) {
+            return fm.horizontalAdvance(rich ? QTextDocumentFragment::fromHtml(text).toPlainText() : text);
+        };
+        QString current;
+        for (const QString& word : line.split(' ')) {
+            const QString longer = current.isEmpty() ? word : current + ' ' + word;
+            if (!current.isEmpty() && width(longer) > room) {
+                lines << current;
+                current = word;
+            } else {
+                current = longer;
+            }
+        }
+        lines << current;
+    }
+    if (!rich && lines.size() > 1)
+        for (QString& l : lines) l = l.toHtmlEscaped();
+    const QString title = lines.join("<br>");
+    if (chart->title() != title) chart->setTitle(title);
+}
+
 void ResultChart::setSpec(const ChartSpec& spec) {
     spec_ = spec;
     {
@@ -386,6 +445,11 @@ void ResultChart::setSpec(const ChartSpec& spec) {
     caption_->setVisible(!spec_.caption.isEmpty());
     auto* chart = new QChart();
     chart->setTitle(spec.title);
+    // Room for the plot on a small screen (at 1024×700 it was under 100 px high): the chart's
+    // own padding kept small.
+    chart->setMargins(QMargins(4, 2, 8, 2));
+    chart->layout()->setContentsMargins(0, 0, 0, 0);
+    chart->setBackgroundRoundness(0);
     chart->legend()->setAlignment(Qt::AlignBottom);
     chart->setTheme(palette().color(QPalette::Window).lightness() < 128 ? QChart::ChartThemeDark : QChart::ChartThemeLight);
 
@@ -631,6 +695,7 @@ void ResultChart::setSpec(const ChartSpec& spec) {
     auto* old = view_->chart();
     view_->setChart(chart);
     delete old;
+    fitTitle();
     place();
 }
 
@@ -680,6 +745,7 @@ std::optional<QString> ResultChart::save(const QString& path, QSize size) {
     resize(size);
     view_->resize(size);
     view_->chart()->resize(size);
+    fitTitle(); // to the picture's width (a widget not shown has no resize event)
     // Lay out once at the final size so labels land next to their points.
     view_->chart()->setGeometry(QRectF(QPointF(0, 0), size));
     QCoreApplication::processEvents();

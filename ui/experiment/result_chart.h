@@ -90,8 +90,12 @@ public:
 signals:
     void configurationClicked(const QString& source);
 
+protected:
+    void resizeEvent(QResizeEvent* e) override;
+
 private:
     void paint(QPainter& p, QSize size);
+    void fitTitle();
     ChartSpec spec_;
     QChartView* view_;
     QLabel* caption_;
