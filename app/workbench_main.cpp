@@ -177,6 +177,7 @@ int main(int argc, char** argv) {
         bool done = false;
     } first_paint;
     if (qEnvironmentVariableIsSet("MOA_REPORT_FIRST_PAINT")) w.installEventFilter(&first_paint);
+    QSize want_size; // --window-size: the main window's, and the Experiments window's with --experiment
     if (cli.isSet(window_size)) {
         const QStringList wh = cli.value(window_size).split('x');
         const QSize want = wh.size() == 2 ? QSize(wh[0].toInt(), wh[1].toInt()) : QSize();
@@ -185,6 +186,7 @@ int main(int argc, char** argv) {
             return 2;
         }
         w.resize(want);
+        want_size = want;
     }
     w.show();
 #ifdef MOA_WATCH_X11_DESTROY
@@ -204,6 +206,8 @@ int main(int argc, char** argv) {
 
     if (cli.isSet(experiment)) {
         auto* ew = w.openExperiments(cli.value(experiment), cli.value(experiment_db));
+        // Its pictures at the size asked for, not its own (1280×820 bounded by the screen).
+        if (want_size.isValid()) ew->resize(want_size);
         if (cli.isSet(run_experiment))
             QObject::connect(ew, &moa::ui::ExperimentWindow::loaded, ew, [ew](bool ok) { if (ok) ew->run(); });
         if (cli.isSet(shot)) {

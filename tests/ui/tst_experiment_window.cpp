@@ -3,6 +3,8 @@
 // the results table, the charts (frontier, export to PNG, SVG and CSV) and the instances.
 #include <QCheckBox>
 #include <QFile>
+#include <QFileInfo>
+#include <QImage>
 #include <QGraphicsLineItem>
 #include <QGraphicsSimpleTextItem>
 #include <QtCharts/QChart>
@@ -63,6 +65,7 @@ private slots:
     void sweepChartKeepsGapsAvoidsErrorBarsAndPadsTheEdges();
     void labelsSayWhichConfigurationIsWhich();
     void titlesAreDrawnWholeAtTheWindowsSizes();
+    void screenshotHonoursWindowSize();
     void emptyChartSaysSoInsteadOfEmptyAxes();
     void demoCostChartSaysZeroAndKeepsLabelsApart();
     void unknownCostIsNeverZeroOnTheCharts();
@@ -679,6 +682,35 @@ void TestExperimentWindow::titlesAreDrawnWholeAtTheWindowsSizes() {
                 if (mode == "pairwise" && x == moa::ui::XAxis::Cost)
                     QVERIFY2(chart->spec().caption.contains("LC (unregularised)"), qPrintable(chart->spec().caption));
             }
+    }
+}
+
+// `moa-workbench --experiment F --window-size WxH --screenshot P` pictured the Experiments window
+// at its own size (1280×820 bounded by the screen), whatever --window-size said: there was no
+// true 1400×900 or 1024×700 picture of it. The real program, its PNG's size.
+void TestExperimentWindow::screenshotHonoursWindowSize() {
+    QTemporaryDir dir;
+    QProcess demo; // opened, not run: the picture's size is what is checked
+    demo.start("python3", {MOA_SOURCE_ROOT "/tools/experiment_demo.py", "9", dir.filePath("exp")});
+    QVERIFY(demo.waitForFinished(60000));
+    const QString exp = QString::fromUtf8(demo.readAllStandardOutput()).trimmed();
+    QVERIFY2(demo.exitCode() == 0 && QFileInfo::exists(exp), qPrintable(exp));
+    for (const QSize size : {QSize(1400, 900), QSize(1024, 700)}) {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        env.insert("XDG_CONFIG_HOME", dir.filePath("config"));
+        env.insert("MOA_HISTORY_DB", dir.filePath("history.sqlite"));
+        p.setProcessEnvironment(env);
+        const QString png = dir.filePath(QStringLiteral("experiment-%1.png").arg(size.width()));
+        p.start(QFileInfo(MOA_BINARY).dir().filePath("moa-workbench"),
+                {"--window-size", QStringLiteral("%1x%2").arg(size.width()).arg(size.height()), "--experiment", exp, "--experiment-db",
+                 dir.filePath("exp.sqlite"), "--screenshot", png});
+        QVERIFY(p.waitForFinished(120000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        const QImage shot(png);
+        QVERIFY2(!shot.isNull() && shot.size() == size,
+                 qPrintable(QStringLiteral("asked %1x%2, pictured %3x%4").arg(size.width()).arg(size.height()).arg(shot.width()).arg(shot.height())));
     }
 }
 
