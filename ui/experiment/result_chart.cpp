@@ -438,7 +438,7 @@ void ResultChart::setSpec(const ChartSpec& spec) {
         QString common;
         point_labels(names, &common);
         if (!common.isEmpty())
-            spec_.caption = tr("Configurations: %1").arg(common) + (common.endsWith(QChar(0x2026)) ? "" : ".") +
+            spec_.caption = tr("Configurations: %1 (each label is the rest of its name).").arg(common) +
                             (spec.caption.isEmpty() ? QString() : " " + spec.caption);
     }
     caption_->setText(spec_.caption);
