@@ -7,35 +7,23 @@
 #include "cli/terminal.h"
 
 namespace {
-const char* kUsage =
-    "moa — Mixture-of-Agents from the command line (MoA Workbench " MOA_VERSION ")\n"
-    "\n"
-    "  moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events] [--no-history]\n"
-    "          [--allow-outside-files]\n"
-    "  moa validate FILE... [--allow-outside-files]\n"
-    "  moa presets [NAME]\n"
-    "  moa models --config FILE --provider NAME [--json]\n"
-    "  moa serve --config FILE [--config FILE...] [--host 127.0.0.1] [--port N] [--api-key-env NAME]\n"
-    "  moa eval --experiment FILE [--db PATH] [--json] [--quiet]\n"
-    "  moa chart --experiment FILE --out FILE.png|.svg|.csv [--x cost|tflops|ttft|wall] [--log-x] [--paper] [--db PATH]\n"
-    "  moa sweep --base CONFIG --kind proposers|layers|aggregator|samples|ranker|latency --out DIR --judge CONFIG\n"
-    "            (--reference CONFIG | --outputs FILE) [--max N] [--models a,b] [--prompts starter|FILE] [--sample N]\n"
-    "  moa stats --annotations FILE [--difficulty FILE] [--baseline-variants FILE] [--json]\n"
-    "  moa history [--search TEXT] [--limit N] [--json] [--no-check]    moa history show ID [--json|--markdown|--html]\n"
-    "  moa --version\n"
-    "\n"
-    "moa COMMAND --help (or moa help COMMAND) explains one command.\n"
-    "FILE may also name a built-in preset (moa presets lists them).\n"
-    "Runs are recorded in $MOA_HISTORY_DB or $XDG_DATA_HOME/moa-workbench/history.sqlite.\n"
-    "Experiments and their response cache: $MOA_EXPERIMENT_DB or .../moa-workbench/experiments.sqlite.\n"
-    "Exit status: 0 done, 2 bad usage or configuration, 3 the run failed, 4 stopped at the budget.\n";
+std::string usage() {
+    return "moa — Mixture-of-Agents from the command line (MoA Workbench " MOA_VERSION ")\n\n" + moa::cli::synopses() +
+           "  moa --version\n"
+           "\n"
+           "moa COMMAND --help (or moa help COMMAND) explains one command.\n"
+           "FILE may also name a built-in preset (moa presets lists them).\n"
+           "Runs are recorded in $MOA_HISTORY_DB or $XDG_DATA_HOME/moa-workbench/history.sqlite.\n"
+           "Experiments and their response cache: $MOA_EXPERIMENT_DB or .../moa-workbench/experiments.sqlite.\n"
+           "Exit status: 0 done, 2 bad usage or configuration, 3 the run failed, 4 stopped at the budget.\n";
+}
 }
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     moa::cli::guard_terminal_output(); // what others wrote is shown on a terminal, never obeyed
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || (args[0] == "help" && args.size() == 1)) {
-        std::cout << kUsage;
+        std::cout << usage();
         return args.empty() ? moa::cli::kUsage : moa::cli::kOk;
     }
     if (args[0] == "--version" || args[0] == "version") {
@@ -51,7 +39,7 @@ int main(int argc, char** argv) {
             std::cout << *u;
             return moa::cli::kOk;
         }
-        std::cerr << "moa: unknown command \"" << about << "\"\n\n" << kUsage;
+        std::cerr << "moa: unknown command \"" << about << "\"\n\n" << usage();
         return moa::cli::kUsage;
     }
     if (cmd == "run") return moa::cli::cmd_run(rest);
@@ -64,6 +52,6 @@ int main(int argc, char** argv) {
     if (cmd == "eval") return moa::cli::cmd_eval(rest);
     if (cmd == "chart") return moa::cli::cmd_chart(rest);
     if (cmd == "sweep") return moa::cli::cmd_sweep(rest);
-    std::cerr << "moa: unknown command \"" << cmd << "\"\n\n" << kUsage;
+    std::cerr << "moa: unknown command \"" << cmd << "\"\n\n" << usage();
     return moa::cli::kUsage;
 }

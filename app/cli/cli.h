@@ -24,6 +24,8 @@ int cmd_sweep(const std::vector<std::string>& args);
 
 // The usage of a subcommand (synopsis and options), empty for an unknown command.
 std::optional<std::string> command_usage(const std::string& command);
+// Every command's synopsis, as `moa --help` lists them (made from the same text as command_usage).
+std::string synopses();
 // True when the arguments ask for help (--help or -h before a "--").
 bool wants_help(const std::vector<std::string>& args);
 

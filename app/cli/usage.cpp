@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Each subcommand's usage, for `moa COMMAND --help` (and `moa help COMMAND`).
 #include <algorithm>
+#include <string_view>
 
 #include "cli/cli.h"
 
@@ -91,6 +92,33 @@ std::optional<std::string> command_usage(const std::string& command) {
     for (const auto& u : kUsages)
         if (command == u.command) return std::string(u.text);
     return std::nullopt;
+}
+
+std::string synopses() {
+    // Each command's synopsis lines (up to its first blank line), so the overview never drifts from
+    // `moa COMMAND --help`: "usage: " becomes two spaces, continuation lines lose the same width.
+    std::string out;
+    const std::string lead = "usage: ";
+    for (const auto& u : kUsages) {
+        std::string_view text = u.text;
+        while (!text.empty()) {
+            const auto nl = text.find('\n');
+            std::string_view line = text.substr(0, nl);
+            text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+            if (line.empty()) break;
+            if (line.substr(0, lead.size()) == lead) {
+                out += "  ";
+                out += line.substr(lead.size());
+            } else {
+                const auto spaces = line.find_first_not_of(' ');
+                const auto keep = spaces == std::string_view::npos ? 0 : spaces;
+                out += std::string(keep >= lead.size() - 2 ? keep - (lead.size() - 2) : keep, ' ');
+                out += line.substr(keep);
+            }
+            out += '\n';
+        }
+    }
+    return out;
 }
 
 bool wants_help(const std::vector<std::string>& args) {

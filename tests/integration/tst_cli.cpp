@@ -31,6 +31,7 @@ private slots:
     void versionAndHelp();
     void runWritesMoneyAsTheWindowDoes();
     void everySubcommandHasHelp();
+    void overviewListsEveryOption();
     void validateReportsEveryProblemWithLines();
     void validateAcceptsPresets();
     void presetsListAndShow();
@@ -96,6 +97,26 @@ void TestCli::everySubcommandHasHelp() {
     r = run_moa({"help", "frobnicate"});
     QCOMPARE(r.code, 2);
     QVERIFY(r.err.contains("unknown command \"frobnicate\""));
+}
+
+void TestCli::overviewListsEveryOption() {
+    // `moa --help` omitted `run --quiet/--raw` and `eval --lc-variants/--plan`, and ran the two
+    // history synopses together on one line: every option of every command's usage is in the
+    // overview, and each synopsis starts its own line.
+    const auto overview = QString::fromUtf8(run_moa({"--help"}).out);
+    const QRegularExpression option("--[a-z][a-z-]*");
+    for (const char* c : {"run", "validate", "presets", "models", "serve", "eval", "chart", "sweep", "stats", "history"}) {
+        const auto usage = QString::fromUtf8(run_moa({c, "--help"}).out);
+        const auto synopsis = usage.left(usage.indexOf("\n\n"));
+        auto it = option.globalMatch(synopsis);
+        while (it.hasNext()) {
+            const auto o = it.next().captured();
+            QVERIFY2(overview.contains(o), qPrintable(QString("moa --help lacks %1 of moa %2").arg(o, c)));
+        }
+        QVERIFY2(overview.contains(QString("\n  moa %1").arg(c)), c);
+    }
+    QVERIFY(overview.contains(QRegularExpression("\n +moa history show ID")));
+    QVERIFY(!overview.contains(QRegularExpression("--json[^\n]*moa history show")));
 }
 
 void TestCli::validateReportsEveryProblemWithLines() {

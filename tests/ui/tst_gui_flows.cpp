@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +38,7 @@
 #include "experiment/new_experiment_dialog.h"
 #include "experiment/result_chart.h"
 #include "eval/experiment.h"
+#include "eval/prompt_set.h"
 #include "store/experiment_store.h"
 #include "graph/graph_scene.h"
 #include "main_window.h"
@@ -120,6 +122,15 @@ void TestGuiFlows::experimentMadeAndRunThroughTheDialog() {
     w.setOpenDocument({{}, small});
     auto* d = w.showNewExperimentDialog();
     QVERIFY(d);
+    // The starter set's entry counts the set it names (it said 40 prompts of its 42).
+    {
+        auto starter = eval::load_starter_set();
+        QVERIFY(starter);
+        std::set<std::string> categories;
+        for (const auto& item : starter->items) categories.insert(item.category);
+        const QString said = d->prompts()->itemText(d->prompts()->findData("starter"));
+        QVERIFY2(said.contains(QString("%1 prompts in %2 categories").arg(starter->items.size()).arg(categories.size())), qPrintable(said));
+    }
     const QString file = dir.filePath("mine/first.moa-experiment.json");
     d->file()->setText(file);
 

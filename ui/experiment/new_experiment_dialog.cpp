@@ -20,9 +20,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 
 #include "common/folders.h"
 #include "eval/experiment_draft.h"
+#include "eval/prompt_set.h"
 #include "util/resources.h"
 
 namespace moa::ui {
@@ -60,6 +62,15 @@ std::vector<Candidate> candidates(const OpenDocument& doc) {
         out.push_back({QObject::tr("Recent: %1").arg(QFileInfo(f).fileName()), f, r.config && is_judge(*r.config)});
     }
     return out;
+}
+
+// The starter set's entry, counted from the set itself (the label said 40 prompts of its 42).
+QString starterSetLabel() {
+    auto set = eval::load_starter_set();
+    if (!set) return QObject::tr("Starter set (built in)");
+    std::set<std::string> categories;
+    for (const auto& item : set->items) categories.insert(item.category);
+    return QObject::tr("Starter set (%1 prompts in %2 categories, built in)").arg(set->items.size()).arg(categories.size());
 }
 } // namespace
 
@@ -118,7 +129,7 @@ NewExperimentDialog::NewExperimentDialog(const OpenDocument& doc, QWidget* paren
     ph->setContentsMargins(0, 0, 0, 0);
     prompts_ = new QComboBox(prow);
     prompts_->setAccessibleName(tr("Prompt set"));
-    prompts_->addItem(tr("Starter set (40 prompts in 6 categories, built in)"), QStringLiteral("starter"));
+    prompts_->addItem(starterSetLabel(), QStringLiteral("starter"));
     auto* pfile = new QPushButton(tr("Prompt file…"), prow);
     pfile->setToolTip(tr("AlpacaEval, MT-Bench, FLASK, JSONL or CSV"));
     connect(pfile, &QPushButton::clicked, this, [this] {

@@ -43,6 +43,7 @@ public:
     // For tests and scripted use: check the configuration whose source (preset name or path) is `source`.
     bool checkConfiguration(const QString& source, bool on = true);
     QComboBox* judge() const { return judge_; }
+    QComboBox* prompts() const { return prompts_; }
     QComboBox* reference() const { return reference_; }
     QComboBox* mode() const { return mode_; }
     QSpinBox* sample() const { return sample_; }
