@@ -339,7 +339,11 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
         part(pending, pending == 1 ? "instance not generated or judged yet" : "instances not generated or judged yet");
         part(out.variant_missing, out.variant_missing == 1 ? "baseline variant without a verdict (LC uses the others)"
                                                            : "baseline variants without a verdict (LC uses the others)");
-        out.incomplete_note = "incomplete: " + parts + "; run the experiment again to retry them";
+        // "Retry" only when something failed; answers not made yet are made by the next Run (a sweep
+        // whose one configuration was answered from the cache read "run again to retry them").
+        out.incomplete_note = "incomplete: " + parts +
+                              (failed || ref_failed || out.variant_missing ? "; run the experiment again to retry them"
+                                                                           : "; Run makes them");
         // Nothing generated, judged or failed yet (a sweep just created): not run, not "retry".
         const bool never_run = std::all_of(out.configs.begin(), out.configs.end(), [](const ConfigResult& c) {
             return c.generated == 0 && c.judged == 0 && c.failed == 0 && c.reference_failed == 0;

@@ -151,6 +151,45 @@ void TestExperimentWindow::runsShowsResultsAndChartsAndExports() {
     w.run();
     QTRY_VERIFY_WITH_TIMEOUT(finished.count() > before, 60000); // may end at once: nothing left to do
     QCOMPARE(server.chat_requests(), calls);
+
+    // A configuration added later: its instances are still to be made, nothing failed, so the note
+    // says the next Run makes them (it said "run the experiment again to retry them").
+    {
+        QFile single(QFileInfo(exp).dir().filePath("single.moa.json"));
+        QVERIFY(single.open(QIODevice::ReadOnly));
+        auto conf = QJsonDocument::fromJson(single.readAll()).object();
+        conf["name"] = "Added later";
+        // Another setting, so its answers are not in the response cache.
+        auto layers = conf["layers"].toArray();
+        auto layer = layers[0].toObject();
+        auto agents = layer["agents"].toArray();
+        auto agent = agents[0].toObject();
+        agent["max_tokens"] = 200;
+        agents[0] = agent;
+        layer["agents"] = agents;
+        layers[0] = layer;
+        conf["layers"] = layers;
+        QFile added(QFileInfo(exp).dir().filePath("added.moa.json"));
+        QVERIFY(added.open(QIODevice::WriteOnly));
+        added.write(QJsonDocument(conf).toJson());
+        QFile ef(exp);
+        QVERIFY(ef.open(QIODevice::ReadOnly));
+        auto e = QJsonDocument::fromJson(ef.readAll()).object();
+        ef.close();
+        auto configs = e["configurations"].toArray();
+        configs.append("added.moa.json");
+        e["configurations"] = configs;
+        QVERIFY(ef.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        ef.write(QJsonDocument(e).toJson());
+    }
+    ExperimentWindow again;
+    QSignalSpy reloaded(&again, &ExperimentWindow::loaded);
+    again.openExperiment(exp, dir.filePath("e.sqlite"));
+    QVERIFY(reloaded.wait(20000));
+    QTRY_VERIFY_WITH_TIMEOUT(again.results().has_value() && again.resultsTable()->rowCount() == 4, 20000);
+    const auto note = QString::fromStdString(again.results()->incomplete_note);
+    QVERIFY2(note.contains("not generated or judged yet") && note.contains("Run makes them"), qPrintable(note + " / " + again.statusText()));
+    QVERIFY2(!note.contains("retry"), qPrintable(note));
 }
 
 void TestExperimentWindow::pauseStopsNewWorkAndResumeFinishes() {
