@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -134,8 +135,27 @@ void add_range(std::vector<Range>& out, std::size_t begin, std::size_t end) {
 // the start of `n` (it may go on in what comes next).
 std::size_t scan(std::string_view text, const Needle& n, std::vector<Range>& out) {
     const std::size_t m = n.pat.size();
+    // Where the next byte that can start a match is, in either case (each found once: a skip
+    // never searches the same bytes again).
+    char starts[2] = {n.pat[0], static_cast<char>(std::toupper(static_cast<unsigned char>(n.pat[0])))};
+    const int kinds = n.fold && starts[1] != starts[0] ? 2 : 1;
+    auto find_from = [&](int k, std::size_t from) {
+        const void* at = std::memchr(text.data() + from, starts[k], text.size() - from);
+        return at ? static_cast<std::size_t>(static_cast<const char*>(at) - text.data()) : text.size();
+    };
+    if (text.empty()) return 0;
+    std::size_t next_start[2] = {find_from(0, 0), kinds == 2 ? find_from(1, 0) : text.size()};
     std::size_t q = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
+        if (q == 0) { // most of a text cannot start a match: skip to where one could
+            std::size_t next = text.size();
+            for (int k = 0; k < kinds; ++k) {
+                if (next_start[k] < i) next_start[k] = find_from(k, i);
+                next = std::min(next, next_start[k]);
+            }
+            if (next == text.size()) break;
+            i = next;
+        }
         char c = text[i];
         if (n.fold) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         while (q > 0 && n.pat[q] != c) q = n.fail[q - 1];
