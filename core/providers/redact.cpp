@@ -3,9 +3,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 
 #include <nlohmann/json.hpp>
+
+#include "providers/redact_view.h"
 
 namespace moa::providers {
 
@@ -15,6 +19,11 @@ constexpr std::size_t kMinKey = 4;          // shorter keys would redact ordinar
 constexpr std::size_t kMinPrefix = 12;      // a cut echo still this long is the key
 constexpr std::size_t kMinBearerToken = 8;  // "Bearer token" in prose is not a credential
 constexpr std::size_t kMinBase64Middle = 16; // what base64 of the key shows whatever surrounds it
+// Shorter keys are matched only as written (decoding, skipping blanks and folding case would
+// find them in ordinary text).
+constexpr std::size_t kMinNormalised = 8;
+constexpr const char* kBase64Alphabets[] = {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                                            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"};
 
 bool token_char(char c) {
     // RFC 6750's b64token, and the other characters keys are made of.
@@ -56,16 +65,17 @@ std::string base64_middle(std::string_view key, std::size_t offset, const char* 
     return enc.size() > skip ? enc.substr(skip) : std::string();
 }
 
-// Every spelling of `key` that is replaced wherever it appears, longest first.
-std::vector<std::string> key_forms(std::string_view key) {
+// The spellings of `key` matched in the text as written: the key (and a run of at least 12 of
+// its first bytes), JSON-escaped, URL-encoded, case-folded, inside base64.
+std::vector<std::string> raw_forms(std::string_view key) {
     std::vector<std::string> forms;
-    if (key.size() < kMinKey) return forms;
     auto add = [&](std::string f) {
         if (f.size() < kMinKey) return;
         for (const auto& g : forms)
             if (g == f) return;
         forms.push_back(std::move(f));
     };
+    add(std::string(key)); // first: it also carries the rule for runs of its first bytes
     // As a JSON string would carry it ("/" may come as "\/", quotes and controls escaped).
     const std::string quoted = nlohmann::json(std::string(key)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     add(quoted.substr(1, quoted.size() - 2));
@@ -74,7 +84,6 @@ std::vector<std::string> key_forms(std::string_view key) {
     add(slashed);
     add(url_encoded(key, "0123456789ABCDEF"));
     add(url_encoded(key, "0123456789abcdef"));
-    add(std::string(key));
     // Lower- and upper-cased, as some providers and proxies fold the error text they echo (the
     // hostile review: "sk-test-secret123" got through); a folded mixed-case key gives most of it away.
     std::string lower(key), upper(key);
@@ -82,103 +91,256 @@ std::vector<std::string> key_forms(std::string_view key) {
     for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     add(std::move(lower));
     add(std::move(upper));
-    for (const char* alphabet : {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"})
+    for (const char* alphabet : kBase64Alphabets)
         for (std::size_t offset = 0; offset < 3; ++offset)
             if (std::string m = base64_middle(key, offset, alphabet); m.size() >= kMinBase64Middle) add(std::move(m));
-    std::sort(forms.begin(), forms.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
     return forms;
 }
 
-// Replaces every occurrence of `needle`, and of runs of at least `min_prefix` of its first bytes, with `with`.
-void redact_runs(std::string& s, std::string_view needle, std::size_t min_prefix, std::string_view with = kRedacted) {
-    if (needle.empty()) return;
-    const std::size_t lead = std::min(min_prefix, needle.size());
-    const std::string_view start = needle.substr(0, lead);
-    for (std::size_t at = s.find(start); at != std::string::npos; at = s.find(start, at)) {
-        std::size_t n = lead;
-        while (n < needle.size() && at + n < s.size() && s[at + n] == needle[n]) ++n;
-        s.replace(at, n, with);
-        at += with.size();
+// A spelling searched for with Knuth–Morris–Pratt: linear in the text whatever it holds (a
+// body of 10 MB of near-misses costs what one of plain text does).
+struct Needle {
+    std::string pat;                // lower-cased when `fold`
+    bool fold = false;              // ASCII case does not matter
+    std::size_t min_run = 0;        // a run of this many of its first bytes is redacted too
+    std::vector<std::size_t> fail;  // the longest proper prefix of pat[0..i] that is also its suffix
+};
+
+Needle make_needle(std::string pat, bool fold, std::size_t min_run) {
+    Needle n;
+    if (fold)
+        for (auto& c : pat) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    n.pat = std::move(pat);
+    n.fold = fold;
+    n.min_run = std::min(min_run, n.pat.size());
+    n.fail.assign(n.pat.size(), 0);
+    for (std::size_t i = 1, k = 0; i < n.pat.size(); ++i) {
+        while (k > 0 && n.pat[i] != n.pat[k]) k = n.fail[k - 1];
+        if (n.pat[i] == n.pat[k]) ++k;
+        n.fail[i] = k;
     }
+    return n;
 }
 
-void redact_forms(std::string& s, const std::vector<std::string>& forms, std::string_view key,
-                  std::string_view with = kRedacted) {
-    if (forms.empty()) return;
-    for (const auto& f : forms) redact_runs(s, f, f.size(), with);
-    redact_runs(s, key, kMinPrefix, with); // what is left of an echo cut short
+struct Range {
+    std::size_t begin, end;
+};
+
+void add_range(std::vector<Range>& out, std::size_t begin, std::size_t end) {
+    if (!out.empty() && begin < out.back().end) out.back().end = std::max(out.back().end, end);
+    else out.push_back(Range{begin, end});
 }
 
-void redact_bearer(std::string& s) {
+// Every match of `n` in `text` (ranges in `text`, in order) and how much of the end of `text` is
+// the start of `n` (it may go on in what comes next).
+std::size_t scan(std::string_view text, const Needle& n, std::vector<Range>& out) {
+    const std::size_t m = n.pat.size();
+    // Where the next byte that can start a match is, in either case (each found once: a skip
+    // never searches the same bytes again).
+    char starts[2] = {n.pat[0], static_cast<char>(std::toupper(static_cast<unsigned char>(n.pat[0])))};
+    const int kinds = n.fold && starts[1] != starts[0] ? 2 : 1;
+    auto find_from = [&](int k, std::size_t from) {
+        const void* at = std::memchr(text.data() + from, starts[k], text.size() - from);
+        return at ? static_cast<std::size_t>(static_cast<const char*>(at) - text.data()) : text.size();
+    };
+    if (text.empty()) return 0;
+    std::size_t next_start[2] = {find_from(0, 0), kinds == 2 ? find_from(1, 0) : text.size()};
+    std::size_t q = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (q == 0) { // most of a text cannot start a match: skip to where one could
+            std::size_t next = text.size();
+            for (int k = 0; k < kinds; ++k) {
+                if (next_start[k] < i) next_start[k] = find_from(k, i);
+                next = std::min(next, next_start[k]);
+            }
+            if (next == text.size()) break;
+            i = next;
+        }
+        char c = text[i];
+        if (n.fold) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        while (q > 0 && n.pat[q] != c) q = n.fail[q - 1];
+        if (n.pat[q] == c) ++q;
+        if (q >= n.min_run) add_range(out, i + 1 - q, i + 1);
+        if (q == m) q = n.fail[m - 1];
+    }
+    return q;
+}
+
+} // namespace
+
+struct KeySpellings {
+    std::vector<Needle> raw;  // matched in the text as written
+    std::vector<Needle> view; // matched in the text as normalise() decodes it
+    std::size_t overlap = 0;  // the most bytes of the original a match can span
+    bool empty() const { return raw.empty() && view.empty(); }
+};
+
+namespace {
+
+std::shared_ptr<const KeySpellings> key_spellings(std::string_view key) {
+    auto sp = std::make_shared<KeySpellings>();
+    if (key.size() < kMinKey) return sp;
+    std::size_t longest_raw = 0, longest_view = 0;
+    for (auto& f : raw_forms(key)) {
+        const std::size_t run = f == key ? kMinPrefix : f.size();
+        longest_raw = std::max(longest_raw, f.size());
+        sp->raw.push_back(make_needle(std::move(f), false, run));
+    }
+    if (key.size() >= kMinNormalised) {
+        auto add = [&](std::string f, bool fold, std::size_t run) {
+            for (const auto& n : sp->view)
+                if (n.pat == f) return;
+            longest_view = std::max(longest_view, f.size());
+            sp->view.push_back(make_needle(std::move(f), fold, run));
+        };
+        // The key in any case, and a run of its first bytes, as the view spells it.
+        add(std::string(key), true, kMinPrefix);
+        const std::string quoted = nlohmann::json(std::string(key)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        if (quoted.size() != key.size() + 2) add(quoted.substr(1, quoted.size() - 2), true, SIZE_MAX);
+        // Reversed, and hex-encoded (each byte as two hex digits), as some error bodies show it.
+        add(std::string(key.rbegin(), key.rend()), true, SIZE_MAX);
+        std::string hex;
+        for (char ch : key) {
+            const auto c = static_cast<unsigned char>(ch);
+            hex += "0123456789abcdef"[c >> 4];
+            hex += "0123456789abcdef"[c & 15];
+        }
+        add(std::move(hex), true, SIZE_MAX);
+        // Inside base64 (of the key, of "Bearer KEY", of "user:KEY"): any alignment, either alphabet.
+        for (const char* alphabet : kBase64Alphabets)
+            for (std::size_t offset = 0; offset < 3; ++offset)
+                if (std::string m = base64_middle(key, offset, alphabet); m.size() >= kMinBase64Middle) add(std::move(m), false, SIZE_MAX);
+    }
+    sp->overlap = std::max(longest_raw, (longest_view + 1) * kMaxSourcePerByte) + 16;
+    return sp;
+}
+
+struct Found {
+    std::vector<Range> ranges; // in the original, in order, not overlapping
+    std::size_t hold = 0;      // (stream) from here on the text may go on into a match
+};
+
+// The original text is searched in windows of about 1 MiB that overlap by the longest a match
+// can be, so the decoded view (9 bytes for each byte of the original) stays small.
+Found find_key(std::string_view text, const KeySpellings& sp, bool stream) {
+    Found f;
+    f.hold = text.size();
+    std::vector<Range> all, part;
+    const std::size_t chunk = std::max<std::size_t>(std::size_t{1} << 20, 4 * sp.overlap);
+    for (std::size_t start = 0;;) {
+        const std::size_t end = std::min(text.size(), start + chunk + sp.overlap);
+        const bool last = end == text.size();
+        const std::string_view w = text.substr(start, end - start);
+        for (const auto& n : sp.raw) {
+            part.clear();
+            const std::size_t q = scan(w, n, part);
+            for (const auto& r : part) all.push_back(Range{start + r.begin, start + r.end});
+            if (stream && last) f.hold = std::min(f.hold, start + w.size() - q);
+        }
+        if (!sp.view.empty()) {
+            const NormalisedView v = normalise(w, stream && last);
+            for (const auto& n : sp.view) {
+                part.clear();
+                const std::size_t q = scan(v.text, n, part);
+                for (const auto& r : part)
+                    all.push_back(Range{start + v.source[r.begin].begin, start + v.source[r.end - 1].end});
+                if (stream && last && q > 0) f.hold = std::min(f.hold, start + v.source[v.text.size() - q].begin);
+            }
+            if (stream && last) f.hold = std::min(f.hold, start + v.pending);
+        }
+        if (last) break;
+        start += chunk;
+        while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start; // whole characters
+    }
+    std::sort(all.begin(), all.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
+    for (const auto& r : all) add_range(f.ranges, r.begin, r.end);
+    if (stream) // a match that is complete is not cut by what is held back
+        for (const auto& r : f.ranges)
+            if (r.begin < f.hold && f.hold < r.end) f.hold = r.begin;
+    return f;
+}
+
+// `text` up to `until` with every range that ends there or before replaced by `with`.
+std::string replace_ranges(std::string_view text, const std::vector<Range>& ranges, std::string_view with, std::size_t until) {
+    std::string out;
+    out.reserve(until);
+    std::size_t at = 0;
+    for (const auto& r : ranges) {
+        if (r.end > until) break;
+        out.append(text.substr(at, r.begin - at));
+        out.append(with);
+        at = r.end;
+    }
+    out.append(text.substr(at, until - at));
+    return out;
+}
+
+std::string redact_with(std::string_view text, const KeySpellings& sp, std::string_view with) {
+    if (sp.empty()) return std::string(text);
+    return replace_ranges(text, find_key(text, sp, false).ranges, with, text.size());
+}
+
+// The token after any "Bearer", in one pass.
+std::string redact_bearer(std::string_view s) {
     static constexpr std::string_view kBearer = "bearer";
-    for (std::size_t i = 0; i + kBearer.size() < s.size(); ++i) {
+    std::string out;
+    out.reserve(s.size());
+    std::size_t copied = 0;
+    for (std::size_t i = 0; i + kBearer.size() < s.size();) {
         bool match = true;
         for (std::size_t k = 0; k < kBearer.size() && match; ++k)
             match = std::tolower(static_cast<unsigned char>(s[i + k])) == kBearer[k];
-        if (!match) continue;
+        if (!match) {
+            ++i;
+            continue;
+        }
         std::size_t t = i + kBearer.size();
         while (t < s.size()) { // the separator: blanks, or as a URL or form encodes a space
             if (s[t] == ' ' || s[t] == '\t' || s[t] == '+') ++t;
             else if (s.compare(t, 3, "%20") == 0) t += 3;
             else break;
         }
-        if (t == i + kBearer.size()) continue; // "Bearer" glued to something else
         std::size_t e = t;
         while (e < s.size() && token_char(s[e])) ++e;
-        if (e - t >= kMinBearerToken) {
-            s.replace(t, e - t, kRedacted);
-            i = t + std::char_traits<char>::length(kRedacted) - 1;
+        if (t == i + kBearer.size() || e - t < kMinBearerToken) { // "Bearer" glued to something else, or a word
+            ++i;
+            continue;
         }
+        out.append(s.substr(copied, t - copied));
+        out.append(kRedacted);
+        copied = i = e;
     }
+    out.append(s.substr(copied));
+    return out;
 }
 
 } // namespace
 
 std::string redact_secret(std::string_view text, std::string_view key) {
-    std::string s(text);
-    redact_forms(s, key_forms(key), key);
-    redact_bearer(s);
-    return s;
+    return redact_bearer(redact_with(text, *key_spellings(key), kRedacted));
 }
 
-KeyRedactor::KeyRedactor(std::string_view key, std::string label)
-    : key_(key), label_(std::move(label)), forms_(key_forms(key)) {}
+KeyRedactor::KeyRedactor(std::string_view key, std::string label) : spellings_(key_spellings(key)), label_(std::move(label)) {}
 
-std::string KeyRedactor::operator()(std::string_view text) const {
-    std::string s(text);
-    redact_forms(s, forms_, key_, label_);
-    return s;
-}
+std::string KeyRedactor::operator()(std::string_view text) const { return redact_with(text, *spellings_, label_); }
 
-StreamRedactor::StreamRedactor(std::string_view key) : key_(key), forms_(key_forms(key)) {}
+StreamRedactor::StreamRedactor(std::string_view key) : spellings_(key_spellings(key)) {}
 
 std::string StreamRedactor::feed(std::string_view piece) {
-    if (forms_.empty()) return std::string(piece);
+    if (spellings_->empty()) return std::string(piece);
     held_.append(piece);
     // Hold back from the first position where what arrived could still become a spelling of
-    // the key (or a run of its first bytes long enough to be redacted); before it, every match
-    // is complete and is replaced now.
-    std::size_t hold = held_.size();
-    const std::size_t longest = forms_.front().size();
-    for (std::size_t p = held_.size() > longest ? held_.size() - longest : 0; p < held_.size() && hold == held_.size(); ++p) {
-        const std::string_view tail = std::string_view(held_).substr(p);
-        for (const auto& f : forms_)
-            if (tail.size() < f.size() && f.compare(0, tail.size(), tail) == 0) {
-                hold = p;
-                break;
-            }
-    }
-    std::string out = held_.substr(0, hold);
-    held_.erase(0, hold);
-    redact_forms(out, forms_, key_);
+    // the key (or a run of its first bytes long enough to be redacted, or an escape cut short);
+    // before it, every match is complete and is replaced now.
+    const Found f = find_key(held_, *spellings_, true);
+    std::string out = replace_ranges(held_, f.ranges, kRedacted, f.hold);
+    held_.erase(0, f.hold);
     return out;
 }
 
 std::string StreamRedactor::flush() {
-    std::string out;
-    out.swap(held_);
-    redact_forms(out, forms_, key_);
+    std::string out = redact_with(held_, *spellings_, kRedacted);
+    held_.clear();
     return out;
 }
 

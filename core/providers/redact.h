@@ -5,13 +5,15 @@
 // here before anything shows or stores it (stderr, --json, --events, history, exports, GUI, serve).
 // A 200 stream can carry the key too (a proxy that answers with the request it got, a model
 // that was shown the key): the answer text is redacted as it streams (StreamRedactor).
+#include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "providers/chat_call.h"
 
 namespace moa::providers {
+
+struct KeySpellings; // what is searched for, worked out once per key
 
 inline constexpr const char* kRedacted = "[redacted]";
 
@@ -21,6 +23,11 @@ inline constexpr const char* kRedacted = "[redacted]";
 // first bytes (an echo cut short by a length limit); and the token after any "Bearer " (any
 // case, also "Bearer%20" and "Bearer+") that is at least 8 characters long, become
 // "[redacted]". Keys shorter than 4 bytes are only caught after "Bearer ".
+// Keys of 8 bytes or more are also looked for in the text as normalise() decodes it (percent-
+// encoded in part or whole, HTML character references, JSON \u escapes, zero-width characters,
+// soft hyphens or blanks between the characters, fullwidth forms), in any case, reversed, as hex
+// and inside base64 (so base64 of "Bearer KEY" too); the original bytes of what is found are
+// replaced, whole code points. Linear in the size of `text`, whatever it holds.
 std::string redact_secret(std::string_view text, std::string_view key);
 
 // The key removed from text we send (a prompt, a template, the references): every spelling
@@ -33,8 +40,8 @@ public:
     std::string operator()(std::string_view text) const;
 
 private:
-    std::string key_, label_;
-    std::vector<std::string> forms_;
+    std::shared_ptr<const KeySpellings> spellings_;
+    std::string label_;
 };
 
 // The key removed from text that arrives in pieces (an answer as it streams), as redact_secret
@@ -49,9 +56,8 @@ public:
     void reset() { held_.clear(); }
 
 private:
-    std::string key_;
-    std::vector<std::string> forms_; // every spelling of the key that is replaced whole
-    std::string held_;
+    std::shared_ptr<const KeySpellings> spellings_;
+    std::string held_; // bounded: what could still become a spelling of the key, or an escape cut short
 };
 
 // `events` whose retry reasons and outcome errors are redacted for `key`, and whose answer

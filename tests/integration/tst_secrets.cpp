@@ -11,7 +11,11 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cstdio>
 #include <fstream>
+#include <utility>
+
+#include <QStringDecoder>
 
 #include "providers/redact.h"
 #include "run_helpers.h"
@@ -32,6 +36,50 @@ QStringList files_with_key(const QString& dir) {
     }
     return hits;
 }
+
+// The key as the hostile review saw providers echo it (issue 12 item 5).
+std::string percent_encoded(const std::string& key, int mode) { // 0 upper hex, 1 lower, 2 mixed
+    std::string out;
+    char buf[4];
+    for (std::size_t i = 0; i < key.size(); ++i) {
+        std::snprintf(buf, sizeof buf, (mode == 1 || (mode == 2 && i % 2)) ? "%%%02x" : "%%%02X",
+                      static_cast<unsigned char>(key[i]));
+        out += buf;
+    }
+    return out;
+}
+
+// U+200B–U+200D, U+2060, U+FEFF and the soft hyphen between the characters, in turn.
+std::string with_zero_width(const std::string& key) {
+    static const char* zw[] = {"\u200B", "\u200C", "\u200D", "\u2060", "\uFEFF", "\u00AD"};
+    std::string out;
+    for (std::size_t i = 0; i < key.size(); ++i) {
+        out += key[i];
+        if (i + 1 < key.size()) out += zw[i % 6];
+    }
+    return out;
+}
+
+std::string fullwidth(const std::string& ascii) {
+    return QString::fromStdU32String([&] {
+               std::u32string u;
+               for (char c : ascii) u += c >= 0x21 && c <= 0x7E ? static_cast<char32_t>(c) + 0xFEE0 : static_cast<char32_t>(c);
+               return u;
+           }())
+        .toStdString();
+}
+
+bool valid_utf8(const std::string& s) {
+    QStringDecoder d(QStringDecoder::Utf8);
+    (void)QString(d(QByteArray::fromStdString(s)));
+    return !d.hasError();
+}
+
+// Decoded as a reader would: zero-width characters and soft hyphens dropped, then percent-decoded.
+QByteArray as_read(QByteArray b) {
+    for (const char* zw : {"\u200B", "\u200C", "\u200D", "\u2060", "\uFEFF", "\u00AD"}) b.replace(zw, "");
+    return QByteArray::fromPercentEncoding(b);
+}
 } // namespace
 
 class TestSecrets : public QObject {
@@ -42,6 +90,15 @@ private slots:
     void keyInAPromptIsRedactedBeforeItIsSent();
     void redactorCatchesEverySpelling();
     void streamedAnswerIsRedactedAcrossPieces();
+    void percentEncodedKeyIsRedacted();
+    void htmlReferencedKeyIsRedacted();
+    void keyWithZeroWidthCharactersIsRedacted();
+    void fullwidthKeyIsRedacted();
+    void reversedSpacedHexAndBase64KeyIsRedacted();
+    void encodedKeyIsRedactedAcrossStreamPieces();
+    void ordinaryTextIsLeftAlone();
+    void streamHoldsBackABoundedPart();
+    void encodedEchoLeavesNoTraceEndToEnd();
 };
 
 void TestSecrets::fakeKeyLeavesNoTrace() {
@@ -264,6 +321,186 @@ void TestSecrets::streamedAnswerIsRedactedAcrossPieces() {
     QCOMPARE(r.feed("ghtly"), std::string("sk-lightly"));
     StreamRedactor none("");
     QCOMPARE(none.feed("sk-live-0123456789abcdef/xyz"), std::string("sk-live-0123456789abcdef/xyz"));
+}
+
+// (a) Issue 12 item 5, hostile review: a key echoed fully percent-encoded (either case of hex,
+// mixed) or with some characters encoded was shown and stored as it came.
+void TestSecrets::percentEncodedKeyIsRedacted() {
+    using moa::providers::redact_secret;
+    const std::string key = "sk-test-Q7vX2mL9pR4tK8wZ";
+    for (int mode = 0; mode < 3; ++mode)
+        QCOMPARE(redact_secret("denied " + percent_encoded(key, mode) + " end", key), std::string("denied [redacted] end"));
+    // Partly encoded: some characters as %XX, the rest as they are.
+    const std::string partly = "%73k-te%73t-Q7vX%32mL9pR4tK8w%5a";
+    QCOMPARE(redact_secret("key=" + partly + "&x=1", key), std::string("key=[redacted]&x=1"));
+    // Percent-encoded UTF-8 of a zero-width space between the characters, too.
+    QCOMPARE(redact_secret("k=sk-test-%E2%80%8BQ7vX2mL9pR4tK8wZ;", key), std::string("k=[redacted];"));
+    moa::providers::KeyRedactor label(key, "[redacted: key of provider p]");
+    QCOMPARE(label("in a prompt: " + percent_encoded(key, 2)), std::string("in a prompt: [redacted: key of provider p]"));
+}
+
+// (b) As HTML character references: decimal, hex (either case of x), named (&sol; &lowbar;), mixed with text.
+void TestSecrets::htmlReferencedKeyIsRedacted() {
+    using moa::providers::redact_secret;
+    const std::string key = "sk-test-Q7vX2mL9/pR4_tK8wZ";
+    std::string dec, hex, mixed;
+    for (std::size_t i = 0; i < key.size(); ++i) {
+        const int c = static_cast<unsigned char>(key[i]);
+        dec += "&#" + std::to_string(c) + ";";
+        char buf[16];
+        std::snprintf(buf, sizeof buf, i % 2 ? "&#x%x;" : "&#X%02X;", c);
+        hex += buf;
+        mixed += key[i] == '/' ? std::string("&sol;") : key[i] == '_' ? std::string("&lowbar;") : i % 3 ? std::string(1, key[i]) : "&#" + std::to_string(c) + ";";
+    }
+    for (const std::string& form : {dec, hex, mixed})
+        QCOMPARE(redact_secret("<p>denied " + form + "</p>", key), std::string("<p>denied [redacted]</p>"));
+    // Inside an HTML error page with &amp; around it, the rest of the page is kept.
+    QCOMPARE(redact_secret("a &amp; b: " + dec + " &lt;end&gt;", key), std::string("a &amp; b: [redacted] &lt;end&gt;"));
+}
+
+// (c) With zero-width characters (U+200B–U+200D, U+2060, U+FEFF) or soft hyphens between the
+// characters: the whole span, those characters included, is replaced; no code point is cut.
+void TestSecrets::keyWithZeroWidthCharactersIsRedacted() {
+    using moa::providers::redact_secret;
+    const std::string key = "sk-test-Q7vX2mL9pR4tK8wZ";
+    const std::string zw = with_zero_width(key);
+    QVERIFY(zw.size() > key.size() + 2 * (key.size() - 1)); // they are really there
+    const std::string out = redact_secret("é denied " + zw + " — ok", key);
+    QCOMPARE(out, std::string("é denied [redacted] — ok"));
+    QVERIFY(valid_utf8(out));
+    // Only soft hyphens, as a hyphenating proxy would insert them.
+    std::string shy;
+    for (char c : key) shy += std::string(1, c) + "\u00AD";
+    QCOMPARE(redact_secret(shy, key), std::string("[redacted]\u00AD"));
+}
+
+// (d) In fullwidth forms (U+FF01–U+FF5E), whole or in part.
+void TestSecrets::fullwidthKeyIsRedacted() {
+    using moa::providers::redact_secret;
+    const std::string key = "sk-test-Q7vX2mL9pR4tK8wZ";
+    QCOMPARE(fullwidth("sk-test"), std::string("ｓｋ－ｔｅｓｔ"));
+    const std::string out = redact_secret("鍵は" + fullwidth(key) + "です", key);
+    QCOMPARE(out, std::string("鍵は[redacted]です"));
+    QVERIFY(valid_utf8(out));
+    QCOMPARE(redact_secret("half " + fullwidth(key.substr(0, 10)) + key.substr(10), key), std::string("half [redacted]"));
+}
+
+// (e) As some error bodies show it: reversed, space-separated, hex-encoded (either case), and in
+// base64 of the key or of "Bearer KEY" (what is left of the base64 cannot be decoded to the key).
+void TestSecrets::reversedSpacedHexAndBase64KeyIsRedacted() {
+    using moa::providers::redact_secret;
+    const std::string key = "sk-test-Q7vX2mL9pR4tK8wZ";
+    QCOMPARE(redact_secret("got " + std::string(key.rbegin(), key.rend()) + ".", key), std::string("got [redacted]."));
+    std::string spaced;
+    for (char c : key) spaced += std::string(1, c) + " ";
+    QCOMPARE(redact_secret("got " + spaced + "end", key), std::string("got [redacted] end"));
+    const QByteArray hex = QByteArray::fromStdString(key).toHex();
+    QCOMPARE(redact_secret("hex " + hex.toStdString() + ".", key), std::string("hex [redacted]."));
+    QCOMPARE(redact_secret("HEX " + hex.toUpper().toStdString() + ".", key), std::string("HEX [redacted]."));
+    for (const std::string& plain : {key, "Bearer " + key}) {
+        for (auto opt : {QByteArray::Base64Encoding, QByteArray::Base64UrlEncoding}) {
+            const std::string b64 = QByteArray::fromStdString(plain).toBase64(opt).toStdString();
+            const std::string out = redact_secret("b64 " + b64 + " end", key);
+            QVERIFY2(out.find("[redacted]") != std::string::npos && out.find(b64) == std::string::npos, out.c_str());
+            QVERIFY2(!QByteArray::fromBase64(QByteArray::fromStdString(out.substr(4)), opt).contains(QByteArray::fromStdString(key).left(8)),
+                     out.c_str());
+        }
+    }
+}
+
+// Every encoded form, however a stream cuts it: the same text as redacting it whole.
+void TestSecrets::encodedKeyIsRedactedAcrossStreamPieces() {
+    using moa::providers::StreamRedactor;
+    const std::string key = "sk-test-Q7vX2mL9pR4tK8wZ";
+    const std::string text = "a " + percent_encoded(key, 2) + " b " + with_zero_width(key) + " c &#x73;&#107;-test-Q7vX2mL9pR4tK8wZ d " +
+                             fullwidth(key) + " é!";
+    const std::string want = "a [redacted] b [redacted] c [redacted] d [redacted] é!";
+    QCOMPARE(moa::providers::redact_secret(text, key), want);
+    for (std::size_t cut1 = 0; cut1 <= text.size(); cut1 += 2)
+        for (std::size_t cut2 = cut1; cut2 <= text.size(); cut2 += 7) {
+            StreamRedactor r(key);
+            std::string out;
+            for (const std::string& piece : {r.feed(text.substr(0, cut1)), r.feed(text.substr(cut1, cut2 - cut1)),
+                                             r.feed(text.substr(cut2)), r.flush()}) {
+                out += piece;
+            }
+            QCOMPARE(out, want);
+        }
+}
+
+// No false positives: ordinary text with percent signs, references, blanks, zero-width and
+// fullwidth characters and hex comes out as it went in; keys shorter than 8 bytes are matched
+// only as written (today's rule: 4 to 7 bytes as written and in the spellings of
+// redactorCatchesEverySpelling; under 4 only after "Bearer ").
+void TestSecrets::ordinaryTextIsLeftAlone() {
+    using moa::providers::redact_secret;
+    const std::string key = "sk-test-Q7vX2mL9pR4tK8wZ";
+    const std::string prose = "50% of 100%ABC; a &amp; b &#8212; c &lt;tag&gt; &#x2F;; \\u0041\\/ s k - t e s t ｓｋ－ｔｅｓｔ "
+                              "\u200Bsk-\u200Btest\u00AD 736b2d74657374 c2stdGVzdA== tset-ks sk-test-Q7v é 鍵 %E2%80 &#99999999999; %";
+    QCOMPARE(redact_secret(prose, key), prose);
+    QCOMPARE(redact_secret(prose.substr(0, 60), key), prose.substr(0, 60));
+    const std::string shorty = "ab-1234";
+    QCOMPARE(redact_secret("x ab-1234 y", shorty), std::string("x [redacted] y"));
+    QCOMPARE(redact_secret("a b - 1 2 3 4, %61b-1234, 4321-ba", shorty), std::string("a b - 1 2 3 4, %61b-1234, 4321-ba"));
+}
+
+// A stream that pads a key's first character with zero-width characters for ever does not make
+// the redactor hold back (and search again) an ever longer text.
+void TestSecrets::streamHoldsBackABoundedPart() {
+    moa::providers::StreamRedactor r("sk-test-Q7vX2mL9pR4tK8wZ");
+    std::size_t in = 0, out = 0, most_held = 0;
+    for (const std::string& first : {std::string("s"), std::string("%73"), std::string("&#115;")}) {
+        in += first.size();
+        out += r.feed(first).size();
+        for (int i = 0; i < 20000; ++i) {
+            in += 3;
+            out += r.feed("\u200B").size();
+            most_held = std::max(most_held, in - out);
+        }
+    }
+    QVERIFY2(most_held < 4096, qPrintable(QString::number(most_held)));
+    QVERIFY(valid_utf8(r.flush()));
+}
+
+// Issue 12 item 5, end to end: an upstream whose 401 body echoes the key percent-encoded (mixed
+// case, whole and in part) and with zero-width characters between its characters. No form of
+// the key is in `moa run --json`'s output, its stderr or the history file's bytes.
+void TestSecrets::encodedEchoLeavesNoTraceEndToEnd() {
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("MOA_SECRET_TEST_KEY", QString::fromLatin1(kKey));
+    env.insert("MOA_HISTORY_DB", dir.filePath("history.sqlite"));
+    env.insert("MOA_KNOWN_KEYS", dir.filePath("known-keys.json"));
+    std::string n = nonce();
+    auto j = config_json(server.base_url(), {{"ok?tag=A-" + n, "echo-auth-encoded?code=401&tag=" + n}, {"ok?tag=F-" + n}},
+                         {{"api_key_env", "MOA_SECRET_TEST_KEY"}});
+    const QString cfg = write_file(dir, "encoded.moa.json", QByteArray::fromStdString(j.dump(2)));
+    auto r = run_moa({"run", "--config", cfg, "--prompt", "Echo my key encoded?", "--json"}, {}, 60000, env);
+    QVERIFY2(r.code == 0, r.err.constData());
+    QVERIFY(server.bearer(QString::fromStdString(n), QString::fromLatin1(kKey)).with_key >= 1); // it was sent
+    QVERIFY2(r.err.contains("denied [redacted]; as sent: [redacted]; partly [redacted]"), r.err.constData());
+    const std::string key = kKey.toStdString();
+    const QList<QByteArray> forms{kKey,
+                                  QByteArray::fromStdString(percent_encoded(key, 2)).mid(3 * 6),
+                                  QByteArray::fromStdString(percent_encoded(key, 0)).mid(3 * 6),
+                                  QByteArray::fromStdString(percent_encoded(key, 1)).mid(3 * 6),
+                                  kKey.left(16)};
+    QByteArray history;
+    QDirIterator it(dir.path(), QDir::Files | QDir::Hidden);
+    while (it.hasNext()) {
+        QFile f(it.next());
+        if (f.fileName().contains("history") && f.open(QIODevice::ReadOnly)) history += f.readAll();
+    }
+    QVERIFY(history.size() > 0 && history.contains("denied [redacted]")); // the message was stored, without the key
+    for (const auto& [where, bytes] : {std::pair{"--json output", r.out}, std::pair{"stderr", r.err}, std::pair{"history file", history}}) {
+        const QByteArray read = as_read(bytes);
+        for (const auto& f : forms) {
+            QVERIFY2(!bytes.contains(f), qPrintable(QString(where) + " holds " + f));
+            QVERIFY2(!read.contains(f.left(16)), qPrintable(QString(where) + " holds the key once decoded"));
+        }
+    }
 }
 
 QTEST_GUILESS_MAIN(TestSecrets)

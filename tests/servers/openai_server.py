@@ -196,6 +196,14 @@ class Handler(BaseHTTPRequestHandler):
             key = auth.split(" ", 1)[-1]
             msg = "denied %s; bearer %s; key=%s; cut %s" % (auth, key, key, key[:16])
             return self.send_json(int(params.get("code", "500")), {"error": {"message": msg, "type": "echo"}})
+        if name == "echo-auth-encoded":  # the echoed key percent-encoded and with zero-width characters (issue 12)
+            auth = self.headers.get("Authorization") or ""
+            key = auth.split(" ", 1)[-1]
+            pct = "".join(("%%%02X" if i % 2 else "%%%02x") % ord(c) for i, c in enumerate(key))
+            zw = "\u200b\u2060\ufeff\u00ad\u200c\u200d"
+            spaced = key[:1] + "".join(zw[i % len(zw)] + c for i, c in enumerate(key[1:]))
+            msg = "denied %s; as sent: %s; partly %s" % (pct, spaced, key[:6] + pct[18:])
+            return self.send_json(int(params.get("code", "401")), {"error": {"message": msg, "type": "echo"}})
         if name == "echo-auth-text":  # a 200 stream whose answer quotes the key, cut across chunks (issue 12)
             auth = self.headers.get("Authorization") or ""
             key = auth.split(" ", 1)[-1]
