@@ -98,6 +98,10 @@ void TestExperimentWindow::runsShowsResultsAndChartsAndExports() {
     QSignalSpy finished(&w, &ExperimentWindow::finished);
     w.run();
     QVERIFY(w.running());
+    // Running, no verdict yet: the empty charts say so, not "Not run yet".
+    QVERIFY(w.costChart()->spec().points.empty());
+    QVERIFY2(w.costChart()->spec().empty_note.startsWith("Running"), qPrintable(w.costChart()->spec().empty_note));
+    QVERIFY(w.tflopsChart()->spec().empty_note.startsWith("Running"));
     QVERIFY(finished.wait(120000));
     QSignalSpy shown(&w, &ExperimentWindow::resultsShown);
     QVERIFY(shown.count() > 0 || shown.wait(20000));

@@ -445,6 +445,7 @@ void ExperimentWindow::run() {
     pause_->setText(tr("Pause"));
     cancel_->setEnabled(true);
     poll_->start();
+    rebuildCharts();
     pollProgress();
 }
 
@@ -805,9 +806,16 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
 
 void ExperimentWindow::rebuildCharts() {
     if (!results_) return;
-    cost_chart_->setSpec(chart_spec(*results_, XAxis::Cost, log_x_->isChecked(), paper_->isChecked()));
+    // While it runs, an empty chart says it is waiting for verdicts (it said "Not run yet").
+    auto spec = [this](XAxis x, bool log_x) {
+        auto s = chart_spec(*results_, x, log_x, paper_->isChecked());
+        if (running() && s.points.empty() && !results_->configs.empty())
+            s.empty_note = tr("Running: each configuration is plotted here once its first answers are judged");
+        return s;
+    };
+    cost_chart_->setSpec(spec(XAxis::Cost, log_x_->isChecked()));
     const auto second = x_axis_from_string(second_x_->currentData().toString()).value_or(XAxis::Tflops);
-    tflops_chart_->setSpec(chart_spec(*results_, second, false, paper_->isChecked()));
+    tflops_chart_->setSpec(spec(second, false));
 }
 
 void ExperimentWindow::showInstance(int row) {
