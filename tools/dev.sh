@@ -142,8 +142,9 @@ screenshots)
     read -r _ port <&"${SERVER[0]}"
     exp=$(python3 tools/experiment_demo.py "$port" "$tmp/experiment")
     build/app/moa eval --experiment "$exp" --db "$tmp/experiments.sqlite" --quiet
-    build/app/moa-workbench --experiment "$exp" --experiment-db "$tmp/experiments.sqlite" --screenshot docs/screenshots/experiment.png
-    build/app/moa-workbench --palette dark --experiment "$exp" --experiment-db "$tmp/experiments.sqlite" --screenshot docs/screenshots/experiment-dark.png
+    build/app/moa-workbench "${big[@]}" --experiment "$exp" --experiment-db "$tmp/experiments.sqlite" --screenshot docs/screenshots/experiment.png
+    build/app/moa-workbench "${small[@]}" --experiment "$exp" --experiment-db "$tmp/experiments.sqlite" --screenshot docs/screenshots/experiment-1024.png
+    build/app/moa-workbench "${big[@]}" --palette dark --experiment "$exp" --experiment-db "$tmp/experiments.sqlite" --screenshot docs/screenshots/experiment-dark.png
     build/app/moa chart --experiment "$exp" --db "$tmp/experiments.sqlite" --out docs/screenshots/cost-vs-lc.png
     # Staircase streaming with a quorum on the scripted server: the timeline's bar per step and the
     # cut straggler (a real HTTP run, with its paced answers).
