@@ -23,8 +23,8 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
 
 // Byte by byte, so that it works on a stream cut anywhere: a multi-byte UTF-8 sequence is held
-// back until it is complete, then shown, or replaced when it is a C1 control (U+0080..U+009F)
-// or a bidirectional control.
+// back until it is complete, then shown, or replaced when it is a C1 control (U+0080..U+009F),
+// or named ("⟨U+202E⟩") when it is a bidirectional control.
 class Filter {
 public:
     void put(unsigned char c, std::string& out) {
@@ -32,7 +32,8 @@ public:
             seq_ += static_cast<char>(c);
             cp_ = (cp_ << 6) | (c & 0x3Fu);
             if (--need_ == 0) {
-                if (cp_ <= 0x9F || text::bidi_control(cp_)) out += kReplacement; // C1, or text reordered
+                if (cp_ <= 0x9F) out += kReplacement; // C1
+                else if (text::bidi_control(cp_)) out += text::bidi_control_name(cp_); // named, as --html names it
                 else out += seq_;
                 seq_.clear();
             }

@@ -43,6 +43,7 @@ std::size_t screen_limit(unsigned max_waiting) {
 
 const char* reason(int status) {
     switch (status) {
+    case 404: return "Not Found";
     case 413: return "Content Too Large";
     case 431: return "Request Header Fields Too Large";
     case 501: return "Not Implemented";
@@ -102,6 +103,39 @@ std::string ascii_start(std::string_view s, std::size_t max_bytes) {
     return out;
 }
 
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Why the path of `target` can name no endpoint, or empty when it may. libmicrohttpd decodes
+// the path before the server sees it, so "/v1/chat%2Fcompletions" reached chat completions (and
+// "%00" would end the path early): a route is matched on the path as sent, so a percent-encoded
+// "/", "\" or NUL, and a "." or ".." segment (spelled out or encoded, "%2e%2e"), name nothing.
+std::string path_problem(std::string_view target) {
+    const std::string_view path = target.substr(0, target.find_first_of("?#"));
+    for (std::size_t from = 0; from <= path.size();) {
+        const std::size_t end = std::min(path.find('/', from), path.size());
+        std::string segment; // decoded
+        for (std::size_t i = from; i < end; ++i) {
+            if (path[i] == '%' && i + 2 < end && hex_digit(path[i + 1]) >= 0 && hex_digit(path[i + 2]) >= 0) {
+                const char c = static_cast<char>(hex_digit(path[i + 1]) * 16 + hex_digit(path[i + 2]));
+                if (c == '/' || c == '\\') return "a percent-encoded \"" + std::string(1, c) + "\" is not a path separator here";
+                if (c == '\0') return "a percent-encoded NUL (%00) cannot be in a path";
+                segment += c;
+                i += 2;
+            } else {
+                segment += path[i];
+            }
+        }
+        if (segment == "." || segment == "..") return "a \"" + segment + "\" segment: dot segments are not resolved here";
+        from = end + 1;
+    }
+    return {};
+}
+
 // The request line, RFC 9112 section 3: method SP request-target SP HTTP-version, each part
 // strict (libmicrohttpd accepts a bare CR or a tab in the target, odd bytes in the method, and
 // any HTTP/1.x version). Sets `http11` for an HTTP/1.1 request.
@@ -142,6 +176,11 @@ std::optional<std::string> screen_request_line(std::string_view line, bool& http
                           (looks_http ? "not supported" : "not an HTTP version") + ": send HTTP/1.1 (or HTTP/1.0)",
                       "version");
     }
+    if (const std::string why = path_problem(target); !why.empty())
+        return error_response(404,
+                              "no such endpoint: " + ascii_start(method, 16) + " " + text::quote_start(target.substr(0, target.find('?')), 80) +
+                                  " (" + why + "; this server has /v1/chat/completions and /v1/models)",
+                              "not_found", {});
     return std::nullopt;
 }
 

@@ -196,6 +196,17 @@ std::string reserved_header_reason(const std::string& name) {
 // What is wrong with a provider's base_url, empty when nothing is. Checked here rather than left to
 // libcurl: a control character or space fails only at the first call (after `moa validate` said
 // OK), and a password in the URL would be stored in every run's configuration snapshot.
+// `u` with a user name and password (scheme://user:password@host) replaced by "***", to quote in a
+// message: an ftp:// URL is refused for its scheme, but its password must not be shown for that.
+std::string without_userinfo(const std::string& u) {
+    const std::size_t scheme = u.find("://");
+    const std::size_t host = scheme == std::string::npos ? 0 : scheme + 3;
+    const std::size_t end = std::min(u.find_first_of("/?#", host), u.size());
+    const std::size_t at = u.rfind('@', end == 0 ? 0 : end - 1);
+    if (at == std::string::npos || at < host || at >= end) return u;
+    return u.substr(0, host) + "***" + u.substr(at);
+}
+
 std::string base_url_problem(const std::string& u) {
     for (std::size_t i = 0; i < u.size(); ++i) {
         const auto c = static_cast<unsigned char>(u[i]);
@@ -206,7 +217,7 @@ std::string base_url_problem(const std::string& u) {
     }
     const bool https = text::starts_with_ci(u, "https://");
     if (!https && !text::starts_with_ci(u, "http://"))
-        return "must start with http:// or https:// (got \"" + u + "\")";
+        return "must start with http:// or https:// (got \"" + text::quote_start(without_userinfo(u)) + "\")";
     const std::size_t host = https ? 8 : 7;
     const std::size_t end = u.find_first_of("/?#", host);
     if (u.substr(host, end == std::string::npos ? std::string::npos : end - host).find('@') != std::string::npos)

@@ -39,10 +39,8 @@ std::string esc(std::string_view s, bool in_text = false) {
             } else if (text::bidi_control(cp)) {
                 // U+202E and its kind would make the text read in another order than it is
                 // (Trojan Source): shown, not obeyed, as the terminal filter shows them.
-                char name[32];
-                std::snprintf(name, sizeof name, "\u27E8U+%04X\u27E9", cp);
-                out += in_text ? std::string("<span class=\"ctl\" title=\"a bidirectional control character\">") + name + "</span>"
-                               : std::string(name);
+                const std::string name = text::bidi_control_name(cp);
+                out += in_text ? "<span class=\"ctl\" title=\"a bidirectional control character\">" + name + "</span>" : name;
             } else {
                 out.append(s.substr(i, len));
             }

@@ -110,7 +110,10 @@ bool closes_fence(std::string_view line, char ch, std::size_t len) {
 
 } // namespace
 
-std::string markdown_safe(std::string_view s) {
+std::string markdown_safe(std::string_view text) {
+    // A bidirectional control is named, as --html and the terminal name it: a viewer would obey it.
+    const std::string named = text::name_bidi_controls(text);
+    const std::string_view s = named;
     std::string out;
     out.reserve(s.size() + s.size() / 16);
     char fence_ch = 0;
@@ -152,7 +155,7 @@ std::string markdown_safe(std::string_view s) {
 }
 
 std::string markdown_inline(std::string_view s) {
-    std::string line(s);
+    std::string line = text::name_bidi_controls(s);
     for (auto& c : line)
         if (c == '\n' || c == '\r') c = ' ';
     std::string out;

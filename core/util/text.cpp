@@ -35,6 +35,27 @@ bool bidi_control(unsigned cp) {
     return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F || cp == 0x061C;
 }
 
+std::string bidi_control_name(unsigned cp) {
+    char name[32];
+    std::snprintf(name, sizeof name, "\u27E8U+%04X\u27E9", cp);
+    return name;
+}
+
+std::string name_bidi_controls(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const std::size_t len = static_cast<unsigned char>(s[i]) >= 0xC2 ? utf8_sequence_at(s, i) : 0;
+        if (len >= 2 && bidi_control(code_point_at(s, i, len))) {
+            out += bidi_control_name(code_point_at(s, i, len));
+            i += len - 1;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
 unsigned code_point_at(std::string_view s, std::size_t i, std::size_t len) {
     const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
     if (len <= 1) return b(0);

@@ -23,6 +23,10 @@ std::size_t invalid_utf8_at(std::string_view s);
 // not controls to a terminal or a browser, but they make text read in another order than it is
 // (a file name, a command, a line of code). Every output that shows them visibly asks here.
 bool bidi_control(unsigned cp);
+// How every output names a bidirectional control it shows instead of obeying: "⟨U+202E⟩".
+std::string bidi_control_name(unsigned cp);
+// `s` with each bidirectional control replaced by its name (bytes that are not UTF-8 kept as they are).
+std::string name_bidi_controls(std::string_view s);
 
 // The code point of the well-formed UTF-8 sequence of `len` bytes at s[i] (utf8_sequence_at).
 unsigned code_point_at(std::string_view s, std::size_t i, std::size_t len);

@@ -397,6 +397,12 @@ void TestConfig::baseUrlWithControlsOrCredentialsIsRefused_data() {
                          "put credentials in api_key_env, not the URL";
     QTest::newRow("user:password") << R"("http://user:SuperSecretPw@127.0.0.1:18801/v1")" << cred;
     QTest::newRow("user only, https") << R"("HTTPS://user@api.example/v1")" << cred;
+    // Issue 12 item 15: another scheme was refused for its scheme, quoting the URL whole, password too.
+    const QString scheme = "/providers/together/base_url: must start with http:// or https:// (got ";
+    QTest::newRow("ftp with a password") << R"("ftp://user:SuperSecretPw@files.example/pub/")" << scheme + "\"ftp://***@files.example/pub/\")";
+    QTest::newRow("an @ in the password") << R"("ftp://u:Super@SuperSecretPw@host:21")" << scheme + "\"ftp://***@host:21\")";
+    QTest::newRow("no scheme") << R"("user:SuperSecretPw@host/v1")" << scheme + "\"***@host/v1\")";
+    QTest::newRow("another scheme, no password") << R"("ws://host/v1?q=a@b")" << scheme + "\"ws://host/v1?q=a@b\")";
 }
 
 void TestConfig::baseUrlWithControlsOrCredentialsIsRefused() {

@@ -248,10 +248,14 @@ void TestHostileInput::terminalGetsNoRawEscapes() {
     const QString shown = QString::fromUtf8(r.out);
     QVERIFY2(shown.contains(QString::fromStdString("A-" + n)) || shown.contains("title"), r.out.constData());
     QVERIFY2(!r.out.contains('\x1b') && !r.out.contains('\x07') && !r.out.contains("\xc2\x9b"), r.out.toHex().constData());
-    // Bidirectional controls (text that reads in another order than it is) are replaced too.
+    // Bidirectional controls (text that reads in another order than it is) are named, as --html
+    // names them (issue 12: they were all U+FFFD here, which said neither which nor that).
     for (const char* bidi : {"\u202e", "\u202c", "\u2066", "\u2069", "\u200e", "\u200f", "\u061c"})
         QVERIFY2(!r.out.contains(bidi), qPrintable(QString("U+%1 reached the terminal").arg(QString::fromUtf8(bidi).at(0).unicode(), 4, 16)));
-    QVERIFY2(shown.contains(QString::fromUtf8("bidi \uFFFDexe.txt\uFFFD \uFFFDiso\uFFFD \uFFFDlrm\uFFFD \uFFFDalm")), r.out.constData());
+    const QString named = QString::fromUtf8("bidi \u27E8U+202E\u27E9exe.txt\u27E8U+202C\u27E9 \u27E8U+2066\u27E9iso\u27E8U+2069\u27E9 "
+                                            "\u27E8U+200E\u27E9lrm\u27E8U+200F\u27E9 \u27E8U+061C\u27E9alm");
+    QVERIFY2(shown.contains(named), r.out.constData());
+    QVERIFY2(!shown.contains(QChar(0xFFFD) + QString("exe.txt")), r.out.constData());
     QVERIFY2(shown.contains(QString::fromUtf8("title␛]0;pwned␇")) && shown.contains(QString::fromUtf8("clear␛[2J")) &&
                  shown.contains(QString::fromUtf8("gone␛]0;title␇")),
              r.out.constData());
@@ -265,6 +269,11 @@ void TestHostileInput::terminalGetsNoRawEscapes() {
         QVERIFY2(!r.out.contains('\x1b') && !r.out.contains('\x07') && !r.out.contains("\xc2\x9b"), r.out.constData());
     }
     QVERIFY2(QString::fromUtf8(r.out).contains(QString::fromUtf8("evil␛]0;name␇")), r.out.constData());
+    QVERIFY2(QString::fromUtf8(r.out).contains(named), r.out.constData()); // history show: the same names
+    // --markdown on the terminal names them the same way.
+    r = in_pty({"history", "show", QString::fromLatin1(id), "--markdown"});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(QString::fromUtf8(r.out).contains(named), r.out.constData());
     // Into a pipe or a file the bytes are unchanged: --json keeps the model's text exactly.
     auto piped = run_moa({"run", "--config", f, "--prompt", "hi", "--json", "--no-history"});
     QCOMPARE(piped.code, 0);
@@ -314,6 +323,11 @@ void TestHostileInput::pipesGetNoRawEscapesUnlessRaw() {
                          cp);
             QVERIFY2(page.contains(QString::fromUtf8("\u27E8U+202E\u27E9</span>exe.txt")), h.out.constData());
         }
+        // The terminal filter and the Markdown export name them as the page does (they were U+FFFD).
+        if (!args.contains("--html") && args.contains("show"))
+            QVERIFY2(QString::fromUtf8(h.out).contains(QString::fromUtf8("bidi \u27E8U+202E\u27E9exe.txt\u27E8U+202C\u27E9 \u27E8U+2066\u27E9iso"
+                                                                         "\u27E8U+2069\u27E9 \u27E8U+200E\u27E9lrm\u27E8U+200F\u27E9 \u27E8U+061C\u27E9alm")),
+                     qPrintable(args.join(' ') + ": " + h.out));
     }
     // --raw: the bytes as the model sent them.
     auto raw = run_moa({"run", "--config", f, "--prompt", "hi", "--raw", "--no-history"}, {}, 60000, env);

@@ -126,6 +126,7 @@ private slots:
     void ambiguousFramingIsRefused();
     void requestHeadsAreScreened();
     void requestLinesAndHeaderNamesAreScreened();
+    void encodedSlashesAndDotSegmentsNameNoRoute();
     void headFaultsFromTheSecondReviewGetOneJsonAnswer();
     void chunkedBodiesAreScreened();
     void nonReadingStreamClientsAreStopped();
@@ -809,6 +810,58 @@ void TestServeHostile::requestHeadsAreScreened() {
 // or a space in the target, odd bytes in the method, a version other than HTTP/1.0 or 1.1 (an
 // HTTP/1.2 request without Host was served), an empty or 8-bit header name all passed to
 // libmicrohttpd, which read them its own way. Each now gets one JSON answer naming the part.
+// Issue 12 item 15: libmicrohttpd decodes the path before the server matches it, so
+// "/v1/chat%2Fcompletions" was served as chat completions. A route is matched on the path as
+// sent: an encoded "/", "\" or NUL and a dot segment (spelled out or "%2e%2e") get the 404 every
+// unknown path gets, naming the path, and nothing reaches the upstream.
+void TestServeHostile::encodedSlashesAndDotSegmentsNameNoRoute() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("routes", {{"ok?tag=RT-" + n_}}))}, env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    const QByteArray body = chat_body("routes", false);
+    auto post = [&](const QByteArray& path) {
+        return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
+               QByteArray::number(body.size()) + "\r\n\r\n" + body;
+    };
+    struct Case {
+        QByteArray request;
+        QString path, says;
+    };
+    for (const Case& c : {Case{post("/v1/chat%2Fcompletions"), "/v1/chat%2Fcompletions", "percent-encoded \"/\""},
+                          Case{post("/v1/chat%2fcompletions"), "/v1/chat%2fcompletions", "percent-encoded \"/\""},
+                          Case{post("/v1%2Fchat%2Fcompletions?stream=1"), "/v1%2Fchat%2Fcompletions", "percent-encoded \"/\""},
+                          Case{post("/chat%2Fcompletions"), "/chat%2Fcompletions", "percent-encoded \"/\""},
+                          Case{post("/v1/chat%5Ccompletions"), "/v1/chat%5Ccompletions", "percent-encoded \"\\\""},
+                          Case{post("/v1/chat/completions%00.html"), "/v1/chat/completions%00.html", "NUL"},
+                          Case{post("/v1/x/%2e%2e/chat/completions"), "/v1/x/%2e%2e/chat/completions", "\"..\" segment"},
+                          Case{post("/v1/x/%2E%2E/chat/completions"), "/v1/x/%2E%2E/chat/completions", "\"..\" segment"},
+                          Case{post("/v1/x/.%2e/chat/completions"), "/v1/x/.%2e/chat/completions", "\"..\" segment"},
+                          Case{post("/v1/x/../chat/completions"), "/v1/x/../chat/completions", "\"..\" segment"},
+                          Case{post("/v1/%2e/chat/completions"), "/v1/%2e/chat/completions", "\".\" segment"},
+                          Case{post("/v1/./chat/completions"), "/v1/./chat/completions", "\".\" segment"},
+                          Case{"GET /v1%2Fmodels HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "/v1%2Fmodels", "percent-encoded \"/\""}}) {
+        const QByteArray r = raw_exchange(port, c.request, 20000);
+        QVERIFY2(status_of(r) == 404, r.constData());
+        const QJsonObject e = one_response_error(r);
+        QVERIFY2(!e.isEmpty(), r.constData());
+        QCOMPARE(e["code"].toString(), QString("not_found"));
+        const QString m = e["message"].toString();
+        QVERIFY2(m.startsWith("no such endpoint: ") && m.contains(c.path) && m.contains(c.says) &&
+                     m.contains("this server has /v1/chat/completions and /v1/models"),
+                 qPrintable(m));
+    }
+    QCOMPARE(upstream_calls("RT-"), 0);
+    // An unknown path in plain letters says the same (from the server itself), and the real routes
+    // still serve, with encoded characters elsewhere in the path's query.
+    const QByteArray unknown = raw_exchange(port, post("/v1/chat/complete"), 20000);
+    QCOMPARE(status_of(unknown), 404L);
+    QVERIFY(one_response_error(unknown)["message"].toString().startsWith("no such endpoint: POST /v1/chat/complete"));
+    QCOMPARE(status_of(raw_exchange(port, post("/v1/chat/completions?x=%2F..%2e"))), 200L);
+    QCOMPARE(status_of(raw_exchange(port, post("/chat/completions"))), 200L);
+    QCOMPARE(status_of(raw_exchange(port, "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")), 200L);
+    QCOMPARE(upstream_calls("RT-"), 2);
+}
+
 void TestServeHostile::requestLinesAndHeaderNamesAreScreened() {
     ServeProcess serve({"--config", QString::fromStdString(write_config("lines", {{"ok?tag=RL-" + n_}}))}, env_);
     QVERIFY(serve.ok());

@@ -3,7 +3,9 @@
 // the node, the edge, the pane, the tooltips and Compare answers as engine::compute_provenance;
 // an ignored proposer marked; a click on a sentence lighting its sources; moved sentences in
 // Compare answers; computed off the GUI thread.
+#include <QAbstractTextDocumentLayout>
 #include <QAction>
+#include <QMimeData>
 #include <QComboBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -17,6 +19,7 @@
 #include "eval/sentence_diff.h"
 #include "graph/graph_scene.h"
 #include "model/config_document.h"
+#include "run/bidi_marks.h"
 #include "run/diff_view.h"
 #include "run/provenance_text.h"
 #include "run/rendered_text_map.h"
@@ -47,6 +50,7 @@ private slots:
     void spansMapToTheViewsText();
     void renderedMarkdownMapsToItsText();
     void clickInTheFinalAnswerLightsTheSameSources();
+    void bidiControlsAreShownNotObeyed();
 };
 
 namespace {
@@ -516,6 +520,107 @@ void TestProvenanceGui::clickInTheFinalAnswerLightsTheSameSources() {
     click(s.view.pane(0, 2)->body(), s.view.pane(0, 2)->body()->document(), 0);
     QVERIFY(fin->extraSelections().isEmpty());
     QVERIFY(s.view.finalSentenceNote().isEmpty());
+}
+
+// Issue 12: model text "\u202Eevil" read "live" in the panes, the final answer, the Messages…
+// window and the walkthrough. Each bidirectional control is shown as a mark "⟨U+202E⟩" and
+// obeyed nowhere, and the marks move no offset: a click on a sentence after a control lights
+// exactly that sentence, in the panes and in the rendered final answer.
+void TestProvenanceGui::bidiControlsAreShownNotObeyed() {
+    const QString rlo = QString(QChar(0x202E)), pdf = QString(QChar(0x202C)), lri = QString(QChar(0x2066)), pdi = QString(QChar(0x2069));
+    engine::RunRecord r = crafted();
+    r.layers[0].agents[0].text = "Water boils at one hundred degrees. \u202Eevil\u202C twin. Ice melts at zero degrees.";
+    r.layers[1].agents[0].text = "**Sugar** dissolves fast in tea. \u202Eevil\u202C twin \u2066here\u2069. Ice melts at zero degrees. "
+                                 "Water boils at one hundred degrees.";
+    r.final_text = r.layers[1].agents[0].text;
+    for (auto& a : r.layers[0].agents) a.messages = {{"user", "What is \u202Eevil\u200F?"}};
+    Shown s(r);
+    s.view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&s.view));
+    QTRY_VERIFY_WITH_TIMEOUT(s.view.provenance() != nullptr && !s.view.isCatchingUp(), 10000);
+    QVERIFY(!s.view.finalIsPlainText());
+    auto no_control = [](const QString& t) {
+        for (QChar c : t)
+            if (bidi::isControl(c)) return false;
+        return true;
+    };
+    // The panes: no raw control in the document, each shown by name; text() stays exact.
+    AgentPane* agg = s.view.pane(1, 0);
+    AgentPane* src = s.view.pane(0, 0);
+    QVERIFY2(no_control(agg->body()->document()->toPlainText()), qPrintable(agg->body()->document()->toPlainText()));
+    QVERIFY2(no_control(src->body()->document()->toPlainText()), qPrintable(src->body()->document()->toPlainText()));
+    QCOMPARE(agg->body()->shownText(), QString::fromUtf8("Sugar dissolves fast in tea. \u27E8U+202E\u27E9evil\u27E8U+202C\u27E9 twin "
+                                                         "\u27E8U+2066\u27E9here\u27E8U+2069\u27E9. Ice melts at zero degrees. "
+                                                         "Water boils at one hundred degrees.")
+                                            .replace("Sugar", "**Sugar**"));
+    QCOMPARE(agg->text(), QString::fromStdString(r.layers[1].agents[0].text));
+    QVERIFY(agg->body()->document()->documentLayout()->handlerForObject(bidi::kObjectType));
+    {   // The mark takes the room of its name on screen (it is drawn, not an empty box).
+        const int mark = agg->body()->documentPosition(static_cast<int>(agg->text().indexOf(rlo)));
+        const QTextBlock b = agg->body()->document()->findBlock(mark);
+        const QTextLine line = b.layout()->lineForTextPosition(mark - b.position());
+        QVERIFY(line.isValid());
+        const qreal room = line.cursorToX(mark - b.position() + 1) - line.cursorToX(mark - b.position());
+        QVERIFY2(room > agg->body()->fontMetrics().horizontalAdvance("U+202E") / 2.0, qPrintable(QString::number(room)));
+        if (qEnvironmentVariableIsSet("MOA_TEST_GRAB")) agg->body()->grab().save(qEnvironmentVariable("MOA_TEST_GRAB"));
+    }
+    // The final answer (rendered Markdown): the same.
+    auto* fin = s.view.finalView();
+    QVERIFY2(no_control(fin->document()->toPlainText()), qPrintable(fin->document()->toPlainText()));
+    QVERIFY2(s.view.finalShownText().contains(QString::fromUtf8("\u27E8U+202E\u27E9evil\u27E8U+202C\u27E9 twin \u27E8U+2066\u27E9here")),
+             qPrintable(s.view.finalShownText()));
+    // A click on the sentence after the controls, in the aggregator's pane: exactly that
+    // sentence lit, there and in its source (where a control stands before it too).
+    auto click = [](auto* view, QTextDocument* doc, int position) {
+        QTextCursor c(doc);
+        c.setPosition(position);
+        view->ensureCursorVisible();
+        QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, view->cursorRect(c).center());
+    };
+    const QString ice = "Ice melts at zero degrees.";
+    click(agg->body(), agg->body()->document(), agg->body()->documentPosition(agg->text().indexOf("Ice melts") + 4));
+    QVERIFY(!agg->body()->extraSelections().isEmpty());
+    QCOMPARE(agg->body()->extraSelections().front().cursor.selectedText(), ice);
+    QCOMPARE(src->body()->extraSelections().size(), 1);
+    QCOMPARE(src->body()->extraSelections().front().cursor.selectedText(), ice);
+    QVERIFY2(agg->sentenceNote().contains("100% from L1.1"), qPrintable(agg->sentenceNote()));
+    // The same click in the rendered final answer.
+    click(s.view.pane(0, 2)->body(), s.view.pane(0, 2)->body()->document(), 0);
+    QVERIFY(fin->extraSelections().isEmpty());
+    const QTextCursor found = fin->document()->find("Ice melts");
+    QVERIFY(!found.isNull());
+    click(fin, fin->document(), found.selectionStart() + 4);
+    QVERIFY(!fin->extraSelections().isEmpty());
+    QCOMPARE(fin->extraSelections().front().cursor.selectedText(), ice);
+    QCOMPARE(src->body()->extraSelections().front().cursor.selectedText(), ice);
+    // And the sentence before the controls still maps (the marks push nothing).
+    const QTextCursor water = fin->document()->find("Water boils");
+    click(fin, fin->document(), water.selectionStart() + 4);
+    QCOMPARE(fin->extraSelections().front().cursor.selectedText(), QString("Water boils at one hundred degrees."));
+    // Copying a mark gives the control back (the text as written).
+    QTextCursor all(fin->document());
+    all.select(QTextCursor::Document);
+    fin->setTextCursor(all);
+    QMimeData* copied = static_cast<SafeTextBrowser*>(fin)->createMimeDataFromSelectionForTest();
+    QVERIFY2(copied->text().contains(rlo + "evil" + pdf + " twin " + lri + "here" + pdi), qPrintable(copied->text()));
+    delete copied;
+    // The Messages… window's view (a StreamTextView, as the panes).
+    StreamTextView messages;
+    messages.appendStream(QString::fromUtf8("── user ──\nWhat is \u202Eevil\u200F?\n\n"));
+    QVERIFY(no_control(messages.document()->toPlainText()));
+    QVERIFY2(messages.shownText().contains(QString::fromUtf8("What is \u27E8U+202E\u27E9evil\u27E8U+200F\u27E9?")), qPrintable(messages.shownText()));
+    QCOMPARE(messages.text(), QString::fromUtf8("── user ──\nWhat is \u202Eevil\u200F?\n\n"));
+    // The walkthrough names them (its HTML holds no raw control).
+    LayersWalkthrough w(r);
+    w.show();
+    QTRY_VERIFY_WITH_TIMEOUT(w.ready(), 10000);
+    for (int l = 0; l < 2; ++l) {
+        const QString html = w.pageHtml();
+        QVERIFY2(no_control(html), qPrintable(html));
+        QVERIFY2(html.contains(QString::fromUtf8("\u27E8U+202E\u27E9")), qPrintable(html));
+        QVERIFY2(no_control(w.page()->toPlainText()), qPrintable(w.page()->toPlainText()));
+        QTest::keyClick(&w, Qt::Key_Right);
+    }
 }
 
 QTEST_MAIN(TestProvenanceGui)

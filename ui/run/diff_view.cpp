@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "run/diff_view.h"
 
+#include "run/bidi_marks.h"
+
 #include <QApplication>
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -42,7 +44,7 @@ QString html_of(const std::string& text, const std::vector<eval::SentenceDiffPie
     while (cut < text.size() && cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut; // a whole character
     auto esc = [&text, cut](std::size_t from, std::size_t to) {
         to = std::min(to, cut);
-        return from >= to ? QString() : QString::fromStdString(text.substr(from, to - from)).toHtmlEscaped();
+        return from >= to ? QString() : bidi::htmlEscaped(QString::fromStdString(text.substr(from, to - from)));
     };
     QString out = "<div style='white-space: pre-wrap'>";
     std::size_t at = 0;

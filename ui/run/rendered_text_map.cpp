@@ -3,6 +3,8 @@
 
 #include <QTextDocument>
 
+#include "run/bidi_marks.h"
+
 #include <algorithm>
 
 namespace moa::ui {
@@ -73,7 +75,7 @@ RenderedTextMap::RenderedTextMap(const QString& source, const QTextDocument& ren
     const std::vector<bool> hidden = hidden_markup(source);
     int r = 0; // where the next rendered character is looked for in the source
     for (int p = 0; p < n; ++p) {
-        const QChar c = rendered.characterAt(p);
+        const QChar c = bidi::originalAt(rendered, p); // a bidi control's mark is that control
         if (layout_only(c)) {
             source_of_[static_cast<std::size_t>(p)] = r;
             continue;

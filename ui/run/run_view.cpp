@@ -13,9 +13,12 @@
 #include "common/latency.h"
 #include "common/plural.h"
 #include "engine/run_outcome.h"
+#include "run/bidi_marks.h"
 #include "run/provenance_text.h"
 #include <QElapsedTimer>
+#include <QMimeData>
 #include <QMouseEvent>
+#include <QTextBlock>
 #include <QSignalBlocker>
 #include <QHBoxLayout>
 #include <QScrollArea>
@@ -44,6 +47,23 @@ SafeTextBrowser::SafeTextBrowser(QWidget* parent) : QTextBrowser(parent) {
 void SafeTextBrowser::showMarkdown(const QString& markdown) {
     document()->setMarkdown(markdown, QTextDocument::MarkdownFeatures(QTextDocument::MarkdownDialectGitHub |
                                                                        QTextDocument::MarkdownNoHTML));
+    bidi::markDocument(document()); // "\u202Eevil" read "live": each control shown as a mark, one character as before
+}
+
+QMimeData* SafeTextBrowser::createMimeDataFromSelection() const {
+    QMimeData* data = QTextBrowser::createMimeDataFromSelection();
+    if (!data->text().contains(QChar::ObjectReplacementCharacter)) return data;
+    // Marks copy as the controls they stand for (the text as the model wrote it).
+    const QTextCursor c = textCursor();
+    QString text;
+    for (QTextBlock b = document()->findBlock(c.selectionStart()); b.isValid() && b.position() <= c.selectionEnd(); b = b.next()) {
+        if (b.position() > c.selectionStart()) text += u'\n';
+        const int from = std::max(c.selectionStart(), b.position()) - b.position();
+        const int to = std::min(c.selectionEnd(), b.position() + b.length() - 1) - b.position();
+        if (to > from) text += bidi::originalText(b, from, to);
+    }
+    data->setText(text);
+    return data;
 }
 
 QVariant SafeTextBrowser::loadResource(int, const QUrl&) {
@@ -203,7 +223,7 @@ void AgentPane::setState(engine::AgentState s, const QString& detail) {
     QString label = s == S::Waiting ? tr("waiting for the first token") : QString::fromLatin1(engine::to_string(s));
     state_->setText(QStringLiteral("<span style='color:%1'>%2</span>").arg(color, label.toHtmlEscaped()));
     state_->setToolTip(detail);
-    detail_->setText(detail);
+    detail_->setText(bidi::named(detail));
     detail_->setVisible(!detail.isEmpty());
 }
 
@@ -230,7 +250,7 @@ void AgentPane::setRecord(const engine::AgentRecord& r) {
         const QString error = QString::fromStdString(r.error.value_or(""));
         setState(r.state);
         state_->setToolTip(error);
-        error_->setText(error);
+        error_->setText(bidi::named(error));
         error_->setVisible(!error.isEmpty());
         // The error takes the body's room when there is no answer text to show.
         body_->setVisible(!body_->text().isEmpty());

@@ -22,6 +22,7 @@ class QSplitter;
 #include "config/config.h"
 #include "engine/run_provenance.h"
 #include "engine/run_types.h"
+#include "run/bidi_marks.h"
 #include "run/rendered_text_map.h"
 #include "run/stream_text_view.h"
 
@@ -57,6 +58,10 @@ public:
     // GitHub Markdown without its raw HTML: a model's <font color=white>, <!-- --> or <script>
     // would hide or disguise text, so raw HTML is shown as the text it is.
     void showMarkdown(const QString& markdown);
+    QMimeData* createMimeDataFromSelectionForTest() const { return createMimeDataFromSelection(); }
+
+protected:
+    QMimeData* createMimeDataFromSelection() const override;
 };
 
 class AgentPane : public QFrame {
@@ -138,7 +143,7 @@ public:
     // At an agent's or the run's end, what is still pending is shown at once up to this much;
     // more (a burst) goes on over the next frames.
     static constexpr qsizetype kFlushAllChars = 256 * 1024;
-    QString finalShownText() const { return final_plain_ ? final_plain_view_->text() : final_->toPlainText(); }
+    QString finalShownText() const { return final_plain_ ? final_plain_view_->shownText() : bidi::shownText(*final_->document()); }
     // Past kMarkdownChars, the final answer is shown as plain text; past kLiveMarkdownChars it
     // streams as plain text (appended, never re-parsed) and is rendered once when complete.
     static constexpr int kMarkdownChars = 64 * 1024;

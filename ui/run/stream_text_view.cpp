@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "run/stream_text_view.h"
 
+#include "run/bidi_marks.h"
+
 #include <QMimeData>
 #include <QScrollBar>
 #include <QTextBlock>
@@ -32,7 +34,7 @@ void StreamTextView::appendStream(QStringView text) {
         if (seg <= room) {
             // Fits (with its line break, if any) in the current display block.
             const qsizetype take = nl < 0 ? seg : seg + 1;
-            c.insertText(text.first(take).toString());
+            bidi::insertMarked(c, text.first(take)); // a bidi control shown, not obeyed
             line_len = nl < 0 ? line_len + seg : 0;
             text = text.sliced(take);
             continue;
@@ -46,7 +48,7 @@ void StreamTextView::appendStream(QStringView text) {
         for (qsizetype i = room + 1; i <= seg && i <= room + kSlackChars && !found; ++i) // or a little past it
             if (text[i - 1] == u' ') cut = i, found = true;
         if (cut > 0 && text[cut - 1].isHighSurrogate()) --cut; // never split a surrogate pair
-        if (cut > 0) c.insertText(text.first(cut).toString());
+        if (cut > 0) bidi::insertMarked(c, text.first(cut));
         text = text.sliced(cut);
         if (c.block().length() > 1) { // an empty block needs no continuation
             c.insertBlock();
@@ -67,12 +69,21 @@ QString StreamTextView::slice(int from, int to) const {
         if (b.position() > from && b.userState() != kContinuation) out += u'\n';
         const int start = std::max(from, b.position()) - b.position();
         const int end = std::min(to, b.position() + b.length() - 1) - b.position();
-        if (end > start) out += b.text().mid(start, end - start);
+        if (end > start) out += bidi::originalText(b, start, end); // a mark back to its control
     }
     return out;
 }
 
 QString StreamTextView::text() const { return slice(0, document()->characterCount() - 1); }
+
+QString StreamTextView::shownText() const {
+    QString out;
+    for (QTextBlock b = document()->begin(); b.isValid(); b = b.next()) {
+        if (b != document()->begin() && b.userState() != kContinuation) out += u'\n';
+        out += bidi::shownText(b);
+    }
+    return out;
+}
 
 int StreamTextView::continuationBlocks() const {
     int n = 0;

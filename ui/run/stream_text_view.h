@@ -7,7 +7,8 @@
 // unbroken line (at a space within kSlackChars of the limit when there is one) and marks it as a
 // continuation,
 // so the work per append stays bounded; text() and copying give the text exactly as it came,
-// without those display breaks.
+// without those display breaks. Bidirectional controls are shown as marks, one character each
+// (run/bidi_marks.h), so positions stay those of the text.
 #include <QPlainTextEdit>
 
 namespace moa::ui {
@@ -24,6 +25,9 @@ public:
     void clearStream();
     // The text exactly as appended (display breaks removed).
     QString text() const;
+    // The text as it reads on screen: each bidirectional control as its mark "⟨U+202E⟩"
+    // (run/bidi_marks.h), display breaks removed.
+    QString shownText() const;
     // Display blocks that continue the previous line (for tests).
     int continuationBlocks() const;
     // Between an index into text() and a position in the document (which has a block break

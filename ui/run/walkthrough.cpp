@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "run/bidi_marks.h"
 #include "run/provenance_text.h"
 
 namespace moa::ui {
@@ -21,7 +22,7 @@ namespace moa::ui {
 namespace {
 QString esc(const std::string& s, std::size_t from, std::size_t to) {
     to = std::min(to, s.size());
-    return from >= to ? QString() : QString::fromStdString(s.substr(from, to - from)).toHtmlEscaped();
+    return from >= to ? QString() : bidi::htmlEscaped(QString::fromStdString(s.substr(from, to - from))); // a bidi control named, not obeyed
 }
 
 QString rgba(QColor c, int alpha) { return QStringLiteral("rgba(%1,%2,%3,%4)").arg(c.red()).arg(c.green()).arg(c.blue()).arg(alpha / 255.0, 0, 'f', 2); }
