@@ -397,6 +397,9 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
                             .arg(QString::fromStdString(rec->config.name),
                                  rec->original_path.isEmpty() ? QString() : tr(" from %1").arg(rec->original_path), rec->saved_at));
         recovery_bar_->show();
+        // The file stays until Recover or Discard: opening the demo below (a clean document)
+        // removed it while the bar still offered it, and a quit without a choice lost it.
+        autosave_->setHeld(true);
         auto recovered = std::make_shared<Autosave::Recovered>(*rec);
         connect(recover, &QPushButton::clicked, this, [this, recovered] {
             doc_->reset(recovered->config, recovered->original_path);
@@ -404,9 +407,13 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
             doc_->edit(tr("Recover unsaved changes"), [](config::Config&) {});
             documentReplaced();
             recovery_bar_->hide();
+            autosave_->setHeld(false);
+            autosave_->writeNow(); // now this session's unsaved work, kept at once
         });
         connect(discard, &QPushButton::clicked, this, [this] {
+            autosave_->setHeld(false);
             autosave_->clear();
+            if (doc_->isDirty()) autosave_->writeNow(); // this session's edits, not kept while the bar showed
             recovery_bar_->hide();
         });
     }
@@ -1144,7 +1151,8 @@ void MainWindow::closeEvent(QCloseEvent* e) {
     QSettings s;
     s.setValue("geometry", saveGeometry());
     s.setValue("windowState", saveState());
-    if (!recovery_bar_->isVisible()) autosave_->clear(); // a clean exit leaves nothing to recover
+    // A clean exit leaves nothing to recover; a recovery not yet chosen is offered again.
+    if (!autosave_->held()) autosave_->clear();
     // The experiments window belongs to this one: left open, it kept the process alive after the
     // main window was closed.
     if (experiments_) experiments_->close();
