@@ -300,6 +300,23 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     tabifyDockWidget(idock, pdock);
     idock->raise();
     connect(scene_, &GraphScene::agentSelected, inspector_, &Inspector::setAgent);
+    // A stored run shown read-only: the inspector shows its agents, read-only, never the hidden
+    // document's (its fields edited the document behind "Run #N as recorded").
+    connect(presenter_->recordedScene(), &GraphScene::agentSelected, inspector_, [this](int l, int i) {
+        if (presenter_->showingRecorded()) inspector_->setAgent(l, i);
+    });
+    connect(presenter_, &RunPresenter::shownChanged, inspector_, [this] {
+        if (!presenter_->showingRecorded()) {
+            if (inspector_->showingRecorded()) inspector_->showRecorded(std::nullopt);
+        } else {
+            inspector_->showRecorded(presenter_->recordedConfig(),
+                                     tr("Run #%1 as recorded is read-only: these are its own agents and settings. "
+                                        "Edit a copy to change them.").arg(presenter_->recordedRun()));
+        }
+        const auto [l, i] = presenter_->shownScene()->selectedAgent();
+        inspector_->setAgent(l, i);
+    });
+    connect(inspector_, &Inspector::editCopyRequested, this, [this] { emit presenter_->editCopyRequested(presenter_->shownConfig()); });
     // Choosing an agent of the document to look at or edit, after a run: the editing layout
     // brings the inspector back.
     connect(scene_, &GraphScene::agentSelected, this, [this](int l, int) {

@@ -56,6 +56,21 @@ QString write(const QTemporaryDir& dir, const QString& name, const nlohmann::jso
     return path;
 }
 
+std::string dump(const config::Config& c) { return config::to_json(c).dump(); }
+
+// Runs the window's document on `prompt` to the end (Run again past a provider warning) and
+// returns the new run's id in the history list (0 on failure).
+qint64 run_once(ui::MainWindow& w, const QString& prompt) {
+    auto* list = w.historyPanel()->list();
+    const int before = list->count();
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    w.promptEditor()->setPlainText(prompt);
+    if (!w.startRun() && !w.startRun()) return 0;
+    if (!finished.wait(60000) && finished.isEmpty()) return 0;
+    if (!QTest::qWaitFor([&] { return list->count() == before + 1 && list->item(0)->data(Qt::UserRole).isValid(); }, 10000)) return 0;
+    return list->item(0)->data(Qt::UserRole).toLongLong();
+}
+
 } // namespace
 
 class TestWindowState : public QObject {
@@ -64,6 +79,7 @@ private slots:
     void init();
     void cleanup();
     void recoveryFileLivesUntilTheUserChooses();
+    void inspectorNeverEditsTheHiddenDocument();
 
 private:
     QTemporaryDir data_; // the data folder (history, autosave) of every case
@@ -139,6 +155,72 @@ void TestWindowState::recoveryFileLivesUntilTheUserChooses() {
         w.close();
     }
     QVERIFY(!QFile::exists(file)); // a clean exit
+}
+
+void TestWindowState::inspectorNeverEditsTheHiddenDocument() {
+    // Review 9 (23/24-*.png): with "Run #1 as recorded — read-only" on screen, the inspector
+    // still showed the hidden document's agent, and its fields edited that document.
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string n = nonce();
+    auto j = config_json(server.base_url(), {{"ok?chunks=2&delay_ms=5&tag=P1-" + n, "ok?chunks=2&delay_ms=5&tag=P2-" + n},
+                                             {"ok?chunks=2&delay_ms=5&tag=AGG-" + n}});
+    j["name"] = "Recorded";
+    ui::MainWindow w(history_in(dir));
+    w.show();
+    QVERIFY(w.openFile(write(dir, "i.moa.json", j)));
+    const qint64 id = run_once(w, "Inspect me");
+    QVERIFY(id);
+    // After the run: an edit, and the document's second proposer selected.
+    w.document()->edit("Rename", [](config::Config& c) { c.name = "Edited since"; });
+    w.graphScene()->selectAgent(0, 1);
+    auto* model = w.findChild<QLineEdit*>("model");
+    QVERIFY(model);
+    QCOMPARE(model->text(), QString::fromStdString("ok?chunks=2&delay_ms=5&tag=P2-" + n));
+    QVERIFY(model->isEnabled());
+    const std::string before = dump(w.document()->config());
+
+    w.openRun(id);
+    QTRY_VERIFY_WITH_TIMEOUT(w.presenter()->showingRecorded(), 10000);
+    auto* note = w.findChild<QFrame*>("inspector_recorded");
+    QVERIFY(note);
+    QVERIFY2(!note->isHidden() && note->findChild<QLabel*>()->text().contains(QStringLiteral("Run #%1 as recorded is read-only").arg(id)),
+             qPrintable(note->findChild<QLabel*>()->text()));
+    // Every field is off; whatever reaches them does not reach the document.
+    QVERIFY(!model->isEnabled());
+    QLineEdit* name = nullptr;
+    QPlainTextEdit* system = nullptr;
+    for (auto* e : w.findChildren<QLineEdit*>())
+        if (e->accessibleName() == "Configuration name") name = e;
+    for (auto* e : w.findChildren<QPlainTextEdit*>())
+        if (e->accessibleName() == "Agent system prompt") system = e;
+    QVERIFY(name && system);
+    QCOMPARE(name->text(), QString("Recorded")); // the run's own configuration, not the document's
+    QVERIFY(!name->isEnabled());
+    QTest::keyClicks(model, "X");
+    QTest::keyClicks(name, "Y");
+    system->setPlainText("typed over a recorded run");
+    QCOMPARE(dump(w.document()->config()), before);
+    // An agent of the run's own graph: its values, read-only.
+    w.presenter()->recordedScene()->selectAgent(1, 0);
+    QCOMPARE(model->text(), QString::fromStdString("ok?chunks=2&delay_ms=5&tag=AGG-" + n));
+    QVERIFY(!model->isEnabled());
+    QCOMPARE(dump(w.document()->config()), before);
+
+    // Back to my document: the document's fields, editable again.
+    w.findChild<QPushButton*>("back_to_document")->click();
+    QVERIFY(note->isHidden());
+    QCOMPARE(name->text(), QString("Edited since"));
+    QVERIFY(name->isEnabled());
+    // "Edit a copy" from the inspector: the run's configuration becomes the (unsaved) document.
+    w.openRun(id);
+    QTRY_VERIFY_WITH_TIMEOUT(w.presenter()->showingRecorded(), 10000);
+    w.document()->undoStack()->setClean(); // the rename above needs no saving here
+    w.findChild<QPushButton*>("inspector_edit_copy")->click();
+    QTRY_VERIFY_WITH_TIMEOUT(!w.presenter()->showingRecorded(), 5000);
+    QCOMPARE(w.document()->config().name, std::string("Recorded"));
+    QVERIFY(note->isHidden());
 }
 
 QTEST_MAIN(TestWindowState)
