@@ -1153,14 +1153,17 @@ bool MainWindow::maybeSave() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {
+    // Closed mid-run (the X button, the window manager, the session ending): the run is
+    // cancelled first, so its end is recorded as cancelled and the process can exit; it never
+    // goes on streaming, and paying, behind a window that is gone. (Asking about saving first let
+    // the run go on behind the question and be recorded "done" once the window had vanished.)
+    const bool cancelled = isRunning();
+    if (cancelled) run_->cancel();
     if (!maybeSave()) {
+        if (cancelled) statusBar()->showMessage(tr("The run was cancelled when you closed the window; the window stays open"), 15000);
         e->ignore();
         return;
     }
-    // Closed mid-run (the X button, the window manager, the session ending): the run is
-    // cancelled now, so its end is recorded as cancelled and the process can exit; it never
-    // goes on streaming, and paying, behind a window that is gone.
-    if (isRunning()) run_->cancel();
     // The editing docks (and the timeline's editing height) are saved as the user has them, not
     // as the running layout hid or shrank them.
     if (running_layout_) setRunningLayout(false);

@@ -80,6 +80,7 @@ private slots:
     void cleanup();
     void recoveryFileLivesUntilTheUserChooses();
     void inspectorNeverEditsTheHiddenDocument();
+    void closingMidRunCancelsTheRunFirst();
 
 private:
     QTemporaryDir data_; // the data folder (history, autosave) of every case
@@ -221,6 +222,77 @@ void TestWindowState::inspectorNeverEditsTheHiddenDocument() {
     QTRY_VERIFY_WITH_TIMEOUT(!w.presenter()->showingRecorded(), 5000);
     QCOMPARE(w.document()->config().name, std::string("Recorded"));
     QVERIFY(note->isHidden());
+}
+
+void TestWindowState::closingMidRunCancelsTheRunFirst() {
+    // Review 9 (26/27-*.png): closing a window with unsaved changes mid-run asked about saving
+    // first; the run went on behind the question and was recorded "done" once the window had
+    // vanished. The run is cancelled first, then the question is asked.
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string n = nonce();
+    // About 4 s of streaming: done before a slow answer to the question, unless cancelled.
+    auto j = config_json(server.base_url(), {{"ok?chunks=80&delay_ms=50&tag=SLOW-" + n}, {"ok?chunks=2&delay_ms=5&tag=AGG-" + n}});
+    ui::MainWindow w(history_in(dir));
+    w.show();
+    QVERIFY(w.openFile(write(dir, "slow.moa.json", j)));
+    w.document()->edit("Rename", [](config::Config& c) { c.name = "Unsaved"; }); // closing asks
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    // Answers the save question with `button` once the run has ended (or after 30 s): the user
+    // who takes a while to answer.
+    QStringList asked;
+    bool running_when_asked = true;
+    auto answer = [&](QMessageBox::StandardButton button) {
+        auto* timer = new QTimer(&w);
+        timer->setInterval(50);
+        auto since = std::make_shared<QElapsedTimer>();
+        since->start();
+        connect(timer, &QTimer::timeout, &w, [&, timer, button, since] {
+            auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+            if (!box || !box->isVisible()) return;
+            if (w.isRunning() && since->elapsed() < 30000) return;
+            running_when_asked = w.isRunning();
+            asked << box->text();
+            timer->stop();
+            timer->deleteLater();
+            box->button(button)->click();
+        });
+        timer->start();
+    };
+    auto start = [&] {
+        finished.clear();
+        w.promptEditor()->setPlainText("Take your time");
+        if (!w.startRun()) return false;
+        // Streaming: the run is in flight (and in the history) when the window is closed.
+        return QTest::qWaitFor([&] { return !w.runView()->pane(0, 0)->text().isEmpty(); }, 20000) && w.isRunning();
+    };
+
+    // Cancel on the question: the window stays, and the run is already cancelled, said so.
+    QVERIFY(start());
+    answer(QMessageBox::Cancel);
+    QVERIFY(!w.close());
+    QCOMPARE(asked.size(), 1);
+    QVERIFY(!running_when_asked);
+    QVERIFY(w.isVisible());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+    QVERIFY2(w.statusBar()->currentMessage().contains("cancelled"), qPrintable(w.statusBar()->currentMessage()));
+    auto* list = w.historyPanel()->list();
+    QTRY_VERIFY_WITH_TIMEOUT(list->count() == 1 && list->item(0)->text().contains("cancelled"), 10000);
+
+    // Discard: the window closes, and the run ends "cancelled" in the history.
+    QVERIFY(start());
+    answer(QMessageBox::Discard);
+    QVERIFY(w.close());
+    QCOMPARE(asked.size(), 2);
+    QVERIFY(!running_when_asked);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+    auto h = store::History::open(dir.filePath("history.sqlite").toStdString());
+    QVERIFY(h.ok());
+    auto runs = (*h)->list("", 10);
+    QVERIFY(runs.ok());
+    QCOMPARE(runs->size(), std::size_t(2));
+    QCOMPARE(runs->front().status, std::string("cancelled"));
 }
 
 QTEST_MAIN(TestWindowState)
