@@ -81,6 +81,7 @@ private slots:
     void recoveryFileLivesUntilTheUserChooses();
     void inspectorNeverEditsTheHiddenDocument();
     void closingMidRunCancelsTheRunFirst();
+    void estimateNamesTheUnpricedModels();
 
 private:
     QTemporaryDir data_; // the data folder (history, autosave) of every case
@@ -293,6 +294,49 @@ void TestWindowState::closingMidRunCancelsTheRunFirst() {
     QVERIFY(runs.ok());
     QCOMPARE(runs->size(), std::size_t(2));
     QCOMPARE(runs->front().status, std::string("cancelled"));
+}
+
+void TestWindowState::estimateNamesTheUnpricedModels() {
+    // Review 9 (12-dead-open.png): six agents on the demo ($0, priced) and one unpriced model
+    // said "cost unknown (no price for any of these models)". The known part, and the model
+    // without a price by name.
+    ui::ConfigDocument doc;
+    doc.edit("Mixed", [](config::Config& c) {
+        config::Provider demo;
+        demo.name = "demo";
+        demo.type = config::ProviderType::Demo;
+        c.providers["demo"] = demo;
+        config::Provider dead;
+        dead.name = "dead";
+        dead.base_url = "http://127.0.0.1:9/v1";
+        c.providers["dead"] = dead;
+        c.layers.resize(2);
+        c.layers[0].agents.resize(3);
+        c.layers[1].agents.resize(1);
+        for (auto& l : c.layers)
+            for (auto& a : l.agents) {
+                a.provider = "demo";
+                a.model = "demo-proposer-a";
+            }
+        c.layers[0].agents[1].provider = "dead";
+        c.layers[0].agents[1].model = "gone";
+    });
+    accounting::Catalog none;
+    ui::PromptPanel panel(&doc, none);
+    panel.prompt()->setPlainText("hello");
+    const QString said = panel.estimate()->fullText();
+    QVERIFY2(!said.contains("cost unknown") && said.contains("$0 (priced models) + no price for gone (some prices unknown)"), qPrintable(said));
+    // Nothing has a parameter count here (an empty catalog): still "unknown", never "0.0 TFLOPs".
+    QVERIFY2(said.contains("TFLOPs unknown"), qPrintable(said));
+    // Every agent unpriced: unknown, as before.
+    doc.edit("All gone", [](config::Config& c) {
+        for (auto& l : c.layers)
+            for (auto& a : l.agents) {
+                a.provider = "dead";
+                a.model = "gone";
+            }
+    });
+    QVERIFY2(panel.estimate()->fullText().contains("cost unknown (no price for any of these models)"), qPrintable(panel.estimate()->fullText()));
 }
 
 QTEST_MAIN(TestWindowState)
