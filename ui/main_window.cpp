@@ -991,6 +991,8 @@ bool MainWindow::startRunWith(const config::Config& cfg, const engine::RunInput&
     history_warning_->hide();   // ...and this run starts with a clean slate
     setRunWarning({});
     warned_for_.clear();
+    // "Not started: 1 provider problem (Run again runs anyway)" stayed on while the run streamed.
+    statusBar()->clearMessage();
     presenter_->beginLive(cfg, rerun_of);
     presenter_->setBusy(true);
     setRunningLayout(true, true);

@@ -56,6 +56,21 @@ QString write(const QTemporaryDir& dir, const QString& name, const nlohmann::jso
     return path;
 }
 
+// A port on 127.0.0.1 that nothing listens on (bound, then released).
+int dead_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = 9; // discard: nothing listens there on a test machine
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0) ::close(fd);
+    return port;
+}
+
 std::string dump(const config::Config& c) { return config::to_json(c).dump(); }
 
 // Runs the window's document on `prompt` to the end (Run again past a provider warning) and
@@ -82,6 +97,7 @@ private slots:
     void inspectorNeverEditsTheHiddenDocument();
     void closingMidRunCancelsTheRunFirst();
     void estimateNamesTheUnpricedModels();
+    void runStartClearsTheStaleWarning();
 
 private:
     QTemporaryDir data_; // the data folder (history, autosave) of every case
@@ -337,6 +353,30 @@ void TestWindowState::estimateNamesTheUnpricedModels() {
             }
     });
     QVERIFY2(panel.estimate()->fullText().contains("cost unknown (no price for any of these models)"), qPrintable(panel.estimate()->fullText()));
+}
+
+void TestWindowState::runStartClearsTheStaleWarning() {
+    // Review 9 (14-dead-running.png): "Not started: 1 provider problem (Run again runs anyway)"
+    // stayed in the status bar while the run (started with Run again) streamed.
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string n = nonce();
+    auto j = config_json(server.base_url(), {{"ok?chunks=40&delay_ms=20&tag=L-" + n, "gone"}, {"ok?chunks=2&tag=A-" + n}});
+    j["layers"][0]["agents"][1]["provider"] = "dead";
+    j["providers"]["dead"] = {{"base_url", "http://127.0.0.1:" + std::to_string(dead_port()) + "/v1"}, {"max_retries", 0}, {"connect_timeout_ms", 2000}};
+    ui::MainWindow w(history_in(dir));
+    w.show();
+    QVERIFY(w.openFile(write(dir, "dead.moa.json", j)));
+    QTRY_VERIFY_WITH_TIMEOUT(w.providersStatus()->text().contains("dead ✗"), 30000);
+    w.promptEditor()->setPlainText("Stale?");
+    QVERIFY(!w.startRun());
+    QVERIFY2(w.statusBar()->currentMessage().contains("Not started"), qPrintable(w.statusBar()->currentMessage()));
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    QVERIFY(w.startRun()); // Run again: runs anyway
+    QVERIFY(w.isRunning());
+    QVERIFY2(!w.statusBar()->currentMessage().contains("Not started"), qPrintable(w.statusBar()->currentMessage()));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
 }
 
 QTEST_MAIN(TestWindowState)
