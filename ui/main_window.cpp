@@ -1182,6 +1182,13 @@ void MainWindow::closeEvent(QCloseEvent* e) {
 }
 
 
+void MainWindow::changeEvent(QEvent* e) {
+    // Back from a terminal where `moa run` ran: the list shows those runs (read off the GUI
+    // thread, redrawn only when something changed).
+    if (e->type() == QEvent::ActivationChange && isActiveWindow()) history_panel_->refreshIfChanged();
+    QMainWindow::changeEvent(e);
+}
+
 void MainWindow::loadRuns(const QList<qint64>& ids, std::function<void(const std::vector<StoredRun>&)> done) {
     if (!history_) return;
     QPointer<MainWindow> self(this);

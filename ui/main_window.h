@@ -119,6 +119,7 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent* e) override;
+    void changeEvent(QEvent* e) override; // activated: the history list picks up runs made elsewhere
 
 private:
     bool allAgentsOnDemo() const; // every agent of the open document runs on the offline demo
@@ -166,7 +167,7 @@ private:
     RunPresenter* presenter_;
     PromptPanel* prompt_panel_;
     ConfigsPanel* configs_;
-    HistoryPanel* history_panel_;
+    HistoryPanel* history_panel_ = nullptr;
     Autosave* autosave_;
     QWidget* recovery_bar_;
     QSplitter* centre_split_ = nullptr;

@@ -98,6 +98,7 @@ private slots:
     void closingMidRunCancelsTheRunFirst();
     void estimateNamesTheUnpricedModels();
     void runStartClearsTheStaleWarning();
+    void historyPicksUpRunsMadeElsewhere();
 
 private:
     QTemporaryDir data_; // the data folder (history, autosave) of every case
@@ -377,6 +378,54 @@ void TestWindowState::runStartClearsTheStaleWarning() {
     QVERIFY(w.isRunning());
     QVERIFY2(!w.statusBar()->currentMessage().contains("Not started"), qPrintable(w.statusBar()->currentMessage()));
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+}
+
+void TestWindowState::historyPicksUpRunsMadeElsewhere() {
+    // Review 9 (68 vs 77): runs made by `moa run` while the window was open appeared only after
+    // a restart. The list picks them up when the window is activated, and on its own poll.
+    QTemporaryDir dir;
+    const std::string db = dir.filePath("history.sqlite").toStdString();
+    auto add_run = [&](const std::string& name) -> qint64 {
+        auto h = store::History::open(db); // another writer on the same file, as `moa run` is
+        if (!h.ok()) return 0;
+        auto id = (*h)->begin_run("cli", nlohmann::json::object(), engine::RunInput::from_prompt("from a terminal"), name);
+        if (!id.ok()) return 0;
+        engine::RunRecord end;
+        end.config_name = name;
+        end.status = engine::RunStatus::Done;
+        if (!(*h)->finish_run(*id, end).ok()) return 0;
+        return *id;
+    };
+    ui::MainWindow w(history_in(dir));
+    auto* panel = w.historyPanel();
+    panel->setPollInterval(0); // activation first, alone
+    w.show();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    auto* list = panel->list();
+    QTest::qWait(200);
+    QCOMPARE(list->count(), 0);
+    const qint64 first = add_run("From the CLI");
+    QVERIFY(first);
+    // The user goes to another window and comes back.
+    QWidget other;
+    other.show();
+    other.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&other));
+    w.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QTRY_VERIFY_WITH_TIMEOUT(list->count() == 1 && list->item(0)->data(Qt::UserRole).toLongLong() == first, 10000);
+    QVERIFY(list->item(0)->text().contains("From the CLI"));
+    // The poll: a run added while the window stays active; the selection is kept.
+    list->item(0)->setSelected(true);
+    panel->setPollInterval(100);
+    const qint64 second = add_run("Another one");
+    QVERIFY(second);
+    QTRY_VERIFY_WITH_TIMEOUT(list->count() == 2 && list->item(0)->data(Qt::UserRole).toLongLong() == second, 10000);
+    QCOMPARE(panel->selectedRuns(), QList<qint64>{first});
+    // Nothing new: the list is not redrawn.
+    QSignalSpy refreshed(panel, &ui::HistoryPanel::refreshed);
+    QTest::qWait(600);
+    QCOMPARE(refreshed.count(), 0);
 }
 
 QTEST_MAIN(TestWindowState)
