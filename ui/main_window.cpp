@@ -34,6 +34,7 @@
 #include <QStatusBar>
 #include <QTimer>
 #include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
 #include <QVBoxLayout>
 
 #include <chrono>
@@ -260,6 +261,13 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
         presenter_->shownScene()->selectAgent(it->data(0, Qt::UserRole).toInt(), it->data(0, Qt::UserRole + 1).toInt());
     });
     connect(doc_, &ConfigDocument::changed, this, &MainWindow::refreshOutline);
+    // Selected in the graph (a click, the arrow keys): highlighted in the outline too.
+    connect(scene_, &GraphScene::agentSelected, this, [this](int l, int i) {
+        if (!presenter_->showingRecorded()) selectInOutline(l, i);
+    });
+    connect(presenter_->recordedScene(), &GraphScene::agentSelected, this, [this](int l, int i) {
+        if (presenter_->showingRecorded()) selectInOutline(l, i);
+    });
     // A stored run shown read-only: the outline lists its agents, and the estimate says it is
     // the document's (the edited document's were shown beside another run's graph).
     connect(presenter_, &RunPresenter::shownChanged, this, [this] {
@@ -737,6 +745,18 @@ void MainWindow::refreshOutline() {
         }
     }
     outline_->expandAll();
+    const auto [l, i] = presenter_->shownScene()->selectedAgent();
+    selectInOutline(l, i);
+}
+
+void MainWindow::selectInOutline(int layer, int index) {
+    const QSignalBlocker block(outline_); // not selected back on the canvas
+    QTreeWidgetItem* found = nullptr;
+    for (QTreeWidgetItemIterator it(outline_); *it && !found; ++it)
+        if ((*it)->parent() && (*it)->data(0, Qt::UserRole).toInt() == layer && (*it)->data(0, Qt::UserRole + 1).toInt() == index) found = *it;
+    outline_->setCurrentItem(found);
+    if (!found) outline_->clearSelection();
+    else outline_->scrollToItem(found);
 }
 
 

@@ -138,6 +138,7 @@ private:
     void loadRuns(const QList<qint64>& ids, std::function<void(const std::vector<StoredRun>&)> done);
     void documentReplaced();
     void refreshOutline();
+    void selectInOutline(int layer, int index); // the agent selected in the graph, highlighted there too
     void checkHistoryErrors();
     // Providers of `cfg` the last check found unreachable, with why.
     // What the provider check knows will not work in `cfg`, one line each ("no API key set for

@@ -99,6 +99,8 @@ private slots:
     void estimateNamesTheUnpricedModels();
     void runStartClearsTheStaleWarning();
     void historyPicksUpRunsMadeElsewhere();
+    void outlineFollowsTheGraphsSelection();
+    void finalHeaderNamesItsTflopsAndPanesNameDroppedSources();
 
 private:
     QTemporaryDir data_; // the data folder (history, autosave) of every case
@@ -426,6 +428,58 @@ void TestWindowState::historyPicksUpRunsMadeElsewhere() {
     QSignalSpy refreshed(panel, &ui::HistoryPanel::refreshed);
     QTest::qWait(600);
     QCOMPARE(refreshed.count(), 0);
+}
+
+void TestWindowState::outlineFollowsTheGraphsSelection() {
+    // Review 9 (64-arrow-down2.png): the agent selected in the graph was not highlighted in the outline.
+    QTemporaryDir dir;
+    ui::MainWindow w(history_in(dir));
+    w.show();
+    auto* outline = w.findChild<QTreeWidget*>();
+    QVERIFY(outline);
+    w.graphScene()->selectAgent(0, 2);
+    QTreeWidgetItem* it = outline->currentItem();
+    QVERIFY(it && it->parent());
+    QCOMPARE(it->data(0, Qt::UserRole).toInt(), 0);
+    QCOMPARE(it->data(0, Qt::UserRole + 1).toInt(), 2);
+    QVERIFY(it->isSelected());
+    w.graphScene()->selectAgent(1, 0);
+    QCOMPARE(outline->currentItem()->data(0, Qt::UserRole).toInt(), 1);
+    QCOMPARE(outline->currentItem()->data(0, Qt::UserRole + 1).toInt(), 0);
+    // After an edit rebuilds the outline, the selection is still shown.
+    w.document()->edit("Rename", [](config::Config& c) { c.name = "Renamed"; });
+    QVERIFY(outline->currentItem());
+    QCOMPARE(outline->currentItem()->data(0, Qt::UserRole).toInt(), 1);
+}
+
+void TestWindowState::finalHeaderNamesItsTflopsAndPanesNameDroppedSources() {
+    // Review 9: the final header's "24.47 TFLOPs" is the critical path's figure and did not say
+    // so; L2's "88% from L1.1, 72% from L1.3" did not mention the dropped L1.2.
+    QTemporaryDir dir;
+    TestServer server;
+    QVERIFY(server.ok());
+    const std::string n = nonce();
+    auto j = config_json(server.base_url(), {{"ok?chunks=4&delay_ms=5&tag=ONE-" + n, "gone", "ok?chunks=4&delay_ms=5&tag=THREE-" + n},
+                                             {"ok?chunks=4&delay_ms=5&tag=AGG-" + n}});
+    j["layers"][0]["agents"][1]["provider"] = "dead";
+    j["providers"]["dead"] = {{"base_url", "http://127.0.0.1:" + std::to_string(dead_port()) + "/v1"}, {"max_retries", 0}, {"connect_timeout_ms", 2000}};
+    // Parameter counts, so that TFLOPs are known.
+    j["providers"]["local"]["models"] = nlohmann::json::object();
+    for (const std::string& m : {"ok?chunks=4&delay_ms=5&tag=ONE-" + n, "ok?chunks=4&delay_ms=5&tag=THREE-" + n, "ok?chunks=4&delay_ms=5&tag=AGG-" + n})
+        j["providers"]["local"]["models"][m] = {{"active_params_b", 8}};
+    ui::MainWindow w(history_in(dir));
+    w.show();
+    QVERIFY(w.openFile(write(dir, "drop.moa.json", j)));
+    QVERIFY(run_once(w, "Who was dropped?"));
+    const QString totals = w.runView()->totalsText();
+    QVERIFY2(totals.contains("TFLOPs (critical path)"), qPrintable(totals));
+    auto* totals_label = w.runView()->findChild<QLabel*>("totals");
+    QVERIFY(totals_label);
+    QVERIFY2(totals_label->toolTip().contains("All calls together"), qPrintable(totals_label->toolTip()));
+    QTRY_VERIFY_WITH_TIMEOUT(w.runView()->pane(1, 0)->provenanceText().contains("comes from"), 20000);
+    const QString prov = w.runView()->pane(1, 0)->provenanceText();
+    QVERIFY2(prov.contains("nothing from L1.2 (dropped)"), qPrintable(prov));
+    QVERIFY2(prov.contains("from L1.1") && prov.contains("from L1.3"), qPrintable(prov));
 }
 
 QTEST_MAIN(TestWindowState)
