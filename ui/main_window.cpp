@@ -34,6 +34,7 @@
 #include <QStatusBar>
 #include <QTimer>
 #include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
 #include <QVBoxLayout>
 
 #include <chrono>
@@ -260,6 +261,13 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
         presenter_->shownScene()->selectAgent(it->data(0, Qt::UserRole).toInt(), it->data(0, Qt::UserRole + 1).toInt());
     });
     connect(doc_, &ConfigDocument::changed, this, &MainWindow::refreshOutline);
+    // Selected in the graph (a click, the arrow keys): highlighted in the outline too.
+    connect(scene_, &GraphScene::agentSelected, this, [this](int l, int i) {
+        if (!presenter_->showingRecorded()) selectInOutline(l, i);
+    });
+    connect(presenter_->recordedScene(), &GraphScene::agentSelected, this, [this](int l, int i) {
+        if (presenter_->showingRecorded()) selectInOutline(l, i);
+    });
     // A stored run shown read-only: the outline lists its agents, and the estimate says it is
     // the document's (the edited document's were shown beside another run's graph).
     connect(presenter_, &RunPresenter::shownChanged, this, [this] {
@@ -300,6 +308,23 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     tabifyDockWidget(idock, pdock);
     idock->raise();
     connect(scene_, &GraphScene::agentSelected, inspector_, &Inspector::setAgent);
+    // A stored run shown read-only: the inspector shows its agents, read-only, never the hidden
+    // document's (its fields edited the document behind "Run #N as recorded").
+    connect(presenter_->recordedScene(), &GraphScene::agentSelected, inspector_, [this](int l, int i) {
+        if (presenter_->showingRecorded()) inspector_->setAgent(l, i);
+    });
+    connect(presenter_, &RunPresenter::shownChanged, inspector_, [this] {
+        if (!presenter_->showingRecorded()) {
+            if (inspector_->showingRecorded()) inspector_->showRecorded(std::nullopt);
+        } else {
+            inspector_->showRecorded(presenter_->recordedConfig(),
+                                     tr("Run #%1 as recorded is read-only: these are its own agents and settings. "
+                                        "Edit a copy to change them.").arg(presenter_->recordedRun()));
+        }
+        const auto [l, i] = presenter_->shownScene()->selectedAgent();
+        inspector_->setAgent(l, i);
+    });
+    connect(inspector_, &Inspector::editCopyRequested, this, [this] { emit presenter_->editCopyRequested(presenter_->shownConfig()); });
     // Choosing an agent of the document to look at or edit, after a run: the editing layout
     // brings the inspector back.
     connect(scene_, &GraphScene::agentSelected, this, [this](int l, int) {
@@ -397,6 +422,9 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
                             .arg(QString::fromStdString(rec->config.name),
                                  rec->original_path.isEmpty() ? QString() : tr(" from %1").arg(rec->original_path), rec->saved_at));
         recovery_bar_->show();
+        // The file stays until Recover or Discard: opening the demo below (a clean document)
+        // removed it while the bar still offered it, and a quit without a choice lost it.
+        autosave_->setHeld(true);
         auto recovered = std::make_shared<Autosave::Recovered>(*rec);
         connect(recover, &QPushButton::clicked, this, [this, recovered] {
             doc_->reset(recovered->config, recovered->original_path);
@@ -404,9 +432,13 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
             doc_->edit(tr("Recover unsaved changes"), [](config::Config&) {});
             documentReplaced();
             recovery_bar_->hide();
+            autosave_->setHeld(false);
+            autosave_->writeNow(); // now this session's unsaved work, kept at once
         });
         connect(discard, &QPushButton::clicked, this, [this] {
+            autosave_->setHeld(false);
             autosave_->clear();
+            if (doc_->isDirty()) autosave_->writeNow(); // this session's edits, not kept while the bar showed
             recovery_bar_->hide();
         });
     }
@@ -713,6 +745,18 @@ void MainWindow::refreshOutline() {
         }
     }
     outline_->expandAll();
+    const auto [l, i] = presenter_->shownScene()->selectedAgent();
+    selectInOutline(l, i);
+}
+
+void MainWindow::selectInOutline(int layer, int index) {
+    const QSignalBlocker block(outline_); // not selected back on the canvas
+    QTreeWidgetItem* found = nullptr;
+    for (QTreeWidgetItemIterator it(outline_); *it && !found; ++it)
+        if ((*it)->parent() && (*it)->data(0, Qt::UserRole).toInt() == layer && (*it)->data(0, Qt::UserRole + 1).toInt() == index) found = *it;
+    outline_->setCurrentItem(found);
+    if (!found) outline_->clearSelection();
+    else outline_->scrollToItem(found);
 }
 
 
@@ -967,6 +1011,8 @@ bool MainWindow::startRunWith(const config::Config& cfg, const engine::RunInput&
     history_warning_->hide();   // ...and this run starts with a clean slate
     setRunWarning({});
     warned_for_.clear();
+    // "Not started: 1 provider problem (Run again runs anyway)" stayed on while the run streamed.
+    statusBar()->clearMessage();
     presenter_->beginLive(cfg, rerun_of);
     presenter_->setBusy(true);
     setRunningLayout(true, true);
@@ -1129,14 +1175,17 @@ bool MainWindow::maybeSave() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {
+    // Closed mid-run (the X button, the window manager, the session ending): the run is
+    // cancelled first, so its end is recorded as cancelled and the process can exit; it never
+    // goes on streaming, and paying, behind a window that is gone. (Asking about saving first let
+    // the run go on behind the question and be recorded "done" once the window had vanished.)
+    const bool cancelled = isRunning();
+    if (cancelled) run_->cancel();
     if (!maybeSave()) {
+        if (cancelled) statusBar()->showMessage(tr("The run was cancelled when you closed the window; the window stays open"), 15000);
         e->ignore();
         return;
     }
-    // Closed mid-run (the X button, the window manager, the session ending): the run is
-    // cancelled now, so its end is recorded as cancelled and the process can exit; it never
-    // goes on streaming, and paying, behind a window that is gone.
-    if (isRunning()) run_->cancel();
     // The editing docks (and the timeline's editing height) are saved as the user has them, not
     // as the running layout hid or shrank them.
     if (running_layout_) setRunningLayout(false);
@@ -1144,13 +1193,21 @@ void MainWindow::closeEvent(QCloseEvent* e) {
     QSettings s;
     s.setValue("geometry", saveGeometry());
     s.setValue("windowState", saveState());
-    if (!recovery_bar_->isVisible()) autosave_->clear(); // a clean exit leaves nothing to recover
+    // A clean exit leaves nothing to recover; a recovery not yet chosen is offered again.
+    if (!autosave_->held()) autosave_->clear();
     // The experiments window belongs to this one: left open, it kept the process alive after the
     // main window was closed.
     if (experiments_) experiments_->close();
     e->accept();
 }
 
+
+void MainWindow::changeEvent(QEvent* e) {
+    // Back from a terminal where `moa run` ran: the list shows those runs (read off the GUI
+    // thread, redrawn only when something changed).
+    if (e->type() == QEvent::ActivationChange && isActiveWindow()) history_panel_->refreshIfChanged();
+    QMainWindow::changeEvent(e);
+}
 
 void MainWindow::loadRuns(const QList<qint64>& ids, std::function<void(const std::vector<StoredRun>&)> done) {
     if (!history_) return;

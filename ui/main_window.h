@@ -119,6 +119,7 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent* e) override;
+    void changeEvent(QEvent* e) override; // activated: the history list picks up runs made elsewhere
 
 private:
     bool allAgentsOnDemo() const; // every agent of the open document runs on the offline demo
@@ -137,6 +138,7 @@ private:
     void loadRuns(const QList<qint64>& ids, std::function<void(const std::vector<StoredRun>&)> done);
     void documentReplaced();
     void refreshOutline();
+    void selectInOutline(int layer, int index); // the agent selected in the graph, highlighted there too
     void checkHistoryErrors();
     // Providers of `cfg` the last check found unreachable, with why.
     // What the provider check knows will not work in `cfg`, one line each ("no API key set for
@@ -166,7 +168,7 @@ private:
     RunPresenter* presenter_;
     PromptPanel* prompt_panel_;
     ConfigsPanel* configs_;
-    HistoryPanel* history_panel_;
+    HistoryPanel* history_panel_ = nullptr;
     Autosave* autosave_;
     QWidget* recovery_bar_;
     QSplitter* centre_split_ = nullptr;

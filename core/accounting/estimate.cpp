@@ -46,10 +46,23 @@ RunEstimate estimate_run(const config::Config& c, const Catalog& catalog, const 
             u.completion_tokens = a.params.max_tokens.value_or(kAssumedMaxTokens);
             answers += u.completion_tokens;
             auto cost = cost_for(catalog, c, a.provider, a.model, u);
-            if (cost.usd) e.cost_usd += *cost.usd;
-            else e.cost_complete = false;
-            if (cost.tflops) layer_tflops = std::max(layer_tflops, *cost.tflops);
-            else e.tflops_complete = false;
+            auto note = [&a](std::vector<std::string>& names) {
+                if (std::find(names.begin(), names.end(), a.model) == names.end()) names.push_back(a.model);
+            };
+            if (cost.usd) {
+                e.cost_usd += *cost.usd;
+                e.any_priced = true;
+            } else {
+                e.cost_complete = false;
+                note(e.unpriced);
+            }
+            if (cost.tflops) {
+                layer_tflops = std::max(layer_tflops, *cost.tflops);
+                e.any_sized = true;
+            } else {
+                e.tflops_complete = false;
+                note(e.unsized);
+            }
             e.prompt_tokens += u.prompt_tokens;
             e.completion_tokens += u.completion_tokens;
         }

@@ -4,6 +4,7 @@
 // max_tokens (512 when unset), later layers read the previous layer's answers at that length.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "accounting/catalog.h"
 #include "config/config.h"
@@ -17,6 +18,12 @@ struct RunEstimate {
     bool tflops_complete = true;
     long prompt_tokens = 0;
     long completion_tokens = 0;
+    // Whether any call has a price (a parameter count), and the models that have none, once each
+    // in the order met: a sum of $0 may be demo and free models, not "nothing known".
+    bool any_priced = false;
+    bool any_sized = false;
+    std::vector<std::string> unpriced;
+    std::vector<std::string> unsized;
 };
 
 inline constexpr long kAssumedMaxTokens = 512;

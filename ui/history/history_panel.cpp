@@ -9,6 +9,7 @@
 #include <QListWidget>
 #include <QPointer>
 #include <QPushButton>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <thread>
@@ -100,6 +101,14 @@ HistoryPanel::HistoryPanel(std::string db, QWidget* parent) : QWidget(parent), d
         else emit message(tr("Select two runs to compare (Ctrl+click)"));
     });
     connect(search_, &QLineEdit::textChanged, this, &HistoryPanel::refresh);
+    // Runs made elsewhere (`moa run`, another window) while this one is open: a cheap look now
+    // and then, off the GUI thread, that redraws the list only when it changed.
+    poll_ = new QTimer(this);
+    poll_->setInterval(kPollMs);
+    connect(poll_, &QTimer::timeout, this, [this] {
+        if (isVisible()) refreshIfChanged();
+    });
+    poll_->start();
     connect(list_, &QListWidget::itemActivated, this, [this](QListWidgetItem* it) {
         if (it->data(Qt::UserRole).isValid()) emit openRequested(it->data(Qt::UserRole).toLongLong());
     });
@@ -107,7 +116,16 @@ HistoryPanel::HistoryPanel(std::string db, QWidget* parent) : QWidget(parent), d
 
 double HistoryPanel::replaySpeed() const { return speed_->currentData().toDouble(); }
 
-void HistoryPanel::refresh() {
+void HistoryPanel::refresh() { load(false); }
+
+void HistoryPanel::refreshIfChanged() { load(true); }
+
+void HistoryPanel::setPollInterval(int ms) {
+    if (ms > 0) poll_->start(ms);
+    else poll_->stop();
+}
+
+void HistoryPanel::load(bool only_if_changed) {
     if (db_.empty()) {
         list_->clear();
         list_->addItem(tr("(no history: the database could not be opened)"));
@@ -116,8 +134,9 @@ void HistoryPanel::refresh() {
     // The list is read on a thread of its own: the GUI thread never waits on the disk.
     const std::string path = db_, search = search_->text().toStdString();
     const int generation = ++generation_;
+    if (!only_if_changed) full_pending_ = true;
     QPointer<HistoryPanel> self(this);
-    std::thread([self, path, search, generation] {
+    std::thread([self, path, search, generation, only_if_changed] {
         std::vector<store::RunSummary> runs;
         std::string problem; // a read error is said, never taken for the end of the list
         if (auto h = store::History::open(path)) {
@@ -126,10 +145,13 @@ void HistoryPanel::refresh() {
         } else {
             problem = h.error();
         }
-        QMetaObject::invokeMethod(qApp, [self, runs, problem, generation] {
+        QMetaObject::invokeMethod(qApp, [self, runs, problem, generation, only_if_changed] {
             if (!self || self->generation_ != generation) return;
-            self->list_->clear();
-            if (!problem.empty()) self->list_->addItem(QString::fromStdString(problem));
+            struct Row {
+                QString text, tip;
+                qint64 id;
+            };
+            std::vector<Row> rows;
             for (const auto& r : runs) {
                 // Three short lines, each shortened to the panel's width: what ran and how it
                 // ended; when, what it cost and how long it took; the prompt on one line.
@@ -146,10 +168,24 @@ void HistoryPanel::refresh() {
                                                  when.isValid() ? when.toLocalTime().toString("yyyy-MM-dd HH:mm") : QString::fromStdString(r.started_at),
                                                  QString::fromStdString(r.source));
                 const QString prompt = QString::fromStdString(r.prompt).left(300).simplified();
-                auto* it = new QListWidgetItem(head + "\n" + figures + "\n" + prompt);
-                it->setToolTip(head + "\n" + figures + "\n" + QString::fromStdString(r.prompt).left(2000));
-                it->setData(Qt::UserRole, static_cast<qlonglong>(r.id));
+                rows.push_back({head + "\n" + figures + "\n" + prompt, head + "\n" + figures + "\n" + QString::fromStdString(r.prompt).left(2000), r.id});
+            }
+            // A check that found nothing new (a poll, the window activated) leaves the list, its
+            // selection and its scroll position alone.
+            QString stamp = QString::fromStdString(problem);
+            for (const auto& row : rows) stamp += "\x1f" + row.text;
+            if (only_if_changed && !self->full_pending_ && stamp == self->stamp_) return;
+            self->full_pending_ = false;
+            self->stamp_ = stamp;
+            const QList<qint64> selected = self->selectedRuns();
+            self->list_->clear();
+            if (!problem.empty()) self->list_->addItem(QString::fromStdString(problem));
+            for (const auto& row : rows) {
+                auto* it = new QListWidgetItem(row.text);
+                it->setToolTip(row.tip);
+                it->setData(Qt::UserRole, static_cast<qlonglong>(row.id));
                 self->list_->addItem(it);
+                if (selected.contains(row.id)) it->setSelected(true);
             }
             emit self->refreshed();
         }, Qt::QueuedConnection);

@@ -16,6 +16,7 @@
 class QComboBox;
 class QLineEdit;
 class QListWidget;
+class QTimer;
 
 namespace moa::ui {
 
@@ -37,6 +38,11 @@ public:
     // `db` empty: there is no history (the list says so).
     explicit HistoryPanel(std::string db, QWidget* parent = nullptr);
     void refresh();
+    // The same read, but the list is redrawn only when what it would show changed (the
+    // selection is kept): for the window's activation and the panel's own poll.
+    void refreshIfChanged();
+    static constexpr int kPollMs = 5000;
+    void setPollInterval(int ms); // 0: no poll
     // How many refreshes were started (each reads the database on a thread, then `refreshed`).
     int refreshesStarted() const { return generation_; }
     QList<qint64> selectedRuns() const; // newest first
@@ -59,6 +65,10 @@ private:
     QListWidget* list_;
     QComboBox* speed_;
     int generation_ = 0; // the newest refresh wins
+    void load(bool only_if_changed);
+    bool full_pending_ = false; // a refresh() whose list must be drawn even if unchanged
+    QString stamp_;             // what the list shows, to tell whether a poll found anything new
+    QTimer* poll_;
 };
 
 } // namespace moa::ui

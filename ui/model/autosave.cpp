@@ -18,7 +18,7 @@ Autosave::Autosave(ConfigDocument* doc, QString file, int delay_ms, QObject* par
     timer_.setSingleShot(true);
     timer_.setInterval(delay_ms);
     connect(&timer_, &QTimer::timeout, this, [this] {
-        if (doc_->isDirty()) writeNow();
+        if (doc_->isDirty() && !held_) writeNow();
     });
     // (changed() comes while the undo stack is still moving; whether that left the document
     // dirty is decided when the timer fires.)
@@ -26,7 +26,7 @@ Autosave::Autosave(ConfigDocument* doc, QString file, int delay_ms, QObject* par
     connect(doc_, &ConfigDocument::dirtyChanged, this, [this](bool dirty) {
         if (!dirty) {
             timer_.stop();
-            clear(); // saved (or back to the saved state): nothing to recover
+            if (!held_) clear(); // saved (or back to the saved state): nothing to recover
         }
     });
 }
@@ -67,5 +67,7 @@ std::optional<Autosave::Recovered> Autosave::pending() const {
 }
 
 void Autosave::clear() { QFile::remove(file_); }
+
+void Autosave::setHeld(bool held) { held_ = held; }
 
 } // namespace moa::ui

@@ -31,11 +31,17 @@ public:
     std::optional<Recovered> pending() const;
     bool writeNow(QString* error = nullptr);
     void clear(); // a clean exit, or the user discarded the recovery
+    // While the window offers a previous session's recovery (Recover / Discard not chosen yet),
+    // the file is that session's work: it is neither removed (a clean document, a quit) nor
+    // overwritten with this session's edits, so it is offered again at the next start.
+    void setHeld(bool held);
+    bool held() const { return held_; }
 
 private:
     ConfigDocument* doc_;
     QString file_;
     QTimer timer_;
+    bool held_ = false;
 };
 
 } // namespace moa::ui

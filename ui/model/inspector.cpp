@@ -5,10 +5,12 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QFrame>
 #include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSpinBox>
 #include <QVBoxLayout>
 
@@ -62,6 +64,23 @@ QString last_layer_reason() {
 
 Inspector::Inspector(ConfigDocument* doc, QWidget* parent) : QWidget(parent), doc_(doc) {
     auto* v = new QVBoxLayout(this);
+    // Over a stored run: why nothing here can be edited, and the way to edit it.
+    recorded_note_ = new QFrame;
+    recorded_note_->setObjectName("inspector_recorded");
+    recorded_note_->setStyleSheet("#inspector_recorded { background: #E8F0FB; border: 1px solid #3A7BD5; border-radius: 4px } "
+                                  "#inspector_recorded QLabel { color: black }");
+    auto* rn = new QVBoxLayout(recorded_note_);
+    rn->setContentsMargins(6, 4, 6, 4);
+    recorded_why_ = new QLabel;
+    recorded_why_->setWordWrap(true);
+    auto* copy = new QPushButton(tr("Edit a copy"));
+    copy->setObjectName("inspector_edit_copy");
+    copy->setToolTip(tr("Open this run's configuration as a new, unsaved document"));
+    connect(copy, &QPushButton::clicked, this, &Inspector::editCopyRequested);
+    rn->addWidget(recorded_why_);
+    rn->addWidget(copy, 0, Qt::AlignLeft);
+    recorded_note_->hide();
+    v->addWidget(recorded_note_);
     agent_box_ = new QGroupBox(tr("Agent"));
     auto* f = new QFormLayout(agent_box_);
     provider_ = new QComboBox;
@@ -128,6 +147,7 @@ Inspector::Inspector(ConfigDocument* doc, QWidget* parent) : QWidget(parent), do
     v->addWidget(layer_box_);
 
     auto* cbox = new QGroupBox(tr("Configuration"));
+    config_box_ = cbox;
     auto* cf = new QFormLayout(cbox);
     name_ = new QLineEdit;
     name_->setAccessibleName(tr("Configuration name"));
@@ -187,16 +207,17 @@ Inspector::Inspector(ConfigDocument* doc, QWidget* parent) : QWidget(parent), do
     connect(max_tokens_, &QSpinBox::valueChanged, this, [this] { commitAgent(kMaxTokens); });
     connect(system_, &QPlainTextEdit::textChanged, this, [this] { commitAgent(kSystem); });
     connect(name_, &QLineEdit::textEdited, this, [this](const QString& t) {
+        if (recorded_) return;
         doc_->edit(tr("Rename configuration"), [t](config::Config& c) { c.name = t.toStdString(); }, kName);
     });
     connect(placement_, &QComboBox::currentTextChanged, this, [this](const QString& t) {
-        if (loading_) return;
+        if (loading_ || recorded_) return;
         doc_->edit(tr("Change placement"), [t](config::Config& c) {
             c.aggregation.placement = t == "user" ? config::Placement::User : config::Placement::System;
         });
     });
     connect(policy_, &QComboBox::currentTextChanged, this, [this](const QString& t) {
-        if (loading_) return;
+        if (loading_ || recorded_) return;
         doc_->edit(tr("Change failure policy"), [t](config::Config& c) {
             c.on_agent_failure = t == "abort" ? config::FailurePolicy::Abort : config::FailurePolicy::Drop;
         });
@@ -204,17 +225,17 @@ Inspector::Inspector(ConfigDocument* doc, QWidget* parent) : QWidget(parent), do
     connect(quorum_, &QSpinBox::valueChanged, this, [this] { commitLayer(kQuorum); });
     connect(deadline_, &QSpinBox::valueChanged, this, [this] { commitLayer(kDeadline); });
     connect(pipelining_, &QComboBox::currentTextChanged, this, [this](const QString& t) {
-        if (loading_) return;
+        if (loading_ || recorded_) return;
         doc_->edit(tr("Change pipelining"), [t](config::Config& c) {
             c.pipelining.mode = t == "staircase" ? config::Pipelining::Mode::Staircase : config::Pipelining::Mode::Barrier;
         });
     });
     connect(chunk_, &QSpinBox::valueChanged, this, [this](int v) {
-        if (loading_) return;
+        if (loading_ || recorded_) return;
         doc_->edit(tr("Change step size"), [v](config::Config& c) { c.pipelining.chunk_tokens = v; }, kChunk * 10000);
     });
     connect(continuation_, &QComboBox::currentIndexChanged, this, [this](int i) {
-        if (loading_ || i < 0) return;
+        if (loading_ || recorded_ || i < 0) return;
         doc_->edit(tr("Change continuation"), [i](config::Config& c) {
             c.pipelining.continuation = static_cast<config::Pipelining::Continuation>(i);
         });
@@ -229,12 +250,25 @@ void Inspector::setAgent(int layer, int index) {
     refresh();
 }
 
+void Inspector::showRecorded(std::optional<config::Config> recorded, const QString& why) {
+    recorded_ = std::move(recorded);
+    recorded_why_->setText(why);
+    recorded_note_->setVisible(recorded_.has_value());
+    layer_ = index_ = -1; // the other graph's selection means nothing here
+    refresh();
+}
+
+std::vector<config::Issue> Inspector::issues() const {
+    // A recorded configuration ran as it is: its problems are not the document's to fix here.
+    return recorded_ ? std::vector<config::Issue>{} : doc_->issues();
+}
+
 void Inspector::refresh() {
     loading_ = true;
-    const auto& c = doc_->config();
+    const auto& c = shown();
     const bool has = layer_ >= 0 && layer_ < static_cast<int>(c.layers.size()) && index_ >= 0 &&
                      index_ < static_cast<int>(c.layers[static_cast<std::size_t>(layer_)].agents.size());
-    agent_box_->setEnabled(has);
+    agent_box_->setEnabled(has && !recorded_);
     agent_box_->setTitle(has ? tr("Agent %1 of layer %2").arg(index_ + 1).arg(layer_ + 1) : tr("Agent (select one in the graph)"));
     provider_->clear();
     for (const auto& [name, _] : c.providers) provider_->addItem(QString::fromStdString(name));
@@ -250,7 +284,7 @@ void Inspector::refresh() {
         if (system_->toPlainText() != sys) system_->setPlainText(sys);
         QStringList problems;
         const std::string prefix = "/layers/" + std::to_string(layer_) + "/agents/" + std::to_string(index_);
-        for (const auto& i : doc_->issues())
+        for (const auto& i : issues())
             if (i.pointer.rfind(prefix, 0) == 0) problems << QString::fromStdString(i.pointer.substr(prefix.size()) + ": " + i.message);
         problems_->setText(problems.join("\n"));
     } else {
@@ -275,6 +309,7 @@ void Inspector::refresh() {
     chunk_->setEnabled(staircase);
     continuation_->setEnabled(staircase);
     refreshLayer(c, has);
+    config_box_->setEnabled(!recorded_);
     // Preview: what the first agent of layer 2 (or the aggregator) would receive.
     if (c.layers.size() > 1 && !c.layers[1].agents.empty()) {
         engine::References refs;
@@ -291,13 +326,13 @@ void Inspector::refresh() {
 }
 
 void Inspector::refreshLayer(const config::Config& c, bool has) {
-    const auto issues = doc_->issues();
+    const auto issues = this->issues();
     QStringList config_problems;
     for (const auto& i : issues)
         if (i.pointer.rfind("/pipelining", 0) == 0) config_problems << QString::fromStdString(i.pointer + ": " + i.message);
     config_problems_->setText(config_problems.join("\n"));
     config_problems_->setVisible(!config_problems.isEmpty());
-    layer_box_->setEnabled(has);
+    layer_box_->setEnabled(has && !recorded_);
     if (!has) {
         layer_box_->setTitle(tr("Layer (select an agent in the graph)"));
         quorum_->setValue(0);
@@ -332,7 +367,7 @@ void Inspector::refreshLayer(const config::Config& c, bool has) {
 }
 
 void Inspector::commitLayer(int field) {
-    if (loading_ || layer_ < 0 || layer_ >= static_cast<int>(doc_->config().layers.size())) return;
+    if (loading_ || recorded_ || layer_ < 0 || layer_ >= static_cast<int>(doc_->config().layers.size())) return;
     const int layer = layer_;
     const int v = field == kQuorum ? quorum_->value() : deadline_->value();
     const QString what = field == kQuorum ? tr("Change layer %1's quorum").arg(layer + 1) : tr("Change layer %1's deadline").arg(layer + 1);
@@ -344,7 +379,7 @@ void Inspector::commitLayer(int field) {
 }
 
 void Inspector::commitAgent(int field) {
-    if (loading_ || layer_ < 0) return;
+    if (loading_ || recorded_ || layer_ < 0) return;
     const auto& c = doc_->config();
     if (layer_ >= static_cast<int>(c.layers.size()) || index_ >= static_cast<int>(c.layers[static_cast<std::size_t>(layer_)].agents.size())) return;
     config::Agent a = c.layers[static_cast<std::size_t>(layer_)].agents[static_cast<std::size_t>(index_)];

@@ -5,6 +5,8 @@
 // and a live preview of exactly what a layer-2 agent would be sent.
 #include <QWidget>
 
+#include <optional>
+
 #include "model/config_document.h"
 
 class QComboBox;
@@ -15,6 +17,7 @@ class QSpinBox;
 class QLabel;
 class QCheckBox;
 class QGroupBox;
+class QFrame;
 
 namespace moa::ui {
 
@@ -23,8 +26,18 @@ class Inspector : public QWidget {
 public:
     explicit Inspector(ConfigDocument* doc, QWidget* parent = nullptr);
     void setAgent(int layer, int index);
+    // A stored run shown read-only: its configuration is what the inspector shows, every field
+    // off, with `why` and "Edit a copy"; nothing reaches the (hidden) document. nullopt: the
+    // document again.
+    void showRecorded(std::optional<config::Config> recorded, const QString& why = {});
+    bool showingRecorded() const { return recorded_.has_value(); }
+
+signals:
+    void editCopyRequested();
 
 private:
+    const config::Config& shown() const { return recorded_ ? *recorded_ : doc_->config(); }
+    std::vector<config::Issue> issues() const;
     void refresh();
     void commitAgent(int field);
     void refreshLayer(const config::Config& c, bool has);
@@ -32,6 +45,10 @@ private:
     ConfigDocument* doc_;
     int layer_ = -1, index_ = -1;
     bool loading_ = false;
+    std::optional<config::Config> recorded_;
+    QFrame* recorded_note_;
+    QLabel* recorded_why_;
+    QGroupBox* config_box_;
     QGroupBox* agent_box_;
     QComboBox* provider_;
     QLineEdit* model_;

@@ -125,15 +125,28 @@ void PromptPanel::setShownRun(qint64 run) {
 void PromptPanel::updateEstimate() {
     auto e = accounting::estimate_run(doc_->config(), catalog_, prompt_->toPlainText().toStdString());
     const QString whose = shown_run_ ? tr("Your document (not run #%1 shown above), one run, at most:").arg(shown_run_) : tr("One run, at most:");
-    // As the run view says it (engine::known): nothing priced is "cost unknown", never "$0 (some
-    // prices unknown)"; "some" only when some are known (the sum is then a lower bound).
+    // Nothing priced is "cost unknown", never "$0 (some prices unknown)"; when some are priced
+    // the sum is a lower bound, and the models without a price are named. Whether anything is
+    // known comes from the calls, not from the sum: six demo agents at $0 beside one unpriced
+    // model said "no price for any of these models".
     using K = engine::Known;
-    const K cost_known = engine::known(e.cost_complete, e.cost_usd), tf_known = engine::known(e.tflops_complete, e.tflops);
+    const K cost_known = e.cost_complete ? K::All : e.any_priced ? K::Some : K::None;
+    const K tf_known = e.tflops_complete ? K::All : e.any_sized ? K::Some : K::None;
+    auto names = [](const std::vector<std::string>& models) {
+        QStringList l;
+        for (std::size_t i = 0; i < models.size() && i < 3; ++i) l << QString::fromStdString(models[i]);
+        if (models.size() > 3) l << tr("%1 more").arg(models.size() - 3);
+        return l.join(", ");
+    };
     const QString cost = cost_known == K::None ? tr("cost unknown (no price for any of these models)")
-                         : cost_known == K::Some ? tr("%1 (some prices unknown)").arg(format_money(e.cost_usd))
-                                                 : format_money(e.cost_usd);
+                         : cost_known == K::Some
+                             ? tr("%1 (priced models) + no price for %2 (some prices unknown)").arg(format_money(e.cost_usd), names(e.unpriced))
+                             : format_money(e.cost_usd);
     const QString tflops = tf_known == K::None ? tr("TFLOPs unknown (no parameter count for any of these models)")
-                           : tr("%1 TFLOPs%2").arg(e.tflops, 0, 'f', 1).arg(tf_known == K::Some ? tr(" (some parameter counts unknown)") : QString());
+                           : tf_known == K::Some ? tr("%1 TFLOPs + no parameter count for %2 (some parameter counts unknown)")
+                                                       .arg(e.tflops, 0, 'f', 1)
+                                                       .arg(names(e.unsized))
+                                                 : tr("%1 TFLOPs").arg(e.tflops, 0, 'f', 1);
     estimate_->setFullText(tr("%5 %1 · %2 · %3 prompt + %4 completion tokens (max_tokens, 512 where unset)")
                                .arg(cost, tflops)
                                .arg(e.prompt_tokens)

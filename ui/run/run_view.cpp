@@ -613,6 +613,17 @@ void RunView::computeProvenance(const engine::RunRecord& r) {
     }).detach();
 }
 
+QString RunView::missingWhy(const engine::SourceShare& s) const {
+    // The source's state in a word ("dropped", "cut"), or why its answer counts for nothing.
+    const auto& layers = prov_record_->layers;
+    if (s.layer >= 0 && static_cast<std::size_t>(s.layer) < layers.size() && s.agent >= 0 &&
+        static_cast<std::size_t>(s.agent) < layers[static_cast<std::size_t>(s.layer)].agents.size()) {
+        const auto state = layers[static_cast<std::size_t>(s.layer)].agents[static_cast<std::size_t>(s.agent)].state;
+        if (state != engine::AgentState::Done) return QString::fromUtf8(engine::to_string(state));
+    }
+    return QString::fromStdString(s.missing);
+}
+
 void RunView::applyProvenance() {
     const auto& prov = *provenance_;
     for (std::size_t l = 0; l < prov.layers.size(); ++l)
@@ -623,15 +634,19 @@ void RunView::applyProvenance() {
             QStringList lines;
             if (!a.sources.empty()) {
                 // "40% of this answer comes from L1.1, 12% from L1.2"
-                QStringList parts;
+                QStringList parts, nothing;
                 double sum = 0;
                 for (const auto& s : a.sources) {
                     const QString from = agent_name(s.layer, s.agent);
                     if (s.share) parts << (parts.isEmpty() ? tr("%1 of this answer comes from %2").arg(percent_text(*s.share), from)
                                                            : tr("%1 from %2").arg(percent_text(*s.share), from));
+                    else nothing << tr("nothing from %1 (%2)").arg(from, missingWhy(s));
                     sum += s.share.value_or(0);
                 }
-                if (!parts.isEmpty()) lines << parts.join(", ");
+                // An answer of the layer before that it never got (dropped, cut) is named too, as
+                // the walkthrough does: "88% from L1.1, 72% from L1.3" read as if L1.2 gave nothing
+                // for no reason.
+                if (!parts.isEmpty() || !nothing.isEmpty()) lines << (parts.join(", ") + (parts.isEmpty() || nothing.isEmpty() ? QString() : QStringLiteral("; ")) + nothing.join("; "));
                 // Each source is measured alone: said on screen, not only in the tooltip, when the
                 // shares add up to more than the whole (a class reads 72% + 30% + 70% as an error).
                 if (sum > 1.005) lines << tr("(shares overlap: a sentence found in two answers counts for each)");
@@ -864,9 +879,18 @@ void RunView::setTotals(const engine::RunRecord& r) {
     const QString cost = cost_known == K::None ? tr("unknown")
                          : cost_known == K::Some ? tr("≥ %1").arg(format_money(t.cost_usd))
                                                  : format_money(t.cost_usd);
+    // The run's TFLOPs are the critical path's (the largest agent of each layer, summed): said
+    // on the line, with every call's sum beside it in the tooltip, so neither is taken for the other.
     const QString tflops = tf_known == K::None ? tr("TFLOPs unknown")
-                                               : tr("%1%2 TFLOPs").arg(tf_known == K::Some ? tr("≥ ") : QString()).arg(t.tflops, 0, 'f', 2);
+                                               : tr("%1%2 TFLOPs (critical path)").arg(tf_known == K::Some ? tr("≥ ") : QString()).arg(t.tflops, 0, 'f', 2);
+    double all_calls = 0;
+    for (const auto& layer : r.layers)
+        for (const auto& a : layer.agents) all_calls += a.tflops.value_or(0);
     QStringList tip;
+    if (tf_known != K::None)
+        tip << tr("TFLOPs (critical path): in each layer the agent with the most TFLOPs, summed over the layers — the "
+                  "compute the run waits for, as the MoA paper counts it. All calls together: %1 TFLOPs.")
+                   .arg(all_calls, 0, 'f', 2);
     if (cost_known == K::None) tip << tr("Cost unknown: no model of this run has a price (Providers panel, or the catalog).");
     if (cost_known == K::Some) tip << tr("Cost ≥: some models have no price; the sum of the known ones is a lower bound.");
     if (tf_known == K::None) tip << tr("TFLOPs unknown: no model of this run has a parameter count.");

@@ -195,6 +195,7 @@ private:
     void showPlainFinal(const QString& text, const QString& note, bool reset = false);
     void computeProvenance(const engine::RunRecord& r);
     void applyProvenance();
+    QString missingWhy(const engine::SourceShare& s) const; // "dropped", "cut", or why an answer counts for nothing
     std::shared_ptr<const engine::RunProvenance> provenance_;
     std::shared_ptr<const engine::RunRecord> prov_record_;
     QHash<QPair<int, int>, std::vector<engine::Message>> messages_;
