@@ -6,6 +6,7 @@
 #include <QTextBlock>
 #include <QMimeData>
 #include <QLabel>
+#include <QTableWidget>
 #include <QToolButton>
 #include <QtTest>
 
@@ -41,6 +42,7 @@ private slots:
     void unbrokenLinesAreShownInBoundedBlocksAndCopiedExactly();
     void diffOfHugeAnswersShowsTheirStartAndSaysSo();
     void cutAgentSaysCutAndWhy();
+    void compareRunsSaysUnknownCostAndWhichTflops();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -436,4 +438,26 @@ void TestRunView::cutAgentSaysCutAndWhy() {
 }
 
 QTEST_MAIN(TestRunView)
+void TestRunView::compareRunsSaysUnknownCostAndWhichTflops() {
+    // Compare runs showed "$0" for a run with no price and a bare "TFLOPs" for the critical-path
+    // figure: it says them as the run view does.
+    engine::RunRecord unpriced, priced;
+    unpriced.totals.cost_complete = false;
+    unpriced.totals.cost_usd = 0;
+    unpriced.totals.tflops_complete = false;
+    unpriced.totals.tflops = 0;
+    priced.totals.cost_usd = 0.0123;
+    priced.totals.tflops = 24.47;
+    moa::ui::RunsCompareDialog d("A", unpriced, "B", priced);
+    auto row = [&d](const QString& what) -> std::pair<QString, QString> {
+        for (int r = 0; r < d.table()->rowCount(); ++r)
+            if (d.table()->item(r, 0)->text() == what) return {d.table()->item(r, 1)->text(), d.table()->item(r, 2)->text()};
+        return {};
+    };
+    QCOMPARE(row("Cost").first, QString("cost unknown"));
+    QCOMPARE(row("Cost").second, QString("$0.01"));
+    QCOMPARE(row("TFLOPs (critical path)").first, QString("unknown"));
+    QCOMPARE(row("TFLOPs (critical path)").second, QString("24.47"));
+}
+
 #include "tst_run_view.moc"

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "common/money.h"
 #include "engine/run_outcome.h"
 #include "engine/run_provenance.h"
 #include "eval/sentence_diff.h"
@@ -240,8 +241,14 @@ RunsCompareDialog::RunsCompareDialog(const QString& title_a, const engine::RunRe
     row(tr("Agents per layer"), agents(a), agents(b));
     row(tr("Prompt"), QString::fromStdString(a.input.last_user_text()).left(200), QString::fromStdString(b.input.last_user_text()).left(200));
     row(tr("Status"), QString::fromStdString(engine::outcome_text(a)), QString::fromStdString(engine::outcome_text(b))); // "done — 1 of 3 dropped"
-    row(tr("Cost"), format_money(a.totals.cost_usd), format_money(b.totals.cost_usd));
-    row(tr("TFLOPs"), QString::number(a.totals.tflops, 'f', 2), QString::number(b.totals.tflops, 'f', 2));
+    // Unknown is said, never "$0"; part known is a lower bound (as the run view says them).
+    row(tr("Cost"), cost_text(a.totals.cost_complete, a.totals.cost_usd), cost_text(b.totals.cost_complete, b.totals.cost_usd));
+    auto tflops = [](const engine::Totals& t) {
+        using K = engine::Known;
+        const K k = engine::known(t.tflops_complete, t.tflops);
+        return k == K::None ? tr("unknown") : (k == K::Some ? tr("≥ ") : QString()) + QString::number(t.tflops, 'f', 2);
+    };
+    row(tr("TFLOPs (critical path)"), tflops(a.totals), tflops(b.totals));
     row(tr("Wall time"), tr("%1 s").arg(a.totals.wall_ms / 1000, 0, 'f', 2), tr("%1 s").arg(b.totals.wall_ms / 1000, 0, 'f', 2));
     row(tr("Critical path"), tr("%1 s").arg(a.totals.critical_path_ms / 1000, 0, 'f', 2),
         tr("%1 s").arg(b.totals.critical_path_ms / 1000, 0, 'f', 2));
