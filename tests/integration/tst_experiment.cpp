@@ -27,6 +27,9 @@
 #include "eval/lc_variants.h"
 #include "eval/logistic_l1.h"
 #include "eval/experiment.h"
+#include "eval/experiment_results.h"
+#include "eval/experiment_runner.h"
+#include "accounting/catalog.h"
 #include "config/config.h"
 #include "eval/sweep.h"
 #include "util/resources.h"
@@ -139,6 +142,7 @@ private slots:
     void baselineVariantsRegulariseLcAsAlpacaEvalDoes();
     void noReadableVerdictIsNotAZeroWinRateNorOnTheFrontier();
     void unknownCostIsNeverShownAsZero();
+    void largePromptSetsCompileEachLookupOnce();
 };
 
 void TestExperiment::threeConfigurationsThirtyPromptsGiveResultsAndFrontier() {
@@ -1297,6 +1301,43 @@ void TestExperiment::unknownCostIsNeverShownAsZero() {
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QByteArray body = f.readAll();
     QVERIFY2(body.contains("≥ $"), body.constData());
+}
+
+// 300,000 one-line prompts stalled `moa eval` for minutes before its first call: the runner
+// looked each task up in the store with a statement compiled for it. Now each lookup is compiled
+// once, whatever the set's size (counted, not timed: the machine is shared).
+void TestExperiment::largePromptSetsCompileEachLookupOnce() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    const std::string url = server.base_url();
+    write(dir.filePath("a.moa.json"), cfg("A", url, {{"ok?tag=a"}}, 0.1, 8));
+    write(dir.filePath("b.moa.json"), cfg("B", url, {{"ok?tag=b"}}, 0.1, 8));
+    write(dir.filePath("ref.moa.json"), cfg("Ref", url, {{"ok?tag=ref"}}, 0.2, 8));
+    write(dir.filePath("judge.moa.json"), cfg("Judge", url, {{"judge?p=0.9"}}, 0.2, 8));
+    {
+        std::ofstream p(dir.filePath("many.jsonl").toStdString());
+        for (int i = 0; i < 3000; ++i) p << "{\"id\": \"q" << i << "\", \"instruction\": \"question " << i << "\"}\n";
+    }
+    json e{{"schema", "moa-workbench/experiment@1"}, {"configurations", {"a.moa.json", "b.moa.json"}}, {"prompts", "many.jsonl"},
+           {"seed", 1}, {"reference", {{"configuration", "ref.moa.json"}}},
+           {"judge", {{"config", "judge.moa.json"}, {"mode", "pairwise"}}}};
+    write(dir.filePath("x.moa-experiment.json"), e);
+    auto ex = moa::eval::load_experiment(dir.filePath("x.moa-experiment.json").toStdString());
+    QVERIFY2(ex.ok(), ex.ok() ? "" : ex.error().c_str());
+    QCOMPARE(ex->prompts.items.size(), std::size_t(3000));
+    auto store = moa::store::ExperimentStore::open(dir.filePath("x.sqlite").toStdString());
+    QVERIFY(store.ok());
+    moa::accounting::Catalog catalog;
+    const auto before = moa::store::Statement::compiled();
+    {
+        moa::eval::ExperimentRunner runner(*ex, *store, catalog);
+        QCOMPARE(runner.progress().total, 3000 * 5);
+    }
+    auto r = moa::eval::compute_results(*ex, **store);
+    QCOMPARE(r.configs[0].pending, 3000);
+    const auto compiled = moa::store::Statement::compiled() - before;
+    QVERIFY2(compiled < 50, QByteArray::number(qint64(compiled)).constData()); // was about 27,000: one per lookup
 }
 
 QTEST_GUILESS_MAIN(TestExperiment)
