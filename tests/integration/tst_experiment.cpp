@@ -123,6 +123,7 @@ class TestExperiment : public QObject {
 private slots:
     void threeConfigurationsThirtyPromptsGiveResultsAndFrontier();
     void badExperimentFilesNameFileLineAndPointer();
+    void fractionsWhereWholeNumbersGoNameThePointer();
     void budgetStopsBeforeItWouldBePassed();
     void rateLimitCountsInTheEtaAndALongOneIsSaidUpFront();
     void killedAtRandomMomentsResumesWithoutRepeatingAFinishedCall();
@@ -230,6 +231,29 @@ void TestExperiment::badExperimentFilesNameFileLineAndPointer() {
     QVERIFY2(err.contains(f + ":8: /rate_limits/a~1b/requests_per_minute: expected 0 (no limit) or at least 1, got 1e-300"),
              qPrintable(err));
     QVERIFY2(!err.contains("tokens_per_minute"), qPrintable(err));
+}
+
+// sample 0.5, seed 0.5 and top_logprobs 0.5 were cut to 0 silently; read as configuration files
+// read whole numbers now: a fraction names its pointer, and 1e2 or 64.0 is the whole number it is.
+void TestExperiment::fractionsWhereWholeNumbersGoNameThePointer() {
+    QTemporaryDir dir;
+    const QString f = dir.filePath("x.moa-experiment.json");
+    auto errors_of = [&](const std::string& numbers) {
+        std::ofstream(f.toStdString()) << "{\n  \"configurations\": [\"nope.moa.json\"],\n  \"prompts\": \"starter\",\n" << numbers
+                                       << "\n  \"judge\": {\"config\": \"offline-demo\", \"mode\": \"pairwise\", \"top_logprobs\": "
+                                       << (numbers.find("0.5") != std::string::npos ? "0.5" : "5.0") << "}\n}\n";
+        auto e = moa::eval::load_experiment(f.toStdString());
+        return e.ok() ? QString() : QString::fromStdString(e.error());
+    };
+    const QString err = errors_of("  \"sample\": 0.5,\n  \"seed\": 0.5,\n  \"concurrency\": 2.5,");
+    QVERIFY2(err.contains(f + ":4: /sample: must be a whole number, not a fraction: 0.5"), qPrintable(err));
+    QVERIFY2(err.contains(f + ":5: /seed: must be a whole number, not a fraction: 0.5"), qPrintable(err));
+    QVERIFY2(err.contains(f + ":6: /concurrency: must be a whole number, not a fraction: 2.5"), qPrintable(err));
+    QVERIFY2(err.contains("/judge/top_logprobs: must be a whole number, not a fraction: 0.5"), qPrintable(err));
+    const QString whole = errors_of("  \"sample\": 1e2,\n  \"seed\": 64.0,\n  \"concurrency\": 2,");
+    QVERIFY2(!whole.contains("/sample") && !whole.contains("/seed") && !whole.contains("/concurrency") &&
+                 !whole.contains("top_logprobs"),
+             qPrintable(whole));
 }
 
 void TestExperiment::budgetStopsBeforeItWouldBePassed() {
@@ -1337,7 +1361,7 @@ void TestExperiment::largePromptSetsCompileEachLookupOnce() {
     auto r = moa::eval::compute_results(*ex, **store);
     QCOMPARE(r.configs[0].pending, 3000);
     const auto compiled = moa::store::Statement::compiled() - before;
-    QVERIFY2(compiled < 50, QByteArray::number(qint64(compiled)).constData()); // was about 27,000: one per lookup
+    QVERIFY2(compiled < 50, QByteArray::number(qint64(compiled)).constData()); // was about 42,000: one per lookup
 }
 
 QTEST_GUILESS_MAIN(TestExperiment)
