@@ -181,6 +181,12 @@ int cmd_eval(const std::vector<std::string>& args) {
     }
     if (plan && !a.flag("quiet"))
         std::fprintf(stderr, "baseline variants for LC (AlpacaEval's regularisation): %s\n", eval::describe(*plan).c_str());
+    // Ctrl-C, a closed terminal and a plain `kill` (SIGTERM, as a service manager or a shell's job
+    // control sends) all stop the same way: finished work is kept and the table printed, exit 3.
+    // Set before the runner looks through the store, which takes a while for a large set.
+    auto old = std::signal(SIGINT, on_sigint);
+    auto old_hup = std::signal(SIGHUP, on_sigint);
+    auto old_term = std::signal(SIGTERM, on_sigint);
     eval::ExperimentRunner runner(*e, *store, cat);
     const bool tty = isatty(STDERR_FILENO) != 0;
     const bool quiet = a.flag("quiet");
@@ -215,8 +221,6 @@ int cmd_eval(const std::vector<std::string>& args) {
         }
         std::fflush(stderr);
     });
-    auto old = std::signal(SIGINT, on_sigint);
-    auto old_hup = std::signal(SIGHUP, on_sigint); // a closed terminal stops like Ctrl-C: finished work is kept
     while (!runner.finished()) {
         if (g_interrupted.exchange(false)) {
             std::fprintf(stderr, "\ninterrupted: stopping; finished work is kept\n");
@@ -227,6 +231,7 @@ int cmd_eval(const std::vector<std::string>& args) {
     auto outcome = runner.wait();
     std::signal(SIGINT, old);
     std::signal(SIGHUP, old_hup);
+    std::signal(SIGTERM, old_term);
     if (!quiet && tty) std::fprintf(stderr, "\n");
     if (!outcome.message.empty()) std::fprintf(stderr, "%s\n", for_fd(2, outcome.message).c_str());
     if (outcome.progress.failed > 0) {

@@ -127,6 +127,7 @@ private slots:
     void budgetStopsBeforeItWouldBePassed();
     void rateLimitCountsInTheEtaAndALongOneIsSaidUpFront();
     void killedAtRandomMomentsResumesWithoutRepeatingAFinishedCall();
+    void sigtermStopsLikeCtrlC();
     void mtBenchGradesBothTurnsWithReferences();
     void flaskSkillsAreGraded();
     void sweepsGenerateThePapersAblations();
@@ -317,6 +318,32 @@ void TestExperiment::rateLimitCountsInTheEtaAndALongOneIsSaidUpFront() {
     // The first answer went at once; the 79 calls left need 78 more minutes (before: "ETA 1s").
     QVERIFY2(err.contains("1/80  $") && err.contains(" ETA 1h18m"), err.constData());
     QVERIFY(server.requests().size() < 5); // nothing else was let through
+}
+
+// SIGTERM (a plain `kill`, a service manager) ended `moa eval` with exit 143 and not a word, its
+// progress line cut; it stops like Ctrl-C now: "stopping; finished work is kept", the table, exit 3.
+void TestExperiment::sigtermStopsLikeCtrlC() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    auto exp = write_experiment(dir, server.base_url(), 12, "&chunks=4&delay_ms=400");
+    const QString db = dir.filePath("e.sqlite");
+    QProcess p;
+    p.setProgram(MOA_BINARY);
+    p.setArguments({"eval", "--experiment", exp, "--db", db});
+    p.start();
+    QVERIFY(p.waitForStarted());
+    QElapsedTimer t;
+    t.start();
+    while (server.requests().isEmpty() && t.elapsed() < 60000 && p.state() == QProcess::Running) QTest::qWait(50);
+    QVERIFY(!server.requests().isEmpty()); // it is calling the server now
+    ::kill(static_cast<pid_t>(p.processId()), SIGTERM);
+    QVERIFY(p.waitForFinished(60000));
+    const QByteArray err = p.readAllStandardError(), out = p.readAllStandardOutput();
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 3);
+    QVERIFY2(err.contains("stopping; finished work is kept"), err.constData());
+    QVERIFY2(out.contains("spent this session:"), out.constData()); // the table and its last line
 }
 
 void TestExperiment::killedAtRandomMomentsResumesWithoutRepeatingAFinishedCall() {
