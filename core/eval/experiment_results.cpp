@@ -381,6 +381,8 @@ std::string cost_text(const ConfigResult& c) {
 }
 
 bool has_verdict(const ConfigResult& c, const std::string& mode) {
+    // Stored judgments less the unreadable ones are readable verdicts; a failed generation is one.
+    if (c.judged - c.unreadable + c.failed > 0) return true;
     return mode == "pairwise" ? c.win.n_total > 0 : c.score.has_value();
 }
 
