@@ -41,12 +41,24 @@ std::string duration(double s) {
     return b;
 }
 
+// Money as `moa run` says it: "cost unknown" when nothing of it has a price (never "$0.0000",
+// which reads as free), "≥ $x" when only part of it has one.
+std::string money(double usd, bool complete, int decimals) {
+    if (!complete && !(usd > 0)) return "cost unknown";
+    // Two significant digits at least: a sum of $0.000012 is not "$0.0000".
+    while (usd > 0 && decimals < 8 && usd < std::pow(10.0, 1 - decimals)) ++decimals;
+    char b[48];
+    std::snprintf(b, sizeof b, "%s$%.*f", complete ? "" : "≥ ", decimals, usd);
+    return b;
+}
+
 std::string bar(const eval::ExperimentProgress& p) {
     const int width = 24;
     int filled = p.total ? p.done * width / p.total : width;
     std::string s = "[" + std::string(std::size_t(filled), '#') + std::string(std::size_t(width - filled), '.') + "] ";
     char b[200];
-    std::snprintf(b, sizeof b, "%d/%d  $%.4f spent  ETA %s%s%s", p.done, p.total, p.spent_usd, duration(p.eta_s).c_str(),
+    std::snprintf(b, sizeof b, "%d/%d  %s spent  ETA %s%s%s", p.done, p.total, money(p.spent_usd, p.spent_complete, 4).c_str(),
+                  duration(p.eta_s).c_str(),
                   p.failed ? ("  " + std::to_string(p.failed) + " failed").c_str() : "", p.paused ? "  (paused)" : "");
     return s + b;
 }
@@ -63,6 +75,14 @@ std::string flags(const eval::ConfigResult& c, bool pairwise) {
     return f;
 }
 
+// The $/inst column: "unknown" when no call had a price, "≥0.00012" when only some had.
+std::string per_instance_cost(const eval::ConfigResult& c) {
+    if (eval::cost_unknown(c)) return "unknown";
+    char b[48];
+    std::snprintf(b, sizeof b, "%s%.5f", c.cost_complete ? "" : "≥", c.cost_per_instance);
+    return b;
+}
+
 void print_table(const eval::ExperimentResults& r) {
     std::printf("\n%s: %s judge%s%s\n", for_fd(1, r.name).c_str(), r.mode.c_str(),
                 r.judge_note.empty() ? "" : (" (" + r.judge_note + ")").c_str(),
@@ -76,8 +96,12 @@ void print_table(const eval::ExperimentResults& r) {
             char lc[64] = "n/a";
             if (c.lc_win_rate && c.lc_standard_error) std::snprintf(lc, sizeof lc, "%.2f ± %.2f", *c.lc_win_rate, *c.lc_standard_error);
             else if (c.lc_win_rate) std::snprintf(lc, sizeof lc, "%.2f", *c.lc_win_rate);
-            std::printf("%-28.28s %18s %8.2f ± %4.2f %10.5f %10.2f %10s %8.0f %d%s%s\n", for_fd(1, c.name).c_str(), lc,
-                        c.win.win_rate, c.win.standard_error, c.cost_per_instance, c.tflops_per_instance, seconds(c.latency_ms).c_str(),
+            // No verdict at all (every judge answer unreadable, or no judge call finished): "n/a", never 0.00 ± 0.00.
+            char win[64];
+            if (eval::has_verdict(c, r.mode)) std::snprintf(win, sizeof win, "%8.2f ± %4.2f", c.win.win_rate, c.win.standard_error);
+            else std::snprintf(win, sizeof win, "n/a (%s)", eval::no_verdict_reason(c).c_str());
+            std::printf("%-28.28s %18s %15s %10s %10.2f %10s %8.0f %d%s%s\n", for_fd(1, c.name).c_str(), lc,
+                        win, per_instance_cost(c).c_str(), c.tflops_per_instance, seconds(c.latency_ms).c_str(),
                         c.tokens_per_instance, c.win.n_total, front ? "  *frontier" : "",
                         (flags(c, true) + (c.unreadable ? "  (" + std::to_string(c.unreadable) + " unreadable verdicts excluded)" : ""))
                             .c_str());
@@ -85,10 +109,14 @@ void print_table(const eval::ExperimentResults& r) {
         std::printf("%s\n", r.lc_note.c_str());
     } else {
         std::printf("%-28s %12s %10s %10s %10s %8s %s\n", "configuration", "score ± SE", "$/inst", "TFLOPs", "latency", "tokens", "n");
-        for (const auto& c : r.configs)
-            std::printf("%-28.28s %6.2f ± %4.2f %10.5f %10.2f %10s %8.0f %d%s\n", for_fd(1, c.name).c_str(), c.score.value_or(NAN),
-                        c.score_se.value_or(0), c.cost_per_instance, c.tflops_per_instance, seconds(c.latency_ms).c_str(),
-                        c.tokens_per_instance, c.judged + c.failed, flags(c, false).c_str());
+        for (const auto& c : r.configs) {
+            char score[64];
+            if (c.score) std::snprintf(score, sizeof score, "%6.2f ± %4.2f", *c.score, c.score_se.value_or(0));
+            else std::snprintf(score, sizeof score, "n/a (%s)", eval::no_verdict_reason(c).c_str());
+            std::printf("%-28.28s %12s %10s %10.2f %10s %8.0f %d%s\n", for_fd(1, c.name).c_str(), score, per_instance_cost(c).c_str(),
+                        c.tflops_per_instance, seconds(c.latency_ms).c_str(), c.tokens_per_instance, c.judged + c.failed,
+                        flags(c, false).c_str());
+        }
     }
     // Which instances have no verdict because their reference failed, with the reference's error.
     int shown = 0;
@@ -153,6 +181,12 @@ int cmd_eval(const std::vector<std::string>& args) {
     }
     if (plan && !a.flag("quiet"))
         std::fprintf(stderr, "baseline variants for LC (AlpacaEval's regularisation): %s\n", eval::describe(*plan).c_str());
+    // Ctrl-C, a closed terminal and a plain `kill` (SIGTERM, as a service manager or a shell's job
+    // control sends) all stop the same way: finished work is kept and the table printed, exit 3.
+    // Set before the runner looks through the store, which takes a while for a large set.
+    auto old = std::signal(SIGINT, on_sigint);
+    auto old_hup = std::signal(SIGHUP, on_sigint);
+    auto old_term = std::signal(SIGTERM, on_sigint);
     eval::ExperimentRunner runner(*e, *store, cat);
     const bool tty = isatty(STDERR_FILENO) != 0;
     const bool quiet = a.flag("quiet");
@@ -187,8 +221,6 @@ int cmd_eval(const std::vector<std::string>& args) {
         }
         std::fflush(stderr);
     });
-    auto old = std::signal(SIGINT, on_sigint);
-    auto old_hup = std::signal(SIGHUP, on_sigint); // a closed terminal stops like Ctrl-C: finished work is kept
     while (!runner.finished()) {
         if (g_interrupted.exchange(false)) {
             std::fprintf(stderr, "\ninterrupted: stopping; finished work is kept\n");
@@ -199,6 +231,7 @@ int cmd_eval(const std::vector<std::string>& args) {
     auto outcome = runner.wait();
     std::signal(SIGINT, old);
     std::signal(SIGHUP, old_hup);
+    std::signal(SIGTERM, old_term);
     if (!quiet && tty) std::fprintf(stderr, "\n");
     if (!outcome.message.empty()) std::fprintf(stderr, "%s\n", for_fd(2, outcome.message).c_str());
     if (outcome.progress.failed > 0) {
@@ -211,14 +244,18 @@ int cmd_eval(const std::vector<std::string>& args) {
         auto j = eval::to_json(results);
         j["status"] = eval::to_string(outcome.status);
         j["lc_variants_plan"] = plan_json();
-        j["spent_usd"] = outcome.progress.spent_usd;
+        // Unknown is null, never 0; a partial sum is a lower bound (spent_complete false).
+        j["spent_usd"] = !outcome.progress.spent_complete && !(outcome.progress.spent_usd > 0) ? nlohmann::json(nullptr)
+                                                                                               : nlohmann::json(outcome.progress.spent_usd);
+        j["spent_complete"] = outcome.progress.spent_complete;
+        j["spent_text"] = money(outcome.progress.spent_usd, outcome.progress.spent_complete, 4);
         j["tasks"] = {{"total", outcome.progress.total}, {"done", outcome.progress.done},
                       {"resumed", outcome.progress.resumed}, {"failed", outcome.progress.failed}};
         std::cout << j.dump(2) << "\n";
     } else {
         print_table(results);
-        std::printf("spent this session: $%.4f; %d of %d tasks done (%d from earlier sessions, %d failed)\n",
-                    outcome.progress.spent_usd, outcome.progress.done, outcome.progress.total, outcome.progress.resumed,
+        std::printf("spent this session: %s; %d of %d tasks done (%d from earlier sessions, %d failed)\n",
+                    money(outcome.progress.spent_usd, outcome.progress.spent_complete, 4).c_str(), outcome.progress.done, outcome.progress.total, outcome.progress.resumed,
                     outcome.progress.failed);
     }
     switch (outcome.status) {

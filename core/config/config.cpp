@@ -2,6 +2,7 @@
 #include "config/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -230,9 +231,55 @@ std::string base_url_problem(const std::string& u) {
 // their values would be stored in every run's configuration snapshot.
 bool key_bearing_header(const std::string& name) {
     const std::string n = text::to_lower(name);
-    for (const char* word : {"key", "token", "auth", "secret", "password", "cookie"})
+    for (const char* word : {"key", "token", "auth", "secret", "password", "cookie", "credential", "session", "signature"})
         if (n.find(word) != std::string::npos) return true;
     return false;
+}
+
+// Headers whose values are identifiers or versions, not secrets, though some look like tokens
+// (OpenAI-Organization: org- and 24 letters and digits).
+bool harmless_header(const std::string& name) {
+    const std::string n = text::to_lower(name);
+    for (const char* h : {"openai-organization", "openai-project", "anthropic-version", "anthropic-beta", "user-agent", "accept",
+                          "accept-language", "http-referer", "referer", "x-title", "x-request-id", "x-client-request-id"})
+        if (n == h) return true;
+    return false;
+}
+
+// Why a header value looks like a credential under a name that does not say so (X-Access:
+// sk-…), empty when it does not: a scheme (Bearer, Basic), a key-shaped prefix (sk-, sk_, key-),
+// or, unless the header is known harmless, a long random-looking token (a run of 20 or more
+// letters and digits with both in it, or 24 or more characters of mixed case and digits).
+// Dates, versions and UUIDs ("prompt-caching-2024-07-31") are short runs and pass.
+std::string secret_value_reason(const std::string& name, const std::string& value) {
+    const std::string v = text::trim(value);
+    for (const char* scheme : {"bearer ", "basic "})
+        if (text::starts_with_ci(v, scheme))
+            return std::string("the value starts with \"") + (scheme[1] == 'e' ? "Bearer" : "Basic") + " \": it carries a credential";
+    for (const char* prefix : {"sk-", "sk_", "key-"})
+        if (text::starts_with_ci(v, prefix)) return std::string("the value starts with \"") + prefix + "\", as keys do";
+    if (harmless_header(name)) return {};
+    auto token_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; };
+    std::size_t run = 0;
+    bool letter = false, digit = false;
+    for (std::size_t i = 0; i <= v.size(); ++i) {
+        const char c = i < v.size() ? v[i] : ' ';
+        if (std::isalnum(static_cast<unsigned char>(c))) {
+            ++run;
+            letter = letter || std::isalpha(static_cast<unsigned char>(c));
+            digit = digit || std::isdigit(static_cast<unsigned char>(c));
+            continue;
+        }
+        if (run >= 20 && letter && digit) return "the value holds a long random-looking token, as keys are";
+        run = 0;
+        letter = digit = false;
+    }
+    if (v.size() >= 24 && std::all_of(v.begin(), v.end(), token_char) &&
+        std::any_of(v.begin(), v.end(), [](char c) { return std::isupper(static_cast<unsigned char>(c)); }) &&
+        std::any_of(v.begin(), v.end(), [](char c) { return std::islower(static_cast<unsigned char>(c)); }) &&
+        std::any_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+        return "the value looks like a key (a long token of mixed-case letters and digits)";
+    return {};
 }
 
 // "api_key" (any spelling: apiKey, API-KEY, x-api-key) anywhere in the document is an error,
@@ -362,6 +409,11 @@ void read_provider(Checker& ck, const json& pj, const std::string& ptr, Provider
                                  "\"key_header\": \"" + it.key() + "\" to send it in this header");
                 else if (v.find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
                     ck.error(hp, "must not contain CR, LF or NUL (they would start another header line)");
+                else if (auto why = secret_value_reason(it.key(), v); !why.empty())
+                    // Stored in every run's configuration snapshot otherwise.
+                    ck.error(hp, why + ", and keys never go into a configuration file: put the key in an environment "
+                                       "variable named in \"api_key_env\" and set \"key_header\": \"" + it.key() +
+                                       "\" to send it in this header");
                 else p.headers[it.key()] = v;
             }
     }

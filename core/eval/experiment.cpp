@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "config/json_lines.h"
+#include "config/whole_number.h"
 #include "eval/alpaca_files.h"
 #include "eval/lc_variants.h"
 #include "util/resources.h"
@@ -97,6 +98,17 @@ std::optional<double> get_num(Ctx& c, const json& o, const std::string& ptr, con
     return it->get<double>();
 }
 
+// A count, index or seed: whole however it is written (config/whole_number.h, as configuration
+// files read it); 0.5 names the pointer instead of being cut to 0.
+std::optional<double> get_whole(Ctx& c, const json& o, const std::string& ptr, const char* key, double lo, double hi) {
+    auto it = o.find(key);
+    if (it != o.end() && it->is_number() && !config::is_whole_number(*it)) {
+        c.error(ptr + "/" + key, "must be a whole number, not a fraction: " + text::quote_start(it->dump(), 40));
+        return std::nullopt;
+    }
+    return get_num(c, o, ptr, key, lo, hi);
+}
+
 void known(Ctx& c, const json& o, const std::string& ptr, std::initializer_list<const char*> keys) {
     for (const auto& [k, _] : o.items()) {
         bool ok = false;
@@ -127,9 +139,9 @@ Result<Experiment> load_experiment(const std::string& path) {
     if (auto s = get_str(c, j, "", "schema", false); s && *s != kExperimentSchema)
         c.error("/schema", "this build reads \"" + std::string(kExperimentSchema) + "\", the file says \"" + *s + "\"");
     e.name = get_str(c, j, "", "name", false).value_or(fs::path(path).stem().string());
-    if (auto v = get_num(c, j, "", "sample", 0, 1e6)) e.sample = static_cast<std::size_t>(*v);
-    if (auto v = get_num(c, j, "", "seed", 0, 9e15)) e.seed = static_cast<std::uint64_t>(*v);
-    if (auto v = get_num(c, j, "", "concurrency", 1, 256)) e.concurrency = static_cast<int>(*v);
+    if (auto v = get_whole(c, j, "", "sample", 0, 1e6)) e.sample = static_cast<std::size_t>(*v);
+    if (auto v = get_whole(c, j, "", "seed", 0, 9e15)) e.seed = static_cast<std::uint64_t>(*v);
+    if (auto v = get_whole(c, j, "", "concurrency", 1, 256)) e.concurrency = static_cast<int>(*v);
     if (auto v = get_num(c, j, "", "budget_usd", 0, 1e9)) e.budget_usd = *v;
 
     // configurations
@@ -199,7 +211,7 @@ Result<Experiment> load_experiment(const std::string& path) {
                     c.error("/judge/config", "the judge's configuration must have exactly one layer with one agent (the judge model)");
                 else e.judge.config = std::move(*cfg);
             }
-        auto tl = get_num(c, *jj, "/judge", "top_logprobs", 0, 20);
+        auto tl = get_whole(c, *jj, "/judge", "top_logprobs", 0, 20);
         if (tl) e.judge.top_logprobs = *tl > 0 ? std::optional<int>(int(*tl)) : std::nullopt;
         std::vector<std::string> req = e.judge.mode == "pairwise" ? std::vector<std::string>{"instruction", "output_1", "output_2"}
                                      : e.judge.mode == "single"   ? std::vector<std::string>{"conversation"}

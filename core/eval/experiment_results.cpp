@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include "eval/experiment_runner.h"
@@ -353,14 +354,43 @@ ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& s
                                   (pending == 1 ? " instance to generate and judge" : " instances to generate and judge") +
                                   "; Run starts it";
     }
+    // Only configurations with a verdict compete for the frontier: one without any would sit
+    // there at 0% and, when cheap, look like a choice.
     std::vector<double> cost, quality;
-    for (const auto& c : out.configs) {
+    std::vector<std::size_t> index;
+    // A cost nobody knows is not $0: beside configurations whose cost is known (in part at least),
+    // one of unknown cost would sit on the frontier as the cheapest.
+    const bool some_cost_known = std::any_of(out.configs.begin(), out.configs.end(), [&](const ConfigResult& c) {
+        return has_verdict(c, out.mode) && !cost_unknown(c);
+    });
+    for (std::size_t i = 0; i < out.configs.size(); ++i) {
+        const auto& c = out.configs[i];
+        if (!has_verdict(c, out.mode) || (some_cost_known && cost_unknown(c))) continue;
+        index.push_back(i);
         cost.push_back(c.cost_per_instance);
         quality.push_back(c.lc_win_rate.value_or(c.score.value_or(c.win.win_rate)));
     }
-    out.frontier = pareto_front(cost, quality);
+    for (auto k : pareto_front(cost, quality)) out.frontier.push_back(index[k]);
     return out;
 }
+
+bool cost_unknown(const ConfigResult& c) { return !c.cost_complete && !(c.cost_per_instance > 0); }
+
+std::string cost_text(const ConfigResult& c) {
+    if (c.generated == 0) return "n/a";
+    if (cost_unknown(c)) return "cost unknown";
+    char b[48];
+    std::snprintf(b, sizeof b, "%s$%.5f", c.cost_complete ? "" : "≥ ", c.cost_per_instance);
+    return b;
+}
+
+bool has_verdict(const ConfigResult& c, const std::string& mode) {
+    // Stored judgments less the unreadable ones are readable verdicts; a failed generation is one.
+    if (c.judged - c.unreadable + c.failed > 0) return true;
+    return mode == "pairwise" ? c.win.n_total > 0 : c.score.has_value();
+}
+
+std::string no_verdict_reason(const ConfigResult& c) { return c.judged > 0 ? "no readable verdict" : "not judged yet"; }
 
 json to_json(const ExperimentResults& r) {
     json cs = json::array();
@@ -375,7 +405,9 @@ json to_json(const ExperimentResults& r) {
                {"pending", c.pending},
                {"judged", c.judged},
                {"unreadable", c.unreadable},
-               {"cost_per_instance_usd", c.cost_per_instance},
+               // No price for any call: null and "cost unknown", never 0 (free); part priced: a lower bound.
+               {"cost_per_instance_usd", cost_unknown(c) ? json(nullptr) : json(c.cost_per_instance)},
+               {"cost_text", cost_text(c)},
                {"cost_complete", c.cost_complete},
                {"tflops_per_instance", c.tflops_per_instance},
                {"latency_ms", opt(c.latency_ms)},
@@ -392,8 +424,11 @@ json to_json(const ExperimentResults& r) {
             j["length_controlled_winrate_se"] = opt(c.lc_standard_error);
             if (!c.lc_missing.empty()) j["length_controlled_winrate_missing"] = c.lc_missing;
             if (!c.lc_se_missing.empty()) j["length_controlled_winrate_se_missing"] = c.lc_se_missing;
-            j["win_rate"] = c.win.win_rate;
-            j["standard_error"] = c.win.standard_error;
+            // No verdict: null with the reason, never a 0.00 that reads as "lost every time".
+            const bool v = has_verdict(c, r.mode);
+            j["win_rate"] = v ? json(c.win.win_rate) : json(nullptr);
+            j["standard_error"] = v ? json(c.win.standard_error) : json(nullptr);
+            if (!v) j["win_rate_missing"] = no_verdict_reason(c);
             j["n_wins"] = c.win.n_wins;
             j["n_wins_base"] = c.win.n_wins_base;
             j["n_draws"] = c.win.n_draws;
@@ -403,6 +438,7 @@ json to_json(const ExperimentResults& r) {
         } else {
             j["score"] = opt(c.score);
             j["score_se"] = opt(c.score_se);
+            if (!c.score) j["score_missing"] = no_verdict_reason(c);
             if (!c.skills.empty()) j["skills"] = c.skills;
         }
         cs.push_back(std::move(j));

@@ -94,6 +94,20 @@ struct ExperimentResults {
 // built-in offline demo judge (a "demo-judge…" model on a demo provider), else empty.
 std::string judge_note(const Experiment& e);
 ExperimentResults compute_results(const Experiment& e, store::ExperimentStore& store);
+
+// No call of the configuration had a price: its cost is unknown (never shown as $0).
+bool cost_unknown(const ConfigResult& c);
+// Its cost per instance as text: "cost unknown", "≥ $0.00012" (only part priced), "$0.00012",
+// or "n/a" before any answer.
+std::string cost_text(const ConfigResult& c);
+
+// Whether the configuration has a verdict to show: a readable preference (pairwise) or grade; a
+// failed generation counts as one (a loss, the lowest grade). Without one its win rate or grade is
+// "n/a", never 0.00 ± 0.00, and it is never on the frontier.
+bool has_verdict(const ConfigResult& c, const std::string& mode);
+// Why it has none: "no readable verdict" when the judge answered but nothing could be read,
+// "not judged yet" when no judge call has finished.
+std::string no_verdict_reason(const ConfigResult& c);
 nlohmann::json to_json(const ExperimentResults& r);
 
 // Indices of the points not dominated by another (lower or equal cost and higher or equal

@@ -362,6 +362,7 @@ void ExperimentRunner::run_generation_turn(std::size_t ti, std::size_t turn, sto
     auto sink = [this, ti, turn, g](const engine::Event& ev) mutable {
         if (!ev.final_record) return;
         const engine::RunRecord& r = *ev.final_record;
+        note_unpriced(r);
         for (const auto& L : r.layers)
             for (const auto& a : L.agents) {
                 if (a.attempts == 0 && !a.cached) continue;
@@ -424,8 +425,10 @@ void ExperimentRunner::judge_call(std::size_t, std::vector<providers::Message> m
                                   std::function<void(const engine::RunRecord&)> done) {
     engine::RunInput in;
     in.conversation = std::move(messages);
-    auto sink = [done](const engine::Event& ev) {
-        if (ev.final_record) done(*ev.final_record);
+    auto sink = [this, done](const engine::Event& ev) {
+        if (!ev.final_record) return;
+        note_unpriced(*ev.final_record);
+        done(*ev.final_record);
     };
     runs_.push_back(engine_.start(judge_config_, std::move(in), sink, options_));
 }
@@ -610,6 +613,13 @@ void ExperimentRunner::run_judge(std::size_t ti) {
         else j.score = sum / static_cast<double>(grades.size());
         finish(j, paid_of(r));
     });
+}
+
+void ExperimentRunner::note_unpriced(const engine::RunRecord& r) {
+    // The engine's own definition of a complete cost (every call made has a price).
+    if (r.totals.cost_complete) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    prog_.spent_complete = false;
 }
 
 void ExperimentRunner::finish_task(std::size_t ti, bool failed, double paid, const std::string& what) {

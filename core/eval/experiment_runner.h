@@ -29,6 +29,7 @@ struct ExperimentProgress {
     int failed = 0;     // generations or judge calls that failed (kept, excluded)
     int running = 0;
     double spent_usd = 0;   // paid in this session (cached calls cost nothing)
+    bool spent_complete = true; // false once a call of this session had no price: spent_usd is then a lower bound
     double eta_s = -1;      // -1 while unknown
     bool paused = false;
     std::string last;       // what finished last, for a status line
@@ -105,6 +106,7 @@ private:
     void judge_call(std::size_t task, std::vector<providers::Message> messages,
                     std::function<void(const engine::RunRecord&)> done);
     void finish_task(std::size_t task, bool failed, double paid, const std::string& what);
+    void note_unpriced(const engine::RunRecord& r); // a call made afresh without a price: the spent sum is a lower bound
     double estimate(const Task& t) const;
     RateLimitWait rate_limit_wait_locked() const; // mu_ held (or not yet started)
     const std::string& key_of(const Task& t) const;   // the stored results' configuration key

@@ -2,7 +2,10 @@
 #include "eval/prompt_set.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -12,6 +15,7 @@
 #include "config/json_lines.h"
 #include "eval/alpaca_files.h"
 #include "util/csv.h"
+#include "util/duplicate_keys.h"
 #include "util/resources.h"
 #include "util/text.h"
 #include "util/file_read.h"
@@ -43,10 +47,31 @@ std::string id_text(const json& v) {
     return "(" + json_guard::brief(v, 40) + ")"; // matches no prompt's id
 }
 
+// One prompt-set line, or one instruction of any format, is at most this: a prompt, not a data
+// dump (a 40 MB line took 708 MB to load and went into every call and output).
+constexpr std::size_t kMaxPromptLineBytes = 1u << 20;
+
 struct JsonlLine {
     int line;
     json value;
 };
+
+// The first raw control character inside a JSON string of `line` (JSON wants it escaped, e.g.
+// \u0000): its 1-based column and the character, or nothing.
+std::optional<std::pair<std::size_t, unsigned char>> raw_control_in_string(std::string_view line) {
+    bool in_string = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const auto c = static_cast<unsigned char>(line[i]);
+        if (!in_string) {
+            in_string = c == '"';
+            continue;
+        }
+        if (c == '\\') ++i;
+        else if (c == '"') in_string = false;
+        else if (c < 0x20) return std::pair{i + 1, c};
+    }
+    return std::nullopt;
+}
 
 Result<std::vector<JsonlLine>> read_jsonl(const std::string& path, const std::string& text) {
     std::vector<JsonlLine> out;
@@ -56,11 +81,26 @@ Result<std::vector<JsonlLine>> read_jsonl(const std::string& path, const std::st
     while (std::getline(in, l)) {
         ++n;
         if (text::trim(l).empty()) continue;
+        if (l.size() > kMaxPromptLineBytes)
+            return Error{at(path, n) + ": the line is " + files::size_text(l.size()) + ", more than the " +
+                         files::size_text(kMaxPromptLineBytes) + " a prompt-set line may hold; it is not read"};
         if (auto deep = json_guard::check(l, {static_cast<std::size_t>(config::kMaxJsonDepth), 0}))
             return Error{at(path, n) + ": the line " + *deep + "; it is not read"};
-        json j = json::parse(l, nullptr, false);
-        if (j.is_discarded()) return Error{at(path, n) + ": not a JSON object (each line of a JSONL file must be one)"};
+        // A key given twice: which one counts depends on the parser, so the line is refused.
+        json_guard::DuplicateKeys dup;
+        json j = json::parse(l, std::ref(dup), false);
+        if (j.is_discarded()) {
+            if (auto c = raw_control_in_string(l)) {
+                char hex[8];
+                std::snprintf(hex, sizeof hex, "%04X", c->second);
+                return Error{at(path, n) + ": a control character (U+" + hex + ") in a string at column " +
+                             std::to_string(c->first) + "; JSON strings write it escaped (\\u" + hex + ")"};
+            }
+            return Error{at(path, n) + ": not a JSON object (each line of a JSONL file must be one)"};
+        }
         if (!j.is_object()) return Error{at(path, n) + ": expected a JSON object, got " + std::string(j.type_name())};
+        if (dup.found)
+            return Error{at(path, n) + ": the key " + *dup.found + " appears twice in the line; give each key once"};
         out.push_back({n, std::move(j)});
     }
     return out;
@@ -215,7 +255,8 @@ bool ends_with(const std::string& s, const std::string& e) {
 } // namespace
 
 Result<PromptSet> load_prompt_set(const std::string& path, PromptFormat format, const ColumnMapping& mapping) {
-    auto text = files::read_regular_file(path, files::kMaxDataBytes);
+    // Capped like --prompt-file: a prompt set is instructions, read whole and kept in memory.
+    auto text = files::read_regular_file(path, files::kMaxPromptBytes);
     if (!text) return Error{text.error()};
     return parse_prompt_set(*text, path, format, mapping);
 }
@@ -243,6 +284,11 @@ Result<PromptSet> parse_prompt_set(const std::string& text, const std::string& p
     }
     if (!r) return r;
     if (r->items.empty()) return Error{path + ": the file holds no prompts"};
+    for (const auto& it : r->items)
+        for (const auto& t : it.turns)
+            if (t.size() > kMaxPromptLineBytes)
+                return Error{it.source + ": the instruction is " + files::size_text(t.size()) + ", more than the " +
+                             files::size_text(kMaxPromptLineBytes) + " a prompt may hold"};
     std::set<std::string> ids;
     for (const auto& it : r->items)
         if (!ids.insert(it.id).second) return Error{it.source + ": the id \"" + it.id + "\" appears twice"};

@@ -13,6 +13,11 @@ using nlohmann::json;
 std::string ExperimentStore::default_path() { return resources::data_path("MOA_EXPERIMENT_DB", "experiments.sqlite"); }
 
 namespace {
+// Resets a kept statement when the scope ends: its read is over and its row buffers freed.
+struct Reset {
+    Statement& s;
+    ~Reset() { s.reset(); }
+};
 const char* kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS call_cache(
@@ -144,8 +149,12 @@ void ExperimentStore::store(const std::string& key, const providers::CallRequest
 
 std::optional<Generation> ExperimentStore::generation(const std::string& ck, const std::string& item) {
     std::lock_guard<std::mutex> lock(mu_);
-    Statement q(db_.handle(), "SELECT ok, turns, error, cost_usd, paid_usd, cost_complete, tflops, wall_ms, critical_path_ms, "
-                              "prompt_tokens, completion_tokens, calls, cached_calls, ttft_ms, degraded FROM generations WHERE config_key=? AND item_id=?");
+    if (!generation_q_ || !generation_q_->ok())
+        generation_q_ = std::make_unique<Statement>(
+            db_.handle(), "SELECT ok, turns, error, cost_usd, paid_usd, cost_complete, tflops, wall_ms, critical_path_ms, "
+                          "prompt_tokens, completion_tokens, calls, cached_calls, ttft_ms, degraded FROM generations WHERE config_key=? AND item_id=?");
+    Statement& q = *generation_q_;
+    Reset after(q); // ends the read, so the next one sees what was written since
     q.bind(1, ck).bind(2, item);
     if (!q.step()) {
         if (q.failed()) note_read_error("a result");
@@ -198,8 +207,11 @@ Result<bool> ExperimentStore::put_generation(const Generation& g) {
 std::optional<Judgment> ExperimentStore::judgment(const std::string& jk, const std::string& item, const std::string& ck,
                                                   const std::string& rk) {
     std::lock_guard<std::mutex> lock(mu_);
-    Statement q(db_.handle(), "SELECT preference, score, detail, raw, error, cost_usd, paid_usd, texts_key FROM judgments "
-                              "WHERE judge_key=? AND item_id=? AND config_key=? AND ref_key=?");
+    if (!judgment_q_ || !judgment_q_->ok())
+        judgment_q_ = std::make_unique<Statement>(db_.handle(), "SELECT preference, score, detail, raw, error, cost_usd, paid_usd, texts_key FROM judgments "
+                                                                "WHERE judge_key=? AND item_id=? AND config_key=? AND ref_key=?");
+    Statement& q = *judgment_q_;
+    Reset after(q);
     q.bind(1, jk).bind(2, item).bind(3, ck).bind(4, rk);
     if (!q.step()) {
         if (q.failed()) note_read_error("a judgment");

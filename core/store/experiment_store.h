@@ -83,6 +83,8 @@ public:
 private:
     void note_read_error(const std::string& what); // with mu_ held
     Database db_;
+    // Compiled once and reset after each use: a large prompt set looks its rows up one by one.
+    std::unique_ptr<Statement> generation_q_, judgment_q_;
     std::string path_;
     mutable std::mutex mu_;
     std::int64_t hits_ = 0;

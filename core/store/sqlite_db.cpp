@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: MIT
 #include "store/sqlite_db.h"
 
+#include <atomic>
+
 #include <sqlite3.h>
 
 namespace moa::store {
 
+namespace {
+std::atomic<std::int64_t> g_compiled{0};
+}
+
+std::int64_t Statement::compiled() { return g_compiled.load(); }
+
 Statement::Statement(sqlite3* db, std::string_view sql) {
+    ++g_compiled;
     if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
 }
 Statement::~Statement() { sqlite3_finalize(stmt_); }

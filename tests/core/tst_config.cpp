@@ -63,6 +63,7 @@ private slots:
     void lineMapFinishesPastItsDepthLimit();
     void headerValuesAndKeyHeadersAreChecked_data();
     void headerValuesAndKeyHeadersAreChecked();
+    void harmlessHeaderValuesPass();
     void keyHeaderSendsTheKeyInANamedHeader();
     void keyHeaderRefusesWhatHeadersRefuse_data();
     void keyHeaderRefusesWhatHeadersRefuse();
@@ -332,6 +333,37 @@ void TestConfig::headerValuesAndKeyHeadersAreChecked_data() {
     QTest::newRow("Transfer-Encoding") << R"({"Transfer-Encoding": "chunked"})" << "headers/Transfer-Encoding: this header frames or routes";
     QTest::newRow("authorization, any case") << R"({"AUTHORIZATION": "Bearer k"})"
                                              << "/providers/together/headers/AUTHORIZATION: the Authorization header is built from";
+    // Found by the third hostile review: a key under a name that does not say so was stored in
+    // every run's configuration snapshot.
+    const char* use = "put the key in an environment variable named in \"api_key_env\" and set \"key_header\"";
+    QTest::newRow("X-Credential") << R"({"X-Credential": "sk-test-SECRET999"})" << "/providers/together/headers/X-Credential:";
+    QTest::newRow("X-Session") << R"({"X-Session": "sk-test-SECRET999"})" << "/providers/together/headers/X-Session:";
+    QTest::newRow("X-Signature") << R"({"X-Signature": "sk"})" << "/providers/together/headers/X-Signature:";
+    QTest::newRow("X-Access sk-") << R"({"X-Access": "sk-test-SECRET999"})"
+                                  << "/providers/together/headers/X-Access: the value starts with \"sk-\", as keys do";
+    QTest::newRow("sk_ any name") << R"({"X-Foo": "sk_live_abc"})" << QString("headers/X-Foo: the value starts with \"sk_\"");
+    QTest::newRow("key- any name") << R"({"X-Foo": "key-abc"})" << QString("headers/X-Foo: the value starts with \"key-\"");
+    QTest::newRow("Bearer any name") << R"({"X-A": "Bearer sk-test-SECRET999"})"
+                                     << "/providers/together/headers/X-A: the value starts with \"Bearer \": it carries a credential";
+    QTest::newRow("bearer any case") << R"({"X-A": "bEaReR abc"})" << QString("headers/X-A: the value starts with \"Bearer \": it carries a credential");
+    QTest::newRow("Basic") << R"({"X-A": "Basic dXNlcjpwYXNz"})" << QString("headers/X-A: the value starts with \"Basic \"");
+    QTest::newRow("long token") << R"({"X-Tenant": "a8f3k29dk3m4n5b6v7c8x9z0q1w2"})"
+                                << QString("headers/X-Tenant: the value holds a long random-looking token");
+    QTest::newRow("mixed-case token") << R"({"X-Tenant": "AbCdEf-GhIjKl-MnOpQr-StUv12"})"
+                                      << QString("headers/X-Tenant: the value looks like a key");
+    QTest::newRow("says what to do") << R"({"X-Access": "sk-x"})" << QString(use) + ": \"X-Access\" to send it in this header";
+}
+
+// Identifiers and versions that look a little like tokens still pass (few false positives).
+void TestConfig::harmlessHeaderValuesPass() {
+    const std::string headers = R"({"OpenAI-Organization": "org-AbCdEfGhIjKlMnOpQrStUv12", "OpenAI-Project": "proj_AbCdEfGhIjKlMnOpQrSt12",
+        "anthropic-version": "2023-06-01", "anthropic-beta": "prompt-caching-2024-07-31,tools-2024-04-04",
+        "X-Request-Id": "123e4567-e89b-12d3-a456-426614174000", "X-Title": "MoA Workbench, local test",
+        "User-Agent": "moa-workbench/1.0", "HTTP-Referer": "https://example.com/some/path", "X-Region": "us-east-1",
+        "X-Skip": "skip-this", "X-Model-Version": "gpt-4o-2024-08-06"})";
+    auto ok = config::load_config_text(with_provider_fields("\"headers\": " + headers), "h.moa.json");
+    QVERIFY2(ok.ok(), ok.summary().c_str());
+    QCOMPARE(ok.config->provider("together")->headers.size(), std::size_t(11));
 }
 
 void TestConfig::headerValuesAndKeyHeadersAreChecked() {

@@ -36,6 +36,7 @@ private slots:
     void brokenFilesNameFileLineAndField_data();
     void brokenFilesNameFileLineAndField();
     void hostileIdsAndValuesAreNeverDumped();
+    void hostilePromptSetFilesAreRefusedNamingFileAndLine();
     void sampleIsDeterministic();
     void pairwiseVerdictFromLogprobsOrText();
     void importedTemplateBecomesMessages();
@@ -152,6 +153,39 @@ void TestPromptSets::brokenFilesNameFileLineAndField() {
 // Ids and values from the user's files were dump()ed into ids and messages: an id nested
 // 100,000 deep overflowed the stack (dump recurses), a huge value was copied whole to quote 40
 // characters of it. Deep lines are refused naming file and line; values are described.
+// Found by the hostile review: a 40 MB line was read (708 MB of memory), a key given twice was read
+// silently (which one counts depends on the parser), and a raw NUL said only "not a JSON object".
+void TestPromptSets::hostilePromptSetFilesAreRefusedNamingFileAndLine() {
+    QTemporaryDir dir;
+    auto refused = [&](const char* name, const std::string& text, const std::vector<std::string>& says) {
+        const std::string p = write_temp(dir, name, text);
+        auto s = load_prompt_set(p);
+        QVERIFY2(!s.ok(), name);
+        for (const auto& w : says) QVERIFY2(s.error().find(w) != std::string::npos, s.error().c_str());
+    };
+    // A line past 1 MiB, named by its line.
+    refused("long.jsonl", "{\"instruction\": \"ok\"}\n{\"instruction\": \"" + std::string(1100000, 'a') + "\"}\n",
+            {"long.jsonl:2", "more than the 1 MiB"});
+    // A CSV cell past it too.
+    refused("long.csv", "instruction\nok\n" + std::string(1100000, 'b') + "\n", {"long.csv:3", "1 MiB"});
+    // The file past 16 MiB, like --prompt-file.
+    {
+        std::string big;
+        const std::string line = "{\"instruction\": \"" + std::string(1000, 'c') + "\"}\n";
+        while (big.size() <= (16u << 20)) big += line;
+        refused("big.jsonl", big, {"big.jsonl", "16 MiB"});
+    }
+    // The same key twice in one line.
+    refused("dup.jsonl", "{\"instruction\": \"a\"}\n{\"instruction\": \"a\", \"instruction\": \"b\"}\n",
+            {"dup.jsonl:2", "/instruction", "twice"});
+    // A raw NUL (or other control character) in a string: what it is and where.
+    refused("nul.jsonl", std::string("{\"instruction\": \"a\0b\"}\n", 23), {"nul.jsonl:1", "control character (U+0000)", "column 19"});
+    refused("tab.jsonl", "{\"id\": \"x\", \"instruction\": \"a\tb\"}\n", {"tab.jsonl:1", "U+0009", "column 30"});
+    // A line of exactly normal shape still loads.
+    const std::string ok = write_temp(dir, "ok.jsonl", "{\"instruction\": \"a\\u0000b\"}\n");
+    QVERIFY(load_prompt_set(ok).ok());
+}
+
 void TestPromptSets::hostileIdsAndValuesAreNeverDumped() {
     QTemporaryDir dir;
     auto s = load_prompt_set(kData + "/mt_bench/question.jsonl");

@@ -27,6 +27,9 @@
 #include "eval/lc_variants.h"
 #include "eval/logistic_l1.h"
 #include "eval/experiment.h"
+#include "eval/experiment_results.h"
+#include "eval/experiment_runner.h"
+#include "accounting/catalog.h"
 #include "config/config.h"
 #include "eval/sweep.h"
 #include "util/resources.h"
@@ -120,9 +123,11 @@ class TestExperiment : public QObject {
 private slots:
     void threeConfigurationsThirtyPromptsGiveResultsAndFrontier();
     void badExperimentFilesNameFileLineAndPointer();
+    void fractionsWhereWholeNumbersGoNameThePointer();
     void budgetStopsBeforeItWouldBePassed();
     void rateLimitCountsInTheEtaAndALongOneIsSaidUpFront();
     void killedAtRandomMomentsResumesWithoutRepeatingAFinishedCall();
+    void sigtermStopsLikeCtrlC();
     void mtBenchGradesBothTurnsWithReferences();
     void flaskSkillsAreGraded();
     void sweepsGenerateThePapersAblations();
@@ -137,6 +142,9 @@ private slots:
     void answersWithDroppedAgentsAreCountedAndNamed();
     void lcIsWhatItSaysAgainstAnIndependentComputation();
     void baselineVariantsRegulariseLcAsAlpacaEvalDoes();
+    void noReadableVerdictIsNotAZeroWinRateNorOnTheFrontier();
+    void unknownCostIsNeverShownAsZero();
+    void largePromptSetsCompileEachLookupOnce();
 };
 
 void TestExperiment::threeConfigurationsThirtyPromptsGiveResultsAndFrontier() {
@@ -226,6 +234,29 @@ void TestExperiment::badExperimentFilesNameFileLineAndPointer() {
     QVERIFY2(!err.contains("tokens_per_minute"), qPrintable(err));
 }
 
+// sample 0.5, seed 0.5 and top_logprobs 0.5 were cut to 0 silently; read as configuration files
+// read whole numbers now: a fraction names its pointer, and 1e2 or 64.0 is the whole number it is.
+void TestExperiment::fractionsWhereWholeNumbersGoNameThePointer() {
+    QTemporaryDir dir;
+    const QString f = dir.filePath("x.moa-experiment.json");
+    auto errors_of = [&](const std::string& numbers) {
+        std::ofstream(f.toStdString()) << "{\n  \"configurations\": [\"nope.moa.json\"],\n  \"prompts\": \"starter\",\n" << numbers
+                                       << "\n  \"judge\": {\"config\": \"offline-demo\", \"mode\": \"pairwise\", \"top_logprobs\": "
+                                       << (numbers.find("0.5") != std::string::npos ? "0.5" : "5.0") << "}\n}\n";
+        auto e = moa::eval::load_experiment(f.toStdString());
+        return e.ok() ? QString() : QString::fromStdString(e.error());
+    };
+    const QString err = errors_of("  \"sample\": 0.5,\n  \"seed\": 0.5,\n  \"concurrency\": 2.5,");
+    QVERIFY2(err.contains(f + ":4: /sample: must be a whole number, not a fraction: 0.5"), qPrintable(err));
+    QVERIFY2(err.contains(f + ":5: /seed: must be a whole number, not a fraction: 0.5"), qPrintable(err));
+    QVERIFY2(err.contains(f + ":6: /concurrency: must be a whole number, not a fraction: 2.5"), qPrintable(err));
+    QVERIFY2(err.contains("/judge/top_logprobs: must be a whole number, not a fraction: 0.5"), qPrintable(err));
+    const QString whole = errors_of("  \"sample\": 1e2,\n  \"seed\": 64.0,\n  \"concurrency\": 2,");
+    QVERIFY2(!whole.contains("/sample") && !whole.contains("/seed") && !whole.contains("/concurrency") &&
+                 !whole.contains("top_logprobs"),
+             qPrintable(whole));
+}
+
 void TestExperiment::budgetStopsBeforeItWouldBePassed() {
     TestServer server;
     QVERIFY(server.ok());
@@ -287,6 +318,32 @@ void TestExperiment::rateLimitCountsInTheEtaAndALongOneIsSaidUpFront() {
     // The first answer went at once; the 79 calls left need 78 more minutes (before: "ETA 1s").
     QVERIFY2(err.contains("1/80  $") && err.contains(" ETA 1h18m"), err.constData());
     QVERIFY(server.requests().size() < 5); // nothing else was let through
+}
+
+// SIGTERM (a plain `kill`, a service manager) ended `moa eval` with exit 143 and not a word, its
+// progress line cut; it stops like Ctrl-C now: "stopping; finished work is kept", the table, exit 3.
+void TestExperiment::sigtermStopsLikeCtrlC() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    auto exp = write_experiment(dir, server.base_url(), 12, "&chunks=4&delay_ms=400");
+    const QString db = dir.filePath("e.sqlite");
+    QProcess p;
+    p.setProgram(MOA_BINARY);
+    p.setArguments({"eval", "--experiment", exp, "--db", db});
+    p.start();
+    QVERIFY(p.waitForStarted());
+    QElapsedTimer t;
+    t.start();
+    while (server.requests().isEmpty() && t.elapsed() < 60000 && p.state() == QProcess::Running) QTest::qWait(50);
+    QVERIFY(!server.requests().isEmpty()); // it is calling the server now
+    ::kill(static_cast<pid_t>(p.processId()), SIGTERM);
+    QVERIFY(p.waitForFinished(60000));
+    const QByteArray err = p.readAllStandardError(), out = p.readAllStandardOutput();
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 3);
+    QVERIFY2(err.contains("stopping; finished work is kept"), err.constData());
+    QVERIFY2(out.contains("spent this session:"), out.constData()); // the table and its last line
 }
 
 void TestExperiment::killedAtRandomMomentsResumesWithoutRepeatingAFinishedCall() {
@@ -1182,6 +1239,156 @@ void TestExperiment::baselineVariantsRegulariseLcAsAlpacaEvalDoes() {
     QVERIFY2(loaded.error().find("/lc_variants: baseline variants are asked of the reference model") != std::string::npos,
              loaded.error().c_str());
     QCOMPARE(server.chat_requests(), calls);
+}
+
+// A judge whose every answer is unreadable gives no verdict: the win rate is "n/a (no readable
+// verdict)" in the text, null in --json, and the configuration is on no frontier (table, --json,
+// the chart's CSV) — never 0.00 ± 0.00 at the cheapest cost, which read as a real choice.
+void TestExperiment::noReadableVerdictIsNotAZeroWinRateNorOnTheFrontier() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    const std::string url = server.base_url();
+    write(dir.filePath("a.moa.json"), cfg("Cheap", url, {{"ok?tag=a&words=5"}}, 0.1, 8));
+    write(dir.filePath("ref.moa.json"), cfg("Ref", url, {{"ok?tag=ref&words=8"}}, 0.2, 8));
+    write(dir.filePath("judge.moa.json"), cfg("Judge", url, {{"ok?tag=garbage&words=3"}}, 0.2, 8)); // no verdict in it
+    for (const char* mode : {"pairwise", "single"}) {
+        json e{{"schema", "moa-workbench/experiment@1"}, {"configurations", {"a.moa.json"}}, {"prompts", "starter"},
+               {"sample", 3}, {"seed", 1}, {"concurrency", 2}, {"judge", {{"config", "judge.moa.json"}, {"mode", mode}}}};
+        if (std::string(mode) == "pairwise") e["reference"] = {{"configuration", "ref.moa.json"}};
+        write(dir.filePath("x.moa-experiment.json"), e);
+        const QString db = dir.filePath(QString("%1.sqlite").arg(mode));
+        auto t = run_moa({"eval", "--experiment", dir.filePath("x.moa-experiment.json"), "--db", db, "--quiet"}, {}, 120000);
+        QVERIFY2(t.out.contains("n/a (no readable verdict)"), t.out.constData());
+        QVERIFY2(!t.out.contains("0.00 ± 0.00"), t.out.constData());
+        QVERIFY2(!t.out.contains("*frontier"), t.out.constData());
+        auto r = run_moa({"eval", "--experiment", dir.filePath("x.moa-experiment.json"), "--db", db, "--json", "--quiet"}, {}, 120000);
+        auto j = json::parse(r.out.toStdString());
+        const auto& c = j["configurations"][0];
+        QCOMPARE(c["unreadable"].get<int>(), 3);
+        QCOMPARE(c["on_frontier"].get<bool>(), false);
+        if (std::string(mode) == "pairwise") {
+            QVERIFY(c["win_rate"].is_null());
+            QVERIFY(c["standard_error"].is_null());
+            QCOMPARE(c["win_rate_missing"].get<std::string>(), std::string("no readable verdict"));
+            // The chart's CSV (what the GUI's chart plots): no point for it, so no frontier row.
+            const QString csv = dir.filePath("x.csv");
+            auto ch = run_moa({"chart", "--experiment", dir.filePath("x.moa-experiment.json"), "--db", db, "--out", csv}, {}, 60000);
+            QVERIFY2(ch.code == 0, ch.err.constData());
+            QFile f(csv);
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            const QByteArray body = f.readAll();
+            QVERIFY2(!body.contains("Cheap"), body.constData());
+        } else {
+            QVERIFY(c["score"].is_null());
+            QCOMPARE(c["score_missing"].get<std::string>(), std::string("no readable verdict"));
+        }
+    }
+}
+
+// No price for any model: `moa eval` says "cost unknown" like `moa run`, never "$0.0000 spent" or
+// a $/inst of 0.00000 (which reads as free); a configuration priced in part shows a lower bound "≥".
+void TestExperiment::unknownCostIsNeverShownAsZero() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    const std::string url = server.base_url();
+    auto unpriced = [&](const std::string& name, const std::vector<std::vector<std::string>>& layers, const std::string& priced) {
+        json c = cfg(name, url, layers, 0.2, 8);
+        auto& models = c["providers"]["local"]["models"];
+        for (auto it = models.begin(); it != models.end(); ++it)
+            if (it.key() != priced) it.value().erase("input_usd_per_mtok"), it.value().erase("output_usd_per_mtok");
+        return c;
+    };
+    write(dir.filePath("none.moa.json"), unpriced("Unpriced", {{"ok?tag=none&words=5"}}, ""));
+    write(dir.filePath("part.moa.json"), unpriced("Part", {{"ok?tag=p0&words=5", "ok?tag=p1&words=5"}, {"ok?tag=agg&words=6"}},
+                                                  "ok?tag=p0&words=5"));
+    write(dir.filePath("ref.moa.json"), unpriced("Ref", {{"ok?tag=ref&words=8"}}, ""));
+    write(dir.filePath("judge.moa.json"), unpriced("Judge", {{"judge?p=0.9"}}, ""));
+    auto experiment = [&](const json& configs) {
+        write(dir.filePath("x.moa-experiment.json"),
+              json{{"schema", "moa-workbench/experiment@1"}, {"configurations", configs}, {"prompts", "starter"}, {"sample", 2},
+                   {"seed", 1}, {"concurrency", 2}, {"reference", {{"configuration", "ref.moa.json"}}},
+                   {"judge", {{"config", "judge.moa.json"}, {"mode", "pairwise"}}}});
+    };
+    // Nothing priced at all.
+    experiment({"none.moa.json"});
+    auto u = run_moa({"eval", "--experiment", dir.filePath("x.moa-experiment.json"), "--db", dir.filePath("u.sqlite")}, {}, 120000);
+    QVERIFY2(u.code == 0, u.err.constData());
+    QVERIFY2(u.out.contains("spent this session: cost unknown"), (u.out + u.err).constData());
+    QVERIFY2(!u.out.contains("$0.0000") && !u.out.contains(" 0.00000 "), u.out.constData());
+    QVERIFY2(u.out.contains("    unknown "), u.out.constData());
+    QVERIFY2(u.err.contains(" cost unknown spent "), u.err.constData()); // the progress lines
+    auto uj = json::parse(run_moa({"eval", "--experiment", dir.filePath("x.moa-experiment.json"), "--db",
+                                   dir.filePath("u.sqlite"), "--json", "--quiet"}, {}, 120000).out.toStdString());
+    QVERIFY(uj["configurations"][0]["cost_per_instance_usd"].is_null());
+    // Priced in part beside unpriced: a lower bound, and the unpriced one is not the "cheapest".
+    experiment({"none.moa.json", "part.moa.json"});
+    const QString db = dir.filePath("x.sqlite");
+    auto t = run_moa({"eval", "--experiment", dir.filePath("x.moa-experiment.json"), "--db", db}, {}, 120000);
+    QVERIFY2(t.code == 0, t.err.constData());
+    QVERIFY2(t.out.contains("spent this session: ≥ $0.0000"), t.out.constData()); // two significant digits, not ≥ $0.0000
+    QVERIFY2(!t.out.contains("spent this session: ≥ $0.0000;"), t.out.constData());
+    QVERIFY2(t.out.contains("≥0.0"), t.out.constData());
+    auto r = run_moa({"eval", "--experiment", dir.filePath("x.moa-experiment.json"), "--db", db, "--json", "--quiet"}, {}, 120000);
+    auto j = json::parse(r.out.toStdString());
+    const auto& none = j["configurations"][0];
+    QVERIFY(none["cost_per_instance_usd"].is_null());
+    QCOMPARE(none["on_frontier"].get<bool>(), false);
+    QCOMPARE(j["configurations"][1]["on_frontier"].get<bool>(), true);
+    QCOMPARE(none["cost_text"].get<std::string>(), std::string("cost unknown"));
+    QCOMPARE(none["cost_complete"].get<bool>(), false);
+    const auto& part = j["configurations"][1];
+    QVERIFY(part["cost_per_instance_usd"].get<double>() > 0);
+    QVERIFY2(part["cost_text"].get<std::string>().rfind("≥ $", 0) == 0, part["cost_text"].dump().c_str());
+    // Nothing called this session (all stored): nothing spent, and that is known.
+    QCOMPARE(j["spent_complete"].get<bool>(), true);
+    QCOMPARE(j["spent_usd"].get<double>(), 0.0);
+    // The chart's CSV says it too, not an x of 0.
+    const QString csv = dir.filePath("x.csv");
+    auto ch = run_moa({"chart", "--experiment", dir.filePath("x.moa-experiment.json"), "--db", db, "--out", csv}, {}, 60000);
+    QVERIFY2(ch.code == 0, ch.err.constData());
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray body = f.readAll();
+    QVERIFY2(body.contains("≥ $"), body.constData());
+}
+
+// 300,000 one-line prompts stalled `moa eval` for minutes before its first call: the runner
+// looked each task up in the store with a statement compiled for it. Now each lookup is compiled
+// once, whatever the set's size (counted, not timed: the machine is shared).
+void TestExperiment::largePromptSetsCompileEachLookupOnce() {
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    const std::string url = server.base_url();
+    write(dir.filePath("a.moa.json"), cfg("A", url, {{"ok?tag=a"}}, 0.1, 8));
+    write(dir.filePath("b.moa.json"), cfg("B", url, {{"ok?tag=b"}}, 0.1, 8));
+    write(dir.filePath("ref.moa.json"), cfg("Ref", url, {{"ok?tag=ref"}}, 0.2, 8));
+    write(dir.filePath("judge.moa.json"), cfg("Judge", url, {{"judge?p=0.9"}}, 0.2, 8));
+    {
+        std::ofstream p(dir.filePath("many.jsonl").toStdString());
+        for (int i = 0; i < 3000; ++i) p << "{\"id\": \"q" << i << "\", \"instruction\": \"question " << i << "\"}\n";
+    }
+    json e{{"schema", "moa-workbench/experiment@1"}, {"configurations", {"a.moa.json", "b.moa.json"}}, {"prompts", "many.jsonl"},
+           {"seed", 1}, {"reference", {{"configuration", "ref.moa.json"}}},
+           {"judge", {{"config", "judge.moa.json"}, {"mode", "pairwise"}}}};
+    write(dir.filePath("x.moa-experiment.json"), e);
+    auto ex = moa::eval::load_experiment(dir.filePath("x.moa-experiment.json").toStdString());
+    QVERIFY2(ex.ok(), ex.ok() ? "" : ex.error().c_str());
+    QCOMPARE(ex->prompts.items.size(), std::size_t(3000));
+    auto store = moa::store::ExperimentStore::open(dir.filePath("x.sqlite").toStdString());
+    QVERIFY(store.ok());
+    moa::accounting::Catalog catalog;
+    const auto before = moa::store::Statement::compiled();
+    {
+        moa::eval::ExperimentRunner runner(*ex, *store, catalog);
+        QCOMPARE(runner.progress().total, 3000 * 5);
+    }
+    auto r = moa::eval::compute_results(*ex, **store);
+    QCOMPARE(r.configs[0].pending, 3000);
+    const auto compiled = moa::store::Statement::compiled() - before;
+    QVERIFY2(compiled < 50, QByteArray::number(qint64(compiled)).constData()); // was about 42,000: one per lookup
 }
 
 QTEST_GUILESS_MAIN(TestExperiment)

@@ -128,6 +128,7 @@ private slots:
     void requestLinesAndHeaderNamesAreScreened();
     void encodedSlashesAndDotSegmentsNameNoRoute();
     void headFaultsFromTheSecondReviewGetOneJsonAnswer();
+    void contentLengthWithWhiteSpaceGetsOneAnswer();
     void chunkedBodiesAreScreened();
     void nonReadingStreamClientsAreStopped();
     void echoedValuesAreBrief();
@@ -928,6 +929,34 @@ void TestServeHostile::requestLinesAndHeaderNamesAreScreened() {
 // a second Origin header was never checked (only the first was); Transfer-Encoding on HTTP/1.0
 // was served; a method that is valid UTF-8 ("PÖST", or a bidi override) was echoed raw; the 505
 // said "server_error" for the client's version; "max_tokens": 1e400 was "not valid JSON".
+// A Content-Length with white space after the number ("5 ", "5\t") passed the screen (it trimmed
+// the value) and libmicrohttpd then answered it with its own HTML 400 after ours: two status lines
+// on one connection. Now one JSON 400 naming the header; white space before the number (which
+// libmicrohttpd skips) is served as before.
+void TestServeHostile::contentLengthWithWhiteSpaceGetsOneAnswer() {
+    ServeProcess serve({"--config", QString::fromStdString(write_config("clws", {{"ok?tag=CW-" + n_}}))}, env_);
+    QVERIFY(serve.ok());
+    const int port = port_of(serve.url(""));
+    const QByteArray body = chat_body("clws", false);
+    const QByteArray n = QByteArray::number(body.size());
+    const QByteArray head = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
+    for (const QByteArray& value : {" " + n + " ", n + " ", n + "\t", "\t" + n + "\t", "  " + n + "  "}) {
+        const QByteArray r = raw_exchange(port, head + "Content-Length:" + value + "\r\n\r\n" + body, 20000);
+        QVERIFY2(r.count("HTTP/1.") == 1, r.constData());
+        QVERIFY2(status_of(r) == 400, r.constData());
+        const QJsonObject e = one_response_error(r);
+        QVERIFY2(!e.isEmpty(), r.constData());
+        QCOMPARE(e["param"].toString(), QStringLiteral("Content-Length"));
+        QVERIFY2(e["message"].toString().contains("white space after the number"), r.constData());
+    }
+    for (const QByteArray& value : {" " + n, "  " + n, "\t" + n}) {
+        const QByteArray r = raw_exchange(port, head + "Content-Length:" + value + "\r\n\r\n" + body, 20000);
+        QVERIFY2(r.count("HTTP/1.") == 1, r.constData());
+        QVERIFY2(status_of(r) == 200, r.constData());
+    }
+    QCOMPARE(upstream_calls("CW-"), 3);
+}
+
 void TestServeHostile::headFaultsFromTheSecondReviewGetOneJsonAnswer() {
     ServeProcess serve({"--config", QString::fromStdString(write_config("second", {{"ok?tag=SR-" + n_}}))}, env_);
     QVERIFY(serve.ok());

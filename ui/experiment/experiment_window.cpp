@@ -477,7 +477,7 @@ void ExperimentWindow::pollProgress() {
     const auto p = ended ? o.progress : runner_->progress();
     progress_->setMaximum(std::max(1, p.total));
     progress_->setValue(p.done);
-    QString s = tr("%1 of %2 done · %3 spent this session · ETA %4").arg(p.done).arg(p.total).arg(format_money(p.spent_usd)).arg(duration(p.eta_s));
+    QString s = tr("%1 of %2 done · %3 spent this session · ETA %4").arg(p.done).arg(p.total).arg(p.spent_complete ? format_money(p.spent_usd) : cost_text(false, p.spent_usd)).arg(duration(p.eta_s));
     if (p.resumed) s += tr(" · %1 from earlier sessions").arg(p.resumed);
     if (p.failed) s += tr(" · %1 failed").arg(p.failed);
     if (p.paused) s += tr(" · paused (calls under way finish)");
@@ -624,14 +624,22 @@ void ExperimentWindow::showResults(const eval::ExperimentResults& r) {
                                       : none_judged ? na()
                                       : !c.lc_win_rate ? na_because(lc_brief(c.lc_missing), QString::fromStdString(c.lc_se_missing))
                                                        : na_because(tr("bootstrap"), QString::fromStdString(c.lc_se_missing)));
-            table_->setItem(i, col++, none_judged ? na() : num_item(c.win.win_rate, 2));
-            table_->setItem(i, col++, none_judged ? na() : num_item(c.win.standard_error, 2));
+            // Judged but no verdict could be read: "n/a (no readable verdict)", never 0.00 ± 0.00.
+            const bool no_verdict = !none_judged && !eval::has_verdict(c, r.mode);
+            auto no_verdict_item = [&] {
+                return na_because(tr("no readable verdict"), tr("No verdict of the judge could be read; the Unreadable column says why"));
+            };
+            table_->setItem(i, col++, none_judged ? na() : no_verdict ? no_verdict_item() : num_item(c.win.win_rate, 2));
+            table_->setItem(i, col++, none_judged ? na() : no_verdict ? no_verdict_item() : num_item(c.win.standard_error, 2));
         } else {
             table_->setItem(i, col++, c.score ? num_item(*c.score, 2)
                                       : none_judged ? na()
                                                     : na_because(tr("no readable verdict"),
                                                                  tr("No verdict of the judge could be read; the Unreadable column says why")));
-            table_->setItem(i, col++, num_item(c.score_se.value_or(0), 2));
+            table_->setItem(i, col++, c.score ? num_item(c.score_se.value_or(0), 2)
+                                      : none_judged ? na()
+                                                    : na_because(tr("no readable verdict"),
+                                                                 tr("No verdict of the judge could be read; the Unreadable column says why")));
         }
         // No price for any call: "cost unknown", never "$0"; part of it priced: "≥ $x".
         auto* cost = none_generated ? na()

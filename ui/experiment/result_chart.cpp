@@ -283,10 +283,15 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
     if (!r.judge_note.empty()) s.title = s.title.toHtmlEscaped() + "<br>judged by the " + QString::fromStdString(r.judge_note).toHtmlEscaped();
     std::vector<double> xs, ys;
     // Configurations whose cost is unknown (no price for any of their calls): never "$0".
-    QStringList cost_unknown;
+    QStringList cost_unknown, no_verdict;
     for (const auto& c : r.configs) {
         // Nothing judged yet (and nothing failed): there is no result to plot, not a 0% at $0.
         if (c.judged == 0 && c.failed == 0) continue;
+        // Judged but no verdict could be read: no point at 0% (nor a frontier mark), named in the caption.
+        if (!eval::has_verdict(c, r.mode)) {
+            no_verdict << QString::fromStdString(c.name);
+            continue;
+        }
         const auto px = x_of(c, x);
         if (!px) continue;
         const bool unknown_cost = x == XAxis::Cost && !c.cost_complete && !(c.cost_per_instance > 0);
@@ -294,8 +299,11 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
         ChartPoint p;
         p.name = QString::fromStdString(c.name);
         // Part of its cost known: plotted at that part, a lower bound, and labelled so.
-        if (x == XAxis::Cost && !c.cost_complete && c.cost_per_instance > 0)
+        if (x == XAxis::Cost && !c.cost_complete && c.cost_per_instance > 0) {
             p.name += QObject::tr(" (cost ≥ %1)").arg(format_money(c.cost_per_instance));
+            p.x_text = QString::fromStdString(eval::cost_text(c));
+        }
+        if (unknown_cost) p.x_text = QObject::tr("cost unknown");
         p.source = QString::fromStdString(c.source);
         p.x = *px;
         p.y = all_lc ? *c.lc_win_rate : pairwise ? c.win.win_rate : c.score.value_or(0);
@@ -348,6 +356,7 @@ ChartSpec chart_spec(const eval::ExperimentResults& r, XAxis x, bool log_x, bool
         s.x_label = QObject::tr("TFLOPs per instance");
         caption << QObject::tr("TFLOPs per instance: unknown for every configuration (no parameter counts for their models).");
     }
+    if (!no_verdict.isEmpty()) caption << QObject::tr("Not plotted, no readable verdict: %1.").arg(no_verdict.join(", "));
     int degraded = 0;
     for (const auto& p : s.points) degraded += p.degraded > 0;
     if (degraded)
@@ -708,7 +717,7 @@ QString ResultChart::to_csv(const ChartSpec& spec) {
     };
     QString out = "configuration," + esc(spec.x_label) + "," + esc(spec.y_label) + ",error,frontier,source,with_dropped_agents\n";
     for (const auto& p : spec.points)
-        out += esc(p.name) + "," + QString::number(p.x, 'g', 10) + "," + QString::number(p.y, 'g', 10) + "," +
+        out += esc(p.name) + "," + (p.x_text.isEmpty() ? QString::number(p.x, 'g', 10) : esc(p.x_text)) + "," + QString::number(p.y, 'g', 10) + "," +
                QString::number(p.y_err, 'g', 10) + "," + (p.frontier ? "true" : "false") + "," + esc(p.source) + "," +
                QString::number(p.degraded) + "\n";
     return out;

@@ -24,6 +24,9 @@ struct ChartPoint {
     double x = 0, y = 0;
     double y_err = 0;
     bool frontier = false;
+    // The x as the CSV says it when the number alone would mislead: "cost unknown" (plotted at 0),
+    // "≥ $0.0012" (only part of the cost priced: a lower bound).
+    QString x_text = {};
     // Answers made without some of the configuration's agents: the point is ringed and its
     // tooltip names the agents and their errors.
     int degraded = 0;
