@@ -407,6 +407,45 @@ void RunView::prepare(const config::Config& c) {
     fitPanesToPage();
 }
 
+int RunView::paneLinesHeight(const AgentPane* p) const {
+    // What the pane needs at its width: its wrapped lines (stats, provenance, an error)
+    // count whole, else they were drawn over the answer.
+    int need = p->minimumSizeHint().height();
+    const int inner = p->width() - p->layout()->contentsMargins().left() - p->layout()->contentsMargins().right();
+    for (auto* label : p->findChildren<QLabel*>())
+        if (inner > 0 && label->wordWrap() && label->isVisibleTo(p)) // not laid out yet: refitted when it is
+            need += std::max(0, label->heightForWidth(inner) - label->minimumSizeHint().height());
+    return need - p->body()->minimumHeight();
+}
+
+int RunView::heightNeeded(int final_lines) const {
+    int layers = 0;
+    for (qsizetype li = 0; li < layer_columns_.size() && li < static_cast<qsizetype>(layer_titles_.size()); ++li) {
+        const auto panes = layer_columns_[li]->findChildren<AgentPane*>(QString(), Qt::FindDirectChildrenOnly);
+        for (auto* p : panes)
+            layers = std::max(layers, layer_titles_[static_cast<std::size_t>(li)]->sizeHint().height() + layer_columns_[li]->layout()->spacing() +
+                                          paneLinesHeight(p) + p->bodyHeightForLines(kPaneFewestLines));
+    }
+    // The layers' view: its margins, frame and the sideways scroll bar (the layers scroll at 1024 px).
+    layers += 2 * kColumnsMargin + 2 * scroll_->frameWidth() + scroll_->horizontalScrollBar()->sizeHint().height();
+    int fin = 0;
+    if (final_lines > 0) {
+        const auto* rv = final_title_->parentWidget()->layout();
+        fin = final_title_->sizeHint().height() + final_lines * final_->fontMetrics().lineSpacing() + 2 * final_->frameWidth() +
+              2 * static_cast<int>(final_->document()->documentMargin()) + 3 * rv->spacing() +
+              (totals_->text().isEmpty() ? 0 : totals_->heightForWidth(std::max(1, totals_->width())));
+        for (const QLabel* l : {final_note_, final_sentence_})
+            if (l->isVisibleTo(this)) fin += l->heightForWidth(std::max(1, l->width())) + rv->spacing();
+    }
+    const int note = note_->isVisibleTo(this) ? note_->heightForWidth(std::max(1, note_->width())) + layout()->spacing() : 0;
+    return note + std::max(layers, fin);
+}
+
+int RunView::bandHeight() const {
+    const int line = fontMetrics().lineSpacing();
+    return 4 * line + (order_.isEmpty() ? 3 * line : order_.front()->bodyHeightForLines(3));
+}
+
 void RunView::fitPanesToPage() {
     const int view = scroll_->viewport()->height();
     for (qsizetype li = 0; li < layer_columns_.size() && li < static_cast<qsizetype>(layer_titles_.size()); ++li) {
@@ -417,17 +456,12 @@ void RunView::fitPanesToPage() {
             // What the pane needs at its width: its wrapped lines (stats, provenance, an error)
             // count whole, else they were drawn over the answer. A view too low for that (the
             // editing layout's band): the pane gets what it needs and the layers scroll.
-            int need = p->minimumSizeHint().height();
-            const int inner = p->width() - p->layout()->contentsMargins().left() - p->layout()->contentsMargins().right();
-            for (auto* label : p->findChildren<QLabel*>())
-                if (inner > 0 && label->wordWrap() && label->isVisibleTo(p)) // not laid out yet: refitted when it is
-                    need += std::max(0, label->heightForWidth(inner) - label->minimumSizeHint().height());
             // The answer box gives up lines (down to a few; it scrolls) before the pane's own lines
             // (stats, provenance) go under the scroll bar: at 1024×700 with a banner they were cut.
-            const int others = need - p->body()->minimumHeight();
+            const int others = paneLinesHeight(p);
             const int body = std::clamp(page - others, p->bodyHeightForLines(kPaneFewestLines), p->bodyHeightForLines(kPaneLines));
             if (p->body()->minimumHeight() != body) p->body()->setMinimumHeight(body);
-            need = others + body;
+            int need = others + body;
             // As many whole panes as fit in the view share it (one, a page, on a small screen);
             // a pane that needs more than its share gets it and the layers scroll.
             const int fit = std::clamp(page / std::max(1, need), 1, std::max(1, static_cast<int>(panes.size())));
