@@ -165,6 +165,7 @@ private slots:
     void runningSplitTheUserDragsIsRemembered();
     void runningLayoutHoldsWithTwoBannersAndARememberedGraph();
     void editingLayoutKeepsTheGraphReadableWithTwoNotices();
+    void runningFinalSplitIsRememberedAcrossARestart();
 };
 
 void TestWindowLayout::init() {
@@ -903,6 +904,46 @@ void TestWindowLayout::editingLayoutKeepsTheGraphReadableWithTwoNotices() {
     check_no_overlap(w);
     if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT"))
         w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + "two-notices.png");
+}
+
+// Review 9 (35-small-dragged.png, 37-small-restart-running.png): the running layout's split between
+// the layers and the final answer, as dragged, came back at its default after a restart.
+void TestWindowLayout::runningFinalSplitIsRememberedAcrossARestart() {
+    QTemporaryDir dir;
+    auto final_split = [](ui::MainWindow& w) {
+        for (auto* sp : w.runView()->findChildren<QSplitter*>())
+            if (sp->orientation() == Qt::Horizontal) return sp;
+        return static_cast<QSplitter*>(nullptr);
+    };
+    int dragged = 0;
+    {
+        ui::MainWindow w(history_in(dir));
+        w.resize(1024, 700);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.setRunningLayout(true);
+        auto* split = final_split(w);
+        QVERIFY(split);
+        QApplication::processEvents();
+        auto sizes = split->sizes();
+        const int total = sizes[0] + sizes[1];
+        dragged = sizes[1] + 150; // a wider final answer
+        split->setSizes({total - dragged, dragged});
+        emit split->splitterMoved(total - dragged, 1); // as a drag of the handle does
+        QCOMPARE(split->sizes()[1], dragged);
+        w.close();
+    }
+    ui::MainWindow w(history_in(dir));
+    w.resize(1024, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.setRunningLayout(true);
+    auto* split = final_split(w);
+    QTRY_VERIFY2_WITH_TIMEOUT(std::abs(split->sizes()[1] - dragged) <= 6,
+                              qPrintable(QStringLiteral("final answer %1 px, dragged to %2").arg(split->sizes()[1]).arg(dragged)), 3000);
+    // The editing layout keeps its own side column.
+    w.setRunningLayout(false);
+    QTRY_VERIFY_WITH_TIMEOUT(split->sizes()[1] < dragged - 20, 3000);
 }
 
 QTEST_MAIN(TestWindowLayout)

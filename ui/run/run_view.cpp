@@ -16,6 +16,7 @@
 #include "run/provenance_text.h"
 #include <QElapsedTimer>
 #include <QMouseEvent>
+#include <QSettings>
 #include <QSignalBlocker>
 #include <QHBoxLayout>
 #include <QScrollArea>
@@ -314,7 +315,12 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
     split->setStretchFactor(0, 5);
     split->setStretchFactor(1, 2);
     split->setSizes({700, 300}); // the layers get the room; the final answer a side column
-    connect(split, &QSplitter::splitterMoved, this, [this] { auto_split_ = false; }); // the user's choice stays
+    connect(split, &QSplitter::splitterMoved, this, [this] {
+        auto_split_ = false; // the user's choice stays
+        // The running layout's final answer width, as dragged, for this and later sessions (as the
+        // window's vertical split): it was lost at a restart although the README promised it.
+        if (final_wide_) QSettings().setValue("layout/runningFinal", split_->sizes().value(1));
+    });
     v->addWidget(split);
 }
 
@@ -338,7 +344,10 @@ void RunView::applySplit() {
     const int w = std::max(400, split_->width() - split_->handleWidth());
     const int n = static_cast<int>(layer_columns_.size());
     const int layers_need = n * (kColumnMinWidth + 6) + 24; // column spacing, margins, scroll bar
-    const int fin = final_wide_ ? std::max(kFinalMinWidth, std::min(w * 9 / 20, w - layers_need)) : w * 3 / 10;
+    int fin = final_wide_ ? std::max(kFinalMinWidth, std::min(w * 9 / 20, w - layers_need)) : w * 3 / 10;
+    // Where the user dragged it in the running layout (an earlier session too), as far as the width allows.
+    if (const int dragged = QSettings().value("layout/runningFinal", 0).toInt(); final_wide_ && dragged > 0)
+        fin = std::clamp(dragged, std::min(120, w / 2), std::max(std::min(120, w / 2), w - 120));
     const QSignalBlocker block(split_);
     split_->setSizes({w - fin, fin});
 }
