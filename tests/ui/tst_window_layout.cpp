@@ -166,6 +166,7 @@ private slots:
     void runningLayoutHoldsWithTwoBannersAndARememberedGraph();
     void editingLayoutKeepsTheGraphReadableWithTwoNotices();
     void runningFinalSplitIsRememberedAcrossARestart();
+    void timelineKeepsItsLegendAndAxisInView();
 };
 
 void TestWindowLayout::init() {
@@ -944,6 +945,60 @@ void TestWindowLayout::runningFinalSplitIsRememberedAcrossARestart() {
     // The editing layout keeps its own side column.
     w.setRunningLayout(false);
     QTRY_VERIFY_WITH_TIMEOUT(split->sizes()[1] < dragged - 20, 3000);
+}
+
+// Review 9 (05c-timeline.png, 12-dead-open.png, 25-back.png): after a 3-layer run the timeline
+// followed the last layer and its legend and seconds scrolled out of view; "No run yet…" was
+// drawn half cut; the axis labels were clipped in the editing layout. The legend and the axis
+// stay in the view (only the rows scroll); the empty state is whole and inside it.
+void TestWindowLayout::timelineKeepsItsLegendAndAxisInView() {
+    for (const QSize size : {QSize(1400, 900), QSize(1024, 700)}) {
+        QSettings().clear();
+        QTemporaryDir dir;
+        ui::MainWindow w(history_in(dir)); // the offline demo: 3, 3 and 1 agents
+        w.resize(size);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTRY_COMPARE_WITH_TIMEOUT(w.size(), size, 3000);
+        auto* scroll = w.findChild<QScrollArea*>("timelineScroll");
+        auto* timeline = w.timeline();
+        auto in_view = [&](const QRect& r) {
+            QApplication::processEvents();
+            const QRect at(timeline->mapTo(scroll->viewport(), r.topLeft()), r.size());
+            return scroll->viewport()->rect().contains(at);
+        };
+        // Before any run: the sentence whole, in view.
+        QVERIFY(!timeline->showsAxis());
+        QFont f = timeline->font();
+        f.setPointSizeF(std::max(8.0, f.pointSizeF() * 0.8));
+        const QRect empty = timeline->emptyTextRect();
+        const int needed = QFontMetrics(f).boundingRect(QRect(0, 0, empty.width(), 10000), Qt::AlignHCenter | Qt::TextWordWrap, timeline->emptyText()).height();
+        QVERIFY2(in_view(empty) && empty.height() >= needed, qPrintable(QStringLiteral("empty text %1 px of %2 at %3 in a view of %4 px")
+                                                                         .arg(empty.height()).arg(needed).arg(empty.top()).arg(scroll->viewport()->height())));
+        QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+        QVERIFY(w.startRun());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        for (bool running : {true, false}) {
+            w.setRunningLayout(running);
+            QApplication::processEvents();
+            QVERIFY2(scroll->viewport()->height() < timeline->height(), "the rows fit whole: nothing scrolls at this size");
+            for (int value : {scroll->verticalScrollBar()->maximum(), 0}) { // the last layer, then the first
+                scroll->verticalScrollBar()->setValue(value);
+                const QString where = QStringLiteral("%1x%2 %3, scrolled to %4: ").arg(size.width()).arg(size.height())
+                                          .arg(running ? "running" : "editing").arg(value);
+                QVERIFY2(in_view(timeline->legendRect()), qPrintable(where + "legend out of view"));
+                QVERIFY2(in_view(timeline->axisLabelsRect()),
+                         qPrintable(where + QStringLiteral("axis at %1 in a view of %2 px").arg(timeline->axisLabelsRect().top()).arg(scroll->viewport()->height())));
+                QVERIFY(!timeline->legendRect().intersects(timeline->axisLabelsRect()));
+            }
+        }
+        // The last layer's row, scrolled to, is clear of the legend and the axis.
+        scroll->verticalScrollBar()->setValue(scroll->verticalScrollBar()->maximum());
+        QApplication::processEvents();
+        const QRect last = timeline->barRect(2, 0).toRect();
+        QVERIFY2(!last.intersects(timeline->axisLabelsRect()) && !last.intersects(timeline->legendRect()) && in_view(last),
+                 qPrintable(QStringLiteral("L3.1 at %1, axis at %2").arg(last.top()).arg(timeline->axisLabelsRect().top())));
+    }
 }
 
 QTEST_MAIN(TestWindowLayout)
