@@ -10,6 +10,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QImage>
@@ -28,6 +29,7 @@
 #include <fstream>
 
 #include "graph/graph_scene.h"
+#include "help_dialogs.h"
 #include "history/history_panel.h"
 #include "main_window.h"
 #include "model/autosave.h"
@@ -167,6 +169,7 @@ private slots:
     void editingLayoutKeepsTheGraphReadableWithTwoNotices();
     void runningFinalSplitIsRememberedAcrossARestart();
     void timelineKeepsItsLegendAndAxisInView();
+    void shortcutsHelpListsTheKeyboardReach();
 };
 
 void TestWindowLayout::init() {
@@ -999,6 +1002,17 @@ void TestWindowLayout::timelineKeepsItsLegendAndAxisInView() {
         QVERIFY2(!last.intersects(timeline->axisLabelsRect()) && !last.intersects(timeline->legendRect()) && in_view(last),
                  qPrintable(QStringLiteral("L3.1 at %1, axis at %2").arg(last.top()).arg(timeline->axisLabelsRect().top())));
     }
+}
+
+// Review 9: Help ▸ Keyboard shortcuts did not list the arrow keys, Home and End over the graph's
+// nodes, nor Tab / Ctrl+Tab leaving the prompt, all of which work.
+void TestWindowLayout::shortcutsHelpListsTheKeyboardReach() {
+    QPointer<QMessageBox> d = ui::shortcuts_dialog(nullptr);
+    const QString text = d->text();
+    for (const char* key : {"← → ↑ ↓", "Home / End", "Tab / Shift+Tab, Ctrl+Tab", "Ctrl+Enter", "F11"})
+        QVERIFY2(text.contains(QString::fromUtf8(key)), key);
+    QVERIFY(text.contains("final aggregator") && text.contains("Leave the prompt"));
+    delete d;
 }
 
 QTEST_MAIN(TestWindowLayout)
