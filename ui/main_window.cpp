@@ -46,6 +46,7 @@
 #include "engine/run_html.h"
 #include "engine/run_markdown.h"
 #include "engine/run_outcome.h"
+#include "common/compact_notices.h"
 #include "common/folders.h"
 #include "common/keyboard.h"
 #include "common/latency.h"
@@ -199,6 +200,16 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
     recovery_bar_->setStyleSheet("background: #FFF4CE; color: black");
     recovery_bar_->hide();
     cv->addWidget(recovery_bar_);
+    // Short of room (1024×700 with two of them), the notices take a line each, not the graph's rows.
+    notices_ = new CompactNotices(this);
+    notices_->add(banner_, banner_text_, {try_it_});
+    notices_->add(run_warning_box_, run_warning_, {anyway});
+    notices_->add(recovery_bar_, rlabel, {recover, discard});
+    fit_centre_ = new QTimer(this);
+    fit_centre_->setSingleShot(true);
+    fit_centre_->setInterval(0);
+    connect(fit_centre_, &QTimer::timeout, this, &MainWindow::fitCentre);
+    centre->installEventFilter(this); // resized, or a notice shown, hidden or reworded
     centre_split_ = new QSplitter(Qt::Vertical);
     centre_split_->setObjectName("centreSplitter");
     centre_split_->setChildrenCollapsible(false);
@@ -374,6 +385,8 @@ MainWindow::MainWindow(std::unique_ptr<store::HistoryRecorder> history, QWidget*
         if (run_view_->provenance()) presenter_->shownScene()->setProvenance(*run_view_->provenanceRecord(), *run_view_->provenance());
     });
     connect(run_view_, &RunView::messagesRequested, this, &MainWindow::showMessages);
+    // After a run the panes' provenance lines arrive: the run view's floor grows with them.
+    connect(run_view_, &RunView::provenanceComputed, fit_centre_, qOverload<>(&QTimer::start));
     connect(presenter_, &RunPresenter::recordAvailable, prompt_panel_, &PromptPanel::setCompareEnabled);
     connect(presenter_, &RunPresenter::readOnlyChanged, this, [this](bool ro) {
         for (auto* a : std::as_const(canvas_actions_)) a->setEnabled(!ro);
@@ -673,6 +686,7 @@ void MainWindow::setRunningLayout(bool running, bool live) {
     }
     // Running: the prompt is compact (a line or two; a click in it brings the rest back) and the
     // panes and the final answer get the rows. The user's own split of the running layout is kept.
+    prompt_panel_->setButtonsInRow(running);
     prompt_panel_->setCompact(running);
     applyCentreSplit();
     // Once the docks' and the prompt's new heights are laid out (the splitter hands a later
@@ -685,19 +699,60 @@ void MainWindow::setRunningLayout(bool running, bool live) {
 }
 
 void MainWindow::applyCentreSplit() {
+    fitNotices();
     const bool running = running_layout_;
-    const int total = std::max(300, centre_split_->height());
+    const int total = std::max(300, centre_split_->height() - 2 * centre_split_->handleWidth());
+    // The graph keeps a row of nodes at a readable scale, never a sliver (review 9: ~40 px).
+    const int floor = view_->oneRowHeight();
+    const int need = runViewNeed();
+    const int least_prompt = prompt_panel_->minimumSizeHint().height();
     if (running) {
         const QSettings s;
-        const int prompt = std::max(prompt_panel_->minimumSizeHint().height(), s.value("layout/runningPrompt", 0).toInt());
-        const int graph = std::clamp(s.value("layout/runningGraph", std::clamp(total * 2 / 9, std::min(124, total / 3), 260)).toInt(),
-                                     std::min(120, total / 3), total / 2);
+        // The panes' lines and the final answer come before a graph height remembered from an earlier
+        // drag (review 9: the final answer had ~14 lines, a provenance line was cut), and before the
+        // full prompt after a click in it (every stats line was half cut): the graph gives way down to
+        // its row, then the prompt down to its least; the run view keeps what it needs.
+        const int want = prompt_panel_->isCompact() ? std::max(least_prompt, s.value("layout/runningPrompt", 0).toInt())
+                                                    : prompt_panel_->sizeHint().height();
+        int graph = std::clamp(s.value("layout/runningGraph", std::clamp(total * 2 / 9, std::min(124, total / 3), 260)).toInt(),
+                               std::min(120, total / 3), total / 2);
+        graph = std::max(floor, std::min(graph, total - want - need));
+        const int prompt = std::clamp(total - graph - need, least_prompt, std::max(least_prompt, want));
         centre_split_->setSizes({graph, std::max(100, total - prompt - graph), prompt});
     } else {
         const int prompt = prompt_panel_->sizeHint().height();
-        const int graph = (total - prompt) * 2 / 5;
-        centre_split_->setSizes({graph, std::max(100, total - prompt - graph), prompt});
+        const int graph = std::max(floor, (total - prompt) * 2 / 5);
+        centre_split_->setSizes({graph, std::max(need, total - prompt - graph), prompt});
     }
+}
+
+int MainWindow::runViewNeed() const {
+    if (!running_layout_) return run_view_->bandHeight(); // the editing layout's band: its panes scroll
+    // Running: every pane's own lines, and (with the compact prompt) a final answer of 15 lines.
+    return run_view_->heightNeeded(prompt_panel_->isCompact() ? 15 : 0);
+}
+
+bool MainWindow::fitNotices() {
+    const int handles = 2 * centre_split_->handleWidth();
+    // The splitter's height with every notice at full length, against what its parts need at least.
+    const int with_full = centre_split_->height() + notices_->shownHeight() - notices_->fullHeight();
+    const bool compact = with_full < view_->oneRowHeight() + runViewNeed() + prompt_panel_->minimumSizeHint().height() + handles;
+    const bool changed = compact != notices_->isCompact();
+    notices_->setCompact(compact);
+    notices_->refresh();
+    if (changed) centralWidget()->layout()->activate();
+    return changed;
+}
+
+void MainWindow::fitCentre() {
+    const bool changed = fitNotices();
+    const auto sizes = centre_split_->sizes();
+    if (changed || sizes[0] < view_->oneRowHeight() || sizes[1] < runViewNeed()) applyCentreSplit();
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* e) {
+    if (watched == centralWidget() && (e->type() == QEvent::Resize || e->type() == QEvent::LayoutRequest)) fit_centre_->start();
+    return QMainWindow::eventFilter(watched, e);
 }
 
 int MainWindow::runningTimelineHeight() const { return std::clamp(height() / 8, 85, 150); }
@@ -705,12 +760,9 @@ int MainWindow::runningTimelineHeight() const { return std::clamp(height() / 8, 
 void MainWindow::expandPrompt() {
     if (!prompt_panel_->isCompact()) return;
     prompt_panel_->setCompact(false);
-    // The full panel takes its room from the run view, not from the graph.
-    auto sizes = centre_split_->sizes();
-    const int grow = std::max(0, prompt_panel_->sizeHint().height() - sizes[2]);
-    sizes[1] = std::max(100, sizes[1] - grow);
-    sizes[2] += grow;
-    centre_split_->setSizes(sizes);
+    // The full panel takes its room from the graph (down to a row of nodes), never from the panes'
+    // lines; on a small screen it gets what is left (its prompt scrolls).
+    applyCentreSplit();
 }
 
 void MainWindow::restoreModeDocks() {

@@ -30,6 +30,7 @@ class QTreeWidget;
 namespace moa::ui {
 
 class Autosave;
+class CompactNotices;
 class ConfigsPanel;
 class ExperimentWindow;
 class ConfigDocument;
@@ -120,6 +121,7 @@ signals:
 protected:
     void closeEvent(QCloseEvent* e) override;
     void changeEvent(QEvent* e) override; // activated: the history list picks up runs made elsewhere
+    bool eventFilter(QObject* watched, QEvent* e) override;
 
 private:
     bool allAgentsOnDemo() const; // every agent of the open document runs on the offline demo
@@ -128,6 +130,12 @@ private:
     int runningTimelineHeight() const;
     void applyCentreSplit(); // graph, run view and prompt, as the layout (running or editing) has them
     void expandPrompt(); // the compact prompt of the running layout, whole again
+    // The centre's floors: the graph a row of nodes, the run view what runViewNeed() says; the
+    // notices shorten to a line when that leaves no room (fitNotices, true when they changed).
+    // fitCentre re-splits only when a floor is broken (a notice appeared, the panes' lines grew).
+    int runViewNeed() const;
+    bool fitNotices();
+    void fitCentre();
     void updateTitle();
     void updateBanner();
     bool maybeSave();
@@ -172,6 +180,8 @@ private:
     Autosave* autosave_;
     QWidget* recovery_bar_;
     QSplitter* centre_split_ = nullptr;
+    CompactNotices* notices_ = nullptr;
+    QTimer* fit_centre_ = nullptr;
     bool running_layout_ = false;
     int editing_timeline_ = 0; // the timeline dock's height in the editing layout
     QList<QPointer<QDockWidget>> mode_hidden_; // the editing docks the running layout hid

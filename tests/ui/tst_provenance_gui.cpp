@@ -12,6 +12,9 @@
 #include <QElapsedTimer>
 #include <QTextBlock>
 #include <QApplication>
+#include <QPushButton>
+#include <QScreen>
+#include <QScrollBar>
 #include <QtTest>
 
 #include "engine/run_html.h"
@@ -46,6 +49,7 @@ private slots:
     void longRunNeverBlocksTheGuiThread();
     void walkthroughStepsThroughTheLayers();
     void walkthroughAndHtmlFromTheWindow();
+    void walkthroughFitsASmallScreen();
     void timelineHasAxisLegendAndTooltips();
     void spansMapToTheViewsText();
     void renderedMarkdownMapsToItsText();
@@ -347,6 +351,58 @@ void TestProvenanceGui::walkthroughAndHtmlFromTheWindow() {
     QCOMPARE(html.toStdString(), engine::to_html(crafted()));
     QVERIFY(html.contains("the shares of one answer can add up to more than 100%"));
     QVERIFY(html.contains("69% of L2.1 comes from L1.1"));
+}
+
+// Review 9 (87-small-walk-l2-dropped.png): the walkthrough was a fixed 1400×900 window, and on a
+// 1024×700 screen "Next layer ▶", the title and "Its answer" ran off its edge; its shares
+// (72% + 30% + 70%) added up to 172% with no word of why. It fits the screen's available area,
+// every button and both columns in view; F11 shows it full screen; the overlap is said.
+void TestProvenanceGui::walkthroughFitsASmallScreen() {
+    QStandardPaths::setTestModeEnabled(true);
+    QTemporaryDir dir;
+    MainWindow w(nullptr); // the offline demo: 3, 3 and 1 agents
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QSignalSpy finished(&w, &MainWindow::runFinished);
+    QVERIFY(w.startRun()); // the example prompt
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QPointer<LayersWalkthrough> walk = w.openWalkthrough();
+    QVERIFY(walk);
+    QVERIFY2(walk->width() <= w.availableArea().width() && walk->height() <= w.availableArea().height(),
+             qPrintable(QStringLiteral("%1x%2").arg(walk->width()).arg(walk->height())));
+    // 1024×700, or less on the test's screen (the offscreen screen is 800×800: narrower still).
+    const QRect small = QRect(0, 0, 1024, 700).intersected(walk->screen()->availableGeometry());
+    walk->showNormal(); // the window opens maximized (on a screen with a window manager)
+    walk->fitTo(small);
+    QTRY_VERIFY_WITH_TIMEOUT(walk->ready(), 20000);
+    walk->setLayer(1);
+    QTRY_VERIFY2_WITH_TIMEOUT(walk->width() <= small.width() && walk->height() <= small.height() && walk->width() >= small.width() * 9 / 10,
+                              qPrintable(QStringLiteral("%1x%2 in %3x%4").arg(walk->width()).arg(walk->height()).arg(small.width()).arg(small.height())), 3000);
+    QApplication::processEvents();
+    // Every button whole in the window, large enough for a projector; the title beside them.
+    for (QPushButton* b : walk->findChildren<QPushButton*>()) {
+        QVERIFY2(walk->rect().contains(QRect(b->mapTo(walk, QPoint(0, 0)), b->size())),
+                 qPrintable(b->text() + QStringLiteral(" at %1").arg(b->mapTo(walk, QPoint(0, 0)).x())));
+        QVERIFY2(b->width() >= b->sizeHint().width() && b->font().pointSizeF() >= 14, qPrintable(b->text()));
+    }
+    QVERIFY(walk->nextButton()->isEnabled() && walk->previousButton()->isEnabled());
+    QLabel* title = nullptr;
+    for (auto* l : walk->findChildren<QLabel*>())
+        if (l->text() == walk->heading()) title = l;
+    QVERIFY(title && title->height() >= title->heightForWidth(title->width()));
+    // Both columns ("What it was sent" | "Its answer") fit the page: nothing to scroll sideways.
+    auto* page = walk->page();
+    QVERIFY2(page->horizontalScrollBar()->maximum() == 0 && page->document()->size().width() <= page->viewport()->width() + 1,
+             qPrintable(QStringLiteral("document %1 px in a page of %2 px").arg(page->document()->size().width()).arg(page->viewport()->width())));
+    QVERIFY(walk->pageHtml().contains("Its answer"));
+    // Shares adding up to more than the whole are explained, as in the panes.
+    QVERIFY2(walk->pageHtml().contains("shares overlap"), qPrintable(walk->pageHtml().right(2000)));
+    // F11: full screen and back.
+    QTest::keyClick(walk, Qt::Key_F11);
+    QTRY_VERIFY_WITH_TIMEOUT(walk->isFullScreen(), 3000);
+    QTest::keyClick(walk, Qt::Key_F11);
+    QTRY_VERIFY_WITH_TIMEOUT(!walk->isFullScreen(), 3000);
+    walk->close();
 }
 
 void TestProvenanceGui::timelineHasAxisLegendAndTooltips() {

@@ -10,6 +10,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QImage>
@@ -22,11 +23,13 @@
 #include <QTemporaryDir>
 #include <QTextBrowser>
 #include <QTreeWidget>
+#include <QtMath>
 #include <QtTest>
 
 #include <fstream>
 
 #include "graph/graph_scene.h"
+#include "help_dialogs.h"
 #include "history/history_panel.h"
 #include "main_window.h"
 #include "model/autosave.h"
@@ -108,6 +111,38 @@ nlohmann::json demo_shape(int first) {
               {{"agents", agents(1, "demo-aggregator")}}}}};
 }
 
+
+// The room the running layout must keep (review 9 at 1024×700): every pane's stats and provenance
+// lines whole in the layers' view, the final answer at least 15 lines, the graph at least its
+// layer titles and a row of nodes at the scale shown. Empty when it holds, else what is wrong.
+QString running_room_problems(ui::MainWindow& w, const QString& when) {
+    QStringList wrong;
+    auto* scroll = qobject_cast<QScrollArea*>(w.runView()->pane(0, 0)->parentWidget()->parentWidget()->parentWidget()->parentWidget());
+    if (!scroll) return "no layers' view";
+    const auto& c = w.runView()->config();
+    for (std::size_t l = 0; l < c.layers.size(); ++l)
+        for (std::size_t i = 0; i < c.layers[l].agents.size(); ++i) {
+            auto* pane = w.runView()->pane(static_cast<int>(l), static_cast<int>(i));
+            scroll->ensureWidgetVisible(pane, 0, 0);
+            QApplication::processEvents();
+            const QRect view = scroll->viewport()->rect();
+            for (auto* label : {pane->findChild<QLabel*>("stats"), pane->findChild<QLabel*>("provenance")}) {
+                const QRect at(label->mapTo(scroll->viewport(), QPoint(0, 0)), label->size());
+                if (!label->isVisible() || !view.contains(at) || label->height() < label->heightForWidth(label->width()))
+                    wrong << QStringLiteral("L%1.%2 %3 at %4 (%5 of %6 px) in a view of %7 px")
+                                 .arg(l + 1).arg(i + 1).arg(label->objectName()).arg(at.top()).arg(label->height())
+                                 .arg(label->heightForWidth(label->width())).arg(view.height());
+            }
+        }
+    auto* fin = qobject_cast<QAbstractScrollArea*>(final_answer(w));
+    const int lines = fin->viewport()->height() / fin->fontMetrics().lineSpacing();
+    if (lines < 15) wrong << QStringLiteral("final answer %1 lines").arg(lines);
+    auto* graph = qobject_cast<ui::GraphView*>(w.findChild<QSplitter*>("centreSplitter")->widget(0));
+    const int row = qCeil((44 + ui::AgentNode::kHeight) * graph->scaleFactor());
+    if (graph->viewport()->height() < row) wrong << QStringLiteral("graph %1 px, a node row needs %2").arg(graph->viewport()->height()).arg(row);
+    return wrong.isEmpty() ? QString() : when + ": " + wrong.join("; ");
+}
+
 } // namespace
 
 class TestWindowLayout : public QObject {
@@ -130,6 +165,11 @@ private slots:
     void inspectorShowsTheSelectedAgentWithEightAgents();
     void selectingAnAgentRaisesTheInspectorWithRoom();
     void runningSplitTheUserDragsIsRemembered();
+    void runningLayoutHoldsWithTwoBannersAndARememberedGraph();
+    void editingLayoutKeepsTheGraphReadableWithTwoNotices();
+    void runningFinalSplitIsRememberedAcrossARestart();
+    void timelineKeepsItsLegendAndAxisInView();
+    void shortcutsHelpListsTheKeyboardReach();
 };
 
 void TestWindowLayout::init() {
@@ -777,6 +817,202 @@ void TestWindowLayout::runningSplitTheUserDragsIsRemembered() {
     auto* split = w.findChild<QSplitter*>("centreSplitter");
     QTRY_VERIFY_WITH_TIMEOUT(std::abs(split->sizes()[2] - 110) <= 6, 3000); // within rounding of the splitter
     QVERIFY2(std::abs(split->sizes()[0] - 150) <= 6, qPrintable(QString::number(split->sizes()[0])));
+}
+
+// Review 9 at 1024×700 (42-small-2banners-done.png, 43-small-prompt-click.png): with the demo
+// banner, the recovery bar and a graph height remembered from an earlier drag, L2.1's provenance
+// went under the layers' scroll bar and the final answer had ~14 lines; a click in the prompt after
+// the run put every stats line half under it and left the final answer ~7 lines. The remembered
+// graph and the notices give way (down to a readable graph), never the panes' lines.
+void TestWindowLayout::runningLayoutHoldsWithTwoBannersAndARememberedGraph() {
+    QTemporaryDir dir;
+    {
+        ui::ConfigDocument doc; // the last session left unsaved changes: the recovery bar shows
+        doc.reset(make_config(demo_shape(3)), {});
+        QVERIFY(ui::Autosave(&doc, ui::Autosave::defaultFile(), 60000).writeNow());
+    }
+    QSettings().setValue("layout/runningGraph", 260); // dragged tall in an earlier session
+    QSettings().setValue("layout/runningPrompt", 40);
+    ui::MainWindow w(history_in(dir)); // the offline demo: its banner shows
+    w.resize(1024, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QTRY_COMPARE_WITH_TIMEOUT(w.size(), QSize(1024, 700), 3000);
+    QVERIFY(w.findChild<QWidget*>("recovery_bar")->isVisible());
+    QVERIFY(w.findChild<QWidget*>("demo_banner")->isVisible());
+    QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+    QVERIFY(w.startRun()); // the example prompt
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.runView()->pane(1, 0)->provenanceText().contains("comes from"), 20000);
+    QString wrong;
+    QTRY_VERIFY2_WITH_TIMEOUT((wrong = running_room_problems(w, "after the run")).isEmpty(), qPrintable(wrong), 5000);
+    check_no_overlap(w);
+    // The notices are still there, their whole text in the tooltip when shortened.
+    QVERIFY(w.findChild<QWidget*>("recovery_bar")->isVisible() && w.findChild<QWidget*>("demo_banner")->isVisible());
+    if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT"))
+        w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + "two-banners.png");
+
+    // A click in the prompt brings the full panel back, without cutting the panes or the answer.
+    QTest::mouseClick(w.promptEditor()->viewport(), Qt::LeftButton, {}, QPoint(10, 5));
+    QVERIFY(!w.promptPanel()->isCompact());
+    QTRY_VERIFY_WITH_TIMEOUT(w.promptPanel()->system()->isVisible(), 3000);
+    QTRY_VERIFY2_WITH_TIMEOUT((wrong = running_room_problems(w, "after a click in the prompt")).isEmpty(), qPrintable(wrong), 5000);
+    QVERIFY2(w.promptEditor()->viewport()->height() >= w.promptEditor()->fontMetrics().lineSpacing(),
+             qPrintable(QString::number(w.promptEditor()->viewport()->height())));
+    QCOMPARE(w.size(), QSize(1024, 700));
+    check_no_overlap(w);
+    if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT"))
+        w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + "prompt-click.png");
+    ui::ConfigDocument doc;
+    ui::Autosave(&doc, ui::Autosave::defaultFile()).clear();
+}
+
+// Review 9 (31-small-warn.png): in the editing layout at 1024×700 the demo banner and the warning
+// about a dead provider (seven wrapped lines) squeezed the graph to ~40 px with no node readable.
+// The notices shorten to a line (whole in their tooltip); the graph keeps a row of nodes.
+void TestWindowLayout::editingLayoutKeepsTheGraphReadableWithTwoNotices() {
+    QTemporaryDir dir;
+    auto j = demo_shape(3);
+    j["layers"][0]["agents"][1] = {{"provider", "dead"}, {"model", "gone"}};
+    j["providers"]["dead"] = {{"base_url", "http://127.0.0.1:9/v1"}, {"max_retries", 0}, {"connect_timeout_ms", 2000}};
+    ui::MainWindow w(history_in(dir));
+    w.resize(1024, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.openFile(write(dir, "dead.moa.json", j)));
+    QTRY_COMPARE_WITH_TIMEOUT(w.size(), QSize(1024, 700), 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.providersStatus()->text().contains("dead ✗"), 20000);
+    w.promptEditor()->setPlainText("Who is there?");
+    QVERIFY(!w.startRun()); // warns first
+    auto* warning = w.findChild<QLabel*>("run_warning");
+    QVERIFY(warning && warning->isVisible() && w.findChild<QWidget*>("demo_banner")->isVisible());
+    QVERIFY(!w.runningLayout());
+    auto* graph = qobject_cast<ui::GraphView*>(w.findChild<QSplitter*>("centreSplitter")->widget(0));
+    auto graph_readable = [&] {
+        QApplication::processEvents();
+        return graph->viewport()->height() >= qCeil((44 + ui::AgentNode::kHeight) * graph->scaleFactor());
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(graph_readable(), qPrintable(QStringLiteral("graph %1 px at scale %2, warning %3 px")
+                                                               .arg(graph->viewport()->height()).arg(graph->scaleFactor())
+                                                               .arg(w.findChild<QWidget*>("run_warning_box")->height())),
+                              5000);
+    // The warning is still said: its first line in view, all of it in the tooltip.
+    QVERIFY(warning->isVisible() && warning->height() >= warning->fontMetrics().lineSpacing());
+    QVERIFY2(warning->toolTip().contains("did not answer") || warning->height() >= warning->heightForWidth(warning->width()),
+             qPrintable(warning->toolTip()));
+    // The run view keeps at least a pane's header and a few lines of its answer.
+    auto* pane = w.runView()->pane(0, 0);
+    QVERIFY2(w.runView()->height() >= pane->bodyHeightForLines(3) + 3 * pane->fontMetrics().lineSpacing(),
+             qPrintable(QString::number(w.runView()->height())));
+    QCOMPARE(w.size(), QSize(1024, 700));
+    check_no_overlap(w);
+    if (qEnvironmentVariableIsSet("MOA_TEST_KEEP_SCREENSHOT"))
+        w.grab().save(qEnvironmentVariable("MOA_TEST_KEEP_SCREENSHOT") + "two-notices.png");
+}
+
+// Review 9 (35-small-dragged.png, 37-small-restart-running.png): the running layout's split between
+// the layers and the final answer, as dragged, came back at its default after a restart.
+void TestWindowLayout::runningFinalSplitIsRememberedAcrossARestart() {
+    QTemporaryDir dir;
+    auto final_split = [](ui::MainWindow& w) {
+        for (auto* sp : w.runView()->findChildren<QSplitter*>())
+            if (sp->orientation() == Qt::Horizontal) return sp;
+        return static_cast<QSplitter*>(nullptr);
+    };
+    int dragged = 0;
+    {
+        ui::MainWindow w(history_in(dir));
+        w.resize(1024, 700);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.setRunningLayout(true);
+        auto* split = final_split(w);
+        QVERIFY(split);
+        QApplication::processEvents();
+        auto sizes = split->sizes();
+        const int total = sizes[0] + sizes[1];
+        dragged = sizes[1] + 150; // a wider final answer
+        split->setSizes({total - dragged, dragged});
+        emit split->splitterMoved(total - dragged, 1); // as a drag of the handle does
+        QCOMPARE(split->sizes()[1], dragged);
+        w.close();
+    }
+    ui::MainWindow w(history_in(dir));
+    w.resize(1024, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.setRunningLayout(true);
+    auto* split = final_split(w);
+    QTRY_VERIFY2_WITH_TIMEOUT(std::abs(split->sizes()[1] - dragged) <= 6,
+                              qPrintable(QStringLiteral("final answer %1 px, dragged to %2").arg(split->sizes()[1]).arg(dragged)), 3000);
+    // The editing layout keeps its own side column.
+    w.setRunningLayout(false);
+    QTRY_VERIFY_WITH_TIMEOUT(split->sizes()[1] < dragged - 20, 3000);
+}
+
+// Review 9 (05c-timeline.png, 12-dead-open.png, 25-back.png): after a 3-layer run the timeline
+// followed the last layer and its legend and seconds scrolled out of view; "No run yet…" was
+// drawn half cut; the axis labels were clipped in the editing layout. The legend and the axis
+// stay in the view (only the rows scroll); the empty state is whole and inside it.
+void TestWindowLayout::timelineKeepsItsLegendAndAxisInView() {
+    for (const QSize size : {QSize(1400, 900), QSize(1024, 700)}) {
+        QSettings().clear();
+        QTemporaryDir dir;
+        ui::MainWindow w(history_in(dir)); // the offline demo: 3, 3 and 1 agents
+        w.resize(size);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTRY_COMPARE_WITH_TIMEOUT(w.size(), size, 3000);
+        auto* scroll = w.findChild<QScrollArea*>("timelineScroll");
+        auto* timeline = w.timeline();
+        auto in_view = [&](const QRect& r) {
+            QApplication::processEvents();
+            const QRect at(timeline->mapTo(scroll->viewport(), r.topLeft()), r.size());
+            return scroll->viewport()->rect().contains(at);
+        };
+        // Before any run: the sentence whole, in view.
+        QVERIFY(!timeline->showsAxis());
+        QFont f = timeline->font();
+        f.setPointSizeF(std::max(8.0, f.pointSizeF() * 0.8));
+        const QRect empty = timeline->emptyTextRect();
+        const int needed = QFontMetrics(f).boundingRect(QRect(0, 0, empty.width(), 10000), Qt::AlignHCenter | Qt::TextWordWrap, timeline->emptyText()).height();
+        QVERIFY2(in_view(empty) && empty.height() >= needed, qPrintable(QStringLiteral("empty text %1 px of %2 at %3 in a view of %4 px")
+                                                                         .arg(empty.height()).arg(needed).arg(empty.top()).arg(scroll->viewport()->height())));
+        QSignalSpy finished(&w, &ui::MainWindow::runFinished);
+        QVERIFY(w.startRun());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        for (bool running : {true, false}) {
+            w.setRunningLayout(running);
+            QApplication::processEvents();
+            QVERIFY2(scroll->viewport()->height() < timeline->height(), "the rows fit whole: nothing scrolls at this size");
+            for (int value : {scroll->verticalScrollBar()->maximum(), 0}) { // the last layer, then the first
+                scroll->verticalScrollBar()->setValue(value);
+                const QString where = QStringLiteral("%1x%2 %3, scrolled to %4: ").arg(size.width()).arg(size.height())
+                                          .arg(running ? "running" : "editing").arg(value);
+                QVERIFY2(in_view(timeline->legendRect()), qPrintable(where + "legend out of view"));
+                QVERIFY2(in_view(timeline->axisLabelsRect()),
+                         qPrintable(where + QStringLiteral("axis at %1 in a view of %2 px").arg(timeline->axisLabelsRect().top()).arg(scroll->viewport()->height())));
+                QVERIFY(!timeline->legendRect().intersects(timeline->axisLabelsRect()));
+            }
+        }
+        // The last layer's row, scrolled to, is clear of the legend and the axis.
+        scroll->verticalScrollBar()->setValue(scroll->verticalScrollBar()->maximum());
+        QApplication::processEvents();
+        const QRect last = timeline->barRect(2, 0).toRect();
+        QVERIFY2(!last.intersects(timeline->axisLabelsRect()) && !last.intersects(timeline->legendRect()) && in_view(last),
+                 qPrintable(QStringLiteral("L3.1 at %1, axis at %2").arg(last.top()).arg(timeline->axisLabelsRect().top())));
+    }
+}
+
+// Review 9: Help ▸ Keyboard shortcuts did not list the arrow keys, Home and End over the graph's
+// nodes, nor Tab / Ctrl+Tab leaving the prompt, all of which work.
+void TestWindowLayout::shortcutsHelpListsTheKeyboardReach() {
+    QPointer<QMessageBox> d = ui::shortcuts_dialog(nullptr);
+    const QString text = d->text();
+    for (const char* key : {"← → ↑ ↓", "Home / End", "Tab / Shift+Tab, Ctrl+Tab", "Ctrl+Enter", "F11"})
+        QVERIFY2(text.contains(QString::fromUtf8(key)), key);
+    QVERIFY(text.contains("final aggregator") && text.contains("Leave the prompt"));
+    delete d;
 }
 
 QTEST_MAIN(TestWindowLayout)

@@ -5,6 +5,7 @@
 #include <QKeyEvent>
 #include <QTimer>
 #include <algorithm>
+#include <cmath>
 #include <QMimeData>
 #include <QDragEnterEvent>
 #include <QPainter>
@@ -498,6 +499,11 @@ GraphView::GraphView(GraphScene* scene, QWidget* parent) : QGraphicsView(scene, 
 }
 
 qreal GraphView::minReadableScale() const { return std::min(1.0, kMinTextPt / GraphScene::smallestTextPointSize()); }
+
+int GraphView::oneRowHeight() const {
+    return static_cast<int>(std::ceil((kTop + AgentNode::kHeight) * std::clamp(scaleFactor(), minReadableScale(), 1.0))) +
+           2 * frameWidth();
+}
 
 void GraphView::keyPressEvent(QKeyEvent* e) {
     static const int keys[] = {Qt::Key_Up, Qt::Key_Down, Qt::Key_Left, Qt::Key_Right, Qt::Key_Home, Qt::Key_End};

@@ -126,6 +126,9 @@ public:
     // The lowest zoom at which node text is still at least kMinTextPt on screen.
     static constexpr qreal kMinTextPt = 9.0;
     qreal minReadableScale() const;
+    // The height that shows the layer titles and one row of nodes at the readable scale (frame
+    // included): what a layout may leave the graph at least.
+    int oneRowHeight() const;
     qreal scaleFactor() const { return transform().m11(); }
 
 signals:

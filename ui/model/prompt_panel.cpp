@@ -86,13 +86,22 @@ void PromptPanel::setCompact(bool compact) {
     // they wait (a click in the prompt brings them back). A system prompt in use stays in view.
     system_->setVisible(!compact || !system_->text().isEmpty());
     estimate_->setVisible(!compact);
-    buttons_->setDirection(compact ? QBoxLayout::LeftToRight : QBoxLayout::TopToBottom);
+    buttons_->setDirection(compact || buttons_in_row_ ? QBoxLayout::LeftToRight : QBoxLayout::TopToBottom);
     // Compact: the prompt fills whatever height the splitter gives the panel (the user may drag it).
-    prompt_->setMinimumHeight(compact ? compactHeight() : 0);
+    // In the running layout the full panel may get little room: its prompt scrolls from one line.
+    prompt_->setMinimumHeight(compact ? compactHeight() : buttons_in_row_ ? prompt_->fontMetrics().lineSpacing() + 2 * (prompt_->frameWidth() + 4) : 0);
     prompt_->setMaximumHeight(compact ? QWIDGETSIZE_MAX : kFullPromptHeight);
     // The nested rows keep their cached hints otherwise (the full panel asked for 240 px).
     for (auto* l : findChildren<QLayout*>()) l->invalidate();
     layout()->invalidate();
+    updateGeometry();
+}
+
+void PromptPanel::setButtonsInRow(bool row) {
+    buttons_in_row_ = row;
+    buttons_->setDirection(compact_ || row ? QBoxLayout::LeftToRight : QBoxLayout::TopToBottom);
+    if (!compact_) prompt_->setMinimumHeight(row ? prompt_->fontMetrics().lineSpacing() + 2 * (prompt_->frameWidth() + 4) : 0);
+    for (auto* l : findChildren<QLayout*>()) l->invalidate();
     updateGeometry();
 }
 

@@ -34,6 +34,10 @@ public:
     void setShownRun(qint64 run);
     void setCompact(bool compact);
     bool isCompact() const { return compact_; }
+    // Run, Cancel and Compare in a row beside the prompt, in the full panel too (the running
+    // layout): stacked, they made the full panel ~130 px tall, which at 1024×700 the panes' lines
+    // cannot spare after a click in the prompt.
+    void setButtonsInRow(bool row);
     // The compact panel's height: two lines of the prompt (the buttons' row beside it).
     int compactHeight() const;
 
@@ -55,6 +59,7 @@ private:
     qint64 shown_run_ = 0;
     QBoxLayout* buttons_ = nullptr;
     bool compact_ = false;
+    bool buttons_in_row_ = false;
 
 protected:
     bool eventFilter(QObject* watched, QEvent* e) override;

@@ -19,6 +19,7 @@
 #include <QMimeData>
 #include <QMouseEvent>
 #include <QTextBlock>
+#include <QSettings>
 #include <QSignalBlocker>
 #include <QHBoxLayout>
 #include <QScrollArea>
@@ -334,7 +335,12 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
     split->setStretchFactor(0, 5);
     split->setStretchFactor(1, 2);
     split->setSizes({700, 300}); // the layers get the room; the final answer a side column
-    connect(split, &QSplitter::splitterMoved, this, [this] { auto_split_ = false; }); // the user's choice stays
+    connect(split, &QSplitter::splitterMoved, this, [this] {
+        auto_split_ = false; // the user's choice stays
+        // The running layout's final answer width, as dragged, for this and later sessions (as the
+        // window's vertical split): it was lost at a restart although the README promised it.
+        if (final_wide_) QSettings().setValue("layout/runningFinal", split_->sizes().value(1));
+    });
     v->addWidget(split);
 }
 
@@ -358,7 +364,10 @@ void RunView::applySplit() {
     const int w = std::max(400, split_->width() - split_->handleWidth());
     const int n = static_cast<int>(layer_columns_.size());
     const int layers_need = n * (kColumnMinWidth + 6) + 24; // column spacing, margins, scroll bar
-    const int fin = final_wide_ ? std::max(kFinalMinWidth, std::min(w * 9 / 20, w - layers_need)) : w * 3 / 10;
+    int fin = final_wide_ ? std::max(kFinalMinWidth, std::min(w * 9 / 20, w - layers_need)) : w * 3 / 10;
+    // Where the user dragged it in the running layout (an earlier session too), as far as the width allows.
+    if (const int dragged = QSettings().value("layout/runningFinal", 0).toInt(); final_wide_ && dragged > 0)
+        fin = std::clamp(dragged, std::min(120, w / 2), std::max(std::min(120, w / 2), w - 120));
     const QSignalBlocker block(split_);
     split_->setSizes({w - fin, fin});
 }
@@ -427,6 +436,45 @@ void RunView::prepare(const config::Config& c) {
     fitPanesToPage();
 }
 
+int RunView::paneLinesHeight(const AgentPane* p) const {
+    // What the pane needs at its width: its wrapped lines (stats, provenance, an error)
+    // count whole, else they were drawn over the answer.
+    int need = p->minimumSizeHint().height();
+    const int inner = p->width() - p->layout()->contentsMargins().left() - p->layout()->contentsMargins().right();
+    for (auto* label : p->findChildren<QLabel*>())
+        if (inner > 0 && label->wordWrap() && label->isVisibleTo(p)) // not laid out yet: refitted when it is
+            need += std::max(0, label->heightForWidth(inner) - label->minimumSizeHint().height());
+    return need - p->body()->minimumHeight();
+}
+
+int RunView::heightNeeded(int final_lines) const {
+    int layers = 0;
+    for (qsizetype li = 0; li < layer_columns_.size() && li < static_cast<qsizetype>(layer_titles_.size()); ++li) {
+        const auto panes = layer_columns_[li]->findChildren<AgentPane*>(QString(), Qt::FindDirectChildrenOnly);
+        for (auto* p : panes)
+            layers = std::max(layers, layer_titles_[static_cast<std::size_t>(li)]->sizeHint().height() + layer_columns_[li]->layout()->spacing() +
+                                          paneLinesHeight(p) + p->bodyHeightForLines(kPaneFewestLines));
+    }
+    // The layers' view: its margins, frame and the sideways scroll bar (the layers scroll at 1024 px).
+    layers += 2 * kColumnsMargin + 2 * scroll_->frameWidth() + scroll_->horizontalScrollBar()->sizeHint().height();
+    int fin = 0;
+    if (final_lines > 0) {
+        const auto* rv = final_title_->parentWidget()->layout();
+        fin = final_title_->sizeHint().height() + final_lines * final_->fontMetrics().lineSpacing() + 2 * final_->frameWidth() +
+              2 * static_cast<int>(final_->document()->documentMargin()) + 3 * rv->spacing() +
+              (totals_->text().isEmpty() ? 0 : totals_->heightForWidth(std::max(1, totals_->width())));
+        for (const QLabel* l : {final_note_, final_sentence_})
+            if (l->isVisibleTo(this)) fin += l->heightForWidth(std::max(1, l->width())) + rv->spacing();
+    }
+    const int note = note_->isVisibleTo(this) ? note_->heightForWidth(std::max(1, note_->width())) + layout()->spacing() : 0;
+    return note + std::max(layers, fin);
+}
+
+int RunView::bandHeight() const {
+    const int line = fontMetrics().lineSpacing();
+    return 4 * line + (order_.isEmpty() ? 3 * line : order_.front()->bodyHeightForLines(3));
+}
+
 void RunView::fitPanesToPage() {
     const int view = scroll_->viewport()->height();
     for (qsizetype li = 0; li < layer_columns_.size() && li < static_cast<qsizetype>(layer_titles_.size()); ++li) {
@@ -437,17 +485,12 @@ void RunView::fitPanesToPage() {
             // What the pane needs at its width: its wrapped lines (stats, provenance, an error)
             // count whole, else they were drawn over the answer. A view too low for that (the
             // editing layout's band): the pane gets what it needs and the layers scroll.
-            int need = p->minimumSizeHint().height();
-            const int inner = p->width() - p->layout()->contentsMargins().left() - p->layout()->contentsMargins().right();
-            for (auto* label : p->findChildren<QLabel*>())
-                if (inner > 0 && label->wordWrap() && label->isVisibleTo(p)) // not laid out yet: refitted when it is
-                    need += std::max(0, label->heightForWidth(inner) - label->minimumSizeHint().height());
             // The answer box gives up lines (down to a few; it scrolls) before the pane's own lines
             // (stats, provenance) go under the scroll bar: at 1024×700 with a banner they were cut.
-            const int others = need - p->body()->minimumHeight();
+            const int others = paneLinesHeight(p);
             const int body = std::clamp(page - others, p->bodyHeightForLines(kPaneFewestLines), p->bodyHeightForLines(kPaneLines));
             if (p->body()->minimumHeight() != body) p->body()->setMinimumHeight(body);
-            need = others + body;
+            int need = others + body;
             // As many whole panes as fit in the view share it (one, a page, on a small screen);
             // a pane that needs more than its share gets it and the layers scroll.
             const int fit = std::clamp(page / std::max(1, need), 1, std::max(1, static_cast<int>(panes.size())));

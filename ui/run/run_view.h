@@ -128,6 +128,12 @@ public:
     QString note() const;
     // The running layout gives the final answer a wide column; the editing layout a side one.
     void setFinalRoom(bool wide);
+    // The height this view needs for every pane's own lines (header, stats, provenance, an error)
+    // to be whole in the layers' view with a few lines of each answer, and, with `final_lines`,
+    // for the final answer to show that many lines (at the widths laid out now).
+    int heightNeeded(int final_lines) const;
+    // The least a layout may leave it: a pane's header and a few lines of its answer (it scrolls).
+    int bandHeight() const;
     // The configuration the panes were laid out for.
     const config::Config& config() const { return config_; }
     void apply(const std::vector<engine::Event>& batch);
@@ -240,6 +246,8 @@ private:
     // panes of a layer are then a page each, scrolled through): at 1024×700 three panes shared
     // the view and showed ~7 lines each. Refitted when the view or a pane's needs change.
     void fitPanesToPage();
+    // What pane `p` needs at its width besides its answer box (wrapped lines counted whole).
+    int paneLinesHeight(const AgentPane* p) const;
     QTimer* fit_timer_ = nullptr;
     QHash<QPair<int, int>, AgentPane*> panes_;
     std::vector<QLabel*> layer_titles_;

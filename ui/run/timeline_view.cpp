@@ -6,6 +6,7 @@
 #include <QHelpEvent>
 #include <QPainter>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QToolTip>
 
 #include <algorithm>
@@ -145,11 +146,47 @@ std::vector<double> TimelineView::ticks() const {
 
 // At 1024×700 the timeline shows three rows while running: the rows of the layer just started
 // (the last ones during a staircase run, L2 and L3 working at once) are scrolled into view.
-void TimelineView::follow(int layer) {
-    followed_layer_ = layer;
+QScrollArea* TimelineView::scrollArea() const {
     QScrollArea* area = nullptr;
     for (QWidget* w = parentWidget(); w && !area; w = w->parentWidget()) area = qobject_cast<QScrollArea*>(w);
-    if (!area || area->widget() != this) return;
+    return area && area->widget() == this ? area : nullptr;
+}
+
+QRect TimelineView::shownArea() const {
+    const auto* area = scrollArea();
+    if (!area) return rect();
+    return QRect(mapFrom(area->viewport(), QPoint(0, 0)), area->viewport()->size()).intersected(rect());
+}
+
+QRect TimelineView::legendRect() const {
+    const QRect v = shownArea();
+    return {v.left(), v.top(), v.width(), kLegendHeight + 4};
+}
+
+QRect TimelineView::axisLabelsRect() const {
+    // Right below the rows, or at the bottom of the view when the rows go on below it.
+    const QRect v = shownArea();
+    const int y = std::min(rowsBottom() + 2, v.bottom() + 1 - kAxisHeight);
+    return {v.left(), std::max(v.top() + kLegendHeight + 4, y), v.width(), kAxisHeight};
+}
+
+QRect TimelineView::emptyTextRect() const {
+    // Centred in the view below the legend, whole (it was drawn half cut at the top).
+    const QRect v = shownArea();
+    QFont f = font();
+    f.setPointSizeF(std::max(8.0, f.pointSizeF() * 0.8));
+    const QFontMetrics fm(f);
+    const QRect room(kLabelWidth, v.top() + kLegendHeight + 4, std::max(10, v.width() - kLabelWidth - 10),
+                     std::max(fm.height(), v.height() - kLegendHeight - 4));
+    const QRect text = fm.boundingRect(QRect(0, 0, room.width(), 10000), Qt::AlignHCenter | Qt::TextWordWrap, emptyText());
+    const int h = std::min(text.height(), room.height());
+    return {room.left(), room.top() + (room.height() - h) / 2, room.width(), h};
+}
+
+void TimelineView::follow(int layer) {
+    followed_layer_ = layer;
+    QScrollArea* area = scrollArea();
+    if (!area) return;
     int first = -1, last = -1, row = 0;
     for (const auto& entry : bars_) {
         if (entry.first.first == layer) {
@@ -160,9 +197,10 @@ void TimelineView::follow(int layer) {
     }
     if (first < 0) return;
     const int top = kLegendHeight + 4;
-    // Its last row, then its first (the first wins when the layer is taller than the view).
-    area->ensureVisible(kLabelWidth, top + (last + 1) * kRowHeight, 0, 2);
-    area->ensureVisible(kLabelWidth, top + first * kRowHeight, 0, 2);
+    // Its last row, then its first (the first wins when the layer is taller than the view); the
+    // legend and the axis are drawn over the view's top and bottom, so the rows keep clear of them.
+    area->ensureVisible(kLabelWidth, top + (last + 1) * kRowHeight, 0, kAxisHeight + 2);
+    area->ensureVisible(kLabelWidth, top + first * kRowHeight, 0, top + 2);
 }
 
 bool TimelineView::showsAxis() const {
@@ -206,6 +244,7 @@ std::vector<QRectF> TimelineView::stepRects(int layer, int index) const {
 
 QString TimelineView::toolTipAt(QPoint pos) const {
     const int row = (pos.y() - kLegendHeight - 4) / kRowHeight;
+    if (legendRect().contains(pos) || (showsAxis() && axisLabelsRect().contains(pos))) return {}; // drawn over the rows
     if (pos.y() < kLegendHeight + 4 || row < 0 || row >= static_cast<int>(bars_.size())) return {};
     auto it = std::next(bars_.begin(), row);
     const Bar& b = it->second;
@@ -234,6 +273,10 @@ QString TimelineView::toolTipAt(QPoint pos) const {
 }
 
 bool TimelineView::event(QEvent* e) {
+    // In a scroll area the legend and the axis are drawn where the view is: a scroll repaints all.
+    if (e->type() == QEvent::ParentChange || e->type() == QEvent::Show)
+        if (auto* area = scrollArea())
+            connect(area->verticalScrollBar(), &QScrollBar::valueChanged, this, qOverload<>(&QWidget::update), Qt::UniqueConnection);
     if (e->type() == QEvent::ToolTip) {
         auto* h = static_cast<QHelpEvent*>(e);
         const QString tip = toolTipAt(h->pos());
@@ -263,29 +306,12 @@ void TimelineView::paintEvent(QPaintEvent*) {
         q.fillRect(r, pal.color(QPalette::Base));
         q.fillRect(r, QColor(waiting.red(), waiting.green(), waiting.blue(), 110));
     };
-    // The legend: what the two tones of a bar mean.
-    {
-        int x = 4;
-        auto item = [&](const QColor& c, bool is_waiting, const QString& text) {
-            const QRectF sw(x, 4, 18, 10);
-            if (is_waiting) light(p, sw);
-            else p.fillRect(sw, c);
-            p.setPen(pal.color(QPalette::Text));
-            p.drawText(QRect(x + 22, 0, fm.horizontalAdvance(text) + 4, kLegendHeight), Qt::AlignVCenter | Qt::AlignLeft, text);
-            x += 22 + fm.horizontalAdvance(text) + 16;
-        };
-        item(waiting, true, tr("waiting for the first token"));
-        item(streaming, false, tr("streaming"));
-        item(done, false, tr("done"));
-        item(failed, false, tr("failed or dropped"));
-        item(pal.color(QPalette::Mid), false, tr("cut or cancelled"));
-    }
     // The time axis: light grid lines behind the bars, seconds below them (none before a run: an
     // axis of 0.0–1.0 ms with no data looked like a measurement).
     const int bottom = top + static_cast<int>(bars_.size()) * row_h;
     if (!showsAxis()) {
         p.setPen(pal.color(QPalette::PlaceholderText));
-        p.drawText(QRect(label_w, top, static_cast<int>(w), std::max(3 * row_h, bottom - top)), Qt::AlignHCenter | Qt::AlignTop | Qt::TextWordWrap, emptyText());
+        p.drawText(emptyTextRect(), Qt::AlignHCenter | Qt::AlignTop | Qt::TextWordWrap, emptyText());
     }
     const auto t = showsAxis() ? ticks() : std::vector<double>{};
     const double step = t.size() > 1 ? t[1] - t[0] : span;
@@ -295,10 +321,6 @@ void TimelineView::paintEvent(QPaintEvent*) {
         grid.setAlphaF(0.35);
         p.setPen(QPen(grid, 0.5));
         p.drawLine(QPointF(x, top), QPointF(x, bottom + 3));
-        p.setPen(pal.color(QPalette::PlaceholderText));
-        const QString label = tickLabel(ms, step);
-        const int lw = fm.horizontalAdvance(label);
-        p.drawText(QRectF(std::min(x - lw / 2.0, width() - lw - 2.0), bottom + 4, lw + 2, fm.height()), Qt::AlignLeft, label);
     }
     int row = 0, last_layer = -1;
     for (const auto& [key, bar] : bars_) {
@@ -347,9 +369,40 @@ void TimelineView::paintEvent(QPaintEvent*) {
         }
         ++row;
     }
+    // The legend above and the seconds below stay in view; only the rows scroll (between them).
+    const QRect legend = legendRect();
+    p.fillRect(legend, pal.color(QPalette::Window));
+    {
+        int x = 4;
+        const int y = legend.top();
+        auto item = [&](const QColor& c, bool is_waiting, const QString& text) {
+            const QRectF sw(x, y + 4, 18, 10);
+            if (is_waiting) light(p, sw);
+            else p.fillRect(sw, c);
+            p.setPen(pal.color(QPalette::Text));
+            p.drawText(QRect(x + 22, y, fm.horizontalAdvance(text) + 4, kLegendHeight), Qt::AlignVCenter | Qt::AlignLeft, text);
+            x += 22 + fm.horizontalAdvance(text) + 16;
+        };
+        item(waiting, true, tr("waiting for the first token"));
+        item(streaming, false, tr("streaming"));
+        item(done, false, tr("done"));
+        item(failed, false, tr("failed or dropped"));
+        item(pal.color(QPalette::Mid), false, tr("cut or cancelled"));
+    }
     if (running_) {
         p.setPen(pal.color(QPalette::PlaceholderText));
-        p.drawText(QRect(label_w, 0, static_cast<int>(w), kLegendHeight), Qt::AlignRight | Qt::AlignVCenter, tr("running"));
+        p.drawText(QRect(label_w, legend.top(), static_cast<int>(w), kLegendHeight), Qt::AlignRight | Qt::AlignVCenter, tr("running"));
+    }
+    if (!t.empty()) {
+        const QRect axis = axisLabelsRect();
+        p.fillRect(axis, pal.color(QPalette::Window));
+        p.setPen(pal.color(QPalette::PlaceholderText));
+        for (double ms : t) {
+            const double x = label_w + ms / span * w;
+            const QString label = tickLabel(ms, step);
+            const int lw = fm.horizontalAdvance(label);
+            p.drawText(QRectF(std::min(x - lw / 2.0, width() - lw - 2.0), axis.top() + 2, lw + 2, fm.height()), Qt::AlignLeft, label);
+        }
     }
 }
 

@@ -8,6 +8,8 @@
 // the step starts and grows until it ends); a cut agent's bar is grey, the reason in its tooltip.
 #include <QWidget>
 
+class QScrollArea;
+
 #include <map>
 
 #include "config/config.h"
@@ -40,6 +42,12 @@ public:
     // Before any run there is nothing to measure: a sentence says so instead of an empty axis.
     bool showsAxis() const;
     QString emptyText() const;
+    // The legend above the rows and the seconds below them stay in the part of the timeline in
+    // view (its dock scrolls only the rows): where each is drawn, and the empty state's sentence,
+    // in this widget's coordinates.
+    QRect legendRect() const;
+    QRect axisLabelsRect() const;
+    QRect emptyTextRect() const;
     // The layer whose rows are kept in view while a run goes on (the last one started: during a
     // staircase run, the last layers), -1 before a run.
     int followedLayer() const { return followed_layer_; }
@@ -67,6 +75,9 @@ private:
     int rowOf(int layer, int index) const;
     static void takeRecord(Bar& b, const engine::AgentRecord& a);
     void follow(int layer);
+    QScrollArea* scrollArea() const;
+    QRect shownArea() const; // the part of this widget in its scroll area's view (else all of it)
+    int rowsBottom() const { return kLegendHeight + 4 + static_cast<int>(bars_.size()) * kRowHeight; }
     double barsWidth() const { return std::max(10, width() - kLabelWidth - 10); }
     std::map<std::pair<int, int>, Bar> bars_;
     double now_ = 0;

@@ -7,6 +7,7 @@
 #include <QLabel>
 #include <QPointer>
 #include <QPushButton>
+#include <QScreen>
 #include <QTextBrowser>
 #include <QUrl>
 #include <QVBoxLayout>
@@ -53,8 +54,22 @@ LayersWalkthrough::LayersWalkthrough(const engine::RunRecord& r, QWidget* parent
     next_->setFocusPolicy(Qt::NoFocus);
     prev_->setToolTip(tr("Left arrow or Page Up"));
     next_->setToolTip(tr("Right arrow or Page Down"));
+    full_ = new QPushButton(tr("Full screen"));
+    full_->setObjectName("walkthrough_full_screen");
+    full_->setFocusPolicy(Qt::NoFocus);
+    full_->setToolTip(tr("F11: full screen (for a projector), and back"));
+    connect(full_, &QPushButton::clicked, this, &LayersWalkthrough::toggleFullScreen);
+    // Buttons a presenter hits without looking (and a room can read).
+    QFont button = font();
+    button.setPointSizeF(std::max(14.0, button.pointSizeF() * 1.4));
+    for (auto* b : {prev_, next_, full_}) {
+        b->setFont(button);
+        b->setMinimumHeight(QFontMetrics(button).height() * 2);
+    }
     title_ = new QLabel;
     title_->setAlignment(Qt::AlignCenter);
+    title_->setWordWrap(true); // on a small screen it takes two lines rather than pushing the buttons off
+    title_->setMinimumWidth(1);
     QFont big = font();
     big.setPointSizeF(std::max(22.0, big.pointSizeF() * 2.2));
     big.setBold(true);
@@ -62,6 +77,7 @@ LayersWalkthrough::LayersWalkthrough(const engine::RunRecord& r, QWidget* parent
     top->addWidget(prev_);
     top->addWidget(title_, 1);
     top->addWidget(next_);
+    top->addWidget(full_);
     v->addLayout(top);
     legend_ = new QLabel;
     legend_->setWordWrap(true);
@@ -87,7 +103,8 @@ LayersWalkthrough::LayersWalkthrough(const engine::RunRecord& r, QWidget* parent
         if (parts.size() == 3 && parts[0] == "agent") showAgent(parts[1].toInt(), parts[2].toInt());
     });
     setFocusPolicy(Qt::StrongFocus);
-    resize(1400, 900);
+    const QScreen* sc = parent && parent->screen() ? parent->screen() : QGuiApplication::primaryScreen();
+    fitTo(sc ? sc->availableGeometry() : QRect(0, 0, 1400, 900));
     render();
     // The provenance of long answers takes a while: off the GUI thread.
     auto record = std::make_shared<const engine::RunRecord>(record_);
@@ -104,6 +121,16 @@ LayersWalkthrough::LayersWalkthrough(const engine::RunRecord& r, QWidget* parent
 }
 
 QString LayersWalkthrough::heading() const { return title_->text(); }
+
+void LayersWalkthrough::fitTo(const QRect& available) {
+    resize(QSize(1400, 900).boundedTo(available.size()));
+    if (!available.contains(frameGeometry())) move(available.topLeft());
+}
+
+void LayersWalkthrough::toggleFullScreen() {
+    if (isFullScreen()) showNormal();
+    else showFullScreen();
+}
 
 void LayersWalkthrough::setLayer(int layer) {
     if (layer < 0 || layer >= layerCount() || layer == layer_) return;
@@ -130,7 +157,11 @@ void LayersWalkthrough::keyPressEvent(QKeyEvent* e) {
     case Qt::Key_Backspace: setLayer(layer_ - 1); return;
     case Qt::Key_Home: setLayer(0); return;
     case Qt::Key_End: setLayer(layerCount() - 1); return;
-    case Qt::Key_Escape: close(); return;
+    case Qt::Key_F11: toggleFullScreen(); return;
+    case Qt::Key_Escape:
+        if (isFullScreen()) showNormal(); // Esc leaves full screen first, as slides do
+        else close();
+        return;
     default: QWidget::keyPressEvent(e);
     }
 }
@@ -181,6 +212,11 @@ QString LayersWalkthrough::agentHtml(std::size_t l, std::size_t k) const {
             for (const auto& s : p.sources)
                 from << (s.share ? comes_from_text(*s.share, tr("this answer"), agent_name(s.layer, s.agent)).toHtmlEscaped()
                                  : tr("nothing from %1: %2").arg(agent_name(s.layer, s.agent), QString::fromStdString(s.missing)).toHtmlEscaped());
+            // Each source is measured alone: said, as in the panes, when the shares add up to more
+            // than the whole (72% + 30% + 70% read as an error in front of a class).
+            double sum = 0;
+            for (const auto& s : p.sources) sum += s.share.value_or(0.0);
+            if (sum > 1.005) from.back() += " " + tr("(shares overlap: a sentence found in two answers counts for each)").toHtmlEscaped();
             std::size_t fresh = 0;
             for (const auto& s : p.detail.sentences) fresh += s.sources.empty();
             lines << (fresh == 1 ? tr("What changed from layer %1: %2; 1 of its %3 sentences is new.")

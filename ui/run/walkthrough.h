@@ -33,6 +33,13 @@ public:
     QTextBrowser* page() const { return page_; }
     QString pageHtml() const { return html_; }
     QString heading() const;
+    // Sized to fit `available` (a screen's available area; 1400×900 at most) with a layout that
+    // fits there: at 1024×700 the fixed 1400×900 window put "Next layer ▶" and "Its answer" off
+    // the screen. F11 (or the button) shows it full screen, for a projector.
+    void fitTo(const QRect& available);
+    void toggleFullScreen();
+    QPushButton* previousButton() const { return prev_; }
+    QPushButton* nextButton() const { return next_; }
     // Answers longer than this are shown up to it on a page (with a note): a class does not read
     // megabytes, and the window must stay responsive.
     static constexpr std::size_t kShownBytes = 32 * 1024;
@@ -57,6 +64,7 @@ private:
     QTextBrowser* page_;
     QPushButton* prev_;
     QPushButton* next_;
+    QPushButton* full_;
 };
 
 } // namespace moa::ui
