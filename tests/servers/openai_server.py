@@ -105,7 +105,10 @@ def answer_so_far(messages):
 
 def answer_text(model, params, messages):
     if "reply" in params or "text" in params:  # a scripted answer, word for word (URL-encoded in the model name)
-        return params.get("reply", params.get("text"))
+        reply = params.get("reply", params.get("text"))
+        if "fill" in params:  # "{fill}" in the reply stands for `fill` repeated `n` times (a long run)
+            reply = reply.replace("{fill}", params["fill"] * int(params.get("n", "1")))
+        return reply
     tag = params.get("tag", model.split("?")[0])
     words = int(params.get("words", "12"))
     if "jitter" in params:  # a length that varies with the prompt, the same for the same prompt

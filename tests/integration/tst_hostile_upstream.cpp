@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+// The s9 hostile review: model text and upstream streams that crashed or held a run. Each case
+// is what a hostile (or broken) server on 127.0.0.1 sends; none may crash, hang or mislead.
+#include <QTemporaryDir>
+#include <QUrl>
+#include <QtTest>
+
+#include <string>
+
+#include "engine/prompt_builder.h"
+#include "eval/judge.h"
+#include "run_helpers.h"
+#include "test_server.h"
+
+using namespace testing_support;
+using namespace moa;
+
+namespace {
+// A scripted reply of the test server: `before`, then `fill` repeated `n` times, then `after`.
+std::string long_reply(const std::string& before, const std::string& fill, int n, const std::string& after) {
+    auto enc = [](const std::string& s) { return QUrl::toPercentEncoding(QString::fromStdString(s)).toStdString(); };
+    return "ok?reply=" + enc(before + "{fill}" + after) + "&fill=" + enc(fill) + "&n=" + std::to_string(n);
+}
+} // namespace
+
+class TestHostileUpstream : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void rankerRepliesOfLongRunsAreReadNotRecursed();
+    void judgeAnswersOfHugeWordsAreReadNotRecursed();
+    void selectingAggregatorOfALongReplyEndsTheRunNormally();
+
+private:
+    std::unique_ptr<TestServer> server_;
+    QTemporaryDir dir_;
+};
+
+void TestHostileUpstream::initTestCase() {
+    server_ = std::make_unique<TestServer>();
+    QVERIFY(server_->ok());
+    QVERIFY(dir_.isValid());
+    qputenv("MOA_HISTORY_DB", dir_.filePath("history.sqlite").toUtf8()); // the children inherit it
+    qputenv("XDG_DATA_HOME", dir_.filePath("data").toUtf8());
+}
+
+// std::regex recursed once per matched character: these replies overflowed the stack (SIGSEGV)
+// in moa run, moa serve and the workbench. Read by hand now, with the regexes' meaning.
+void TestHostileUpstream::rankerRepliesOfLongRunsAreReadNotRecursed() {
+    using moa::engine::read_selection;
+    const std::string digits(200000, '1'), spaces(200000, ' ');
+    auto none = read_selection("**" + digits + "**", 3); // a number of 200,000 digits names no answer
+    QVERIFY(!none.index);
+    QVERIFY2(none.error.find("named no answer") != std::string::npos, none.error.c_str());
+    QVERIFY(none.error.size() < 1000); // the reply is quoted, cut
+    auto named = read_selection("Response" + spaces + "1", 3);
+    QVERIFY2(named.index && *named.index == 0, named.error.c_str());
+    auto bold = read_selection("**" + spaces + "1**", 3);
+    QVERIFY2(bold.index && *bold.index == 0, bold.error.c_str());
+    auto hashes = read_selection(std::string(300000, '#') + "2", 3);
+    QVERIFY2(hashes.index && *hashes.index == 1, hashes.error.c_str());
+    QVERIFY(!read_selection(std::string(300000, '*'), 3).index);
+    QVERIFY(!read_selection("answer" + spaces + "no." + spaces + "x", 3).index);
+    // The meaning the regexes had: emphasis, names, numbers that end a word, case.
+    const std::vector<std::pair<std::string, int>> good = {
+        {"2", 2}, {"3.", 3}, {"**1**", 1}, {"** # 2 . **", 2}, {"Response 2", 2}, {"ANSWER no. 3", 3},
+        {"answer number: 1", 1}, {"response #3", 3}, {"the best is #  2.", 2}, {"Answer2 wins", 2},
+        {"***3**", 3}, {"The best answer is **2**.", 2}};
+    for (const auto& [reply, n] : good) {
+        auto s = read_selection(reply, 3);
+        QVERIFY2(s.index && *s.index == std::size_t(n - 1), (reply + ": " + s.error).c_str());
+    }
+    for (const std::string reply : {"responses 2", "#2a", "Response 12345678", "subanswer 2", "response nothing 2",
+                                     "Response 1 is clear, but Response 3 is more complete."}) {
+        auto s = read_selection(reply, 3);
+        QVERIFY2(!s.index, reply.c_str());
+    }
+}
+
+// One 150 KB word (a 6 MiB one here) as the judge's answer crashed moa eval, and the cached
+// answer crashed every re-run with no call at all.
+void TestHostileUpstream::judgeAnswersOfHugeWordsAreReadNotRecursed() {
+    moa::eval::JudgeTemplate t; // labels "A" and "B"
+    const std::string word(6 << 20, 'X');
+    auto v = moa::eval::read_pairwise(t, word + " A", {});
+    QVERIFY(v.preference);
+    QCOMPARE(*v.preference, 1.0);
+    QCOMPARE(v.method, std::string("text"));
+    auto u = moa::eval::read_pairwise(t, word, {});
+    QVERIFY(!u.preference);
+    QCOMPARE(u.method, std::string("unreadable"));
+    QVERIFY(u.why.size() < 400);
+    // Quotes and asterisks around a label are cut once, not a character at a time.
+    QVERIFY(!moa::eval::read_pairwise(t, std::string(1 << 20, '"'), {}).preference);
+    QCOMPARE(*moa::eval::read_pairwise(t, std::string(1 << 20, '*') + "B" + std::string(1 << 20, '*'), {}).preference, 2.0);
+    // Ratings: long runs of spaces or digits inside [[ ]], and a number too large for a double.
+    QCOMPARE(*moa::eval::read_rating("[[" + std::string(200000, ' ') + "7.5" + std::string(200000, ' ') + "]]"), 7.5);
+    QVERIFY(!moa::eval::read_rating("[[" + std::string(200000, '9') + "]]"));
+    QVERIFY(!moa::eval::read_rating("[[" + std::string(200000, ' ') + "x"));
+    QCOMPARE(*moa::eval::read_rating("[[[8]]"), 8.0);
+    QCOMPARE(*moa::eval::read_rating("[[7.]] then [[ 6 ]]"), 6.0);
+    QCOMPARE(*moa::eval::read_rating("[[0008]]"), 8.0);
+}
+
+// End to end: moa run with a selecting aggregator whose reply is one 200 KB run, over HTTP.
+void TestHostileUpstream::selectingAggregatorOfALongReplyEndsTheRunNormally() {
+    const std::string tag = nonce();
+    auto write_config = [&](const std::string& name, const std::string& ranker) {
+        auto j = config_json(server_->base_url(), {{"ok?tag=a" + tag, "ok?tag=b" + tag}, {ranker}});
+        j["aggregation"] = {{"mode", "select"}};
+        return write_file(dir_, QString::fromStdString(name), QByteArray::fromStdString(j.dump(1)));
+    };
+    // 200,000 digits name no answer: the aggregator fails with its reply quoted (cut), exit 3.
+    auto f = write_config("digits.moa.json", long_reply("**", "1", 200000, "**"));
+    auto r = run_moa({"run", "--config", f, "--prompt", "which?", "--no-history"}, {}, 120000);
+    QVERIFY2(r.code == 3, qPrintable("exit " + QString::number(r.code) + " " + r.err.left(2000)));
+    QVERIFY2(r.err.contains("named no answer"), r.err.left(2000).constData());
+    // 200,000 spaces before the number: answer 1 is chosen.
+    f = write_config("spaces.moa.json", long_reply("**", " ", 200000, "1**"));
+    r = run_moa({"run", "--config", f, "--prompt", "which?", "--json", "--no-history"}, {}, 120000);
+    QVERIFY2(r.code == 0, qPrintable("exit " + QString::number(r.code) + " " + r.err.left(2000)));
+    const auto doc = nlohmann::json::parse(r.out.toStdString());
+    QVERIFY2(doc["final"]["text"].get<std::string>().find("a" + tag + " answers") == 0, r.out.left(500).constData());
+}
+
+QTEST_GUILESS_MAIN(TestHostileUpstream)
+#include "tst_hostile_upstream.moc"
