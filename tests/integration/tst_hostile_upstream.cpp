@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The s9 hostile review: model text and upstream streams that crashed or held a run. Each case
 // is what a hostile (or broken) server on 127.0.0.1 sends; none may crash, hang or mislead.
+#include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QUrl>
 #include <QtTest>
@@ -9,6 +10,7 @@
 
 #include "engine/prompt_builder.h"
 #include "eval/judge.h"
+#include "providers/visible_text.h"
 #include "run_helpers.h"
 #include "test_server.h"
 
@@ -30,6 +32,8 @@ private slots:
     void rankerRepliesOfLongRunsAreReadNotRecursed();
     void judgeAnswersOfHugeWordsAreReadNotRecursed();
     void selectingAggregatorOfALongReplyEndsTheRunNormally();
+    void formatCharactersAreNoProgress();
+    void zeroWidthDeltasDoNotHoldTheIdleTimer();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -121,6 +125,47 @@ void TestHostileUpstream::selectingAggregatorOfALongReplyEndsTheRunNormally() {
     QVERIFY2(r.code == 0, qPrintable("exit " + QString::number(r.code) + " " + r.err.left(2000)));
     const auto doc = nlohmann::json::parse(r.out.toStdString());
     QVERIFY2(doc["final"]["text"].get<std::string>().find("a" + tag + " answers") == 0, r.out.left(500).constData());
+}
+
+// What counts as adding answer text for the idle timer: white space and format characters do not.
+void TestHostileUpstream::formatCharactersAreNoProgress() {
+    providers::VisibleText v;
+    for (const char* invisible : {" \n\t", "\u200B", "\u200C\u200D\u200E\u200F", "\u2060\u2061\u2064", "\uFEFF", "\u00AD",
+                                  "\u202A\u202E\u2066\u2069", "\u00A0\u3000", ""})
+        QVERIFY2(!v.adds_visible(invisible), invisible);
+    QVERIFY(v.adds_visible("a"));
+    QVERIFY(v.adds_visible("\u200B\u00E9"));
+    QVERIFY(v.adds_visible("\u4E2D"));
+    QVERIFY(v.adds_visible("\xFF")); // not UTF-8: bytes of answer all the same
+    // A zero-width space cut between two deltas is still nothing; a letter cut so is something.
+    const std::string zw = "\u200B", cjk = "\u4E2D";
+    QVERIFY(!v.adds_visible(zw.substr(0, 2)));
+    QVERIFY(!v.adds_visible(zw.substr(2)));
+    QVERIFY(!v.adds_visible(cjk.substr(0, 1)));
+    QVERIFY(v.adds_visible(cjk.substr(1)));
+}
+
+// idle.sh zwdelta: a zero-width space every 0.3 s after the first token held a run until
+// call_timeout_ms (15 min by default). It ends at the idle timeout now, as whitespace does.
+void TestHostileUpstream::zeroWidthDeltasDoNotHoldTheIdleTimer() {
+    for (const char* mode : {"zw", "format"}) {
+        const std::string n = nonce();
+        const std::string bad = std::string("keepalive?mode=") + mode + "&every_ms=300&seconds=120&tag=ZW-" + n;
+        auto cfg = make_config(config_json(server_->base_url(), {{bad, "ok?tag=G-" + n}, {"ok?tag=F-" + n}},
+                                           {{"idle_timeout_ms", 1500}, {"max_retries", 0}}));
+        QElapsedTimer clock;
+        clock.start();
+        auto rec = run_to_end(cfg, "Hi", nullptr, 100'000);
+        qInfo("%s: the run ended after %lld ms", mode, clock.elapsed());
+        QCOMPARE(rec.status, engine::RunStatus::Done);
+        const auto& a = rec.layers[0].agents[0];
+        QCOMPARE(a.state, engine::AgentState::Dropped);
+        QVERIFY(a.error);
+        QVERIFY2(a.error->find("no answer text for 1500 ms (idle_timeout_ms)") != std::string::npos, a.error->c_str());
+        QVERIFY2(a.error->find("zero-width") != std::string::npos, a.error->c_str());
+        QVERIFY(a.text.rfind("First ", 0) == 0);
+        QVERIFY2(clock.elapsed() < 90'000, "held until the server stopped, not ended by the idle timer");
+    }
 }
 
 QTEST_GUILESS_MAIN(TestHostileUpstream)

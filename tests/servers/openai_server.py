@@ -361,7 +361,7 @@ class Handler(BaseHTTPRequestHandler):
                     ABORTED[model] = ABORTED.get(model, 0) + 1
             return
         if name == "keepalive":  # one token, then only keep-alive comments, empty deltas or a trickle
-            mode = params.get("mode", "comment")  # comment | empty | blank (whitespace) | trickle (a real token each time)
+            mode = params.get("mode", "comment")  # comment | empty | blank (whitespace) | zw | format | trickle (a real token each time)
             every = int(params.get("every_ms", "50")) / 1000.0
             filler = {"comment": b": keep-alive\n\n",
                       "empty": ("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": ""},
@@ -369,7 +369,13 @@ class Handler(BaseHTTPRequestHandler):
                       "blank": ("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": " \n\t "},
                                                                    "finish_reason": None}]}) + "\n\n").encode(),
                       "trickle": ("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": "more "},
-                                                                     "finish_reason": None}]}) + "\n\n").encode()}[mode]
+                                                                     "finish_reason": None}]}) + "\n\n").encode(),
+                      # zero-width space; and other format characters (joiners, BOM, soft hyphen, bidi)
+                      "zw": ("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": "\u200b"},
+                                                                "finish_reason": None}]}) + "\n\n").encode(),
+                      "format": ("data: " + json.dumps({"choices": [{"index": 0, "delta": {
+                          "content": "\u200c\u200d\u2060\ufeff\u00ad\u202e\u2066\u200e \u00a0"},
+                          "finish_reason": None}]}) + "\n\n").encode()}[mode]
             end = time.time() + float(params.get("seconds", "60"))
             try:
                 self.chunk(("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": "First "},
