@@ -198,9 +198,13 @@ struct ChunkSax : nlohmann::json_sax<json> {
         return true;
     }
     bool binary(binary_t&) override { return true; }
+    // Past the depth limit the chunk goes to the DOM path, whose guard refuses it with the same
+    // message as any other line nested too deep (the fast path once accepted 1,500,000 levels).
+    bool too_deep() const { return depth > static_cast<int>(json_guard::kMaxDepth); }
     bool start_object(std::size_t) override {
         frames.push_back(key_hashes.size());
         ++depth;
+        if (too_deep()) return stop();
         if (depth == 1) return true;
         if (depth == 2 && top_key == "error") return stop();
         if (depth == 3 && in_choices) choices.emplace_back();
@@ -219,6 +223,7 @@ struct ChunkSax : nlohmann::json_sax<json> {
     }
     bool start_array(std::size_t) override {
         ++depth;
+        if (too_deep()) return stop();
         if (depth == 2 && top_key == "choices") in_choices = true;
         else if (depth == 5 && in_delta && inner_key == "content") return stop(); // content as a list
         return true;

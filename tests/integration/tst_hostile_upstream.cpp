@@ -34,6 +34,7 @@ private slots:
     void selectingAggregatorOfALongReplyEndsTheRunNormally();
     void formatCharactersAreNoProgress();
     void zeroWidthDeltasDoNotHoldTheIdleTimer();
+    void deepDeltaIsRefusedOnTheFastPathToo();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -166,6 +167,25 @@ void TestHostileUpstream::zeroWidthDeltasDoNotHoldTheIdleTimer() {
         QVERIFY(a.text.rfind("First ", 0) == 0);
         QVERIFY2(clock.elapsed() < 90'000, "held until the server stopped, not ended by the idle timer");
     }
+}
+
+// c_dd.json: a delta with an unknown field nested 1,500,000 deep went through the SAX fast path
+// unchecked; README says a line nested deeper than 64 is refused. Both paths refuse it now.
+void TestHostileUpstream::deepDeltaIsRefusedOnTheFastPathToo() {
+    for (int depth : {61, 1'500'000}) {
+        auto cfg = make_config(config_json(server_->base_url(), {{"deepdelta?depth=" + std::to_string(depth) + "&x=" + nonce()}},
+                                           {{"max_retries", 0}}, "abort"));
+        auto rec = run_to_end(cfg, "Hi", nullptr, 100'000);
+        const auto& a = rec.layers[0].agents[0];
+        QVERIFY2(a.error, std::to_string(depth).c_str());
+        QVERIFY2(a.error->find("nests deeper than 64 levels") != std::string::npos, a.error->c_str());
+        QCOMPARE(rec.status, engine::RunStatus::Failed);
+    }
+    // 60 levels of it is still inside the limit: the answer is read.
+    auto ok = make_config(config_json(server_->base_url(), {{"deepdelta?depth=60&x=" + nonce()}}, {{"max_retries", 0}}, "abort"));
+    auto rec = run_to_end(ok, "Hi", nullptr, 100'000);
+    QVERIFY2(rec.status == engine::RunStatus::Done, rec.error.c_str());
+    QCOMPARE(rec.layers[0].agents[0].text, std::string("Fine x"));
 }
 
 QTEST_GUILESS_MAIN(TestHostileUpstream)

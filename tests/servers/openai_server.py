@@ -317,6 +317,19 @@ class Handler(BaseHTTPRequestHandler):
                        "\n\ndata: [DONE]\n\n")
             self.chunk(b"")
             return
+        if name == "deepdelta":  # a delta with an unknown field nested `depth` deep, between good ones
+            depth = int(params.get("depth", "1500000"))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.chunk("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": "Fine "}}]}) + "\n\n")
+            self.chunk(b'data: {"choices": [{"index": 0, "delta": {"content": "x", "extra": ' + b'{"a":' * depth + b'1' +
+                       b'}' * depth + b'}}]}\n\n')
+            self.chunk("data: " + json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}) +
+                       "\n\ndata: [DONE]\n\n")
+            self.chunk(b"")
+            return
         if name == "deep":  # an error whose message (or code) is a value nested `depth` deep
             depth = int(params.get("depth", "50000"))
             deep = "[" * depth + "]" * depth
