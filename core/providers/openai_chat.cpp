@@ -350,6 +350,7 @@ private:
         o.http_status = status_;
         o.finish_reason = decoder_->finish_reason().value_or("");
         o.usage = decoder_->usage() ? *decoder_->usage() : estimate_usage(r_.messages, text_);
+        if (!decoder_->usage()) o.usage.refused = decoder_->usage_refused();
         o.logprobs = decoder_->logprobs();
         o.attempts = attempts_;
         done(o);
@@ -362,6 +363,7 @@ private:
         o.attempts = attempts_;
         o.usage = estimate_usage(r_.messages, text_);
         if (decoder_ && decoder_->usage()) o.usage = *decoder_->usage();
+        else if (decoder_) o.usage.refused = decoder_->usage_refused();
         done(o);
     }
 

@@ -540,6 +540,7 @@ std::optional<engine::RunRecord> History::load(std::int64_t run) {
         r.totals.critical_path_ms = t.value("critical_path_ms", 0.0);
         r.totals.prompt_tokens = t.value("prompt_tokens", 0L);
         r.totals.completion_tokens = t.value("completion_tokens", 0L);
+        r.totals.usage_estimated = t.value("usage_estimated", false);
         if (auto v = t.find("ttft_ms"); v != t.end() && v->is_number()) r.totals.ttft_ms = v->get<double>();
     }
     // The layer shape comes from the config snapshot, so agents that never ran still show.

@@ -35,6 +35,8 @@ private slots:
     void formatCharactersAreNoProgress();
     void zeroWidthDeltasDoNotHoldTheIdleTimer();
     void deepDeltaIsRefusedOnTheFastPathToo();
+    void estimatedUsageIsMarkedInTheTotals();
+    void refusedUsageNumbersAreWarnedAbout();
 
 private:
     std::unique_ptr<TestServer> server_;
@@ -186,6 +188,56 @@ void TestHostileUpstream::deepDeltaIsRefusedOnTheFastPathToo() {
     auto rec = run_to_end(ok, "Hi", nullptr, 100'000);
     QVERIFY2(rec.status == engine::RunStatus::Done, rec.error.c_str());
     QCOMPARE(rec.layers[0].agents[0].text, std::string("Fine x"));
+}
+
+// A server that sends no usage: the tokens are estimated, per agent and (new) in the totals,
+// in barrier runs and in staircase runs alike.
+void TestHostileUpstream::estimatedUsageIsMarkedInTheTotals() {
+    for (bool staircase : {false, true}) {
+        const std::string n = nonce();
+        auto j = config_json(server_->base_url(), {{"ok?usage=none&tag=a" + n, "ok?usage=none&tag=b" + n}, {"ok?usage=none&tag=c" + n}});
+        if (staircase) j["pipelining"] = {{"mode", "staircase"}, {"chunk_tokens", 8}};
+        auto rec = run_to_end(make_config(j), "Hi", nullptr, 100'000);
+        QVERIFY2(rec.status == engine::RunStatus::Done, rec.error.c_str());
+        for (const auto& L : rec.layers)
+            for (const auto& a : L.agents) QVERIFY(a.usage.estimated);
+        QVERIFY(rec.totals.usage_estimated);
+        QCOMPARE(engine::to_json(rec)["totals"]["usage_estimated"], nlohmann::json(true));
+    }
+    // With usage sent, nothing is estimated.
+    auto rec = run_to_end(make_config(config_json(server_->base_url(), {{"ok?tag=u" + nonce()}})), "Hi", nullptr, 100'000);
+    QVERIFY(!rec.totals.usage_estimated);
+    QCOMPARE(engine::to_json(rec)["totals"]["usage_estimated"], nlohmann::json(false));
+}
+
+// Absurd usage numbers were replaced by estimates without a word. They still are (a count from
+// a hostile server is never billed), and the agent's record and moa run say so, once per agent.
+void TestHostileUpstream::refusedUsageNumbersAreWarnedAbout() {
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {R"({"prompt_tokens": 1e308, "completion_tokens": 3})", "usage.prompt_tokens 1e+308"},
+        {R"({"prompt_tokens": 2, "completion_tokens": -5})", "usage.completion_tokens -5"},
+        {R"({"prompt_tokens": 18446744073709551617, "completion_tokens": 3})", "usage.prompt_tokens 1.84467e+19"},
+        {R"({"prompt_tokens": "x", "completion_tokens": 3})", "usage.prompt_tokens \"x\""}};
+    for (const auto& [usage, why] : bad) {
+        const std::string model = "ok?usage=" + QUrl::toPercentEncoding(QString::fromStdString(usage)).toStdString() + "&x=" + nonce();
+        auto rec = run_to_end(make_config(config_json(server_->base_url(), {{model}})), "Hi", nullptr, 100'000);
+        QVERIFY2(rec.status == engine::RunStatus::Done, rec.error.c_str());
+        const auto& a = rec.layers[0].agents[0];
+        QVERIFY2(a.usage.estimated, usage.c_str());
+        QVERIFY(a.usage.prompt_tokens >= 0 && a.usage.prompt_tokens < 1000 && a.usage.completion_tokens >= 0);
+        QVERIFY2(a.usage.refused.find(why + " is not a token count") != std::string::npos, a.usage.refused.c_str());
+        QVERIFY(rec.totals.usage_estimated);
+        QCOMPARE(QString::fromStdString(engine::to_json(a)["usage"]["refused"].get<std::string>()), QString::fromStdString(a.usage.refused));
+    }
+    // moa run: one warning per agent, naming the agent and the number.
+    const std::string model = "ok?usage=" + QUrl::toPercentEncoding(QStringLiteral(R"({"prompt_tokens": -5, "completion_tokens": 1e308})")).toStdString();
+    auto j = config_json(server_->base_url(), {{model + "&tag=p" + nonce()}, {model + "&tag=q" + nonce()}});
+    const QString f = write_file(dir_, "usage.moa.json", QByteArray::fromStdString(j.dump(1)));
+    auto r = run_moa({"run", "--config", f, "--prompt", "hi", "--no-history"}, {}, 120000);
+    QVERIFY2(r.code == 0, r.err.constData());
+    QCOMPARE(r.err.count("the provider's usage was refused (usage.prompt_tokens -5 is not a token count"), 2);
+    QVERIFY2(r.err.contains("moa: warning: L1.1 ") && r.err.contains("moa: warning: L2.1 "), r.err.constData());
+    QVERIFY2(r.out.contains("(some estimated: cost and tokens are estimates)"), r.out.constData());
 }
 
 QTEST_GUILESS_MAIN(TestHostileUpstream)

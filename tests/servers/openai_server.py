@@ -446,9 +446,13 @@ class Handler(BaseHTTPRequestHandler):
                     time.sleep(delay)
             self.chunk("data: " + json.dumps({"id": "c", "object": "chat.completion.chunk", "model": model,
                                                "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}) + "\n\n")
-            self.chunk("data: " + json.dumps({"id": "c", "choices": [], "usage": {
-                "prompt_tokens": sum(len(m.get("content", "").split()) for m in messages),
-                "completion_tokens": len(pieces), "total_tokens": 0}}) + "\n\n")
+            if "usage" in params:  # usage=none: no usage at all; else the usage object's text as given
+                if params["usage"] != "none":
+                    self.chunk('data: {"id": "c", "choices": [], "usage": %s}\n\n' % params["usage"])
+            else:
+                self.chunk("data: " + json.dumps({"id": "c", "choices": [], "usage": {
+                    "prompt_tokens": sum(len(m.get("content", "").split()) for m in messages),
+                    "completion_tokens": len(pieces), "total_tokens": 0}}) + "\n\n")
             self.chunk("data: [DONE]\n\n")
             self.chunk(b"")
         except (BrokenPipeError, ConnectionResetError):
