@@ -145,7 +145,8 @@ void print_summary(const engine::RunRecord& r) {
                                         : tf.str() + " TFLOPs")
               << ", wall " << std::fixed << std::setprecision(2)
               << t.wall_ms / 1000.0 << " s, critical path " << t.critical_path_ms / 1000.0 << " s, "
-              << t.prompt_tokens << "+" << t.completion_tokens << " tokens\n";
+              << t.prompt_tokens << "+" << t.completion_tokens << " tokens"
+              << (t.usage_estimated ? " (some estimated: cost and tokens are estimates)" : "") << "\n";
 }
 
 } // namespace
@@ -261,7 +262,14 @@ int cmd_run(const std::vector<std::string>& args) {
         print_summary(rec);
         if (history_id) std::cout << "recorded as run " << history_id << " (moa history show " << history_id << ")\n";
     }
-    // Name what was left out, whatever the output format.
+    // Name what was left out, whatever the output format; and once per agent, usage the provider
+    // sent that was refused (its tokens and cost are estimates).
+    for (const auto& L : rec.layers)
+        for (const auto& ag : L.agents)
+            if (!ag.usage.refused.empty())
+                std::cerr << "moa: warning: L" << ag.layer + 1 << "." << ag.index + 1 << " " << ag.model << " ("
+                          << ag.provider << "): the provider's usage was refused (" << ag.usage.refused
+                          << "); its tokens and cost are estimated\n";
     for (const auto& L : rec.layers)
         for (const auto& ag : L.agents)
             if (ag.state == engine::AgentState::Dropped)

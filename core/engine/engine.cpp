@@ -521,6 +521,7 @@ void Run::end(RunStatus status, const std::string& error) {
                 if (&L == &r.layers.back()) last_end = std::max(last_end, a.end_ms);
                 t.prompt_tokens += a.usage.prompt_tokens;
                 t.completion_tokens += a.usage.completion_tokens;
+                t.usage_estimated = t.usage_estimated || a.usage.estimated;
             }
             if (any) {
                 t.tflops += max_tf;

@@ -3,7 +3,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
+#include <optional>
+#include <string_view>
 #include <set>
 
 #include "util/resources.h"
@@ -28,25 +29,102 @@ const std::string& aggregation_template_for(const config::Config& c, std::size_t
     return c.aggregation.template_name == "default" ? selection_template() : c.aggregation.template_text;
 }
 
+namespace {
+// The ranker's reply is model text: it is read by hand-written scanners that look at each
+// character a bounded number of times. std::regex recursed once per matched character and
+// overflowed the stack on a reply of 200,000 digits or spaces.
+bool is_space(char ch) { return std::isspace(static_cast<unsigned char>(ch)) != 0; }
+bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+bool is_word(char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_'; }
+std::size_t skip_spaces(const std::string& s, std::size_t i) {
+    while (i < s.size() && is_space(s[i])) ++i;
+    return i;
+}
+std::size_t skip_digits(const std::string& s, std::size_t i) {
+    while (i < s.size() && is_digit(s[i])) ++i;
+    return i;
+}
+bool starts_with_nocase(const std::string& s, std::size_t i, std::string_view word) {
+    if (s.size() - std::min(i, s.size()) < word.size()) return false;
+    for (std::size_t k = 0; k < word.size(); ++k)
+        if (std::tolower(static_cast<unsigned char>(s[i + k])) != word[k]) return false;
+    return true;
+}
+struct Span {
+    std::size_t digits_begin, digits_end, end; // the number, and where the match ends
+};
+// "**", spaces, an optional '#', spaces, digits, spaces, an optional '.', spaces, "**" at `i`.
+std::optional<Span> bold_at(const std::string& s, std::size_t i) {
+    if (s.compare(i, 2, "**") != 0) return std::nullopt;
+    std::size_t j = skip_spaces(s, i + 2);
+    if (j < s.size() && s[j] == '#') j = skip_spaces(s, j + 1);
+    const std::size_t d = j;
+    j = skip_digits(s, j);
+    if (j == d) return std::nullopt;
+    const std::size_t de = j;
+    j = skip_spaces(s, j);
+    if (j < s.size() && s[j] == '.') j = skip_spaces(s, j + 1);
+    if (s.compare(j, 2, "**") != 0) return std::nullopt;
+    return Span{d, de, j + 2};
+}
+// Digits that end a word at `i`; after a name, an optional ':' or '#' and spaces first.
+std::optional<Span> number_at(const std::string& s, std::size_t i, bool after_name) {
+    if (after_name && i < s.size() && (s[i] == ':' || s[i] == '#')) i = skip_spaces(s, i + 1);
+    const std::size_t d = i;
+    i = skip_digits(s, i);
+    if (i == d || (i < s.size() && is_word(s[i]))) return std::nullopt;
+    return Span{d, i, i};
+}
+// "response"/"answer" starting a word, then "number" or "no"/"no." and the number; or "#" and
+// the number, at `i` (case does not matter).
+std::optional<Span> named_at(const std::string& s, std::size_t i) {
+    if (s[i] == '#') return number_at(s, skip_spaces(s, i + 1), false);
+    if (i > 0 && is_word(s[i - 1])) return std::nullopt;
+    std::size_t j;
+    if (starts_with_nocase(s, i, "response")) j = i + 8;
+    else if (starts_with_nocase(s, i, "answer")) j = i + 6;
+    else return std::nullopt;
+    j = skip_spaces(s, j);
+    if (starts_with_nocase(s, j, "number")) return number_at(s, skip_spaces(s, j + 6), true);
+    if (starts_with_nocase(s, j, "no")) {
+        std::size_t k = j + 2;
+        if (k < s.size() && s[k] == '.') ++k;
+        return number_at(s, skip_spaces(s, k), true);
+    }
+    return number_at(s, j, true);
+}
+} // namespace
+
 Selection read_selection(const std::string& reply, std::size_t shown) {
     std::set<long> named;
-    auto add = [&named](const std::string& digits) {
-        if (digits.size() <= 6) named.insert(std::stol(digits));
+    auto add = [&named](const std::string& text, const Span& n) {
+        if (n.digits_end - n.digits_begin <= 6) named.insert(std::stol(text.substr(n.digits_begin, n.digits_end - n.digits_begin)));
     };
     // Emphasis first ("**2**"), then the rest of the reply without the asterisks.
-    static const std::regex bold(R"(\*\*\s*#?\s*(\d+)\s*\.?\s*\*\*)");
-    for (std::sregex_iterator it(reply.begin(), reply.end(), bold), end; it != end; ++it) add((*it)[1].str());
+    for (std::size_t i = 0; i + 1 < reply.size();) {
+        if (auto m = bold_at(reply, i)) {
+            add(reply, *m);
+            i = m->end;
+        } else {
+            ++i;
+        }
+    }
     std::string plain;
     for (char ch : reply)
         if (ch != '*') plain += ch;
     std::size_t b = 0, e = plain.size();
     while (b < e && std::isspace(static_cast<unsigned char>(plain[b]))) ++b;
     while (e > b && (std::isspace(static_cast<unsigned char>(plain[e - 1])) || plain[e - 1] == '.')) --e;
-    const std::string bare = plain.substr(b, e - b);
-    if (!bare.empty() && bare.size() <= 6 && std::all_of(bare.begin(), bare.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
-        add(bare);
-    static const std::regex named_as(R"((?:\b(?:response|answer)\s*(?:number\s*|no\.?\s*)?[:#]?\s*|#\s*)(\d+)\b)", std::regex::icase);
-    for (std::sregex_iterator it(plain.begin(), plain.end(), named_as), end; it != end; ++it) add((*it)[1].str());
+    if (e > b && e - b <= 6 && std::all_of(plain.begin() + static_cast<std::ptrdiff_t>(b), plain.begin() + static_cast<std::ptrdiff_t>(e), is_digit))
+        add(plain, Span{b, e, e});
+    for (std::size_t i = 0; i < plain.size();) {
+        if (auto m = named_at(plain, i)) {
+            add(plain, *m);
+            i = std::max(m->end, i + 1);
+        } else {
+            ++i;
+        }
+    }
 
     Selection s;
     auto quoted = [&reply] {

@@ -88,11 +88,18 @@ std::size_t message_bytes(const std::vector<Message>& ms) {
     return n;
 }
 
+namespace {
+// "refused" only when the provider's usage was refused (why), so other records read as before.
+json usage_json(const providers::Usage& u) {
+    json j{{"prompt_tokens", u.prompt_tokens}, {"completion_tokens", u.completion_tokens}, {"estimated", u.estimated}};
+    if (!u.refused.empty()) j["refused"] = u.refused;
+    return j;
+}
+} // namespace
+
 json to_json(const StepRecord& s, bool with_messages) {
     json j{{"text", s.text},
-           {"usage", {{"prompt_tokens", s.usage.prompt_tokens},
-                      {"completion_tokens", s.usage.completion_tokens},
-                      {"estimated", s.usage.estimated}}},
+           {"usage", usage_json(s.usage)},
            {"ttft_ms", opt(s.ttft_ms)},
            {"duration_ms", s.duration_ms},
            {"start_ms", s.start_ms},
@@ -128,6 +135,7 @@ StepRecord step_from_json(const json& j) {
         s.usage.prompt_tokens = u->value("prompt_tokens", 0L);
         s.usage.completion_tokens = u->value("completion_tokens", 0L);
         s.usage.estimated = u->value("estimated", false);
+        if (auto why = u->find("refused"); why != u->end() && why->is_string()) s.usage.refused = why->get<std::string>();
     }
     s.ttft_ms = opt_from(j, "ttft_ms");
     s.duration_ms = j.value("duration_ms", 0.0);
@@ -152,9 +160,7 @@ json to_json(const AgentRecord& a, bool with_messages) {
            {"state", to_string(a.state)},
            {"text", a.text},
            {"reasoning", a.reasoning},
-           {"usage", {{"prompt_tokens", a.usage.prompt_tokens},
-                      {"completion_tokens", a.usage.completion_tokens},
-                      {"estimated", a.usage.estimated}}},
+           {"usage", usage_json(a.usage)},
            {"ttft_ms", opt(a.ttft_ms)},
            {"duration_ms", a.duration_ms},
            {"tokens_per_s", opt(a.tokens_per_s)},
@@ -188,6 +194,7 @@ json to_json(const Totals& t) {
             {"critical_path_ms", t.critical_path_ms},
             {"prompt_tokens", t.prompt_tokens},
             {"completion_tokens", t.completion_tokens},
+            {"usage_estimated", t.usage_estimated},
             {"ttft_ms", opt(t.ttft_ms)}};
 }
 

@@ -105,6 +105,9 @@ struct Totals {
     double critical_path_ms = 0; // the slowest agent's own time per layer, summed (staircase: first call's start to the last layer's end, as layers overlap)
     long prompt_tokens = 0;
     long completion_tokens = 0;
+    // Some call's tokens were estimated (the provider sent no usage, or usage that was refused):
+    // the token counts and the cost are then estimates too, whatever cost_complete says.
+    bool usage_estimated = false;
     // From the run's start to the final answer's first token; unset when none came.
     std::optional<double> ttft_ms;
 };

@@ -52,6 +52,7 @@ void sum_steps(AgentRecord& a) {
         u.prompt_tokens += st.usage.prompt_tokens;
         u.completion_tokens += st.usage.completion_tokens;
         u.estimated = u.estimated || st.usage.estimated;
+        if (u.refused.empty()) u.refused = st.usage.refused;
         cost = cost && st.cost_usd ? std::optional<double>(*cost + *st.cost_usd) : std::nullopt;
         tflops = tflops && st.tflops ? std::optional<double>(*tflops + *st.tflops) : std::nullopt;
         attempts += st.attempts;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "eval/judge.h"
 
+#include <cctype>
 #include <cmath>
-#include <regex>
+#include <cstdlib>
+#include <string_view>
 
 #include "util/resources.h"
 #include "util/text.h"
@@ -84,10 +86,17 @@ std::vector<Message> fill(const JudgeTemplate& t, const std::vector<std::pair<st
 namespace {
 std::string strip_label(std::string s) {
     s = text::trim(s);
-    while (!s.empty() && std::string("\"'`*.()[]:").find(s.back()) != std::string::npos) s.pop_back();
-    while (!s.empty() && std::string("\"'`*.()[]:").find(s.front()) != std::string::npos) s.erase(0, 1);
+    // One cut at each end: erasing the front a character at a time was quadratic in a long answer.
+    const char* const marks = "\"'`*.()[]:";
+    const auto last = s.find_last_not_of(marks);
+    if (last == std::string::npos) return {};
+    s.erase(last + 1);
+    s.erase(0, s.find_first_not_of(marks));
     return text::trim(s);
 }
+bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+bool is_alnum(char ch) { return is_digit(ch) || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z'); }
+bool is_space(char ch) { return std::isspace(static_cast<unsigned char>(ch)) != 0; }
 } // namespace
 
 PairwiseVerdict read_pairwise(const JudgeTemplate& t, const std::string& answer,
@@ -116,11 +125,21 @@ PairwiseVerdict read_pairwise(const JudgeTemplate& t, const std::string& answer,
         return v;
     }
     // "Response B", "B is better": the first standalone label wins when only one appears.
-    std::regex word("[A-Za-z0-9]+");
+    // A hand-written scan: the judge's answer is model text, and std::regex recursed once per
+    // character of a word, so one 150 KB word overflowed the stack (and the cached answer did so
+    // on every re-run).
     bool has1 = false, has2 = false;
-    for (auto it = std::sregex_iterator(answer.begin(), answer.end(), word); it != std::sregex_iterator(); ++it) {
-        has1 = has1 || it->str() == t.label_1;
-        has2 = has2 || it->str() == t.label_2;
+    for (std::size_t i = 0; i < answer.size();) {
+        if (!is_alnum(answer[i])) {
+            ++i;
+            continue;
+        }
+        std::size_t e = i;
+        while (e < answer.size() && is_alnum(answer[e])) ++e;
+        const std::string_view w(answer.data() + i, e - i);
+        has1 = has1 || w == t.label_1;
+        has2 = has2 || w == t.label_2;
+        i = e;
     }
     if (has1 != has2) {
         v.preference = has1 ? 1.0 : 2.0;
@@ -134,12 +153,27 @@ PairwiseVerdict read_pairwise(const JudgeTemplate& t, const std::string& answer,
 }
 
 std::optional<double> read_rating(const std::string& answer) {
-    static const std::regex r(R"(\[\[\s*(\d+(?:\.\d+)?)\s*\]\])");
-    std::smatch m;
-    if (!std::regex_search(answer, m, r)) return std::nullopt;
-    double v = std::stod(m[1].str());
-    if (v < 1 || v > 10) return std::nullopt;
-    return v;
+    // The first "[[ 7.5 ]]": "[[", spaces, digits with an optional fraction, spaces, "]]"; scanned
+    // by hand (std::regex recursed per character of a long run of spaces or digits).
+    for (std::size_t i = answer.find("[["); i != std::string::npos; i = answer.find("[[", i + 1)) {
+        std::size_t j = i + 2;
+        while (j < answer.size() && is_space(answer[j])) ++j;
+        const std::size_t b = j;
+        while (j < answer.size() && is_digit(answer[j])) ++j;
+        if (j == b) continue;
+        if (j + 1 < answer.size() && answer[j] == '.' && is_digit(answer[j + 1])) {
+            j += 2;
+            while (j < answer.size() && is_digit(answer[j])) ++j;
+        }
+        const std::size_t e = j;
+        while (j < answer.size() && is_space(answer[j])) ++j;
+        if (answer.compare(j, 2, "]]") != 0) continue;
+        // strtod, not stod: a number of 200,000 digits is out of range, not an exception.
+        const double v = std::strtod(answer.substr(b, e - b).c_str(), nullptr);
+        if (v < 1 || v > 10) return std::nullopt;
+        return v;
+    }
+    return std::nullopt;
 }
 
 std::vector<std::pair<std::string, double>> read_skill_grades(const std::string& answer, const std::vector<std::string>& skills) {

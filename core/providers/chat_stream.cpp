@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <tuple>
 
 #include "util/duplicate_keys.h"
 #include "util/json_guard.h"
@@ -124,14 +125,25 @@ std::optional<Usage> believable(std::optional<Usage> u) {
     return u;
 }
 
-std::optional<Usage> read_usage(const json& u) {
+// A usage object's counts; nullopt when it has none or one is refused (a value that is not a
+// whole number from 0 to 10^12: 1e308, -5, 2^64+1, "x"), and then `refused` says which.
+std::optional<Usage> read_usage(const json& u, std::string& refused) {
     if (!u.is_object()) return std::nullopt;
     Usage out;
     auto p = u.find("prompt_tokens");
     auto c = u.find("completion_tokens");
     if (p == u.end() && c == u.end()) return std::nullopt;
-    if (p != u.end() && p->is_number()) out.prompt_tokens = token_count(p->get<double>());
-    if (c != u.end() && c->is_number()) out.completion_tokens = token_count(c->get<double>());
+    for (auto [it, name, count] : {std::tuple{p, "prompt_tokens", &out.prompt_tokens},
+                                   std::tuple{c, "completion_tokens", &out.completion_tokens}}) {
+        if (it == u.end() || it->is_null()) continue;
+        *count = it->is_number() ? token_count(it->get<double>()) : -1;
+        if (*count < 0) {
+            if (refused.empty())
+                refused = std::string("usage.") + name + " " + (it->is_string() ? "\"" + scalar_text(*it) + "\"" : scalar_text(*it)) +
+                          " is not a token count (a whole number from 0 to 10^12)";
+            return std::nullopt;
+        }
+    }
     return believable(out);
 }
 
@@ -172,7 +184,7 @@ struct ChunkSax : nlohmann::json_sax<json> {
         if (depth == 1 && top_key == "error") return true; // "error": null is no error
         return true;
     }
-    bool boolean(bool) override { return true; }
+    bool boolean(bool) override { return usage_count_key() ? stop() : true; }
     bool number_integer(number_integer_t v) override { return number(static_cast<double>(v)); }
     bool number_unsigned(number_unsigned_t v) override { return number(static_cast<double>(v)); }
     bool number_float(number_float_t v, const string_t&) override { return number(v); }
@@ -182,11 +194,19 @@ struct ChunkSax : nlohmann::json_sax<json> {
             if (!usage) usage = Usage{};
             if (inner_key == "prompt_tokens") usage->prompt_tokens = token_count(v);
             else if (inner_key == "completion_tokens") usage->completion_tokens = token_count(v);
+            // A count that is refused goes to the DOM path, which says which and why.
+            if ((inner_key == "prompt_tokens" || inner_key == "completion_tokens") &&
+                (usage->prompt_tokens < 0 || usage->completion_tokens < 0))
+                return stop();
         }
         return true;
     }
+    bool usage_count_key() const {
+        return depth == 2 && top_key == "usage" && (inner_key == "prompt_tokens" || inner_key == "completion_tokens");
+    }
     bool string(string_t& v) override {
         if (depth == 1 && top_key == "error") return stop();
+        if (usage_count_key()) return stop(); // a count given as text: refused by the DOM path
         if (depth == 4 && in_delta) {
             auto& c = choices.back();
             if (inner_key == "content") c.content += v;
@@ -198,9 +218,13 @@ struct ChunkSax : nlohmann::json_sax<json> {
         return true;
     }
     bool binary(binary_t&) override { return true; }
+    // Past the depth limit the chunk goes to the DOM path, whose guard refuses it with the same
+    // message as any other line nested too deep (the fast path once accepted 1,500,000 levels).
+    bool too_deep() const { return depth > static_cast<int>(json_guard::kMaxDepth); }
     bool start_object(std::size_t) override {
         frames.push_back(key_hashes.size());
         ++depth;
+        if (too_deep()) return stop();
         if (depth == 1) return true;
         if (depth == 2 && top_key == "error") return stop();
         if (depth == 3 && in_choices) choices.emplace_back();
@@ -219,6 +243,7 @@ struct ChunkSax : nlohmann::json_sax<json> {
     }
     bool start_array(std::size_t) override {
         ++depth;
+        if (too_deep()) return stop();
         if (depth == 2 && top_key == "choices") in_choices = true;
         else if (depth == 5 && in_delta && inner_key == "content") return stop(); // content as a list
         return true;
@@ -329,10 +354,10 @@ bool ChatStreamDecoder::on_data_dom(std::string_view data) {
         return fail("the provider reported an error inside the stream: " + error_text(*e));
 
     if (auto u = j.find("usage"); u != j.end() && !u->is_null()) {
-        if (auto us = read_usage(*u)) usage_ = us;
+        if (auto us = read_usage(*u, usage_refused_)) usage_ = us;
     } else if (auto xg = j.find("x_groq"); xg != j.end() && xg->is_object()) {
         if (auto u2 = xg->find("usage"); u2 != xg->end())
-            if (auto us = read_usage(*u2)) usage_ = us;
+            if (auto us = read_usage(*u2, usage_refused_)) usage_ = us;
     }
 
     auto ch = j.find("choices");
@@ -397,7 +422,7 @@ bool ChatStreamDecoder::on_body(std::string_view body) {
     if (auto e = j.find("error"); e != j.end() && !e->is_null())
         return fail("the provider reported an error: " + error_text(*e));
     if (auto u = j.find("usage"); u != j.end())
-        if (auto us = read_usage(*u)) usage_ = us;
+        if (auto us = read_usage(*u, usage_refused_)) usage_ = us;
     auto ch = j.find("choices");
     if (ch == j.end() || !ch->is_array() || ch->empty())
         return fail("the provider's answer has no choices");

@@ -31,6 +31,8 @@ public:
     bool complete() const { return done_ || finish_reason_.has_value(); }
     const std::optional<std::string>& finish_reason() const { return finish_reason_; }
     const std::optional<Usage>& usage() const { return usage_; }
+    // Why the provider's usage was not taken (the first count refused), or empty.
+    const std::string& usage_refused() const { return usage_refused_; }
     const std::string& error() const { return error_; }
     std::size_t chunks() const { return chunks_; }
     bool any_content() const { return any_content_; }
@@ -46,6 +48,7 @@ private:
     bool any_content_ = false;
     std::optional<std::string> finish_reason_;
     std::optional<Usage> usage_;
+    std::string usage_refused_;
     std::string error_;
     std::size_t chunks_ = 0;
     std::vector<TokenLogprobs> logprobs_;

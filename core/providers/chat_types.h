@@ -20,6 +20,7 @@ struct Usage {
     long prompt_tokens = 0;
     long completion_tokens = 0;
     bool estimated = false; // true when the provider sent no usage and we counted ourselves
+    std::string refused;    // why the provider's usage was not believed (then estimated), or empty
 };
 
 // Sampling settings of one call; unset ones are left to the provider.

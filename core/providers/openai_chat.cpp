@@ -11,6 +11,7 @@
 #include "providers/chat_stream.h"
 #include "providers/openai_chat.h"
 #include "providers/redact.h"
+#include "providers/visible_text.h"
 #include "util/text.h"
 
 namespace moa::providers {
@@ -132,12 +133,6 @@ private:
         });
     }
 
-    static bool has_visible(std::string_view s) {
-        for (char ch : s)
-            if (ch != ' ' && ch != '\n' && ch != '\r' && ch != '\t') return true;
-        return false;
-    }
-
     void stop_timers() {
         if (call_timer_) t_.cancel_timer(call_timer_);
         if (progress_timer_) t_.cancel_timer(progress_timer_);
@@ -155,10 +150,14 @@ private:
         first_token_timed_out_ = false;
         text_.clear();
         reasoning_bytes_ = 0;
+        visible_text_.reset();
+        visible_reasoning_.reset();
         decoder_ = std::make_unique<ChatStreamDecoder>([this](std::string_view c, std::string_view rs) {
-            // Whitespace alone is no progress: a stream of spaces and newlines is the same
-            // keep-alive as comments or empty deltas.
-            if (!got_token_ || has_visible(c) || has_visible(rs)) last_progress_ = net::Transport::Clock::now();
+            // Whitespace and format characters alone are no progress: a stream of spaces,
+            // newlines or zero-width spaces is the same keep-alive as comments or empty deltas.
+            const bool visible_text = visible_text_.adds_visible(c); // both: each keeps its own cut sequence
+            const bool visible_reasoning = visible_reasoning_.adds_visible(rs);
+            if (!got_token_ || visible_text || visible_reasoning) last_progress_ = net::Transport::Clock::now();
             if (!got_token_) {
                 got_token_ = true;
                 if (first_token_timer_) t_.cancel_timer(first_token_timer_);
@@ -267,7 +266,7 @@ private:
             return fail("the stream stalled: no answer text for " + std::to_string(r_.provider.idle_timeout_ms) +
                         " ms (idle_timeout_ms) after " + std::to_string(text_.size()) +
                         " bytes of answer; the server kept the connection busy without adding to the answer "
-                        "(keep-alive comments, empty deltas or whitespace)");
+                        "(keep-alive comments, empty deltas, whitespace or zero-width characters)");
         if (first_token_timed_out_)
             return retry_or_fail("no first token within " + std::to_string(r_.provider.first_token_timeout_ms) +
                                  " ms (first-token timeout)");
@@ -351,6 +350,7 @@ private:
         o.http_status = status_;
         o.finish_reason = decoder_->finish_reason().value_or("");
         o.usage = decoder_->usage() ? *decoder_->usage() : estimate_usage(r_.messages, text_);
+        if (!decoder_->usage()) o.usage.refused = decoder_->usage_refused();
         o.logprobs = decoder_->logprobs();
         o.attempts = attempts_;
         done(o);
@@ -363,6 +363,7 @@ private:
         o.attempts = attempts_;
         o.usage = estimate_usage(r_.messages, text_);
         if (decoder_ && decoder_->usage()) o.usage = *decoder_->usage();
+        else if (decoder_) o.usage.refused = decoder_->usage_refused();
         done(o);
     }
 
@@ -398,6 +399,7 @@ private:
     net::Transport::Id call_timer_ = 0;
     net::Transport::Id progress_timer_ = 0;
     net::Transport::Clock::time_point last_progress_{};
+    VisibleText visible_text_, visible_reasoning_;
     int attempts_ = 0;
     long status_ = 0;
     std::optional<long> retry_after_ms_;

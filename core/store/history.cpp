@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "store/history.h"
 
+#include "store/recorder_process.h"
+
 #include "util/resources.h"
 #include "util/sha256.h"
 
@@ -90,6 +92,16 @@ engine::AgentState state_from(const std::string& s) {
     for (S st : {S::Queued, S::Waiting, S::Streaming, S::Retrying, S::Done, S::Failed, S::Dropped, S::Cancelled, S::Cut})
         if (s == engine::to_string(st)) return st;
     return S::Failed;
+}
+
+// A run still marked running whose recording process has ended: killed, crashed, or the machine
+// restarted. Rows from before schema 6 name no process; once the file is upgraded no older build
+// can write to it, so such a row is read as interrupted too. A process on another host (a history
+// on a shared disk) cannot be checked: its run stays "running".
+bool interrupted(const std::string& status, const std::optional<std::string>& recorder) {
+    if (status != "running") return false;
+    if (!recorder) return true;
+    return recorder_state(*recorder) == Recorder::Gone;
 }
 
 engine::RunStatus status_from(const std::string& s) {
@@ -189,6 +201,10 @@ constexpr Migration kMigrations[] = {
     // 5: the calls of an agent that ran in steps (staircase streaming), each with its messages.
     {5, "upgrade the history to schema 5",
      [](Database& db) { return add_column_if_missing(db, "responses", "steps_json", "TEXT"); }},
+    // 6: the process that records a run (store/recorder_process.h), so that a run whose
+    // process ended before it finished reads "interrupted", not "running" for ever.
+    {6, "upgrade the history to schema 6",
+     [](Database& db) { return add_column_if_missing(db, "runs", "recorder", "TEXT"); }},
 };
 
 // The schema this build writes is the last migration's: two branches that each added a step
@@ -346,10 +362,10 @@ Result<std::int64_t> History::begin_run(const std::string& source, const json& c
         db_.exec("ROLLBACK;");
         return Error{conversation.error()};
     }
-    Statement s(db_.handle(), "INSERT INTO runs(started_at, source, config_name, config_json, input_json, prompt, status) "
-                              "VALUES(?, ?, ?, ?, ?, ?, 'running')");
+    Statement s(db_.handle(), "INSERT INTO runs(started_at, source, config_name, config_json, input_json, prompt, status, "
+                              "recorder) VALUES(?, ?, ?, ?, ?, ?, 'running', ?)");
     s.bind(1, now_iso()).bind(2, source).bind(3, config_name).bind(4, config_snapshot.dump())
-        .bind(5, *conversation).bind(6, listed_prompt(input.last_user_text()));
+        .bind(5, *conversation).bind(6, listed_prompt(input.last_user_text())).bind(7, recorder_identity());
     if (!s.run()) {
         std::string e = write_failed("cannot record the run");
         db_.exec("ROLLBACK;");
@@ -442,7 +458,7 @@ Result<std::vector<RunSummary>> History::list(const std::string& search, int lim
                 "SELECT id, started_at, source, config_name, prompt, status, totals_json, rerun_of, record_note, "
                 "(SELECT COUNT(*) FROM responses WHERE run_id = runs.id), "
                 "(SELECT COUNT(*) FROM responses WHERE run_id = runs.id AND state IN ('failed', 'dropped')), "
-                "(SELECT COUNT(*) FROM responses WHERE run_id = runs.id AND state = 'cut') FROM runs "
+                "(SELECT COUNT(*) FROM responses WHERE run_id = runs.id AND state = 'cut'), recorder FROM runs "
                 "WHERE ?1 = '' OR prompt LIKE '%' || ?1 || '%' OR config_name LIKE '%' || ?1 || '%' "
                 "OR final_text LIKE '%' || ?1 || '%' ORDER BY id DESC LIMIT ?2");
     s.bind(1, search).bind(2, limit);
@@ -454,6 +470,7 @@ Result<std::vector<RunSummary>> History::list(const std::string& search, int lim
         r.config_name = s.text(3);
         r.prompt = s.text(4);
         r.status = s.text(5);
+        if (interrupted(r.status, s.opt_text(12))) r.status = "interrupted";
         json t = json::parse(s.text(6), nullptr, false);
         if (t.is_object()) {
             if (t.contains("cost_usd") && t["cost_usd"].is_number()) r.cost_usd = t["cost_usd"].get<double>();
@@ -492,8 +509,8 @@ std::string History::record_note(std::int64_t run) {
 }
 
 std::optional<engine::RunRecord> History::load(std::int64_t run) {
-    Statement s(db_.handle(), "SELECT config_name, input_json, status, error, final_text, totals_json, config_json, layers_json "
-                              "FROM runs WHERE id=?");
+    Statement s(db_.handle(), "SELECT config_name, input_json, status, error, final_text, totals_json, config_json, layers_json, "
+                              "recorder FROM runs WHERE id=?");
     s.bind(1, run);
     read_error_.clear();
     if (!s.step()) {
@@ -508,6 +525,10 @@ std::optional<engine::RunRecord> History::load(std::int64_t run) {
     r.input.conversation = std::move(*conversation);
     r.status = status_from(s.text(2));
     r.error = s.opt_text(3).value_or("");
+    if (interrupted(s.text(2), s.opt_text(8))) {
+        r.status = engine::RunStatus::Failed;
+        r.error = kInterrupted;
+    }
     r.final_text = s.opt_text(4);
     json t = json::parse(s.opt_text(5).value_or("{}"), nullptr, false);
     if (t.is_object()) {
@@ -519,6 +540,7 @@ std::optional<engine::RunRecord> History::load(std::int64_t run) {
         r.totals.critical_path_ms = t.value("critical_path_ms", 0.0);
         r.totals.prompt_tokens = t.value("prompt_tokens", 0L);
         r.totals.completion_tokens = t.value("completion_tokens", 0L);
+        r.totals.usage_estimated = t.value("usage_estimated", false);
         if (auto v = t.find("ttft_ms"); v != t.end() && v->is_number()) r.totals.ttft_ms = v->get<double>();
     }
     // The layer shape comes from the config snapshot, so agents that never ran still show.

@@ -18,7 +18,10 @@
 
 namespace moa::store {
 
-inline constexpr int kHistorySchemaVersion = 5;
+inline constexpr int kHistorySchemaVersion = 6;
+
+// What a run reads as when the process that recorded it ended before the run finished.
+inline constexpr const char* kInterrupted = "interrupted (the process ended before the run finished)";
 
 struct RunSummary {
     std::int64_t id = 0;

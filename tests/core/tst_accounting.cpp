@@ -24,7 +24,7 @@ void TestAccounting::costIsTokensTimesPricePerMillion() {
     c.add({"together", "m", 0.9, 1.8, 72, 72, 32768, "src", "2024", "src"});
     auto m = c.find("together", "https://api.together.xyz/v1", "m");
     QVERIFY(m.priced);
-    providers::Usage u{1000, 500, false};
+    providers::Usage u{1000, 500, false, {}};
     auto cost = accounting::cost_of(m, u);
     QVERIFY(cost.usd);
     QVERIFY(qFuzzyCompare(*cost.usd, (1000 * 0.9 + 500 * 1.8) / 1e6));
@@ -33,7 +33,7 @@ void TestAccounting::costIsTokensTimesPricePerMillion() {
 void TestAccounting::tflopsIsTwiceActiveParamsTimesTokens() {
     accounting::Catalog c;
     c.add({"together", "moe", 1.2, 1.2, 141, 39, 65536, "", "", ""});
-    providers::Usage u{600, 400, false};
+    providers::Usage u{600, 400, false, {}};
     auto cost = accounting::cost_of(c.find("together", "", "moe"), u);
     // 2 x 39e9 x 1000 tokens = 78e12 FLOPs = 78 TFLOPs
     QVERIFY(qFuzzyCompare(*cost.tflops, 78.0));
@@ -41,7 +41,7 @@ void TestAccounting::tflopsIsTwiceActiveParamsTimesTokens() {
 
 void TestAccounting::unknownModelHasUnknownCost() {
     accounting::Catalog c;
-    auto cost = accounting::cost_of(c.find("x", "", "nope"), providers::Usage{10, 10, false});
+    auto cost = accounting::cost_of(c.find("x", "", "nope"), providers::Usage{10, 10, false, {}});
     QVERIFY(!cost.usd);
     QVERIFY(!cost.tflops);
 }

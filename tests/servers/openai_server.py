@@ -105,7 +105,10 @@ def answer_so_far(messages):
 
 def answer_text(model, params, messages):
     if "reply" in params or "text" in params:  # a scripted answer, word for word (URL-encoded in the model name)
-        return params.get("reply", params.get("text"))
+        reply = params.get("reply", params.get("text"))
+        if "fill" in params:  # "{fill}" in the reply stands for `fill` repeated `n` times (a long run)
+            reply = reply.replace("{fill}", params["fill"] * int(params.get("n", "1")))
+        return reply
     tag = params.get("tag", model.split("?")[0])
     words = int(params.get("words", "12"))
     if "jitter" in params:  # a length that varies with the prompt, the same for the same prompt
@@ -322,6 +325,19 @@ class Handler(BaseHTTPRequestHandler):
                        "\n\ndata: [DONE]\n\n")
             self.chunk(b"")
             return
+        if name == "deepdelta":  # a delta with an unknown field nested `depth` deep, between good ones
+            depth = int(params.get("depth", "1500000"))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.chunk("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": "Fine "}}]}) + "\n\n")
+            self.chunk(b'data: {"choices": [{"index": 0, "delta": {"content": "x", "extra": ' + b'{"a":' * depth + b'1' +
+                       b'}' * depth + b'}}]}\n\n')
+            self.chunk("data: " + json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}) +
+                       "\n\ndata: [DONE]\n\n")
+            self.chunk(b"")
+            return
         if name == "deep":  # an error whose message (or code) is a value nested `depth` deep
             depth = int(params.get("depth", "50000"))
             deep = "[" * depth + "]" * depth
@@ -366,7 +382,7 @@ class Handler(BaseHTTPRequestHandler):
                     ABORTED[model] = ABORTED.get(model, 0) + 1
             return
         if name == "keepalive":  # one token, then only keep-alive comments, empty deltas or a trickle
-            mode = params.get("mode", "comment")  # comment | empty | blank (whitespace) | trickle (a real token each time)
+            mode = params.get("mode", "comment")  # comment | empty | blank (whitespace) | zw | format | trickle (a real token each time)
             every = int(params.get("every_ms", "50")) / 1000.0
             filler = {"comment": b": keep-alive\n\n",
                       "empty": ("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": ""},
@@ -374,7 +390,13 @@ class Handler(BaseHTTPRequestHandler):
                       "blank": ("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": " \n\t "},
                                                                    "finish_reason": None}]}) + "\n\n").encode(),
                       "trickle": ("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": "more "},
-                                                                     "finish_reason": None}]}) + "\n\n").encode()}[mode]
+                                                                     "finish_reason": None}]}) + "\n\n").encode(),
+                      # zero-width space; and other format characters (joiners, BOM, soft hyphen, bidi)
+                      "zw": ("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": "\u200b"},
+                                                                "finish_reason": None}]}) + "\n\n").encode(),
+                      "format": ("data: " + json.dumps({"choices": [{"index": 0, "delta": {
+                          "content": "\u200c\u200d\u2060\ufeff\u00ad\u202e\u2066\u200e \u00a0"},
+                          "finish_reason": None}]}) + "\n\n").encode()}[mode]
             end = time.time() + float(params.get("seconds", "60"))
             try:
                 self.chunk(("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": "First "},
@@ -432,9 +454,13 @@ class Handler(BaseHTTPRequestHandler):
                     time.sleep(delay)
             self.chunk("data: " + json.dumps({"id": "c", "object": "chat.completion.chunk", "model": model,
                                                "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}) + "\n\n")
-            self.chunk("data: " + json.dumps({"id": "c", "choices": [], "usage": {
-                "prompt_tokens": sum(len(m.get("content", "").split()) for m in messages),
-                "completion_tokens": len(pieces), "total_tokens": 0}}) + "\n\n")
+            if "usage" in params:  # usage=none: no usage at all; else the usage object's text as given
+                if params["usage"] != "none":
+                    self.chunk('data: {"id": "c", "choices": [], "usage": %s}\n\n' % params["usage"])
+            else:
+                self.chunk("data: " + json.dumps({"id": "c", "choices": [], "usage": {
+                    "prompt_tokens": sum(len(m.get("content", "").split()) for m in messages),
+                    "completion_tokens": len(pieces), "total_tokens": 0}}) + "\n\n")
             self.chunk("data: [DONE]\n\n")
             self.chunk(b"")
         except (BrokenPipeError, ConnectionResetError):
