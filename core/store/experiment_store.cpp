@@ -15,8 +15,11 @@ std::string ExperimentStore::default_path() { return resources::data_path("MOA_E
 namespace {
 // Resets a kept statement when the scope ends: its read is over and its row buffers freed.
 struct Reset {
-    Statement& s;
+    explicit Reset(Statement& statement) : s(statement) {}
+    Reset(const Reset&) = delete;
+    Reset& operator=(const Reset&) = delete;
     ~Reset() { s.reset(); }
+    Statement& s;
 };
 const char* kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
