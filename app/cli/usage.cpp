@@ -15,12 +15,12 @@ struct Usage {
 
 const Usage kUsages[] = {
     {"run",
-     "usage: moa run --config FILE (--prompt TEXT | --prompt-file FILE) [--system TEXT] [--json] [--events] [--quiet] [--no-history]\n"
+     "usage: moa run --config FILE (--prompt TEXT | --prompt-file FILE|-) [--system TEXT] [--json] [--events] [--quiet] [--no-history]\n"
      "               [--allow-outside-files] [--raw]\n"
      "\n"
      "Runs one prompt through a Mixture-of-Agents configuration and prints the final answer.\n"
      "  --config FILE        a *.moa.json file or a built-in preset name (moa presets lists them)\n"
-     "  --prompt TEXT        the user prompt; or --prompt-file FILE to read it from a file\n"
+     "  --prompt TEXT        the user prompt; or --prompt-file FILE to read it from a file (- reads standard input)\n"
      "  --system TEXT        a system prompt for the first layer\n"
      "  --json               print the whole run record as JSON\n"
      "  --events             stream the run's events as JSON lines\n"
@@ -48,13 +48,16 @@ const Usage kUsages[] = {
      "usage: moa serve --config FILE [--config FILE ...] [--host 127.0.0.1] [--port N] [--api-key-env NAME]\n"
      "                 [--max-runs N] [--keepalive-ms N] [--hold-ms N] [--no-record | --record-max-bytes N]\n"
      "                 [--max-connections N] [--header-timeout-ms N] [--body-timeout-ms N]\n"
+     "                 [--allow-host NAME ...] [--expose-upstream-errors]\n"
      "\n"
      "Serves configurations as an OpenAI-compatible chat completions endpoint (model = configuration name).\n"
      "  --api-key-env NAME   require the bearer key held in environment variable NAME\n"
      "  --max-runs N         runs at once; more are refused with 429\n"
      "  --record-max-bytes N messages one run leaves in the history (default 1048576; 0: no cap)\n"
      "  --no-record          record nothing in the history (also --no-history)\n"
-     "  --body-timeout-ms N  a request's body must arrive within N ms of its headers (default 30000)\n"},
+     "  --body-timeout-ms N  a request's body must arrive within N ms of its headers (default 30000)\n"
+     "  --allow-host NAME    also accept requests whose Host header is NAME (others get 403: DNS rebinding)\n"
+     "  --expose-upstream-errors  tell clients which agent failed and why (by default: a generic upstream error)\n"},
     {"eval",
      "usage: moa eval --experiment FILE [--db PATH] [--lc-variants] [--plan] [--json] [--quiet]\n"
      "\n"

@@ -115,6 +115,10 @@ void TestCli::overviewListsEveryOption() {
         }
         QVERIFY2(overview.contains(QString("\n  moa %1").arg(c)), c);
     }
+    // Options a command accepts that its usage left out (review 10).
+    const auto serve = QString::fromUtf8(run_moa({"serve", "--help"}).out);
+    for (const char* o : {"--allow-host", "--expose-upstream-errors", "--no-record", "--record-max-bytes"})
+        QVERIFY2(serve.contains(o) && overview.contains(o), o);
     QVERIFY(overview.contains(QRegularExpression("\n +moa history show ID")));
     QVERIFY(!overview.contains(QRegularExpression("--json[^\n]*moa history show")));
 }
