@@ -948,6 +948,32 @@ void TestWindowLayout::runningFinalSplitIsRememberedAcrossARestart() {
     // The editing layout keeps its own side column.
     w.setRunningLayout(false);
     QTRY_VERIFY_WITH_TIMEOUT(split->sizes()[1] < dragged - 20, 3000);
+    w.close();
+
+    // A final answer dragged wide on a big window does not squeeze the layers to a sliver on a
+    // small one (review 10: a drag at 1400 px left 170 px of layers at 1024×700): the split is a
+    // share of the width, and one layer column always fits whole.
+    {
+        ui::MainWindow big(history_in(dir));
+        big.resize(1400, 900);
+        big.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&big));
+        big.setRunningLayout(true);
+        auto* s = final_split(big);
+        QApplication::processEvents();
+        const int total = s->sizes()[0] + s->sizes()[1];
+        s->setSizes({150, total - 150});
+        emit s->splitterMoved(150, 1);
+        big.close();
+    }
+    ui::MainWindow small(history_in(dir));
+    small.resize(1024, 700);
+    small.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&small));
+    small.setRunningLayout(true);
+    auto* s = final_split(small);
+    QTRY_VERIFY2_WITH_TIMEOUT(s->sizes()[0] >= ui::RunView::kColumnMinWidth + 24,
+                              qPrintable(QStringLiteral("layers %1 px at 1024×700").arg(s->sizes()[0])), 3000);
 }
 
 // Review 9 (05c-timeline.png, 12-dead-open.png, 25-back.png): after a 3-layer run the timeline

@@ -339,7 +339,11 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
         auto_split_ = false; // the user's choice stays
         // The running layout's final answer width, as dragged, for this and later sessions (as the
         // window's vertical split): it was lost at a restart although the README promised it.
-        if (final_wide_) QSettings().setValue("layout/runningFinal", split_->sizes().value(1));
+        // Kept as a share of the width: pixels dragged on a wide monitor squeezed the layers to a
+        // sliver on a laptop (review 10).
+        const auto sizes = split_->sizes();
+        const int total = sizes.value(0) + sizes.value(1);
+        if (final_wide_ && total > 0) QSettings().setValue("layout/runningFinalShare", double(sizes.value(1)) / total);
     });
     v->addWidget(split);
 }
@@ -366,8 +370,11 @@ void RunView::applySplit() {
     const int layers_need = n * (kColumnMinWidth + 6) + 24; // column spacing, margins, scroll bar
     int fin = final_wide_ ? std::max(kFinalMinWidth, std::min(w * 9 / 20, w - layers_need)) : w * 3 / 10;
     // Where the user dragged it in the running layout (an earlier session too), as far as the width allows.
-    if (const int dragged = QSettings().value("layout/runningFinal", 0).toInt(); final_wide_ && dragged > 0)
-        fin = std::clamp(dragged, std::min(120, w / 2), std::max(std::min(120, w / 2), w - 120));
+    // Never past the point where one layer column no longer fits whole.
+    if (const double share = QSettings().value("layout/runningFinalShare", 0.0).toDouble(); final_wide_ && share > 0 && share < 1) {
+        const int layers_min = std::min(w / 2, kColumnMinWidth + 30);
+        fin = std::clamp(static_cast<int>(share * w + 0.5), std::min(120, w / 2), std::max(std::min(120, w / 2), w - layers_min));
+    }
     const QSignalBlocker block(split_);
     split_->setSizes({w - fin, fin});
 }
