@@ -4,8 +4,14 @@
 namespace moa::providers {
 
 bool is_invisible(char32_t c) {
-    if (c == ' ' || (c >= 0x09 && c <= 0x0D) || c == 0x85 || c == 0xA0 || c == 0xAD) return true;
+    // Controls (C0, DEL, C1) draw nothing either (review 10: NUL deltas held a run).
+    if (c <= 0x20 || (c >= 0x7F && c <= 0xA0) || c == 0xAD || c == 0x034F) return true;
     if (c < 0x0600) return false;
+    // Blank-looking letters and fillers: Hangul fillers, Khmer inherent vowels, the braille blank,
+    // variation selectors (review 10: U+2800, U+3164, U+FE0F deltas held a run).
+    if (c == 0x115F || c == 0x1160 || c == 0x17B4 || c == 0x17B5 || (c >= 0x180B && c <= 0x180F) || c == 0x2800 ||
+        c == 0x3164 || c == 0xFFA0 || (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0xE0100 && c <= 0xE01EF))
+        return true;
     if ((c >= 0x0600 && c <= 0x0605) || c == 0x061C || c == 0x06DD || c == 0x070F || c == 0x08E2 || c == 0x1680 ||
         c == 0x180E)
         return true;
@@ -39,6 +45,18 @@ bool VisibleText::adds_visible(std::string_view piece) {
             if (well_formed) carry_.assign(piece.substr(i));
             else visible = true;
             break;
+        }
+        // A terminal escape (ESC [ … final byte, ESC ] … BEL or ESC \) draws nothing: skipped whole.
+        if (b == 0x1B && i + 1 < piece.size() && (piece[i + 1] == '[' || piece[i + 1] == ']')) {
+            const bool csi = piece[i + 1] == '[';
+            std::size_t k = i + 2;
+            while (k < piece.size()) {
+                const auto e = static_cast<unsigned char>(piece[k]);
+                if (csi ? (e >= 0x40 && e <= 0x7E) : (e == 0x07 || e == 0x1B)) break;
+                ++k;
+            }
+            i = k < piece.size() ? k + 1 : k;
+            continue;
         }
         char32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
         bool ok = true;

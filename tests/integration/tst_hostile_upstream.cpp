@@ -136,6 +136,12 @@ void TestHostileUpstream::formatCharactersAreNoProgress() {
     for (const char* invisible : {" \n\t", "\u200B", "\u200C\u200D\u200E\u200F", "\u2060\u2061\u2064", "\uFEFF", "\u00AD",
                                   "\u202A\u202E\u2066\u2069", "\u00A0\u3000", ""})
         QVERIFY2(!v.adds_visible(invisible), invisible);
+    // Review 10: blank-looking fillers, variation selectors, controls and terminal escapes.
+    for (const std::string& invisible : {std::string("\u2800"), std::string("\u3164"), std::string("\u034F"), std::string("\uFE0F"),
+                                        std::string("\u115F\u1160\uFFA0"), std::string(1, '\0'), std::string("\x1b[0m"),
+                                        std::string("\x1b]0;title\x07"), std::string("\x7f\u0085")})
+        QVERIFY2(!v.adds_visible(invisible), invisible.c_str());
+    QVERIFY(v.adds_visible("\x1b[0mx"));
     QVERIFY(v.adds_visible("a"));
     QVERIFY(v.adds_visible("\u200B\u00E9"));
     QVERIFY(v.adds_visible("\u4E2D"));
