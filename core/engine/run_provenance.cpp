@@ -86,14 +86,18 @@ RunProvenance compute_provenance(const RunRecord& r) {
     for (std::size_t l = 0; l + 1 < r.layers.size(); ++l)
         for (std::size_t j = 0; j < r.layers[l].agents.size(); ++j) {
             if (!index[l][j]) continue;
-            bool any = false, used = false;
-            for (const auto& b : out.layers[l + 1]) {
-                const auto& s = b.sources[j].share;
+            // "Ignored" is said only of what every reader finished reading: an answer whose
+            // readers were cancelled, cut or failed was not ignored, they stopped (review 10: a
+            // cancelled run branded its finished proposers "ignored by the next layer").
+            bool any = false, used = false, all_finished = true;
+            for (std::size_t k = 0; k < out.layers[l + 1].size(); ++k) {
+                const auto& s = out.layers[l + 1][k].sources[j].share;
                 if (!s) continue;
                 any = true;
                 used = used || *s >= eval::kIgnored;
+                all_finished = all_finished && r.layers[l + 1].agents[k].state == AgentState::Done;
             }
-            if (any) out.layers[l][j].ignored = !used;
+            if (any && (used || all_finished)) out.layers[l][j].ignored = !used;
             if (r.final_text) out.layers[l][j].final_share = eval::attribute(final_text, {index[l][j].get()}).share.front();
         }
     return out;

@@ -202,6 +202,15 @@ void TestProvenance::runIgnoredAnswerAndSources() {
     QVERIFY(!p.layers[1][0].ignored); // nothing after the last layer
     QCOMPARE(*p.layers[0][0].final_share, 11.0 / 16);
     QCOMPARE(*p.layers[0][2].final_share, 0.0);
+
+    // The reader cancelled (review 10): an answer it did not get to is not "ignored" — unknown;
+    // one it did use is still used.
+    r.layers[1].agents[0].state = AgentState::Cancelled;
+    r.layers[1].agents[0].text = "Sugar dissolves fast in tea.";
+    auto c = compute_provenance(r);
+    QCOMPARE(c.layers[0][1].ignored, std::optional<bool>(false));
+    QVERIFY(!c.layers[0][0].ignored);
+    QVERIFY(!c.layers[0][2].ignored);
 }
 
 void TestProvenance::runJsonHasSourcesAndIgnored() {
