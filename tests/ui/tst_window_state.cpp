@@ -228,6 +228,21 @@ void TestWindowState::inspectorNeverEditsTheHiddenDocument() {
     QCOMPARE(model->text(), QString::fromStdString("ok?chunks=2&delay_ms=5&tag=AGG-" + n));
     QVERIFY(!model->isEnabled());
     QCOMPARE(dump(w.document()->config()), before);
+    // A click on a node of the run's graph selects it for the inspector (review 10: the view was
+    // not interactive, so a click selected nothing); a drag moves nothing.
+    auto* view = w.findChild<ui::GraphView*>();
+    QVERIFY(view && view->scene() == w.presenter()->recordedScene());
+    auto* first = w.presenter()->recordedScene()->node(0, 0);
+    QVERIFY(first && !(first->flags() & QGraphicsItem::ItemIsMovable));
+    QTRY_VERIFY_WITH_TIMEOUT(view->viewport()->rect().contains(view->mapFromScene(first->sceneBoundingRect().center())), 5000);
+    QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, view->mapFromScene(first->sceneBoundingRect().center()));
+    QTRY_COMPARE_WITH_TIMEOUT(model->text(), QString::fromStdString("ok?chunks=2&delay_ms=5&tag=P1-" + n), 3000);
+    QVERIFY(!model->isEnabled());
+    const std::string recorded = dump(w.presenter()->recordedConfig());
+    emit first->dropped(first, w.presenter()->recordedScene()->node(1, 0)->sceneBoundingRect().center());
+    QTest::qWait(50);
+    QCOMPARE(dump(w.presenter()->recordedConfig()), recorded);
+    QCOMPARE(dump(w.document()->config()), before);
 
     // Back to my document: the document's fields, editable again.
     w.findChild<QPushButton*>("back_to_document")->click();

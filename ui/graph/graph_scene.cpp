@@ -211,6 +211,7 @@ void GraphScene::rebuild() {
             if (problems.contains({li, ai})) n->setProblem(problems[{li, ai}]);
             addItem(n);
             nodes_.insert({li, ai}, n);
+            n->setFlag(QGraphicsItem::ItemIsMovable, !read_only_);
             connect(n, &AgentNode::dropped, this, &GraphScene::onDropped);
             anchors[static_cast<std::size_t>(li)].push_back(n->pos() + QPointF(0, AgentNode::kHeight / 2));
         }
@@ -472,7 +473,13 @@ std::pair<int, int> GraphScene::dropTarget(QPointF pos) const {
     return {layer, index};
 }
 
+void GraphScene::setReadOnly(bool read_only) {
+    read_only_ = read_only;
+    for (auto* n : std::as_const(nodes_)) n->setFlag(QGraphicsItem::ItemIsMovable, !read_only_);
+}
+
 void GraphScene::onDropped(AgentNode* n, QPointF pos) {
+    if (read_only_) return;
     auto [layer, index] = dropTarget(pos);
     const int from_l = n->layer(), from_i = n->index();
     if (layer == from_l && index > from_i) --index; // the node itself is counted above

@@ -66,6 +66,10 @@ public:
     std::pair<int, int> selectedAgent() const;
     void selectAgent(int layer, int index);
     AgentNode* node(int layer, int index) const { return nodes_.value({layer, index}); }
+    // Read-only (a stored run's graph): nodes are selected by a click or the arrow keys, never
+    // dragged to another place.
+    void setReadOnly(bool read_only);
+    bool readOnly() const { return read_only_; }
     // Run state on the nodes; clearRunStates() when a new run starts or the graph changes.
     void setAgentState(int layer, int index, engine::AgentState s);
     void clearRunStates();
@@ -103,6 +107,7 @@ private:
     void onDropped(AgentNode* n, QPointF pos);
     void addLayerNote(int layer, qreal x);
     ConfigDocument* doc_;
+    bool read_only_ = false;
     std::vector<QString> layer_notes_;
     QHash<QPair<int, int>, AgentNode*> nodes_;
     std::map<std::tuple<int, int, int>, QGraphicsPathItem*> edges_;

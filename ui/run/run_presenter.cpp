@@ -28,6 +28,7 @@ RunPresenter::RunPresenter(ConfigDocument* doc, GraphScene* doc_scene, GraphView
     // the open document is never touched by what the history shows.
     recorded_doc_ = new ConfigDocument(this);
     recorded_scene_ = new GraphScene(recorded_doc_, this);
+    recorded_scene_->setReadOnly(true);
     bar_ = new QFrame;
     bar_->setObjectName("recorded_bar");
     bar_->setStyleSheet("#recorded_bar { background: #E8F0FB; border: 1px solid #3A7BD5; border-radius: 4px } "
@@ -65,8 +66,9 @@ void RunPresenter::setRecorded(qint64 id, const config::Config& cfg, const QStri
     bar_->setVisible(id != 0);
     GraphScene* scene = shownScene();
     if (view_->scene() != scene) view_->setScene(scene);
-    // Read-only: nothing on a recorded graph can be dragged, dropped or edited.
-    view_->setInteractive(id == 0);
+    // Read-only: nothing on a recorded graph can be dragged, dropped or edited (its scene is
+    // read-only; drops are refused by the window), but a click selects an agent to inspect
+    // (review 10: with the view not interactive, a click selected nothing).
     QTimer::singleShot(0, view_, [v = view_] { v->fit(); });
     if (was != showingRecorded()) emit readOnlyChanged(showingRecorded());
     emit shownChanged(); // also from one recorded run to another (the outline follows)
