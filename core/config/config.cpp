@@ -2,6 +2,7 @@
 #include "config/config.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -200,8 +201,16 @@ std::string reserved_header_reason(const std::string& name) {
 // `u` with a user name and password (scheme://user:password@host) replaced by "***", to quote in a
 // message: an ftp:// URL is refused for its scheme, but its password must not be shown for that.
 std::string without_userinfo(const std::string& u) {
-    const std::size_t scheme = u.find("://");
-    const std::size_t host = scheme == std::string::npos ? 0 : scheme + 3;
+    // The authority starts after "scheme:" and however many slashes follow (review 10: "ftp:/u:pw@h",
+    // with one slash, was quoted whole).
+    std::size_t host = 0;
+    const std::size_t colon = u.find(':');
+    if (colon != std::string::npos && colon > 0 && colon + 1 < u.size() && (u[colon + 1] == '/' || u[colon + 1] == '\\') &&
+        std::all_of(u.begin(), u.begin() + static_cast<std::ptrdiff_t>(colon),
+                    [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'; })) {
+        host = colon + 1;
+        while (host < u.size() && (u[host] == '/' || u[host] == '\\')) ++host;
+    }
     const std::size_t end = std::min(u.find_first_of("/?#", host), u.size());
     const std::size_t at = u.rfind('@', end == 0 ? 0 : end - 1);
     if (at == std::string::npos || at < host || at >= end) return u;
@@ -253,12 +262,30 @@ bool harmless_header(const std::string& name) {
 // Dates, versions and UUIDs ("prompt-caching-2024-07-31") are short runs and pass.
 std::string secret_value_reason(const std::string& name, const std::string& value) {
     const std::string v = text::trim(value);
-    for (const char* scheme : {"bearer ", "basic "})
-        if (text::starts_with_ci(v, scheme))
-            return std::string("the value starts with \"") + (scheme[1] == 'e' ? "Bearer" : "Basic") + " \": it carries a credential";
+    // An authorisation scheme and white space (a tab too: review 10's "Bearer<TAB>sk-…").
+    for (const char* scheme : {"bearer", "basic", "token"}) {
+        const std::size_t n = std::strlen(scheme);
+        if (text::starts_with_ci(v, scheme) && v.size() > n && (v[n] == ' ' || v[n] == '\t')) {
+            std::string shown = scheme;
+            shown[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(shown[0])));
+            return "the value starts with \"" + shown + " \": it carries a credential";
+        }
+    }
     for (const char* prefix : {"sk-", "sk_", "key-"})
         if (text::starts_with_ci(v, prefix)) return std::string("the value starts with \"") + prefix + "\", as keys do";
     if (harmless_header(name)) return {};
+    // A key-shaped token anywhere in the value ("key=sk-…", Slack's xoxb-, GitHub's ghp_), or a
+    // credential assigned by name (review 10).
+    const std::string lv = text::to_lower(v);
+    for (std::size_t i = 0; i < lv.size(); ++i) {
+        if (i > 0 && std::isalnum(static_cast<unsigned char>(lv[i - 1]))) continue;
+        for (const char* prefix : {"sk-", "sk_", "key-", "xoxb-", "xoxp-", "xoxa-", "xoxs-", "ghp_", "gho_", "github_pat_"})
+            if (lv.compare(i, std::strlen(prefix), prefix) == 0)
+                return std::string("the value holds a token starting with \"") + prefix + "\", as keys do";
+        for (const char* assigned : {"key=", "apikey=", "api_key=", "token=", "secret=", "password="})
+            if (lv.compare(i, std::strlen(assigned), assigned) == 0)
+                return std::string("the value assigns \"") + assigned + "\": it carries a credential";
+    }
     auto token_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; };
     std::size_t run = 0;
     bool letter = false, digit = false;

@@ -351,6 +351,13 @@ void TestConfig::headerValuesAndKeyHeadersAreChecked_data() {
                                 << QString("headers/X-Tenant: the value holds a long random-looking token");
     QTest::newRow("mixed-case token") << R"({"X-Tenant": "AbCdEf-GhIjKl-MnOpQr-StUv12"})"
                                       << QString("headers/X-Tenant: the value looks like a key");
+    // Review 10: other schemes and separators, and key-shaped tokens inside the value.
+    QTest::newRow("Bearer tab") << "{\"X-A\": \"Bearer\\tsk-test\"}" << QString("headers/X-A: the value starts with \"Bearer \"");
+    QTest::newRow("Token scheme") << R"({"X-A": "Token sk-test-SECRET999"})" << QString("headers/X-A: the value starts with \"Token \"");
+    QTest::newRow("key= inside") << R"({"X-A": "key=sk-test-SECRET999"})" << QString("headers/X-A: the value assigns \"key=\"");
+    QTest::newRow("sk- inside") << R"({"X-A": "Key sk-test-SECRET999"})" << QString("headers/X-A: the value holds a token starting with \"sk-\"");
+    QTest::newRow("slack token") << R"({"X-A": "xoxb-123-456-SECRET"})" << QString("headers/X-A: the value holds a token starting with \"xoxb-\"");
+    QTest::newRow("password=") << R"({"X-A": "user=me;password=hunter2"})" << QString("headers/X-A: the value assigns \"password=\"");
     QTest::newRow("says what to do") << R"({"X-Access": "sk-x"})" << QString(use) + ": \"X-Access\" to send it in this header";
 }
 
@@ -360,10 +367,11 @@ void TestConfig::harmlessHeaderValuesPass() {
         "anthropic-version": "2023-06-01", "anthropic-beta": "prompt-caching-2024-07-31,tools-2024-04-04",
         "X-Request-Id": "123e4567-e89b-12d3-a456-426614174000", "X-Title": "MoA Workbench, local test",
         "User-Agent": "moa-workbench/1.0", "HTTP-Referer": "https://example.com/some/path", "X-Region": "us-east-1",
-        "X-Skip": "skip-this", "X-Model-Version": "gpt-4o-2024-08-06"})";
+        "X-Skip": "skip-this", "X-Model-Version": "gpt-4o-2024-08-06", "X-Task": "task-list, desk-top",
+        "X-Feature": "risk-free"})";
     auto ok = config::load_config_text(with_provider_fields("\"headers\": " + headers), "h.moa.json");
     QVERIFY2(ok.ok(), ok.summary().c_str());
-    QCOMPARE(ok.config->provider("together")->headers.size(), std::size_t(11));
+    QCOMPARE(ok.config->provider("together")->headers.size(), std::size_t(13));
 }
 
 void TestConfig::headerValuesAndKeyHeadersAreChecked() {
@@ -433,6 +441,7 @@ void TestConfig::baseUrlWithControlsOrCredentialsIsRefused_data() {
     const QString scheme = "/providers/together/base_url: must start with http:// or https:// (got ";
     QTest::newRow("ftp with a password") << R"("ftp://user:SuperSecretPw@files.example/pub/")" << scheme + "\"ftp://***@files.example/pub/\")";
     QTest::newRow("an @ in the password") << R"("ftp://u:Super@SuperSecretPw@host:21")" << scheme + "\"ftp://***@host:21\")";
+    QTest::newRow("one slash") << R"("ftp:/u:SuperSecretPw@h")" << scheme + "\"ftp:/***@h\")";
     QTest::newRow("no scheme") << R"("user:SuperSecretPw@host/v1")" << scheme + "\"***@host/v1\")";
     QTest::newRow("another scheme, no password") << R"("ws://host/v1?q=a@b")" << scheme + "\"ws://host/v1?q=a@b\")";
 }
