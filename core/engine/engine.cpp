@@ -503,6 +503,8 @@ void Run::end(RunStatus status, const std::string& error) {
                     }
                     // A stream cut by the cancel was billed for its prompt and what arrived: an
                     // answer with text never counts 0 tokens (estimated, as for a cut agent).
+                    // The offline demo costs nothing whatever happens ("$?" made the run's cost unknown).
+                    if (a.demo && !a.cost_usd) a.cost_usd = 0.0;
                     if (a.steps.empty() && !a.text.empty() && a.usage.prompt_tokens == 0 && a.usage.completion_tokens == 0) {
                         a.usage = providers::estimate_usage(a.messages, a.text);
                         auto cost = accounting::cost_for(s.engine.catalog(), s.config, a.provider, a.model, a.usage);

@@ -43,6 +43,7 @@ private slots:
     void malformedChunkFailsQuotingIt();
     void slowFirstTokenTimesOut();
     void cancelMidStreamStopsAtOnceAndClosesConnections();
+    void cancelledDemoAgentCostsZeroNotUnknown();
     void sixAgentsOfALayerRunInParallel();
     void maxConcurrencyLimitsParallelCalls();
     void layerTwoReceivesExactlyLayerOneAnswers();
@@ -157,6 +158,32 @@ void TestEngineHttp::slowFirstTokenTimesOut() {
     QVERIFY2(rec.layers[0].agents[0].error->find("first-token timeout") != std::string::npos,
              rec.layers[0].agents[0].error->c_str());
     QVERIFY(t.elapsed() < 4000); // it did not wait for the server's slow answer
+}
+
+void TestEngineHttp::cancelledDemoAgentCostsZeroNotUnknown() {
+    // Review 10: a demo agent cancelled before its first token showed "$?" and made the run's
+    // cost unknown, although the offline demo costs $0 whatever happens.
+    const nlohmann::json demo = {
+        {"schema", "moa-workbench/config@1"},
+        {"name", "Demo"},
+        {"providers", {{"demo", {{"type", "demo"}, {"tokens_per_second", 5000}, {"first_token_ms", 60000}}}}},
+        {"layers", {{{"agents", {{{"provider", "demo"}, {"model", "demo-proposer-a"}}}}},
+                    {{"agents", {{{"provider", "demo"}, {"model", "demo-aggregator"}}}}}}}};
+    accounting::Catalog catalog;
+    engine::Engine eng(catalog);
+    EventLog log;
+    auto run = eng.start(make_config(demo), engine::RunInput::from_prompt("Hi"), log.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(log.count(T::AgentStarted) >= 1, 10000);
+    run->cancel();
+    QVERIFY(run->wait_for(std::chrono::milliseconds(5000)));
+    auto rec = run->record();
+    QCOMPARE(rec.status, engine::RunStatus::Cancelled);
+    const auto& a = rec.layers[0].agents[0];
+    QCOMPARE(a.state, engine::AgentState::Cancelled);
+    QVERIFY(a.text.empty());
+    QVERIFY(a.cost_usd.has_value());
+    QCOMPARE(*a.cost_usd, 0.0);
+    QVERIFY(rec.totals.cost_complete);
 }
 
 void TestEngineHttp::cancelMidStreamStopsAtOnceAndClosesConnections() {
