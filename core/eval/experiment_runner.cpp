@@ -284,7 +284,7 @@ void ExperimentRunner::loop() {
         if (cancelled_) {
             cv_.wait(lock, [this] { return prog_.running == 0; });
             outcome_.status = ExperimentStatus::Cancelled;
-            outcome_.message = "cancelled; what had finished is kept, and running the experiment again resumes it";
+            outcome_.message = "what had finished is kept, and running the experiment again resumes it";
             break;
         }
         std::size_t pick = tasks_.size();

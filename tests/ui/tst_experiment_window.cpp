@@ -59,6 +59,7 @@ private slots:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
     void runsShowsResultsAndChartsAndExports();
     void pauseStopsNewWorkAndResumeFinishes();
+    void cancelSaysSoOnceWithoutAStaleEta();
     void brokenExperimentIsExplained();
     void pointLabelsDoNotOverlap();
     void equalWinRatesKeepLabelsApartAndByTheirPoints();
@@ -112,6 +113,7 @@ void TestExperimentWindow::runsShowsResultsAndChartsAndExports() {
     QCOMPARE(w.resultsTable()->horizontalHeaderItem(1)->text(), QString("LC (unregularised)"));
     QCOMPARE(w.resultsTable()->horizontalHeaderItem(2)->text(), QString("LC ± SE"));
     QVERIFY(w.statusText().contains("done"));
+    QVERIFY2(!w.statusText().contains("ETA"), qPrintable(w.statusText())); // an ended run has no ETA
     const auto& spec = w.costChart()->spec();
     QCOMPARE(spec.points.size(), std::size_t(3));
     int front = 0;
@@ -217,6 +219,25 @@ void TestExperimentWindow::pauseStopsNewWorkAndResumeFinishes() {
     w.pauseOrResume();
     QVERIFY(finished.wait(120000));
     QVERIFY(server.chat_requests() > calls);
+}
+
+void TestExperimentWindow::cancelSaysSoOnceWithoutAStaleEta() {
+    // Review 10: "ETA 25 s · cancelled: cancelled; what had finished was kept…".
+    TestServer server;
+    QVERIFY(server.ok());
+    QTemporaryDir dir;
+    auto exp = write_demo(dir, server.port());
+    ExperimentWindow w;
+    QSignalSpy loaded(&w, &ExperimentWindow::loaded);
+    w.openExperiment(exp, dir.filePath("e.sqlite"));
+    QVERIFY(loaded.wait(20000));
+    QSignalSpy finished(&w, &ExperimentWindow::finished);
+    w.run();
+    w.cancel();
+    QVERIFY(finished.count() > 0 || finished.wait(60000));
+    const QString said = w.statusText();
+    QVERIFY2(said.count("cancelled") == 1 && !said.contains("ETA"), qPrintable(said));
+    QVERIFY2(said.contains("what had finished is kept"), qPrintable(said));
 }
 
 void TestExperimentWindow::brokenExperimentIsExplained() {

@@ -477,7 +477,8 @@ void ExperimentWindow::pollProgress() {
     const auto p = ended ? o.progress : runner_->progress();
     progress_->setMaximum(std::max(1, p.total));
     progress_->setValue(p.done);
-    QString s = tr("%1 of %2 done · %3 spent this session · ETA %4").arg(p.done).arg(p.total).arg(p.spent_complete ? format_money(p.spent_usd) : cost_text(false, p.spent_usd)).arg(duration(p.eta_s));
+    QString s = tr("%1 of %2 done · %3 spent this session").arg(p.done).arg(p.total).arg(p.spent_complete ? format_money(p.spent_usd) : cost_text(false, p.spent_usd));
+    if (!ended) s += tr(" · ETA %1").arg(duration(p.eta_s)); // an ended run has none (a stale one was left)
     if (p.resumed) s += tr(" · %1 from earlier sessions").arg(p.resumed);
     if (p.failed) s += tr(" · %1 failed").arg(p.failed);
     if (p.paused) s += tr(" · paused (calls under way finish)");
