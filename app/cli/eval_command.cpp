@@ -22,9 +22,11 @@ namespace {
 std::atomic<bool> g_interrupted{false};
 void on_sigint(int) { g_interrupted = true; }
 
-// A mean wall time, or n/a when every answer came (partly) from the response cache.
-std::string seconds(const std::optional<double>& ms) {
-    if (!ms) return "n/a";
+// A mean wall time, or n/a with why, as the window says it: every answer came (partly) from the
+// response cache, which takes no time, or no answer was made yet.
+std::string seconds(const eval::ConfigResult& c) {
+    const auto& ms = c.latency_ms;
+    if (!ms) return c.timing_from_cache > 0 ? "n/a (cached)" : "n/a (no answer)";
     char b[32];
     std::snprintf(b, sizeof b, "%.1fs", *ms / 1000);
     return b;
@@ -88,7 +90,7 @@ void print_table(const eval::ExperimentResults& r) {
                 r.judge_note.empty() ? "" : (" (" + r.judge_note + ")").c_str(),
                 r.reference_name.empty() ? "" : (", reference: " + for_fd(1, r.reference_name)).c_str());
     if (r.mode == "pairwise") {
-        std::printf("%-28s %18s %15s %10s %10s %10s %8s %s\n", "configuration", r.lc_label.c_str(), "win rate ± SE", "$/inst",
+        std::printf("%-28s %18s %15s %10s %10s %15s %8s %s\n", "configuration", r.lc_label.c_str(), "win rate ± SE", "$/inst",
                     "TFLOPs", "latency", "tokens", "n");
         for (std::size_t i = 0; i < r.configs.size(); ++i) {
             const auto& c = r.configs[i];
@@ -100,21 +102,21 @@ void print_table(const eval::ExperimentResults& r) {
             char win[64];
             if (eval::has_verdict(c, r.mode)) std::snprintf(win, sizeof win, "%8.2f ± %4.2f", c.win.win_rate, c.win.standard_error);
             else std::snprintf(win, sizeof win, "n/a (%s)", eval::no_verdict_reason(c).c_str());
-            std::printf("%-28.28s %18s %15s %10s %10.2f %10s %8.0f %d%s%s\n", for_fd(1, c.name).c_str(), lc,
-                        win, per_instance_cost(c).c_str(), c.tflops_per_instance, seconds(c.latency_ms).c_str(),
+            std::printf("%-28.28s %18s %15s %10s %10.2f %15s %8.0f %d%s%s\n", for_fd(1, c.name).c_str(), lc,
+                        win, per_instance_cost(c).c_str(), c.tflops_per_instance, seconds(c).c_str(),
                         c.tokens_per_instance, c.win.n_total, front ? "  *frontier" : "",
                         (flags(c, true) + (c.unreadable ? "  (" + std::to_string(c.unreadable) + " unreadable verdicts excluded)" : ""))
                             .c_str());
         }
         std::printf("%s\n", r.lc_note.c_str());
     } else {
-        std::printf("%-28s %12s %10s %10s %10s %8s %s\n", "configuration", "score ± SE", "$/inst", "TFLOPs", "latency", "tokens", "n");
+        std::printf("%-28s %12s %10s %10s %15s %8s %s\n", "configuration", "score ± SE", "$/inst", "TFLOPs", "latency", "tokens", "n");
         for (const auto& c : r.configs) {
             char score[64];
             if (c.score) std::snprintf(score, sizeof score, "%6.2f ± %4.2f", *c.score, c.score_se.value_or(0));
             else std::snprintf(score, sizeof score, "n/a (%s)", eval::no_verdict_reason(c).c_str());
-            std::printf("%-28.28s %12s %10s %10.2f %10s %8.0f %d%s\n", for_fd(1, c.name).c_str(), score, per_instance_cost(c).c_str(),
-                        c.tflops_per_instance, seconds(c.latency_ms).c_str(), c.tokens_per_instance, c.judged + c.failed,
+            std::printf("%-28.28s %12s %10s %10.2f %15s %8.0f %d%s\n", for_fd(1, c.name).c_str(), score, per_instance_cost(c).c_str(),
+                        c.tflops_per_instance, seconds(c).c_str(), c.tokens_per_instance, c.judged + c.failed,
                         flags(c, false).c_str());
         }
     }

@@ -10,6 +10,7 @@
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
+#include <QRegularExpression>
 #include <QtTest>
 
 #include <algorithm>
@@ -1220,6 +1221,10 @@ void TestExperiment::baselineVariantsRegulariseLcAsAlpacaEvalDoes() {
     QCOMPARE(flag.code, 0);
     QCOMPARE(json::parse(flag.out.toStdString())["lc_label"].get<std::string>(), std::string("LC"));
     QCOMPARE(server.chat_requests(), calls);
+    // The text table's n/a say why (review 10: a bare "n/a" latency in every row of a sweep).
+    auto table = run_moa({"eval", "--experiment", exp, "--db", db}, {}, 60000);
+    QCOMPARE(table.code, 0);
+    QVERIFY2(!QString::fromUtf8(table.out).contains(QRegularExpression("n/a(?! \\()")), table.out.constData());
 
     // A reference that is a file of answers has no model to ask: refused, saying why and where.
     const std::string data = MOA_SHARED_DATA;
