@@ -23,8 +23,12 @@ inline double ms_between(Clock::time_point a, Clock::time_point b) {
 
 // An agent's output rate (the "tok/s" of the views): its answer tokens over the time from its
 // first token to its end (for an agent that ran in steps, the waits between steps included).
+// Over less than 50 ms of streaming (an answer that came in one burst) a rate measures the
+// clock, not the model (review 10: "ttft 1 ms · 30696 tok/s"): none is given.
+inline constexpr double kMinRateWindowMs = 50;
 inline void set_output_rate(AgentRecord& a) {
-    if (a.ttft_ms && a.duration_ms > *a.ttft_ms && a.usage.completion_tokens > 0)
+    a.tokens_per_s.reset();
+    if (a.ttft_ms && a.duration_ms - *a.ttft_ms >= kMinRateWindowMs && a.usage.completion_tokens > 0)
         a.tokens_per_s = a.usage.completion_tokens / ((a.duration_ms - *a.ttft_ms) / 1000.0);
 }
 

@@ -44,6 +44,7 @@ private slots:
     void slowFirstTokenTimesOut();
     void cancelMidStreamStopsAtOnceAndClosesConnections();
     void cancelledDemoAgentCostsZeroNotUnknown();
+    void noRateFromOneBurst();
     void sixAgentsOfALayerRunInParallel();
     void maxConcurrencyLimitsParallelCalls();
     void layerTwoReceivesExactlyLayerOneAnswers();
@@ -158,6 +159,22 @@ void TestEngineHttp::slowFirstTokenTimesOut() {
     QVERIFY2(rec.layers[0].agents[0].error->find("first-token timeout") != std::string::npos,
              rec.layers[0].agents[0].error->c_str());
     QVERIFY(t.elapsed() < 4000); // it did not wait for the server's slow answer
+}
+
+void TestEngineHttp::noRateFromOneBurst() {
+    // Review 10: an answer that came in one burst showed "ttft 1 ms · 30696 tok/s". Over less than
+    // kMinRateWindowMs of streaming no rate is given; a paced answer still has one.
+    accounting::Catalog catalog;
+    engine::Engine eng(catalog);
+    auto cfg = make_config(config_json(url(), {{"ok?chunks=1&tag=burst-" + nonce(), "ok?chunks=20&delay_ms=20&tag=paced-" + nonce()},
+                                                {"ok?chunks=1&tag=agg-" + nonce()}}));
+    auto rec = run_to_end(cfg, "Hi");
+    QCOMPARE(rec.status, engine::RunStatus::Done);
+    const auto& burst = rec.layers[0].agents[0];
+    QVERIFY(burst.duration_ms - burst.ttft_ms.value_or(0) < 50); // engine::kMinRateWindowMs (run_state.h)
+    QVERIFY(!burst.tokens_per_s);
+    const auto& paced = rec.layers[0].agents[1];
+    QVERIFY(paced.tokens_per_s && *paced.tokens_per_s > 0);
 }
 
 void TestEngineHttp::cancelledDemoAgentCostsZeroNotUnknown() {
