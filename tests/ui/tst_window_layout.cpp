@@ -622,7 +622,8 @@ void TestWindowLayout::paneLinesStayInViewWithABanner() {
                                                                       .arg(prov->mapTo(scroll->viewport(), QPoint(0, 0)).y())
                                                                       .arg(prov->height()).arg(prov->heightForWidth(prov->width()))),
                                       5000);
-            QVERIFY2(pane->statsText().contains("tok/s"), qPrintable(pane->statsText()));
+            // The stats line whole (tok/s is left out of answers that streamed under 50 ms).
+            QVERIFY2(pane->statsText().contains("ttft") && pane->statsText().contains(" tok"), qPrintable(pane->statsText()));
             QVERIFY2(pane->body()->viewport()->height() >= 3 * pane->body()->fontMetrics().lineSpacing(),
                      qPrintable(QString::number(pane->body()->viewport()->height())));
         }
@@ -974,6 +975,7 @@ void TestWindowLayout::runningFinalSplitIsRememberedAcrossARestart() {
     auto* s = final_split(small);
     QTRY_VERIFY2_WITH_TIMEOUT(s->sizes()[0] >= ui::RunView::kColumnMinWidth + 24,
                               qPrintable(QStringLiteral("layers %1 px at 1024×700").arg(s->sizes()[0])), 3000);
+    QSettings().remove("layout/runningFinalShare"); // the next tests start from the default split
 }
 
 // Review 9 (05c-timeline.png, 12-dead-open.png, 25-back.png): after a 3-layer run the timeline
