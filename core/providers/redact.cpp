@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <unordered_map>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +19,10 @@ namespace {
 
 constexpr std::size_t kMinKey = 4;          // shorter keys would redact ordinary words
 constexpr std::size_t kMinPrefix = 12;      // a cut echo still this long is the key
+constexpr std::size_t kMinFragment = 12;    // so is a run this long from anywhere in it
+constexpr std::size_t kMinHeldFragment = 4; // (stream) an end this long that is part of the key waits
+constexpr std::size_t kStreamContext = 64;  // (stream) bytes passed on that the next piece is searched with
+constexpr std::uint64_t kGramBase = 1099511628211ULL;
 constexpr std::size_t kMinBearerToken = 8;  // "Bearer token" in prose is not a credential
 constexpr std::size_t kMinBase64Middle = 16; // what base64 of the key shows whatever surrounds it
 // Shorter keys are matched only as written (decoding, skipping blanks and folding case would
@@ -166,11 +172,23 @@ std::size_t scan(std::string_view text, const Needle& n, std::vector<Range>& out
     return q;
 }
 
+char fold_char(char c) { return c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+std::uint64_t gram_hash(std::string_view g) {
+    std::uint64_t h = 0;
+    for (char c : g) h = h * kGramBase + static_cast<unsigned char>(c);
+    return h;
+}
+
 } // namespace
 
 struct KeySpellings {
     std::vector<Needle> raw;  // matched in the text as written
     std::vector<Needle> view; // matched in the text as normalise() decodes it
+    // Every run of kMinFragment characters of the key (lower-cased, "_" as "-"), by hash: a part
+    // of the key from anywhere in it (its last 13 characters, a middle part) is found in the view.
+    std::string gram_key;
+    std::unordered_map<std::uint64_t, std::vector<std::size_t>> grams; // hash -> where in gram_key
     std::size_t overlap = 0;  // the most bytes of the original a match can span
     bool empty() const { return raw.empty() && view.empty(); }
 };
@@ -188,6 +206,8 @@ std::shared_ptr<const KeySpellings> key_spellings(std::string_view key) {
     }
     if (key.size() >= kMinNormalised) {
         auto add = [&](std::string f, bool fold, std::size_t run) {
+            for (auto& c : f) // the view reads every dash-like character and "_" as "-"
+                if (c == '_') c = '-';
             for (const auto& n : sp->view)
                 if (n.pat == f) return;
             longest_view = std::max(longest_view, f.size());
@@ -211,8 +231,60 @@ std::shared_ptr<const KeySpellings> key_spellings(std::string_view key) {
             for (std::size_t offset = 0; offset < 3; ++offset)
                 if (std::string m = base64_middle(key, offset, alphabet); m.size() >= kMinBase64Middle) add(std::move(m), false, SIZE_MAX);
     }
+    if (key.size() >= kMinNormalised && key.size() >= kMinFragment) {
+        // Any run of 12 of its characters, as the view spells them (case and dashes folded).
+        std::string g(key);
+        for (auto& c : g) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (std::size_t i = 0; i + kMinFragment <= g.size(); ++i) {
+            auto& at = sp->grams[gram_hash(std::string_view(g).substr(i, kMinFragment))];
+            bool seen = false;
+            for (std::size_t j : at) seen = seen || g.compare(j, kMinFragment, g, i, kMinFragment) == 0;
+            if (!seen) at.push_back(i);
+        }
+        sp->gram_key = std::move(g);
+    }
     sp->overlap = std::max(longest_raw, (longest_view + 1) * kMaxSourcePerByte) + 16;
     return sp;
+}
+
+// Every run of kMinFragment or more bytes of `text` that are, 12 at a time, parts of the key
+// (a rolling hash of each 12 bytes, a hit verified), and the length of the longest end of
+// `text` that is a part of the key (it may go on in what comes next). Linear in `text`.
+std::size_t scan_fragments(std::string_view text, const KeySpellings& sp, std::vector<Range>& out) {
+    const std::size_t m = kMinFragment, n = text.size();
+    const std::string& key = sp.gram_key;
+    std::size_t tail = 0;
+    // An end that a next piece may complete; shorter ends pass (a letter of the key ends many a
+    // word), and what they start is caught by the context the stream keeps (StreamRedactor::passed_).
+    for (std::size_t k = std::min(n, m - 1); k >= kMinHeldFragment && tail == 0; --k) {
+        bool found = false;
+        for (std::size_t j = 0; !found && j + k <= key.size(); ++j) {
+            found = true;
+            for (std::size_t t = 0; found && t < k; ++t) found = fold_char(text[n - k + t]) == key[j + t];
+        }
+        if (found) tail = k;
+    }
+    if (n < m) return tail;
+    std::uint64_t top = 1; // kGramBase^(m-1)
+    for (std::size_t t = 1; t < m; ++t) top *= kGramBase;
+    std::uint64_t h = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i >= m) h -= top * static_cast<unsigned char>(fold_char(text[i - m]));
+        h = h * kGramBase + static_cast<unsigned char>(fold_char(text[i]));
+        if (i + 1 < m) continue;
+        const auto it = sp.grams.find(h);
+        if (it == sp.grams.end()) continue;
+        const std::size_t b = i + 1 - m;
+        for (std::size_t j : it->second) {
+            bool same = true;
+            for (std::size_t t = 0; same && t < m; ++t) same = fold_char(text[b + t]) == key[j + t];
+            if (same) {
+                add_range(out, b, i + 1);
+                break;
+            }
+        }
+    }
+    return tail;
 }
 
 struct Found {
@@ -242,6 +314,13 @@ Found find_key(std::string_view text, const KeySpellings& sp, bool stream) {
             for (const auto& n : sp.view) {
                 part.clear();
                 const std::size_t q = scan(v.text, n, part);
+                for (const auto& r : part)
+                    all.push_back(Range{start + v.source[r.begin].begin, start + v.source[r.end - 1].end});
+                if (stream && last && q > 0) f.hold = std::min(f.hold, start + v.source[v.text.size() - q].begin);
+            }
+            if (!sp.gram_key.empty()) {
+                part.clear();
+                const std::size_t q = scan_fragments(v.text, sp, part);
                 for (const auto& r : part)
                     all.push_back(Range{start + v.source[r.begin].begin, start + v.source[r.end - 1].end});
                 if (stream && last && q > 0) f.hold = std::min(f.hold, start + v.source[v.text.size() - q].begin);
@@ -329,18 +408,34 @@ StreamRedactor::StreamRedactor(std::string_view key) : spellings_(key_spellings(
 std::string StreamRedactor::feed(std::string_view piece) {
     if (spellings_->empty()) return std::string(piece);
     held_.append(piece);
-    // Hold back from the first position where what arrived could still become a spelling of
-    // the key (or a run of its first bytes long enough to be redacted, or an escape cut short);
-    // before it, every match is complete and is replaced now.
-    const Found f = find_key(held_, *spellings_, true);
-    std::string out = replace_ranges(held_, f.ranges, kRedacted, f.hold);
-    held_.erase(0, f.hold);
-    return out;
+    return pass(true);
 }
 
 std::string StreamRedactor::flush() {
-    std::string out = redact_with(held_, *spellings_, kRedacted);
+    if (spellings_->empty()) return std::exchange(held_, std::string());
+    std::string out = pass(false);
     held_.clear();
+    passed_.clear();
+    return out;
+}
+
+// Hold back from the first position where what arrived could still become a spelling of the
+// key (or a run of its first bytes long enough to be redacted, or an escape cut short); before
+// it, every match is complete and is replaced now. The end of what was passed on is searched
+// too, so a part of the key that began there (too short to be held) is not passed on in full.
+std::string StreamRedactor::pass(bool stream) {
+    const std::size_t ctx = passed_.size();
+    const std::string all = passed_ + held_;
+    Found f = find_key(all, *spellings_, stream);
+    const std::size_t hold = std::max(f.hold, ctx);
+    std::vector<Range> mine;
+    for (const auto& r : f.ranges)
+        if (r.end > ctx) mine.push_back(Range{std::max(r.begin, ctx), r.end});
+    std::string out = replace_ranges(all, mine, kRedacted, hold).substr(ctx);
+    std::size_t keep = hold > kStreamContext ? hold - kStreamContext : 0;
+    while (keep > 0 && keep < hold && (static_cast<unsigned char>(all[keep]) & 0xC0) == 0x80) --keep; // whole characters
+    passed_ = all.substr(keep, hold - keep);
+    held_.erase(0, hold - ctx);
     return out;
 }
 

@@ -25,9 +25,11 @@ inline constexpr const char* kRedacted = "[redacted]";
 // "[redacted]". Keys shorter than 4 bytes are only caught after "Bearer ".
 // Keys of 8 bytes or more are also looked for in the text as normalise() decodes it (percent-
 // encoded in part or whole, HTML character references, JSON \u escapes, zero-width characters,
-// soft hyphens or blanks between the characters, fullwidth forms), in any case, reversed, as hex
-// and inside base64 (so base64 of "Bearer KEY" too); the original bytes of what is found are
-// replaced, whole code points. Linear in the size of `text`, whatever it holds.
+// soft hyphens or blanks between the characters, fullwidth forms, any dash or "_" for "-", ANSI
+// escapes, short HTML tags, Unicode tag characters), in any case, reversed, as hex and inside
+// base64 (so base64 of "Bearer KEY" too), and any run of 12 or more of its characters (from
+// anywhere in it); the original bytes of what is found are replaced, whole code points. Linear
+// in the size of `text`, whatever it holds.
 std::string redact_secret(std::string_view text, std::string_view key);
 
 // The key removed from text we send (a prompt, a template, the references): every spelling
@@ -53,11 +55,17 @@ public:
     explicit StreamRedactor(std::string_view key);
     std::string feed(std::string_view piece);
     std::string flush(); // what is held back, redacted (the stream ended)
-    void reset() { held_.clear(); }
+    void reset() {
+        held_.clear();
+        passed_.clear();
+    }
 
 private:
+    std::string pass(bool stream);
+
     std::shared_ptr<const KeySpellings> spellings_;
-    std::string held_; // bounded: what could still become a spelling of the key, or an escape cut short
+    std::string held_;   // bounded: what could still become a spelling of the key, or an escape cut short
+    std::string passed_; // the end of what was passed on (a part of the key may go on from it)
 };
 
 // `events` whose retry reasons and outcome errors are redacted for `key`, and whose answer

@@ -9,6 +9,8 @@ namespace {
 
 constexpr std::size_t kMaxRefDigits = 8; // &#x0000FF53; at most: a longer reference is text
 constexpr std::size_t kMaxRefName = 8;
+constexpr std::size_t kMaxTerminalEscape = 64; // "ESC ]8;;URL BEL" hyperlinks can be longer: then text
+constexpr std::size_t kMaxHtmlTag = 32;        // "<" to ">", both included
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -44,6 +46,14 @@ char32_t named_reference(std::string_view name) {
     return 0;
 }
 
+// Characters that show as a dash (and "_", which keys use in its place): all read as "-", so a
+// key echoed with U+2011 or "_" for its "-" is still found.
+bool dash_like(char32_t cp) {
+    return cp == '_' || cp == 0x058A || cp == 0x05BE || cp == 0x1806 || (cp >= 0x2010 && cp <= 0x2015) || cp == 0x2043 ||
+           cp == 0x2212 || cp == 0x2E17 || cp == 0x2E1A || cp == 0x2E3A || cp == 0x2E3B || cp == 0x2E40 || cp == 0x301C ||
+           cp == 0x30A0 || cp == 0xFE31 || cp == 0xFE32 || cp == 0xFE58 || cp == 0xFE63;
+}
+
 bool scalar(char32_t cp) { return cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF); }
 
 // Puts decoded bytes and code points into the view, putting UTF-8 sequences together (their
@@ -76,7 +86,9 @@ public:
             if (++skipped_run_ > kMaxSkippedRun) put(0, r); // and counts again
             return;
         }
-        if (cp >= 0xFF01 && cp <= 0xFF5E) cp -= 0xFEE0; // fullwidth ASCII
+        if (cp >= 0xE0020 && cp <= 0xE007E) cp -= 0xE0000; // tag characters spell ASCII invisibly
+        if (cp >= 0xFF01 && cp <= 0xFF5E) cp -= 0xFEE0;   // fullwidth ASCII
+        if (dash_like(cp)) cp = '-';
         if (cp < 0x80) return put(static_cast<unsigned char>(cp), r);
         char out[4];
         int n = 0;
@@ -193,6 +205,49 @@ Escape json_escape(std::string_view s, std::size_t i, Builder& b, std::size_t& n
     return Escape::Decoded;
 }
 
+// An ANSI CSI ("ESC [" ... final byte) or OSC ("ESC ]" ... BEL or "ESC \\") sequence at `i`:
+// a terminal shows nothing for it, so it is left out of the view.
+Escape terminal_escape(std::string_view s, std::size_t i, std::size_t& next) {
+    const std::size_t n = s.size();
+    if (i + 1 >= n) return Escape::CutShort;
+    const char kind = s[i + 1];
+    if (kind != '[' && kind != ']') return Escape::None;
+    for (std::size_t k = i + 2; k < i + 2 + kMaxTerminalEscape; ++k) {
+        if (k >= n) return Escape::CutShort;
+        const auto c = static_cast<unsigned char>(s[k]);
+        if (kind == '[') {
+            if (c >= 0x40 && c <= 0x7E) {
+                next = k + 1;
+                return Escape::Decoded;
+            }
+            if (c < 0x20 || c > 0x3F) return Escape::None;
+        } else if (c == 0x07 || (c == 0x1B && k + 1 < n && s[k + 1] == '\\')) {
+            next = c == 0x07 ? k + 1 : k + 2;
+            return Escape::Decoded;
+        } else if (c == 0x1B && k + 1 >= n) {
+            return Escape::CutShort;
+        }
+    }
+    return Escape::None;
+}
+
+// A short HTML tag ("<b>", "</b>", "<span class=x>") at `i`: markup shows nothing either.
+Escape html_tag(std::string_view s, std::size_t i, std::size_t& next) {
+    const std::size_t n = s.size();
+    if (i + 1 >= n) return Escape::CutShort;
+    if (s[i + 1] == ' ' || s[i + 1] == '\t' || s[i + 1] == '\n' || s[i + 1] == '\r' || s[i + 1] == '<' || s[i + 1] == '>')
+        return Escape::None;
+    for (std::size_t k = i + 1; k < i + kMaxHtmlTag; ++k) {
+        if (k >= n) return Escape::CutShort;
+        if (s[k] == '<') return Escape::None;
+        if (s[k] == '>') {
+            next = k + 1;
+            return Escape::Decoded;
+        }
+    }
+    return Escape::None;
+}
+
 } // namespace
 
 NormalisedView normalise(std::string_view text, bool stream) {
@@ -209,6 +264,8 @@ NormalisedView normalise(std::string_view text, bool stream) {
         if (c == '%') e = percent(text, i, b, next);
         else if (c == '&') e = reference(text, i, b, next);
         else if (c == '\\') e = json_escape(text, i, b, next);
+        else if (c == '\x1b') e = terminal_escape(text, i, next);
+        else if (c == '<') e = html_tag(text, i, next);
         if (e == Escape::Decoded) {
             i = next;
             continue;

@@ -3,9 +3,10 @@
 // A key can come back spelled so that a plain search misses it: percent-encoded (all of it or
 // some characters, either case of hex), as HTML character references (&#115; &#x73; &amp;) or
 // JSON \u escapes, with zero-width characters, soft hyphens or blanks between its characters,
-// in fullwidth forms (ｓｋ－). normalise() decodes those into a view in which every byte knows
-// the bytes of the original it came from, so a key found in the view is replaced in the
-// original, whole code points only. One pass over the text: linear in its size.
+// in fullwidth forms (ｓｋ－), with another dash or "_" for "-", with ANSI escapes or short HTML
+// tags (<b></b>) inside, as Unicode tag characters. normalise() decodes those into a view in
+// which every byte knows the bytes of the original it came from, so a key found in the view is
+// replaced in the original, whole code points only. One pass over the text: linear in its size.
 #include <cstdint>
 #include <string>
 #include <string_view>

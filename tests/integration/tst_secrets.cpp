@@ -96,6 +96,9 @@ private slots:
     void fullwidthKeyIsRedacted();
     void reversedSpacedHexAndBase64KeyIsRedacted();
     void encodedKeyIsRedactedAcrossStreamPieces();
+    void dashLookAlikesAreRedacted();
+    void keyFragmentsAreRedacted();
+    void escapesAndMarkupInsideTheKeyAreRedacted();
     void ordinaryTextIsLeftAlone();
     void streamHoldsBackABoundedPart();
     void encodedEchoLeavesNoTraceEndToEnd();
@@ -432,6 +435,84 @@ void TestSecrets::encodedKeyIsRedactedAcrossStreamPieces() {
 // fullwidth characters and hex comes out as it went in; keys shorter than 8 bytes are matched
 // only as written (today's rule: 4 to 7 bytes as written and in the spellings of
 // redactorCatchesEverySpelling; under 4 only after "Bearer ").
+// Hostile review, round 10: the key echoed with its "-" written as another dash (U+2011 and the
+// like) or as "_" was shown whole.
+void TestSecrets::dashLookAlikesAreRedacted() {
+    using moa::providers::redact_secret;
+    const std::string key = "sk-test-SECRET123abcdefXYZ";
+    for (const char* dash : {"\u2011", "\u2010", "\u2212", "\u2013", "\u2014", "\uFE63", "\uFE58", "\u2043", "_", "\u2012",
+                             "\u2015"}) {
+        std::string echoed = key;
+        for (std::size_t at; (at = echoed.find('-')) != std::string::npos;) echoed.replace(at, 1, dash);
+        QCOMPARE(redact_secret("echo: " + echoed + " done", key), std::string("echo: [redacted] done"));
+        moa::providers::StreamRedactor r(key);
+        std::string out;
+        for (char c : "echo: " + echoed + " done") out += r.feed(std::string(1, c)); // byte by byte
+        out += r.flush();
+        QCOMPARE(out, std::string("echo: [redacted] done"));
+    }
+    // A key written with "_" is found when echoed with "-", and the other way round.
+    QCOMPARE(redact_secret("x sk-test-SECRET123abcdefXYZ y", "sk_test_SECRET123abcdefXYZ"), std::string("x [redacted] y"));
+}
+
+// Hostile review, round 10: a part of the key from its end or its middle (the last 13
+// characters, "SECRET123abc") passed; only runs of its first bytes were caught.
+void TestSecrets::keyFragmentsAreRedacted() {
+    using moa::providers::redact_secret;
+    const std::string key = "sk-test-SECRET123abcdefXYZ";
+    for (const std::string& part : {key.substr(key.size() - 13), key.substr(8, 12), key.substr(5, 15), key.substr(9, 12),
+                                    std::string("secret123abcdefxyz"), std::string("T_SECRET123ab")}) {
+        QCOMPARE(redact_secret("a " + part + " b", key), std::string("a [redacted] b"));
+        QCOMPARE(redact_secret("a" + part + "b", key), std::string("a[redacted]b"));
+    }
+    QCOMPARE(redact_secret("two: SECRET123abc and 123abcdefXYZ.", key), std::string("two: [redacted] and [redacted]."));
+    QCOMPARE(redact_secret("eleven: ECRET123abc", key), std::string("eleven: ECRET123abc")); // shorter than 12: a word
+    // Across the pieces of a stream, however it is cut: no 12 characters of the key pass.
+    const std::string text = "the tail is " + key.substr(key.size() - 13) + " and the middle " + key.substr(8, 12) + ".";
+    for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+        moa::providers::StreamRedactor r(key);
+        std::string out = r.feed(text.substr(0, cut));
+        out += r.feed(text.substr(cut));
+        out += r.flush();
+        QVERIFY2(out.find("123abcdef") == std::string::npos && out.find("CRET123") == std::string::npos, out.c_str());
+        QVERIFY2(out.starts_with("the tail is ") && out.ends_with("."), out.c_str());
+    }
+    // Linear: a megabyte of near-misses (11 characters of the key, again and again).
+    std::string big;
+    while (big.size() < (1u << 20)) big += key.substr(8, 11) + " ";
+    QCOMPARE(redact_secret(big, key), big);
+}
+
+// Hostile review, round 10: terminal escapes, empty HTML tags and Unicode tag characters inside
+// the key hid it; what a terminal or a browser shows of them is the key.
+void TestSecrets::escapesAndMarkupInsideTheKeyAreRedacted() {
+    using moa::providers::redact_secret;
+    const std::string key = "sk-test-SECRET123abcdefXYZ";
+    const std::string spellings[] = {
+        "sk-test-SE\x1b[1mCRET\x1b[0m123abcdefXYZ",
+        "sk-test-SECRET\x1b[38;5;196m123abcdef\x1b[0mXYZ",
+        "sk-test-\x1b]8;;http://x/\x07SECRET123\x1b]8;;\x1b\\abcdefXYZ",
+        "sk-test-SE<b></b>CRET123abcdefXYZ",
+        "sk-test-<span class=\"k\">SECRET</span>123abc<i>def</i>XYZ",
+    };
+    for (const std::string& s : spellings)
+        QCOMPARE(redact_secret("before " + s + " after", key), std::string("before [redacted] after"));
+    std::string tagged; // every character as its Unicode tag character (U+E0000 + ASCII): invisible
+    for (char c : key) {
+        const char32_t cp = 0xE0000 + static_cast<unsigned char>(c);
+        tagged += static_cast<char>(0xF0 | (cp >> 18));
+        tagged += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        tagged += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        tagged += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    QCOMPARE(redact_secret("before " + tagged + " after", key), std::string("before [redacted] after"));
+    moa::providers::StreamRedactor r(key);
+    std::string out;
+    for (char c : "before " + spellings[0] + " after") out += r.feed(std::string(1, c));
+    out += r.flush();
+    QCOMPARE(out, std::string("before [redacted] after"));
+}
+
 void TestSecrets::ordinaryTextIsLeftAlone() {
     using moa::providers::redact_secret;
     const std::string key = "sk-test-Q7vX2mL9pR4tK8wZ";
@@ -439,6 +520,16 @@ void TestSecrets::ordinaryTextIsLeftAlone() {
                               "\u200Bsk-\u200Btest\u00AD 736b2d74657374 c2stdGVzdA== tset-ks sk-test-Q7v é 鍵 %E2%80 &#99999999999; %";
     QCOMPARE(redact_secret(prose, key), prose);
     QCOMPARE(redact_secret(prose.substr(0, 60), key), prose.substr(0, 60));
+    // Underscores, dashes of every kind, markup, escapes and long words: none of it is a part of the key.
+    const std::string more = "snake_case_variable_name sk_test_Q7v sk\u2011test\u2011Q7v \u2014 an em dash \u2014 a\u2013b "
+                             "<b>bold</b> <span class=\"x\">internationalisation</span> a < b > c \x1b[1mresponsibilities\x1b[0m "
+                             "Q7vX2mL9pR4; tK8wZ_Q7vX2m pR4tK8wZ-test-sk \U000E0041\U000E0042 <<>> <a href=x>";
+    QCOMPARE(redact_secret(more, key), more);
+    moa::providers::StreamRedactor stream(key);
+    std::string out;
+    for (char c : more) out += stream.feed(std::string(1, c));
+    out += stream.flush();
+    QCOMPARE(out, more);
     const std::string shorty = "ab-1234";
     QCOMPARE(redact_secret("x ab-1234 y", shorty), std::string("x [redacted] y"));
     QCOMPARE(redact_secret("a b - 1 2 3 4, %61b-1234, 4321-ba", shorty), std::string("a b - 1 2 3 4, %61b-1234, 4321-ba"));
